@@ -1,0 +1,115 @@
+"""The composition root: `create_app(settings)` builds every adapter at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from redis.asyncio import Redis
+
+from contact_center import __version__
+from contact_center.db.migrate import upgrade_database
+from contact_center.db.session import create_engine, create_session_factory
+from contact_center.errors import install_error_handlers
+from contact_center.health.endpoints import router as health_router
+from contact_center.health.schemas import CheckState
+from contact_center.interactions.endpoints import router as interactions_router
+from contact_center.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from contact_center.settings import Settings, load_settings
+
+log = structlog.get_logger(__name__)
+
+API_DESCRIPTION = """
+Omnichannel contact center for banks: voice calls (ElevenLabs AI agent), WhatsApp (BuilderBot)
+and SMS (Twilio) in one model of **interactions**, with OTP verification, PII masking and a complete
+audit log. Errors always use one envelope: `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def _redis_check(settings: Settings) -> tuple[Callable[[], Awaitable[CheckState]], Redis | None]:
+    if not settings.redis_dsn:
+        async def embedded() -> CheckState:
+            return "embedded"
+
+        return embedded, None
+    client = Redis.from_url(settings.redis_dsn, socket_timeout=2, socket_connect_timeout=2)
+
+    async def ping() -> CheckState:
+        try:
+            await client.ping()
+        except Exception:  # noqa: BLE001 - any failure means "down"
+            return "down"
+        return "ok"
+
+    return ping, client
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    """Build the application. Nothing connects until the lifespan starts."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        if migrate:
+            await upgrade_database(engine)
+        app.state.engine = engine
+        app.state.session_factory = create_session_factory(engine)
+        app.state.redis_check, redis_client = _redis_check(settings)
+        log.info(
+            "started",
+            environment=settings.app_env.value,
+            database=settings.database_kind.value,
+            queue="redis" if settings.redis_enabled else "embedded",
+        )
+        try:
+            yield
+        finally:
+            if redis_client is not None:
+                await redis_client.aclose()
+            await engine.dispose()
+            log.info("stopped")
+
+    app = FastAPI(
+        title="Contact Center API",
+        version=__version__,
+        description=API_DESCRIPTION,
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+
+    app.include_router(health_router)
+    app.include_router(interactions_router)
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="Contact Center API")
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> HTMLResponse:
+        return HTMLResponse(HOME_PAGE)
+
+    return app
+
+
+HOME_PAGE = """<!doctype html>
+<html lang="es"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Contact Center</title>
+<style>body{font-family:system-ui,sans-serif;margin:0;background:#f5f7fa;color:#1f2937}
+main{max-width:40rem;margin:0 auto;padding:3rem 1.5rem}h1{font-size:1.6rem;margin:0 0 .5rem}
+ul{padding-left:1.2rem;line-height:1.9}a{color:#1d4ed8}</style></head>
+<body><main><h1>Contact Center</h1>
+<p>Llamadas, WhatsApp y SMS en un solo modelo de interacciones.</p>
+<ul><li><a href="/api/docs">Documentación de la API</a></li>
+<li><a href="/api/interactions">Interacciones</a></li>
+<li><a href="/api/health">Estado del servicio</a></li></ul></main></body></html>"""

@@ -1,0 +1,54 @@
+"""The audit trail: one call records a row in the caller's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contact_center.audit import repository
+from contact_center.auth.principal import SYSTEM, Principal
+from contact_center.db.base import utcnow
+from contact_center.models.audit_log import AuditLog
+from contact_center.pii import mask_json
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Who did it and from where: built from the request, or SYSTEM for jobs."""
+
+    principal: Principal
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+SYSTEM_CONTEXT = AuditContext(principal=SYSTEM)
+
+
+async def record(
+    session: AsyncSession,
+    context: AuditContext,
+    action: str,
+    *,
+    entity_type: str | None = None,
+    entity_id: object | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> AuditLog:
+    """Append one audit row. It commits or rolls back with the change it describes.
+
+    Metadata is masked: the audit log records that a number was used, not the number.
+    """
+    entry = AuditLog(
+        occurred_at=utcnow(),
+        actor_type=context.principal.actor_type,
+        actor_id=context.principal.actor_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        ip=context.ip,
+        user_agent=context.user_agent[:512] if context.user_agent else None,
+        metadata_=mask_json(metadata) if metadata else None,
+    )
+    await repository.add(session, entry)
+    return entry

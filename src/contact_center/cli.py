@@ -1,0 +1,129 @@
+"""The `contact-center` command."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from contact_center.logging import configure_logging
+from contact_center.settings import ConfigError, Settings, load_settings
+
+cli = typer.Typer(
+    name="contact-center",
+    help="Contact center for banks: calls, WhatsApp and SMS in one model of interactions.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        typer.secho(str(exc), err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=2) from None
+    configure_logging(settings.log_level, settings.log_file)
+    return settings
+
+
+@cli.command()
+def serve(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Fill an empty database with the demo data set.")
+    ] = False,
+    host: Annotated[str | None, typer.Option(help="Bind address (default APP_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default APP_PORT or PORT).")] = None,
+) -> None:
+    """Apply migrations, then serve the API and the docs."""
+    settings = _settings()
+    from contact_center.app import create_app
+    from contact_center.db.migrate import upgrade_database
+    from contact_center.db.session import create_engine
+
+    async def prepare() -> None:
+        engine = create_engine(settings)
+        try:
+            await upgrade_database(engine)
+            if demo:
+                from contact_center.demo.service import seed_if_empty
+
+                await seed_if_empty(engine, settings)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(prepare())
+    app = create_app(settings, migrate=False)
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.app_port,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=20,
+    )
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply every pending database migration and exit."""
+    settings = _settings()
+    from contact_center.db.migrate import current_revision, upgrade_database
+    from contact_center.db.session import create_engine
+
+    async def run() -> str | None:
+        engine = create_engine(settings)
+        try:
+            await upgrade_database(engine)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    revision = asyncio.run(run())
+    typer.echo(f"database at revision {revision}")
+
+
+@cli.command("demo-data")
+def demo_data(
+    days: Annotated[int, typer.Option(min=1, max=30, help="Days of traffic to write.")] = 2,
+    customers: Annotated[int, typer.Option(min=10, max=100_000, help="Customers.")] = 300,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write even if the database already has interactions.")
+    ] = False,
+) -> None:
+    """Write the deterministic demo data set (customers, calls, WhatsApp, SMS, OTPs)."""
+    settings = _settings()
+    from contact_center.db.migrate import upgrade_database
+    from contact_center.db.session import create_engine
+    from contact_center.demo.service import write_demo_data
+
+    async def run() -> int:
+        engine = create_engine(settings)
+        try:
+            await upgrade_database(engine)
+            return await write_demo_data(
+                engine, settings, days=days, customers=customers, force=force, progress=True
+            )
+        finally:
+            await engine.dispose()
+
+    written = asyncio.run(run())
+    if written == 0:
+        typer.echo("the database already has interactions; nothing written (use --force)")
+    else:
+        typer.echo(f"wrote {written} interactions")
+
+
+def main() -> None:
+    try:
+        cli()
+    except ConfigError as exc:  # pragma: no cover - _settings reports it already
+        print(str(exc), file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Health, table list and service identity (SPEC §5 Health, §9.2)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from contact_center import __version__
+from contact_center.dependencies import SettingsDep
+from contact_center.errors import DependencyUnavailable
+from contact_center.health import service
+from contact_center.health.schemas import Health, HealthChecks, Tables, WhoAmI
+
+router = APIRouter(tags=["health"])
+
+
+@router.get(
+    "/api/health",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "The database is unreachable"}},
+    summary="Service health",
+)
+async def health(request: Request, settings: SettingsDep) -> JSONResponse:
+    """200 `ok`, 200 `degraded` when only Redis or a provider is down, 503 without a database."""
+    database = await service.check_database(request.app.state.engine)
+    redis = "embedded" if not settings.redis_enabled else await request.app.state.redis_check()
+    checks = HealthChecks(database=database, redis=redis)
+    if database == "down":
+        body = Health(status="down", checks=checks)
+        return JSONResponse(body.model_dump(mode="json"), status_code=503)
+    status = "degraded" if redis == "down" else "ok"
+    return JSONResponse(Health(status=status, checks=checks).model_dump(mode="json"))
+
+
+@router.get("/api/health/tables", response_model=Tables, summary="Tables in the database")
+async def tables(request: Request) -> Tables:
+    try:
+        names = await service.table_names(request.app.state.engine)
+    except (SQLAlchemyError, OSError) as exc:
+        raise DependencyUnavailable("The database is unreachable.") from exc
+    return Tables(tables=names)
+
+
+@router.get("/__whoami", response_model=WhoAmI, summary="Service identity")
+async def whoami(settings: SettingsDep) -> WhoAmI:
+    return WhoAmI(
+        service="contact-center",
+        version=__version__,
+        port=settings.app_port,
+        environment=settings.app_env.value,
+        database=settings.database_kind.value,
+        queue="redis" if settings.redis_enabled else "embedded",
+        platform=service.platform_variables(),
+    )

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from contact_center.schemas import ApiModel
+
+CheckState = Literal["ok", "down", "embedded"]
+
+
+class HealthChecks(ApiModel):
+    database: CheckState
+    redis: CheckState
+
+
+class Health(ApiModel):
+    status: Literal["ok", "degraded", "down"]
+    checks: HealthChecks
+
+
+class Tables(ApiModel):
+    tables: list[str]
+
+
+class WhoAmI(ApiModel):
+    service: str
+    version: str
+    port: int
+    environment: str
+    database: str
+    queue: str
+    platform: dict[str, str]

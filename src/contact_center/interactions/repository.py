@@ -1,0 +1,194 @@
+"""All SQL of the interactions domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contact_center.models.call_detail import CallDetail
+from contact_center.models.enums import (
+    Channel,
+    Direction,
+    InteractionStatus,
+    Outcome,
+    OtpStatus,
+    Provider,
+)
+from contact_center.models.interaction import Interaction
+from contact_center.models.interaction_event import InteractionEvent
+from contact_center.models.message import Message
+from contact_center.models.otp_challenge import OtpChallenge
+
+T = TypeVar("T", Message, InteractionEvent)
+
+
+@dataclass(frozen=True)
+class InteractionFilters:
+    channel: Channel | None = None
+    direction: Direction | None = None
+    status: InteractionStatus | None = None
+    from_digits: str | None = None
+    to_digits: str | None = None
+    started_from: datetime | None = None
+    started_before: datetime | None = None
+    assigned_agent: str | None = None
+    provider: Provider | None = None
+    customer_ref: str | None = None
+    queue: str | None = None
+    outcome: Outcome | None = None
+
+
+def _conditions(filters: InteractionFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    equal: dict[str, Any] = {
+        "channel": filters.channel,
+        "direction": filters.direction,
+        "status": filters.status,
+        "assigned_agent": filters.assigned_agent,
+        "provider": filters.provider,
+        "customer_ref": filters.customer_ref,
+        "queue": filters.queue,
+        "outcome": filters.outcome,
+    }
+    for column, value in equal.items():
+        if value is not None:
+            conditions.append(getattr(Interaction, column) == value)
+    # Digits only (validated by the caller), so no LIKE wildcard can be injected.
+    if filters.from_digits:
+        conditions.append(Interaction.from_number.contains(filters.from_digits, autoescape=True))
+    if filters.to_digits:
+        conditions.append(Interaction.to_number.contains(filters.to_digits, autoescape=True))
+    if filters.started_from is not None:
+        conditions.append(Interaction.started_at >= filters.started_from)
+    if filters.started_before is not None:
+        conditions.append(Interaction.started_at < filters.started_before)
+    return conditions
+
+
+def _filtered(filters: InteractionFilters) -> Select[tuple[Interaction]]:
+    return select(Interaction).where(and_(True, *_conditions(filters)))
+
+
+async def list_page(
+    session: AsyncSession, filters: InteractionFilters, *, limit: int, skip: int
+) -> list[Interaction]:
+    """One page ordered by updatedAt desc, id desc; one row more than asked tells hasMore."""
+    stmt = (
+        _filtered(filters)
+        .order_by(Interaction.updated_at.desc(), Interaction.id.desc())
+        .offset(skip)
+        .limit(limit + 1)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def count(session: AsyncSession, filters: InteractionFilters) -> int:
+    stmt = select(func.count()).select_from(Interaction).where(and_(True, *_conditions(filters)))
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def get(session: AsyncSession, interaction_id: uuid.UUID, *, for_update: bool = False) -> Interaction | None:
+    stmt = select(Interaction).where(Interaction.id == interaction_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def _children(
+    session: AsyncSession,
+    model: type[T],
+    interaction_ids: Sequence[uuid.UUID],
+    time_column: str,
+    per_interaction: int | None,
+) -> dict[uuid.UUID, list[T]]:
+    """Messages or events of many interactions, oldest first, the last N of each if N is set."""
+    result: dict[uuid.UUID, list[T]] = {i: [] for i in interaction_ids}
+    if not interaction_ids:
+        return result
+    time_col = getattr(model, time_column)
+    if per_interaction is None:
+        stmt = (
+            select(model)
+            .where(model.interaction_id.in_(interaction_ids))
+            .order_by(model.interaction_id, time_col, model.id)
+        )
+        rows = (await session.scalars(stmt)).all()
+    else:
+        rank = (
+            func.row_number()
+            .over(partition_by=model.interaction_id, order_by=(time_col.desc(), model.id.desc()))
+            .label("rank")
+        )
+        inner = (
+            select(model.id.label("id"), rank)
+            .where(model.interaction_id.in_(interaction_ids))
+            .subquery()
+        )
+        stmt = (
+            select(model)
+            .join(inner, inner.c.id == model.id)
+            .where(inner.c.rank <= per_interaction)
+            .order_by(model.interaction_id, time_col, model.id)
+        )
+        rows = (await session.scalars(stmt)).all()
+    for row in rows:
+        result[row.interaction_id].append(row)
+    return result
+
+
+async def messages_for(
+    session: AsyncSession, interaction_ids: Sequence[uuid.UUID], per_interaction: int | None
+) -> dict[uuid.UUID, list[Message]]:
+    return await _children(session, Message, interaction_ids, "created_at", per_interaction)
+
+
+async def events_for(
+    session: AsyncSession, interaction_ids: Sequence[uuid.UUID], per_interaction: int | None
+) -> dict[uuid.UUID, list[InteractionEvent]]:
+    return await _children(session, InteractionEvent, interaction_ids, "occurred_at", per_interaction)
+
+
+async def call_detail_for(session: AsyncSession, interaction_id: uuid.UUID) -> CallDetail | None:
+    stmt = select(CallDetail).where(CallDetail.interaction_id == interaction_id)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def otp_challenges_for(session: AsyncSession, interaction_id: uuid.UUID) -> list[OtpChallenge]:
+    stmt = (
+        select(OtpChallenge)
+        .where(
+            (OtpChallenge.interaction_id == interaction_id)
+            | (OtpChallenge.requested_from_interaction_id == interaction_id)
+        )
+        .order_by(OtpChallenge.created_at, OtpChallenge.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def by_customer(session: AsyncSession, phone: str) -> list[Interaction]:
+    stmt = (
+        select(Interaction)
+        .where(Interaction.customer_phone == phone)
+        .order_by(Interaction.started_at.desc(), Interaction.id.desc())
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def otp_counts_by_status(session: AsyncSession, phone: str) -> dict[OtpStatus, int]:
+    stmt = (
+        select(OtpChallenge.status, func.count())
+        .where(OtpChallenge.phone == phone)
+        .group_by(OtpChallenge.status)
+    )
+    return {OtpStatus(status): int(n) for status, n in (await session.execute(stmt)).all()}
+
+
+async def add_event(session: AsyncSession, event: InteractionEvent) -> None:
+    session.add(event)
+    await session.flush([event])

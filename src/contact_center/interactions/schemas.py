@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import ConfigDict, Field
+
+from contact_center.models.enums import (
+    Channel,
+    Direction,
+    InteractionStatus,
+    MessageStatus,
+    Outcome,
+    OtpPurpose,
+    OtpStatus,
+    Provider,
+)
+from contact_center.schemas import ApiModel, Timestamp
+
+
+class MediaOut(ApiModel):
+    url: str
+    content_type: str | None = None
+    filename: str | None = None
+
+
+class MessageOut(ApiModel):
+    id: uuid.UUID
+    interaction_id: uuid.UUID
+    direction: Direction
+    body: str | None
+    media: list[MediaOut]
+    status: MessageStatus
+    provider_message_id: str | None
+    error_code: str | None
+    error_message: str | None
+    kind: str
+    created_at: Timestamp
+    updated_at: Timestamp
+    sent_at: Timestamp | None
+    delivered_at: Timestamp | None
+    attempts: int
+
+
+class EventOut(ApiModel):
+    id: uuid.UUID
+    interaction_id: uuid.UUID
+    type: str
+    occurred_at: Timestamp
+    payload: Any | None
+    normalized: Any | None
+    provider_event_id: str | None
+    idempotency_key: str
+
+
+class TranscriptTurn(ApiModel):
+    role: str
+    message: str | None = None
+    time_in_call_secs: float | None = None
+
+
+class CallDetailOut(ApiModel):
+    transcript: list[TranscriptTurn]
+    summary: str | None
+    recording_url: str | None
+    duration_secs: int | None
+    hangup_reason: str | None
+    call_successful: str | None
+    analysis: dict[str, Any] | None
+    has_audio: bool
+    fetched_at: Timestamp | None
+
+
+class OtpChallengeOut(ApiModel):
+    id: uuid.UUID
+    correlation_id: str
+    phone: str
+    purpose: OtpPurpose
+    status: OtpStatus
+    attempts: int
+    max_attempts: int
+    expires_at: Timestamp
+    verified_at: Timestamp | None
+    interaction_id: uuid.UUID | None
+    requested_from_interaction_id: uuid.UUID | None
+    context: dict[str, Any] | None
+    created_at: Timestamp
+
+
+class InteractionOut(ApiModel):
+    id: uuid.UUID
+    channel: Channel
+    direction: Direction
+    status: InteractionStatus
+    started_at: Timestamp
+    ended_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    from_: str | None = Field(alias="from")
+    to: str | None
+    customer_phone: str | None
+    customer_name: str | None
+    provider: Provider
+    provider_conversation_id: str | None
+    assigned_agent: str | None
+    customer_ref: str | None
+    queue: str | None
+    intent: str | None
+    outcome: Outcome | None
+    ai_handled: bool
+    messages: list[MessageOut] = Field(
+        default_factory=list, description="Oldest first; the 10 most recent unless includeAllMessages."
+    )
+    events: list[EventOut] = Field(
+        default_factory=list, description="Oldest first; the 10 most recent unless includeAllEvents."
+    )
+
+
+class InteractionDetailOut(InteractionOut):
+    call_detail: CallDetailOut | None = None
+    otp_challenges: list[OtpChallengeOut] = Field(default_factory=list)
+
+
+class InteractionPage(ApiModel):
+    items: list[InteractionOut]
+    limit: int
+    skip: int
+    has_more: bool
+
+
+class InteractionCount(ApiModel):
+    count: int
+
+
+class OtpStats(ApiModel):
+    issued: int
+    verified: int
+    failed: int
+    locked: int
+    expired: int
+
+
+class CustomerStats(ApiModel):
+    total: int
+    by_channel: dict[str, int]
+    by_status: dict[str, int]
+    by_outcome: dict[str, int]
+    first_contact_at: Timestamp | None
+    last_contact_at: Timestamp | None
+    otp: OtpStats
+
+
+class CustomerProfile(ApiModel):
+    phone: str
+    interactions: list[InteractionOut]
+    stats: CustomerStats
+
+
+class InteractionPatch(ApiModel):
+    """Only the fields present are changed; `null` clears a field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assigned_agent: str | None = Field(default=None, min_length=1, max_length=128)
+    queue: str | None = Field(default=None, min_length=1, max_length=128)
+    status: InteractionStatus | None = None
+    outcome: Outcome | None = None
+    intent: str | None = Field(default=None, min_length=1, max_length=128)

@@ -1,0 +1,333 @@
+"""Rules of the interactions domain: reading, the customer profile, changes with their events."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contact_center.audit import service as audit
+from contact_center.audit.service import AuditContext
+from contact_center.db.base import utcnow
+from contact_center.errors import NotFound, ValidationFailed
+from contact_center.interactions import repository
+from contact_center.interactions.repository import InteractionFilters
+from contact_center.interactions.schemas import (
+    CallDetailOut,
+    CustomerProfile,
+    CustomerStats,
+    EventOut,
+    InteractionDetailOut,
+    InteractionOut,
+    InteractionPage,
+    InteractionPatch,
+    MessageOut,
+    OtpChallengeOut,
+    OtpStats,
+)
+from contact_center.models.enums import EventType, InteractionStatus, OtpStatus
+from contact_center.models.interaction import Interaction
+from contact_center.models.interaction_event import InteractionEvent
+from contact_center.pii import mask_json, mask_name, mask_phone, mask_text
+
+RECENT_CHILDREN = 10
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+async def record_event(
+    session: AsyncSession,
+    interaction: Interaction,
+    event_type: EventType,
+    *,
+    idempotency_key: str,
+    payload: Any = None,
+    normalized: Any = None,
+    provider_event_id: str | None = None,
+    occurred_at: datetime | None = None,
+) -> InteractionEvent:
+    """Write one timeline event and bump the interaction's updatedAt."""
+    now = utcnow()
+    event = InteractionEvent(
+        interaction_id=interaction.id,
+        type=event_type.value,
+        occurred_at=occurred_at or now,
+        payload=payload,
+        normalized=normalized,
+        provider_event_id=provider_event_id,
+        idempotency_key=idempotency_key,
+    )
+    await repository.add_event(session, event)
+    interaction.updated_at = max(interaction.updated_at, now)
+    return event
+
+
+# --- presentation (masking happens here, once) ----------------------------------------------
+
+
+def _present(
+    interaction: Interaction,
+    messages: list[Any],
+    events: list[Any],
+    *,
+    reveal: bool,
+    detail: bool = False,
+    call_detail: Any = None,
+    otp_challenges: list[Any] | None = None,
+) -> InteractionOut | InteractionDetailOut:
+    data: dict[str, Any] = {
+        "id": interaction.id,
+        "channel": interaction.channel,
+        "direction": interaction.direction,
+        "status": interaction.status,
+        "started_at": interaction.started_at,
+        "ended_at": interaction.ended_at,
+        "created_at": interaction.created_at,
+        "updated_at": interaction.updated_at,
+        "from": interaction.from_number,
+        "to": interaction.to_number,
+        "customer_phone": interaction.customer_phone,
+        "customer_name": interaction.customer_name,
+        "provider": interaction.provider,
+        "provider_conversation_id": interaction.provider_conversation_id,
+        "assigned_agent": interaction.assigned_agent,
+        "customer_ref": interaction.customer_ref,
+        "queue": interaction.queue,
+        "intent": interaction.intent,
+        "outcome": interaction.outcome,
+        "ai_handled": interaction.ai_handled,
+        "messages": [MessageOut.model_validate(m) for m in messages],
+        "events": [EventOut.model_validate(e) for e in events],
+    }
+    if not detail:
+        out: InteractionOut | InteractionDetailOut = InteractionOut.model_validate(data)
+    else:
+        data["call_detail"] = CallDetailOut.model_validate(call_detail) if call_detail else None
+        data["otp_challenges"] = [OtpChallengeOut.model_validate(o) for o in otp_challenges or []]
+        out = InteractionDetailOut.model_validate(data)
+    return out if reveal else mask_interaction(out)
+
+
+OutT = TypeVar("OutT", InteractionOut, InteractionDetailOut)
+
+
+def mask_interaction(out: OutT) -> OutT:
+    """Mask phones and names everywhere in one interaction (SPEC §9.3)."""
+    update: dict[str, Any] = {
+        "from_": mask_phone(out.from_),
+        "to": mask_phone(out.to),
+        "customer_phone": mask_phone(out.customer_phone),
+        "customer_name": mask_name(out.customer_name),
+        "messages": [
+            m.model_copy(update={"body": mask_text(m.body) if m.body else m.body}) for m in out.messages
+        ],
+        "events": [
+            e.model_copy(update={"payload": mask_json(e.payload), "normalized": mask_json(e.normalized)})
+            for e in out.events
+        ],
+    }
+    if isinstance(out, InteractionDetailOut):
+        if out.call_detail is not None:
+            turns = [
+                t.model_copy(update={"message": mask_text(t.message) if t.message else t.message})
+                for t in out.call_detail.transcript
+            ]
+            update["call_detail"] = out.call_detail.model_copy(
+                update={
+                    "transcript": turns,
+                    "summary": mask_text(out.call_detail.summary) if out.call_detail.summary else None,
+                    "analysis": mask_json(out.call_detail.analysis),
+                }
+            )
+        update["otp_challenges"] = [
+            o.model_copy(update={"phone": mask_phone(o.phone), "context": mask_json(o.context)})
+            for o in out.otp_challenges
+        ]
+    return out.model_copy(update=update)
+
+
+async def _present_many(
+    session: AsyncSession,
+    interactions: list[Interaction],
+    *,
+    all_messages: bool,
+    all_events: bool,
+    reveal: bool,
+) -> list[InteractionOut]:
+    ids = [i.id for i in interactions]
+    messages = await repository.messages_for(session, ids, None if all_messages else RECENT_CHILDREN)
+    events = await repository.events_for(session, ids, None if all_events else RECENT_CHILDREN)
+    return [
+        _present(i, messages[i.id], events[i.id], reveal=reveal) for i in interactions
+    ]
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+async def list_interactions(
+    session: AsyncSession,
+    filters: InteractionFilters,
+    *,
+    limit: int,
+    skip: int,
+    all_messages: bool,
+    all_events: bool,
+    reveal: bool,
+) -> InteractionPage:
+    rows = await repository.list_page(session, filters, limit=limit, skip=skip)
+    has_more = len(rows) > limit
+    items = await _present_many(
+        session, rows[:limit], all_messages=all_messages, all_events=all_events, reveal=reveal
+    )
+    return InteractionPage(items=items, limit=limit, skip=skip, has_more=has_more)
+
+
+async def count_interactions(session: AsyncSession, filters: InteractionFilters) -> int:
+    return await repository.count(session, filters)
+
+
+async def get_interaction(
+    session: AsyncSession,
+    interaction_id: uuid.UUID,
+    *,
+    all_messages: bool,
+    all_events: bool,
+    reveal: bool,
+) -> InteractionDetailOut:
+    interaction = await repository.get(session, interaction_id)
+    if interaction is None:
+        raise NotFound(f"No interaction with id {interaction_id}.", code="interaction_not_found")
+    per_msgs = None if all_messages else RECENT_CHILDREN
+    per_events = None if all_events else RECENT_CHILDREN
+    messages = (await repository.messages_for(session, [interaction.id], per_msgs))[interaction.id]
+    events = (await repository.events_for(session, [interaction.id], per_events))[interaction.id]
+    out = _present(
+        interaction,
+        messages,
+        events,
+        reveal=reveal,
+        detail=True,
+        call_detail=await repository.call_detail_for(session, interaction.id),
+        otp_challenges=await repository.otp_challenges_for(session, interaction.id),
+    )
+    assert isinstance(out, InteractionDetailOut)
+    return out
+
+
+async def customer_profile(
+    session: AsyncSession,
+    phone: str,
+    *,
+    all_messages: bool,
+    all_events: bool,
+    reveal: bool,
+) -> CustomerProfile:
+    """Every interaction of one customer across channels, newest first, with statistics."""
+    interactions = await repository.by_customer(session, phone)
+    otp_counts = await repository.otp_counts_by_status(session, phone)
+    started = [i.started_at for i in interactions]
+    stats = CustomerStats(
+        total=len(interactions),
+        by_channel=dict(Counter(i.channel.value for i in interactions)),
+        by_status=dict(Counter(i.status.value for i in interactions)),
+        by_outcome=dict(Counter(i.outcome.value for i in interactions if i.outcome)),
+        first_contact_at=min(started) if started else None,
+        last_contact_at=max(started) if started else None,
+        otp=OtpStats(
+            issued=sum(otp_counts.values()),
+            verified=otp_counts.get(OtpStatus.VERIFIED, 0),
+            failed=otp_counts.get(OtpStatus.FAILED, 0),
+            locked=otp_counts.get(OtpStatus.LOCKED, 0),
+            expired=otp_counts.get(OtpStatus.EXPIRED, 0),
+        ),
+    )
+    items = await _present_many(
+        session, interactions, all_messages=all_messages, all_events=all_events, reveal=reveal
+    )
+    return CustomerProfile(phone=phone if reveal else mask_phone(phone) or "", interactions=items, stats=stats)
+
+
+# --- changes --------------------------------------------------------------------------------
+
+_FIELD_EVENTS = {
+    "assigned_agent": EventType.AGENT_ASSIGNED,
+    "status": EventType.STATUS_CHANGED,
+    "queue": EventType.INTERACTION_UPDATED,
+    "outcome": EventType.INTERACTION_UPDATED,
+    "intent": EventType.INTERACTION_UPDATED,
+}
+_FINAL_STATUSES = {InteractionStatus.COMPLETED, InteractionStatus.ABANDONED, InteractionStatus.FAILED}
+
+
+def _wire(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
+
+
+async def update_interaction(
+    session: AsyncSession,
+    interaction_id: uuid.UUID,
+    patch: InteractionPatch,
+    context: AuditContext,
+) -> Interaction:
+    """Apply a PATCH: one event and one audit row per field that really changes."""
+    if "status" in patch.model_fields_set and patch.status in (None, InteractionStatus.NEW):
+        raise ValidationFailed(
+            "status cannot be set to NEW or cleared.",
+            details=[{"field": "body.status", "message": "allowed: IN_PROGRESS, COMPLETED, ABANDONED, FAILED"}],
+        )
+    interaction = await repository.get(session, interaction_id, for_update=True)
+    if interaction is None:
+        raise NotFound(f"No interaction with id {interaction_id}.", code="interaction_not_found")
+    change_id = uuid.uuid4().hex
+    now = utcnow()
+    changed = False
+    for field in ("assigned_agent", "queue", "status", "outcome", "intent"):
+        if field not in patch.model_fields_set:
+            continue
+        new = getattr(patch, field)
+        if isinstance(new, str):
+            new = new.strip() or None
+        old = getattr(interaction, field)
+        if new == old:
+            continue
+        setattr(interaction, field, new)
+        changed = True
+        camel = {"assigned_agent": "assignedAgent"}.get(field, field)
+        change = {"field": camel, "from": _wire(old), "to": _wire(new)}
+        await record_event(
+            session,
+            interaction,
+            _FIELD_EVENTS[field],
+            idempotency_key=f"patch:{change_id}:{field}",
+            normalized={**change, "actor": context.principal.actor_id},
+        )
+        if field == "status":
+            if new in _FINAL_STATUSES:
+                interaction.ended_at = interaction.ended_at or now
+                if new is InteractionStatus.COMPLETED:
+                    await record_event(
+                        session,
+                        interaction,
+                        EventType.INTERACTION_COMPLETED,
+                        idempotency_key=f"patch:{change_id}:completed",
+                        normalized={"by": context.principal.actor_id},
+                    )
+            else:
+                interaction.ended_at = None
+        await audit.record(
+            session,
+            context,
+            f"interaction.update.{camel}",
+            entity_type="interaction",
+            entity_id=interaction.id,
+            metadata=change,
+        )
+    if changed:
+        interaction.updated_at = max(interaction.updated_at, now)
+        await session.flush()
+    return interaction

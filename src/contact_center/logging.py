@@ -1,0 +1,120 @@
+"""Structured JSON logs: one line per event, request/job ids bound, secrets redacted.
+
+Every record, ours and the libraries' (uvicorn included), goes through one formatter whose
+last step is the redaction processor, so redaction does not depend on each call site.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+from structlog.types import EventDict, Processor
+
+from contact_center.pii import mask_text
+
+_SENSITIVE_KEY_RE = re.compile(
+    r"(pass(word)?|secret|token|api[_-]?key|authorization|cookie|pepper|signature|"
+    r"^code$|otp_?code|^otp$|^pin$|code_hash|codehash|credential)",
+    re.IGNORECASE,
+)
+# An OTP-like code written after a word that announces it ("código: 123456", "code 1234").
+_CODE_IN_TEXT_RE = re.compile(r"(?i)(c[oó]digo|code|otp|pin|clave)(\W{1,20})(\d{4,10})\b")
+_BEARER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+REDACTED = "[REDACTED]"
+
+
+def redact_text(text: str) -> str:
+    text = _CODE_IN_TEXT_RE.sub(lambda m: m.group(1) + m.group(2) + "*" * len(m.group(3)), text)
+    text = _BEARER_RE.sub(lambda m: m.group(1) + " " + REDACTED, text)
+    return mask_text(text)
+
+
+def _redact_value(key: str, value: Any) -> Any:
+    if _SENSITIVE_KEY_RE.search(key) and value not in (None, "", 0):
+        if key in {"code"} and isinstance(value, str) and not value.isdigit():
+            return redact_text(value)  # an error code such as "validation_error"
+        return REDACTED
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(key, v) for v in value]
+    return value
+
+
+def redact(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: no phone number, OTP code, token or secret leaves the process."""
+    event_dict.pop("color_message", None)
+    for key in list(event_dict.keys()):
+        event_dict[key] = _redact_value(key, event_dict[key])
+    return event_dict
+
+
+def _shared_processors() -> list[Processor]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True, key="ts"),
+    ]
+
+
+def build_formatter() -> structlog.stdlib.ProcessorFormatter:
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*_shared_processors(), structlog.stdlib.ExtraAdder()],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.format_exc_info,
+            redact,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+    )
+
+
+def configure_logging(level: str = "INFO", log_file: str | None = None) -> None:
+    """Route structlog and the standard library through one JSON formatter on stdout."""
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_shared_processors(),
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = build_formatter()
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
+    if log_file:
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "saq", "alembic"):
+        lib_logger = logging.getLogger(name)
+        lib_logger.handlers.clear()
+        lib_logger.propagate = True
+    # Our middleware writes one access line per request, with the request id.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(max(logging.getLevelName(level), logging.WARNING))
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+
+
+def bind_context(**values: Any) -> None:
+    structlog.contextvars.bind_contextvars(**values)
+
+
+def context_snapshot() -> MutableMapping[str, Any]:
+    return structlog.contextvars.get_contextvars()

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from contact_center.db.base import Base, JsonType, new_id
+
+if TYPE_CHECKING:
+    from contact_center.models.interaction import Interaction
+
+
+class CallDetail(Base):
+    __tablename__ = "call_detail"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    interaction_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("interaction.id", ondelete="CASCADE"), unique=True
+    )
+    transcript: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    summary: Mapped[str | None] = mapped_column(Text)
+    recording_url: Mapped[str | None] = mapped_column(String(512))
+    duration_secs: Mapped[int | None]
+    hangup_reason: Mapped[str | None] = mapped_column(String(256))
+    call_successful: Mapped[str | None] = mapped_column(String(32))
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    has_audio: Mapped[bool] = mapped_column(default=False)
+    fetched_at: Mapped[datetime | None]
+
+    interaction: Mapped[Interaction] = relationship(back_populates="call_detail", lazy="noload")

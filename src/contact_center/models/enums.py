@@ -1,0 +1,105 @@
+"""Closed vocabularies of the data model (SPEC §3). Stored as strings with CHECK constraints."""
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    CALL = "CALL"
+    WHATSAPP = "WHATSAPP"
+    SMS = "SMS"
+
+
+class Direction(StrEnum):
+    INBOUND = "INBOUND"
+    OUTBOUND = "OUTBOUND"
+
+
+class InteractionStatus(StrEnum):
+    NEW = "NEW"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    ABANDONED = "ABANDONED"
+    FAILED = "FAILED"
+
+
+class Provider(StrEnum):
+    ELEVENLABS = "ELEVENLABS"
+    BUILDERBOT = "BUILDERBOT"
+    TWILIO = "TWILIO"
+    GENERIC = "GENERIC"
+
+
+class Outcome(StrEnum):
+    RESOLVED = "RESOLVED"
+    ESCALATED = "ESCALATED"
+    TICKETED = "TICKETED"
+    TRANSFERRED = "TRANSFERRED"
+    UNKNOWN = "UNKNOWN"
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "QUEUED"
+    SENDING = "SENDING"
+    SENT = "SENT"
+    DELIVERED = "DELIVERED"
+    READ = "READ"
+    FAILED = "FAILED"
+    RECEIVED = "RECEIVED"
+    UNDELIVERED = "UNDELIVERED"
+
+
+class MessageKind(StrEnum):
+    TEXT = "TEXT"
+    OTP = "OTP"
+    VERIFICATION_LINK = "VERIFICATION_LINK"
+    ONBOARDING_LINK = "ONBOARDING_LINK"
+    CARD_ACTIVATION = "CARD_ACTIVATION"
+
+
+class OtpPurpose(StrEnum):
+    PASSWORD_RESET = "PASSWORD_RESET"
+    TX_CONFIRMATION = "TX_CONFIRMATION"
+    IDENTITY_VERIFICATION = "IDENTITY_VERIFICATION"
+    LOGIN_2FA = "LOGIN_2FA"
+
+
+class OtpStatus(StrEnum):
+    PENDING = "PENDING"
+    SENT = "SENT"
+    VERIFIED = "VERIFIED"
+    EXPIRED = "EXPIRED"
+    LOCKED = "LOCKED"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+
+
+class ActorType(StrEnum):
+    USER = "USER"
+    SYSTEM = "SYSTEM"
+    AGENT = "AGENT"
+
+
+class EventType(StrEnum):
+    """Interaction event types (SPEC §9.5), plus `interaction.updated` for queue/outcome/intent."""
+
+    INTERACTION_CREATED = "interaction.created"
+    INTERACTION_UPDATED = "interaction.updated"
+    STATUS_CHANGED = "status.changed"
+    MESSAGE_RECEIVED = "message.received"
+    MESSAGE_SENT = "message.sent"
+    MESSAGE_STATUS = "message.status"
+    MESSAGE_FAILED = "message.failed"
+    AGENT_ASSIGNED = "agent.assigned"
+    INTERACTION_COMPLETED = "interaction.completed"
+    CALL_TRANSCRIPT = "call.transcript"
+    CALL_AUDIO = "call.audio"
+    OTP_CREATED = "otp.created"
+    OTP_SENT = "otp.sent"
+    OTP_VERIFIED = "otp.verified"
+    OTP_FAILED = "otp.failed"
+    OTP_LOCKED = "otp.locked"
+    OTP_EXPIRED = "otp.expired"
+    OTP_CANCELED = "otp.canceled"
+    LINK_OPENED = "link.opened"
+    BOT_PAUSED = "bot.paused"
+    BOT_RESUMED = "bot.resumed"

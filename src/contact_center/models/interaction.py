@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Enum, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from contact_center.db.base import Base, new_id, utcnow
+from contact_center.models.enums import Channel, Direction, InteractionStatus, Outcome, Provider
+
+if TYPE_CHECKING:
+    from contact_center.models.call_detail import CallDetail
+
+
+def str_enum(enum: type, name: str) -> Enum:
+    """A string column limited to the enum's values by a CHECK constraint (portable)."""
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class Interaction(Base):
+    __tablename__ = "interaction"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, "channel"))
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction, "direction"))
+    status: Mapped[InteractionStatus] = mapped_column(
+        str_enum(InteractionStatus, "interaction_status"), default=InteractionStatus.NEW
+    )
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    from_number: Mapped[str | None] = mapped_column("from_number", String(32))
+    to_number: Mapped[str | None] = mapped_column("to_number", String(32))
+    customer_phone: Mapped[str | None] = mapped_column(String(32))
+    customer_name: Mapped[str | None] = mapped_column(String(200))
+    provider: Mapped[Provider] = mapped_column(str_enum(Provider, "provider"))
+    provider_conversation_id: Mapped[str | None] = mapped_column(String(128))
+    assigned_agent: Mapped[str | None] = mapped_column(String(128))
+    customer_ref: Mapped[str | None] = mapped_column(String(128))
+    queue: Mapped[str | None] = mapped_column(String(128))
+    intent: Mapped[str | None] = mapped_column(String(128))
+    outcome: Mapped[Outcome | None] = mapped_column(str_enum(Outcome, "outcome"))
+    ai_handled: Mapped[bool] = mapped_column(default=False)
+
+    call_detail: Mapped[CallDetail | None] = relationship(
+        back_populates="interaction", lazy="noload", uselist=False
+    )
+
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_conversation_id"),
+        # The list is ordered by updatedAt desc, id desc; each common filter gets an index that
+        # also serves that ordering.
+        Index("ix_interaction_updated", "updated_at", "id"),
+        Index("ix_interaction_channel_updated", "channel", "updated_at", "id"),
+        Index("ix_interaction_status_updated", "status", "updated_at", "id"),
+        Index("ix_interaction_agent_updated", "assigned_agent", "updated_at", "id"),
+        Index("ix_interaction_customer_phone", "customer_phone", "started_at"),
+        Index("ix_interaction_started", "started_at"),
+        Index("ix_interaction_customer_ref", "customer_ref"),
+        Index("ix_interaction_queue", "queue"),
+        Index("ix_interaction_outcome", "outcome"),
+        Index("ix_interaction_provider", "provider", "updated_at"),
+    )

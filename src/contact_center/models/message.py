@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from contact_center.db.base import Base, JsonType, new_id, utcnow
+from contact_center.models.enums import Direction, MessageStatus
+from contact_center.models.interaction import str_enum
+
+
+class Message(Base):
+    __tablename__ = "message"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    interaction_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("interaction.id", ondelete="CASCADE")
+    )
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction, "direction"))
+    body: Mapped[str | None] = mapped_column(Text)
+    media: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    status: Mapped[MessageStatus] = mapped_column(str_enum(MessageStatus, "message_status"))
+    provider_message_id: Mapped[str | None] = mapped_column(String(128))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32), default="TEXT")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        Index("ix_message_interaction_created", "interaction_id", "created_at", "id"),
+        Index("ix_message_provider_message_id", "provider_message_id", unique=True),
+        Index("ix_message_status_created", "status", "created_at"),
+    )

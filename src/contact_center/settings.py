@@ -1,0 +1,252 @@
+"""Configuration: one settings class, the original variable names, fail fast with the name."""
+
+from __future__ import annotations
+
+import zoneinfo
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+import phonenumbers
+
+
+class AppEnv(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+class DatabaseKind(StrEnum):
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
+
+
+PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "password", "xxx", "todo"})
+
+
+class ConfigError(Exception):
+    """Invalid configuration; the message names the variable(s) to fix."""
+
+
+def _base_url(value: str | None, name: str) -> str | None:
+    if value is None or value == "":
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"{name} must be scheme://host[:port]")
+    if parts.path not in {"", "/"} or parts.query or parts.fragment:
+        raise ValueError(f"{name} must be scheme://host[:port] with no path")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class Settings(BaseSettings):
+    """Every variable of the original system keeps its name and default (SPEC §2, §9.1)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        case_sensitive=False,
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # Application
+    app_env: AppEnv = Field(default=AppEnv.DEVELOPMENT, alias="APP_ENV")
+    app_host: str | None = Field(default=None, alias="APP_HOST")
+    app_port: int = Field(
+        default=3000, ge=1, le=65535, validation_alias=AliasChoices("APP_PORT", "PORT")
+    )
+    app_timezone: str = Field(default="America/Argentina/Buenos_Aires", alias="APP_TIMEZONE")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    log_file: str | None = Field(default=None, alias="LOG_FILE")
+    frontend_url: str | None = Field(default=None, alias="FRONTEND_URL")
+    public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")
+    auth_disabled: bool = Field(default=False, alias="AUTH_DISABLED")
+    pii_masking_enabled: bool = Field(default=True, alias="PII_MASKING_ENABLED")
+    default_phone_region: str = Field(default="AR", alias="DEFAULT_PHONE_REGION")
+
+    # Storage
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./contact_center.db", alias="DATABASE_URL"
+    )
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    redis_host: str | None = Field(default=None, alias="REDIS_HOST")
+    redis_port: int = Field(default=6379, ge=1, le=65535, alias="REDIS_PORT")
+    redis_password: SecretStr | None = Field(default=None, alias="REDIS_PASSWORD")
+    recordings_dir: str = Field(default="./recordings", alias="RECORDINGS_DIR")
+
+    # ElevenLabs
+    elevenlabs_webhook_token: SecretStr | None = Field(default=None, alias="ELEVENLABS_WEBHOOK_TOKEN")
+    elevenlabs_webhook_secret: SecretStr | None = Field(
+        default=None, alias="ELEVENLABS_WEBHOOK_SECRET"
+    )
+    elevenlabs_api_key: SecretStr | None = Field(default=None, alias="ELEVENLABS_API_KEY")
+    elevenlabs_agent_id: str | None = Field(default=None, alias="ELEVENLABS_AGENT_ID")
+    elevenlabs_api_url: str = Field(default="https://api.elevenlabs.io", alias="ELEVENLABS_API_URL")
+    call_abandon_seconds: int = Field(default=10, ge=0, alias="CALL_ABANDON_SECONDS")
+
+    # BuilderBot
+    builderbot_webhook_token: SecretStr | None = Field(default=None, alias="BUILDERBOT_WEBHOOK_TOKEN")
+    builderbot_api_url: str = Field(
+        default="https://app.builderbot.cloud", alias="BUILDERBOT_API_URL"
+    )
+    builderbot_api_key: SecretStr | None = Field(default=None, alias="BUILDERBOT_API_KEY")
+    builderbot_bot_id: str | None = Field(default=None, alias="BUILDERBOT_BOT_ID")
+
+    # Twilio
+    twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
+    twilio_from_number: str | None = Field(default=None, alias="TWILIO_FROM_NUMBER")
+    twilio_webhook_token: SecretStr | None = Field(default=None, alias="TWILIO_WEBHOOK_TOKEN")
+    twilio_api_url: str = Field(default="https://api.twilio.com", alias="TWILIO_API_URL")
+    twilio_max_mps: int = Field(default=10, ge=1, le=10000, alias="TWILIO_MAX_MPS")
+
+    # OTP
+    otp_ttl_seconds: int = Field(default=300, ge=1, le=86400, alias="OTP_TTL_SECONDS")
+    otp_max_attempts: int = Field(default=5, ge=1, le=100, alias="OTP_MAX_ATTEMPTS")
+    otp_rate_limit_window_seconds: int = Field(
+        default=900, ge=1, le=86400 * 7, alias="OTP_RATE_LIMIT_WINDOW_SECONDS"
+    )
+    otp_rate_limit_max: int = Field(default=3, ge=1, le=1000, alias="OTP_RATE_LIMIT_MAX")
+    otp_length: int = Field(default=6, ge=4, le=10, alias="OTP_LENGTH")
+    otp_pepper: SecretStr | None = Field(default=None, alias="OTP_PEPPER")
+
+    # Outbound
+    link_signing_key: SecretStr | None = Field(default=None, alias="LINK_SIGNING_KEY")
+    link_ttl_seconds: int = Field(default=86400, ge=60, alias="LINK_TTL_SECONDS")
+    outbound_rate_limit_max: int = Field(default=10, ge=1, alias="OUTBOUND_RATE_LIMIT_MAX")
+    outbound_rate_limit_window_seconds: int = Field(
+        default=3600, ge=1, alias="OUTBOUND_RATE_LIMIT_WINDOW_SECONDS"
+    )
+    send_max_attempts: int = Field(default=6, ge=1, le=50, alias="SEND_MAX_ATTEMPTS")
+    send_retry_base_seconds: float = Field(default=2, gt=0, le=300, alias="SEND_RETRY_BASE_SECONDS")
+
+    # Demo data and simulated traffic (`serve --demo`)
+    demo_seed: int = Field(default=20261126, alias="DEMO_SEED")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return "WARNING" if level == "WARN" else level
+
+    @field_validator("app_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        region = value.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown region {value!r} (ISO 3166 alpha-2, e.g. AR)")
+        return region
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in {
+            "sqlite",
+            "sqlite+aiosqlite",
+            "postgresql",
+            "postgres",
+            "postgresql+asyncpg",
+            "postgresql+psycopg",
+        }:
+            raise ValueError("must start with sqlite:///, sqlite+aiosqlite:///, or postgresql://")
+        return value
+
+    @field_validator("elevenlabs_api_url", "builderbot_api_url", "twilio_api_url")
+    @classmethod
+    def _api_urls(cls, value: str) -> str:
+        result = _base_url(value, "the value")
+        assert result is not None
+        return result
+
+    @field_validator("frontend_url", "public_base_url")
+    @classmethod
+    def _optional_urls(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env is AppEnv.PRODUCTION
+
+    @property
+    def host(self) -> str:
+        if self.app_host:
+            return self.app_host
+        return "0.0.0.0" if self.is_production else "127.0.0.1"  # noqa: S104
+
+    @property
+    def database_kind(self) -> DatabaseKind:
+        return DatabaseKind.SQLITE if self.database_url.startswith("sqlite") else DatabaseKind.POSTGRESQL
+
+    @property
+    def async_database_url(self) -> str:
+        """The URL with the async driver that SQLAlchemy needs."""
+        scheme, rest = self.database_url.split("://", 1)
+        if scheme in {"sqlite", "sqlite+aiosqlite"}:
+            return f"sqlite+aiosqlite://{rest}"
+        if scheme == "postgresql+psycopg":
+            return self.database_url
+        return f"postgresql+asyncpg://{rest}"
+
+    @property
+    def redis_enabled(self) -> bool:
+        return bool(self.redis_url or self.redis_host)
+
+    @property
+    def redis_dsn(self) -> str | None:
+        if self.redis_url:
+            return self.redis_url
+        if not self.redis_host:
+            return None
+        password = self.redis_password.get_secret_value() if self.redis_password else ""
+        auth = f":{password}@" if password else ""
+        return f"redis://{auth}{self.redis_host}:{self.redis_port}/0"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.app_timezone)
+
+
+def _field_env_name(loc: tuple[int | str, ...]) -> str:
+    if not loc:
+        return "configuration"
+    name = str(loc[0])
+    field = Settings.model_fields.get(name)
+    if field is not None and field.alias:
+        return field.alias
+    if field is not None and isinstance(field.validation_alias, AliasChoices):
+        return str(field.validation_alias.choices[0])
+    return name.upper()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment; raise ConfigError naming each invalid variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            lines.append(f"{_field_env_name(error['loc'])}: {error['msg']}")
+        raise ConfigError("invalid configuration: " + "; ".join(lines)) from None
+
