@@ -75,7 +75,9 @@ class RateLimited(AppError):
     code = "rate_limited"
 
     def __init__(self, message: str, *, retry_after: int, details: Any = None) -> None:
-        super().__init__(message, details=details, headers={"Retry-After": str(max(1, retry_after))})
+        super().__init__(
+            message, details=details, headers={"Retry-After": str(max(1, retry_after))}
+        )
 
 
 class DependencyUnavailable(AppError):

@@ -11,6 +11,7 @@ import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
+from urllib.parse import unquote_plus
 
 import structlog
 from structlog.types import EventDict, Processor
@@ -23,12 +24,15 @@ _SENSITIVE_KEY_RE = re.compile(
     re.IGNORECASE,
 )
 # An OTP-like code written after a word that announces it ("código: 123456", "code 1234").
-_CODE_IN_TEXT_RE = re.compile(r"(?i)(c[oó]digo|code|otp|pin|clave)(\W{1,20})(\d{4,10})\b")
+_CODE_IN_TEXT_RE = re.compile(r"(?i)(c[oó]digo|code|otp|pin|clave)([^\d\n]{1,40}?)(\d{4,10})\b")
 _BEARER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 REDACTED = "[REDACTED]"
 
 
 def redact_text(text: str) -> str:
+    if "%" in text:
+        # URLs in library lines ("?to=%2B54+9+11+5555-1234"): decode so that numbers are seen.
+        text = unquote_plus(text)
     text = _CODE_IN_TEXT_RE.sub(lambda m: m.group(1) + m.group(2) + "*" * len(m.group(3)), text)
     text = _BEARER_RE.sub(lambda m: m.group(1) + " " + REDACTED, text)
     return mask_text(text)

@@ -33,7 +33,11 @@ def _parse(raw: str, region: str, *, valid: bool) -> str | None:
             number = phonenumbers.parse(candidate, region)
         except phonenumbers.NumberParseException:
             continue
-        ok = phonenumbers.is_valid_number(number) if valid else phonenumbers.is_possible_number(number)
+        ok = (
+            phonenumbers.is_valid_number(number)
+            if valid
+            else phonenumbers.is_possible_number(number)
+        )
         if ok:
             return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
     return None

@@ -17,7 +17,9 @@ def format_timestamp(value: datetime) -> str:
 Timestamp = Annotated[
     datetime,
     PlainSerializer(format_timestamp, return_type=str),
-    WithJsonSchema({"type": "string", "format": "date-time", "example": "2026-11-26T14:03:12.123456Z"}),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "example": "2026-11-26T14:03:12.123456Z"}
+    ),
 ]
 
 
@@ -25,7 +27,10 @@ class ApiModel(BaseModel):
     """Response and request models: snake_case in Python, camelCase on the wire."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, from_attributes=True, serialize_by_alias=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        from_attributes=True,
+        serialize_by_alias=True,
     )
 
 

@@ -7,10 +7,9 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+import phonenumbers
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-import phonenumbers
 
 
 class AppEnv(StrEnum):
@@ -52,6 +51,8 @@ class Settings(BaseSettings):
         case_sensitive=False,
         extra="ignore",
         populate_by_name=True,
+        # "VAR=" in a copied .env.example means "not set", not an empty secret.
+        env_ignore_empty=True,
     )
 
     # Application
@@ -80,7 +81,9 @@ class Settings(BaseSettings):
     recordings_dir: str = Field(default="./recordings", alias="RECORDINGS_DIR")
 
     # ElevenLabs
-    elevenlabs_webhook_token: SecretStr | None = Field(default=None, alias="ELEVENLABS_WEBHOOK_TOKEN")
+    elevenlabs_webhook_token: SecretStr | None = Field(
+        default=None, alias="ELEVENLABS_WEBHOOK_TOKEN"
+    )
     elevenlabs_webhook_secret: SecretStr | None = Field(
         default=None, alias="ELEVENLABS_WEBHOOK_SECRET"
     )
@@ -90,7 +93,9 @@ class Settings(BaseSettings):
     call_abandon_seconds: int = Field(default=10, ge=0, alias="CALL_ABANDON_SECONDS")
 
     # BuilderBot
-    builderbot_webhook_token: SecretStr | None = Field(default=None, alias="BUILDERBOT_WEBHOOK_TOKEN")
+    builderbot_webhook_token: SecretStr | None = Field(
+        default=None, alias="BUILDERBOT_WEBHOOK_TOKEN"
+    )
     builderbot_api_url: str = Field(
         default="https://app.builderbot.cloud", alias="BUILDERBOT_API_URL"
     )
@@ -197,7 +202,11 @@ class Settings(BaseSettings):
 
     @property
     def database_kind(self) -> DatabaseKind:
-        return DatabaseKind.SQLITE if self.database_url.startswith("sqlite") else DatabaseKind.POSTGRESQL
+        return (
+            DatabaseKind.SQLITE
+            if self.database_url.startswith("sqlite")
+            else DatabaseKind.POSTGRESQL
+        )
 
     @property
     def async_database_url(self) -> str:
@@ -249,4 +258,3 @@ def load_settings(**overrides: Any) -> Settings:
         for error in exc.errors():
             lines.append(f"{_field_env_name(error['loc'])}: {error['msg']}")
         raise ConfigError("invalid configuration: " + "; ".join(lines)) from None
-

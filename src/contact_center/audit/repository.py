@@ -7,4 +7,4 @@ from contact_center.models.audit_log import AuditLog
 
 async def add(session: AsyncSession, entry: AuditLog) -> None:
     session.add(entry)
-    await session.flush([entry])
+    await session.flush()

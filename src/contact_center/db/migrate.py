@@ -62,7 +62,9 @@ async def upgrade_database(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the database to `revision`; concurrent callers wait for the first one."""
     if engine.dialect.name == "postgresql":
         async with engine.connect() as connection:
-            await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+            await connection.execute(
+                text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+            )
             await connection.commit()
             try:
                 await connection.run_sync(_upgrade, revision)
@@ -73,10 +75,9 @@ async def upgrade_database(engine: AsyncEngine, revision: str = "head") -> None:
                 )
                 await connection.commit()
         return
-    async with _file_lock(engine):
-        async with engine.connect() as connection:
-            await connection.run_sync(_upgrade, revision)
-            await connection.commit()
+    async with _file_lock(engine), engine.connect() as connection:
+        await connection.run_sync(_upgrade, revision)
+        await connection.commit()
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

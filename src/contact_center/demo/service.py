@@ -6,7 +6,13 @@ from contact_center.settings import Settings
 
 
 async def write_demo_data(
-    engine: AsyncEngine, settings: Settings, *, days: int, customers: int, force: bool, progress: bool
+    engine: AsyncEngine,
+    settings: Settings,
+    *,
+    days: int,
+    customers: int,
+    force: bool,
+    progress: bool,
 ) -> int:
     return 0
 

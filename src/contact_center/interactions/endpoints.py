@@ -41,7 +41,9 @@ def _parse_moment(name: str, raw: str, settings: Settings, *, end: bool) -> date
     except ValueError:
         raise ValidationFailed(
             f"{name} must be an ISO-8601 date or datetime.",
-            details=[{"field": f"query.{name}", "message": f"not an ISO-8601 date or datetime: {raw!r}"}],
+            details=[
+                {"field": f"query.{name}", "message": f"not an ISO-8601 date or datetime: {raw!r}"}
+            ],
         ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
@@ -66,7 +68,9 @@ def filters_from_query(
     from_: Annotated[
         str | None, Query(alias="from", max_length=64, description="Digits anywhere in the number.")
     ] = None,
-    to: Annotated[str | None, Query(max_length=64, description="Digits anywhere in the number.")] = None,
+    to: Annotated[
+        str | None, Query(max_length=64, description="Digits anywhere in the number.")
+    ] = None,
     date_from: Annotated[
         str | None, Query(alias="dateFrom", max_length=40, description="Inclusive, on startedAt.")
     ] = None,
@@ -108,7 +112,9 @@ def filters_from_query(
 FiltersDep = Annotated[InteractionFilters, Depends(filters_from_query)]
 IncludeAllEvents = Annotated[bool, Query(alias="includeAllEvents")]
 IncludeAllMessages = Annotated[bool, Query(alias="includeAllMessages")]
-IncludePII = Annotated[bool, Query(alias="includePII", description="Unmasked data, if allowed; audited.")]
+IncludePII = Annotated[
+    bool, Query(alias="includePII", description="Unmasked data, if allowed; audited.")
+]
 RevealReason = Annotated[str | None, Header(alias="X-Reveal-Reason", max_length=500)]
 
 
@@ -127,7 +133,11 @@ async def list_interactions(
 ) -> InteractionPage:
     """Newest activity first (updatedAt desc, then id). Phones are masked unless revealed."""
     reveal = await resolve_reveal(
-        session, settings, context, include_pii=include_pii, reason=reveal_reason,
+        session,
+        settings,
+        context,
+        include_pii=include_pii,
+        reason=reveal_reason,
         resource="interactions.list",
     )
     return await service.list_interactions(
@@ -168,8 +178,14 @@ async def customer_profile(
             details=[{"field": "path.phone", "message": "not a valid phone number"}],
         )
     reveal = await resolve_reveal(
-        session, settings, context, include_pii=include_pii, reason=reveal_reason,
-        resource="interactions.client", entity_type="customer", entity_id=normalized,
+        session,
+        settings,
+        context,
+        include_pii=include_pii,
+        reason=reveal_reason,
+        resource="interactions.client",
+        entity_type="customer",
+        entity_id=normalized,
     )
     return await service.customer_profile(
         session,
@@ -199,13 +215,21 @@ async def get_interaction(
         reveal=True,
     )
     reveal = await resolve_reveal(
-        session, settings, context, include_pii=include_pii, reason=reveal_reason,
-        resource="interactions.detail", entity_type="interaction", entity_id=interaction_id,
+        session,
+        settings,
+        context,
+        include_pii=include_pii,
+        reason=reveal_reason,
+        resource="interactions.detail",
+        entity_type="interaction",
+        entity_id=interaction_id,
     )
     return detail if reveal else service.mask_interaction(detail)
 
 
-@router.patch("/{interaction_id}", response_model=InteractionDetailOut, summary="Update an interaction")
+@router.patch(
+    "/{interaction_id}", response_model=InteractionDetailOut, summary="Update an interaction"
+)
 async def update_interaction(
     interaction_id: uuid.UUID,
     patch: Annotated[InteractionPatch, Body()],
@@ -218,6 +242,10 @@ async def update_interaction(
     """Assign an agent, set queue, status, outcome or intent (`null` clears). Audited, evented."""
     await service.update_interaction(session, interaction_id, patch, context)
     return await get_interaction(
-        interaction_id, session, settings, context,
-        include_pii=include_pii, reveal_reason=reveal_reason,
+        interaction_id,
+        session,
+        settings,
+        context,
+        include_pii=include_pii,
+        reveal_reason=reveal_reason,
     )

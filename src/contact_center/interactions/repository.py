@@ -16,8 +16,8 @@ from contact_center.models.enums import (
     Channel,
     Direction,
     InteractionStatus,
-    Outcome,
     OtpStatus,
+    Outcome,
     Provider,
 )
 from contact_center.models.interaction import Interaction
@@ -71,7 +71,7 @@ def _conditions(filters: InteractionFilters) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _filtered(filters: InteractionFilters) -> Select[tuple[Interaction]]:
+def _filtered(filters: InteractionFilters) -> Select[Interaction]:
     return select(Interaction).where(and_(True, *_conditions(filters)))
 
 
@@ -93,7 +93,9 @@ async def count(session: AsyncSession, filters: InteractionFilters) -> int:
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def get(session: AsyncSession, interaction_id: uuid.UUID, *, for_update: bool = False) -> Interaction | None:
+async def get(
+    session: AsyncSession, interaction_id: uuid.UUID, *, for_update: bool = False
+) -> Interaction | None:
     stmt = select(Interaction).where(Interaction.id == interaction_id)
     if for_update:
         stmt = stmt.with_for_update()
@@ -151,7 +153,9 @@ async def messages_for(
 async def events_for(
     session: AsyncSession, interaction_ids: Sequence[uuid.UUID], per_interaction: int | None
 ) -> dict[uuid.UUID, list[InteractionEvent]]:
-    return await _children(session, InteractionEvent, interaction_ids, "occurred_at", per_interaction)
+    return await _children(
+        session, InteractionEvent, interaction_ids, "occurred_at", per_interaction
+    )
 
 
 async def call_detail_for(session: AsyncSession, interaction_id: uuid.UUID) -> CallDetail | None:
@@ -159,7 +163,9 @@ async def call_detail_for(session: AsyncSession, interaction_id: uuid.UUID) -> C
     return (await session.scalars(stmt)).one_or_none()
 
 
-async def otp_challenges_for(session: AsyncSession, interaction_id: uuid.UUID) -> list[OtpChallenge]:
+async def otp_challenges_for(
+    session: AsyncSession, interaction_id: uuid.UUID
+) -> list[OtpChallenge]:
     stmt = (
         select(OtpChallenge)
         .where(
@@ -191,4 +197,4 @@ async def otp_counts_by_status(session: AsyncSession, phone: str) -> dict[OtpSta
 
 async def add_event(session: AsyncSession, event: InteractionEvent) -> None:
     session.add(event)
-    await session.flush([event])
+    await session.flush()

@@ -10,9 +10,9 @@ from contact_center.models.enums import (
     Direction,
     InteractionStatus,
     MessageStatus,
-    Outcome,
     OtpPurpose,
     OtpStatus,
+    Outcome,
     Provider,
 )
 from contact_center.schemas import ApiModel, Timestamp
@@ -109,10 +109,12 @@ class InteractionOut(ApiModel):
     outcome: Outcome | None
     ai_handled: bool
     messages: list[MessageOut] = Field(
-        default_factory=list, description="Oldest first; the 10 most recent unless includeAllMessages."
+        default_factory=list,
+        description="Oldest first; the 10 most recent unless includeAllMessages.",
     )
     events: list[EventOut] = Field(
-        default_factory=list, description="Oldest first; the 10 most recent unless includeAllEvents."
+        default_factory=list,
+        description="Oldest first; the 10 most recent unless includeAllEvents.",
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from enum import Enum
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -123,10 +124,13 @@ def mask_interaction(out: OutT) -> OutT:
         "customer_phone": mask_phone(out.customer_phone),
         "customer_name": mask_name(out.customer_name),
         "messages": [
-            m.model_copy(update={"body": mask_text(m.body) if m.body else m.body}) for m in out.messages
+            m.model_copy(update={"body": mask_text(m.body) if m.body else m.body})
+            for m in out.messages
         ],
         "events": [
-            e.model_copy(update={"payload": mask_json(e.payload), "normalized": mask_json(e.normalized)})
+            e.model_copy(
+                update={"payload": mask_json(e.payload), "normalized": mask_json(e.normalized)}
+            )
             for e in out.events
         ],
     }
@@ -139,7 +143,9 @@ def mask_interaction(out: OutT) -> OutT:
             update["call_detail"] = out.call_detail.model_copy(
                 update={
                     "transcript": turns,
-                    "summary": mask_text(out.call_detail.summary) if out.call_detail.summary else None,
+                    "summary": mask_text(out.call_detail.summary)
+                    if out.call_detail.summary
+                    else None,
                     "analysis": mask_json(out.call_detail.analysis),
                 }
             )
@@ -159,11 +165,11 @@ async def _present_many(
     reveal: bool,
 ) -> list[InteractionOut]:
     ids = [i.id for i in interactions]
-    messages = await repository.messages_for(session, ids, None if all_messages else RECENT_CHILDREN)
+    messages = await repository.messages_for(
+        session, ids, None if all_messages else RECENT_CHILDREN
+    )
     events = await repository.events_for(session, ids, None if all_events else RECENT_CHILDREN)
-    return [
-        _present(i, messages[i.id], events[i.id], reveal=reveal) for i in interactions
-    ]
+    return [_present(i, messages[i.id], events[i.id], reveal=reveal) for i in interactions]
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -249,7 +255,9 @@ async def customer_profile(
     items = await _present_many(
         session, interactions, all_messages=all_messages, all_events=all_events, reveal=reveal
     )
-    return CustomerProfile(phone=phone if reveal else mask_phone(phone) or "", interactions=items, stats=stats)
+    return CustomerProfile(
+        phone=phone if reveal else mask_phone(phone) or "", interactions=items, stats=stats
+    )
 
 
 # --- changes --------------------------------------------------------------------------------
@@ -261,7 +269,11 @@ _FIELD_EVENTS = {
     "outcome": EventType.INTERACTION_UPDATED,
     "intent": EventType.INTERACTION_UPDATED,
 }
-_FINAL_STATUSES = {InteractionStatus.COMPLETED, InteractionStatus.ABANDONED, InteractionStatus.FAILED}
+_FINAL_STATUSES = {
+    InteractionStatus.COMPLETED,
+    InteractionStatus.ABANDONED,
+    InteractionStatus.FAILED,
+}
 
 
 def _wire(value: Any) -> Any:
@@ -278,7 +290,12 @@ async def update_interaction(
     if "status" in patch.model_fields_set and patch.status in (None, InteractionStatus.NEW):
         raise ValidationFailed(
             "status cannot be set to NEW or cleared.",
-            details=[{"field": "body.status", "message": "allowed: IN_PROGRESS, COMPLETED, ABANDONED, FAILED"}],
+            details=[
+                {
+                    "field": "body.status",
+                    "message": "allowed: IN_PROGRESS, COMPLETED, ABANDONED, FAILED",
+                }
+            ],
         )
     interaction = await repository.get(session, interaction_id, for_update=True)
     if interaction is None:
@@ -290,7 +307,7 @@ async def update_interaction(
         if field not in patch.model_fields_set:
             continue
         new = getattr(patch, field)
-        if isinstance(new, str):
+        if isinstance(new, str) and not isinstance(new, Enum):
             new = new.strip() or None
         old = getattr(interaction, field)
         if new == old:

@@ -2,15 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from contact_center.db.base import Base, JsonType, new_id
-
-if TYPE_CHECKING:
-    from contact_center.models.interaction import Interaction
 
 
 class CallDetail(Base):
@@ -29,5 +26,3 @@ class CallDetail(Base):
     analysis: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     has_audio: Mapped[bool] = mapped_column(default=False)
     fetched_at: Mapped[datetime | None]
-
-    interaction: Mapped[Interaction] = relationship(back_populates="call_detail", lazy="noload")

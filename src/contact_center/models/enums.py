@@ -57,7 +57,7 @@ class MessageKind(StrEnum):
 
 
 class OtpPurpose(StrEnum):
-    PASSWORD_RESET = "PASSWORD_RESET"
+    PASSWORD_RESET = "PASSWORD_RESET"  # noqa: S105 - a purpose, not a password
     TX_CONFIRMATION = "TX_CONFIRMATION"
     IDENTITY_VERIFICATION = "IDENTITY_VERIFICATION"
     LOGIN_2FA = "LOGIN_2FA"

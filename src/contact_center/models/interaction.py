@@ -2,16 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Enum, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from contact_center.db.base import Base, new_id, utcnow
 from contact_center.models.enums import Channel, Direction, InteractionStatus, Outcome, Provider
-
-if TYPE_CHECKING:
-    from contact_center.models.call_detail import CallDetail
 
 
 def str_enum(enum: type, name: str) -> Enum:
@@ -52,10 +48,6 @@ class Interaction(Base):
     intent: Mapped[str | None] = mapped_column(String(128))
     outcome: Mapped[Outcome | None] = mapped_column(str_enum(Outcome, "outcome"))
     ai_handled: Mapped[bool] = mapped_column(default=False)
-
-    call_detail: Mapped[CallDetail | None] = relationship(
-        back_populates="interaction", lazy="noload", uselist=False
-    )
 
     __table_args__ = (
         UniqueConstraint("provider", "provider_conversation_id"),

@@ -1,0 +1,178 @@
+"""Test fixtures: every database test runs on SQLite and on a real PostgreSQL.
+
+A fresh PostgreSQL database is created per run (migrated with Alembic, so migrations are tested)
+and dropped at the end. Each test starts from empty tables: SQLite tests get a copy of a migrated
+template file, PostgreSQL tests truncate the tables first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from contact_center.app import create_app
+from contact_center.db.base import Base
+from contact_center.db.migrate import upgrade_database
+from contact_center.db.session import create_engine, create_session_factory
+from contact_center.logging import configure_logging
+from contact_center.settings import Settings, load_settings
+
+BACKENDS = [b.strip() for b in os.environ.get("CC_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+# Variables of the developer's shell must not change what the tests see.
+for _name in list(os.environ):
+    if _name in Settings.model_fields or any(
+        _name == (f.alias or "") for f in Settings.model_fields.values()
+    ) or _name in {"PORT", "APP_PORT", "REDIS_URL", "REDIS_HOST"}:
+        del os.environ[_name]
+
+configure_logging("INFO")
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"DATABASE_URL": database_url, "APP_ENV": "test"}
+    values.update(overrides)
+    return load_settings(**values)
+
+
+def _pg_url(database: str) -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{database}"
+
+
+async def _pg_admin(sql: str) -> None:
+    connection = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+class Backend:
+    """One migrated database for the whole run, and a way to get a clean one per test."""
+
+    def __init__(self, name: str, url: str, template: Path | None = None) -> None:
+        self.name = name
+        self.url = url
+        self.template = template
+
+    def fresh_url(self, tmp_path: Path) -> str:
+        if self.template is not None:
+            target = tmp_path / "contact_center.db"
+            shutil.copyfile(self.template, target)
+            return f"sqlite+aiosqlite:///{target}"
+        return self.url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Backend]:
+    name = request.param
+    if name == "sqlite":
+        template = tmp_path_factory.mktemp("sqlite") / "template.db"
+        url = f"sqlite+aiosqlite:///{template}"
+        engine = create_engine(make_settings(url))
+        await upgrade_database(engine)
+        await engine.dispose()
+        yield Backend(name, url, template)
+        return
+    database = f"cc_test_{uuid.uuid4().hex[:12]}"
+    await _pg_admin(f'CREATE DATABASE "{database}"')
+    url = _pg_url(database)
+    engine = create_engine(make_settings(url))
+    try:
+        await upgrade_database(engine)
+        await engine.dispose()
+        yield Backend(name, url)
+    finally:
+        await engine.dispose()
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+async def _truncate(url: str) -> None:
+    engine = create_engine(make_settings(url))
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql(f"TRUNCATE {tables} CASCADE")
+    await engine.dispose()
+
+
+@pytest.fixture
+async def database_url(backend: Backend, tmp_path: Path) -> str:
+    url = backend.fresh_url(tmp_path)
+    if backend.name == "postgresql":
+        await _truncate(url)
+    return url
+
+
+@pytest.fixture
+def settings_factory(database_url: str) -> Callable[..., Settings]:
+    def build(**overrides: Any) -> Settings:
+        return make_settings(database_url, **overrides)
+
+    return build
+
+
+@pytest.fixture
+def settings(settings_factory: Callable[..., Settings]) -> Settings:
+    return settings_factory()
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_session_factory(engine)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, migrate=False)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def client_for(
+    settings_factory: Callable[..., Settings],
+) -> AsyncIterator[Callable[..., Awaitable[httpx.AsyncClient]]]:
+    """An app and client built with other settings, for tests of configuration switches."""
+    opened: list[tuple[LifespanManager, httpx.AsyncClient]] = []
+
+    async def build(**overrides: Any) -> httpx.AsyncClient:
+        application = create_app(settings_factory(**overrides), migrate=False)
+        manager = LifespanManager(application)
+        await manager.__aenter__()
+        http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=application), base_url="http://testserver"
+        )
+        opened.append((manager, http))
+        return http
+
+    yield build
+    for manager, http in reversed(opened):
+        await http.aclose()
+        await manager.__aexit__(None, None, None)

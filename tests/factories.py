@@ -1,0 +1,115 @@
+"""Arrange data through the real ORM and database (never a mock of our own database)."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contact_center.models import CallDetail, Interaction, InteractionEvent, Message, OtpChallenge
+from contact_center.models.enums import (
+    Channel,
+    Direction,
+    InteractionStatus,
+    MessageStatus,
+    OtpPurpose,
+    OtpStatus,
+    Provider,
+)
+
+BASE_TIME = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+_counter = itertools.count(1)
+
+
+def interaction(**overrides: Any) -> Interaction:
+    n = next(_counter)
+    started = overrides.pop("started_at", BASE_TIME + timedelta(minutes=n))
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "channel": Channel.WHATSAPP,
+        "direction": Direction.INBOUND,
+        "status": InteractionStatus.IN_PROGRESS,
+        "started_at": started,
+        "created_at": started,
+        "updated_at": started,
+        "from_number": "+5491155551234",
+        "to_number": "+5491152500001",
+        "customer_phone": "+5491155551234",
+        "provider": Provider.BUILDERBOT,
+        "ai_handled": True,
+    }
+    values.update(overrides)
+    return Interaction(**values)
+
+
+def message(parent: Interaction, **overrides: Any) -> Message:
+    created = overrides.pop("created_at", parent.started_at)
+    values: dict[str, Any] = {
+        "interaction_id": parent.id,
+        "direction": Direction.INBOUND,
+        "body": "Hola, quiero consultar mi saldo",
+        "media": [],
+        "status": MessageStatus.RECEIVED,
+        "kind": "TEXT",
+        "created_at": created,
+        "updated_at": created,
+    }
+    values.update(overrides)
+    return Message(**values)
+
+
+def event(parent: Interaction, **overrides: Any) -> InteractionEvent:
+    values: dict[str, Any] = {
+        "interaction_id": parent.id,
+        "type": "message.received",
+        "occurred_at": parent.started_at,
+        "payload": {"from": parent.from_number, "body": "hola"},
+        "normalized": {"direction": "INBOUND"},
+        "idempotency_key": f"test:{uuid.uuid4().hex}",
+    }
+    values.update(overrides)
+    return InteractionEvent(**values)
+
+
+def call_detail(parent: Interaction, **overrides: Any) -> CallDetail:
+    values: dict[str, Any] = {
+        "interaction_id": parent.id,
+        "transcript": [
+            {"role": "agent", "message": "Hola, ¿en qué puedo ayudarle?", "time_in_call_secs": 0},
+            {"role": "user", "message": "Mi número es +54 9 11 5555-1234", "time_in_call_secs": 3},
+        ],
+        "summary": "El cliente consultó su saldo.",
+        "duration_secs": 95,
+        "has_audio": False,
+    }
+    values.update(overrides)
+    return CallDetail(**values)
+
+
+def otp(parent: Interaction | None, **overrides: Any) -> OtpChallenge:
+    created = overrides.pop("created_at", BASE_TIME)
+    values: dict[str, Any] = {
+        "correlation_id": f"corr-{uuid.uuid4().hex}",
+        "phone": "+5491155551234",
+        "purpose": OtpPurpose.LOGIN_2FA,
+        "status": OtpStatus.VERIFIED,
+        "attempts": 1,
+        "max_attempts": 5,
+        "expires_at": created + timedelta(minutes=5),
+        "interaction_id": parent.id if parent else None,
+        "created_at": created,
+        "updated_at": created,
+    }
+    values.update(overrides)
+    return OtpChallenge(**values)
+
+
+async def save(session: AsyncSession, *rows: Any) -> None:
+    """Insert in the order given (parents first), then commit."""
+    for row in rows:
+        session.add(row)
+        await session.flush()
+    await session.commit()

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import httpx
+import pytest
+
+from contact_center.app import create_app
+from tests.conftest import make_settings
+
+
+async def test_health_ok_with_embedded_queue(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "embedded"}}
+    assert response.headers["x-request-id"]
+
+
+async def test_request_id_is_echoed_when_given(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/health", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["x-request-id"] == "abc-123"
+
+
+async def test_tables_lists_the_data_model(client: httpx.AsyncClient) -> None:
+    tables = (await client.get("/api/health/tables")).json()["tables"]
+    for name in ("interaction", "message", "call_detail", "interaction_event", "otp_challenge", "audit_log"):
+        assert name in tables
+
+
+async def test_whoami_reports_service_and_platform(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAILWAY_SERVICE_NAME", "contact-center-api")
+    body = (await client.get("/__whoami")).json()
+    assert body["service"] == "contact-center"
+    assert body["port"] == 3000
+    assert body["environment"] == "test"
+    assert body["platform"] == {"RAILWAY_SERVICE_NAME": "contact-center-api"}
+
+
+async def test_health_is_degraded_when_redis_is_down(
+    client_for: Callable[..., Awaitable[httpx.AsyncClient]],
+) -> None:
+    # Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    http = await client_for(REDIS_URL="redis://127.0.0.1:1/0")
+    response = await http.get("/api/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded", "checks": {"database": "ok", "redis": "down"}}
+
+
+async def test_health_answers_503_without_a_database() -> None:
+    app = create_app(make_settings("postgresql://postgres@127.0.0.1:1/none"), migrate=False)
+    from asgi_lifespan import LifespanManager
+
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            response = await http.get("/api/health")
+            assert response.status_code == 503
+            assert response.json()["checks"]["database"] == "down"
+            tables = await http.get("/api/health/tables")
+            assert tables.status_code == 503
+            assert tables.json()["error"]["code"] == "dependency_unavailable"
+
+
+async def test_docs_and_openapi(client: httpx.AsyncClient) -> None:
+    docs = await client.get("/api/docs")
+    assert docs.status_code == 200
+    assert "swagger-ui" in docs.text
+    spec = (await client.get("/api/openapi.json")).json()
+    paths = spec["paths"]
+    expected = {
+        "/api/health": {"get"},
+        "/api/health/tables": {"get"},
+        "/__whoami": {"get"},
+        "/api/interactions": {"get"},
+        "/api/interactions/count": {"get"},
+        "/api/interactions/{interaction_id}": {"get", "patch"},
+        "/api/interactions/client/{phone}": {"get"},
+    }
+    for path, methods in expected.items():
+        assert methods <= set(paths[path]), path
+    list_params = {p["name"] for p in paths["/api/interactions"]["get"]["parameters"]}
+    assert {
+        "channel", "direction", "status", "from", "to", "dateFrom", "dateTo", "assignedAgent",
+        "provider", "customerRef", "queue", "outcome", "limit", "skip", "includeAllEvents",
+        "includeAllMessages", "includePII",
+    } <= list_params

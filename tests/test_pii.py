@@ -1,0 +1,135 @@
+"""PII masking on every response by default, reveals audited (SPEC §4.7, §9.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contact_center.models import AuditLog
+from contact_center.pii import mask_json, mask_name, mask_phone, mask_text
+from tests import factories as f
+
+PHONE = "+5491155551234"
+MASKED = "+54911******34"
+
+
+def test_mask_phone_keeps_first_six_and_last_two() -> None:
+    assert mask_phone("+5491155551234") == "+54911******34"
+    assert mask_phone("+14155552671") == "+14155****71"
+    assert mask_phone("12345") == "*****"
+    assert mask_phone(None) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mi número es +54 9 11 5555-1234, gracias", "Mi número es +54 9 11 ****-**34, gracias"),
+        ("llamame al 5491155551234", "llamame al 54911******34"),
+        ("monto 150000 ARS", "monto 150000 ARS"),
+        ("conversación conv_123456789012", "conversación conv_123456789012"),
+        ("SM0123456789abcdef0123456789abcdef", "SM0123456789abcdef0123456789abcdef"),
+        ("fecha 2026-11-26 y hora 10:30", "fecha 2026-11-26 y hora 10:30"),
+        ("id 123e4567-e89b-12d3-a456-426614174000", "id 123e4567-e89b-12d3-a456-426614174000"),
+    ],
+)
+def test_mask_text_masks_phone_like_runs_only(text: str, expected: str) -> None:
+    assert mask_text(text) == expected
+
+
+def test_mask_json_masks_nested_numbers_and_names() -> None:
+    payload = {"data": {"from": PHONE, "name": "Juan Pérez", "body": "hola", "items": [{"to": "5491155551234"}]}}
+    assert mask_json(payload) == {
+        "data": {"from": MASKED, "name": "J*** P****", "body": "hola", "items": [{"to": "54911******34"}]}
+    }
+    assert mask_name("Ana") == "A**"
+
+
+async def _seed(session_factory: async_sessionmaker[AsyncSession]) -> str:
+    row = f.interaction(customer_name="Juan Pérez")
+    async with session_factory() as session:
+        await f.save(
+            session, row,
+            f.message(row, body=f"Soy Juan, mi otro número es {PHONE}"),
+            f.event(row, payload={"data": {"from": PHONE, "name": "Juan Pérez"}}, normalized={"phone": PHONE}),
+        )
+    return str(row.id)
+
+
+async def _reveal_rows(session_factory: async_sessionmaker[AsyncSession]) -> list[AuditLog]:
+    async with session_factory() as session:
+        return list((await session.scalars(select(AuditLog).where(AuditLog.action == "pii.reveal"))).all())
+
+
+async def test_every_response_is_masked_by_default(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    interaction_id = await _seed(session_factory)
+    for path in ("/api/interactions", f"/api/interactions/{interaction_id}", f"/api/interactions/client/{PHONE}"):
+        text = (await client.get(path)).text
+        assert "5551234" not in text, path
+        assert "Juan Pérez" not in text, path
+        assert MASKED in text, path
+    assert await _reveal_rows(session_factory) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "headers"),
+    [("?includePII=true", {}), ("", {"X-Role": "admin"})],
+)
+async def test_reveal_shows_numbers_and_is_audited(
+    client: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    query: str,
+    headers: dict[str, str],
+) -> None:
+    interaction_id = await _seed(session_factory)
+    response = await client.get(
+        f"/api/interactions/{interaction_id}{query}", headers={**headers, "X-Reveal-Reason": "reclamo 123"}
+    )
+    body = response.json()
+    assert body["from"] == PHONE
+    assert body["customerName"] == "Juan Pérez"
+    assert body["events"][0]["payload"]["data"]["from"] == PHONE
+    rows = await _reveal_rows(session_factory)
+    assert len(rows) == 1
+    assert rows[0].entity_id == interaction_id
+    assert rows[0].metadata_ is not None
+    assert rows[0].metadata_["reason"] == "reclamo 123"
+    assert rows[0].metadata_["resource"] == "interactions.detail"
+
+
+async def test_other_roles_do_not_unmask(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await _seed(session_factory)
+    text = (await client.get("/api/interactions", headers={"X-Role": "supervisor"})).text
+    assert PHONE not in text
+
+
+async def test_masking_disabled_by_setting(
+    client_for: Callable[..., Awaitable[httpx.AsyncClient]],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    await _seed(session_factory)
+    http = await client_for(PII_MASKING_ENABLED="false")
+    assert (await http.get("/api/interactions")).json()["items"][0]["from"] == PHONE
+    rows = await _reveal_rows(session_factory)
+    assert len(rows) == 1
+    assert rows[0].metadata_ is not None
+    assert rows[0].metadata_["maskingEnabled"] is False
+
+
+async def test_audit_log_is_append_only(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    interaction_id = await _seed(session_factory)
+    await client.get(f"/api/interactions/{interaction_id}?includePII=true")
+    async with session_factory() as session:
+        row = (await session.scalars(select(AuditLog))).one()
+        row.action = "tampered"
+        with pytest.raises(Exception, match="append-only"):
+            await session.commit()
