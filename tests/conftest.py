@@ -28,14 +28,20 @@ from contact_center.db.session import create_engine, create_session_factory
 from contact_center.logging import configure_logging
 from contact_center.settings import Settings, load_settings
 
-BACKENDS = [b.strip() for b in os.environ.get("CC_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
+BACKENDS = [
+    b.strip()
+    for b in os.environ.get("CC_TEST_BACKENDS", "sqlite,postgresql").split(",")
+    if b.strip()
+]
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 # Variables of the developer's shell must not change what the tests see.
 for _name in list(os.environ):
-    if _name in Settings.model_fields or any(
-        _name == (f.alias or "") for f in Settings.model_fields.values()
-    ) or _name in {"PORT", "APP_PORT", "REDIS_URL", "REDIS_HOST"}:
+    if (
+        _name in Settings.model_fields
+        or any(_name == (f.alias or "") for f in Settings.model_fields.values())
+        or _name in {"PORT", "APP_PORT", "REDIS_URL", "REDIS_HOST"}
+    ):
         del os.environ[_name]
 
 configure_logging("INFO")
@@ -53,7 +59,9 @@ def _pg_url(database: str) -> str:
 
 
 async def _pg_admin(sql: str) -> None:
-    connection = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    connection = await asyncpg.connect(
+        PG_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://")
+    )
     try:
         await connection.execute(sql)
     finally:
@@ -77,7 +85,9 @@ class Backend:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-async def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Backend]:
+async def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Backend]:
     name = request.param
     if name == "sqlite":
         template = tmp_path_factory.mktemp("sqlite") / "template.db"

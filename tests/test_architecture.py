@@ -77,6 +77,10 @@ def test_nothing_connects_at_import_time() -> None:
             if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
                 func = node.value.func
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-                assert name not in {"create_engine", "create_async_engine", "AsyncClient", "Redis", "from_url"}, (
-                    _relative(path)
-                )
+                assert name not in {
+                    "create_engine",
+                    "create_async_engine",
+                    "AsyncClient",
+                    "Redis",
+                    "from_url",
+                }, _relative(path)

@@ -32,7 +32,10 @@ def served(tmp_path: Path) -> Iterator[str]:
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "contact_center", "serve", "--demo"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -46,7 +49,9 @@ def served(tmp_path: Path) -> Iterator[str]:
             assert process.poll() is None, (tmp_path / "serve.log").read_text()
             time.sleep(0.3)
         else:
-            pytest.fail("the service did not come up: " + (tmp_path / "serve.log").read_text()[-2000:])
+            pytest.fail(
+                "the service did not come up: " + (tmp_path / "serve.log").read_text()[-2000:]
+            )
         yield base
     finally:
         process.terminate()
@@ -65,4 +70,5 @@ def test_serve_demo_brings_up_a_populated_masked_api(served: str, tmp_path: Path
         phone = item["customerPhone"]
         assert phone is None or "******" in phone
     logs = (tmp_path / "serve.log").read_text().splitlines()
-    assert logs and all(line.startswith("{") for line in logs)
+    assert logs
+    assert all(line.startswith("{") for line in logs)

@@ -6,6 +6,7 @@ import uuid
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 
 def assert_envelope(response: httpx.Response, status: int, code: str | None = None) -> None:
@@ -95,3 +96,15 @@ async def test_oversized_body_answers_413(client: httpx.AsyncClient) -> None:
 async def test_unparseable_profile_phone_answers_422(client: httpx.AsyncClient) -> None:
     assert_envelope(await client.get("/api/interactions/client/hello"), 422, "invalid_phone")
     assert_envelope(await client.get("/api/interactions/client/123"), 422, "invalid_phone")
+
+
+async def test_unexpected_error_answers_500_in_the_envelope(app: FastAPI) -> None:
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    app.add_api_route("/api/test-only/boom", boom)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        response = await http.get("/api/test-only/boom")
+    assert_envelope(response, 500, "internal_error")
+    assert "secret internals" not in response.text  # no internals leak to the caller

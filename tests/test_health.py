@@ -23,7 +23,14 @@ async def test_request_id_is_echoed_when_given(client: httpx.AsyncClient) -> Non
 
 async def test_tables_lists_the_data_model(client: httpx.AsyncClient) -> None:
     tables = (await client.get("/api/health/tables")).json()["tables"]
-    for name in ("interaction", "message", "call_detail", "interaction_event", "otp_challenge", "audit_log"):
+    for name in (
+        "interaction",
+        "message",
+        "call_detail",
+        "interaction_event",
+        "otp_challenge",
+        "audit_log",
+    ):
         assert name in tables
 
 
@@ -82,7 +89,21 @@ async def test_docs_and_openapi(client: httpx.AsyncClient) -> None:
         assert methods <= set(paths[path]), path
     list_params = {p["name"] for p in paths["/api/interactions"]["get"]["parameters"]}
     assert {
-        "channel", "direction", "status", "from", "to", "dateFrom", "dateTo", "assignedAgent",
-        "provider", "customerRef", "queue", "outcome", "limit", "skip", "includeAllEvents",
-        "includeAllMessages", "includePII",
+        "channel",
+        "direction",
+        "status",
+        "from",
+        "to",
+        "dateFrom",
+        "dateTo",
+        "assignedAgent",
+        "provider",
+        "customerRef",
+        "queue",
+        "outcome",
+        "limit",
+        "skip",
+        "includeAllEvents",
+        "includeAllMessages",
+        "includePII",
     } <= list_params

@@ -15,8 +15,8 @@ from contact_center.models.enums import (
     Direction,
     InteractionStatus,
     MessageStatus,
-    Outcome,
     OtpStatus,
+    Outcome,
     Provider,
 )
 from tests import factories as f
@@ -27,22 +27,63 @@ T0 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 async def seed_mixed(session_factory: async_sessionmaker[AsyncSession]) -> list[Any]:
     """A small population where each filter value appears on a known subset."""
     rows = [
-        f.interaction(channel=Channel.CALL, direction=Direction.INBOUND, status=InteractionStatus.COMPLETED,
-                      provider=Provider.ELEVENLABS, provider_conversation_id="conv_a", from_number="+5491155551234",
-                      to_number="+541152500000", customer_phone="+5491155551234", assigned_agent="Lucía",
-                      queue="tarjetas", outcome=Outcome.RESOLVED, customer_ref="CUS-1", started_at=T0),
-        f.interaction(channel=Channel.CALL, direction=Direction.INBOUND, status=InteractionStatus.ABANDONED,
-                      provider=Provider.ELEVENLABS, provider_conversation_id="conv_b", from_number="+5493515550000",
-                      to_number="+541152500000", customer_phone="+5493515550000", queue="prestamos",
-                      outcome=Outcome.UNKNOWN, started_at=T0 + timedelta(hours=1)),
-        f.interaction(channel=Channel.WHATSAPP, status=InteractionStatus.IN_PROGRESS, assigned_agent="Martín",
-                      queue="tarjetas", customer_ref="CUS-2", started_at=T0 + timedelta(days=1)),
-        f.interaction(channel=Channel.SMS, direction=Direction.OUTBOUND, status=InteractionStatus.FAILED,
-                      provider=Provider.TWILIO, from_number="+15005550006", to_number="+5493415557777",
-                      customer_phone="+5493415557777", started_at=T0 + timedelta(days=2)),
-        f.interaction(channel=Channel.SMS, direction=Direction.OUTBOUND, status=InteractionStatus.COMPLETED,
-                      provider=Provider.TWILIO, from_number="+15005550006", to_number="+5491155551234",
-                      customer_phone="+5491155551234", outcome=Outcome.ESCALATED, started_at=T0 + timedelta(days=3)),
+        f.interaction(
+            channel=Channel.CALL,
+            direction=Direction.INBOUND,
+            status=InteractionStatus.COMPLETED,
+            provider=Provider.ELEVENLABS,
+            provider_conversation_id="conv_a",
+            from_number="+5491155551234",
+            to_number="+541152500000",
+            customer_phone="+5491155551234",
+            assigned_agent="Lucía",
+            queue="tarjetas",
+            outcome=Outcome.RESOLVED,
+            customer_ref="CUS-1",
+            started_at=T0,
+        ),
+        f.interaction(
+            channel=Channel.CALL,
+            direction=Direction.INBOUND,
+            status=InteractionStatus.ABANDONED,
+            provider=Provider.ELEVENLABS,
+            provider_conversation_id="conv_b",
+            from_number="+5493515550000",
+            to_number="+541152500000",
+            customer_phone="+5493515550000",
+            queue="prestamos",
+            outcome=Outcome.UNKNOWN,
+            started_at=T0 + timedelta(hours=1),
+        ),
+        f.interaction(
+            channel=Channel.WHATSAPP,
+            status=InteractionStatus.IN_PROGRESS,
+            assigned_agent="Martín",
+            queue="tarjetas",
+            customer_ref="CUS-2",
+            started_at=T0 + timedelta(days=1),
+        ),
+        f.interaction(
+            channel=Channel.SMS,
+            direction=Direction.OUTBOUND,
+            status=InteractionStatus.FAILED,
+            provider=Provider.TWILIO,
+            from_number="+15005550006",
+            to_number="+5493415557777",
+            customer_phone="+5493415557777",
+            started_at=T0 + timedelta(days=2),
+        ),
+        f.interaction(
+            channel=Channel.SMS,
+            direction=Direction.OUTBOUND,
+            status=InteractionStatus.COMPLETED,
+            provider=Provider.TWILIO,
+            from_number="+15005550006",
+            to_number="+5491155551234",
+            customer_phone="+5491155551234",
+            outcome=Outcome.ESCALATED,
+            started_at=T0 + timedelta(days=3),
+        ),
     ]
     async with session_factory() as session:
         await f.save(session, *rows)
@@ -99,8 +140,12 @@ async def test_date_filters_use_app_timezone_for_whole_days(
             f.interaction(started_at=datetime(2026, 11, 21, 2, 30, tzinfo=UTC)),
             f.interaction(started_at=datetime(2026, 11, 21, 3, 30, tzinfo=UTC)),
         )
-    day_20 = (await client.get("/api/interactions/count?dateFrom=2026-11-20&dateTo=2026-11-20")).json()
-    day_21 = (await client.get("/api/interactions/count?dateFrom=2026-11-21&dateTo=2026-11-21")).json()
+    day_20 = (
+        await client.get("/api/interactions/count?dateFrom=2026-11-20&dateTo=2026-11-20")
+    ).json()
+    day_21 = (
+        await client.get("/api/interactions/count?dateFrom=2026-11-21&dateTo=2026-11-21")
+    ).json()
     assert day_20 == {"count": 1}
     assert day_21 == {"count": 1}
 
@@ -112,8 +157,14 @@ async def test_pages_cover_everything_once_in_updated_order(
     for i in range(23):
         # Groups of three share an updatedAt: ties must be broken by id, stably across pages.
         stamp = T0 + timedelta(minutes=i // 3)
-        rows.append(f.interaction(started_at=T0, updated_at=stamp, channel=Channel.SMS if i % 2 else Channel.CALL,
-                                  provider=Provider.GENERIC))
+        rows.append(
+            f.interaction(
+                started_at=T0,
+                updated_at=stamp,
+                channel=Channel.SMS if i % 2 else Channel.CALL,
+                provider=Provider.GENERIC,
+            )
+        )
     async with session_factory() as session:
         await f.save(session, *rows)
     seen: list[dict[str, Any]] = []
@@ -146,7 +197,9 @@ async def test_list_includes_last_ten_children_unless_asked_for_all(
     item = (await client.get("/api/interactions")).json()["items"][0]
     assert [m["body"] for m in item["messages"]] == [f"mensaje {i}" for i in range(4, 14)]
     assert [e["normalized"]["n"] for e in item["events"]] == list(range(4, 14))
-    full = (await client.get("/api/interactions?includeAllMessages=true&includeAllEvents=true")).json()
+    full = (
+        await client.get("/api/interactions?includeAllMessages=true&includeAllEvents=true")
+    ).json()
     assert len(full["items"][0]["messages"]) == 14
     assert len(full["items"][0]["events"]) == 14
     detail = (await client.get(f"/api/interactions/{parent.id}")).json()
@@ -158,27 +211,65 @@ async def test_list_includes_last_ten_children_unless_asked_for_all(
 async def test_detail_has_every_field_in_camel_case(
     client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
-    call = f.interaction(channel=Channel.CALL, provider=Provider.ELEVENLABS, provider_conversation_id="conv_x",
-                         outcome=Outcome.RESOLVED, intent="consulta_saldo", ended_at=T0 + timedelta(minutes=3))
+    call = f.interaction(
+        channel=Channel.CALL,
+        provider=Provider.ELEVENLABS,
+        provider_conversation_id="conv_x",
+        outcome=Outcome.RESOLVED,
+        intent="consulta_saldo",
+        ended_at=T0 + timedelta(minutes=3),
+    )
     sms = f.interaction(channel=Channel.SMS, direction=Direction.OUTBOUND, provider=Provider.TWILIO)
     async with session_factory() as session:
         await f.save(
-            session, call, sms, f.call_detail(call),
-            f.message(sms, direction=Direction.OUTBOUND, status=MessageStatus.DELIVERED, kind="OTP",
-                      body="Tu código es ******", provider_message_id="SM" + "a" * 32),
+            session,
+            call,
+            sms,
+            f.call_detail(call),
+            f.message(
+                sms,
+                direction=Direction.OUTBOUND,
+                status=MessageStatus.DELIVERED,
+                kind="OTP",
+                body="Tu código es ******",
+                provider_message_id="SM" + "a" * 32,
+            ),
             f.otp(sms, requested_from_interaction_id=call.id),
         )
     body = (await client.get(f"/api/interactions/{call.id}")).json()
     for key in (
-        "id", "channel", "direction", "status", "startedAt", "endedAt", "createdAt", "updatedAt", "from",
-        "to", "customerPhone", "provider", "providerConversationId", "assignedAgent", "customerRef",
-        "queue", "intent", "outcome", "aiHandled", "messages", "events", "callDetail", "otpChallenges",
+        "id",
+        "channel",
+        "direction",
+        "status",
+        "startedAt",
+        "endedAt",
+        "createdAt",
+        "updatedAt",
+        "from",
+        "to",
+        "customerPhone",
+        "provider",
+        "providerConversationId",
+        "assignedAgent",
+        "customerRef",
+        "queue",
+        "intent",
+        "outcome",
+        "aiHandled",
+        "messages",
+        "events",
+        "callDetail",
+        "otpChallenges",
     ):
         assert key in body, key
-    assert body["startedAt"].endswith("Z") and len(body["startedAt"]) == len("2026-11-20T15:00:00.000000Z")
+    assert body["startedAt"].endswith("Z")
+    assert len(body["startedAt"]) == len("2026-11-20T15:00:00.000000Z")
     assert body["callDetail"]["durationSecs"] == 95
     assert body["callDetail"]["transcript"][0] == {
-        "role": "agent", "message": "Hola, ¿en qué puedo ayudarle?", "timeInCallSecs": 0.0
+        "role": "agent",
+        "message": "Hola, ¿en qué puedo ayudarle?",
+        "timeInCallSecs": 0.0,
     }
     # The OTP requested from the call shows on the call's timeline and on its SMS interaction.
     assert len(body["otpChallenges"]) == 1
@@ -211,7 +302,13 @@ async def test_customer_profile_accepts_any_common_format(
     assert body["stats"]["total"] == 3
     assert body["stats"]["byChannel"] == {"CALL": 1, "WHATSAPP": 1, "SMS": 1}
     assert body["stats"]["byOutcome"] == {"RESOLVED": 1, "ESCALATED": 1}
-    assert body["stats"]["otp"] == {"issued": 3, "verified": 1, "failed": 0, "locked": 1, "expired": 1}
+    assert body["stats"]["otp"] == {
+        "issued": 3,
+        "verified": 1,
+        "failed": 0,
+        "locked": 1,
+        "expired": 1,
+    }
     assert body["stats"]["firstContactAt"] == "2026-11-20T15:00:00.000000Z"
     started = [i["startedAt"] for i in body["interactions"]]
     assert started == sorted(started, reverse=True)

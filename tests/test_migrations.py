@@ -21,8 +21,13 @@ async def _run_migrate_processes(url: str, count: int) -> list[tuple[int, str]]:
 
     async def one() -> tuple[int, str]:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "contact_center", "migrate",
-            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "contact_center",
+            "migrate",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         out, err = await asyncio.wait_for(process.communicate(), timeout=120)
         return process.returncode or 0, (out + err).decode()
@@ -63,6 +68,7 @@ async def test_downgrade_to_base_and_up_again_on_postgres() -> None:
         from contact_center.db import migrate
 
         async with engine.connect() as connection:
+
             def down(sync: object) -> None:
                 from alembic import command
 

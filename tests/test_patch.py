@@ -20,10 +20,10 @@ async def _rows(
 ) -> Sequence[Any]:
     async with session_factory() as session:
         if model is AuditLog:
-            stmt = select(AuditLog).where(AuditLog.entity_id == str(interaction_id)).order_by(AuditLog.action)
-        else:
-            stmt = select(InteractionEvent).where(InteractionEvent.interaction_id == interaction_id)
-        return (await session.scalars(stmt)).all()
+            audits = select(AuditLog).where(AuditLog.entity_id == str(interaction_id))
+            return (await session.scalars(audits.order_by(AuditLog.action))).all()
+        events = select(InteractionEvent).where(InteractionEvent.interaction_id == interaction_id)
+        return (await session.scalars(events)).all()
 
 
 async def test_patch_changes_fields_with_events_and_audit(
@@ -34,8 +34,13 @@ async def test_patch_changes_fields_with_events_and_audit(
         await f.save(session, row)
     response = await client.patch(
         f"/api/interactions/{row.id}",
-        json={"assignedAgent": "Lucía Fernández", "queue": "tarjetas", "status": "COMPLETED",
-              "outcome": "RESOLVED", "intent": "bloqueo_tarjeta"},
+        json={
+            "assignedAgent": "Lucía Fernández",
+            "queue": "tarjetas",
+            "status": "COMPLETED",
+            "outcome": "RESOLVED",
+            "intent": "bloqueo_tarjeta",
+        },
         headers={"User-Agent": "pytest-agent"},
     )
     assert response.status_code == 200, response.text
@@ -46,14 +51,23 @@ async def test_patch_changes_fields_with_events_and_audit(
     assert body["updatedAt"] > row.updated_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     events = await _rows(session_factory, InteractionEvent, row.id)
     assert sorted(e.type for e in events) == sorted(
-        ["agent.assigned", "interaction.updated", "status.changed", "interaction.updated",
-         "interaction.updated", "interaction.completed"]
+        [
+            "agent.assigned",
+            "interaction.updated",
+            "status.changed",
+            "interaction.updated",
+            "interaction.updated",
+            "interaction.completed",
+        ]
     )
     assert len({e.idempotency_key for e in events}) == len(events)
     audits = await _rows(session_factory, AuditLog, row.id)
     assert [a.action for a in audits] == [
-        "interaction.update.assignedAgent", "interaction.update.intent", "interaction.update.outcome",
-        "interaction.update.queue", "interaction.update.status",
+        "interaction.update.assignedAgent",
+        "interaction.update.intent",
+        "interaction.update.outcome",
+        "interaction.update.queue",
+        "interaction.update.status",
     ]
     queue_audit = next(a for a in audits if a.action == "interaction.update.queue")
     assert queue_audit.metadata_ == {"field": "queue", "from": "general", "to": "tarjetas"}
@@ -67,11 +81,15 @@ async def test_null_clears_and_unchanged_fields_write_nothing(
     row = f.interaction(queue="general", assigned_agent="Martín")
     async with session_factory() as session:
         await f.save(session, row)
-    response = await client.patch(f"/api/interactions/{row.id}", json={"queue": None, "assignedAgent": "Martín"})
+    response = await client.patch(
+        f"/api/interactions/{row.id}", json={"queue": None, "assignedAgent": "Martín"}
+    )
     assert response.status_code == 200
     assert response.json()["queue"] is None
     assert response.json()["assignedAgent"] == "Martín"
-    assert [e.type for e in await _rows(session_factory, InteractionEvent, row.id)] == ["interaction.updated"]
+    assert [e.type for e in await _rows(session_factory, InteractionEvent, row.id)] == [
+        "interaction.updated"
+    ]
     assert len(await _rows(session_factory, AuditLog, row.id)) == 1
 
 
@@ -113,7 +131,11 @@ async def test_reopening_clears_ended_at(
     row = f.interaction()
     async with session_factory() as session:
         await f.save(session, row)
-    closed = (await client.patch(f"/api/interactions/{row.id}", json={"status": "COMPLETED"})).json()
+    closed = (
+        await client.patch(f"/api/interactions/{row.id}", json={"status": "COMPLETED"})
+    ).json()
     assert closed["endedAt"] is not None
-    reopened = (await client.patch(f"/api/interactions/{row.id}", json={"status": "IN_PROGRESS"})).json()
+    reopened = (
+        await client.patch(f"/api/interactions/{row.id}", json={"status": "IN_PROGRESS"})
+    ).json()
     assert reopened["endedAt"] is None

@@ -41,9 +41,21 @@ def test_mask_text_masks_phone_like_runs_only(text: str, expected: str) -> None:
 
 
 def test_mask_json_masks_nested_numbers_and_names() -> None:
-    payload = {"data": {"from": PHONE, "name": "Juan Pérez", "body": "hola", "items": [{"to": "5491155551234"}]}}
+    payload = {
+        "data": {
+            "from": PHONE,
+            "name": "Juan Pérez",
+            "body": "hola",
+            "items": [{"to": "5491155551234"}],
+        }
+    }
     assert mask_json(payload) == {
-        "data": {"from": MASKED, "name": "J*** P****", "body": "hola", "items": [{"to": "54911******34"}]}
+        "data": {
+            "from": MASKED,
+            "name": "J*** P****",
+            "body": "hola",
+            "items": [{"to": "54911******34"}],
+        }
     }
     assert mask_name("Ana") == "A**"
 
@@ -52,23 +64,34 @@ async def _seed(session_factory: async_sessionmaker[AsyncSession]) -> str:
     row = f.interaction(customer_name="Juan Pérez")
     async with session_factory() as session:
         await f.save(
-            session, row,
+            session,
+            row,
             f.message(row, body=f"Soy Juan, mi otro número es {PHONE}"),
-            f.event(row, payload={"data": {"from": PHONE, "name": "Juan Pérez"}}, normalized={"phone": PHONE}),
+            f.event(
+                row,
+                payload={"data": {"from": PHONE, "name": "Juan Pérez"}},
+                normalized={"phone": PHONE},
+            ),
         )
     return str(row.id)
 
 
 async def _reveal_rows(session_factory: async_sessionmaker[AsyncSession]) -> list[AuditLog]:
     async with session_factory() as session:
-        return list((await session.scalars(select(AuditLog).where(AuditLog.action == "pii.reveal"))).all())
+        return list(
+            (await session.scalars(select(AuditLog).where(AuditLog.action == "pii.reveal"))).all()
+        )
 
 
 async def test_every_response_is_masked_by_default(
     client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     interaction_id = await _seed(session_factory)
-    for path in ("/api/interactions", f"/api/interactions/{interaction_id}", f"/api/interactions/client/{PHONE}"):
+    for path in (
+        "/api/interactions",
+        f"/api/interactions/{interaction_id}",
+        f"/api/interactions/client/{PHONE}",
+    ):
         text = (await client.get(path)).text
         assert "5551234" not in text, path
         assert "Juan Pérez" not in text, path
@@ -88,7 +111,8 @@ async def test_reveal_shows_numbers_and_is_audited(
 ) -> None:
     interaction_id = await _seed(session_factory)
     response = await client.get(
-        f"/api/interactions/{interaction_id}{query}", headers={**headers, "X-Reveal-Reason": "reclamo 123"}
+        f"/api/interactions/{interaction_id}{query}",
+        headers={**headers, "X-Reveal-Reason": "reclamo 123"},
     )
     body = response.json()
     assert body["from"] == PHONE

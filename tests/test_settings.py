@@ -82,7 +82,11 @@ def test_cli_refuses_to_start_naming_the_variable(tmp_path: object) -> None:
     env = {**os.environ, "OTP_MAX_ATTEMPTS": "many"}
     result = subprocess.run(
         [sys.executable, "-m", "contact_center", "migrate"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert "OTP_MAX_ATTEMPTS" in result.stderr

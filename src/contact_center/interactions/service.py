@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from enum import Enum
 from datetime import datetime
+from enum import Enum
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
