@@ -14,11 +14,15 @@ from redis.asyncio import Redis
 from contact_center import __version__
 from contact_center.db.migrate import upgrade_database
 from contact_center.db.session import create_engine, create_session_factory
+from contact_center.emulator.app import create_emulator_app
+from contact_center.emulator.state import EmulatorState
 from contact_center.errors import install_error_handlers
 from contact_center.health.endpoints import router as health_router
 from contact_center.health.schemas import CheckState
 from contact_center.interactions.endpoints import router as interactions_router
 from contact_center.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from contact_center.providers.http import create_http_client
+from contact_center.providers.registry import build_providers, emulated_providers
 from contact_center.settings import Settings, load_settings
 
 log = structlog.get_logger(__name__)
@@ -52,6 +56,14 @@ def _redis_check(settings: Settings) -> tuple[Callable[[], Awaitable[CheckState]
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
     """Build the application. Nothing connects until the lifespan starts."""
     settings = settings or load_settings()
+    emulated = emulated_providers(settings)
+    emulator_state = (
+        EmulatorState(
+            target_url=settings.emulator_target_url or f"http://127.0.0.1:{settings.app_port}"
+        )
+        if emulated and not settings.is_production and not settings.emulator_url
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,15 +73,24 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
         app.state.redis_check, redis_client = _redis_check(settings)
+        http = create_http_client()
+        app.state.http = http
+        app.state.providers = build_providers(settings, http)
+        if emulator_state is not None:
+            emulator_state.http = create_http_client()
         log.info(
             "started",
             environment=settings.app_env.value,
             database=settings.database_kind.value,
             queue="redis" if settings.redis_enabled else "embedded",
+            emulated=sorted(p.value for p in emulated),
         )
         try:
             yield
         finally:
+            if emulator_state is not None:
+                await emulator_state.close()
+            await http.aclose()
             if redis_client is not None:
                 await redis_client.aclose()
             await engine.dispose()
@@ -91,6 +112,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     app.include_router(health_router)
     app.include_router(interactions_router)
+    if emulator_state is not None:
+        # Stand-ins for the providers without credentials (SPEC §6); never in production.
+        app.mount("/_emulator", create_emulator_app(emulator_state))
+    app.state.emulator = emulator_state
 
     @app.get("/api/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import typer
@@ -115,6 +116,40 @@ def demo_data(
         typer.echo("the database already has interactions; nothing written (use --force)")
     else:
         typer.echo(f"wrote {written} interactions")
+
+
+@cli.command()
+def emulator(
+    port: Annotated[int, typer.Option(help="Port of the emulator.")] = 8090,
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    target: Annotated[
+        str, typer.Option(help="The app that receives the providers' webhooks.")
+    ] = "http://127.0.0.1:3000",
+) -> None:
+    """Run the provider emulator alone (point the app at it with EMULATOR_URL)."""
+    settings = _settings()
+    if settings.is_production:
+        typer.secho("the emulator does not run with APP_ENV=production", err=True, fg="red")
+        raise typer.Exit(code=2)
+    from contextlib import asynccontextmanager
+
+    from fastapi import FastAPI
+
+    from contact_center.emulator.app import create_emulator_app
+    from contact_center.emulator.state import EmulatorState
+    from contact_center.providers.http import create_http_client
+
+    state = EmulatorState(target_url=target)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        state.http = create_http_client()
+        yield
+        await state.close()
+
+    app = create_emulator_app(state)
+    app.router.lifespan_context = lifespan
+    uvicorn.run(app, host=host, port=port, log_config=None)
 
 
 def main() -> None:

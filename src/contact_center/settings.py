@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(default=6, ge=1, le=50, alias="SEND_MAX_ATTEMPTS")
     send_retry_base_seconds: float = Field(default=2, gt=0, le=300, alias="SEND_RETRY_BASE_SECONDS")
 
+    # Provider emulator: where it answers (default: mounted in this app at /_emulator) and where
+    # it delivers webhooks (default: this app).
+    emulator_url: str | None = Field(default=None, alias="EMULATOR_URL")
+    emulator_target_url: str | None = Field(default=None, alias="EMULATOR_TARGET_URL")
+
     # Demo data and simulated traffic (`serve --demo`)
     demo_seed: int = Field(default=20261126, alias="DEMO_SEED")
 
@@ -180,7 +185,7 @@ class Settings(BaseSettings):
         assert result is not None
         return result
 
-    @field_validator("frontend_url", "public_base_url")
+    @field_validator("frontend_url", "public_base_url", "emulator_url", "emulator_target_url")
     @classmethod
     def _optional_urls(cls, value: str | None) -> str | None:
         if value is None or value == "":

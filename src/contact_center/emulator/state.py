@@ -1,0 +1,90 @@
+"""The emulator's memory: what each provider received, what it will fail, what it holds."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from contact_center.schemas import ApiModel
+
+
+class FaultSpec(ApiModel):
+    """`POST /_emulator/{provider}/faults`: fail the next `count` requests (or for `number`)."""
+
+    status: int = 503
+    code: int | str | None = None
+    message: str | None = None
+    count: int = 1
+    number: str | None = None
+    delay_seconds: float = 0.0
+    retry_after: int | None = None
+
+
+@dataclass
+class Fault:
+    spec: FaultSpec
+    remaining: int
+
+
+@dataclass
+class ProviderState:
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    requests: int = 0
+
+    def take_fault(self, number: str | None) -> FaultSpec | None:
+        """The first armed fault that applies to this request, counting it down."""
+        digits = "".join(ch for ch in number or "" if ch.isdigit())
+        for fault in self.faults:
+            if fault.remaining <= 0:
+                continue
+            if fault.spec.number:
+                wanted = "".join(ch for ch in fault.spec.number if ch.isdigit())
+                if wanted != digits:
+                    continue
+            fault.remaining -= 1
+            return fault.spec
+        return None
+
+
+@dataclass
+class EmulatorState:
+    """One per app (or per `contact-center emulator` process)."""
+
+    target_url: str
+    twilio: ProviderState = field(default_factory=ProviderState)
+    builderbot: ProviderState = field(default_factory=ProviderState)
+    elevenlabs: ProviderState = field(default_factory=ProviderState)
+    conversations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    blacklist: set[str] = field(default_factory=set)
+    http: httpx.AsyncClient | None = None
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    callback_delays: tuple[float, float] = (0.2, 1.0)
+
+    def provider(self, name: str) -> ProviderState:
+        state: ProviderState = getattr(self, name)
+        return state
+
+    def spawn(self, coroutine: Any) -> None:
+        """Run provider-side work (callbacks, webhooks) in the background, keeping a reference."""
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.http is not None:
+            await self.http.aclose()
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

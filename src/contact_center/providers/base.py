@@ -1,0 +1,236 @@
+"""Capability interfaces, neutral types and the error classification shared by every vendor."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class ProviderName(StrEnum):
+    ELEVENLABS = "ELEVENLABS"
+    BUILDERBOT = "BUILDERBOT"
+    TWILIO = "TWILIO"
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class ProviderError(Exception):
+    """A provider call that did not succeed. `retryable` says whether trying again can help."""
+
+    retryable = False
+
+    def __init__(
+        self,
+        provider: ProviderName,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(f"{provider.value}: {message}")
+        self.provider = provider
+        self.message = message
+        self.code = code
+        self.status = status
+        self.retry_after = retry_after
+
+
+class RetryableProviderError(ProviderError):
+    """Timeouts, 429, 5xx and the provider codes documented as transient."""
+
+    retryable = True
+
+
+class PermanentProviderError(ProviderError):
+    """Bad input or configuration: trying again sends the same failure."""
+
+
+class ProviderNotFound(PermanentProviderError):
+    """The provider does not know the requested resource (HTTP 404)."""
+
+
+class ProviderAuthError(PermanentProviderError):
+    """Our credentials were refused (HTTP 401/403)."""
+
+
+# --- neutral results ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendReceipt:
+    """What a provider said when it accepted a message."""
+
+    provider_message_id: str | None
+    status: str
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    conversation_id: str
+    agent_id: str | None
+    agent_name: str | None
+    started_at: datetime | None
+    duration_secs: int | None
+    status: str | None
+    call_successful: str | None
+    direction: str | None
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    items: list[ConversationSummary]
+    next_cursor: str | None
+    has_more: bool
+
+
+# --- capabilities ---------------------------------------------------------------------------
+
+
+class SmsSender(Protocol):
+    async def send_sms(
+        self, to: str, body: str, *, status_callback: str | None = None
+    ) -> SendReceipt:
+        """Hand one SMS to the provider. Raises ProviderError."""
+        ...
+
+
+class WhatsAppSender(Protocol):
+    async def send_whatsapp(
+        self, to: str, body: str, *, media_url: str | None = None
+    ) -> SendReceipt:
+        """Hand one WhatsApp message to the provider. Raises ProviderError."""
+        ...
+
+
+class WhatsAppBotControl(Protocol):
+    async def pause_bot(self, number: str) -> None:
+        """Stop the bot answering this number (a person takes over)."""
+        ...
+
+    async def resume_bot(self, number: str) -> None:
+        """Let the bot answer this number again."""
+        ...
+
+
+class ConversationSource(Protocol):
+    async def list_conversations(
+        self,
+        *,
+        cursor: str | None = None,
+        page_size: int = 100,
+        started_after: datetime | None = None,
+        started_before: datetime | None = None,
+    ) -> ConversationPage:
+        """One page of the provider's conversations, newest first."""
+        ...
+
+    async def get_conversation(self, conversation_id: str) -> dict[str, Any]:
+        """The provider's full conversation JSON. Raises ProviderNotFound."""
+        ...
+
+
+class AudioSource(Protocol):
+    def stream_audio(self, conversation_id: str) -> AsyncIterator[bytes]:
+        """The recording as MP3 chunks. Raises ProviderNotFound."""
+        ...
+
+
+# --- neutral inbound events -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TranscriptTurn:
+    role: str
+    message: str | None
+    time_in_call_secs: float | None
+    transferred: bool = False
+
+
+@dataclass(frozen=True)
+class CallEvent:
+    """A finished (or updated) call: `post_call_transcription` or a synced conversation."""
+
+    conversation_id: str
+    agent_id: str | None
+    agent_name: str | None
+    status: str | None
+    started_at: datetime | None
+    duration_secs: int | None
+    direction: str | None
+    customer_number: str | None
+    agent_number: str | None
+    transcript: list[TranscriptTurn]
+    summary: str | None
+    call_successful: str | None
+    termination_reason: str | None
+    data_collection: dict[str, Any]
+    evaluation: dict[str, Any]
+    dynamic_variables: dict[str, Any]
+    has_audio: bool
+    event_timestamp: datetime | None
+    analysis: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class CallAudioEvent:
+    conversation_id: str
+    agent_id: str | None
+    audio: bytes
+    event_timestamp: datetime | None
+
+
+@dataclass(frozen=True)
+class CallInitiationFailureEvent:
+    conversation_id: str
+    agent_id: str | None
+    failure_reason: str | None
+    customer_number: str | None
+    agent_number: str | None
+    event_timestamp: datetime | None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    url: str
+    content_type: str | None
+    filename: str | None
+
+
+@dataclass(frozen=True)
+class WhatsAppMessageEvent:
+    """A BuilderBot message: `incoming` from the customer or `outgoing` from the bot or an agent."""
+
+    direction: str  # "INBOUND" | "OUTBOUND"
+    customer_number: str | None
+    customer_name: str | None
+    body: str | None
+    attachments: list[Attachment]
+    project_id: str | None
+
+
+@dataclass(frozen=True)
+class SmsStatusEvent:
+    message_sid: str
+    status: str
+    error_code: str | None
+    error_message: str | None
+    to: str | None
+    from_: str | None
+
+
+@dataclass(frozen=True)
+class IgnoredEvent:
+    """A well-formed delivery of a type we do not act on (kept in the ledger, answered 200)."""
+
+    kind: str
+
+
+class UnparseablePayload(ValueError):
+    """The body is not a payload of this provider; the message says why."""

@@ -1,0 +1,174 @@
+"""Which provider is live and which is emulated, with the credentials each side uses (SPEC §9.9)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from contact_center.providers.base import (
+    AudioSource,
+    ConversationSource,
+    ProviderName,
+    SmsSender,
+    WhatsAppBotControl,
+    WhatsAppSender,
+)
+from contact_center.providers.builderbot import BuilderBotClient
+from contact_center.providers.elevenlabs import ElevenLabsClient
+from contact_center.providers.twilio import TwilioSmsClient
+from contact_center.settings import Settings
+
+# Fixed credentials shared by the app and the emulator when a provider is emulated.
+EMULATOR_TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+EMULATOR_TWILIO_AUTH_TOKEN = "emulator-twilio-token"  # noqa: S105 - the emulator's public test value
+EMULATOR_TWILIO_FROM_NUMBER = "+15005550006"
+EMULATOR_ELEVENLABS_SECRET = "emulator-elevenlabs-secret"  # noqa: S105
+EMULATOR_ELEVENLABS_API_KEY = "emulator-elevenlabs-key"
+EMULATOR_ELEVENLABS_AGENT_ID = "agent_emulator_banco_demo"
+EMULATOR_BUILDERBOT_TOKEN = "emulator-builderbot-token"  # noqa: S105
+EMULATOR_BUILDERBOT_API_KEY = "bb-emulator-builderbot-key"
+EMULATOR_BUILDERBOT_BOT_ID = "7d4339ee-2a9b-424e-92f6-ad7790c1662f"
+
+
+@dataclass(frozen=True)
+class TwilioCredentials:
+    account_sid: str
+    auth_token: str
+    from_number: str
+    webhook_token: str | None
+    api_url: str
+
+
+@dataclass(frozen=True)
+class ElevenLabsCredentials:
+    api_key: str
+    agent_id: str | None
+    webhook_secret: str | None
+    webhook_token: str | None
+    api_url: str
+
+
+@dataclass(frozen=True)
+class BuilderBotCredentials:
+    api_key: str
+    bot_id: str
+    webhook_token: str | None
+    api_url: str
+
+
+def _secret(value: object) -> str | None:
+    getter = getattr(value, "get_secret_value", None)
+    return str(getter()) if getter else None
+
+
+def emulated_providers(settings: Settings) -> frozenset[ProviderName]:
+    """A provider is emulated when its API credentials are absent (never in production)."""
+    emulated = set()
+    if not (settings.twilio_account_sid and settings.twilio_auth_token):
+        emulated.add(ProviderName.TWILIO)
+    if not settings.elevenlabs_api_key:
+        emulated.add(ProviderName.ELEVENLABS)
+    if not (settings.builderbot_api_key and settings.builderbot_bot_id):
+        emulated.add(ProviderName.BUILDERBOT)
+    return frozenset(emulated)
+
+
+def emulator_base_url(settings: Settings) -> str:
+    """Where the emulator answers: the app itself unless EMULATOR_URL points elsewhere."""
+    if settings.emulator_url:
+        return settings.emulator_url
+    return f"http://127.0.0.1:{settings.app_port}/_emulator"
+
+
+def twilio_credentials(settings: Settings) -> TwilioCredentials:
+    if ProviderName.TWILIO in emulated_providers(settings):
+        return TwilioCredentials(
+            account_sid=EMULATOR_TWILIO_ACCOUNT_SID,
+            auth_token=EMULATOR_TWILIO_AUTH_TOKEN,
+            from_number=EMULATOR_TWILIO_FROM_NUMBER,
+            webhook_token=_secret(settings.twilio_webhook_token),
+            api_url=f"{emulator_base_url(settings)}/twilio",
+        )
+    assert settings.twilio_account_sid is not None
+    return TwilioCredentials(
+        account_sid=settings.twilio_account_sid,
+        auth_token=_secret(settings.twilio_auth_token) or "",
+        from_number=settings.twilio_from_number or "",
+        webhook_token=_secret(settings.twilio_webhook_token),
+        api_url=settings.twilio_api_url,
+    )
+
+
+def elevenlabs_credentials(settings: Settings) -> ElevenLabsCredentials:
+    if ProviderName.ELEVENLABS in emulated_providers(settings):
+        return ElevenLabsCredentials(
+            api_key=EMULATOR_ELEVENLABS_API_KEY,
+            agent_id=EMULATOR_ELEVENLABS_AGENT_ID,
+            webhook_secret=_secret(settings.elevenlabs_webhook_secret)
+            or EMULATOR_ELEVENLABS_SECRET,
+            webhook_token=_secret(settings.elevenlabs_webhook_token),
+            api_url=f"{emulator_base_url(settings)}/elevenlabs",
+        )
+    return ElevenLabsCredentials(
+        api_key=_secret(settings.elevenlabs_api_key) or "",
+        agent_id=settings.elevenlabs_agent_id,
+        webhook_secret=_secret(settings.elevenlabs_webhook_secret),
+        webhook_token=_secret(settings.elevenlabs_webhook_token),
+        api_url=settings.elevenlabs_api_url,
+    )
+
+
+def builderbot_credentials(settings: Settings) -> BuilderBotCredentials:
+    if ProviderName.BUILDERBOT in emulated_providers(settings):
+        return BuilderBotCredentials(
+            api_key=EMULATOR_BUILDERBOT_API_KEY,
+            bot_id=EMULATOR_BUILDERBOT_BOT_ID,
+            webhook_token=_secret(settings.builderbot_webhook_token) or EMULATOR_BUILDERBOT_TOKEN,
+            api_url=f"{emulator_base_url(settings)}/builderbot",
+        )
+    assert settings.builderbot_bot_id is not None
+    return BuilderBotCredentials(
+        api_key=_secret(settings.builderbot_api_key) or "",
+        bot_id=settings.builderbot_bot_id,
+        webhook_token=_secret(settings.builderbot_webhook_token),
+        api_url=settings.builderbot_api_url,
+    )
+
+
+@dataclass(frozen=True)
+class Providers:
+    """Every capability the app uses, built once at start-up (the composition root's job)."""
+
+    sms: SmsSender
+    whatsapp: WhatsAppSender
+    whatsapp_bot: WhatsAppBotControl
+    conversations: ConversationSource
+    audio: AudioSource
+    emulated: frozenset[ProviderName]
+
+
+def build_providers(settings: Settings, http: httpx.AsyncClient) -> Providers:
+    twilio = twilio_credentials(settings)
+    eleven = elevenlabs_credentials(settings)
+    builder = builderbot_credentials(settings)
+    builderbot = BuilderBotClient(
+        http, base_url=builder.api_url, api_key=builder.api_key, bot_id=builder.bot_id
+    )
+    elevenlabs = ElevenLabsClient(
+        http, base_url=eleven.api_url, api_key=eleven.api_key, agent_id=eleven.agent_id
+    )
+    return Providers(
+        sms=TwilioSmsClient(
+            http,
+            base_url=twilio.api_url,
+            account_sid=twilio.account_sid,
+            auth_token=twilio.auth_token,
+            from_number=twilio.from_number,
+        ),
+        whatsapp=builderbot,
+        whatsapp_bot=builderbot,
+        conversations=elevenlabs,
+        audio=elevenlabs,
+        emulated=emulated_providers(settings),
+    )

@@ -1,0 +1,133 @@
+"""Twilio Programmable Messaging: send SMS, verify and parse status callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+from contact_center.providers.base import (
+    IgnoredEvent,
+    ProviderName,
+    SendReceipt,
+    SmsStatusEvent,
+    UnparseablePayload,
+)
+from contact_center.providers.http import error_for_status, send
+
+PROVIDER = ProviderName.TWILIO
+# Codes documented as transient (providers.md §3.6): too many requests, queue overflow,
+# unknown delivery error, pumping protection, internal error.
+RETRYABLE_CODES = frozenset({"20429", "21611", "30001", "30008", "30450", "30500"})
+STATUSES = frozenset(
+    {
+        "queued",
+        "sending",
+        "sent",
+        "failed",
+        "delivered",
+        "undelivered",
+        "receiving",
+        "received",
+        "accepted",
+        "scheduled",
+        "read",
+        "partially_delivered",
+        "canceled",
+    }
+)
+
+
+class TwilioSmsClient:
+    """`POST /2010-04-01/Accounts/{sid}/Messages.json`, form-encoded, HTTP Basic."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+    ) -> None:
+        self._http = http
+        self._url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self._auth = (account_sid, auth_token)
+        self._from = from_number
+
+    async def send_sms(
+        self, to: str, body: str, *, status_callback: str | None = None
+    ) -> SendReceipt:
+        form = {"To": to, "From": self._from, "Body": body}
+        if status_callback:
+            form["StatusCallback"] = status_callback
+        response = await send(
+            PROVIDER,
+            lambda: self._http.post(
+                self._url, data=form, auth=self._auth, headers={"Accept": "application/json"}
+            ),
+        )
+        payload = _json(response)
+        if response.status_code >= 400:
+            code = payload.get("code")
+            raise error_for_status(
+                PROVIDER,
+                response,
+                code=str(code) if code is not None else None,
+                message=str(payload.get("message") or f"HTTP {response.status_code}"),
+                retryable_codes=RETRYABLE_CODES,
+            )
+        sid = payload.get("sid")
+        if not isinstance(sid, str):
+            raise error_for_status(PROVIDER, response, message="accepted without a message sid")
+        return SendReceipt(
+            provider_message_id=sid, status=str(payload.get("status", "queued")), raw=payload
+        )
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        value = response.json()
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def is_retryable_code(code: str | None) -> bool:
+    return code is not None and code in RETRYABLE_CODES
+
+
+def verify_signature(
+    auth_token: str, url: str, params: Mapping[str, Any], signature: str | None
+) -> bool:
+    """Twilio's own validator: HMAC-SHA1 over the URL and sorted form fields, constant-time."""
+    if not signature:
+        return False
+    return bool(RequestValidator(auth_token).validate(url, dict(params), signature))
+
+
+def compute_signature(auth_token: str, url: str, params: Mapping[str, Any]) -> str:
+    """The signature Twilio would send (used by the emulator)."""
+    return str(RequestValidator(auth_token).compute_signature(url, dict(params)))
+
+
+def parse_status_callback(form: Mapping[str, str]) -> SmsStatusEvent | IgnoredEvent:
+    """A status callback's form fields as a neutral event (`MessageSid`/`SmsSid` alike)."""
+    sid = form.get("MessageSid") or form.get("SmsSid")
+    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
+    if not sid:
+        raise UnparseablePayload("MessageSid is missing")
+    if not status:
+        raise UnparseablePayload("MessageStatus is missing")
+    if status not in STATUSES:
+        return IgnoredEvent(kind=f"status:{status}")
+    return SmsStatusEvent(
+        message_sid=sid,
+        status=status,
+        error_code=(form.get("ErrorCode") or None),
+        error_message=(form.get("ErrorMessage") or None),
+        to=form.get("To") or None,
+        from_=form.get("From") or None,
+    )

@@ -1,0 +1,80 @@
+"""Real HTTP servers on free loopback ports, run inside the test's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def serve(app: ASGIApp, port: int | None = None) -> AsyncIterator[str]:
+    """Serve `app` on 127.0.0.1 until the block ends; yields its base URL."""
+    port = port or free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            break
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=30)
+
+
+@dataclass
+class Received:
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    form: dict[str, str]
+
+
+@dataclass
+class Receiver:
+    """A stand-in for our app as a webhook target: it records what it is sent."""
+
+    requests: list[Received] = field(default_factory=list)
+    status: int = 200
+
+    def app(self) -> Starlette:
+        async def record(request: Request) -> Response:
+            body = await request.body()
+            form: dict[str, Any] = {}
+            if request.headers.get("content-type", "").startswith(
+                "application/x-www-form-urlencoded"
+            ):
+                form = {k: str(v) for k, v in (await request.form()).items()}
+            self.requests.append(Received(str(request.url), dict(request.headers), body, form))
+            return Response(status_code=self.status)
+
+        return Starlette(routes=[Route("/{path:path}", record, methods=["POST"])])
+
+    async def wait_for(self, count: int, seconds: float = 10.0) -> list[Received]:
+        deadline = asyncio.get_running_loop().time() + seconds
+        while len(self.requests) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"expected {count} requests, got {len(self.requests)}")
+            await asyncio.sleep(0.05)
+        return self.requests

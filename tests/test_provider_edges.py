@@ -1,0 +1,156 @@
+"""Edge cases the emulator cannot produce, with respx: timeouts, odd answers, error mapping."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import respx
+
+from contact_center.providers.base import (
+    PermanentProviderError,
+    ProviderAuthError,
+    ProviderNotFound,
+    RetryableProviderError,
+)
+from contact_center.providers.builderbot import BuilderBotClient
+from contact_center.providers.elevenlabs import ElevenLabsClient
+from contact_center.providers.twilio import TwilioSmsClient
+
+TWILIO = "https://api.twilio.example"
+MESSAGES = f"{TWILIO}/2010-04-01/Accounts/AC123/Messages.json"
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+def twilio(http: httpx.AsyncClient) -> TwilioSmsClient:
+    return TwilioSmsClient(
+        http, base_url=TWILIO, account_sid="AC123", auth_token="t", from_number="+15005550006"
+    )
+
+
+@respx.mock
+async def test_twilio_timeout_is_retryable(http: httpx.AsyncClient) -> None:
+    respx.post(MESSAGES).mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(RetryableProviderError, match="timeout"):
+        await twilio(http).send_sms("+5491155551234", "x")
+
+
+@respx.mock
+async def test_twilio_connection_refused_is_retryable(http: httpx.AsyncClient) -> None:
+    respx.post(MESSAGES).mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(RetryableProviderError):
+        await twilio(http).send_sms("+5491155551234", "x")
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (400, 21211, PermanentProviderError),
+        (400, 21610, PermanentProviderError),
+        (400, 21611, RetryableProviderError),  # sender queue full: slow down and retry
+        (429, 20429, RetryableProviderError),
+        (500, 20500, RetryableProviderError),
+        (503, None, RetryableProviderError),
+        (401, 20003, ProviderAuthError),
+        (404, 20404, ProviderNotFound),
+    ],
+)
+@respx.mock
+async def test_twilio_error_classification(
+    http: httpx.AsyncClient, status: int, code: int | None, expected: type[Exception]
+) -> None:
+    body = {"code": code, "message": "m", "status": status} if code else None
+    respx.post(MESSAGES).mock(return_value=httpx.Response(status, json=body))
+    with pytest.raises(expected) as caught:
+        await twilio(http).send_sms("+5491155551234", "x")
+    assert getattr(caught.value, "code", None) == (str(code) if code else None)
+
+
+@respx.mock
+async def test_twilio_html_error_page_is_still_classified(http: httpx.AsyncClient) -> None:
+    respx.post(MESSAGES).mock(return_value=httpx.Response(502, text="<html>Bad gateway</html>"))
+    with pytest.raises(RetryableProviderError):
+        await twilio(http).send_sms("+5491155551234", "x")
+
+
+@respx.mock
+async def test_twilio_retry_after_as_http_date(http: httpx.AsyncClient) -> None:
+    respx.post(MESSAGES).mock(
+        return_value=httpx.Response(
+            429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, json={}
+        )
+    )
+    with pytest.raises(RetryableProviderError) as caught:
+        await twilio(http).send_sms("+5491155551234", "x")
+    assert caught.value.retry_after == 0.0
+
+
+@respx.mock
+async def test_twilio_accepted_without_sid_is_an_error(http: httpx.AsyncClient) -> None:
+    respx.post(MESSAGES).mock(return_value=httpx.Response(201, json={"status": "queued"}))
+    with pytest.raises(PermanentProviderError):
+        await twilio(http).send_sms("+5491155551234", "x")
+
+
+@respx.mock
+async def test_twilio_request_is_form_encoded_with_basic_auth(http: httpx.AsyncClient) -> None:
+    route = respx.post(MESSAGES).mock(
+        return_value=httpx.Response(201, json={"sid": "SM1", "status": "queued"})
+    )
+    await twilio(http).send_sms("+5491155551234", "hola", status_callback="https://cc.example/cb")
+    request = route.calls.last.request
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert request.headers["authorization"].startswith("Basic ")
+    assert b"StatusCallback=https%3A%2F%2Fcc.example%2Fcb" in request.content
+
+
+@respx.mock
+async def test_elevenlabs_errors(http: httpx.AsyncClient) -> None:
+    client = ElevenLabsClient(http, base_url="https://el.example", api_key="k", agent_id="a")
+    route = respx.get("https://el.example/v1/convai/conversations")
+    route.mock(return_value=httpx.Response(500, json={"detail": "boom"}))
+    with pytest.raises(RetryableProviderError):
+        await client.list_conversations()
+    route.mock(return_value=httpx.Response(200, text="not json"))
+    with pytest.raises(RetryableProviderError):
+        await client.list_conversations()
+    route.mock(
+        return_value=httpx.Response(403, json={"detail": {"status": "forbidden", "message": "no"}})
+    )
+    with pytest.raises(ProviderAuthError, match="no"):
+        await client.list_conversations()
+    route.mock(
+        return_value=httpx.Response(
+            200, json={"conversations": [], "has_more": True, "next_cursor": None}
+        )
+    )
+    page = await client.list_conversations()
+    assert page.has_more is False  # no cursor means no next page, whatever has_more says
+    assert route.calls.last.request.headers["xi-api-key"] == "k"
+    assert route.calls.last.request.url.params["agent_id"] == "a"
+
+
+@respx.mock
+async def test_builderbot_errors_and_wire_format(http: httpx.AsyncClient) -> None:
+    client = BuilderBotClient(http, base_url="https://bb.example", api_key="bb-k", bot_id="bot")
+    route = respx.post("https://bb.example/api/v2/bot/messages")
+    route.mock(return_value=httpx.Response(200, json={}))
+    await client.send_whatsapp("+54 9 11 5555-1234", "")
+    sent = route.calls.last.request
+    assert sent.headers["x-api-builderbot"] == "bb-k"
+    assert (
+        sent.read()
+        == b'{"messages":{"content":" "},"number":"5491155551234","checkIfExists":false}'
+    )
+    route.mock(return_value=httpx.Response(502))
+    with pytest.raises(RetryableProviderError):
+        await client.send_whatsapp("+5491155551234", "x")
+    route.mock(return_value=httpx.Response(400, json={"error": "bad number"}))
+    with pytest.raises(PermanentProviderError, match="bad number"):
+        await client.send_whatsapp("+5491155551234", "x")
