@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.db.statements import insert_ignore
 from contact_center.models.call_detail import CallDetail
 from contact_center.models.enums import (
     Channel,
@@ -195,6 +196,6 @@ async def otp_counts_by_status(session: AsyncSession, phone: str) -> dict[OtpSta
     return {OtpStatus(status): int(n) for status, n in (await session.execute(stmt)).all()}
 
 
-async def add_event(session: AsyncSession, event: InteractionEvent) -> None:
-    session.add(event)
-    await session.flush()
+async def insert_event(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Insert one event unless its idempotency key exists. True when inserted."""
+    return await insert_ignore(session, InteractionEvent, values, ["idempotency_key"])

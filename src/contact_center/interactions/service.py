@@ -31,7 +31,6 @@ from contact_center.interactions.schemas import (
 )
 from contact_center.models.enums import EventType, InteractionStatus, OtpStatus
 from contact_center.models.interaction import Interaction
-from contact_center.models.interaction_event import InteractionEvent
 from contact_center.pii import mask_json, mask_name, mask_phone, mask_text
 
 RECENT_CHILDREN = 10
@@ -50,21 +49,28 @@ async def record_event(
     normalized: Any = None,
     provider_event_id: str | None = None,
     occurred_at: datetime | None = None,
-) -> InteractionEvent:
-    """Write one timeline event and bump the interaction's updatedAt."""
+) -> bool:
+    """Write one timeline event, once per idempotency key, and bump the interaction's updatedAt.
+
+    Returns False (and writes nothing) when an event with that key exists already.
+    """
     now = utcnow()
-    event = InteractionEvent(
-        interaction_id=interaction.id,
-        type=event_type.value,
-        occurred_at=occurred_at or now,
-        payload=payload,
-        normalized=normalized,
-        provider_event_id=provider_event_id,
-        idempotency_key=idempotency_key,
+    inserted = await repository.insert_event(
+        session,
+        {
+            "id": uuid.uuid4(),
+            "interaction_id": interaction.id,
+            "type": event_type.value,
+            "occurred_at": occurred_at or now,
+            "payload": payload,
+            "normalized": normalized,
+            "provider_event_id": provider_event_id,
+            "idempotency_key": idempotency_key,
+        },
     )
-    await repository.add_event(session, event)
-    interaction.updated_at = max(interaction.updated_at, now)
-    return event
+    if inserted:
+        interaction.updated_at = max(interaction.updated_at, now)
+    return inserted
 
 
 # --- presentation (masking happens here, once) ----------------------------------------------

@@ -6,6 +6,7 @@ from contact_center.models.interaction import Interaction
 from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.message import Message
 from contact_center.models.otp_challenge import OtpChallenge
+from contact_center.models.webhook_delivery import WebhookDelivery
 
 __all__ = [
     "AuditLog",
@@ -14,4 +15,5 @@ __all__ = [
     "InteractionEvent",
     "Message",
     "OtpChallenge",
+    "WebhookDelivery",
 ]

@@ -48,6 +48,8 @@ class Interaction(Base):
     intent: Mapped[str | None] = mapped_column(String(128))
     outcome: Mapped[Outcome | None] = mapped_column(str_enum(Outcome, "outcome"))
     ai_handled: Mapped[bool] = mapped_column(default=False)
+    # The last message in either direction: what WhatsApp's 24-hour grouping looks at.
+    last_message_at: Mapped[datetime | None]
 
     __table_args__ = (
         UniqueConstraint("provider", "provider_conversation_id"),
@@ -63,4 +65,5 @@ class Interaction(Base):
         Index("ix_interaction_queue", "queue"),
         Index("ix_interaction_outcome", "outcome"),
         Index("ix_interaction_provider", "provider", "updated_at"),
+        Index("ix_interaction_channel_customer_last", "channel", "customer_phone", "last_message_at"),
     )

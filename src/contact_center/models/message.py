@@ -32,6 +32,8 @@ class Message(Base):
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
+    # When the provider echoed a message we sent (BuilderBot `message.outgoing`).
+    provider_confirmed_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_message_interaction_created", "interaction_id", "created_at", "id"),
