@@ -127,9 +127,11 @@ async def database_url(backend: Backend, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings_factory(database_url: str) -> Callable[..., Settings]:
+def settings_factory(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
     def build(**overrides: Any) -> Settings:
-        return make_settings(database_url, **overrides)
+        return make_settings(
+            database_url, **{"RECORDINGS_DIR": str(tmp_path / "recordings"), **overrides}
+        )
 
     return build
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from redis.asyncio import Redis
 
 from contact_center import __version__
+from contact_center.calls.recordings import RecordingStore
 from contact_center.db.migrate import upgrade_database
 from contact_center.db.session import create_engine, create_session_factory
 from contact_center.emulator.app import create_emulator_app
@@ -24,6 +25,8 @@ from contact_center.middleware import BodySizeLimitMiddleware, RequestContextMid
 from contact_center.providers.http import create_http_client
 from contact_center.providers.registry import build_providers, emulated_providers
 from contact_center.settings import Settings, load_settings
+from contact_center.webhooks.endpoints import router as webhooks_router
+from contact_center.webhooks.ingest import WebhookDeps
 
 log = structlog.get_logger(__name__)
 
@@ -76,6 +79,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         http = create_http_client()
         app.state.http = http
         app.state.providers = build_providers(settings, http)
+        app.state.webhooks = WebhookDeps(
+            settings=settings,
+            sessions=app.state.session_factory,
+            recordings=RecordingStore(settings.recordings_dir),
+        )
         if emulator_state is not None:
             emulator_state.http = create_http_client()
         log.info(
@@ -112,6 +120,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     app.include_router(health_router)
     app.include_router(interactions_router)
+    app.include_router(webhooks_router)
     if emulator_state is not None:
         # Stand-ins for the providers without credentials (SPEC §6); never in production.
         app.mount("/_emulator", create_emulator_app(emulator_state))

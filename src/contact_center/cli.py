@@ -118,6 +118,58 @@ def demo_data(
         typer.echo(f"wrote {written} interactions")
 
 
+webhooks_cli = typer.Typer(
+    help="The webhook ledger: list and replay stored deliveries.", no_args_is_help=True
+)
+cli.add_typer(webhooks_cli, name="webhooks")
+
+
+@webhooks_cli.command("replay")
+def webhooks_replay(
+    delivery_id: Annotated[str | None, typer.Argument(help="The delivery to replay.")] = None,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Replay every FAILED (and stuck RECEIVED) delivery.")
+    ] = False,
+) -> None:
+    """Apply stored deliveries again, after the cause of their failure was fixed."""
+    import uuid
+
+    settings = _settings()
+    from contact_center.calls.recordings import RecordingStore
+    from contact_center.db.migrate import upgrade_database
+    from contact_center.db.session import create_engine, create_session_factory
+    from contact_center.webhooks.ingest import WebhookDeps, replay, replay_pending
+
+    if (delivery_id is None) == (not failed):
+        typer.secho("give a delivery id or --failed", err=True, fg="red")
+        raise typer.Exit(code=2)
+
+    async def run() -> list[tuple[str, str]]:
+        engine = create_engine(settings)
+        try:
+            await upgrade_database(engine)
+            deps = WebhookDeps(
+                settings, create_session_factory(engine), RecordingStore(settings.recordings_dir)
+            )
+            if failed:
+                results = await replay_pending(deps)
+            else:
+                results = [await replay(deps, uuid.UUID(str(delivery_id)))]
+            return [(str(r.delivery_id), r.status) for r in results]
+        finally:
+            await engine.dispose()
+
+    try:
+        outcomes = asyncio.run(run())
+    except (LookupError, ValueError):
+        typer.secho(f"no webhook delivery {delivery_id}", err=True, fg="red")
+        raise typer.Exit(code=1) from None
+    for identifier, status in outcomes:
+        typer.echo(f"{identifier} {status}")
+    if any(status == "FAILED" for _, status in outcomes):
+        raise typer.Exit(code=1)
+
+
 @cli.command()
 def emulator(
     port: Annotated[int, typer.Option(help="Port of the emulator.")] = 8090,

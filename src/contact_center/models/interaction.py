@@ -65,5 +65,7 @@ class Interaction(Base):
         Index("ix_interaction_queue", "queue"),
         Index("ix_interaction_outcome", "outcome"),
         Index("ix_interaction_provider", "provider", "updated_at"),
-        Index("ix_interaction_channel_customer_last", "channel", "customer_phone", "last_message_at"),
+        Index(
+            "ix_interaction_channel_customer_last", "channel", "customer_phone", "last_message_at"
+        ),
     )

@@ -1,0 +1,86 @@
+"""SQL of the messaging domain (WhatsApp and SMS)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contact_center.models.enums import Channel, Direction
+from contact_center.models.interaction import Interaction
+from contact_center.models.message import Message
+
+
+def _customer(phone: str | None, raw: str | None) -> ColumnElement[bool]:
+    if phone is not None:
+        return Interaction.customer_phone == phone
+    return and_(Interaction.customer_phone.is_(None), Interaction.from_number == raw)
+
+
+async def current_whatsapp(
+    session: AsyncSession, phone: str | None, raw: str | None, since: datetime
+) -> Interaction | None:
+    """The customer's WhatsApp interaction with a message since `since`, locked."""
+    stmt = (
+        select(Interaction)
+        .where(
+            Interaction.channel == Channel.WHATSAPP,
+            _customer(phone, raw),
+            Interaction.last_message_at >= since,
+        )
+        .order_by(Interaction.last_message_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def add(session: AsyncSession, *rows: Interaction | Message) -> None:
+    for row in rows:
+        session.add(row)
+    await session.flush()
+
+
+async def has_direction(
+    session: AsyncSession, interaction_id: uuid.UUID, direction: Direction
+) -> bool:
+    stmt = select(
+        exists().where(Message.interaction_id == interaction_id, Message.direction == direction)
+    )
+    return bool((await session.execute(stmt)).scalar())
+
+
+async def unconfirmed_echo(
+    session: AsyncSession, phone: str | None, raw: str | None, body: str, since: datetime
+) -> Message | None:
+    """A WhatsApp message we sent to this customer with this text, not yet echoed back."""
+    stmt = (
+        select(Message)
+        .join(Interaction, Interaction.id == Message.interaction_id)
+        .where(
+            Interaction.channel == Channel.WHATSAPP,
+            _customer(phone, raw),
+            Message.direction == Direction.OUTBOUND,
+            Message.body == body,
+            Message.provider_confirmed_at.is_(None),
+            Message.created_at >= since,
+        )
+        .order_by(Message.created_at)
+        .limit(1)
+        .with_for_update()
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def by_provider_id(session: AsyncSession, provider_message_id: str) -> Message | None:
+    stmt = (
+        select(Message).where(Message.provider_message_id == provider_message_id).with_for_update()
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def interaction(session: AsyncSession, interaction_id: uuid.UUID) -> Interaction:
+    stmt = select(Interaction).where(Interaction.id == interaction_id).with_for_update()
+    return (await session.scalars(stmt)).one()

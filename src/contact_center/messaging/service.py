@@ -1,0 +1,285 @@
+"""Messaging rules: WhatsApp grouping and echoes, SMS delivery statuses (SPEC §4.2, §4.3, §9.5)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contact_center.db.base import utcnow
+from contact_center.db.statements import lock_key
+from contact_center.interactions.service import record_event
+from contact_center.messaging import repository
+from contact_center.messaging.status import FROM_TWILIO, TERMINAL, moves_forward
+from contact_center.models.enums import (
+    Channel,
+    Direction,
+    EventType,
+    InteractionStatus,
+    MessageStatus,
+    Provider,
+)
+from contact_center.models.interaction import Interaction
+from contact_center.models.message import Message
+from contact_center.phones import normalize_possible
+from contact_center.providers.base import SmsStatusEvent, WhatsAppMessageEvent
+
+WHATSAPP_WINDOW = timedelta(hours=24)
+ECHO_WINDOW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class WhatsAppResult:
+    interaction: Interaction
+    message: Message
+    created_interaction: bool
+    echo: bool
+
+
+def _media(event: WhatsAppMessageEvent) -> list[dict[str, Any]]:
+    return [
+        {"url": a.url, "contentType": a.content_type, "filename": a.filename}
+        for a in event.attachments
+    ]
+
+
+async def whatsapp_interaction(
+    session: AsyncSession,
+    phone: str | None,
+    raw: str | None,
+    *,
+    direction: Direction,
+    now: datetime,
+    customer_name: str | None = None,
+) -> tuple[Interaction, bool]:
+    """The customer's current WhatsApp interaction, or a new one: exactly one per customer.
+
+    A per-customer lock makes concurrent first messages (on any number of processes) queue, so
+    the second one finds the interaction the first one opened.
+    """
+    await lock_key(session, f"whatsapp:{phone or raw}")
+    current = await repository.current_whatsapp(session, phone, raw, now - WHATSAPP_WINDOW)
+    if current is not None:
+        return current, False
+    inbound = direction is Direction.INBOUND
+    interaction = Interaction(
+        id=uuid.uuid4(),
+        channel=Channel.WHATSAPP,
+        direction=direction,
+        status=InteractionStatus.NEW,
+        started_at=now,
+        created_at=now,
+        updated_at=now,
+        from_number=phone or raw if inbound else None,
+        to_number=None if inbound else phone or raw,
+        customer_phone=phone,
+        customer_name=customer_name,
+        provider=Provider.BUILDERBOT,
+        ai_handled=True,
+        last_message_at=now,
+    )
+    await repository.add(session, interaction)
+    await record_event(
+        session,
+        interaction,
+        EventType.INTERACTION_CREATED,
+        idempotency_key=f"whatsapp:{interaction.id}:created",
+        normalized={"customerPhone": phone, "direction": direction.value},
+        occurred_at=now,
+    )
+    return interaction, True
+
+
+async def _after_message(
+    session: AsyncSession, interaction: Interaction, direction: Direction, at: datetime, key: str
+) -> None:
+    """Status after a message: both sides written → IN_PROGRESS; a closed one reopens."""
+    other = Direction.OUTBOUND if direction is Direction.INBOUND else Direction.INBOUND
+    previous = interaction.status
+    if previous in {InteractionStatus.COMPLETED, InteractionStatus.ABANDONED}:
+        interaction.status = InteractionStatus.IN_PROGRESS
+        interaction.ended_at = None
+    elif previous is InteractionStatus.NEW and await repository.has_direction(
+        session, interaction.id, other
+    ):
+        interaction.status = InteractionStatus.IN_PROGRESS
+    if interaction.status is not previous:
+        await record_event(
+            session,
+            interaction,
+            EventType.STATUS_CHANGED,
+            idempotency_key=f"{key}:status",
+            normalized={"from": previous.value, "to": interaction.status.value},
+            occurred_at=at,
+        )
+    interaction.last_message_at = at
+    interaction.updated_at = max(interaction.updated_at, at)
+
+
+async def apply_whatsapp(
+    session: AsyncSession, region: str, event: WhatsAppMessageEvent, *, payload: Any, key: str
+) -> WhatsAppResult:
+    """Store one BuilderBot message in the customer's current interaction (or a new one)."""
+    raw = event.customer_number
+    phone = normalize_possible("+" + raw, region) if raw else None
+    now = utcnow()
+    direction = Direction(event.direction)
+    normalized = {
+        "direction": direction.value,
+        "customerPhone": phone,
+        "body": event.body,
+        "media": _media(event),
+    }
+    if direction is Direction.OUTBOUND and event.body:
+        echoed = await repository.unconfirmed_echo(
+            session, phone, raw, event.body, now - ECHO_WINDOW
+        )
+        if echoed is not None:
+            # Our own send coming back: confirm it instead of storing it twice.
+            echoed.provider_confirmed_at = now
+            if moves_forward(echoed.status, MessageStatus.SENT):
+                echoed.status = MessageStatus.SENT
+                echoed.sent_at = echoed.sent_at or now
+            echoed.updated_at = now
+            interaction = await repository.interaction(session, echoed.interaction_id)
+            await record_event(
+                session,
+                interaction,
+                EventType.MESSAGE_STATUS,
+                idempotency_key=f"{key}:echo",
+                payload=payload,
+                normalized={**normalized, "messageId": str(echoed.id), "echo": True},
+            )
+            return WhatsAppResult(interaction, echoed, created_interaction=False, echo=True)
+    interaction, created = await whatsapp_interaction(
+        session, phone, raw, direction=direction, now=now, customer_name=event.customer_name
+    )
+    if event.customer_name and direction is Direction.INBOUND:
+        interaction.customer_name = event.customer_name
+    # Messages of one interaction get strictly increasing times: arrival order is kept.
+    at = now
+    if (
+        interaction.last_message_at is not None
+        and at <= interaction.last_message_at
+        and not created
+    ):
+        at = interaction.last_message_at + timedelta(microseconds=1)
+    message = Message(
+        id=uuid.uuid4(),
+        interaction_id=interaction.id,
+        direction=direction,
+        body=event.body,
+        media=_media(event),
+        status=MessageStatus.RECEIVED if direction is Direction.INBOUND else MessageStatus.SENT,
+        kind="TEXT",
+        created_at=at,
+        updated_at=at,
+        sent_at=at if direction is Direction.OUTBOUND else None,
+        provider_confirmed_at=at if direction is Direction.OUTBOUND else None,
+        attempts=0,
+    )
+    await repository.add(session, message)
+    await record_event(
+        session,
+        interaction,
+        EventType.MESSAGE_RECEIVED if direction is Direction.INBOUND else EventType.MESSAGE_SENT,
+        idempotency_key=f"{key}:message",
+        payload=payload,
+        normalized={**normalized, "messageId": str(message.id)},
+        occurred_at=at,
+    )
+    await _after_message(session, interaction, direction, at, key)
+    await session.flush()
+    return WhatsAppResult(interaction, message, created_interaction=created, echo=False)
+
+
+async def apply_sms_status(
+    session: AsyncSession, event: SmsStatusEvent, *, payload: Any, key: str
+) -> Message | None:
+    """Move an SMS forward by a status callback; None when the message is not known yet."""
+    message = await repository.by_provider_id(session, event.message_sid)
+    if message is None:
+        return None
+    new = FROM_TWILIO.get(event.status)
+    if new is None:
+        return message
+    interaction = await repository.interaction(session, message.interaction_id)
+    now = utcnow()
+    previous = message.status
+    if moves_forward(previous, new):
+        message.status = new
+        message.updated_at = now
+        if new in {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ}:
+            message.sent_at = message.sent_at or now
+        if new in {MessageStatus.DELIVERED, MessageStatus.READ}:
+            message.delivered_at = message.delivered_at or now
+        if new in {MessageStatus.FAILED, MessageStatus.UNDELIVERED}:
+            message.error_code = event.error_code or message.error_code
+            message.error_message = event.error_message or message.error_message
+    normalized = {
+        "messageId": str(message.id),
+        "providerMessageId": event.message_sid,
+        "status": event.status,
+        "applied": message.status is new,
+        "errorCode": event.error_code,
+    }
+    await record_event(
+        session,
+        interaction,
+        EventType.MESSAGE_STATUS,
+        idempotency_key=f"{key}:status",
+        payload=payload,
+        normalized=normalized,
+        provider_event_id=event.message_sid,
+    )
+    if message.status is new and new in {MessageStatus.FAILED, MessageStatus.UNDELIVERED}:
+        await record_event(
+            session,
+            interaction,
+            EventType.MESSAGE_FAILED,
+            idempotency_key=f"{key}:failed",
+            normalized=normalized,
+        )
+    if interaction.channel is Channel.SMS:
+        await _sms_interaction_status(session, interaction, message.status, key)
+    await session.flush()
+    return message
+
+
+async def _sms_interaction_status(
+    session: AsyncSession, interaction: Interaction, status: MessageStatus, key: str
+) -> None:
+    """SMS: IN_PROGRESS while queued or sent, COMPLETED on delivered, FAILED on failure."""
+    if status in TERMINAL or status is MessageStatus.READ:
+        target = (
+            InteractionStatus.COMPLETED
+            if status in {MessageStatus.DELIVERED, MessageStatus.READ}
+            else InteractionStatus.FAILED
+        )
+    else:
+        target = InteractionStatus.IN_PROGRESS
+    previous = interaction.status
+    if previous is target or previous in {InteractionStatus.COMPLETED, InteractionStatus.FAILED}:
+        return
+    interaction.status = target
+    now = utcnow()
+    if target is not InteractionStatus.IN_PROGRESS:
+        interaction.ended_at = now
+    await record_event(
+        session,
+        interaction,
+        EventType.STATUS_CHANGED,
+        idempotency_key=f"{key}:interaction-status",
+        normalized={"from": previous.value, "to": target.value},
+    )
+    if target is InteractionStatus.COMPLETED:
+        await record_event(
+            session,
+            interaction,
+            EventType.INTERACTION_COMPLETED,
+            idempotency_key=f"sms:{interaction.id}:completed",
+            normalized={"by": "delivery"},
+        )

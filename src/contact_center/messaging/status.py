@@ -1,0 +1,39 @@
+"""Message status precedence (SPEC §9.6): statuses only move forward."""
+
+from __future__ import annotations
+
+from contact_center.models.enums import MessageStatus
+
+RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.UNDELIVERED: 3,
+    MessageStatus.FAILED: 3,
+    MessageStatus.READ: 4,
+    MessageStatus.RECEIVED: 2,
+}
+TERMINAL = {MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.FAILED}
+
+# Twilio's callback statuses as ours; statuses of inbound messages are not ours to track.
+FROM_TWILIO = {
+    "accepted": MessageStatus.QUEUED,
+    "scheduled": MessageStatus.QUEUED,
+    "queued": MessageStatus.QUEUED,
+    "sending": MessageStatus.SENDING,
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "undelivered": MessageStatus.UNDELIVERED,
+    "failed": MessageStatus.FAILED,
+    "canceled": MessageStatus.FAILED,
+    "read": MessageStatus.READ,
+    "partially_delivered": MessageStatus.DELIVERED,
+}
+
+
+def moves_forward(current: MessageStatus, new: MessageStatus) -> bool:
+    """True when `new` may replace `current`: higher rank; among terminal ones the first wins."""
+    if current in TERMINAL and new in TERMINAL:
+        return False
+    return RANK[new] > RANK[current]

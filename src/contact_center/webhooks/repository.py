@@ -1,0 +1,88 @@
+"""SQL of the webhook ledger."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contact_center.db.statements import insert_ignore
+from contact_center.models.webhook_delivery import WebhookDelivery
+
+
+async def insert(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Store a delivery unless (provider, event_key) exists; True when stored."""
+    return await insert_ignore(session, WebhookDelivery, values, ["provider", "event_key"])
+
+
+async def get(
+    session: AsyncSession, delivery_id: uuid.UUID, *, lock: bool = False
+) -> WebhookDelivery | None:
+    stmt = select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def by_key(session: AsyncSession, provider: str, event_key: str) -> WebhookDelivery | None:
+    stmt = select(WebhookDelivery).where(
+        WebhookDelivery.provider == provider, WebhookDelivery.event_key == event_key
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def latest_with_prefix(
+    session: AsyncSession, provider: str, prefix: str
+) -> tuple[WebhookDelivery | None, int]:
+    """The newest delivery whose key is `prefix` or `prefix:n`, and how many there are."""
+    condition = (WebhookDelivery.provider == provider) & (
+        (WebhookDelivery.event_key == prefix) | WebhookDelivery.event_key.startswith(prefix + ":")
+    )
+    total = (await session.execute(select(func.count()).where(condition))).scalar_one()
+    stmt = (
+        select(WebhookDelivery)
+        .where(condition)
+        .order_by(WebhookDelivery.received_at.desc())
+        .limit(1)
+    )
+    return (await session.scalars(stmt)).one_or_none(), int(total)
+
+
+async def waiting_for(
+    session: AsyncSession, provider: str, reference: str
+) -> list[WebhookDelivery]:
+    stmt = (
+        select(WebhookDelivery)
+        .where(
+            WebhookDelivery.provider == provider,
+            WebhookDelivery.waiting_for == reference,
+            WebhookDelivery.status == "DEFERRED",
+        )
+        .order_by(WebhookDelivery.received_at)
+        .with_for_update()
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def listing(
+    session: AsyncSession, *, status: str | None, provider: str | None, limit: int, skip: int
+) -> list[WebhookDelivery]:
+    stmt = select(WebhookDelivery)
+    if status:
+        stmt = stmt.where(WebhookDelivery.status == status)
+    if provider:
+        stmt = stmt.where(WebhookDelivery.provider == provider)
+    stmt = stmt.order_by(WebhookDelivery.received_at.desc(), WebhookDelivery.id.desc())
+    return list((await session.scalars(stmt.offset(skip).limit(limit + 1))).all())
+
+
+async def with_status(session: AsyncSession, statuses: list[str], limit: int) -> list[uuid.UUID]:
+    stmt = (
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.status.in_(statuses))
+        .order_by(WebhookDelivery.received_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())

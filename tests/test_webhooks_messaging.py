@@ -1,0 +1,331 @@
+"""BuilderBot WhatsApp and Twilio status webhooks (SPEC §4.2, §4.3, §9.4–9.6)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contact_center.db.base import utcnow
+from contact_center.messaging import service as messaging_service
+from contact_center.models import Interaction, Message, WebhookDelivery
+from contact_center.models.enums import (
+    Channel,
+    Direction,
+    InteractionStatus,
+    MessageStatus,
+    Provider,
+)
+from tests import factories as f
+from tests.deliveries import incoming, outgoing, post_builderbot, post_twilio, status_form
+
+NUMBER = "5491155551234"
+PHONE = "+5491155551234"
+
+
+async def whatsapp(session_factory: async_sessionmaker[AsyncSession]) -> list[Interaction]:
+    async with session_factory() as session:
+        stmt = (
+            select(Interaction)
+            .where(Interaction.channel == Channel.WHATSAPP)
+            .order_by(Interaction.started_at)
+        )
+        return list((await session.scalars(stmt)).all())
+
+
+async def messages(
+    session_factory: async_sessionmaker[AsyncSession], interaction_id: uuid.UUID
+) -> list[Message]:
+    async with session_factory() as session:
+        stmt = (
+            select(Message)
+            .where(Message.interaction_id == interaction_id)
+            .order_by(Message.created_at, Message.id)
+        )
+        return list((await session.scalars(stmt)).all())
+
+
+async def test_twenty_parallel_first_messages_open_one_interaction(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    bodies = [f"mensaje {i}" for i in range(20)]
+    responses = await asyncio.gather(
+        *(post_builderbot(client, incoming(NUMBER, b)) for b in bodies)
+    )
+    assert {r.json()["status"] for r in responses} == {"PROCESSED"}
+    interactions = await whatsapp(session_factory)
+    assert len(interactions) == 1
+    stored = await messages(session_factory, interactions[0].id)
+    assert sorted(m.body or "" for m in stored) == sorted(bodies)
+    times = [m.created_at for m in stored]
+    assert times == sorted(times)
+    assert len(set(times)) == 20  # strictly increasing: arrival order is kept
+    interaction = interactions[0]
+    assert interaction.status is InteractionStatus.NEW
+    assert interaction.customer_phone == PHONE
+    assert interaction.customer_name == "Juan Pérez"
+    assert interaction.direction is Direction.INBOUND
+
+
+async def test_24_hour_grouping(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await post_builderbot(client, incoming(NUMBER, "hola"))
+    first = (await whatsapp(session_factory))[0]
+
+    async def age(hours: int) -> None:
+        async with session_factory() as session:
+            await session.execute(
+                update(Interaction).values(last_message_at=utcnow() - timedelta(hours=hours))
+            )
+            await session.commit()
+
+    await age(23)
+    await post_builderbot(client, incoming(NUMBER, "sigo acá"))
+    assert [i.id for i in await whatsapp(session_factory)] == [first.id]
+    await age(25)
+    await post_builderbot(client, incoming(NUMBER, "hola de nuevo"))
+    interactions = await whatsapp(session_factory)
+    assert len(interactions) == 2
+    assert [m.body for m in await messages(session_factory, interactions[1].id)] == [
+        "hola de nuevo"
+    ]
+
+
+async def test_both_sides_make_it_in_progress_and_a_closed_one_reopens(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await post_builderbot(client, incoming(NUMBER, "hola"))
+    await post_builderbot(client, outgoing(NUMBER, "¡Hola! ¿En qué puedo ayudarte?"))
+    interaction = (await whatsapp(session_factory))[0]
+    assert interaction.status is InteractionStatus.IN_PROGRESS
+    stored = await messages(session_factory, interaction.id)
+    assert [(m.direction, m.status) for m in stored] == [
+        (Direction.INBOUND, MessageStatus.RECEIVED),
+        (Direction.OUTBOUND, MessageStatus.SENT),
+    ]
+    async with session_factory() as session:
+        await session.execute(
+            update(Interaction).values(
+                status=InteractionStatus.COMPLETED, ended_at=utcnow(), assigned_agent="Lucía"
+            )
+        )
+        await session.commit()
+    await post_builderbot(client, incoming(NUMBER, "una cosa más"))
+    reopened = (await whatsapp(session_factory))[0]
+    assert reopened.status is InteractionStatus.IN_PROGRESS
+    assert reopened.ended_at is None
+    assert reopened.assigned_agent == "Lucía"  # the assigned agent is kept
+
+
+async def test_outgoing_echo_confirms_our_own_message(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    ours = f.interaction(
+        channel=Channel.WHATSAPP,
+        direction=Direction.OUTBOUND,
+        provider=Provider.BUILDERBOT,
+        started_at=utcnow(),
+        last_message_at=utcnow(),
+        to_number=PHONE,
+        from_number=None,
+    )
+    sent = f.message(
+        ours,
+        direction=Direction.OUTBOUND,
+        status=MessageStatus.QUEUED,
+        body="Su tarjeta fue bloqueada.",
+        created_at=utcnow(),
+    )
+    async with session_factory() as session:
+        await f.save(session, ours, sent)
+    response = await post_builderbot(client, outgoing(NUMBER, "Su tarjeta fue bloqueada."))
+    assert response.json()["status"] == "PROCESSED"
+    stored = await messages(session_factory, ours.id)
+    assert len(stored) == 1
+    assert stored[0].status is MessageStatus.SENT
+    assert stored[0].provider_confirmed_at is not None
+    # A second identical text later is the bot's own reply, not an echo: it is stored.
+    await post_builderbot(client, {**outgoing(NUMBER, "Su tarjeta fue bloqueada."), "n": 2})
+    assert len(await messages(session_factory, ours.id)) == 2
+
+
+async def test_same_body_within_10_seconds_is_a_repeat_later_a_new_message(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    first = await post_builderbot(client, incoming(NUMBER, "sí"))
+    repeat = await post_builderbot(client, incoming(NUMBER, "sí"))
+    assert first.json()["duplicate"] is False
+    assert repeat.json()["duplicate"] is True
+    async with session_factory() as session:
+        await session.execute(
+            update(WebhookDelivery).values(received_at=utcnow() - timedelta(seconds=11))
+        )
+        await session.commit()
+    again = await post_builderbot(client, incoming(NUMBER, "sí"))
+    assert again.json()["duplicate"] is False
+    interaction = (await whatsapp(session_factory))[0]
+    assert [m.body for m in await messages(session_factory, interaction.id)] == ["sí", "sí"]
+
+
+async def test_media_becomes_attachments(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    url = "https://media.example.com/comprobante.jpeg"
+    payload = incoming(
+        NUMBER,
+        "_event_media__3f1c9d2e-8b7a-4c61-9e0f-2a5b6c7d8e9f",
+        attachment=[{"url": url, "mimetype": "image/jpeg", "filename": "comprobante.jpeg"}],
+        urlTempFile=url,
+    )
+    await post_builderbot(client, payload)
+    stored = await messages(session_factory, (await whatsapp(session_factory))[0].id)
+    assert stored[0].body is None
+    assert stored[0].media == [
+        {"url": url, "contentType": "image/jpeg", "filename": "comprobante.jpeg"}
+    ]
+
+
+async def test_wrong_token_is_refused(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    assert (
+        await post_builderbot(client, incoming(NUMBER, "hola"), token="wrong")
+    ).status_code == 401
+    no_token = await client.post("/webhooks/builderbot/whatsapp", json=incoming(NUMBER, "hola"))
+    assert no_token.status_code == 401
+    assert await whatsapp(session_factory) == []
+    async with session_factory() as session:
+        assert (await session.scalars(select(WebhookDelivery))).all() == []
+
+
+async def test_a_processing_failure_is_kept_and_replayed(
+    client: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = messaging_service.apply_whatsapp
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(messaging_service, "apply_whatsapp", broken)
+    response = await post_builderbot(client, incoming(NUMBER, "hola"))
+    assert response.status_code == 200
+    assert response.json()["status"] == "FAILED"
+    delivery_id = response.json()["deliveryId"]
+    assert await whatsapp(session_factory) == []  # nothing half-written
+    failed = (await client.get("/api/webhooks", params={"status": "FAILED"})).json()["items"]
+    assert failed[0]["error"] == "RuntimeError: database hiccup"
+    monkeypatch.setattr(messaging_service, "apply_whatsapp", original)
+    replayed = await client.post(f"/api/webhooks/{delivery_id}/replay")
+    assert replayed.status_code == 200
+    assert replayed.json()["status"] == "PROCESSED"
+    assert replayed.json()["attempts"] == 2
+    assert len(await whatsapp(session_factory)) == 1
+    again = await client.post(f"/api/webhooks/{delivery_id}/replay")
+    assert again.json()["status"] == "PROCESSED"
+    assert len(await messages(session_factory, (await whatsapp(session_factory))[0].id)) == 1
+    assert (await client.post(f"/api/webhooks/{uuid.uuid4()}/replay")).status_code == 404
+
+
+# --- Twilio ----------------------------------------------------------------------------------
+
+
+async def sms(
+    session_factory: async_sessionmaker[AsyncSession], sid: str
+) -> tuple[Interaction, Message]:
+    row = f.interaction(
+        channel=Channel.SMS,
+        direction=Direction.OUTBOUND,
+        provider=Provider.TWILIO,
+        status=InteractionStatus.IN_PROGRESS,
+        from_number="+15005550006",
+        to_number=PHONE,
+    )
+    message = f.message(
+        row, direction=Direction.OUTBOUND, status=MessageStatus.SENT, provider_message_id=sid
+    )
+    async with session_factory() as session:
+        await f.save(session, row, message)
+    return row, message
+
+
+async def reload(session_factory: async_sessionmaker[AsyncSession], row: Any) -> Any:
+    async with session_factory() as session:
+        return await session.get(type(row), row.id)
+
+
+async def test_status_callbacks_out_of_order_end_delivered(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    interaction, message = await sms(session_factory, "SM" + "1" * 32)
+    assert (
+        await post_twilio(client, status_form(message.provider_message_id or "", "delivered"))
+    ).status_code == 200
+    await post_twilio(client, status_form(message.provider_message_id or "", "sent"))
+    await post_twilio(client, status_form(message.provider_message_id or "", "failed", "30008"))
+    stored = await reload(session_factory, message)
+    assert stored.status is MessageStatus.DELIVERED
+    assert stored.delivered_at is not None
+    assert stored.error_code is None
+    assert (await reload(session_factory, interaction)).status is InteractionStatus.COMPLETED
+
+
+async def test_failure_records_the_code_and_fails_the_interaction(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    interaction, message = await sms(session_factory, "SM" + "2" * 32)
+    await post_twilio(
+        client, status_form(message.provider_message_id or "", "undelivered", "30003")
+    )
+    stored = await reload(session_factory, message)
+    assert stored.status is MessageStatus.UNDELIVERED
+    assert stored.error_code == "30003"
+    assert (await reload(session_factory, interaction)).status is InteractionStatus.FAILED
+    events = (await client.get(f"/api/interactions/{interaction.id}")).json()["events"]
+    assert {"message.status", "message.failed", "status.changed"} <= {e["type"] for e in events}
+
+
+async def test_repeated_callback_changes_nothing(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    _, message = await sms(session_factory, "SM" + "3" * 32)
+    first = await post_twilio(client, status_form(message.provider_message_id or "", "delivered"))
+    second = await post_twilio(client, status_form(message.provider_message_id or "", "delivered"))
+    assert first.json()["duplicate"] is False
+    assert second.json()["duplicate"] is True
+
+
+async def test_callback_for_an_unknown_sid_waits_for_its_message(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], app: Any
+) -> None:
+    sid = "SM" + "4" * 32
+    response = await post_twilio(client, status_form(sid, "delivered"))
+    assert response.status_code == 200
+    assert response.json()["status"] == "DEFERRED"
+    _, message = await sms(session_factory, sid)
+    from contact_center.webhooks.ingest import apply_waiting
+
+    assert await apply_waiting(app.state.webhooks, sid) == 1
+    assert (await reload(session_factory, message)).status is MessageStatus.DELIVERED
+
+
+async def test_twilio_signature_uses_the_public_base_url(client_for: Any) -> None:
+    http = await client_for(PUBLIC_BASE_URL="https://cc.bank.example")
+    form = status_form("SM" + "5" * 32, "sent")
+    internal = await post_twilio(http, form)
+    assert internal.status_code == 401
+    public = await post_twilio(http, form, url="https://cc.bank.example/webhooks/twilio/sms/status")
+    assert public.status_code == 200
+
+
+async def test_twilio_wrong_signature_is_refused(client: httpx.AsyncClient) -> None:
+    response = await post_twilio(client, status_form("SM" + "6" * 32, "sent"), token="wrong-token")
+    assert response.status_code == 401
