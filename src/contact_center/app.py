@@ -17,6 +17,7 @@ from contact_center.db.migrate import upgrade_database
 from contact_center.db.session import create_engine, create_session_factory
 from contact_center.emulator.app import create_emulator_app
 from contact_center.emulator.state import EmulatorState
+from contact_center.emulator.traffic import SimulatedTraffic
 from contact_center.errors import install_error_handlers
 from contact_center.health.endpoints import router as health_router
 from contact_center.health.schemas import CheckState
@@ -56,7 +57,9 @@ def _redis_check(settings: Settings) -> tuple[Callable[[], Awaitable[CheckState]
     return ping, client
 
 
-def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, migrate: bool = True, simulate_traffic: bool = False
+) -> FastAPI:
     """Build the application. Nothing connects until the lifespan starts."""
     settings = settings or load_settings()
     emulated = emulated_providers(settings)
@@ -84,8 +87,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             sessions=app.state.session_factory,
             recordings=RecordingStore(settings.recordings_dir),
         )
+        traffic = None
         if emulator_state is not None:
             emulator_state.http = create_http_client()
+            if simulate_traffic:
+                traffic = SimulatedTraffic(emulator_state, seed=settings.demo_seed)
+                traffic.start()
         log.info(
             "started",
             environment=settings.app_env.value,
@@ -96,6 +103,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         try:
             yield
         finally:
+            if traffic is not None:
+                await traffic.stop()
             if emulator_state is not None:
                 await emulator_state.close()
             await http.aclose()

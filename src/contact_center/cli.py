@@ -34,7 +34,12 @@ def _settings() -> Settings:
 @cli.command()
 def serve(
     demo: Annotated[
-        bool, typer.Option("--demo", help="Fill an empty database with the demo data set.")
+        bool,
+        typer.Option(
+            "--demo",
+            help="Fill an empty database with the demo data set and keep simulated customers "
+            "writing and calling through the provider emulator.",
+        ),
     ] = False,
     host: Annotated[str | None, typer.Option(help="Bind address (default APP_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default APP_PORT or PORT).")] = None,
@@ -57,7 +62,7 @@ def serve(
             await engine.dispose()
 
     asyncio.run(prepare())
-    app = create_app(settings, migrate=False)
+    app = create_app(settings, migrate=False, simulate_traffic=demo)
     uvicorn.run(
         app,
         host=host or settings.host,
