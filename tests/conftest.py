@@ -155,7 +155,8 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings, migrate=False)
+    """The API without its job worker: tests that send messages start one (worker_app)."""
+    application = create_app(settings, migrate=False, with_worker=False)
     async with LifespanManager(application):
         yield application
 
@@ -175,7 +176,10 @@ async def client_for(
     opened: list[tuple[LifespanManager, httpx.AsyncClient]] = []
 
     async def build(**overrides: Any) -> httpx.AsyncClient:
-        application = create_app(settings_factory(**overrides), migrate=False)
+        with_worker = overrides.pop("with_worker", False)
+        application = create_app(
+            settings_factory(**overrides), migrate=False, with_worker=with_worker
+        )
         manager = LifespanManager(application)
         await manager.__aenter__()
         http = httpx.AsyncClient(

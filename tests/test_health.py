@@ -4,8 +4,9 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
-from contact_center.app import create_app
+from contact_center.db.session import create_engine
 from tests.conftest import make_settings
 
 
@@ -55,19 +56,25 @@ async def test_health_is_degraded_when_redis_is_down(
     assert response.json() == {"status": "degraded", "checks": {"database": "ok", "redis": "down"}}
 
 
-async def test_health_answers_503_without_a_database() -> None:
-    app = create_app(make_settings("postgresql://postgres@127.0.0.1:1/none"), migrate=False)
-    from asgi_lifespan import LifespanManager
-
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            response = await http.get("/api/health")
-            assert response.status_code == 503
-            assert response.json()["checks"]["database"] == "down"
-            tables = await http.get("/api/health/tables")
-            assert tables.status_code == 503
-            assert tables.json()["error"]["code"] == "dependency_unavailable"
+async def test_health_answers_503_when_the_database_goes_away(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    # The database becomes unreachable after start-up: the engine now points at a closed port.
+    working = app.state.engine
+    app.state.engine = create_engine(make_settings("postgresql://postgres@127.0.0.1:1/none"))
+    try:
+        response = await client.get("/api/health")
+        assert response.status_code == 503
+        assert response.json() == {
+            "status": "down",
+            "checks": {"database": "down", "redis": "embedded"},
+        }
+        tables = await client.get("/api/health/tables")
+        assert tables.status_code == 503
+        assert tables.json()["error"]["code"] == "dependency_unavailable"
+    finally:
+        await app.state.engine.dispose()
+        app.state.engine = working
 
 
 async def test_docs_and_openapi(client: httpx.AsyncClient) -> None:

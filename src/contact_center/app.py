@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -12,9 +14,8 @@ from fastapi.responses import HTMLResponse
 from redis.asyncio import Redis
 
 from contact_center import __version__
-from contact_center.calls.recordings import RecordingStore
 from contact_center.db.migrate import upgrade_database
-from contact_center.db.session import create_engine, create_session_factory
+from contact_center.db.session import create_engine
 from contact_center.emulator.app import create_emulator_app
 from contact_center.emulator.state import EmulatorState
 from contact_center.emulator.traffic import SimulatedTraffic
@@ -22,12 +23,15 @@ from contact_center.errors import install_error_handlers
 from contact_center.health.endpoints import router as health_router
 from contact_center.health.schemas import CheckState
 from contact_center.interactions.endpoints import router as interactions_router
+from contact_center.jobs.worker import build_worker
+from contact_center.links.endpoints import router as links_router
+from contact_center.messaging.endpoints import router as messaging_router
 from contact_center.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from contact_center.providers.http import create_http_client
-from contact_center.providers.registry import build_providers, emulated_providers
+from contact_center.providers.registry import emulated_providers
+from contact_center.runtime import start_runtime
 from contact_center.settings import Settings, load_settings
 from contact_center.webhooks.endpoints import router as webhooks_router
-from contact_center.webhooks.ingest import WebhookDeps
 
 log = structlog.get_logger(__name__)
 
@@ -58,10 +62,19 @@ def _redis_check(settings: Settings) -> tuple[Callable[[], Awaitable[CheckState]
 
 
 def create_app(
-    settings: Settings | None = None, *, migrate: bool = True, simulate_traffic: bool = False
+    settings: Settings | None = None,
+    *,
+    migrate: bool = True,
+    simulate_traffic: bool = False,
+    with_worker: bool | None = None,
 ) -> FastAPI:
-    """Build the application. Nothing connects until the lifespan starts."""
+    """Build the application. Nothing connects until the lifespan starts.
+
+    `with_worker` runs the job worker in this process; by default it does when no Redis is
+    configured (the embedded default), and not otherwise (run `contact-center worker`).
+    """
     settings = settings or load_settings()
+    run_worker = (not settings.redis_enabled) if with_worker is None else with_worker
     emulated = emulated_providers(settings)
     emulator_state = (
         EmulatorState(
@@ -76,17 +89,16 @@ def create_app(
         engine = create_engine(settings)
         if migrate:
             await upgrade_database(engine)
+        runtime = await start_runtime(settings, engine)
+        app.state.runtime = runtime
         app.state.engine = engine
-        app.state.session_factory = create_session_factory(engine)
+        app.state.session_factory = runtime.sessions
+        app.state.providers = runtime.providers
+        app.state.webhooks = runtime.webhooks
         app.state.redis_check, redis_client = _redis_check(settings)
-        http = create_http_client()
-        app.state.http = http
-        app.state.providers = build_providers(settings, http)
-        app.state.webhooks = WebhookDeps(
-            settings=settings,
-            sessions=app.state.session_factory,
-            recordings=RecordingStore(settings.recordings_dir),
-        )
+        worker = build_worker(runtime.queue, runtime, handle_signals=False) if run_worker else None
+        worker_task = asyncio.create_task(worker.start()) if worker is not None else None
+        app.state.worker = worker
         traffic = None
         if emulator_state is not None:
             emulator_state.http = create_http_client()
@@ -98,6 +110,7 @@ def create_app(
             environment=settings.app_env.value,
             database=settings.database_kind.value,
             queue="redis" if settings.redis_enabled else "embedded",
+            worker="in-process" if run_worker else "separate",
             emulated=sorted(p.value for p in emulated),
         )
         try:
@@ -105,9 +118,14 @@ def create_app(
         finally:
             if traffic is not None:
                 await traffic.stop()
+            if worker is not None and worker_task is not None:
+                await worker.stop()
+                worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker_task
             if emulator_state is not None:
                 await emulator_state.close()
-            await http.aclose()
+            await runtime.close()
             if redis_client is not None:
                 await redis_client.aclose()
             await engine.dispose()
@@ -130,6 +148,8 @@ def create_app(
     app.include_router(health_router)
     app.include_router(interactions_router)
     app.include_router(webhooks_router)
+    app.include_router(messaging_router)
+    app.include_router(links_router)
     if emulator_state is not None:
         # Stand-ins for the providers without credentials (SPEC §6); never in production.
         app.mount("/_emulator", create_emulator_app(emulator_state))

@@ -43,6 +43,13 @@ def serve(
     ] = False,
     host: Annotated[str | None, typer.Option(help="Bind address (default APP_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default APP_PORT or PORT).")] = None,
+    with_worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--with-worker/--no-worker",
+            help="Run the job worker in this process (default: only when no Redis is configured).",
+        ),
+    ] = None,
 ) -> None:
     """Apply migrations, then serve the API and the docs."""
     settings = _settings()
@@ -62,7 +69,7 @@ def serve(
             await engine.dispose()
 
     asyncio.run(prepare())
-    app = create_app(settings, migrate=False, simulate_traffic=demo)
+    app = create_app(settings, migrate=False, simulate_traffic=demo, with_worker=with_worker)
     uvicorn.run(
         app,
         host=host or settings.host,
@@ -71,6 +78,31 @@ def serve(
         proxy_headers=True,
         timeout_graceful_shutdown=20,
     )
+
+
+@cli.command()
+def worker() -> None:
+    """Run the job worker: sends, retries, the reconciler and the periodic jobs."""
+    settings = _settings()
+    from contact_center.db.migrate import upgrade_database
+    from contact_center.db.session import create_engine
+    from contact_center.jobs.worker import build_worker
+    from contact_center.runtime import start_runtime
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            await upgrade_database(engine)
+            runtime = await start_runtime(settings, engine)
+            try:
+                # SIGTERM/SIGINT stop it gracefully: running jobs get a grace period to finish.
+                await build_worker(runtime.queue, runtime, handle_signals=True).start()
+            finally:
+                await runtime.close()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
 
 
 @cli.command()

@@ -16,6 +16,9 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_BODY_BYTES = 1024 * 1024
 # A post-call audio webhook carries the whole call as base64 MP3.
 LARGE_BODY_PATHS = {"/webhooks/elevenlabs/call": 64 * 1024 * 1024}
+# Outbound messages are short: anything over 64 KiB is refused before it is read.
+SMALL_BODY_PREFIXES = ("/api/sms/", "/api/whatsapp/", "/api/otp")
+SMALL_BODY_BYTES = 64 * 1024
 
 
 class RequestContextMiddleware:
@@ -68,7 +71,10 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = LARGE_BODY_PATHS.get(scope["path"], self.max_bytes)
+        path = scope["path"]
+        limit = LARGE_BODY_PATHS.get(path, self.max_bytes)
+        if path.startswith(SMALL_BODY_PREFIXES):
+            limit = SMALL_BODY_BYTES
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await _too_large(send, limit)

@@ -130,6 +130,14 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(default=6, ge=1, le=50, alias="SEND_MAX_ATTEMPTS")
     send_retry_base_seconds: float = Field(default=2, gt=0, le=300, alias="SEND_RETRY_BASE_SECONDS")
 
+    # Wording of outbound messages
+    bank_name: str = Field(default="Banco Demo", min_length=1, max_length=40, alias="BANK_NAME")
+    sms_templates_file: str | None = Field(default=None, alias="SMS_TEMPLATES_FILE")
+
+    # Job queue
+    worker_concurrency: int = Field(default=20, ge=1, le=500, alias="WORKER_CONCURRENCY")
+    reconcile_after_seconds: int = Field(default=30, ge=5, le=3600, alias="RECONCILE_AFTER_SECONDS")
+
     # Provider emulator: where it answers (default: mounted in this app at /_emulator) and where
     # it delivers webhooks (default: this app).
     emulator_url: str | None = Field(default=None, alias="EMULATOR_URL")

@@ -122,6 +122,12 @@ def _present(
 OutT = TypeVar("OutT", InteractionOut, InteractionDetailOut)
 
 
+def mask_message(message: MessageOut) -> MessageOut:
+    return message.model_copy(
+        update={"body": mask_text(message.body) if message.body else message.body}
+    )
+
+
 def mask_interaction(out: OutT) -> OutT:
     """Mask phones and names everywhere in one interaction (SPEC §9.3)."""
     update: dict[str, Any] = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contact_center.models.enums import Channel, Direction
+from contact_center.models.enums import Channel, Direction, InteractionStatus, MessageStatus
 from contact_center.models.interaction import Interaction
 from contact_center.models.message import Message
 
@@ -84,3 +84,69 @@ async def by_provider_id(session: AsyncSession, provider_message_id: str) -> Mes
 async def interaction(session: AsyncSession, interaction_id: uuid.UUID) -> Interaction:
     stmt = select(Interaction).where(Interaction.id == interaction_id).with_for_update()
     return (await session.scalars(stmt)).one()
+
+
+async def message(session: AsyncSession, message_id: uuid.UUID) -> Message | None:
+    stmt = select(Message).where(Message.id == message_id).with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def interaction_or_none(
+    session: AsyncSession, interaction_id: uuid.UUID
+) -> Interaction | None:
+    return (
+        await session.scalars(select(Interaction).where(Interaction.id == interaction_id))
+    ).one_or_none()
+
+
+async def messages(session: AsyncSession, interaction_id: uuid.UUID) -> list[Message]:
+    stmt = (
+        select(Message)
+        .where(Message.interaction_id == interaction_id)
+        .order_by(Message.created_at, Message.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def due_for_send(
+    session: AsyncSession, *, queued_before: datetime, sending_before: datetime, limit: int
+) -> list[Message]:
+    """QUEUED rows whose retry time (or creation) is past the threshold, and stuck SENDING rows."""
+    stmt = (
+        select(Message)
+        .where(
+            (
+                (Message.status == MessageStatus.QUEUED)
+                & (func.coalesce(Message.next_attempt_at, Message.updated_at) < queued_before)
+            )
+            | ((Message.status == MessageStatus.SENDING) & (Message.updated_at < sending_before))
+        )
+        .order_by(Message.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def idle_whatsapp(session: AsyncSession, before: datetime, limit: int) -> list[Interaction]:
+    stmt = (
+        select(Interaction)
+        .where(
+            Interaction.channel == Channel.WHATSAPP,
+            Interaction.status.in_([InteractionStatus.NEW, InteractionStatus.IN_PROGRESS]),
+            Interaction.last_message_at < before,
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def last_message(session: AsyncSession, interaction_id: uuid.UUID) -> Message | None:
+    stmt = (
+        select(Message)
+        .where(Message.interaction_id == interaction_id)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    return (await session.scalars(stmt)).one_or_none()

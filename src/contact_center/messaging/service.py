@@ -283,3 +283,36 @@ async def _sms_interaction_status(
             idempotency_key=f"sms:{interaction.id}:completed",
             normalized={"by": "delivery"},
         )
+
+
+async def close_idle_whatsapp(session: AsyncSession, now: datetime, *, limit: int = 500) -> int:
+    """24 h without a message: COMPLETED, or ABANDONED when the customer got no reply."""
+    closed = 0
+    for interaction in await repository.idle_whatsapp(session, now - WHATSAPP_WINDOW, limit):
+        last = await repository.last_message(session, interaction.id)
+        abandoned = last is not None and last.direction is Direction.INBOUND
+        previous = interaction.status
+        interaction.status = (
+            InteractionStatus.ABANDONED if abandoned else InteractionStatus.COMPLETED
+        )
+        interaction.ended_at = interaction.last_message_at or now
+        interaction.updated_at = now
+        last_at = int((interaction.last_message_at or now).timestamp())
+        key = f"whatsapp:{interaction.id}:idle:{last_at}"
+        await record_event(
+            session,
+            interaction,
+            EventType.STATUS_CHANGED,
+            idempotency_key=f"{key}:status",
+            normalized={"from": previous.value, "to": interaction.status.value, "by": "idle-24h"},
+        )
+        if interaction.status is InteractionStatus.COMPLETED:
+            await record_event(
+                session,
+                interaction,
+                EventType.INTERACTION_COMPLETED,
+                idempotency_key=f"{key}:completed",
+                normalized={"by": "idle-24h"},
+            )
+        closed += 1
+    return closed

@@ -1,19 +1,23 @@
 """ORM models, one file per table. Importing this package registers every table."""
 
+from contact_center.models.app_secret import AppSecret
 from contact_center.models.audit_log import AuditLog
 from contact_center.models.call_detail import CallDetail
 from contact_center.models.interaction import Interaction
 from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.message import Message
 from contact_center.models.otp_challenge import OtpChallenge
+from contact_center.models.signed_link import SignedLink
 from contact_center.models.webhook_delivery import WebhookDelivery
 
 __all__ = [
+    "AppSecret",
     "AuditLog",
     "CallDetail",
     "Interaction",
     "InteractionEvent",
     "Message",
     "OtpChallenge",
+    "SignedLink",
     "WebhookDelivery",
 ]

@@ -85,6 +85,7 @@ class EventType(StrEnum):
     INTERACTION_CREATED = "interaction.created"
     INTERACTION_UPDATED = "interaction.updated"
     STATUS_CHANGED = "status.changed"
+    MESSAGE_QUEUED = "message.queued"
     MESSAGE_RECEIVED = "message.received"
     MESSAGE_SENT = "message.sent"
     MESSAGE_STATUS = "message.status"

@@ -34,9 +34,12 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     # When the provider echoed a message we sent (BuilderBot `message.outgoing`).
     provider_confirmed_at: Mapped[datetime | None]
+    # When the send job should try again (after a transient provider error); None = now.
+    next_attempt_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_message_interaction_created", "interaction_id", "created_at", "id"),
         Index("ix_message_provider_message_id", "provider_message_id", unique=True),
         Index("ix_message_status_created", "status", "created_at"),
+        Index("ix_message_status_next_attempt", "status", "next_attempt_at"),
     )

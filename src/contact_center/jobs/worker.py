@@ -1,0 +1,70 @@
+"""The saq worker: job functions, periodic jobs (once per period across workers), log context."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+from saq import CronJob, Queue, Worker
+
+from contact_center.jobs.reconciler import reconcile
+from contact_center.messaging.tasks import close_idle_conversations, send_message
+from contact_center.runtime import Runtime
+
+SHUTDOWN_GRACE_SECONDS = 25
+DEQUEUE_TIMEOUT = 1.0
+
+
+async def _bind_job(ctx: dict[str, Any]) -> None:
+    job = ctx.get("job")
+    if job is not None:
+        structlog.contextvars.bind_contextvars(job_id=job.id, job_function=job.function)
+
+
+async def _unbind_job(ctx: dict[str, Any]) -> None:
+    structlog.contextvars.unbind_contextvars("job_id", "job_function")
+
+
+class GracefulWorker(Worker[Any]):
+    """Stop: jobs in flight get the grace period, idle slots and housekeeping stop at once.
+
+    (saq's own stop waits the whole grace period for housekeeping loops that sleep up to a
+    minute; a deploy should not wait for those.)
+    """
+
+    async def stop(self) -> None:
+        self.event.set()
+        grace = self._shutdown_grace_period_s or SHUTDOWN_GRACE_SECONDS
+        jobs = [c["task"] for c in list(self.job_task_contexts.values()) if not c["task"].done()]
+        if jobs:
+            await asyncio.wait(jobs, timeout=grace)
+        # Let slots that just finished a job record it; idle slots are only waiting to dequeue.
+        slots = [t for t in self.tasks if t.get_name() == "process" and not t.done()]
+        if slots:
+            await asyncio.wait(slots, timeout=2.0 if jobs else 0.1)
+        for task in list(self.tasks):
+            if not task.done():
+                task.cancel()
+        await super().stop()
+
+
+def build_worker(queue: Queue, runtime: Runtime, *, handle_signals: bool) -> Worker[Any]:
+    worker: Worker[Any] = GracefulWorker(
+        queue,
+        functions=[send_message, reconcile, close_idle_conversations],
+        concurrency=runtime.settings.worker_concurrency,
+        cron_jobs=[
+            CronJob(reconcile, cron="* * * * * */15", timeout=120, retries=1),
+            CronJob(close_idle_conversations, cron="*/5 * * * *", timeout=300, retries=1),
+        ],
+        before_process=[_bind_job],
+        after_process=[_unbind_job],
+        shutdown_grace_period_s=SHUTDOWN_GRACE_SECONDS,
+        dequeue_timeout=DEQUEUE_TIMEOUT,
+    )
+    worker.context["runtime"] = runtime
+    if not handle_signals:
+        # In-process (embedded) workers leave SIGINT/SIGTERM to the web server.
+        worker.SIGNALS = []
+    return worker

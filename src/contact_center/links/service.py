@@ -1,0 +1,115 @@
+"""Signed, expiring links under FRONTEND_URL (verification and onboarding)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contact_center.db.base import utcnow
+from contact_center.errors import NotFound
+from contact_center.interactions.service import record_event
+from contact_center.links import repository
+from contact_center.messaging import repository as messaging_repository
+from contact_center.models.enums import EventType
+from contact_center.models.signed_link import SignedLink
+
+PATHS = {"VERIFICATION_LINK": "verify", "ONBOARDING_LINK": "onboarding"}
+
+
+def _signature(key: bytes, link_id: uuid.UUID, expires: int) -> str:
+    digest = hmac.new(key, f"{link_id.hex}.{expires}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+
+def make_token(key: bytes, link_id: uuid.UUID, expires_at: datetime) -> str:
+    expires = int(expires_at.timestamp())
+    return f"{link_id.hex}.{expires}.{_signature(key, link_id, expires)}"
+
+
+def read_token(key: bytes, token: str) -> uuid.UUID | None:
+    """The link id of a well-signed token (expired or not), else None."""
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[1].isdigit():
+        return None
+    try:
+        link_id = uuid.UUID(hex=parts[0])
+    except ValueError:
+        return None
+    if not hmac.compare_digest(_signature(key, link_id, int(parts[1])), parts[2]):
+        return None
+    return link_id
+
+
+async def create_link(
+    session: AsyncSession,
+    *,
+    kind: str,
+    interaction_id: uuid.UUID,
+    ttl_seconds: int,
+    key: bytes,
+    frontend_url: str,
+) -> tuple[SignedLink, str]:
+    now = utcnow()
+    link = SignedLink(
+        id=uuid.uuid4(),
+        kind=kind,
+        interaction_id=interaction_id,
+        created_at=now,
+        expires_at=now + timedelta(seconds=ttl_seconds),
+    )
+    await repository.add(session, link)
+    token = make_token(key, link.id, link.expires_at)
+    return link, f"{frontend_url}/{PATHS[kind]}/{token}"
+
+
+@dataclass(frozen=True)
+class LinkState:
+    status: str  # valid | expired | used
+    kind: str
+    expires_at: datetime
+    interaction_id: uuid.UUID
+
+
+async def open_link(session: AsyncSession, key: bytes, token: str) -> LinkState:
+    """Whether a token is valid, expired or used; the first open is on the timeline."""
+    link_id = read_token(key, token)
+    link = await repository.get(session, link_id) if link_id else None
+    if link is None:
+        raise NotFound("Unknown or tampered link.", code="link_not_found")
+    now = utcnow()
+    status = "used" if link.used_at else ("expired" if now >= link.expires_at else "valid")
+    if link.opened_at is None:
+        link.opened_at = now
+        interaction = await messaging_repository.interaction(session, link.interaction_id)
+        await record_event(
+            session,
+            interaction,
+            EventType.LINK_OPENED,
+            idempotency_key=f"link:{link.id}:opened",
+            normalized={"kind": link.kind, "status": status},
+        )
+    return LinkState(
+        status=status,
+        kind=link.kind,
+        expires_at=link.expires_at,
+        interaction_id=link.interaction_id,
+    )
+
+
+async def use_link(session: AsyncSession, key: bytes, token: str) -> tuple[LinkState, bool]:
+    """Mark a valid link used, once. Returns its state before, and whether this call used it."""
+    state = await open_link(session, key, token)
+    if state.status != "valid":
+        return state, False
+    link_id = read_token(key, token)
+    assert link_id is not None
+    link = await repository.get(session, link_id)
+    assert link is not None
+    link.used_at = utcnow()
+    return state, True

@@ -1,0 +1,344 @@
+"""Outbound messages: written QUEUED in the request, sent by a job (SPEC §4.2, §4.3, §9.6)."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contact_center.audit import service as audit
+from contact_center.audit.service import AuditContext
+from contact_center.db.base import utcnow
+from contact_center.errors import NotFound, RateLimited, ValidationFailed
+from contact_center.interactions.service import record_event
+from contact_center.messaging import repository
+from contact_center.messaging.service import whatsapp_interaction
+from contact_center.messaging.status import moves_forward
+from contact_center.models.enums import (
+    Channel,
+    Direction,
+    EventType,
+    InteractionStatus,
+    MessageStatus,
+    Provider,
+)
+from contact_center.models.interaction import Interaction
+from contact_center.models.message import Message
+from contact_center.providers.base import ProviderError, SendReceipt
+from contact_center.ratelimits import RateLimits
+from contact_center.settings import Settings
+
+MAX_RETRY_DELAY = 300.0
+
+
+@dataclass(frozen=True)
+class Queued:
+    interaction_id: uuid.UUID
+    message_id: uuid.UUID
+    attempt: int
+
+
+def _field_error(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, details=[{"field": f"body.{field}", "message": message}])
+
+
+async def check_recipient_limit(limits: RateLimits, phone: str) -> None:
+    decision = await limits.recipient(phone)
+    if not decision.allowed:
+        raise RateLimited(
+            "Too many messages to this recipient; try again later.",
+            retry_after=decision.retry_after,
+        )
+
+
+async def queue_sms(
+    session: AsyncSession,
+    context: AuditContext,
+    *,
+    to: str,
+    body: str,
+    kind: str,
+    from_number: str,
+    customer_ref: str | None = None,
+    assigned_agent: str | None = None,
+    audit_metadata: dict[str, Any] | None = None,
+    stored_body: str | None = None,
+) -> Queued:
+    """A new OUTBOUND SMS interaction with its QUEUED message, event and audit row."""
+    now = utcnow()
+    interaction = Interaction(
+        id=uuid.uuid4(),
+        channel=Channel.SMS,
+        direction=Direction.OUTBOUND,
+        status=InteractionStatus.IN_PROGRESS,
+        started_at=now,
+        created_at=now,
+        updated_at=now,
+        from_number=from_number,
+        to_number=to,
+        customer_phone=to,
+        provider=Provider.TWILIO,
+        customer_ref=customer_ref,
+        assigned_agent=assigned_agent,
+        ai_handled=False,
+        last_message_at=now,
+    )
+    message = _message(interaction.id, stored_body if stored_body is not None else body, kind, now)
+    await repository.add(session, interaction, message)
+    await record_event(
+        session,
+        interaction,
+        EventType.INTERACTION_CREATED,
+        idempotency_key=f"sms:{interaction.id}:created",
+        normalized={"kind": kind, "customerPhone": to},
+        occurred_at=now,
+    )
+    await _queued_event(session, interaction, message)
+    await audit.record(
+        session,
+        context,
+        "sms.send",
+        entity_type="message",
+        entity_id=message.id,
+        metadata={
+            "kind": kind,
+            "to": to,
+            "interactionId": str(interaction.id),
+            **(audit_metadata or {}),
+        },
+    )
+    return Queued(interaction.id, message.id, 0)
+
+
+async def queue_whatsapp(
+    session: AsyncSession,
+    context: AuditContext,
+    *,
+    to: str,
+    body: str,
+    media_url: str | None,
+    assigned_agent: str | None,
+    customer_ref: str | None,
+) -> Queued:
+    """Into the customer's current WhatsApp interaction (or a new one), as a QUEUED message."""
+    now = utcnow()
+    interaction, _created = await whatsapp_interaction(
+        session, to, None, direction=Direction.OUTBOUND, now=now
+    )
+    at = now
+    if interaction.last_message_at is not None and at <= interaction.last_message_at:
+        at = interaction.last_message_at + timedelta(microseconds=1)
+    message = _message(interaction.id, body, "TEXT", at)
+    if media_url:
+        message.media = [{"url": media_url, "contentType": None, "filename": None}]
+    await repository.add(session, message)
+    if customer_ref:
+        interaction.customer_ref = customer_ref
+    # A person writing takes the conversation from the bot.
+    interaction.ai_handled = False
+    if assigned_agent and assigned_agent != interaction.assigned_agent:
+        interaction.assigned_agent = assigned_agent
+        await record_event(
+            session,
+            interaction,
+            EventType.AGENT_ASSIGNED,
+            idempotency_key=f"whatsapp:{message.id}:agent",
+            normalized={"assignedAgent": assigned_agent},
+        )
+    interaction.last_message_at = at
+    if interaction.status in {InteractionStatus.COMPLETED, InteractionStatus.ABANDONED}:
+        interaction.status = InteractionStatus.IN_PROGRESS
+        interaction.ended_at = None
+    elif interaction.status is InteractionStatus.NEW and await repository.has_direction(
+        session, interaction.id, Direction.INBOUND
+    ):
+        interaction.status = InteractionStatus.IN_PROGRESS
+    await _queued_event(session, interaction, message)
+    await audit.record(
+        session,
+        context,
+        "whatsapp.send",
+        entity_type="message",
+        entity_id=message.id,
+        metadata={"to": to, "interactionId": str(interaction.id), "media": bool(media_url)},
+    )
+    return Queued(interaction.id, message.id, 0)
+
+
+def _message(interaction_id: uuid.UUID, body: str, kind: str, at: datetime) -> Message:
+    return Message(
+        id=uuid.uuid4(),
+        interaction_id=interaction_id,
+        direction=Direction.OUTBOUND,
+        body=body,
+        media=[],
+        status=MessageStatus.QUEUED,
+        kind=kind,
+        created_at=at,
+        updated_at=at,
+        attempts=0,
+    )
+
+
+async def _queued_event(session: AsyncSession, interaction: Interaction, message: Message) -> None:
+    await record_event(
+        session,
+        interaction,
+        EventType.MESSAGE_QUEUED,
+        idempotency_key=f"message:{message.id}:queued",
+        normalized={"messageId": str(message.id), "kind": message.kind},
+        occurred_at=message.created_at,
+    )
+
+
+async def set_body(session: AsyncSession, message_id: uuid.UUID, body: str) -> None:
+    message = await repository.message(session, message_id)
+    assert message is not None
+    message.body = body
+
+
+# --- the send job's steps (each in its own transaction, owned by the job) -------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    message_id: uuid.UUID
+    interaction_id: uuid.UUID
+    channel: Channel
+    to: str
+    body: str
+    media_url: str | None
+    kind: str
+    attempt: int
+
+
+async def claim(session: AsyncSession, message_id: uuid.UUID) -> Claim | None:
+    """QUEUED → SENDING, counting the attempt; None when the row is not QUEUED (idempotent)."""
+    message = await repository.message(session, message_id)
+    if message is None or message.status is not MessageStatus.QUEUED:
+        return None
+    interaction = await repository.interaction(session, message.interaction_id)
+    message.status = MessageStatus.SENDING
+    message.attempts += 1
+    message.updated_at = utcnow()
+    message.next_attempt_at = None
+    to = interaction.customer_phone or interaction.to_number or interaction.from_number or ""
+    media = message.media[0]["url"] if message.media else None
+    return Claim(
+        message.id,
+        interaction.id,
+        interaction.channel,
+        to,
+        message.body or "",
+        media,
+        message.kind,
+        message.attempts,
+    )
+
+
+async def record_sent(session: AsyncSession, message_id: uuid.UUID, receipt: SendReceipt) -> None:
+    message = await repository.message(session, message_id)
+    assert message is not None
+    interaction = await repository.interaction(session, message.interaction_id)
+    now = utcnow()
+    if receipt.provider_message_id and message.provider_message_id is None:
+        message.provider_message_id = receipt.provider_message_id
+    if moves_forward(message.status, MessageStatus.SENT):
+        message.status = MessageStatus.SENT
+    message.sent_at = message.sent_at or now
+    message.error_code = None
+    message.error_message = None
+    message.updated_at = now
+    await record_event(
+        session,
+        interaction,
+        EventType.MESSAGE_SENT,
+        idempotency_key=f"message:{message.id}:sent",
+        normalized={
+            "messageId": str(message.id),
+            "providerMessageId": message.provider_message_id,
+            "attempts": message.attempts,
+        },
+        provider_event_id=message.provider_message_id,
+    )
+
+
+def retry_delay(settings: Settings, attempt: int, retry_after: float | None) -> float:
+    """2, 4, 8, 16, 32 s (the base doubling) ±10 %, capped at 5 min; or the Retry-After."""
+    if retry_after is not None:
+        return min(MAX_RETRY_DELAY, max(0.0, retry_after))
+    base = settings.send_retry_base_seconds * 2 ** max(0, attempt - 1)
+    return float(min(MAX_RETRY_DELAY, base * random.uniform(0.9, 1.1)))  # noqa: S311 - jitter
+
+
+async def record_failure(
+    session: AsyncSession, settings: Settings, message_id: uuid.UUID, error: ProviderError
+) -> datetime | None:
+    """Back to QUEUED with a retry time, or FAILED (permanent error or last attempt)."""
+    message = await repository.message(session, message_id)
+    assert message is not None
+    interaction = await repository.interaction(session, message.interaction_id)
+    now = utcnow()
+    message.error_code = error.code or (str(error.status) if error.status else "network")
+    message.error_message = error.message[:500]
+    message.updated_at = now
+    if error.retryable and message.attempts < settings.send_max_attempts:
+        delay = retry_delay(settings, message.attempts, error.retry_after)
+        message.status = MessageStatus.QUEUED
+        message.next_attempt_at = now + timedelta(seconds=delay)
+        return message.next_attempt_at
+    message.status = MessageStatus.FAILED
+    normalized = {
+        "messageId": str(message.id),
+        "errorCode": message.error_code,
+        "errorMessage": message.error_message,
+        "attempts": message.attempts,
+        "permanent": not error.retryable,
+    }
+    await record_event(
+        session,
+        interaction,
+        EventType.MESSAGE_FAILED,
+        idempotency_key=f"message:{message.id}:failed",
+        normalized=normalized,
+    )
+    if interaction.channel is Channel.SMS and interaction.status is not InteractionStatus.FAILED:
+        previous = interaction.status
+        interaction.status = InteractionStatus.FAILED
+        interaction.ended_at = now
+        await record_event(
+            session,
+            interaction,
+            EventType.STATUS_CHANGED,
+            idempotency_key=f"message:{message.id}:interaction-failed",
+            normalized={"from": previous.value, "to": "FAILED"},
+        )
+    return None
+
+
+async def diagnostic(session: AsyncSession, interaction_id: uuid.UUID) -> dict[str, Any]:
+    interaction = await repository.interaction_or_none(session, interaction_id)
+    if interaction is None:
+        raise NotFound(f"No interaction with id {interaction_id}.", code="interaction_not_found")
+    if interaction.channel is not Channel.WHATSAPP:
+        raise _field_error("interactionId", "the interaction is not a WhatsApp conversation")
+    messages = await repository.messages(session, interaction_id)
+    counts: dict[str, dict[str, int]] = {"INBOUND": {}, "OUTBOUND": {}}
+    for message in messages:
+        bucket = counts[message.direction.value]
+        bucket[message.status.value] = bucket.get(message.status.value, 0) + 1
+    errors = [
+        {"at": m.updated_at, "code": m.error_code, "message": m.error_message}
+        for m in messages
+        if m.error_code
+    ]
+    return {
+        "interaction": interaction,
+        "counts": counts,
+        "last": messages[-10:],
+        "errors": errors[-10:],
+    }

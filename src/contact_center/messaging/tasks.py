@@ -1,0 +1,73 @@
+"""Jobs of the messaging domain: send one message; close idle WhatsApp conversations."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import structlog
+
+from contact_center.db.base import utcnow
+from contact_center.messaging import outbound
+from contact_center.messaging.service import close_idle_whatsapp
+from contact_center.models.enums import Channel
+from contact_center.providers.base import ProviderError
+from contact_center.runtime import Runtime
+from contact_center.webhooks.ingest import apply_waiting
+
+log = structlog.get_logger(__name__)
+
+
+async def send_message(ctx: dict[str, Any], *, message_id: str) -> str:
+    """Send one QUEUED message. Acts only on a QUEUED row, so a repeated job never re-sends."""
+    runtime: Runtime = ctx["runtime"]
+    identifier = uuid.UUID(message_id)
+    async with runtime.sessions() as session:
+        claim = await outbound.claim(session, identifier)
+        await session.commit()
+    if claim is None:
+        return "skipped"
+    try:
+        if claim.channel is Channel.SMS:
+            await runtime.ratelimits.provider_slot("twilio")
+            receipt = await runtime.providers.sms.send_sms(
+                claim.to, claim.body, status_callback=runtime.status_callback_url
+            )
+        else:
+            receipt = await runtime.providers.whatsapp.send_whatsapp(
+                claim.to, claim.body, media_url=claim.media_url
+            )
+    except ProviderError as error:
+        async with runtime.sessions() as session:
+            retry_at = await outbound.record_failure(session, runtime.settings, identifier, error)
+            await session.commit()
+        log.warning(
+            "send_failed",
+            message_id=message_id,
+            attempt=claim.attempt,
+            code=error.code,
+            retryable=error.retryable,
+            retry_at=retry_at.isoformat() if retry_at else None,
+        )
+        if retry_at is not None:
+            await runtime.jobs.enqueue_send(message_id, claim.attempt, at=retry_at)
+            return "retry"
+        return "failed"
+    async with runtime.sessions() as session:
+        await outbound.record_sent(session, identifier, receipt)
+        await session.commit()
+    log.info("sent", message_id=message_id, channel=claim.channel.value, attempt=claim.attempt)
+    if receipt.provider_message_id:
+        # Status callbacks that arrived before we knew the provider's id.
+        await apply_waiting(runtime.webhooks, receipt.provider_message_id)
+    return "sent"
+
+
+async def close_idle_conversations(ctx: dict[str, Any]) -> int:
+    runtime: Runtime = ctx["runtime"]
+    async with runtime.sessions() as session:
+        closed = await close_idle_whatsapp(session, utcnow())
+        await session.commit()
+    if closed:
+        log.info("whatsapp_idle_closed", count=closed)
+    return closed

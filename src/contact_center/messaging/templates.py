@@ -1,0 +1,71 @@
+"""The wording of outbound messages: Spanish by default, overridable by a JSON file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from string import Formatter
+
+from contact_center.settings import ConfigError, Settings
+
+DEFAULT_TEMPLATES = {
+    "VERIFICATION_LINK": (
+        "{bank}: para verificar tu identidad ingresá a {url} . El enlace vence en {hours} h. "
+        "No lo compartas con nadie."
+    ),
+    "ONBOARDING_LINK": (
+        "Hola{name_part}, te damos la bienvenida a {bank}. Completá tu alta en {url} . "
+        "El enlace vence en {hours} h."
+    ),
+    "CARD_ACTIVATION": (
+        "{bank}: para activar tu tarjeta{card_part} ingresá a Home Banking > Tarjetas > Activar, "
+        "o desde la app en Tarjetas > Activar tarjeta. Nunca te pediremos tu clave por mensaje."
+    ),
+    "OTP": (
+        "{bank}: tu código de verificación es {code}. Vence en {minutes} minutos. "
+        "No lo compartas con nadie."
+    ),
+    "OTP_TX": (
+        "{bank}: para confirmar la transferencia de {currency} {amount} a {payee} usá el código "
+        "{code}. Vence en {minutes} minutos. Si no la pediste, no lo compartas."
+    ),
+}
+PLACEHOLDERS = {
+    "VERIFICATION_LINK": {"bank", "url", "hours"},
+    "ONBOARDING_LINK": {"bank", "url", "hours", "name_part"},
+    "CARD_ACTIVATION": {"bank", "card_part"},
+    "OTP": {"bank", "code", "minutes"},
+    "OTP_TX": {"bank", "code", "minutes", "currency", "amount", "payee"},
+}
+
+
+class Templates:
+    def __init__(self, settings: Settings) -> None:
+        self.bank = settings.bank_name
+        self.templates = dict(DEFAULT_TEMPLATES)
+        if settings.sms_templates_file:
+            self.templates.update(_load(settings.sms_templates_file))
+
+    def render(self, kind: str, **values: str) -> str:
+        return self.templates[kind].format(bank=self.bank, **values)
+
+
+def _load(path: str) -> dict[str, str]:
+    try:
+        loaded = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"SMS_TEMPLATES_FILE: cannot read {path}: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError("SMS_TEMPLATES_FILE: must hold a JSON object of kind → template")
+    result: dict[str, str] = {}
+    for kind, template in loaded.items():
+        if kind not in DEFAULT_TEMPLATES or not isinstance(template, str):
+            raise ConfigError(f"SMS_TEMPLATES_FILE: unknown kind or non-text template {kind!r}")
+        used = {name for _, name, _, _ in Formatter().parse(template) if name}
+        if not used <= PLACEHOLDERS[kind]:
+            raise ConfigError(
+                f"SMS_TEMPLATES_FILE: {kind} uses unknown placeholders "
+                f"{sorted(used - PLACEHOLDERS[kind])}"
+            )
+        result[kind] = template
+    return result

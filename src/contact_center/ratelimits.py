@@ -1,0 +1,65 @@
+"""Rate limits on the `limits` library: per-recipient anti-spam and provider throughput."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from dataclasses import dataclass
+
+import structlog
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from contact_center.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after: int = 0
+
+
+class RateLimits:
+    """Memory storage in the embedded default, Redis (shared by every process) in production."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        storage: Storage
+        if settings.redis_dsn:
+            storage = RedisStorage(
+                "async+" + settings.redis_dsn, socket_timeout=2, socket_connect_timeout=2
+            )
+        else:
+            storage = MemoryStorage()
+        self.storage = storage
+        self.limiter = MovingWindowRateLimiter(storage)
+        self.recipient_item = RateLimitItemPerSecond(
+            settings.outbound_rate_limit_max, settings.outbound_rate_limit_window_seconds
+        )
+        self.twilio_item = RateLimitItemPerSecond(settings.twilio_max_mps, 1)
+
+    async def recipient(self, phone: str) -> Decision:
+        """Anti-spam: SMS + WhatsApp sends per recipient. Fails open when Redis is down."""
+        try:
+            if await self.limiter.hit(self.recipient_item, "recipient", phone):
+                return Decision(True)
+            stats = await self.limiter.get_window_stats(self.recipient_item, "recipient", phone)
+        except Exception as exc:
+            log.warning("rate_limit_unavailable", error=type(exc).__name__)
+            return Decision(True)
+        return Decision(False, max(1, math.ceil(stats.reset_time - time.time())))
+
+    async def provider_slot(self, provider: str) -> None:
+        """Wait for a send slot under the provider's messages-per-second cap."""
+        while True:
+            try:
+                if await self.limiter.hit(self.twilio_item, "provider", provider):
+                    return
+            except Exception as exc:
+                log.warning("rate_limit_unavailable", error=type(exc).__name__)
+                return
+            await asyncio.sleep(1 / max(1, self.settings.twilio_max_mps))

@@ -1,0 +1,76 @@
+"""Everything a process needs at run time, built once (the API's lifespan or the worker)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+import structlog
+from saq import Queue
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from contact_center.calls.recordings import RecordingStore
+from contact_center.db.session import create_session_factory
+from contact_center.jobs.queue import Jobs, build_queue
+from contact_center.keys.service import Keys, load_keys
+from contact_center.messaging.templates import Templates
+from contact_center.providers.http import create_http_client
+from contact_center.providers.registry import Providers, build_providers, twilio_credentials
+from contact_center.ratelimits import RateLimits
+from contact_center.settings import Settings
+from contact_center.webhooks.ingest import WebhookDeps
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+    providers: Providers
+    webhooks: WebhookDeps
+    recordings: RecordingStore
+    ratelimits: RateLimits
+    queue: Queue
+    jobs: Jobs
+    keys: Keys
+    templates: Templates
+
+    @property
+    def status_callback_url(self) -> str:
+        """Where Twilio posts delivery statuses: our public URL (or this process locally)."""
+        base = self.settings.public_base_url or f"http://127.0.0.1:{self.settings.app_port}"
+        url = f"{base}/webhooks/twilio/sms/status"
+        token = twilio_credentials(self.settings).webhook_token
+        return f"{url}?token={token}" if token else url
+
+    async def close(self) -> None:
+        try:
+            await self.queue.disconnect()
+        except Exception as exc:
+            log.warning("queue_disconnect_failed", error=type(exc).__name__)
+        await self.http.aclose()
+
+
+async def start_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
+    sessions = create_session_factory(engine)
+    http = create_http_client()
+    recordings = RecordingStore(settings.recordings_dir)
+    queue = build_queue(settings)
+    await queue.connect()
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        http=http,
+        providers=build_providers(settings, http),
+        webhooks=WebhookDeps(settings=settings, sessions=sessions, recordings=recordings),
+        recordings=recordings,
+        ratelimits=RateLimits(settings),
+        queue=queue,
+        jobs=Jobs(queue),
+        keys=await load_keys(engine, settings),
+        templates=Templates(settings),
+    )
