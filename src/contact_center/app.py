@@ -54,7 +54,7 @@ def _redis_check(settings: Settings) -> tuple[Callable[[], Awaitable[CheckState]
     async def ping() -> CheckState:
         try:
             await client.ping()  # type: ignore[misc]  # redis-py types ping() as sync|async
-        except Exception:
+        except Exception:  # any failure means down
             return "down"
         return "ok"
 

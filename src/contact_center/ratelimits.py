@@ -48,7 +48,7 @@ class RateLimits:
             if await self.limiter.hit(self.recipient_item, "recipient", phone):
                 return Decision(True)
             stats = await self.limiter.get_window_stats(self.recipient_item, "recipient", phone)
-        except Exception as exc:
+        except Exception as exc:  # availability beats the anti-spam limit
             log.warning("rate_limit_unavailable", error=type(exc).__name__)
             return Decision(True)
         return Decision(False, max(1, math.ceil(stats.reset_time - time.time())))
@@ -59,7 +59,7 @@ class RateLimits:
             try:
                 if await self.limiter.hit(self.twilio_item, "provider", provider):
                     return
-            except Exception as exc:
+            except Exception as exc:  # never block sends on the limiter
                 log.warning("rate_limit_unavailable", error=type(exc).__name__)
                 return
             await asyncio.sleep(1 / max(1, self.settings.twilio_max_mps))

@@ -49,7 +49,7 @@ class Runtime:
     async def close(self) -> None:
         try:
             await self.queue.disconnect()
-        except Exception as exc:
+        except Exception as exc:  # Redis may be down at shutdown; nothing to save
             log.warning("queue_disconnect_failed", error=type(exc).__name__)
         await self.http.aclose()
 

@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite+aiosqlite:///./contact_center.db", alias="DATABASE_URL"
     )
+    database_pool_size: int = Field(default=20, ge=1, le=200, alias="DATABASE_POOL_SIZE")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     redis_host: str | None = Field(default=None, alias="REDIS_HOST")
     redis_port: int = Field(default=6379, ge=1, le=65535, alias="REDIS_PORT")

@@ -35,9 +35,10 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(settings: Settings, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(settings: Settings) -> AsyncEngine:
     """Create the async engine for the configured database."""
     url = settings.async_database_url
+    pool_size = settings.database_pool_size
     if settings.database_kind is DatabaseKind.SQLITE:
         engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
         sync_engine: Engine = engine.sync_engine
@@ -46,8 +47,10 @@ def create_engine(settings: Settings, *, pool_size: int = 10) -> AsyncEngine:
         return engine
     return create_async_engine(
         url,
+        # Overflow connections are closed when returned: keep the pool large enough that a busy
+        # process does not open (and TLS-negotiate) a connection per request.
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=max(2, pool_size // 4),
         pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={"timeout": 10, "command_timeout": 30}

@@ -43,7 +43,7 @@ class SimulatedTraffic:
         while True:
             try:
                 await self.step()
-            except Exception as exc:
+            except Exception as exc:  # the demo must keep going
                 log.warning("simulated_traffic_step_failed", error=type(exc).__name__)
             await asyncio.sleep(self.rng.expovariate(1 / self.mean_interval))
 

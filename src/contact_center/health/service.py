@@ -42,7 +42,7 @@ async def check_database(engine: AsyncEngine) -> CheckState:
 
     try:
         await asyncio.wait_for(probe(), timeout=CHECK_TIMEOUT_SECONDS)
-    except Exception as exc:
+    except Exception as exc:  # any failure means down
         log.warning("health_database_down", error=type(exc).__name__)
         return "down"
     return "ok"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from datetime import datetime
+from typing import Any
 
 import structlog
 from fakeredis import FakeAsyncRedis
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from saq import Job, Queue
 from saq.queue.redis import RedisQueue
 
@@ -20,16 +24,44 @@ QUEUE_NAME = "contact-center"
 SEND_JOB = {"timeout": 90, "retries": 3, "retry_delay": 2.0, "retry_backoff": 60.0, "ttl": 3600}
 
 
+class ResilientRedisQueue(RedisQueue):
+    """A Redis outage makes dequeue wait and try again instead of spinning on errors."""
+
+    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:  # noqa: ASYNC109 - saq's signature
+        try:
+            return await super().dequeue(timeout, poll_interval)
+        except (RedisError, OSError) as exc:
+            log.warning("queue_unavailable", error=type(exc).__name__)
+            await asyncio.sleep(1.0)
+            return None
+
+
 class InMemoryQueue(RedisQueue):
     """saq on fakeredis, for the embedded default.
 
-    fakeredis has no INFO and does not block on BLMOVE, so dequeue polls (cheaply) instead.
+    fakeredis has no INFO and does not block on BLMOVE; idle slots wait on an in-process signal
+    (set by enqueue and by the scheduler) instead of polling, which would cost the event loop.
     """
 
-    POLL_SECONDS = 0.05
+    IDLE_WAIT_SECONDS = 0.5
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._wakeup = asyncio.Event()
 
     async def version(self) -> tuple[int, ...]:
         return (7, 2, 0)
+
+    async def enqueue(self, job_or_func: Any, **kwargs: Any) -> Job | None:
+        job = await super().enqueue(job_or_func, **kwargs)
+        self._wakeup.set()
+        return job
+
+    async def schedule(self, lock: int = 1) -> list[str]:
+        moved = await super().schedule(lock)
+        if moved:
+            self._wakeup.set()
+        return moved
 
     async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:  # noqa: ASYNC109 - saq's signature
         deadline = time.monotonic() + timeout if timeout else None
@@ -37,14 +69,22 @@ class InMemoryQueue(RedisQueue):
             job_id = await self.redis.lmove(self._queued, self._active, "LEFT", "RIGHT")
             if job_id is not None:
                 return await self._get_job_by_id(job_id)
-            if deadline is not None and time.monotonic() >= deadline:
-                return None
-            await asyncio.sleep(self.POLL_SECONDS)
+            remaining = self.IDLE_WAIT_SECONDS
+            if deadline is not None:
+                remaining = min(remaining, deadline - time.monotonic())
+                if remaining <= 0:
+                    return None
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=remaining)
 
 
 def build_queue(settings: Settings) -> Queue:
     if settings.redis_dsn:
-        return RedisQueue.from_url(settings.redis_dsn, name=QUEUE_NAME)
+        client = Redis.from_url(
+            settings.redis_dsn, socket_connect_timeout=3, health_check_interval=10
+        )
+        return ResilientRedisQueue(client, name=QUEUE_NAME)
     return InMemoryQueue(FakeAsyncRedis(), name=QUEUE_NAME)
 
 
@@ -66,7 +106,7 @@ class Jobs:
                 message_id=message_id,
                 **SEND_JOB,
             )
-        except Exception as exc:
+        except Exception as exc:  # logged, never raised: see the class docstring
             log.warning("enqueue_failed", message_id=message_id, error=type(exc).__name__)
             return False
         return job is not None

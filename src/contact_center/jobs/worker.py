@@ -16,6 +16,15 @@ SHUTDOWN_GRACE_SECONDS = 25
 DEQUEUE_TIMEOUT = 1.0
 
 
+async def _reconcile_at_start(ctx: dict[str, Any]) -> None:
+    """Whatever was QUEUED when the last process stopped is picked up at once."""
+    runtime: Runtime = ctx["runtime"]
+    try:
+        await runtime.queue.enqueue("reconcile", key="reconcile:startup", timeout=120)
+    except Exception as exc:  # the periodic reconcile will do it
+        structlog.get_logger(__name__).warning("startup_reconcile_failed", error=type(exc).__name__)
+
+
 async def _bind_job(ctx: dict[str, Any]) -> None:
     job = ctx.get("job")
     if job is not None:
@@ -58,6 +67,7 @@ def build_worker(queue: Queue, runtime: Runtime, *, handle_signals: bool) -> Wor
             CronJob(reconcile, cron="* * * * * */15", timeout=120, retries=1),
             CronJob(close_idle_conversations, cron="*/5 * * * *", timeout=300, retries=1),
         ],
+        startup=[_reconcile_at_start],
         before_process=[_bind_job],
         after_process=[_unbind_job],
         shutdown_grace_period_s=SHUTDOWN_GRACE_SECONDS,

@@ -164,7 +164,7 @@ async def apply(
         return await _mark(deps, delivery_id, "INVALID", f"unparseable payload: {exc}")
     except LookupError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # kept with its error for the reconciler or a replay
         log.error("webhook_processing_failed", delivery_id=str(delivery_id), exc_info=exc)
         return await _mark(deps, delivery_id, "FAILED", f"{type(exc).__name__}: {exc}"[:2000])
 
