@@ -6,17 +6,22 @@ import asyncio
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import uvicorn
+from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
+
+from contact_center.app import create_app
+from contact_center.settings import Settings
 
 
 def free_port() -> int:
@@ -125,3 +130,39 @@ class PrivateRedis:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+
+FAST = {
+    "TWILIO_MAX_MPS": "2000",
+    "OUTBOUND_RATE_LIMIT_MAX": "100000",
+    "SEND_RETRY_BASE_SECONDS": "0.2",
+    "RECONCILE_AFTER_SECONDS": "5",
+}
+
+
+def number(i: int) -> str:
+    return f"+54911{30000000 + i}"
+
+
+@dataclass
+class Live:
+    base: str
+    app: FastAPI
+    http: httpx.AsyncClient
+
+    async def outbox(self) -> list[dict[str, Any]]:
+        return list((await self.http.get(f"{self.base}/_emulator/twilio/outbox")).json()["items"])
+
+    async def emulator(self, path: str, payload: dict[str, Any]) -> None:
+        (await self.http.post(f"{self.base}/_emulator{path}", json=payload)).raise_for_status()
+
+
+@asynccontextmanager
+async def live_app(
+    settings_factory: Callable[..., Settings], *, with_worker: bool = True, **overrides: str
+) -> AsyncIterator[Live]:
+    port = free_port()
+    settings = settings_factory(APP_PORT=str(port), **{**FAST, **overrides})
+    app = create_app(settings, migrate=False, with_worker=with_worker)
+    async with serve(app, port) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
+        yield Live(base, app, http)

@@ -9,59 +9,19 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contact_center.app import create_app
 from contact_center.models import Interaction, Message
 from contact_center.models.enums import InteractionStatus, MessageStatus
 from contact_center.settings import Settings
 from tests.conftest import Backend
-from tests.live import PrivateRedis, free_port, serve
-
-FAST = {
-    "TWILIO_MAX_MPS": "2000",
-    "OUTBOUND_RATE_LIMIT_MAX": "100000",
-    "SEND_RETRY_BASE_SECONDS": "0.2",
-    "RECONCILE_AFTER_SECONDS": "5",
-}
-
-
-def number(i: int) -> str:
-    return f"+54911{30000000 + i}"
-
-
-@dataclass
-class Live:
-    base: str
-    app: FastAPI
-    http: httpx.AsyncClient
-
-    async def outbox(self) -> list[dict[str, Any]]:
-        return list((await self.http.get(f"{self.base}/_emulator/twilio/outbox")).json()["items"])
-
-    async def emulator(self, path: str, payload: dict[str, Any]) -> None:
-        (await self.http.post(f"{self.base}/_emulator{path}", json=payload)).raise_for_status()
-
-
-@asynccontextmanager
-async def live_app(
-    settings_factory: Callable[..., Settings], *, with_worker: bool = True, **overrides: str
-) -> AsyncIterator[Live]:
-    port = free_port()
-    settings = settings_factory(APP_PORT=str(port), **{**FAST, **overrides})
-    app = create_app(settings, migrate=False, with_worker=with_worker)
-    async with serve(app, port) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
-        yield Live(base, app, http)
+from tests.live import FAST, PrivateRedis, free_port, live_app, number
 
 
 async def send_many(

@@ -27,6 +27,7 @@ from contact_center.jobs.worker import build_worker
 from contact_center.links.endpoints import router as links_router
 from contact_center.messaging.endpoints import router as messaging_router
 from contact_center.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from contact_center.otp.endpoints import router as otp_router
 from contact_center.providers.http import create_http_client
 from contact_center.providers.registry import emulated_providers
 from contact_center.runtime import start_runtime
@@ -150,6 +151,7 @@ def create_app(
     app.include_router(webhooks_router)
     app.include_router(messaging_router)
     app.include_router(links_router)
+    app.include_router(otp_router)
     if emulator_state is not None:
         # Stand-ins for the providers without credentials (SPEC §6); never in production.
         app.mount("/_emulator", create_emulator_app(emulator_state))

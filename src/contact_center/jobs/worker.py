@@ -10,6 +10,7 @@ from saq import CronJob, Queue, Worker
 
 from contact_center.jobs.reconciler import reconcile
 from contact_center.messaging.tasks import close_idle_conversations, send_message
+from contact_center.otp.tasks import expire_challenges
 from contact_center.runtime import Runtime
 
 SHUTDOWN_GRACE_SECONDS = 25
@@ -61,11 +62,12 @@ class GracefulWorker(Worker[Any]):
 def build_worker(queue: Queue, runtime: Runtime, *, handle_signals: bool) -> Worker[Any]:
     worker: Worker[Any] = GracefulWorker(
         queue,
-        functions=[send_message, reconcile, close_idle_conversations],
+        functions=[send_message, reconcile, close_idle_conversations, expire_challenges],
         concurrency=runtime.settings.worker_concurrency,
         cron_jobs=[
             CronJob(reconcile, cron="* * * * * */15", timeout=120, retries=1),
             CronJob(close_idle_conversations, cron="*/5 * * * *", timeout=300, retries=1),
+            CronJob(expire_challenges, cron="* * * * * */20", timeout=120, retries=1),
         ],
         startup=[_reconcile_at_start],
         before_process=[_bind_job],

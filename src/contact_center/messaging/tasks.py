@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -11,7 +12,8 @@ from contact_center.db.base import utcnow
 from contact_center.messaging import outbound
 from contact_center.messaging.service import close_idle_whatsapp
 from contact_center.models.enums import Channel
-from contact_center.providers.base import ProviderError
+from contact_center.otp import service as otp_service
+from contact_center.providers.base import ProviderError, ProviderName
 from contact_center.runtime import Runtime
 from contact_center.webhooks.ingest import apply_waiting
 
@@ -24,6 +26,27 @@ async def send_message(ctx: dict[str, Any], *, message_id: str) -> str:
     identifier = uuid.UUID(message_id)
     async with runtime.sessions() as session:
         claim = await outbound.claim(session, identifier)
+        if claim is not None and claim.kind == "OTP":
+            # The code is made here, hashed into the challenge, and lives only in this job.
+            body = await otp_service.issue_code(
+                session,
+                runtime.settings,
+                runtime.templates,
+                runtime.keys.otp_pepper,
+                claim.interaction_id,
+            )
+            if body is None:
+                await outbound.record_failure(
+                    session,
+                    runtime.settings,
+                    identifier,
+                    ProviderError(
+                        ProviderName.TWILIO, "the OTP challenge is closed", code="otp_closed"
+                    ),
+                )
+                await session.commit()
+                return "skipped"
+            claim = replace(claim, body=body)
         await session.commit()
     if claim is None:
         return "skipped"
@@ -40,6 +63,10 @@ async def send_message(ctx: dict[str, Any], *, message_id: str) -> str:
     except ProviderError as error:
         async with runtime.sessions() as session:
             retry_at = await outbound.record_failure(session, runtime.settings, identifier, error)
+            if retry_at is None and claim.kind == "OTP":
+                await otp_service.mark_failed(
+                    session, claim.interaction_id, error.code or "send_failed"
+                )
             await session.commit()
         log.warning(
             "send_failed",
@@ -55,6 +82,8 @@ async def send_message(ctx: dict[str, Any], *, message_id: str) -> str:
         return "failed"
     async with runtime.sessions() as session:
         await outbound.record_sent(session, identifier, receipt)
+        if claim.kind == "OTP":
+            await otp_service.mark_sent(session, claim.interaction_id)
         await session.commit()
     log.info("sent", message_id=message_id, channel=claim.channel.value, attempt=claim.attempt)
     if receipt.provider_message_id:

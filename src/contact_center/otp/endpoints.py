@@ -1,0 +1,104 @@
+"""OTP for banking flows (SPEC §5 OTP, §9.7). Answers never say whether a phone is a customer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Body, Request
+
+from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
+from contact_center.errors import ValidationFailed
+from contact_center.otp import service
+from contact_center.otp.schemas import OtpCreate, OtpCreated, OtpVerified, OtpVerify
+from contact_center.phones import normalize_valid
+from contact_center.providers.registry import twilio_credentials
+from contact_center.runtime import Runtime
+from contact_center.schemas import ERROR_RESPONSES
+
+router = APIRouter(
+    tags=["otp"], responses=ERROR_RESPONSES | {429: {"description": "Rate limited (Retry-After)"}}
+)
+
+
+async def _create(
+    payload: OtpCreate,
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: AuditContextDep,
+) -> OtpCreated:
+    runtime: Runtime = request.app.state.runtime
+    phone = normalize_valid(payload.phone, settings.default_phone_region)
+    if phone is None:
+        raise ValidationFailed(
+            "The phone number is not valid.",
+            code="invalid_phone",
+            details=[{"field": "body.phone", "message": "not a valid phone number"}],
+        )
+    created = await service.create(
+        session,
+        settings,
+        runtime.templates,
+        context,
+        payload,
+        phone,
+        twilio_credentials(settings).from_number,
+    )
+    background.add_task(runtime.jobs.enqueue_send, str(created.message_id), 0)
+    challenge = created.challenge
+    assert challenge.interaction_id is not None
+    return OtpCreated(
+        id=challenge.id,
+        correlation_id=challenge.correlation_id,
+        status=challenge.status,
+        expires_at=challenge.expires_at,
+        interaction_id=challenge.interaction_id,
+    )
+
+
+@router.post(
+    "/api/otp", status_code=201, response_model=OtpCreated, summary="Create an OTP challenge"
+)
+async def create_otp(
+    payload: Annotated[OtpCreate, Body()],
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: AuditContextDep,
+) -> OtpCreated:
+    """Queues an SMS with a fresh code; a new challenge cancels the open one for that phone and
+    purpose. At most OTP_RATE_LIMIT_MAX per phone and purpose per window (429 otherwise)."""
+    return await _create(payload, request, background, session, settings, context)
+
+
+@router.post(
+    "/api/sms/otp", status_code=201, response_model=OtpCreated, summary="Send an OTP code by SMS"
+)
+async def sms_otp(
+    payload: Annotated[OtpCreate, Body()],
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: AuditContextDep,
+) -> OtpCreated:
+    """The same as `POST /api/otp`."""
+    return await _create(payload, request, background, session, settings, context)
+
+
+@router.post("/api/otp/verify", response_model=OtpVerified, summary="Verify an OTP code")
+async def verify_otp(
+    payload: Annotated[OtpVerify, Body()],
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: AuditContextDep,
+) -> OtpVerified:
+    """200 for every existing challenge; `verified` is true only for the one that verifies it."""
+    runtime: Runtime = request.app.state.runtime
+    result = await service.verify(session, settings, runtime.keys.otp_pepper, context, payload)
+    return OtpVerified(
+        verified=result.verified, status=result.status, attempts_remaining=result.attempts_remaining
+    )

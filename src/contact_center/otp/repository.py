@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contact_center.models.enums import OtpPurpose, OtpStatus
+from contact_center.models.otp_challenge import OtpChallenge
+
+OPEN = (OtpStatus.PENDING, OtpStatus.SENT)
+
+
+async def add(session: AsyncSession, challenge: OtpChallenge) -> None:
+    session.add(challenge)
+    await session.flush()
+
+
+async def created_since(
+    session: AsyncSession, phone: str, purpose: OtpPurpose, since: datetime
+) -> tuple[int, datetime | None]:
+    """How many challenges (of any status) since `since`, and the oldest of them."""
+    stmt = select(func.count(), func.min(OtpChallenge.created_at)).where(
+        OtpChallenge.phone == phone,
+        OtpChallenge.purpose == purpose,
+        OtpChallenge.created_at >= since,
+    )
+    count, oldest = (await session.execute(stmt)).one()
+    return int(count), oldest
+
+
+async def open_for(session: AsyncSession, phone: str, purpose: OtpPurpose) -> list[OtpChallenge]:
+    stmt = (
+        select(OtpChallenge)
+        .where(
+            OtpChallenge.phone == phone,
+            OtpChallenge.purpose == purpose,
+            OtpChallenge.status.in_(OPEN),
+        )
+        .with_for_update()
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def correlation_taken(session: AsyncSession, correlation_id: str) -> bool:
+    stmt = select(func.count()).where(OtpChallenge.correlation_id == correlation_id)
+    return bool((await session.execute(stmt)).scalar_one())
+
+
+async def get(
+    session: AsyncSession, *, challenge_id: uuid.UUID | None, correlation_id: str | None
+) -> OtpChallenge | None:
+    stmt = select(OtpChallenge).with_for_update()
+    if challenge_id is not None:
+        stmt = stmt.where(OtpChallenge.id == challenge_id)
+    else:
+        stmt = stmt.where(OtpChallenge.correlation_id == correlation_id)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def by_sms_interaction(
+    session: AsyncSession, interaction_id: uuid.UUID
+) -> OtpChallenge | None:
+    stmt = (
+        select(OtpChallenge).where(OtpChallenge.interaction_id == interaction_id).with_for_update()
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def expired_open(session: AsyncSession, now: datetime, limit: int) -> list[OtpChallenge]:
+    stmt = (
+        select(OtpChallenge)
+        .where(OtpChallenge.status.in_(OPEN), OtpChallenge.expires_at <= now)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.scalars(stmt)).all())

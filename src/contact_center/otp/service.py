@@ -1,0 +1,355 @@
+"""One-time passwords: exact rate limit, one verification, lock and expiry (SPEC §4.5, §9.7).
+
+The code exists in plaintext only inside the send job, on its way to the provider: the request
+stores a challenge without a code; the job generates the code, stores its hash and sends it.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contact_center.audit import service as audit
+from contact_center.audit.service import SYSTEM_CONTEXT, AuditContext
+from contact_center.db.base import utcnow
+from contact_center.db.statements import lock_key
+from contact_center.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from contact_center.interactions import repository as interactions_repository
+from contact_center.interactions.service import record_event
+from contact_center.messaging import outbound
+from contact_center.messaging import repository as messaging_repository
+from contact_center.messaging.templates import Templates
+from contact_center.models.enums import EventType, OtpPurpose, OtpStatus
+from contact_center.models.interaction import Interaction
+from contact_center.models.otp_challenge import OtpChallenge
+from contact_center.otp import codes, repository
+from contact_center.otp.schemas import OtpCreate, OtpVerify, TxContext
+from contact_center.settings import Settings
+
+MASK = "******"
+CLOSED = {
+    OtpStatus.VERIFIED,
+    OtpStatus.LOCKED,
+    OtpStatus.EXPIRED,
+    OtpStatus.CANCELED,
+    OtpStatus.FAILED,
+}
+
+
+@dataclass(frozen=True)
+class Created:
+    challenge: OtpChallenge
+    message_id: uuid.UUID
+
+
+def _context(
+    purpose: OtpPurpose, raw: dict[str, Any] | None, *, required: bool
+) -> TxContext | None:
+    if purpose is not OtpPurpose.TX_CONFIRMATION:
+        return None
+    if raw is None:
+        if required:
+            raise ValidationFailed(
+                "TX_CONFIRMATION needs context {amount, currency, payee}.",
+                details=[{"field": "body.context", "message": "required for TX_CONFIRMATION"}],
+            )
+        return None
+    try:
+        return TxContext.model_validate(raw)
+    except ValidationError as exc:
+        details = [
+            {"field": "body.context." + ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        raise ValidationFailed("Invalid transaction context.", details=details) from None
+
+
+def _sms_text(
+    templates: Templates, settings: Settings, code: str, context: dict[str, Any] | None
+) -> str:
+    minutes = str(max(1, math.ceil(settings.otp_ttl_seconds / 60)))
+    if context:
+        return templates.render(
+            "OTP_TX",
+            code=code,
+            minutes=minutes,
+            currency=context["currency"],
+            amount=context["amount"],
+            payee=context["payee"],
+        )
+    return templates.render("OTP", code=code, minutes=minutes)
+
+
+async def create(
+    session: AsyncSession,
+    settings: Settings,
+    templates: Templates,
+    context: AuditContext,
+    request: OtpCreate,
+    phone: str,
+    from_number: str,
+) -> Created:
+    """Rate-limit exactly (per phone and purpose), cancel the open challenge, queue the SMS."""
+    tx = _context(request.purpose, request.context, required=True)
+    if (
+        request.interaction_id is not None
+        and await interactions_repository.get(session, request.interaction_id) is None
+    ):
+        raise NotFound(
+            f"No interaction with id {request.interaction_id}.", code="interaction_not_found"
+        )
+    # One lock per phone and purpose: concurrent creations count one after another.
+    await lock_key(session, f"otp:{phone}:{request.purpose.value}")
+    now = utcnow()
+    window = timedelta(seconds=settings.otp_rate_limit_window_seconds)
+    count, oldest = await repository.created_since(session, phone, request.purpose, now - window)
+    if count >= settings.otp_rate_limit_max:
+        retry_after = ((oldest or now) + window - now).total_seconds()
+        raise RateLimited(
+            "Too many codes requested; try again later.", retry_after=math.ceil(retry_after)
+        )
+    if request.correlation_id and await repository.correlation_taken(
+        session, request.correlation_id
+    ):
+        raise Conflict("correlationId is already used.", code="correlation_id_taken")
+    for previous in await repository.open_for(session, phone, request.purpose):
+        previous.status = OtpStatus.CANCELED
+        previous.updated_at = now
+        await _timeline(session, previous, EventType.OTP_CANCELED, {"replacedAt": now.isoformat()})
+        await audit.record(
+            session, context, "otp.cancel", entity_type="otp_challenge", entity_id=previous.id
+        )
+    context_json = tx.model_dump(mode="json") if tx else None
+    queued = await outbound.queue_sms(
+        session,
+        context,
+        to=phone,
+        body=_sms_text(templates, settings, MASK, context_json),
+        kind="OTP",
+        from_number=from_number,
+        customer_ref=request.customer_ref,
+        audit_metadata={"purpose": request.purpose.value},
+    )
+    challenge = OtpChallenge(
+        id=uuid.uuid4(),
+        correlation_id=request.correlation_id or uuid.uuid4().hex,
+        phone=phone,
+        purpose=request.purpose,
+        code_hash=None,
+        status=OtpStatus.PENDING,
+        attempts=0,
+        max_attempts=settings.otp_max_attempts,
+        expires_at=now + timedelta(seconds=settings.otp_ttl_seconds),
+        interaction_id=queued.interaction_id,
+        requested_from_interaction_id=request.interaction_id,
+        customer_ref=request.customer_ref,
+        context=context_json,
+        created_at=now,
+        updated_at=now,
+    )
+    await repository.add(session, challenge)
+    await _timeline(session, challenge, EventType.OTP_CREATED, {"purpose": request.purpose.value})
+    await audit.record(
+        session,
+        context,
+        "otp.create",
+        entity_type="otp_challenge",
+        entity_id=challenge.id,
+        metadata={
+            "purpose": request.purpose.value,
+            "phone": phone,
+            "correlationId": challenge.correlation_id,
+        },
+    )
+    return Created(challenge, queued.message_id)
+
+
+async def _timeline(
+    session: AsyncSession, challenge: OtpChallenge, kind: EventType, extra: dict[str, Any]
+) -> None:
+    """The event on the challenge's SMS interaction and on the one it was requested from."""
+    normalized = {
+        "challengeId": str(challenge.id),
+        "correlationId": challenge.correlation_id,
+        "status": challenge.status.value,
+        "attempts": challenge.attempts,
+        **extra,
+    }
+    for interaction_id in {challenge.interaction_id, challenge.requested_from_interaction_id} - {
+        None
+    }:
+        assert interaction_id is not None
+        interaction: Interaction = await messaging_repository.interaction(session, interaction_id)
+        await record_event(
+            session,
+            interaction,
+            kind,
+            idempotency_key=f"otp:{challenge.id}:{kind.value}:{challenge.attempts}:{interaction_id}",
+            normalized=normalized,
+        )
+
+
+# --- the send job ----------------------------------------------------------------------------
+
+
+async def issue_code(
+    session: AsyncSession,
+    settings: Settings,
+    templates: Templates,
+    pepper: bytes,
+    interaction_id: uuid.UUID,
+) -> str | None:
+    """In the send job: a fresh code, its hash stored, the SMS text; None if it is closed."""
+    challenge = await repository.by_sms_interaction(session, interaction_id)
+    if challenge is None or challenge.status in CLOSED or utcnow() >= challenge.expires_at:
+        return None
+    code = codes.new_code(settings.otp_length)
+    challenge.code_hash = await codes.hash_code(pepper, challenge.id, code)
+    challenge.updated_at = utcnow()
+    return _sms_text(templates, settings, code, challenge.context)
+
+
+async def mark_sent(session: AsyncSession, interaction_id: uuid.UUID) -> None:
+    challenge = await repository.by_sms_interaction(session, interaction_id)
+    if challenge is None or challenge.status is not OtpStatus.PENDING:
+        return
+    challenge.status = OtpStatus.SENT
+    challenge.updated_at = utcnow()
+    await _timeline(session, challenge, EventType.OTP_SENT, {})
+    await audit.record(
+        session, SYSTEM_CONTEXT, "otp.send", entity_type="otp_challenge", entity_id=challenge.id
+    )
+
+
+async def mark_failed(session: AsyncSession, interaction_id: uuid.UUID, reason: str) -> None:
+    challenge = await repository.by_sms_interaction(session, interaction_id)
+    if challenge is None or challenge.status in CLOSED:
+        return
+    challenge.status = OtpStatus.FAILED
+    challenge.updated_at = utcnow()
+    await _timeline(session, challenge, EventType.OTP_FAILED, {"reason": reason})
+    await audit.record(
+        session,
+        SYSTEM_CONTEXT,
+        "otp.fail",
+        entity_type="otp_challenge",
+        entity_id=challenge.id,
+        metadata={"reason": reason},
+    )
+
+
+# --- verification ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    verified: bool
+    status: OtpStatus
+    attempts_remaining: int
+
+
+def _same_context(stored: dict[str, Any] | None, given: TxContext | None) -> bool:
+    if given is None or stored is None:
+        return True  # omitting the context at verification is allowed
+    return (
+        Decimal(stored["amount"]) == Decimal(given.amount)
+        and stored["currency"] == given.currency
+        and stored["payee"] == given.payee
+    )
+
+
+async def expire(session: AsyncSession, challenge: OtpChallenge, context: AuditContext) -> None:
+    challenge.status = OtpStatus.EXPIRED
+    challenge.updated_at = utcnow()
+    await _timeline(session, challenge, EventType.OTP_EXPIRED, {})
+    await audit.record(
+        session, context, "otp.expire", entity_type="otp_challenge", entity_id=challenge.id
+    )
+
+
+async def verify(
+    session: AsyncSession,
+    settings: Settings,
+    pepper: bytes,
+    context: AuditContext,
+    request: OtpVerify,
+) -> Verification:
+    """Exactly one request verifies a challenge: the row stays locked while the code is checked."""
+    if request.challenge_id is None and not request.correlation_id:
+        raise ValidationFailed(
+            "Give challengeId or correlationId.",
+            details=[
+                {"field": "body.challengeId", "message": "challengeId or correlationId is required"}
+            ],
+        )
+    if len(request.code) != settings.otp_length or not request.code.isdigit():
+        raise ValidationFailed(
+            f"The code must be {settings.otp_length} digits.",
+            details=[{"field": "body.code", "message": f"{settings.otp_length} digits"}],
+        )
+    challenge = await repository.get(
+        session, challenge_id=request.challenge_id, correlation_id=request.correlation_id
+    )
+    if challenge is None:
+        raise NotFound("No such OTP challenge.", code="otp_not_found")
+    given = _context(challenge.purpose, request.context, required=False)
+
+    def result(verified: bool) -> Verification:
+        return Verification(
+            verified, challenge.status, max(0, challenge.max_attempts - challenge.attempts)
+        )
+
+    if challenge.status in CLOSED:
+        return result(False)
+    if utcnow() >= challenge.expires_at:
+        await expire(session, challenge, context)
+        return result(False)
+    matches = await codes.code_matches(pepper, challenge.id, request.code, challenge.code_hash)
+    now = utcnow()
+    challenge.updated_at = now
+    if matches and _same_context(challenge.context, given):
+        challenge.status = OtpStatus.VERIFIED
+        challenge.verified_at = now
+        await _timeline(session, challenge, EventType.OTP_VERIFIED, {})
+        await audit.record(
+            session,
+            context,
+            "otp.verify",
+            entity_type="otp_challenge",
+            entity_id=challenge.id,
+            metadata={"result": "verified"},
+        )
+        return result(True)
+    challenge.attempts += 1
+    reason = "wrong_code" if not matches else "context_mismatch"
+    if challenge.attempts >= challenge.max_attempts:
+        challenge.status = OtpStatus.LOCKED
+        await _timeline(session, challenge, EventType.OTP_LOCKED, {"reason": reason})
+        action = "otp.lock"
+    else:
+        await _timeline(session, challenge, EventType.OTP_FAILED, {"reason": reason})
+        action = "otp.verify"
+    await audit.record(
+        session,
+        context,
+        action,
+        entity_type="otp_challenge",
+        entity_id=challenge.id,
+        metadata={"result": reason, "attempts": challenge.attempts},
+    )
+    return result(False)
+
+
+async def expire_due(session: AsyncSession, now: datetime, *, limit: int = 500) -> int:
+    """The periodic job: open challenges past their expiry become EXPIRED."""
+    due = await repository.expired_open(session, now, limit)
+    for challenge in due:
+        await expire(session, challenge, SYSTEM_CONTEXT)
+    return len(due)
