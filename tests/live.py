@@ -164,5 +164,5 @@ async def live_app(
     port = free_port()
     settings = settings_factory(APP_PORT=str(port), **{**FAST, **overrides})
     app = create_app(settings, migrate=False, with_worker=with_worker)
-    async with serve(app, port) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
+    async with serve(app, port) as base, httpx.AsyncClient(base_url=base, timeout=120) as http:
         yield Live(base, app, http)

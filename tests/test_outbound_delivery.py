@@ -25,7 +25,7 @@ from tests.live import FAST, PrivateRedis, free_port, live_app, number
 
 
 async def send_many(
-    http: httpx.AsyncClient, count: int, *, start: int = 0, parallel: int = 40
+    http: httpx.AsyncClient, count: int, *, start: int = 0, parallel: int = 10
 ) -> list[str]:
     gate = asyncio.Semaphore(parallel)
 
@@ -205,7 +205,7 @@ async def test_worker_killed_mid_batch_loses_nothing(
     worker = _process(["worker"], env, tmp_path / "worker.log")
     base = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        async with httpx.AsyncClient(base_url=base, timeout=120) as http:
             for _ in range(300):
                 try:
                     if (await http.get("/api/health")).status_code == 200:
