@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Body, Request
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.audit.service import AuditContext
 from contact_center.auth.reveal import resolve_reveal
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
 from contact_center.errors import ValidationFailed
@@ -41,12 +44,7 @@ router = APIRouter(
 )
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def _phone(settings: Settings, raw: str, field: str = "to") -> str:
+def valid_phone(settings: Settings, raw: str, field: str = "to") -> str:
     phone = normalize_valid(raw, settings.default_phone_region)
     if phone is None:
         raise ValidationFailed(
@@ -55,6 +53,47 @@ def _phone(settings: Settings, raw: str, field: str = "to") -> str:
             details=[{"field": f"body.{field}", "message": "not a valid phone number"}],
         )
     return phone
+
+
+@dataclass
+class Sender:
+    """What every send endpoint needs: the transaction, who asks, and the queue for afterwards."""
+
+    runtime: Runtime
+    session: AsyncSession
+    settings: Settings
+    context: AuditContext
+    background: BackgroundTasks
+
+    @property
+    def from_number(self) -> str:
+        return twilio_credentials(self.settings).from_number
+
+    async def recipient(self, raw: str) -> str:
+        """The validated E.164 number, within the per-recipient limit."""
+        phone = valid_phone(self.settings, raw)
+        await outbound.check_recipient_limit(self.runtime.ratelimits, phone)
+        return phone
+
+    def accepted(self, queued: Queued) -> Accepted:
+        # Enqueued after the response, so after the commit; if lost, the reconciler finds the row.
+        self.background.add_task(
+            self.runtime.jobs.enqueue_send, str(queued.message_id), queued.attempt
+        )
+        return Accepted(interaction_id=queued.interaction_id, message_id=queued.message_id)
+
+
+def get_sender(
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: AuditContextDep,
+) -> Sender:
+    return Sender(request.app.state.runtime, session, settings, context, background)
+
+
+SenderDep = Annotated[Sender, Depends(get_sender)]
 
 
 def _link_url(settings: Settings, url: str | None) -> str | None:
@@ -67,45 +106,29 @@ def _link_url(settings: Settings, url: str | None) -> str | None:
         )
     if url is None:
         return None
-    if not url.startswith("https://") or not (
-        url == settings.frontend_url or url.startswith(settings.frontend_url + "/")
-    ):
+    base = settings.frontend_url
+    if not url.startswith("https://") or not (url == base or url.startswith(base + "/")):
         raise ValidationFailed(
             "The link must be https and under FRONTEND_URL.",
-            details=[{"field": "body.url", "message": f"must start with {settings.frontend_url}/"}],
+            details=[{"field": "body.url", "message": f"must start with {base}/"}],
         )
     return url
 
 
-def _accepted(queued: Queued, background: BackgroundTasks, runtime: Runtime) -> Accepted:
-    # Enqueued after the response, so after the commit; if lost, the reconciler finds the row.
-    background.add_task(runtime.jobs.enqueue_send, str(queued.message_id), queued.attempt)
-    return Accepted(interaction_id=queued.interaction_id, message_id=queued.message_id)
-
-
 @router.post("/api/sms/send", status_code=202, response_model=Accepted, summary="Send a text SMS")
-async def sms_send(
-    payload: Annotated[SmsSend, Body()],
-    request: Request,
-    background: BackgroundTasks,
-    session: SessionDep,
-    settings: SettingsDep,
-    context: AuditContextDep,
-) -> Accepted:
-    runtime = _runtime(request)
-    to = _phone(settings, payload.to)
-    await outbound.check_recipient_limit(runtime.ratelimits, to)
+async def sms_send(payload: Annotated[SmsSend, Body()], sender: SenderDep) -> Accepted:
+    to = await sender.recipient(payload.to)
     queued = await outbound.queue_sms(
-        session,
-        context,
+        sender.session,
+        sender.context,
         to=to,
         body=payload.body,
         kind="TEXT",
-        from_number=twilio_credentials(settings).from_number,
+        from_number=sender.from_number,
         customer_ref=payload.customer_ref,
         assigned_agent=payload.assigned_agent,
     )
-    return _accepted(queued, background, runtime)
+    return sender.accepted(queued)
 
 
 @router.post(
@@ -115,25 +138,11 @@ async def sms_send(
     summary="Send an identity-verification link",
 )
 async def sms_verification_link(
-    payload: Annotated[SmsVerificationLink, Body()],
-    request: Request,
-    background: BackgroundTasks,
-    session: SessionDep,
-    settings: SettingsDep,
-    context: AuditContextDep,
+    payload: Annotated[SmsVerificationLink, Body()], sender: SenderDep
 ) -> Accepted:
     """Without `url`, a signed link `{FRONTEND_URL}/verify/{token}` that expires."""
     return await _link_sms(
-        "VERIFICATION_LINK",
-        payload.to,
-        payload.url,
-        None,
-        payload.customer_ref,
-        request,
-        background,
-        session,
-        settings,
-        context,
+        sender, "VERIFICATION_LINK", payload.to, payload.url, payload.customer_ref
     )
 
 
@@ -143,77 +152,53 @@ async def sms_verification_link(
     response_model=Accepted,
     summary="Send an onboarding link",
 )
-async def sms_onboarding(
-    payload: Annotated[SmsOnboarding, Body()],
-    request: Request,
-    background: BackgroundTasks,
-    session: SessionDep,
-    settings: SettingsDep,
-    context: AuditContextDep,
-) -> Accepted:
+async def sms_onboarding(payload: Annotated[SmsOnboarding, Body()], sender: SenderDep) -> Accepted:
     """Without `url`, a signed link `{FRONTEND_URL}/onboarding/{token}` that expires."""
     return await _link_sms(
-        "ONBOARDING_LINK",
-        payload.to,
-        payload.url,
-        payload.name,
-        payload.customer_ref,
-        request,
-        background,
-        session,
-        settings,
-        context,
+        sender, "ONBOARDING_LINK", payload.to, payload.url, payload.customer_ref, name=payload.name
     )
 
 
 async def _link_sms(
+    sender: Sender,
     kind: str,
     raw_to: str,
     url: str | None,
-    name: str | None,
     customer_ref: str | None,
-    request: Request,
-    background: BackgroundTasks,
-    session: SessionDep,
-    settings: Settings,
-    context: AuditContextDep,
+    *,
+    name: str | None = None,
 ) -> Accepted:
-    runtime = _runtime(request)
-    to = _phone(settings, raw_to)
+    settings, runtime = sender.settings, sender.runtime
     given = _link_url(settings, url)
-    await outbound.check_recipient_limit(runtime.ratelimits, to)
-    hours = str(max(1, settings.link_ttl_seconds // 3600))
+    to = await sender.recipient(raw_to)
     placeholder = "{link}"
-    values = {"url": placeholder, "hours": hours}
+    values = {"url": placeholder, "hours": str(max(1, settings.link_ttl_seconds // 3600))}
     if kind == "ONBOARDING_LINK":
         values["name_part"] = f" {name}" if name else ""
-    template_body = runtime.templates.render(kind, **values)
+    text = runtime.templates.render(kind, **values)
     queued = await outbound.queue_sms(
-        session,
-        context,
+        sender.session,
+        sender.context,
         to=to,
-        body=template_body,
+        body=text,
         kind=kind,
-        from_number=twilio_credentials(settings).from_number,
+        from_number=sender.from_number,
         customer_ref=customer_ref,
         audit_metadata={"signedLink": given is None},
     )
-    if given is None:
+    link_url = given
+    if link_url is None:
         assert settings.frontend_url is not None
         _, link_url = await create_link(
-            session,
+            sender.session,
             kind=kind,
             interaction_id=queued.interaction_id,
             ttl_seconds=settings.link_ttl_seconds,
             key=runtime.keys.link_signing_key,
             frontend_url=settings.frontend_url,
         )
-    else:
-        link_url = given
-    await outbound.set_body(
-        session, queued.message_id, template_body.replace(placeholder, link_url)
-    )
-    return _accepted(queued, background, runtime)
+    await outbound.set_body(sender.session, queued.message_id, text.replace(placeholder, link_url))
+    return sender.accepted(queued)
 
 
 @router.post(
@@ -223,27 +208,20 @@ async def _link_sms(
     summary="Send card-activation instructions",
 )
 async def sms_activate_card(
-    payload: Annotated[SmsActivateCard, Body()],
-    request: Request,
-    background: BackgroundTasks,
-    session: SessionDep,
-    settings: SettingsDep,
-    context: AuditContextDep,
+    payload: Annotated[SmsActivateCard, Body()], sender: SenderDep
 ) -> Accepted:
-    runtime = _runtime(request)
-    to = _phone(settings, payload.to)
-    await outbound.check_recipient_limit(runtime.ratelimits, to)
+    to = await sender.recipient(payload.to)
     card_part = f" terminada en {payload.card_last4}" if payload.card_last4 else ""
     queued = await outbound.queue_sms(
-        session,
-        context,
+        sender.session,
+        sender.context,
         to=to,
-        body=runtime.templates.render("CARD_ACTIVATION", card_part=card_part),
+        body=sender.runtime.templates.render("CARD_ACTIVATION", card_part=card_part),
         kind="CARD_ACTIVATION",
-        from_number=twilio_credentials(settings).from_number,
+        from_number=sender.from_number,
         customer_ref=payload.customer_ref,
     )
-    return _accepted(queued, background, runtime)
+    return sender.accepted(queued)
 
 
 @router.post(
@@ -252,33 +230,24 @@ async def sms_activate_card(
     response_model=Accepted,
     summary="Send a WhatsApp message",
 )
-async def whatsapp_send(
-    payload: Annotated[WhatsAppSend, Body()],
-    request: Request,
-    background: BackgroundTasks,
-    session: SessionDep,
-    settings: SettingsDep,
-    context: AuditContextDep,
-) -> Accepted:
+async def whatsapp_send(payload: Annotated[WhatsAppSend, Body()], sender: SenderDep) -> Accepted:
     """Into the customer's current conversation (activity in the last 24 h) or a new one."""
-    runtime = _runtime(request)
-    to = _phone(settings, payload.to)
     if payload.media_url is not None and not payload.media_url.startswith("https://"):
         raise ValidationFailed(
             "mediaUrl must be a public https URL.",
             details=[{"field": "body.mediaUrl", "message": "must start with https://"}],
         )
-    await outbound.check_recipient_limit(runtime.ratelimits, to)
+    to = await sender.recipient(payload.to)
     queued = await outbound.queue_whatsapp(
-        session,
-        context,
+        sender.session,
+        sender.context,
         to=to,
         body=payload.body,
         media_url=payload.media_url,
         assigned_agent=payload.assigned_agent,
         customer_ref=payload.customer_ref,
     )
-    return _accepted(queued, background, runtime)
+    return sender.accepted(queued)
 
 
 @router.post(

@@ -87,7 +87,9 @@ async def queue_sms(
         ai_handled=False,
         last_message_at=now,
     )
-    message = _message(interaction.id, stored_body if stored_body is not None else body, kind, now)
+    # The message (and its event) come a microsecond after the creation: timelines keep that order.
+    at = now + timedelta(microseconds=1)
+    message = _message(interaction.id, stored_body if stored_body is not None else body, kind, at)
     await repository.add(session, interaction, message)
     await record_event(
         session,

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Body, Request
+from fastapi import APIRouter, Body, Request
 
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
-from contact_center.errors import ValidationFailed
+from contact_center.messaging.endpoints import Sender, SenderDep, valid_phone
 from contact_center.otp import service
 from contact_center.otp.schemas import OtpCreate, OtpCreated, OtpVerified, OtpVerify
-from contact_center.phones import normalize_valid
-from contact_center.providers.registry import twilio_credentials
 from contact_center.runtime import Runtime
 from contact_center.schemas import ERROR_RESPONSES
 
@@ -20,32 +18,19 @@ router = APIRouter(
 )
 
 
-async def _create(
-    payload: OtpCreate,
-    request: Request,
-    background: BackgroundTasks,
-    session: SessionDep,
-    settings: SettingsDep,
-    context: AuditContextDep,
-) -> OtpCreated:
-    runtime: Runtime = request.app.state.runtime
-    phone = normalize_valid(payload.phone, settings.default_phone_region)
-    if phone is None:
-        raise ValidationFailed(
-            "The phone number is not valid.",
-            code="invalid_phone",
-            details=[{"field": "body.phone", "message": "not a valid phone number"}],
-        )
+async def _create(payload: OtpCreate, sender: Sender) -> OtpCreated:
+    # The OTP limit governs OTP SMS, not the per-recipient anti-spam limit.
+    phone = valid_phone(sender.settings, payload.phone, field="phone")
     created = await service.create(
-        session,
-        settings,
-        runtime.templates,
-        context,
+        sender.session,
+        sender.settings,
+        sender.runtime.templates,
+        sender.context,
         payload,
         phone,
-        twilio_credentials(settings).from_number,
+        sender.from_number,
     )
-    background.add_task(runtime.jobs.enqueue_send, str(created.message_id), 0)
+    sender.background.add_task(sender.runtime.jobs.enqueue_send, str(created.message_id), 0)
     challenge = created.challenge
     assert challenge.interaction_id is not None
     return OtpCreated(
@@ -60,32 +45,18 @@ async def _create(
 @router.post(
     "/api/otp", status_code=201, response_model=OtpCreated, summary="Create an OTP challenge"
 )
-async def create_otp(
-    payload: Annotated[OtpCreate, Body()],
-    request: Request,
-    background: BackgroundTasks,
-    session: SessionDep,
-    settings: SettingsDep,
-    context: AuditContextDep,
-) -> OtpCreated:
+async def create_otp(payload: Annotated[OtpCreate, Body()], sender: SenderDep) -> OtpCreated:
     """Queues an SMS with a fresh code; a new challenge cancels the open one for that phone and
     purpose. At most OTP_RATE_LIMIT_MAX per phone and purpose per window (429 otherwise)."""
-    return await _create(payload, request, background, session, settings, context)
+    return await _create(payload, sender)
 
 
 @router.post(
     "/api/sms/otp", status_code=201, response_model=OtpCreated, summary="Send an OTP code by SMS"
 )
-async def sms_otp(
-    payload: Annotated[OtpCreate, Body()],
-    request: Request,
-    background: BackgroundTasks,
-    session: SessionDep,
-    settings: SettingsDep,
-    context: AuditContextDep,
-) -> OtpCreated:
+async def sms_otp(payload: Annotated[OtpCreate, Body()], sender: SenderDep) -> OtpCreated:
     """The same as `POST /api/otp`."""
-    return await _create(payload, request, background, session, settings, context)
+    return await _create(payload, sender)
 
 
 @router.post("/api/otp/verify", response_model=OtpVerified, summary="Verify an OTP code")
