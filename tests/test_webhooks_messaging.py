@@ -329,3 +329,24 @@ async def test_twilio_signature_uses_the_public_base_url(client_for: Any) -> Non
 async def test_twilio_wrong_signature_is_refused(client: httpx.AsyncClient) -> None:
     response = await post_twilio(client, status_form("SM" + "6" * 32, "sent"), token="wrong-token")
     assert response.status_code == 401
+
+
+async def test_idle_conversations_close_after_24_hours(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await post_builderbot(client, incoming(NUMBER, "hola"))
+    await post_builderbot(client, outgoing(NUMBER, "¿En qué te ayudo?"))
+    await post_builderbot(client, incoming("5493515550000", "¿hay alguien?"))
+    async with session_factory() as session:
+        await session.execute(
+            update(Interaction).values(last_message_at=utcnow() - timedelta(hours=25))
+        )
+        await session.commit()
+        assert await messaging_service.close_idle_whatsapp(session, utcnow()) == 2
+        await session.commit()
+        # Running again changes nothing.
+        assert await messaging_service.close_idle_whatsapp(session, utcnow()) == 0
+    by_phone = {i.customer_phone: i for i in await whatsapp(session_factory)}
+    assert by_phone[PHONE].status is InteractionStatus.COMPLETED
+    assert by_phone["+5493515550000"].status is InteractionStatus.ABANDONED
+    assert all(i.ended_at is not None for i in by_phone.values())

@@ -66,7 +66,6 @@ async def queue_sms(
     customer_ref: str | None = None,
     assigned_agent: str | None = None,
     audit_metadata: dict[str, Any] | None = None,
-    stored_body: str | None = None,
 ) -> Queued:
     """A new OUTBOUND SMS interaction with its QUEUED message, event and audit row."""
     now = utcnow()
@@ -89,7 +88,7 @@ async def queue_sms(
     )
     # The message (and its event) come a microsecond after the creation: timelines keep that order.
     at = now + timedelta(microseconds=1)
-    message = _message(interaction.id, stored_body if stored_body is not None else body, kind, at)
+    message = _message(interaction.id, body, kind, at)
     await repository.add(session, interaction, message)
     await record_event(
         session,
