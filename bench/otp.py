@@ -1,7 +1,8 @@
 """OTP benchmark: create and verify throughput, and /api/health latency while codes are hashed.
 
-Starts `contact-center serve` (embedded worker, emulated Twilio) on a free port against the
-database in DATABASE_URL (default: a fresh PostgreSQL database on 127.0.0.1), then:
+Starts the production topology on this machine: its own redis-server on a free port, one
+`contact-center serve --no-worker` (with the emulated Twilio) and one `contact-center worker`, on a
+fresh PostgreSQL database (BENCH_POSTGRES_URL names the server), then:
   1. creates N challenges (distinct phones, so the rate limit does not interfere), concurrently;
   2. verifies each once with a wrong code (every verification runs Argon2id), concurrently;
   3. meanwhile polls /api/health every 20 ms and reports its latency percentiles.
@@ -49,21 +50,45 @@ async def run(count: int, concurrency: int) -> None:
     admin = await asyncpg.connect(ADMIN)
     await admin.execute(f'CREATE DATABASE "{database}"')
     port = free_port()
+    redis_port = free_port()
     url = ADMIN.rsplit("/", 1)[0] + f"/{database}"
     workdir = tempfile.mkdtemp()
+    redis = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(redis_port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "APP_PORT": str(port),
         "LOG_LEVEL": "WARNING",
         "RECORDINGS_DIR": workdir,
-        "OTP_RATE_LIMIT_MAX": "1000000",
+        "OTP_RATE_LIMIT_MAX": "1000",
         "TWILIO_MAX_MPS": "1000",
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "contact_center", "serve"],
+        [sys.executable, "-m", "contact_center", "serve", "--no-worker"],
         env=env,
         stdout=Path(workdir, "serve.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "contact_center", "worker"],
+        env=env,
+        stdout=Path(workdir, "worker.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -123,7 +148,8 @@ async def run(count: int, concurrency: int) -> None:
             stop.set()
             await poller
         table = Table(
-            title=f"OTP benchmark ({count} challenges, {concurrency} concurrent, PostgreSQL)"
+            title=f"OTP ({count} challenges, {concurrency} concurrent; PostgreSQL + Redis, "
+            "1 serve + 1 worker)"
         )
         for column in ("measure", "value"):
             table.add_column(column)
@@ -135,8 +161,9 @@ async def run(count: int, concurrency: int) -> None:
         )
         console.print(table)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (server, worker, redis):
+            process.terminate()
+            process.wait(timeout=30)
         await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         await admin.close()
 
