@@ -350,3 +350,24 @@ async def test_idle_conversations_close_after_24_hours(
     assert by_phone[PHONE].status is InteractionStatus.COMPLETED
     assert by_phone["+5493515550000"].status is InteractionStatus.ABANDONED
     assert all(i.ended_at is not None for i in by_phone.values())
+
+
+async def test_the_reconciler_stops_retrying_after_ten_attempts(
+    client: httpx.AsyncClient,
+    app: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    from contact_center.webhooks.ingest import AUTOMATIC_ATTEMPTS, replay_pending
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("still broken")
+
+    monkeypatch.setattr(messaging_service, "apply_whatsapp", broken)
+    await post_builderbot(client, incoming(NUMBER, "hola"))
+    for _ in range(AUTOMATIC_ATTEMPTS + 3):
+        await replay_pending(app.state.webhooks)
+    async with session_factory() as session:
+        row = (await session.scalars(select(WebhookDelivery))).one()
+    assert row.status == "FAILED"
+    assert row.attempts == AUTOMATIC_ATTEMPTS

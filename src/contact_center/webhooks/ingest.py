@@ -201,8 +201,14 @@ async def apply_waiting(deps: WebhookDeps, provider_message_id: str) -> int:
     return len(ids)
 
 
+# The reconciler gives up on a delivery after this many tries; a replay can still apply it.
+AUTOMATIC_ATTEMPTS = 10
+
+
 async def replay_pending(deps: WebhookDeps, *, limit: int = 500) -> list[IngestResult]:
-    """Retry every FAILED (and stuck RECEIVED) delivery, oldest first."""
+    """Retry FAILED (and stuck RECEIVED) deliveries, oldest first, up to AUTOMATIC_ATTEMPTS each."""
     async with deps.sessions() as session:
-        ids = await repository.with_status(session, ["FAILED", "RECEIVED"], limit)
+        ids = await repository.with_status(
+            session, ["FAILED", "RECEIVED"], limit, max_attempts=AUTOMATIC_ATTEMPTS
+        )
     return [await apply(deps, delivery_id) for delivery_id in ids]

@@ -78,11 +78,11 @@ async def listing(
     return list((await session.scalars(stmt.offset(skip).limit(limit + 1))).all())
 
 
-async def with_status(session: AsyncSession, statuses: list[str], limit: int) -> list[uuid.UUID]:
-    stmt = (
-        select(WebhookDelivery.id)
-        .where(WebhookDelivery.status.in_(statuses))
-        .order_by(WebhookDelivery.received_at)
-        .limit(limit)
-    )
+async def with_status(
+    session: AsyncSession, statuses: list[str], limit: int, *, max_attempts: int | None = None
+) -> list[uuid.UUID]:
+    stmt = select(WebhookDelivery.id).where(WebhookDelivery.status.in_(statuses))
+    if max_attempts is not None:
+        stmt = stmt.where(WebhookDelivery.attempts < max_attempts)
+    stmt = stmt.order_by(WebhookDelivery.received_at).limit(limit)
     return list((await session.scalars(stmt)).all())
