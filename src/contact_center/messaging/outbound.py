@@ -16,7 +16,7 @@ from contact_center.db.base import utcnow
 from contact_center.errors import NotFound, RateLimited, ValidationFailed
 from contact_center.interactions.service import record_event
 from contact_center.messaging import repository
-from contact_center.messaging.service import whatsapp_interaction
+from contact_center.messaging.service import after_message, whatsapp_interaction
 from contact_center.messaging.status import moves_forward
 from contact_center.models.enums import (
     Channel,
@@ -150,14 +150,8 @@ async def queue_whatsapp(
             idempotency_key=f"whatsapp:{message.id}:agent",
             normalized={"assignedAgent": assigned_agent},
         )
-    interaction.last_message_at = at
-    if interaction.status in {InteractionStatus.COMPLETED, InteractionStatus.ABANDONED}:
-        interaction.status = InteractionStatus.IN_PROGRESS
-        interaction.ended_at = None
-    elif interaction.status is InteractionStatus.NEW and await repository.has_direction(
-        session, interaction.id, Direction.INBOUND
-    ):
-        interaction.status = InteractionStatus.IN_PROGRESS
+    # The same status rules as a message that arrives by webhook.
+    await after_message(session, interaction, Direction.OUTBOUND, at, f"message:{message.id}")
     await _queued_event(session, interaction, message)
     await audit.record(
         session,

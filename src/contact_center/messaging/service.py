@@ -93,7 +93,7 @@ async def whatsapp_interaction(
     return interaction, True
 
 
-async def _after_message(
+async def after_message(
     session: AsyncSession, interaction: Interaction, direction: Direction, at: datetime, key: str
 ) -> None:
     """Status after a message: both sides written → IN_PROGRESS; a closed one reopens."""
@@ -191,7 +191,7 @@ async def apply_whatsapp(
         normalized={**normalized, "messageId": str(message.id)},
         occurred_at=at,
     )
-    await _after_message(session, interaction, direction, at, key)
+    await after_message(session, interaction, direction, at, key)
     await session.flush()
     return WhatsAppResult(interaction, message, created_interaction=created, echo=False)
 
