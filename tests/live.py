@@ -161,7 +161,7 @@ class Live:
 async def live_app(
     settings_factory: Callable[..., Settings], *, with_worker: bool = True, **overrides: str
 ) -> AsyncIterator[Live]:
-    port = free_port()
+    port = int(overrides.pop("APP_PORT", 0)) or free_port()
     settings = settings_factory(APP_PORT=str(port), **{**FAST, **overrides})
     app = create_app(settings, migrate=False, with_worker=with_worker)
     async with serve(app, port) as base, httpx.AsyncClient(base_url=base, timeout=120) as http:

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from redis.asyncio import Redis
 
 from contact_center import __version__
+from contact_center.calls.endpoints import router as calls_router
 from contact_center.db.migrate import upgrade_database
 from contact_center.db.session import create_engine
 from contact_center.emulator.app import create_emulator_app
@@ -152,6 +153,7 @@ def create_app(
     app.include_router(messaging_router)
     app.include_router(links_router)
     app.include_router(otp_router)
+    app.include_router(calls_router)
     if emulator_state is not None:
         # Stand-ins for the providers without credentials (SPEC §6); never in production.
         app.mount("/_emulator", create_emulator_app(emulator_state))

@@ -155,6 +155,140 @@ def demo_data(
         typer.echo(f"wrote {written} interactions")
 
 
+@cli.command()
+def sync(
+    hours: Annotated[
+        int, typer.Option(min=1, max=168, help="Conversations started this many hours back.")
+    ] = 24,
+    limit: Annotated[
+        int, typer.Option(min=1, max=5000, help="At most this many, newest first.")
+    ] = 500,
+    details: Annotated[
+        bool,
+        typer.Option(
+            "--details/--metadata-only",
+            help="Fetch each conversation (transcript, numbers) or only the list's metadata.",
+        ),
+    ] = True,
+) -> None:
+    """Sync ElevenLabs calls into the contact center, with a progress bar (SPEC §4.6)."""
+    import getpass
+
+    settings = _settings()
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.table import Table
+
+    from contact_center.audit.service import AuditContext
+    from contact_center.auth.principal import Principal, Role
+    from contact_center.calls.sync import (
+        SyncDeps,
+        SyncFailed,
+        SyncProgress,
+        SyncRequest,
+        SyncResult,
+    )
+    from contact_center.calls.sync import sync as run_sync
+    from contact_center.db.migrate import upgrade_database
+    from contact_center.db.session import create_engine, create_session_factory
+    from contact_center.models.enums import ActorType
+    from contact_center.providers.http import create_http_client
+    from contact_center.providers.registry import build_providers
+
+    console = Console(stderr=True)
+    context = AuditContext(
+        principal=Principal(
+            actor_type=ActorType.SYSTEM, actor_id=f"cli:{getpass.getuser()}", role=Role.ADMIN
+        )
+    )
+
+    async def run() -> SyncResult:
+        engine = create_engine(settings)
+        http = create_http_client()
+        try:
+            await upgrade_database(engine)
+            deps = SyncDeps(
+                settings=settings,
+                sessions=create_session_factory(engine),
+                conversations=build_providers(settings, http).conversations,
+            )
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[counts]}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=False,
+            ) as bar:
+                task = bar.add_task("Listing conversations", total=None, counts="")
+
+                def show(state: SyncProgress) -> None:
+                    r = state.result
+                    counts = (
+                        f"created {r.created} · updated {r.updated} · unchanged {r.unchanged}"
+                        f" · failed {r.failed}"
+                    )
+                    if state.phase == "listing":
+                        bar.update(task, completed=state.done, counts=f"{state.done} found")
+                    else:
+                        bar.update(
+                            task,
+                            description="Applying calls",
+                            total=state.total,
+                            completed=state.done,
+                            counts=counts,
+                        )
+
+                request = SyncRequest(
+                    hours=hours, limit=limit, include_details=details, trigger="cli"
+                )
+                return await run_sync(deps, request, context, progress=show)
+        finally:
+            await http.aclose()
+            await engine.dispose()
+
+    try:
+        result = asyncio.run(run())
+    except SyncFailed as failed:
+        typer.secho(f"sync failed: {failed.error}", err=True, fg="red")
+        raise typer.Exit(code=1) from None
+    table = Table(title=f"ElevenLabs sync · last {hours} h · limit {limit}")
+    for column in ("seen", "created", "updated", "unchanged", "failed", "missing webhooks"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        *(
+            str(n)
+            for n in (
+                result.seen,
+                result.created,
+                result.updated,
+                result.unchanged,
+                result.failed,
+                result.missing_webhooks,
+            )
+        )
+    )
+    Console().print(table)
+    if result.missing_webhooks:
+        typer.secho(
+            f"{result.missing_webhooks} finished calls never arrived by webhook "
+            f"(for example {', '.join(result.missing_webhook_ids[:5])}): check the post-call "
+            "webhook URL and ELEVENLABS_WEBHOOK_SECRET in the agent's settings.",
+            fg="yellow",
+        )
+    if result.failed:
+        raise typer.Exit(code=1)
+
+
 webhooks_cli = typer.Typer(
     help="The webhook ledger: list and replay stored deliveries.", no_args_is_help=True
 )

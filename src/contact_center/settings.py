@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     elevenlabs_api_key: SecretStr | None = Field(default=None, alias="ELEVENLABS_API_KEY")
     elevenlabs_agent_id: str | None = Field(default=None, alias="ELEVENLABS_AGENT_ID")
     elevenlabs_api_url: str = Field(default="https://api.elevenlabs.io", alias="ELEVENLABS_API_URL")
+    # The periodic sync: every N minutes (a divisor of 60; 0 turns it off) over the last H hours.
+    elevenlabs_sync_interval_minutes: int = Field(
+        default=5, ge=0, le=60, alias="ELEVENLABS_SYNC_INTERVAL_MINUTES"
+    )
+    elevenlabs_sync_window_hours: int = Field(
+        default=2, ge=1, le=168, alias="ELEVENLABS_SYNC_WINDOW_HOURS"
+    )
     call_abandon_seconds: int = Field(default=10, ge=0, alias="CALL_ABANDON_SECONDS")
 
     # BuilderBot
@@ -146,6 +153,13 @@ class Settings(BaseSettings):
 
     # Demo data and simulated traffic (`serve --demo`)
     demo_seed: int = Field(default=20261126, alias="DEMO_SEED")
+
+    @field_validator("elevenlabs_sync_interval_minutes")
+    @classmethod
+    def _sync_interval(cls, value: int) -> int:
+        if value and 60 % value:
+            raise ValueError("must be 0 (off) or a divisor of 60 (1, 2, 3, 5, 10, 15, 30…)")
+        return value
 
     @field_validator("log_level")
     @classmethod

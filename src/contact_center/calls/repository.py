@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.db.statements import insert_ignore
 from contact_center.models.call_detail import CallDetail
-from contact_center.models.enums import Provider
+from contact_center.models.enums import InteractionStatus, Provider
 from contact_center.models.interaction import Interaction
 
 
@@ -36,13 +37,53 @@ async def by_conversation(session: AsyncSession, conversation_id: str) -> Intera
 async def by_conversations(
     session: AsyncSession, conversation_ids: list[str]
 ) -> dict[str, uuid.UUID]:
-    if not conversation_ids:
-        return {}
-    stmt = select(Interaction.provider_conversation_id, Interaction.id).where(
-        Interaction.provider == Provider.ELEVENLABS,
-        Interaction.provider_conversation_id.in_(conversation_ids),
-    )
-    return {str(cid): iid for cid, iid in (await session.execute(stmt)).all()}
+    return {
+        cid: state.interaction_id
+        for cid, state in (await stored(session, conversation_ids)).items()
+    }
+
+
+@dataclass(frozen=True)
+class StoredCall:
+    """What we hold of a conversation: enough to tell whether the provider has news."""
+
+    interaction_id: uuid.UUID
+    status: InteractionStatus
+    duration_secs: int | None
+    turns: int
+    has_audio: bool
+
+
+async def stored(session: AsyncSession, conversation_ids: list[str]) -> dict[str, StoredCall]:
+    found: dict[str, StoredCall] = {}
+    for start in range(0, len(conversation_ids), 500):
+        chunk = conversation_ids[start : start + 500]
+        stmt = (
+            select(
+                Interaction.provider_conversation_id,
+                Interaction.id,
+                Interaction.status,
+                CallDetail.duration_secs,
+                CallDetail.transcript,
+                CallDetail.has_audio,
+            )
+            .outerjoin(CallDetail, CallDetail.interaction_id == Interaction.id)
+            .where(
+                Interaction.provider == Provider.ELEVENLABS,
+                Interaction.provider_conversation_id.in_(chunk),
+            )
+        )
+        for cid, iid, status, duration, transcript, has_audio in (
+            await session.execute(stmt)
+        ).all():
+            found[str(cid)] = StoredCall(
+                interaction_id=iid,
+                status=status,
+                duration_secs=duration,
+                turns=len(transcript or []),
+                has_audio=bool(has_audio),
+            )
+    return found
 
 
 async def call_detail(session: AsyncSession, interaction_id: uuid.UUID) -> CallDetail:

@@ -67,13 +67,19 @@ def call_outcome(event: CallEvent) -> Outcome:
     return Outcome.UNKNOWN
 
 
-def call_status(event: CallEvent, settings: Settings) -> InteractionStatus:
+def call_status(
+    event: CallEvent, settings: Settings, *, transcript_known: bool = True
+) -> InteractionStatus:
+    """COMPLETED or ABANDONED for a finished call; without the transcript (a list item of the
+    metadata-only sync) only the duration can tell."""
     status = _STATUS.get((event.status or "").lower(), InteractionStatus.IN_PROGRESS)
     if status is not InteractionStatus.COMPLETED:
         return status
     too_short = (
         event.duration_secs is not None and event.duration_secs < settings.call_abandon_seconds
     )
+    if not transcript_known:
+        return InteractionStatus.ABANDONED if too_short else InteractionStatus.COMPLETED
     first_agent = next((i for i, t in enumerate(event.transcript) if t.role == "agent"), None)
     spoke_after = any(
         t.role == "user" and (t.message or "").strip()
@@ -95,14 +101,14 @@ def _numbers(event: CallEvent, region: str) -> tuple[str | None, str | None, str
     return customer_value, agent_value, customer
 
 
-def _fields(event: CallEvent, settings: Settings) -> dict[str, Any]:
+def _fields(event: CallEvent, settings: Settings, *, transcript_known: bool) -> dict[str, Any]:
     outcome = call_outcome(event)
     data, dynamic = event.data_collection, event.dynamic_variables
     human = data.get("human_agent") or data.get("transferred_to") or dynamic.get("human_agent")
     agent_name = event.agent_name or event.agent_id
     from_number, to_number, customer = _numbers(event, settings.default_phone_region)
     started = event.started_at or event.event_timestamp or utcnow()
-    status = call_status(event, settings)
+    status = call_status(event, settings, transcript_known=transcript_known)
     ended = None
     if status in FINAL:
         ended = started + timedelta(seconds=event.duration_secs or 0)
@@ -149,16 +155,32 @@ async def _interaction(
     return interaction, created
 
 
+# What a list item (metadata-only sync) may change on a call we already hold.
+_METADATA_FIELDS = ("status", "started_at", "ended_at")
+
+
 async def apply_call(
-    session: AsyncSession, settings: Settings, event: CallEvent, *, payload: Any, source: str
+    session: AsyncSession,
+    settings: Settings,
+    event: CallEvent,
+    *,
+    payload: Any,
+    source: str,
+    metadata_only: bool = False,
 ) -> CallResult:
-    """Create or update the call and its detail from a conversation; idempotent."""
-    fields = _fields(event, settings)
+    """Create or update the call and its detail from a conversation; idempotent.
+
+    `metadata_only`: the event comes from a list item (no transcript, no numbers); it creates a
+    missing call but only moves status and times of one we hold.
+    """
+    fields = _fields(event, settings, transcript_known=not metadata_only)
     interaction, created = await _interaction(session, event.conversation_id, fields)
     key = f"elevenlabs:{event.conversation_id}"
     before = {name: getattr(interaction, name) for name in fields}
     if not created:
         for name, value in fields.items():
+            if metadata_only and name not in _METADATA_FIELDS:
+                continue
             if name == "status" and interaction.status in FINAL and value not in FINAL:
                 continue  # a late "processing" never reopens a finished call
             if name == "ended_at" and value is None:
@@ -207,15 +229,20 @@ async def apply_call(
         )
     detail = await repository.call_detail(session, interaction.id)
     detail_before = (detail.transcript, detail.summary, detail.duration_secs, detail.has_audio)
-    detail.transcript = [
-        {"role": t.role, "message": t.message, "time_in_call_secs": t.time_in_call_secs}
-        for t in event.transcript
-    ]
-    detail.summary = event.summary
-    detail.duration_secs = event.duration_secs
-    detail.hangup_reason = event.termination_reason
-    detail.call_successful = event.call_successful
-    detail.analysis = event.analysis
+    if metadata_only:
+        detail.duration_secs = event.duration_secs or detail.duration_secs
+        detail.summary = detail.summary or event.summary
+        detail.call_successful = detail.call_successful or event.call_successful
+    else:
+        detail.transcript = [
+            {"role": t.role, "message": t.message, "time_in_call_secs": t.time_in_call_secs}
+            for t in event.transcript
+        ]
+        detail.summary = event.summary
+        detail.duration_secs = event.duration_secs
+        detail.hangup_reason = event.termination_reason
+        detail.call_successful = event.call_successful
+        detail.analysis = event.analysis
     detail.has_audio = detail.has_audio or event.has_audio
     detail.recording_url = (
         audio_url(event.conversation_id) if detail.has_audio else detail.recording_url

@@ -28,7 +28,7 @@ from contact_center.settings import Settings
 router = APIRouter(prefix="/api/interactions", tags=["interactions"], responses=ERROR_RESPONSES)
 
 
-def _parse_moment(name: str, raw: str, settings: Settings, *, end: bool) -> datetime:
+def parse_moment(name: str, raw: str, settings: Settings, *, end: bool) -> datetime:
     """A date means the day in APP_TIMEZONE; a datetime without offset is UTC (SPEC §9.2)."""
     text = raw.strip()
     try:
@@ -84,10 +84,10 @@ def filters_from_query(
     queue: Annotated[str | None, Query(max_length=128)] = None,
     outcome: Outcome | None = None,
 ) -> InteractionFilters:
-    started_from = _parse_moment("dateFrom", date_from, settings, end=False) if date_from else None
-    started_before = _parse_moment("dateTo", date_to, settings, end=True) if date_to else None
+    started_from = parse_moment("dateFrom", date_from, settings, end=False) if date_from else None
+    started_before = parse_moment("dateTo", date_to, settings, end=True) if date_to else None
     if started_from and started_before and date_from and date_to:
-        start_of_to = _parse_moment("dateTo", date_to, settings, end=False)
+        start_of_to = parse_moment("dateTo", date_to, settings, end=False)
         if started_from > start_of_to:
             raise ValidationFailed(
                 "dateFrom is after dateTo.",

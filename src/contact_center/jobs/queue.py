@@ -110,3 +110,19 @@ class Jobs:
             log.warning("enqueue_failed", message_id=message_id, error=type(exc).__name__)
             return False
         return job is not None
+
+
+async def claim_once(queue: Queue, name: str, *, ttl_seconds: int) -> bool:
+    """True for the first caller of `name` across every process sharing the queue's Redis.
+
+    A periodic job uses it to run once per period even if two schedulers enqueued it. When
+    Redis cannot answer, the caller runs (the jobs guarded this way are idempotent).
+    """
+    redis = getattr(queue, "redis", None)
+    if redis is None:
+        return True
+    try:
+        return bool(await redis.set(f"{QUEUE_NAME}:once:{name}", "1", nx=True, ex=ttl_seconds))
+    except (RedisError, OSError) as exc:
+        log.warning("claim_once_unavailable", name=name, error=type(exc).__name__)
+        return True

@@ -8,6 +8,7 @@ from typing import Any
 import structlog
 from saq import CronJob, Queue, Worker
 
+from contact_center.calls.tasks import sync_period_seconds, sync_recent_calls
 from contact_center.jobs.reconciler import reconcile
 from contact_center.messaging.tasks import close_idle_conversations, send_message
 from contact_center.otp.tasks import expire_challenges
@@ -59,16 +60,40 @@ class GracefulWorker(Worker[Any]):
         await super().stop()
 
 
+def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
+    """Periodic jobs. saq enqueues each under one key, so every worker's scheduler agrees on a
+    single job per tick; the ElevenLabs sync also claims its period in Redis (`claim_once`)."""
+    jobs: list[CronJob[Any]] = [
+        CronJob(reconcile, cron="* * * * * */15", timeout=120, retries=1),
+        CronJob(close_idle_conversations, cron="*/5 * * * *", timeout=300, retries=1),
+        CronJob(expire_challenges, cron="* * * * * */20", timeout=120, retries=1),
+    ]
+    period = sync_period_seconds(runtime)
+    if period:
+        minutes = period // 60
+        jobs.append(
+            CronJob(
+                sync_recent_calls,
+                cron=f"*/{minutes} * * * *",
+                timeout=max(60, period - 15),
+                retries=1,
+            )
+        )
+    return jobs
+
+
 def build_worker(queue: Queue, runtime: Runtime, *, handle_signals: bool) -> Worker[Any]:
     worker: Worker[Any] = GracefulWorker(
         queue,
-        functions=[send_message, reconcile, close_idle_conversations, expire_challenges],
-        concurrency=runtime.settings.worker_concurrency,
-        cron_jobs=[
-            CronJob(reconcile, cron="* * * * * */15", timeout=120, retries=1),
-            CronJob(close_idle_conversations, cron="*/5 * * * *", timeout=300, retries=1),
-            CronJob(expire_challenges, cron="* * * * * */20", timeout=120, retries=1),
+        functions=[
+            send_message,
+            reconcile,
+            close_idle_conversations,
+            expire_challenges,
+            sync_recent_calls,
         ],
+        concurrency=runtime.settings.worker_concurrency,
+        cron_jobs=cron_jobs(runtime),
         startup=[_reconcile_at_start],
         before_process=[_bind_job],
         after_process=[_unbind_job],

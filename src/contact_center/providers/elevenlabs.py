@@ -290,3 +290,28 @@ def conversation_to_event(data: dict[str, Any], timestamp: datetime | None = Non
         event_timestamp=timestamp,
         analysis=analysis,
     )
+
+
+def summary_to_event(summary: ConversationSummary) -> CallEvent:
+    """A list item as a CallEvent without transcript or phone numbers (metadata-only sync)."""
+    raw = summary.raw
+    analysis: dict[str, Any] = {}
+    if raw.get("call_successful") is not None:
+        analysis["call_successful"] = raw.get("call_successful")
+    if isinstance(raw.get("transcript_summary"), str):
+        analysis["transcript_summary"] = raw["transcript_summary"]
+    data: dict[str, Any] = {
+        "conversation_id": summary.conversation_id,
+        "agent_id": summary.agent_id,
+        "agent_name": summary.agent_name,
+        "status": summary.status,
+        "metadata": {
+            "start_time_unix_secs": raw.get("start_time_unix_secs"),
+            "call_duration_secs": summary.duration_secs,
+            "termination_reason": raw.get("termination_reason"),
+            "phone_call": {"direction": summary.direction} if summary.direction else None,
+        },
+        "analysis": analysis or None,
+        "transcript": [],
+    }
+    return conversation_to_event(data)

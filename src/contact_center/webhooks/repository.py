@@ -86,3 +86,15 @@ async def with_status(
         stmt = stmt.where(WebhookDelivery.attempts < max_attempts)
     stmt = stmt.order_by(WebhookDelivery.received_at).limit(limit)
     return list((await session.scalars(stmt)).all())
+
+
+async def existing_keys(session: AsyncSession, provider: str, event_keys: list[str]) -> set[str]:
+    """Which of these event keys the ledger holds (in chunks, for long lists)."""
+    found: set[str] = set()
+    for start in range(0, len(event_keys), 500):
+        chunk = event_keys[start : start + 500]
+        stmt = select(WebhookDelivery.event_key).where(
+            WebhookDelivery.provider == provider, WebhookDelivery.event_key.in_(chunk)
+        )
+        found.update(str(key) for key in (await session.scalars(stmt)).all())
+    return found

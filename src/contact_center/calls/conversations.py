@@ -1,0 +1,151 @@
+"""Proxied reads of the provider's conversations and recordings (SPEC §9.8).
+
+Provider answers map to ours: 404 → 404; 401/403 (our credentials) → 502; 429, 5xx or a timeout
+after retries → 503 with `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contact_center.calls import repository
+from contact_center.errors import AppError, BadGateway, DependencyUnavailable, NotFound
+from contact_center.providers.base import (
+    AudioSource,
+    ConversationSource,
+    ConversationSummary,
+    ProviderAuthError,
+    ProviderError,
+    ProviderNotFound,
+    RetryableProviderError,
+)
+from contact_center.providers.retry import INTERACTIVE, with_retries
+
+DEFAULT_RETRY_AFTER = 5
+
+
+def as_app_error(error: ProviderError, *, what: str) -> AppError:
+    """The answer our caller gets for a provider failure."""
+    if isinstance(error, ProviderNotFound):
+        return NotFound(f"ElevenLabs does not know {what}.", code="conversation_not_found")
+    if isinstance(error, RetryableProviderError):
+        wait = int(error.retry_after) if error.retry_after else DEFAULT_RETRY_AFTER
+        return DependencyUnavailable(
+            "ElevenLabs is not answering right now; try again shortly.",
+            code="provider_unavailable",
+            details={"provider": error.provider.value, "providerStatus": error.status},
+            headers={"Retry-After": str(max(1, wait))},
+        )
+    if isinstance(error, ProviderAuthError):
+        return BadGateway(
+            "ElevenLabs refused our credentials; check ELEVENLABS_API_KEY.",
+            code="provider_auth_failed",
+            details={"provider": error.provider.value, "providerStatus": error.status},
+        )
+    return BadGateway(
+        f"ElevenLabs refused the request: {error.message}",
+        code="provider_error",
+        details={"provider": error.provider.value, "providerStatus": error.status},
+    )
+
+
+@dataclass(frozen=True)
+class ConversationItem:
+    summary: ConversationSummary
+    interaction_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class ConversationList:
+    items: list[ConversationItem]
+    next_cursor: str | None
+    has_more: bool
+
+
+async def list_conversations(
+    session: AsyncSession,
+    source: ConversationSource,
+    *,
+    cursor: str | None,
+    page_size: int,
+    date_from: datetime | None,
+    date_to: datetime | None,
+) -> ConversationList:
+    try:
+        page = await with_retries(
+            lambda: source.list_conversations(
+                cursor=cursor,
+                page_size=page_size,
+                started_after=date_from,
+                started_before=date_to,
+            ),
+            INTERACTIVE,
+            operation="list_conversations",
+        )
+    except ProviderError as error:
+        raise as_app_error(error, what="that cursor") from error
+    known = await repository.by_conversations(session, [i.conversation_id for i in page.items])
+    return ConversationList(
+        items=[ConversationItem(i, known.get(i.conversation_id)) for i in page.items],
+        next_cursor=page.next_cursor,
+        has_more=page.has_more,
+    )
+
+
+async def get_conversation(
+    session: AsyncSession, source: ConversationSource, conversation_id: str
+) -> tuple[dict[str, Any], uuid.UUID | None]:
+    try:
+        conversation = await with_retries(
+            lambda: source.get_conversation(conversation_id),
+            INTERACTIVE,
+            operation="get_conversation",
+        )
+    except ProviderError as error:
+        raise as_app_error(error, what=f"conversation {conversation_id}") from error
+    known = await repository.by_conversations(session, [conversation_id])
+    return conversation, known.get(conversation_id)
+
+
+async def provider_audio(source: AudioSource, conversation_id: str) -> AsyncIterator[bytes]:
+    """The provider's recording, opened (and retried) before the first byte is sent, so a
+    missing recording is a 404 and not a broken stream."""
+
+    async def open_stream() -> tuple[AsyncIterator[bytes], bytes]:
+        stream = source.stream_audio(conversation_id)
+        try:
+            first = await anext(stream)
+        except StopAsyncIteration:
+            return stream, b""
+        except BaseException:
+            await _close(stream)
+            raise
+        return stream, first
+
+    try:
+        stream, first = await with_retries(open_stream, INTERACTIVE, operation="stream_audio")
+    except ProviderError as error:
+        raise as_app_error(error, what=f"a recording of {conversation_id}") from error
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            if first:
+                yield first
+            async for chunk in stream:
+                yield chunk
+        finally:
+            await _close(stream)
+
+    return body()
+
+
+async def _close(stream: AsyncIterator[bytes]) -> None:
+    closer = getattr(stream, "aclose", None)
+    if closer is not None:
+        await closer()

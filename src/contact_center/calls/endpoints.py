@@ -1,0 +1,254 @@
+"""ElevenLabs routes: proxied conversations, recordings, refresh and sync (SPEC §5, §9.8)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi.responses import FileResponse, Response, StreamingResponse
+
+from contact_center.audit import service as audit
+from contact_center.auth.reveal import resolve_reveal
+from contact_center.calls import conversations
+from contact_center.calls.schemas import (
+    ConversationDetailOut,
+    ConversationItemOut,
+    ConversationPageOut,
+    SyncIn,
+    SyncOut,
+)
+from contact_center.calls.sync import SyncDeps, SyncFailed, SyncRequest, refresh, sync
+from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
+from contact_center.errors import ValidationFailed
+from contact_center.interactions import service as interactions
+from contact_center.interactions.endpoints import IncludePII, RevealReason, parse_moment
+from contact_center.interactions.schemas import InteractionDetailOut
+from contact_center.pii import mask_json
+from contact_center.providers.base import ProviderError
+from contact_center.runtime import Runtime
+from contact_center.schemas import ERROR_RESPONSES, ErrorEnvelope
+
+PROVIDER_ERRORS: dict[int | str, dict[str, Any]] = {
+    502: {"model": ErrorEnvelope, "description": "ElevenLabs refused our credentials"},
+    503: {"model": ErrorEnvelope, "description": "ElevenLabs unavailable (Retry-After)"},
+}
+router = APIRouter(tags=["elevenlabs"], responses=ERROR_RESPONSES | PROVIDER_ERRORS)
+
+ConversationId = Annotated[
+    str,
+    Path(
+        alias="conversationId",
+        pattern=r"^[A-Za-z0-9_-]{1,128}$",
+        description="The ElevenLabs conversation id",
+    ),
+]
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _deps(request: Request) -> SyncDeps:
+    runtime = _runtime(request)
+    return SyncDeps(
+        settings=runtime.settings,
+        sessions=runtime.sessions,
+        conversations=runtime.providers.conversations,
+    )
+
+
+@router.get(
+    "/api/elevenlabs/conversations",
+    response_model=ConversationPageOut,
+    summary="The provider's conversations, with our interaction id when we have the call",
+)
+async def list_conversations(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 30,
+    date_from: Annotated[str | None, Query(alias="dateFrom")] = None,
+    date_to: Annotated[str | None, Query(alias="dateTo")] = None,
+) -> ConversationPageOut:
+    start = parse_moment("dateFrom", date_from, settings, end=False) if date_from else None
+    end = parse_moment("dateTo", date_to, settings, end=True) if date_to else None
+    if start and end and start >= end:
+        raise ValidationFailed(
+            "dateFrom must be before dateTo.",
+            details=[{"field": "query.dateFrom", "message": "after dateTo"}],
+        )
+    page = await conversations.list_conversations(
+        session,
+        _runtime(request).providers.conversations,
+        cursor=cursor or None,
+        page_size=page_size,
+        date_from=start,
+        date_to=end,
+    )
+    return ConversationPageOut(
+        items=[
+            ConversationItemOut(
+                conversation_id=item.summary.conversation_id,
+                agent_id=item.summary.agent_id,
+                agent_name=item.summary.agent_name,
+                started_at=item.summary.started_at,
+                duration_secs=item.summary.duration_secs,
+                status=item.summary.status,
+                call_successful=item.summary.call_successful,
+                direction=item.summary.direction,
+                interaction_id=item.interaction_id,
+            )
+            for item in page.items
+        ],
+        next_cursor=page.next_cursor,
+        has_more=page.has_more,
+    )
+
+
+@router.get(
+    "/api/elevenlabs/conversations/{conversationId}",
+    response_model=ConversationDetailOut,
+    summary="One conversation as the provider holds it (masked unless revealed)",
+)
+async def get_conversation(
+    conversation_id: ConversationId,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: AuditContextDep,
+    include_pii: IncludePII = False,
+    reveal_reason: RevealReason = None,
+) -> ConversationDetailOut:
+    conversation, interaction_id = await conversations.get_conversation(
+        session, _runtime(request).providers.conversations, conversation_id
+    )
+    reveal = await resolve_reveal(
+        session,
+        settings,
+        context,
+        include_pii=include_pii,
+        reason=reveal_reason,
+        resource="elevenlabs.conversation",
+        entity_type="conversation",
+        entity_id=conversation_id,
+    )
+    return ConversationDetailOut(
+        conversation_id=conversation_id,
+        interaction_id=interaction_id,
+        conversation=conversation if reveal else mask_json(conversation),
+    )
+
+
+@router.get(
+    "/api/elevenlabs/audio/{conversationId}",
+    response_class=Response,
+    summary="The call's recording: our stored copy, else the provider's",
+    responses={200: {"content": {"audio/mpeg": {}}, "description": "MP3 audio"}},
+)
+async def get_audio(
+    conversation_id: ConversationId,
+    request: Request,
+    session: SessionDep,
+    context: AuditContextDep,
+) -> Response:
+    runtime = _runtime(request)
+    path = runtime.recordings.path_for(conversation_id)
+    stored = path is not None and path.is_file()
+    await audit.record(
+        session,
+        context,
+        "call.recording.accessed",
+        entity_type="conversation",
+        entity_id=conversation_id,
+        metadata={"source": "stored" if stored else "provider"},
+    )
+    if stored and path is not None:
+        return FileResponse(path, media_type="audio/mpeg", filename=f"{conversation_id}.mp3")
+    body = await conversations.provider_audio(runtime.providers.audio, conversation_id)
+    return StreamingResponse(
+        body,
+        media_type="audio/mpeg",
+        headers={"Content-Disposition": f'inline; filename="{conversation_id}.mp3"'},
+    )
+
+
+@router.post(
+    "/api/elevenlabs/conversations/{conversationId}/refresh",
+    response_model=InteractionDetailOut,
+    summary="Fetch one call again: transcript, summary, recording reference",
+)
+async def refresh_conversation(
+    conversation_id: ConversationId,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: AuditContextDep,
+    include_pii: IncludePII = False,
+    reveal_reason: RevealReason = None,
+) -> InteractionDetailOut:
+    try:
+        interaction_id = await refresh(_deps(request), conversation_id, context)
+    except ProviderError as error:
+        raise conversations.as_app_error(error, what=f"conversation {conversation_id}") from error
+    detail = await interactions.get_interaction(
+        session, interaction_id, all_messages=False, all_events=False, reveal=True
+    )
+    reveal = await resolve_reveal(
+        session,
+        settings,
+        context,
+        include_pii=include_pii,
+        reason=reveal_reason,
+        resource="elevenlabs.refresh",
+        entity_type="interaction",
+        entity_id=interaction_id,
+    )
+    return detail if reveal else interactions.mask_interaction(detail)
+
+
+async def _run_sync(request: Request, body: SyncIn | None, context: AuditContextDep) -> SyncOut:
+    wanted = body or SyncIn()
+    try:
+        result = await sync(
+            _deps(request),
+            SyncRequest(
+                hours=wanted.hours,
+                limit=wanted.limit,
+                include_details=wanted.include_details,
+                trigger="api",
+            ),
+            context,
+        )
+    except SyncFailed as failed:
+        raise conversations.as_app_error(failed.error, what="the conversation list") from failed
+    return SyncOut(
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        failed=result.failed,
+        missing_webhooks=result.missing_webhooks,
+        missing_webhook_ids=result.missing_webhook_ids,
+        seen=result.seen,
+        duration_ms=result.duration_ms,
+    )
+
+
+SyncBody = Annotated[SyncIn | None, Body()]
+
+
+@router.post(
+    "/api/elevenlabs/sync",
+    response_model=SyncOut,
+    summary="Sync the provider's recent conversations (same as /api/sync/full)",
+)
+async def sync_elevenlabs(
+    request: Request, context: AuditContextDep, body: SyncBody = None
+) -> SyncOut:
+    return await _run_sync(request, body, context)
+
+
+@router.post("/api/sync/full", response_model=SyncOut, summary="Full manual sync of calls")
+async def sync_full(request: Request, context: AuditContextDep, body: SyncBody = None) -> SyncOut:
+    return await _run_sync(request, body, context)
