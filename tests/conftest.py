@@ -198,3 +198,28 @@ async def client_for(
     for manager, http in reversed(opened):
         await http.aclose()
         await manager.__aexit__(None, None, None)
+
+
+# --- the background drill -------------------------------------------------------------------
+# Tests marked `background_drill` read the result of a long multi-process drill (tests/
+# cron_drill.py). It starts when collection ends and runs beside the other tests; those tests
+# run last.
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("background_drill") is not None)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    from tests import cron_drill
+
+    wanted = any(item.get_closest_marker("background_drill") for item in session.items)
+    if wanted and "postgresql" in BACKENDS and not session.config.option.collectonly:
+        cron_drill.start(PG_ADMIN_URL)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from tests import cron_drill
+
+    cron_drill.stop()
