@@ -68,7 +68,7 @@ async def _read(database_dsn: str) -> tuple[list[SyncRun], int]:
             "SELECT occurred_at, metadata FROM audit_log WHERE action = 'elevenlabs.sync' "
             "ORDER BY occurred_at"
         )
-        interactions = await connection.fetchval("SELECT count(*) FROM interactions")
+        interactions = await connection.fetchval("SELECT count(*) FROM interaction")
     finally:
         await connection.close()
     import json
