@@ -34,7 +34,14 @@ def free_port() -> int:
 async def serve(app: ASGIApp, port: int | None = None) -> AsyncIterator[str]:
     """Serve `app` on 127.0.0.1 until the block ends; yields its base URL."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        lifespan="on",
+        timeout_graceful_shutdown=5,  # open event streams do not hold the test up
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(500):

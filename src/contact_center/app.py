@@ -11,10 +11,13 @@ import structlog
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
 
 from contact_center import __version__
 from contact_center.calls.endpoints import router as calls_router
+from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
+from contact_center.console.pages import router as console_router
 from contact_center.db.migrate import upgrade_database
 from contact_center.db.session import create_engine
 from contact_center.emulator.app import create_emulator_app
@@ -27,6 +30,7 @@ from contact_center.interactions.endpoints import router as interactions_router
 from contact_center.jobs.worker import build_worker
 from contact_center.links.endpoints import router as links_router
 from contact_center.messaging.endpoints import router as messaging_router
+from contact_center.metrics.endpoints import router as metrics_router
 from contact_center.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from contact_center.otp.endpoints import router as otp_router
 from contact_center.providers.http import create_http_client
@@ -93,6 +97,7 @@ def create_app(
             await upgrade_database(engine)
         runtime = await start_runtime(settings, engine)
         app.state.runtime = runtime
+        await runtime.events.start()
         app.state.engine = engine
         app.state.session_factory = runtime.sessions
         app.state.providers = runtime.providers
@@ -154,6 +159,9 @@ def create_app(
     app.include_router(links_router)
     app.include_router(otp_router)
     app.include_router(calls_router)
+    app.include_router(metrics_router)
+    app.include_router(console_router)
+    app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")
     if emulator_state is not None:
         # Stand-ins for the providers without credentials (SPEC §6); never in production.
         app.mount("/_emulator", create_emulator_app(emulator_state))
@@ -163,21 +171,4 @@ def create_app(
     async def swagger_ui() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/api/openapi.json", title="Contact Center API")
 
-    @app.get("/", include_in_schema=False)
-    async def home() -> HTMLResponse:
-        return HTMLResponse(HOME_PAGE)
-
     return app
-
-
-HOME_PAGE = """<!doctype html>
-<html lang="es"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Contact Center</title>
-<style>body{font-family:system-ui,sans-serif;margin:0;background:#f5f7fa;color:#1f2937}
-main{max-width:40rem;margin:0 auto;padding:3rem 1.5rem}h1{font-size:1.6rem;margin:0 0 .5rem}
-ul{padding-left:1.2rem;line-height:1.9}a{color:#1d4ed8}</style></head>
-<body><main><h1>Contact Center</h1>
-<p>Llamadas, WhatsApp y SMS en un solo modelo de interacciones.</p>
-<ul><li><a href="/api/docs">Documentación de la API</a></li>
-<li><a href="/api/interactions">Interacciones</a></li>
-<li><a href="/api/health">Estado del servicio</a></li></ul></main></body></html>"""

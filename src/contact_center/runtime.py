@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import httpx
 import structlog
+from redis.asyncio import Redis
 from saq import Queue
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -13,6 +14,7 @@ from contact_center.calls.recordings import RecordingStore
 from contact_center.db.session import create_session_factory
 from contact_center.jobs.queue import Jobs, build_queue
 from contact_center.keys.service import Keys, load_keys
+from contact_center.live.bus import BUS, EventBus
 from contact_center.messaging.templates import Templates
 from contact_center.providers.http import create_http_client
 from contact_center.providers.registry import Providers, build_providers, twilio_credentials
@@ -37,6 +39,7 @@ class Runtime:
     jobs: Jobs
     keys: Keys
     templates: Templates
+    events: EventBus
 
     @property
     def status_callback_url(self) -> str:
@@ -51,6 +54,7 @@ class Runtime:
             await self.queue.disconnect()
         except Exception as exc:  # Redis may be down at shutdown; nothing to save
             log.warning("queue_disconnect_failed", error=type(exc).__name__)
+        await self.events.stop()
         await self.http.aclose()
 
 
@@ -60,6 +64,12 @@ async def start_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
     recordings = RecordingStore(settings.recordings_dir)
     queue = build_queue(settings)
     await queue.connect()
+    events = EventBus(
+        Redis.from_url(settings.redis_dsn, socket_connect_timeout=3, health_check_interval=10)
+        if settings.redis_dsn
+        else None
+    )
+    sessions.configure(info={BUS: events})
     return Runtime(
         settings=settings,
         engine=engine,
@@ -73,4 +83,5 @@ async def start_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
         jobs=Jobs(queue),
         keys=await load_keys(engine, settings),
         templates=Templates(settings),
+        events=events,
     )

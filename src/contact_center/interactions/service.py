@@ -29,6 +29,7 @@ from contact_center.interactions.schemas import (
     OtpChallengeOut,
     OtpStats,
 )
+from contact_center.live.bus import note
 from contact_center.models.enums import EventType, InteractionStatus, OtpStatus
 from contact_center.models.interaction import Interaction
 from contact_center.pii import mask_json, mask_name, mask_phone, mask_text
@@ -70,6 +71,14 @@ async def record_event(
     )
     if inserted:
         interaction.updated_at = max(interaction.updated_at, now)
+        note(
+            session.info,
+            {
+                "interactionId": str(interaction.id),
+                "type": event_type.value,
+                "channel": interaction.channel.value,
+            },
+        )
     return inserted
 
 

@@ -111,6 +111,22 @@ class Jobs:
             return False
         return job is not None
 
+    async def enqueue_bot_control(self, interaction_id: str, action: str) -> bool:
+        try:
+            job = await self.queue.enqueue(
+                "control_bot",
+                interaction_id=interaction_id,
+                action=action,
+                timeout=60,
+                retries=5,
+                retry_delay=2.0,
+                retry_backoff=60.0,
+            )
+        except Exception as exc:  # logged, never raised: see the class docstring
+            log.warning("enqueue_failed", job="control_bot", error=type(exc).__name__)
+            return False
+        return job is not None
+
 
 async def claim_once(queue: Queue, name: str, *, ttl_seconds: int) -> bool:
     """True for the first caller of `name` across every process sharing the queue's Redis.

@@ -10,7 +10,7 @@ from saq import CronJob, Queue, Worker
 
 from contact_center.calls.tasks import sync_period_seconds, sync_recent_calls
 from contact_center.jobs.reconciler import reconcile
-from contact_center.messaging.tasks import close_idle_conversations, send_message
+from contact_center.messaging.tasks import close_idle_conversations, control_bot, send_message
 from contact_center.otp.tasks import expire_challenges
 from contact_center.runtime import Runtime
 
@@ -91,6 +91,7 @@ def build_worker(queue: Queue, runtime: Runtime, *, handle_signals: bool) -> Wor
             close_idle_conversations,
             expire_challenges,
             sync_recent_calls,
+            control_bot,
         ],
         concurrency=runtime.settings.worker_concurrency,
         cron_jobs=cron_jobs(runtime),

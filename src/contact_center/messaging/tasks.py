@@ -10,6 +10,7 @@ import structlog
 
 from contact_center.db.base import utcnow
 from contact_center.messaging import outbound
+from contact_center.messaging.bot import customer_number
 from contact_center.messaging.service import close_idle_whatsapp
 from contact_center.models.enums import Channel
 from contact_center.otp import service as otp_service
@@ -100,3 +101,19 @@ async def close_idle_conversations(ctx: dict[str, Any]) -> int:
     if closed:
         log.info("whatsapp_idle_closed", count=closed)
     return closed
+
+
+async def control_bot(ctx: dict[str, Any], *, interaction_id: str, action: str) -> None:
+    """Pause or resume BuilderBot's bot for the conversation's number (a person took over or
+    handed back). The number is read here, so it never sits in the queue."""
+    runtime: Runtime = ctx["runtime"]
+    async with runtime.sessions() as session:
+        number = await customer_number(session, uuid.UUID(interaction_id))
+    if number is None:
+        return
+    bot = runtime.providers.whatsapp_bot
+    if action == "pause":
+        await bot.pause_bot(number)
+    else:
+        await bot.resume_bot(number)
+    log.info("whatsapp_bot_control", action=action)

@@ -1,0 +1,367 @@
+"""The web console (SPEC §7): server-rendered pages, htmx partials and the live SSE stream.
+
+Pages read through the same services as the API, so they show what the API shows, masked the
+same way. Forms that send post JSON to the API itself (static/console.js); the few actions that
+need data a page does not hold unmasked (a reply to the customer's number, taking over from the
+bot) have small routes here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.templating import Jinja2Templates
+
+from contact_center.auth.reveal import resolve_reveal
+from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
+from contact_center.errors import NotFound, ValidationFailed
+from contact_center.interactions import service as interactions
+from contact_center.interactions.endpoints import filters_from_query
+from contact_center.interactions.repository import InteractionFilters
+from contact_center.messaging import bot, outbound
+from contact_center.metrics import service as metrics
+from contact_center.metrics.endpoints import parse_day
+from contact_center.models.enums import Channel
+from contact_center.phones import normalize_valid
+from contact_center.runtime import Runtime
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+STATIC_DIR = HERE / "static"
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 25
+STREAM_SECONDS = 300  # EventSource reconnects; bounded streams let deploys finish
+HEARTBEAT_SECONDS = 15.0
+CHANNEL_PAGES = {"calls": Channel.CALL, "whatsapp": Channel.WHATSAPP, "sms": Channel.SMS}
+TITLES = {"calls": "Calls", "whatsapp": "WhatsApp", "sms": "SMS"}
+# Polling intervals of the original console, used only when the live stream is down.
+POLL = {"dashboard": "30s", "whatsapp": "10s", "calls": "30s", "sms": "30s", "detail": "5s"}
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _local(value: datetime | None, zone: ZoneInfo) -> str:
+    if value is None:
+        return "—"
+    moment = value.astimezone(zone)
+    now = datetime.now(zone)
+    if moment.date() == now.date():
+        return moment.strftime("%H:%M:%S")
+    if moment.year == now.year:
+        return moment.strftime("%d %b %H:%M")
+    return moment.strftime("%d %b %Y %H:%M")
+
+
+def _page(request: Request, name: str, **context: Any) -> HTMLResponse:
+    settings = request.app.state.settings
+    templates.env.filters["local"] = lambda value: _local(value, settings.zone)
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"bank": settings.bank_name, "timezone": settings.zone, "poll": POLL, **context},
+    )
+
+
+# --- dashboard ------------------------------------------------------------------------------
+
+
+async def _dashboard_context(
+    request: Request, session: SessionDep, date: str | None
+) -> dict[str, Any]:
+    settings = request.app.state.settings
+    day = parse_day(date, metrics.today(settings))
+    summary = await metrics.summary(session, settings, day)
+    recent = await interactions.list_interactions(
+        session,
+        InteractionFilters(),
+        limit=10,
+        skip=0,
+        all_messages=False,
+        all_events=False,
+        reveal=False,
+    )
+    return {"summary": summary, "recent": recent.items, "day": day}
+
+
+@router.get("/", response_class=HTMLResponse)
+async def dashboard(
+    request: Request, session: SessionDep, date: Annotated[str | None, Query()] = None
+) -> HTMLResponse:
+    context = await _dashboard_context(request, session, date)
+    return _page(request, "dashboard.html", active="dashboard", **context)
+
+
+@router.get("/console/partials/dashboard", response_class=HTMLResponse)
+async def dashboard_partial(
+    request: Request, session: SessionDep, date: Annotated[str | None, Query()] = None
+) -> HTMLResponse:
+    context = await _dashboard_context(request, session, date)
+    return _page(request, "_dashboard.html", **context)
+
+
+# --- channel lists --------------------------------------------------------------------------
+
+
+FiltersDep = Annotated[InteractionFilters, Depends(filters_from_query)]
+
+
+async def _list_context(
+    request: Request,
+    session: SessionDep,
+    filters: InteractionFilters,
+    page: str,
+    skip: int,
+) -> dict[str, Any]:
+    scoped = dataclasses.replace(filters, channel=CHANNEL_PAGES[page])
+    result = await interactions.list_interactions(
+        session,
+        scoped,
+        limit=PAGE_SIZE,
+        skip=skip,
+        all_messages=False,
+        all_events=False,
+        reveal=False,
+    )
+    total = await interactions.count_interactions(session, scoped)
+    query = {k: v for k, v in request.query_params.items() if k != "skip" and v}
+    return {
+        "page": page,
+        "title": TITLES[page],
+        "items": result.items,
+        "total": total,
+        "skip": skip,
+        "limit": PAGE_SIZE,
+        "has_more": result.has_more,
+        "query": query,
+        "prev_url": f"?{urlencode({**query, 'skip': max(0, skip - PAGE_SIZE)})}",
+        "next_url": f"?{urlencode({**query, 'skip': skip + PAGE_SIZE})}",
+        "partial_url": f"/console/partials/{page}?{urlencode({**query, 'skip': skip})}",
+    }
+
+
+Skip = Annotated[int, Query(ge=0, le=1_000_000)]
+
+
+@router.get("/calls", response_class=HTMLResponse)
+@router.get("/whatsapp", response_class=HTMLResponse)
+@router.get("/sms", response_class=HTMLResponse)
+async def channel_page(
+    request: Request, session: SessionDep, filters: FiltersDep, skip: Skip = 0
+) -> HTMLResponse:
+    page = request.url.path.strip("/")
+    context = await _list_context(request, session, filters, page, skip)
+    return _page(request, "list.html", active=page, **context)
+
+
+@router.get("/console/partials/{page}", response_class=HTMLResponse)
+async def channel_partial(
+    page: str, request: Request, session: SessionDep, filters: FiltersDep, skip: Skip = 0
+) -> HTMLResponse:
+    if page not in CHANNEL_PAGES:
+        raise NotFound("No such list.")
+    context = await _list_context(request, session, filters, page, skip)
+    return _page(request, "_list.html", **context)
+
+
+# --- interaction detail ---------------------------------------------------------------------
+
+
+async def _detail_context(
+    request: Request,
+    session: SessionDep,
+    context: AuditContextDep,
+    interaction_id: uuid.UUID,
+    reveal_reason: str | None,
+) -> dict[str, Any]:
+    settings = request.app.state.settings
+    detail = await interactions.get_interaction(
+        session, interaction_id, all_messages=True, all_events=True, reveal=True
+    )
+    revealed = False
+    if reveal_reason:
+        revealed = await resolve_reveal(
+            session,
+            settings,
+            context,
+            include_pii=True,
+            reason=reveal_reason,
+            resource="console.interaction",
+            entity_type="interaction",
+            entity_id=interaction_id,
+        )
+    shown = detail if revealed else interactions.mask_interaction(detail)
+    paused = (
+        await bot.bot_paused(session, interaction_id)
+        if detail.channel is Channel.WHATSAPP
+        else False
+    )
+    return {
+        "item": shown,
+        "revealed": revealed,
+        "bot_paused": paused,
+    }
+
+
+@router.get("/interactions/{interaction_id}", response_class=HTMLResponse)
+async def interaction_page(
+    interaction_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    context: AuditContextDep,
+    reveal: Annotated[str | None, Query(max_length=500)] = None,
+) -> HTMLResponse:
+    data = await _detail_context(request, session, context, interaction_id, reveal)
+    return _page(request, "detail.html", active=_channel_page(data["item"].channel), **data)
+
+
+@router.get("/console/partials/interactions/{interaction_id}", response_class=HTMLResponse)
+async def interaction_partial(
+    interaction_id: uuid.UUID, request: Request, session: SessionDep, context: AuditContextDep
+) -> HTMLResponse:
+    data = await _detail_context(request, session, context, interaction_id, None)
+    return _page(request, "_live.html", **data)
+
+
+def _channel_page(channel: Channel) -> str:
+    return {Channel.CALL: "calls", Channel.WHATSAPP: "whatsapp", Channel.SMS: "sms"}[channel]
+
+
+@router.post("/console/interactions/{interaction_id}/reply", response_class=HTMLResponse)
+async def reply(
+    interaction_id: uuid.UUID,
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    context: AuditContextDep,
+    body: Annotated[str, Form(min_length=1, max_length=4096)],
+) -> HTMLResponse:
+    """A WhatsApp reply from the detail page, to the conversation's customer."""
+    runtime = _runtime(request)
+    detail = await interactions.get_interaction(
+        session, interaction_id, all_messages=False, all_events=False, reveal=True
+    )
+    if detail.channel is not Channel.WHATSAPP or not detail.customer_phone:
+        raise ValidationFailed("Replies go to WhatsApp conversations with a customer number.")
+    await outbound.check_recipient_limit(runtime.ratelimits, detail.customer_phone)
+    queued = await outbound.queue_whatsapp(
+        session,
+        context,
+        to=detail.customer_phone,
+        body=body.strip(),
+        media_url=None,
+        assigned_agent=None,
+        customer_ref=None,
+    )
+    background.add_task(runtime.jobs.enqueue_send, str(queued.message_id), queued.attempt)
+    if queued.interaction_id != interaction_id:
+        return HTMLResponse(
+            '<p class="notice ok" role="status">This conversation had ended, so the reply '
+            f'opened a new one: <a href="/interactions/{queued.interaction_id}">open it</a>.</p>'
+        )
+    return HTMLResponse(
+        '<p class="notice ok" role="status">Reply queued; it appears below when it is sent.</p>'
+    )
+
+
+@router.post("/console/interactions/{interaction_id}/bot", response_class=HTMLResponse)
+async def bot_control(
+    interaction_id: uuid.UUID,
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    context: AuditContextDep,
+    action: Annotated[str, Form(pattern="^(pause|resume)$")],
+) -> Response:
+    await bot.request_bot_control(
+        session, context, interaction_id, "pause" if action == "pause" else "resume"
+    )
+    background.add_task(_runtime(request).jobs.enqueue_bot_control, str(interaction_id), action)
+    return Response(status_code=204, headers={"HX-Refresh": "true"})
+
+
+# --- customer -------------------------------------------------------------------------------
+
+
+@router.get("/customers", response_class=HTMLResponse)
+async def customer_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    phone: Annotated[str | None, Query(max_length=64)] = None,
+    interaction: Annotated[uuid.UUID | None, Query()] = None,
+) -> HTMLResponse:
+    """One customer's interactions across channels: by number, or by one of their interactions
+    (so a masked page can link to its customer without putting the number in the URL)."""
+    number = None
+    error = None
+    if interaction is not None:
+        detail = await interactions.get_interaction(
+            session, interaction, all_messages=False, all_events=False, reveal=True
+        )
+        number = detail.customer_phone
+    elif phone:
+        number = normalize_valid(phone, settings.default_phone_region)
+        if number is None:
+            error = "That is not a valid phone number."
+    profile = None
+    if number:
+        profile = await interactions.customer_profile(
+            session, number, all_messages=False, all_events=False, reveal=False
+        )
+    return _page(
+        request,
+        "customer.html",
+        active="customers",
+        profile=profile,
+        error=error,
+        asked=phone or "",
+    )
+
+
+# --- the live stream ------------------------------------------------------------------------
+
+
+@router.get("/console/stream")
+async def stream(request: Request) -> StreamingResponse:
+    """Server-sent events: `change` for any interaction, `i-{id}` for that one interaction."""
+    bus = _runtime(request).events
+
+    async def events() -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STREAM_SECONDS
+        with bus.subscribe() as queue:
+            yield b"retry: 2000\n\n"
+            while loop.time() < deadline:
+                if await request.is_disconnected():
+                    return
+                try:
+                    notice = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                if notice is None:
+                    return
+                data = json.dumps(notice)
+                yield f"event: change\ndata: {data}\n\n".encode()
+                yield f"event: i-{notice.get('interactionId')}\ndata: {data}\n\n".encode()
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,87 @@
+// The console's own script: live-state indicator, polling fallback, tabs, and forms that post
+// JSON to the API and say in words what happened.
+(function () {
+  "use strict";
+  var live = false;
+  window.ccPolling = function () { return !live; };
+
+  function setLive(on) {
+    live = on;
+    var badge = document.getElementById("live-state");
+    if (badge) {
+      badge.textContent = on ? "live" : "polling";
+      badge.classList.toggle("down", !on);
+    }
+  }
+  document.addEventListener("htmx:sseOpen", function () { setLive(true); });
+  document.addEventListener("htmx:sseError", function () { setLive(false); });
+  document.addEventListener("htmx:sseClose", function () { setLive(false); });
+
+  function explain(status, body) {
+    var error = body && body.error;
+    if (!error) { return "Request failed (HTTP " + status + ")."; }
+    var text = error.message || "Request failed.";
+    if (Array.isArray(error.details) && error.details.length) {
+      text += " " + error.details.map(function (d) { return d.message ? d.message : ""; }).filter(Boolean).join("; ");
+    }
+    return text;
+  }
+
+  function show(target, kind, text) {
+    if (!target) { return; }
+    target.innerHTML = "";
+    var p = document.createElement("p");
+    p.className = "notice " + kind;
+    p.setAttribute("role", kind === "error" ? "alert" : "status");
+    p.textContent = text;
+    target.appendChild(p);
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-api]")) { return; }
+    event.preventDefault();
+    var payload = {};
+    new FormData(form).forEach(function (value, key) {
+      if (typeof value === "string" && value.trim() !== "") { payload[key] = value.trim(); }
+    });
+    var result = form.querySelector(".result") || (form.parentElement && form.parentElement.querySelector(".result"));
+    var button = form.querySelector("button[type=submit]");
+    if (button) { button.disabled = true; }
+    fetch(form.getAttribute("data-api"), {
+      method: form.getAttribute("data-method") || "POST",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify(payload)
+    }).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (body) {
+        if (response.ok) {
+          var id = body && (body.messageId || body.id);
+          show(result, "ok", response.status === 202 || response.status === 201
+            ? "Accepted: it goes out through the queue" + (id ? " (" + id + ")" : "") + "."
+            : "Saved.");
+          if (response.status !== 200) { form.reset(); }
+          document.body.dispatchEvent(new Event("cc:changed"));
+        } else {
+          var wait = response.headers.get("Retry-After");
+          show(result, "error", explain(response.status, body) + (wait ? " Try again in " + wait + " s." : ""));
+        }
+      });
+    }).catch(function () {
+      show(result, "error", "The server could not be reached. Check the connection and try again.");
+    }).finally(function () { if (button) { button.disabled = false; } });
+  });
+
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest && event.target.closest("[data-tab]");
+    if (!tab) { return; }
+    var panel = tab.closest(".panel");
+    panel.querySelectorAll("[data-tab]").forEach(function (t) {
+      t.setAttribute("aria-selected", t === tab ? "true" : "false");
+    });
+    panel.querySelectorAll("[data-tab-panel]").forEach(function (f) {
+      f.hidden = f.getAttribute("data-tab-panel") !== tab.getAttribute("data-tab");
+    });
+    var result = panel.querySelector(".result");
+    if (result) { result.innerHTML = ""; }
+  });
+})();

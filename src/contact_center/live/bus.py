@@ -1,0 +1,147 @@
+"""Change notices for the console: published when a transaction that recorded events commits,
+fanned out to the SSE streams of every web process (Redis pub/sub), or in-process when embedded.
+
+A notice says only which interaction changed and how (`{interactionId, type, channel}`); pages
+fetch what they show through the usual services, so nothing personal travels on the bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = structlog.get_logger(__name__)
+CHANNEL = "contact-center:changes"
+QUEUE_SIZE = 256
+Notice = dict[str, Any]
+
+
+class EventBus:
+    def __init__(self, redis: Redis | None = None) -> None:
+        self._redis = redis
+        self._subscribers: set[asyncio.Queue[Notice | None]] = set()
+        self._listener: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def distributed(self) -> bool:
+        return self._redis is not None
+
+    # --- publishing ---------------------------------------------------------------------
+
+    def publish_nowait(self, notices: list[Notice]) -> None:
+        """Called after a commit (from a synchronous SQLAlchemy hook): never blocks or raises."""
+        if not notices:
+            return
+        if self._redis is None:
+            self._deliver(notices)
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(self._publish(notices))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _publish(self, notices: list[Notice]) -> None:
+        assert self._redis is not None
+        try:
+            await self._redis.publish(CHANNEL, json.dumps(notices))
+        except (RedisError, OSError) as exc:
+            # Without Redis this process's own pages still hear about it; the others poll.
+            log.warning("change_publish_failed", error=type(exc).__name__)
+            self._deliver(notices)
+
+    def _deliver(self, notices: list[Notice]) -> None:
+        for queue in list(self._subscribers):
+            for notice in notices:
+                try:
+                    queue.put_nowait(notice)
+                except asyncio.QueueFull:
+                    break  # a slow page; it refreshes on the next notice or by polling
+
+    # --- subscribing --------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def subscribe(self) -> Iterator[asyncio.Queue[Notice | None]]:
+        queue: asyncio.Queue[Notice | None] = asyncio.Queue(QUEUE_SIZE)
+        self._subscribers.add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers.discard(queue)
+
+    async def start(self) -> None:
+        if self._redis is not None and self._listener is None:
+            self._listener = asyncio.create_task(self._listen(), name="change-listener")
+
+    async def _listen(self) -> None:
+        assert self._redis is not None
+        while True:
+            try:
+                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                async with pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    async for message in pubsub.listen():
+                        if message.get("type") != "message":
+                            continue
+                        try:
+                            notices = json.loads(message["data"])
+                        except (ValueError, TypeError):
+                            continue
+                        if isinstance(notices, list):
+                            self._deliver([n for n in notices if isinstance(n, dict)])
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:
+                log.warning("change_listener_reconnecting", error=type(exc).__name__)
+                await asyncio.sleep(1.0)
+
+    async def stop(self) -> None:
+        for queue in list(self._subscribers):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(None)  # ends the SSE streams
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
+                await self._listener
+            self._listener = None
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=2)
+        if self._redis is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._redis.aclose()
+
+
+# --- the commit hook ----------------------------------------------------------------------
+
+PENDING = "change_notices"
+BUS = "change_bus"
+
+
+def note(session_info: dict[str, Any], notice: Notice) -> None:
+    """Remember a change; it is published if and when the transaction commits."""
+    session_info.setdefault(PENDING, []).append(notice)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    notices = session.info.pop(PENDING, None)
+    bus = session.info.get(BUS)
+    if notices and isinstance(bus, EventBus):
+        bus.publish_nowait(notices)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PENDING, None)

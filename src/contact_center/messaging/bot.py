@@ -1,0 +1,67 @@
+"""Take over a WhatsApp conversation from the bot, and hand it back (SPEC §7).
+
+The request records the decision (event + audit) in its transaction; a job tells BuilderBot to
+pause or resume the bot for that number, so no provider call happens inside the request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contact_center.audit import service as audit
+from contact_center.audit.service import AuditContext
+from contact_center.db.base import utcnow
+from contact_center.errors import NotFound, ValidationFailed
+from contact_center.interactions import repository as interactions
+from contact_center.interactions.service import record_event
+from contact_center.models.enums import Channel, EventType
+
+Action = Literal["pause", "resume"]
+
+
+async def bot_paused(session: AsyncSession, interaction_id: uuid.UUID) -> bool:
+    """Whether a person holds the conversation: the latest bot event is a pause."""
+    events = (await interactions.events_for(session, [interaction_id], None))[interaction_id]
+    for event in reversed(events):
+        if event.type in (EventType.BOT_PAUSED.value, EventType.BOT_RESUMED.value):
+            return event.type == EventType.BOT_PAUSED.value
+    return False
+
+
+async def customer_number(session: AsyncSession, interaction_id: uuid.UUID) -> str | None:
+    interaction = await interactions.get(session, interaction_id)
+    return interaction.customer_phone if interaction is not None else None
+
+
+async def request_bot_control(
+    session: AsyncSession, context: AuditContext, interaction_id: uuid.UUID, action: Action
+) -> None:
+    """Record the take-over or hand-back (the job then tells the provider)."""
+    interaction = await interactions.get(session, interaction_id)
+    if interaction is None:
+        raise NotFound(f"No interaction with id {interaction_id}.", code="interaction_not_found")
+    if interaction.channel is not Channel.WHATSAPP or not interaction.customer_phone:
+        raise ValidationFailed(
+            "Only a WhatsApp conversation with a customer number has a bot to pause.",
+            code="not_a_whatsapp_conversation",
+        )
+    kind = EventType.BOT_PAUSED if action == "pause" else EventType.BOT_RESUMED
+    now = utcnow()
+    await record_event(
+        session,
+        interaction,
+        kind,
+        idempotency_key=f"bot:{interaction.id}:{action}:{now.isoformat()}",
+        normalized={"by": context.principal.actor_id},
+    )
+    interaction.ai_handled = action == "resume"
+    await audit.record(
+        session,
+        context,
+        "whatsapp.bot.paused" if action == "pause" else "whatsapp.bot.resumed",
+        entity_type="interaction",
+        entity_id=interaction.id,
+    )

@@ -1,0 +1,40 @@
+"""Wire models of the metrics API (SPEC §9.10)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import Field
+
+from contact_center.schemas import ApiModel
+
+
+class AgentActivity(ApiModel):
+    agent: str | None = Field(description="null: not assigned to anyone")
+    total: int
+    by_channel: dict[str, int]
+
+
+class Kpis(ApiModel):
+    abandonment_rate: float | None = Field(description="ABANDONED calls / calls")
+    ai_containment_rate: float | None = Field(description="calls handled by the AI / calls")
+    average_handle_time_secs: float | None = Field(description="mean duration of COMPLETED calls")
+    whatsapp_first_response_secs: float | None = Field(
+        description="median from the first INBOUND to the first OUTBOUND message"
+    )
+    otp_success_rate: float | None = Field(
+        description="VERIFIED / challenges created, CANCELED excluded"
+    )
+    calls: int
+    otp_challenges: int
+
+
+class MetricsSummary(ApiModel):
+    date: dt.date
+    timezone: str
+    total: int
+    by_channel: dict[str, int]
+    by_status: dict[str, int]
+    by_direction: dict[str, int]
+    by_agent: list[AgentActivity]
+    kpis: Kpis

@@ -1,0 +1,77 @@
+"""Today's numbers: totals, breakdowns, agent activity and the KPIs (SPEC §9.10)."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contact_center.metrics import repository
+from contact_center.metrics.schemas import AgentActivity, Kpis, MetricsSummary
+from contact_center.models.enums import Channel, Direction, InteractionStatus
+from contact_center.settings import Settings
+
+
+def day_bounds(settings: Settings, day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=settings.zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=settings.zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def today(settings: Settings) -> date:
+    return datetime.now(settings.zone).date()
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+async def summary(session: AsyncSession, settings: Settings, day: date) -> MetricsSummary:
+    start, end = day_bounds(settings, day)
+    groups = await repository.groups(session, start, end)
+    by_channel: Counter[str] = Counter({c.value: 0 for c in Channel})
+    by_status: Counter[str] = Counter()
+    by_direction: Counter[str] = Counter({d.value: 0 for d in Direction})
+    agents: dict[str | None, Counter[str]] = defaultdict(Counter)
+    calls = abandoned = ai_calls = 0
+    for group in groups:
+        by_channel[group.channel] += group.count
+        by_status[group.status] += group.count
+        by_direction[group.direction] += group.count
+        agents[group.agent][group.channel] += group.count
+        if group.channel == Channel.CALL.value:
+            calls += group.count
+            abandoned += group.count if group.status == InteractionStatus.ABANDONED.value else 0
+            ai_calls += group.count if group.ai_handled else 0
+    pairs = await repository.first_response_pairs(session, start, end)
+    waits = [(answered - asked).total_seconds() for asked, answered in pairs]
+    otp = await repository.otp_statuses(session, start, end)
+    otp_total = sum(n for status, n in otp.items() if status != "CANCELED")
+    aht = await repository.average_handle_time(session, start, end)
+    by_agent = sorted(
+        (
+            AgentActivity(agent=agent, total=sum(counts.values()), by_channel=dict(counts))
+            for agent, counts in agents.items()
+        ),
+        key=lambda a: (-a.total, a.agent or "\uffff"),
+    )
+    return MetricsSummary(
+        date=day,
+        timezone=settings.app_timezone,
+        total=sum(by_channel.values()),
+        by_channel=dict(by_channel),
+        by_status=dict(sorted(by_status.items())),
+        by_direction=dict(by_direction),
+        by_agent=by_agent,
+        kpis=Kpis(
+            abandonment_rate=_ratio(abandoned, calls),
+            ai_containment_rate=_ratio(ai_calls, calls),
+            average_handle_time_secs=round(aht, 1) if aht is not None else None,
+            whatsapp_first_response_secs=round(statistics.median(waits), 1) if waits else None,
+            otp_success_rate=_ratio(otp.get("VERIFIED", 0), otp_total),
+            calls=calls,
+            otp_challenges=otp_total,
+        ),
+    )
