@@ -169,6 +169,13 @@ def create_app(
 
     @app.get("/api/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="Contact Center API")
+        # Swagger UI from npm (scripts/bootstrap), served by us: no CDN.
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="Contact Center API",
+            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
     return app
