@@ -267,3 +267,17 @@ async def test_sms_forms_say_what_happened_in_words(browser: Browser, console: L
     await expect(watched.page.locator(".result .notice.ok")).to_contain_text("Accepted")
     # The 400 the browser logs for the invalid number is the API answering, not a page error.
     assert [e for e in watched.errors if "422" not in e and "status of 4" not in e] == []
+
+
+async def test_assigning_an_agent_from_the_detail_page_saves_and_shows_it(
+    browser: Browser, console: Live, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    call = await first_of(session_factory, Channel.CALL)
+    watched = await open_page(browser)
+    await watched.page.goto(f"{console.base}/interactions/{call.id}", wait_until="networkidle")
+    await watched.page.fill("form.assign input[name=assignedAgent]", "Lucía Fernández")
+    await watched.page.click("form.assign button[type=submit]")
+    await expect(watched.page.locator(".fields dl")).to_contain_text("Lucía Fernández")
+    detail = (await console.http.get(f"/api/interactions/{call.id}")).json()
+    assert detail["assignedAgent"] == "Lucía Fernández"
+    assert watched.errors == []

@@ -59,6 +59,7 @@
           show(result, "ok", response.status === 202 || response.status === 201
             ? "Accepted: it goes out through the queue" + (id ? " (" + id + ")" : "") + "."
             : "Saved.");
+          if (form.hasAttribute("data-reload")) { window.location.reload(); return; }
           if (response.status !== 200) { form.reset(); }
           document.body.dispatchEvent(new Event("cc:changed"));
         } else {
