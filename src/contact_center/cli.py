@@ -31,6 +31,42 @@ def _settings() -> Settings:
     return settings
 
 
+def _refuse_on_errors(settings: Settings, *, connect: bool) -> None:
+    """With APP_ENV=production, `serve` and `worker` start only on a configuration that passes
+    `check-config`."""
+    if not settings.is_production:
+        return
+    from contact_center import preflight
+
+    findings = preflight.static_findings(settings)
+    if connect:
+        findings += asyncio.run(preflight.connection_findings(settings))
+    failed = preflight.errors(findings)
+    if failed:
+        typer.secho(
+            "refusing to start: the configuration is not ready for production", err=True, fg="red"
+        )
+        typer.echo(preflight.describe(failed), err=True)
+        raise typer.Exit(code=2)
+
+
+@cli.command("check-config")
+def check_config() -> None:
+    """Check a production configuration without starting anything; exit 1 on any error."""
+    settings = _settings()
+    from contact_center import preflight
+
+    findings = asyncio.run(preflight.run_checks(settings))
+    colours = {"error": "red", "warning": "yellow", "ok": "green"}
+    for finding in findings:
+        typer.secho(preflight.describe([finding]), fg=colours[finding.level])
+    failed = preflight.errors(findings)
+    if failed:
+        typer.secho(f"{len(failed)} error(s): fix the variables above", fg="red", err=True)
+        raise typer.Exit(code=1)
+    typer.secho("configuration ready for production", fg="green")
+
+
 @cli.command()
 def serve(
     demo: Annotated[
@@ -57,6 +93,8 @@ def serve(
     from contact_center.db.migrate import upgrade_database
     from contact_center.db.session import create_engine
 
+    _refuse_on_errors(settings, connect=False)
+
     async def prepare() -> None:
         engine = create_engine(settings)
         try:
@@ -69,6 +107,7 @@ def serve(
             await engine.dispose()
 
     asyncio.run(prepare())
+    _refuse_on_errors(settings, connect=True)
     app = create_app(settings, migrate=False, simulate_traffic=demo, with_worker=with_worker)
     uvicorn.run(
         app,
@@ -88,6 +127,8 @@ def worker() -> None:
     from contact_center.db.session import create_engine
     from contact_center.jobs.worker import build_worker
     from contact_center.runtime import start_runtime
+
+    _refuse_on_errors(settings, connect=False)
 
     async def run() -> None:
         engine = create_engine(settings)

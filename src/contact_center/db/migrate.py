@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import asyncio
 import contextlib
 import fcntl
@@ -26,6 +28,7 @@ def alembic_config() -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 

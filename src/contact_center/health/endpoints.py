@@ -10,7 +10,14 @@ from contact_center import __version__
 from contact_center.dependencies import SettingsDep
 from contact_center.errors import DependencyUnavailable
 from contact_center.health import service
-from contact_center.health.schemas import Health, HealthChecks, Tables, WhoAmI
+from contact_center.health.schemas import (
+    Health,
+    HealthChecks,
+    Readiness,
+    ReadinessChecks,
+    Tables,
+    WhoAmI,
+)
 
 router = APIRouter(tags=["health"])
 
@@ -31,6 +38,27 @@ async def health(request: Request, settings: SettingsDep) -> JSONResponse:
         return JSONResponse(body.model_dump(mode="json"), status_code=503)
     status = "degraded" if redis == "down" else "ok"
     return JSONResponse(Health(status=status, checks=checks).model_dump(mode="json"))
+
+
+@router.get(
+    "/api/health/ready",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Not ready to take traffic"}},
+    summary="Readiness: database reachable, migrations applied, queue connected",
+)
+async def ready(request: Request, settings: SettingsDep) -> JSONResponse:
+    """For load balancers and Kubernetes readiness probes; `/api/health` stays the liveness
+    view. 503 until migrations are applied and the queue answers."""
+    engine = request.app.state.engine
+    database = await service.check_database(engine)
+    migrations = "unknown"
+    if database == "ok":
+        migrations = await service.check_migrations(engine)
+    queue = "embedded" if not settings.redis_enabled else await request.app.state.redis_check()
+    checks = ReadinessChecks(database=database, migrations=migrations, queue=queue)
+    is_ready = database == "ok" and migrations == "ok" and queue in ("ok", "embedded")
+    body = Readiness(status="ready" if is_ready else "not_ready", checks=checks)
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if is_ready else 503)
 
 
 @router.get("/api/health/tables", response_model=Tables, summary="Tables in the database")

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from contact_center.schemas import ApiModel
 
 CheckState = Literal["ok", "down", "embedded"]
@@ -29,3 +31,14 @@ class WhoAmI(ApiModel):
     database: str
     queue: str
     platform: dict[str, str]
+
+
+class ReadinessChecks(ApiModel):
+    database: str = Field(description="ok | down")
+    migrations: str = Field(description="ok | pending | unknown")
+    queue: str = Field(description="ok | down | embedded")
+
+
+class Readiness(ApiModel):
+    status: str = Field(description="ready | not_ready")
+    checks: ReadinessChecks

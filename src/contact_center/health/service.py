@@ -56,3 +56,15 @@ async def table_names(engine: AsyncEngine) -> list[str]:
 
 def platform_variables() -> dict[str, str]:
     return {name: os.environ[name] for name in PLATFORM_VARIABLES if os.environ.get(name)}
+
+
+async def check_migrations(engine: AsyncEngine) -> str:
+    """ "ok" when the database is at the code's head revision, else "pending"."""
+    from contact_center.db.migrate import current_revision, head_revision
+
+    try:
+        current = await asyncio.wait_for(current_revision(engine), timeout=CHECK_TIMEOUT_SECONDS)
+    except Exception as exc:  # unreadable counts as not ready
+        log.warning("health_migrations_unknown", error=type(exc).__name__)
+        return "unknown"
+    return "ok" if current == head_revision() else "pending"
