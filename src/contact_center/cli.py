@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import sys
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated
 
 import typer
@@ -29,6 +32,45 @@ def _settings() -> Settings:
         raise typer.Exit(code=2) from None
     configure_logging(settings.log_level, settings.log_file)
     return settings
+
+
+def _on_termination(stop: Callable[[], object]) -> None:
+    """SIGTERM/SIGINT: the first one stops the process gracefully, later ones are ignored.
+
+    Platforms (Heroku, Kubernetes, honcho) may signal a process and its group at once; a second
+    signal must not kill it mid-shutdown, and a clean stop exits 0.
+    """
+    stopping = False
+
+    def handle(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            stop()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handle)
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn, except that a SIGTERM it handled ends the process with exit code 0 (uvicorn
+    re-raises the signal after shutdown, which platforms read as a crash), and a second signal
+    does not cut the graceful shutdown short."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+        _on_termination(lambda: self.handle_exit(signal.SIGTERM, None))
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            # A late duplicate signal after shutdown must not turn a clean exit into a crash.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _refuse_on_errors(settings: Settings, *, connect: bool) -> None:
@@ -109,7 +151,7 @@ def serve(
     asyncio.run(prepare())
     _refuse_on_errors(settings, connect=True)
     app = create_app(settings, migrate=False, simulate_traffic=demo, with_worker=with_worker)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host or settings.host,
         port=port or settings.app_port,
@@ -117,6 +159,7 @@ def serve(
         proxy_headers=True,
         timeout_graceful_shutdown=20,
     )
+    GracefulServer(config).run()
 
 
 @cli.command()
@@ -137,7 +180,10 @@ def worker() -> None:
             runtime = await start_runtime(settings, engine)
             try:
                 # SIGTERM/SIGINT stop it gracefully: running jobs get a grace period to finish.
-                await build_worker(runtime.queue, runtime, handle_signals=True).start()
+                job_worker = build_worker(runtime.queue, runtime, handle_signals=False)
+                loop = asyncio.get_running_loop()
+                _on_termination(lambda: loop.call_soon_threadsafe(job_worker.event.set))
+                await job_worker.start()
             finally:
                 await runtime.close()
         finally:

@@ -31,7 +31,10 @@ class RateLimits:
         storage: Storage
         if settings.redis_dsn:
             storage = RedisStorage(
-                "async+" + settings.redis_dsn, socket_timeout=2, socket_connect_timeout=2
+                "async+" + settings.redis_dsn,
+                implementation="redispy",
+                socket_timeout=2,
+                socket_connect_timeout=2,
             )
         else:
             storage = MemoryStorage()

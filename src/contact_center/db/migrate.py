@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-
 import asyncio
 import contextlib
 import fcntl
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 

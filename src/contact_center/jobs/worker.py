@@ -54,6 +54,10 @@ class GracefulWorker(Worker[Any]):
         slots = [t for t in self.tasks if t.get_name() == "process" and not t.done()]
         if slots:
             await asyncio.wait(slots, timeout=2.0 if jobs else 0.1)
+        # A slot may have taken a job while we waited: it gets the grace period too.
+        late = [c["task"] for c in list(self.job_task_contexts.values()) if not c["task"].done()]
+        if late:
+            await asyncio.wait(late, timeout=grace)
         for task in list(self.tasks):
             if not task.done():
                 task.cancel()

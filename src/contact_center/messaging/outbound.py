@@ -270,6 +270,17 @@ def retry_delay(settings: Settings, attempt: int, retry_after: float | None) -> 
     return float(min(MAX_RETRY_DELAY, base * random.uniform(0.9, 1.1)))  # noqa: S311 - jitter
 
 
+async def release(session: AsyncSession, message_id: uuid.UUID) -> bool:
+    """SENDING → QUEUED, due now: the send was interrupted (the worker is stopping)."""
+    message = await repository.message(session, message_id)
+    if message is None or message.status is not MessageStatus.SENDING:
+        return False
+    message.status = MessageStatus.QUEUED
+    message.next_attempt_at = utcnow()
+    message.updated_at = message.next_attempt_at
+    return True
+
+
 async def record_failure(
     session: AsyncSession, settings: Settings, message_id: uuid.UUID, error: ProviderError
 ) -> datetime | None:

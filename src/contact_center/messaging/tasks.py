@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -19,6 +20,13 @@ from contact_center.runtime import Runtime
 from contact_center.webhooks.ingest import apply_waiting
 
 log = structlog.get_logger(__name__)
+
+
+async def _release(runtime: Runtime, message_id: uuid.UUID) -> None:
+    async with runtime.sessions() as session:
+        if await outbound.release(session, message_id):
+            await session.commit()
+            log.info("send_interrupted", message_id=str(message_id))
 
 
 async def send_message(ctx: dict[str, Any], *, message_id: str) -> str:
@@ -61,6 +69,11 @@ async def send_message(ctx: dict[str, Any], *, message_id: str) -> str:
             receipt = await runtime.providers.whatsapp.send_whatsapp(
                 claim.to, claim.body, media_url=claim.media_url
             )
+    except asyncio.CancelledError:
+        # Interrupted (a stopping worker, a job timeout): QUEUED again at once, so the next
+        # worker sends it without waiting for the stuck-SENDING threshold.
+        await asyncio.shield(_release(runtime, identifier))
+        raise
     except ProviderError as error:
         async with runtime.sessions() as session:
             retry_at = await outbound.record_failure(session, runtime.settings, identifier, error)
