@@ -4,6 +4,7 @@ configuration check and readiness (issue: production deployment)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -333,3 +334,49 @@ async def test_honcho_runs_the_procfile_delivers_an_sms_and_stops_cleanly_on_sig
     assert first.status.value in {"SENT", "DELIVERED"}
     # None stuck mid-send: each is queued for the next start, or was handed to the provider.
     assert not any(status.value == "SENDING" for status in statuses), statuses
+
+
+async def test_sigterm_stops_serve_at_once_even_with_a_live_console_stream_open(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("APP_", "PORT"))},
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cc.db'}",
+        "APP_PORT": str(port),
+        "RECORDINGS_DIR": str(tmp_path / "recordings"),
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(  # noqa: ASYNC220 - starting it does not block
+        [str(BIN / "contact-center"), "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if (await http.get("/api/health/ready")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.2)
+            async with http.stream("GET", "/console/stream") as stream:
+                lines = stream.aiter_lines()
+                assert await anext(lines) == "retry: 2000"
+                began = time.monotonic()
+                server.send_signal(signal.SIGTERM)
+                server.send_signal(signal.SIGTERM)  # a platform may signal twice
+                with contextlib.suppress(httpx.HTTPError, StopAsyncIteration):
+                    async for _ in lines:
+                        pass
+        code = await asyncio.to_thread(server.wait, 15)
+        assert code == 0
+        assert time.monotonic() - began < 5
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=10)

@@ -57,13 +57,21 @@ class GracefulServer(uvicorn.Server):
     re-raises the signal after shutdown, which platforms read as a crash), and a second signal
     does not cut the graceful shutdown short."""
 
+    def _stop(self) -> None:
+        self.handle_exit(signal.SIGTERM, None)
+        # Live console streams never end by themselves; end them so shutdown does not wait.
+        runtime = getattr(getattr(self.config.app, "state", None), "runtime", None)
+        if runtime is not None:
+            with contextlib.suppress(RuntimeError):
+                asyncio.get_running_loop().call_soon_threadsafe(runtime.events.close_streams)
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         if threading.current_thread() is not threading.main_thread():
             yield
             return
         previous = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
-        _on_termination(lambda: self.handle_exit(signal.SIGTERM, None))
+        _on_termination(self._stop)
         try:
             yield
         finally:

@@ -107,10 +107,15 @@ class EventBus:
                 log.warning("change_listener_reconnecting", error=type(exc).__name__)
                 await asyncio.sleep(1.0)
 
-    async def stop(self) -> None:
+    def close_streams(self) -> None:
+        """End every open SSE stream (browsers reconnect elsewhere): a stopping server should
+        not wait for them."""
         for queue in list(self._subscribers):
             with contextlib.suppress(asyncio.QueueFull):
-                queue.put_nowait(None)  # ends the SSE streams
+                queue.put_nowait(None)
+
+    async def stop(self) -> None:
+        self.close_streams()
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
