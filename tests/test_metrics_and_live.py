@@ -234,3 +234,15 @@ async def test_pages_load_no_third_party_code_from_a_cdn(client: httpx.AsyncClie
         for asset in ("/static/vendor/htmx.min.js", "/static/vendor/swagger-ui-bundle.js"):
             if asset in page.text:
                 assert (await client.get(asset)).status_code == 200
+
+
+async def test_inputs_schemathesis_found_answer_422_not_500(client: httpx.AsyncClient) -> None:
+    huge = await client.get("/api/interactions", params={"skip": 10**30})
+    assert huge.status_code == 422
+    ledger = await client.get("/api/webhooks", params={"skip": 10**30})
+    assert ledger.status_code == 422
+    cursor = await client.get("/api/elevenlabs/conversations", params={"cursor": "ð\x17Y"})
+    assert cursor.status_code == 422
+    assert cursor.json()["error"]["code"] == "validation_error"
+    letters = await client.get("/api/interactions", params={"from": "Roberto"})
+    assert letters.status_code == 422

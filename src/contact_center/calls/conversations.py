@@ -15,7 +15,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.calls import repository
-from contact_center.errors import AppError, BadGateway, DependencyUnavailable, NotFound
+from contact_center.errors import (
+    AppError,
+    BadGateway,
+    DependencyUnavailable,
+    NotFound,
+    ValidationFailed,
+)
 from contact_center.providers.base import (
     AudioSource,
     ConversationSource,
@@ -89,6 +95,13 @@ async def list_conversations(
             operation="list_conversations",
         )
     except ProviderError as error:
+        if error.status in (400, 422):
+            # The provider refused our query: the cursor (or the dates) the caller gave.
+            raise ValidationFailed(
+                "The provider refused this cursor or date range; start again without a cursor.",
+                code="invalid_cursor",
+                details=[{"field": "query.cursor", "message": error.message[:200]}],
+            ) from error
         raise as_app_error(error, what="that cursor") from error
     known = await repository.by_conversations(session, [i.conversation_id for i in page.items])
     return ConversationList(

@@ -67,7 +67,10 @@ async def list_conversations(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=2000, pattern=r"^[A-Za-z0-9_\-=.:+/]*$", description="nextCursor"),
+    ] = None,
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 30,
     date_from: Annotated[str | None, Query(alias="dateFrom")] = None,
     date_to: Annotated[str | None, Query(alias="dateTo")] = None,

@@ -66,10 +66,17 @@ def filters_from_query(
     direction: Direction | None = None,
     status: InteractionStatus | None = None,
     from_: Annotated[
-        str | None, Query(alias="from", max_length=64, description="Digits anywhere in the number.")
+        str | None,
+        Query(
+            alias="from",
+            max_length=64,
+            pattern=r"[0-9]",
+            description="Digits anywhere in the number.",
+        ),
     ] = None,
     to: Annotated[
-        str | None, Query(max_length=64, description="Digits anywhere in the number.")
+        str | None,
+        Query(max_length=64, pattern=r"[0-9]", description="Digits anywhere in the number."),
     ] = None,
     date_from: Annotated[
         str | None, Query(alias="dateFrom", max_length=40, description="Inclusive, on startedAt.")
@@ -125,7 +132,7 @@ async def list_interactions(
     context: AuditContextDep,
     filters: FiltersDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     include_all_events: IncludeAllEvents = False,
     include_all_messages: IncludeAllMessages = False,
     include_pii: IncludePII = False,

@@ -121,7 +121,7 @@ async def list_deliveries(
     ] = None,
     provider: ProviderName | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> WebhookDeliveryPage:
     """Every stored delivery, newest first; `status=FAILED` lists what needs a replay."""
     rows = await repository.listing(
