@@ -234,3 +234,38 @@ async def test_worker_killed_mid_batch_loses_nothing(
     duplicates = sum(n - 1 for n in sends.values())
     print(f"worker killed with {dict(at_kill)}; duplicates sent: {duplicates}")
     assert duplicates <= at_kill["SENDING"]  # only messages in flight at the kill can repeat
+
+
+async def test_a_job_held_by_a_dead_worker_does_not_block_its_message(
+    settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from contact_center.jobs.reconciler import reconcile
+
+    async with live_app(settings_factory, with_worker=False) as live:
+        runtime = live.app.state.runtime
+        (message_id,) = await send_many(live.http, 1)
+        await asyncio.sleep(0.2)  # the job is enqueued after the response
+        held = await runtime.queue.dequeue(timeout=1)  # a worker takes it, then dies
+        assert held is not None
+        assert held.kwargs["message_id"] == message_id
+
+        async def age(seconds: int) -> None:
+            async with session_factory() as session:
+                row = (await session.scalars(select(Message))).one()
+                await session.execute(
+                    update(Message).values(updated_at=row.updated_at - timedelta(seconds=seconds))
+                )
+                await session.commit()
+
+        await age(10)  # overdue, not stale: the same key, a no-op while that job exists
+        assert (await reconcile({"runtime": runtime}))["enqueued"] == 0
+        await age(60)  # stale: a job of its own, which a live worker then runs
+        assert (await reconcile({"runtime": runtime}))["enqueued"] == 1
+        fresh = await runtime.queue.dequeue(timeout=1)
+        assert fresh is not None
+        assert fresh.kwargs["message_id"] == message_id
+        assert fresh.key != held.key

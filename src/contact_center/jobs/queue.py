@@ -96,12 +96,13 @@ class Jobs:
         self.queue = queue
 
     async def enqueue_send(
-        self, message_id: str, attempt: int, *, at: datetime | None = None
+        self, message_id: str, attempt: int, *, at: datetime | None = None, salt: str = ""
     ) -> bool:
+        key = f"send:{message_id}:{attempt}" + (f":{salt}" if salt else "")
         try:
             job = await self.queue.enqueue(
                 "send_message",
-                key=f"send:{message_id}:{attempt}",
+                key=key,
                 scheduled=int(at.timestamp()) if at else 0,
                 message_id=message_id,
                 **SEND_JOB,

@@ -28,18 +28,27 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
         )
         work = []
         for message in due:
+            # Long overdue (or stuck mid-send): its job may sit "active" on a worker that died.
+            stale = message.status is MessageStatus.SENDING or (
+                (message.next_attempt_at or message.updated_at) < now - 4 * threshold
+            )
             if message.status is MessageStatus.SENDING:
                 # The worker died mid-send: try again. (If the provider had accepted it, the
                 # customer may get it twice; losing it would be worse.)
                 message.status = MessageStatus.QUEUED
                 message.updated_at = now
-            work.append((str(message.id), message.attempts))
+            work.append((str(message.id), message.attempts, stale))
         await session.commit()
     enqueued = 0
-    for message_id, attempt in work:
-        # Same key as the lost job: a no-op if that job is still queued. The send job ignores
-        # rows that are no longer QUEUED, so a second run is harmless anyway.
-        if await runtime.jobs.enqueue_send(message_id, attempt, at=None):
+    # Same key as the lost job: a no-op while that job is pending, which is what a backlog needs.
+    # A stale row gets a key of its own per minute instead: its job may sit "active" on a worker
+    # that died (until saq sweeps it, minutes later). The send job claims only a QUEUED row
+    # (under a row lock), so whichever job runs second does nothing.
+    salt = f"r{int(now.timestamp()) // 60}"
+    for message_id, attempt, stale in work:
+        if await runtime.jobs.enqueue_send(
+            message_id, attempt, at=None, salt=salt if stale else ""
+        ):
             enqueued += 1
     webhooks = await replay_pending(runtime.webhooks, limit=100)
     if work or webhooks:
