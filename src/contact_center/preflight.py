@@ -17,7 +17,7 @@ from contact_center.db.migrate import current_revision, head_revision
 from contact_center.db.session import create_engine
 from contact_center.health.service import check_database
 from contact_center.providers.base import ProviderName
-from contact_center.providers.registry import emulated_providers
+from contact_center.providers.registry import emulated_providers, secret_value
 from contact_center.settings import PLACEHOLDER_SECRETS, DatabaseKind, Settings
 
 Level = Literal["error", "warning", "ok"]
@@ -30,11 +30,6 @@ class Finding:
     level: Level
     variable: str
     message: str
-
-
-def _value(secret: object) -> str | None:
-    getter = getattr(secret, "get_secret_value", None)
-    return str(getter()) if getter else (str(secret) if secret else None)
 
 
 def _placeholder(value: str) -> bool:
@@ -97,7 +92,7 @@ def static_findings(settings: Settings) -> list[Finding]:
         ("OTP_PEPPER", settings.otp_pepper),
         ("LINK_SIGNING_KEY", settings.link_signing_key),
     ):
-        value = _value(secret)
+        value = secret_value(secret)
         if not value:
             found.append(Finding(severe, name, "is missing (generate 32+ random bytes)"))
         elif _placeholder(value):
@@ -148,7 +143,7 @@ def static_findings(settings: Settings) -> list[Finding]:
         ("BUILDERBOT_WEBHOOK_TOKEN", settings.builderbot_webhook_token),
         ("TWILIO_WEBHOOK_TOKEN", settings.twilio_webhook_token),
     ):
-        value = _value(secret)
+        value = secret_value(secret)
         if value and _placeholder(value):
             found.append(Finding("error", name, "is a placeholder, not the real value"))
     if settings.emulator_url and production:

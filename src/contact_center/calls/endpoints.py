@@ -20,8 +20,8 @@ from contact_center.calls.schemas import (
 from contact_center.calls.sync import SyncDeps, SyncFailed, SyncRequest, refresh, sync
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
 from contact_center.errors import ValidationFailed
-from contact_center.interactions import service as interactions
 from contact_center.interactions.endpoints import IncludePII, RevealReason, parse_moment
+from contact_center.interactions.endpoints import get_interaction as interaction_detail
 from contact_center.interactions.schemas import InteractionDetailOut
 from contact_center.pii import mask_json
 from contact_center.providers.base import ProviderError
@@ -195,20 +195,15 @@ async def refresh_conversation(
         interaction_id = await refresh(_deps(request), conversation_id, context)
     except ProviderError as error:
         raise conversations.as_app_error(error, what=f"conversation {conversation_id}") from error
-    detail = await interactions.get_interaction(
-        session, interaction_id, all_messages=False, all_events=False, reveal=True
-    )
-    reveal = await resolve_reveal(
+    # The interaction as `GET /api/interactions/{id}` shows it (masked unless revealed).
+    return await interaction_detail(
+        interaction_id,
         session,
         settings,
         context,
         include_pii=include_pii,
-        reason=reveal_reason,
-        resource="elevenlabs.refresh",
-        entity_type="interaction",
-        entity_id=interaction_id,
+        reveal_reason=reveal_reason,
     )
-    return detail if reveal else interactions.mask_interaction(detail)
 
 
 async def _run_sync(request: Request, body: SyncIn | None, context: AuditContextDep) -> SyncOut:

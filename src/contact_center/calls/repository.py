@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contact_center.db.statements import insert_ignore
+from contact_center.db.statements import insert_ignore, json_array_length
 from contact_center.models.call_detail import CallDetail
 from contact_center.models.enums import InteractionStatus, Provider
 from contact_center.models.interaction import Interaction
@@ -37,10 +37,14 @@ async def by_conversation(session: AsyncSession, conversation_id: str) -> Intera
 async def by_conversations(
     session: AsyncSession, conversation_ids: list[str]
 ) -> dict[str, uuid.UUID]:
-    return {
-        cid: state.interaction_id
-        for cid, state in (await stored(session, conversation_ids)).items()
-    }
+    """Our interaction id per conversation (ids only: the proxied list calls this per page)."""
+    if not conversation_ids:
+        return {}
+    stmt = select(Interaction.provider_conversation_id, Interaction.id).where(
+        Interaction.provider == Provider.ELEVENLABS,
+        Interaction.provider_conversation_id.in_(conversation_ids),
+    )
+    return {str(cid): iid for cid, iid in (await session.execute(stmt)).all()}
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ async def stored(session: AsyncSession, conversation_ids: list[str]) -> dict[str
                 Interaction.id,
                 Interaction.status,
                 CallDetail.duration_secs,
-                CallDetail.transcript,
+                json_array_length(CallDetail.transcript),
                 CallDetail.has_audio,
             )
             .outerjoin(CallDetail, CallDetail.interaction_id == Interaction.id)
@@ -73,14 +77,12 @@ async def stored(session: AsyncSession, conversation_ids: list[str]) -> dict[str
                 Interaction.provider_conversation_id.in_(chunk),
             )
         )
-        for cid, iid, status, duration, transcript, has_audio in (
-            await session.execute(stmt)
-        ).all():
+        for cid, iid, status, duration, turns, has_audio in (await session.execute(stmt)).all():
             found[str(cid)] = StoredCall(
                 interaction_id=iid,
                 status=status,
                 duration_secs=duration,
-                turns=len(transcript or []),
+                turns=int(turns or 0),
                 has_audio=bool(has_audio),
             )
     return found

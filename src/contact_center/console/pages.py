@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from contact_center.auth.reveal import resolve_reveal
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
@@ -55,9 +57,12 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-def _local(value: datetime | None, zone: ZoneInfo) -> str:
+@pass_context
+def _local(context: Context, value: datetime | None) -> str:
+    """A time in APP_TIMEZONE (the page's `timezone`), short when it is today or this year."""
     if value is None:
         return "—"
+    zone: ZoneInfo = context["timezone"]
     moment = value.astimezone(zone)
     now = datetime.now(zone)
     if moment.date() == now.date():
@@ -67,9 +72,11 @@ def _local(value: datetime | None, zone: ZoneInfo) -> str:
     return moment.strftime("%d %b %Y %H:%M")
 
 
+templates.env.filters["local"] = _local
+
+
 def _page(request: Request, name: str, **context: Any) -> HTMLResponse:
     settings = request.app.state.settings
-    templates.env.filters["local"] = lambda value: _local(value, settings.zone)
     return templates.TemplateResponse(
         request,
         name,
@@ -205,11 +212,8 @@ async def _detail_context(
             entity_id=interaction_id,
         )
     shown = detail if revealed else interactions.mask_interaction(detail)
-    paused = (
-        await bot.bot_paused(session, interaction_id)
-        if detail.channel is Channel.WHATSAPP
-        else False
-    )
+    # The detail holds every event already: no second query for the bot's state.
+    paused = detail.channel is Channel.WHATSAPP and bot.bot_paused(e.type for e in detail.events)
     return {
         "item": shown,
         "revealed": revealed,

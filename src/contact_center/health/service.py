@@ -9,6 +9,7 @@ import structlog
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from contact_center.db.migrate import current_revision, head_revision
 from contact_center.health.schemas import CheckState
 
 log = structlog.get_logger(__name__)
@@ -60,8 +61,6 @@ def platform_variables() -> dict[str, str]:
 
 async def check_migrations(engine: AsyncEngine) -> str:
     """ "ok" when the database is at the code's head revision, else "pending"."""
-    from contact_center.db.migrate import current_revision, head_revision
-
     try:
         current = await asyncio.wait_for(current_revision(engine), timeout=CHECK_TIMEOUT_SECONDS)
     except Exception as exc:  # unreadable counts as not ready

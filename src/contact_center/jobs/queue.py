@@ -95,38 +95,38 @@ class Jobs:
     def __init__(self, queue: Queue) -> None:
         self.queue = queue
 
-    async def enqueue_send(
-        self, message_id: str, attempt: int, *, at: datetime | None = None, salt: str = ""
-    ) -> bool:
-        key = f"send:{message_id}:{attempt}" + (f":{salt}" if salt else "")
+    async def _enqueue(self, function: str, **options: Any) -> bool:
         try:
-            job = await self.queue.enqueue(
-                "send_message",
-                key=key,
-                scheduled=int(at.timestamp()) if at else 0,
-                message_id=message_id,
-                **SEND_JOB,
-            )
+            job = await self.queue.enqueue(function, **options)
         except Exception as exc:  # logged, never raised: see the class docstring
-            log.warning("enqueue_failed", message_id=message_id, error=type(exc).__name__)
+            log.warning("enqueue_failed", job=function, error=type(exc).__name__)
             return False
         return job is not None
 
+    async def enqueue_send(
+        self, message_id: str, attempt: int, *, at: datetime | None = None, salt: str = ""
+    ) -> bool:
+        return await self._enqueue(
+            "send_message",
+            key=f"send:{message_id}:{attempt}" + (f":{salt}" if salt else ""),
+            scheduled=int(at.timestamp()) if at else 0,
+            message_id=message_id,
+            **SEND_JOB,
+        )
+
     async def enqueue_bot_control(self, interaction_id: str, action: str) -> bool:
-        try:
-            job = await self.queue.enqueue(
-                "control_bot",
-                interaction_id=interaction_id,
-                action=action,
-                timeout=60,
-                retries=5,
-                retry_delay=2.0,
-                retry_backoff=60.0,
-            )
-        except Exception as exc:  # logged, never raised: see the class docstring
-            log.warning("enqueue_failed", job="control_bot", error=type(exc).__name__)
-            return False
-        return job is not None
+        """Pause or resume the bot. (Unlike a send, no database row brings it back if Redis
+        refuses it: the take-over is on the timeline, and handing back and taking over again
+        repeats it.)"""
+        return await self._enqueue(
+            "control_bot",
+            interaction_id=interaction_id,
+            action=action,
+            timeout=60,
+            retries=5,
+            retry_delay=2.0,
+            retry_backoff=60.0,
+        )
 
 
 async def claim_once(queue: Queue, name: str, *, ttl_seconds: int) -> bool:

@@ -7,6 +7,7 @@ pause or resume the bot for that number, so no provider call happens inside the 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,13 +23,13 @@ from contact_center.models.enums import Channel, EventType
 Action = Literal["pause", "resume"]
 
 
-async def bot_paused(session: AsyncSession, interaction_id: uuid.UUID) -> bool:
-    """Whether a person holds the conversation: the latest bot event is a pause."""
-    events = (await interactions.events_for(session, [interaction_id], None))[interaction_id]
-    for event in reversed(events):
-        if event.type in (EventType.BOT_PAUSED.value, EventType.BOT_RESUMED.value):
-            return event.type == EventType.BOT_PAUSED.value
-    return False
+def bot_paused(event_types: Iterable[str]) -> bool:
+    """Whether a person holds the conversation: its latest bot event (oldest first) is a pause."""
+    latest = None
+    for kind in event_types:
+        if kind in (EventType.BOT_PAUSED.value, EventType.BOT_RESUMED.value):
+            latest = kind
+    return latest == EventType.BOT_PAUSED.value
 
 
 async def customer_number(session: AsyncSession, interaction_id: uuid.UUID) -> str | None:

@@ -57,7 +57,7 @@ class BuilderBotCredentials:
     api_url: str
 
 
-def _secret(value: object) -> str | None:
+def secret_value(value: object) -> str | None:
     getter = getattr(value, "get_secret_value", None)
     return str(getter()) if getter else None
 
@@ -87,15 +87,15 @@ def twilio_credentials(settings: Settings) -> TwilioCredentials:
             account_sid=EMULATOR_TWILIO_ACCOUNT_SID,
             auth_token=EMULATOR_TWILIO_AUTH_TOKEN,
             from_number=EMULATOR_TWILIO_FROM_NUMBER,
-            webhook_token=_secret(settings.twilio_webhook_token),
+            webhook_token=secret_value(settings.twilio_webhook_token),
             api_url=f"{emulator_base_url(settings)}/twilio",
         )
     assert settings.twilio_account_sid is not None
     return TwilioCredentials(
         account_sid=settings.twilio_account_sid,
-        auth_token=_secret(settings.twilio_auth_token) or "",
+        auth_token=secret_value(settings.twilio_auth_token) or "",
         from_number=settings.twilio_from_number or "",
-        webhook_token=_secret(settings.twilio_webhook_token),
+        webhook_token=secret_value(settings.twilio_webhook_token),
         api_url=settings.twilio_api_url,
     )
 
@@ -105,16 +105,16 @@ def elevenlabs_credentials(settings: Settings) -> ElevenLabsCredentials:
         return ElevenLabsCredentials(
             api_key=EMULATOR_ELEVENLABS_API_KEY,
             agent_id=EMULATOR_ELEVENLABS_AGENT_ID,
-            webhook_secret=_secret(settings.elevenlabs_webhook_secret)
+            webhook_secret=secret_value(settings.elevenlabs_webhook_secret)
             or EMULATOR_ELEVENLABS_SECRET,
-            webhook_token=_secret(settings.elevenlabs_webhook_token),
+            webhook_token=secret_value(settings.elevenlabs_webhook_token),
             api_url=f"{emulator_base_url(settings)}/elevenlabs",
         )
     return ElevenLabsCredentials(
-        api_key=_secret(settings.elevenlabs_api_key) or "",
+        api_key=secret_value(settings.elevenlabs_api_key) or "",
         agent_id=settings.elevenlabs_agent_id,
-        webhook_secret=_secret(settings.elevenlabs_webhook_secret),
-        webhook_token=_secret(settings.elevenlabs_webhook_token),
+        webhook_secret=secret_value(settings.elevenlabs_webhook_secret),
+        webhook_token=secret_value(settings.elevenlabs_webhook_token),
         api_url=settings.elevenlabs_api_url,
     )
 
@@ -124,14 +124,15 @@ def builderbot_credentials(settings: Settings) -> BuilderBotCredentials:
         return BuilderBotCredentials(
             api_key=EMULATOR_BUILDERBOT_API_KEY,
             bot_id=EMULATOR_BUILDERBOT_BOT_ID,
-            webhook_token=_secret(settings.builderbot_webhook_token) or EMULATOR_BUILDERBOT_TOKEN,
+            webhook_token=secret_value(settings.builderbot_webhook_token)
+            or EMULATOR_BUILDERBOT_TOKEN,
             api_url=f"{emulator_base_url(settings)}/builderbot",
         )
     assert settings.builderbot_bot_id is not None
     return BuilderBotCredentials(
-        api_key=_secret(settings.builderbot_api_key) or "",
+        api_key=secret_value(settings.builderbot_api_key) or "",
         bot_id=settings.builderbot_bot_id,
-        webhook_token=_secret(settings.builderbot_webhook_token),
+        webhook_token=secret_value(settings.builderbot_webhook_token),
         api_url=settings.builderbot_api_url,
     )
 
