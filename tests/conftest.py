@@ -27,6 +27,7 @@ from contact_center.db.migrate import upgrade_database
 from contact_center.db.session import create_engine, create_session_factory
 from contact_center.logging import configure_logging
 from contact_center.settings import Settings, load_settings
+from tests import auth
 
 BACKENDS = [
     b.strip()
@@ -169,6 +170,18 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that authenticates as an admin with an API token (masked data unless it asks)."""
+    transport = httpx.ASGITransport(app=app)
+    secret = await auth.token(app.state.session_factory)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", headers=auth.bearer(secret)
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client without credentials."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
@@ -188,8 +201,11 @@ async def client_for(
         )
         manager = LifespanManager(application)
         await manager.__aenter__()
+        secret = await auth.token(application.state.session_factory)
         http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=application), base_url="http://testserver"
+            transport=httpx.ASGITransport(app=application),
+            base_url="http://testserver",
+            headers=auth.bearer(secret),
         )
         opened.append((manager, http))
         return http

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp
 
 from contact_center.app import create_app
 from contact_center.settings import Settings
+from tests import auth
 
 
 def free_port() -> int:
@@ -171,5 +172,9 @@ async def live_app(
     port = int(overrides.pop("APP_PORT", 0)) or free_port()
     settings = settings_factory(APP_PORT=str(port), **{**FAST, **overrides})
     app = create_app(settings, migrate=False, with_worker=with_worker)
-    async with serve(app, port) as base, httpx.AsyncClient(base_url=base, timeout=120) as http:
-        yield Live(base, app, http)
+    async with serve(app, port) as base:
+        secret = await auth.token(app.state.session_factory)
+        async with httpx.AsyncClient(
+            base_url=base, timeout=120, headers=auth.bearer(secret)
+        ) as http:
+            yield Live(base, app, http)

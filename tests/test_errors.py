@@ -8,6 +8,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests import auth
+
 
 def assert_envelope(response: httpx.Response, status: int, code: str | None = None) -> None:
     assert response.status_code == status, response.text
@@ -104,7 +106,8 @@ async def test_unexpected_error_answers_500_in_the_envelope(app: FastAPI) -> Non
 
     app.add_api_route("/api/test-only/boom", boom)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+    headers = auth.bearer(await auth.token(app.state.session_factory))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as http:
         response = await http.get("/api/test-only/boom")
     assert_envelope(response, 500, "internal_error")
     assert "secret internals" not in response.text  # no internals leak to the caller

@@ -15,7 +15,12 @@ from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
 
 from contact_center import __version__
+from contact_center.audit.endpoints import router as audit_router
+from contact_center.auth.endpoints import admin as users_router
+from contact_center.auth.endpoints import router as auth_router
+from contact_center.auth.middleware import AuthenticationMiddleware
 from contact_center.calls.endpoints import router as calls_router
+from contact_center.console.account import router as account_router
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
 from contact_center.console.pages import router as console_router
 from contact_center.db.migrate import upgrade_database
@@ -149,7 +154,9 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Outermost last: request id and access log, then authentication, then the body-size cap.
     app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(AuthenticationMiddleware)
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(health_router)
@@ -160,6 +167,10 @@ def create_app(
     app.include_router(otp_router)
     app.include_router(calls_router)
     app.include_router(metrics_router)
+    app.include_router(auth_router)
+    app.include_router(users_router)
+    app.include_router(audit_router)
+    app.include_router(account_router)
     app.include_router(console_router)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")
     if emulator_state is not None:

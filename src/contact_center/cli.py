@@ -7,14 +7,22 @@ import contextlib
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 import uvicorn
 
 from contact_center.logging import configure_logging
 from contact_center.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+    from contact_center.audit.service import AuditContext
+    from contact_center.auth.principal import Role
+
+T = TypeVar("T")
 
 cli = typer.Typer(
     name="contact-center",
@@ -153,6 +161,8 @@ def serve(
                 from contact_center.demo.service import seed_if_empty
 
                 await seed_if_empty(engine, settings)
+            if not settings.is_production and not settings.auth_disabled:
+                await _first_admin(engine, settings, host or settings.host, port)
         finally:
             await engine.dispose()
 
@@ -382,6 +392,291 @@ def sync(
         )
     if result.failed:
         raise typer.Exit(code=1)
+
+
+async def _first_admin(
+    engine: AsyncEngine, settings: Settings, host: str, port: int | None
+) -> None:
+    """First start of an empty database: create `admin` and print its one-time password on the
+    terminal (never through the logs). In production, create users with `users create`."""
+    from contact_center.auth.service import FIRST_ADMIN, ensure_first_admin
+    from contact_center.db.session import create_session_factory
+
+    async with create_session_factory(engine)() as session:
+        password = await ensure_first_admin(session)
+        await session.commit()
+    if password is None:
+        return
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    typer.secho(
+        "\nFirst start: created the administrator account.\n"
+        f"  Sign in at   http://{shown}:{port or settings.app_port}/login\n"
+        f"  username     {FIRST_ADMIN}\n"
+        f"  password     {password}   (works once: you choose your own at the first sign-in)\n",
+        err=True,
+        fg="yellow",
+    )
+
+
+def _cli_context() -> AuditContext:
+    """Audit rows written from this command line name the operating-system user."""
+    import getpass
+
+    from contact_center.audit.service import AuditContext
+    from contact_center.auth.principal import Principal, Role
+    from contact_center.models.enums import ActorType
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return AuditContext(
+        principal=Principal(actor_type=ActorType.SYSTEM, actor_id=f"cli:{who}", role=Role.ADMIN)
+    )
+
+
+def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Migrate, then run `work` in one transaction; an AppError becomes a clear exit 1."""
+    from contact_center.db.migrate import upgrade_database
+    from contact_center.db.session import create_engine, create_session_factory
+    from contact_center.errors import AppError
+
+    async def run() -> T:
+        engine = create_engine(settings)
+        try:
+            await upgrade_database(engine)
+            async with create_session_factory(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except AppError as error:
+        typer.secho(error.message, err=True, fg="red")
+        raise typer.Exit(code=1) from None
+
+
+users_cli = typer.Typer(help="Console users: create, list, change, reset.", no_args_is_help=True)
+cli.add_typer(users_cli, name="users")
+RoleOption = Annotated[str, typer.Option(help="agent, supervisor or admin.")]
+
+
+def _role(value: str) -> Role:
+    from contact_center.auth.principal import Role
+
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        typer.secho("the role is agent, supervisor or admin", err=True, fg="red")
+        raise typer.Exit(code=2) from None
+
+
+@users_cli.command("create")
+def users_create(
+    username: Annotated[
+        str, typer.Argument(help="Also the agent name interactions are assigned to.")
+    ],
+    role: RoleOption = "agent",
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read the password from standard input (else one is generated and shown once).",
+        ),
+    ] = False,
+) -> None:
+    """Create a user. A generated password works once: the user chooses their own at sign-in."""
+    from contact_center.auth import service
+
+    settings = _settings()
+    chosen = sys.stdin.readline().rstrip("\n") if password_stdin else None
+
+    async def work(session: AsyncSession) -> str | None:
+        _, generated = await service.create_user(
+            session,
+            _cli_context(),
+            username=username,
+            role=_role(role),
+            password=chosen,
+            display_name=name,
+        )
+        return generated
+
+    generated = _in_transaction(settings, work)
+    typer.echo(f"created {username.strip().lower()} ({role})")
+    if generated:
+        typer.secho(f"one-time password: {generated}", fg="yellow")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """Every user with role and state."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from contact_center.auth import service
+
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> list[tuple[str, ...]]:
+        return [
+            (
+                u.username,
+                u.role.value,
+                "active" if u.active else "disabled",
+                "locked" if u.locked_until else "",
+                u.last_login_at.isoformat(timespec="seconds") if u.last_login_at else "never",
+            )
+            for u in await service.list_users(session)
+        ]
+
+    table = Table("username", "role", "state", "lock", "last sign-in")
+    for row in _in_transaction(settings, work):
+        table.add_row(*row)
+    Console().print(table)
+
+
+@users_cli.command("set")
+def users_set(
+    username: str,
+    role: Annotated[str | None, typer.Option(help="agent, supervisor or admin.")] = None,
+    active: Annotated[bool | None, typer.Option("--enable/--disable")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+) -> None:
+    """Change a user's role, display name, or enable/disable them."""
+    from contact_center.auth import service
+
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> None:
+        user = await service.user_by_name(session, username)
+        await service.update_user(
+            session,
+            _cli_context(),
+            user.id,
+            role=_role(role) if role else None,
+            active=active,
+            display_name=name,
+        )
+
+    _in_transaction(settings, work)
+    typer.echo(f"updated {username}")
+
+
+@users_cli.command("reset-password")
+def users_reset_password(username: str) -> None:
+    """A new one-time password (shown once); the user's sessions end."""
+    from contact_center.auth import service
+
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> str:
+        user = await service.user_by_name(session, username)
+        _, password = await service.reset_password(session, _cli_context(), user.id)
+        return password
+
+    password = _in_transaction(settings, work)
+    typer.secho(f"one-time password: {password}", fg="yellow")
+
+
+@users_cli.command("unlock")
+def users_unlock(username: str) -> None:
+    """Lift a lockout after failed sign-ins."""
+    from contact_center.auth import service
+
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> None:
+        user = await service.user_by_name(session, username)
+        await service.unlock_user(session, _cli_context(), user.id)
+
+    _in_transaction(settings, work)
+    typer.echo(f"unlocked {username}")
+
+
+tokens_cli = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
+cli.add_typer(tokens_cli, name="tokens")
+
+
+@tokens_cli.command("create")
+def tokens_create(
+    username: Annotated[str, typer.Argument(help="The user the token acts as.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "api",
+    expires_days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="Days until it expires (default never).")
+    ] = None,
+) -> None:
+    """Create a personal access token. It is printed once, on standard output; only its hash is
+    kept."""
+    from contact_center.auth import service
+
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> tuple[str, str]:
+        user = await service.user_by_name(session, username)
+        token, secret = await service.create_token(
+            session, _cli_context(), user.id, name=name, expires_in_days=expires_days
+        )
+        return str(token.id), secret
+
+    token_id, secret = _in_transaction(settings, work)
+    typer.secho(f"token {token_id} for {username} (shown once):", err=True, fg="yellow")
+    typer.echo(secret)
+
+
+@tokens_cli.command("list")
+def tokens_list(username: Annotated[str | None, typer.Argument()] = None) -> None:
+    """Tokens (their first characters, never the token)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from contact_center.auth import service
+
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> list[tuple[str, ...]]:
+        owner = (await service.user_by_name(session, username)).id if username else None
+        return [
+            (
+                str(t.id),
+                t.prefix + "…",
+                user,
+                t.name,
+                "revoked" if t.revoked_at else "active",
+                t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never",
+            )
+            for t, user in await service.list_tokens(session, owner)
+        ]
+
+    table = Table("id", "token", "user", "name", "state", "last used")
+    for row in _in_transaction(settings, work):
+        table.add_row(*row)
+    Console().print(table)
+
+
+@tokens_cli.command("revoke")
+def tokens_revoke(token_id: str) -> None:
+    """Revoke a token at once."""
+    import uuid
+
+    from contact_center.auth import service
+
+    settings = _settings()
+    try:
+        identifier = uuid.UUID(token_id)
+    except ValueError:
+        typer.secho("give the token's id (see `tokens list`)", err=True, fg="red")
+        raise typer.Exit(code=2) from None
+
+    async def work(session: AsyncSession) -> None:
+        await service.revoke_token(session, _cli_context(), identifier)
+
+    _in_transaction(settings, work)
+    typer.echo(f"revoked {token_id}")
 
 
 webhooks_cli = typer.Typer(

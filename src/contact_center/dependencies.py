@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.audit.service import AuditContext
-from contact_center.auth.principal import Principal, role_from_header
-from contact_center.models.enums import ActorType
+from contact_center.auth.principal import Principal, Role
+from contact_center.errors import Forbidden, Unauthenticated
 from contact_center.settings import Settings
 
 
@@ -32,20 +32,24 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 def get_principal(request: Request) -> Principal:
-    """Every "who is asking" decision goes through here.
+    """Every "who is asking" decision goes through here. The authentication middleware has
+    resolved the caller (or refused the request) before any route runs."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        raise Unauthenticated("Authentication required.")
+    return principal
 
-    Until console users and API tokens exist, callers are trusted as in the original: the role
-    is `X-Role` (absent = agent).
-    """
-    header = request.headers.get("x-role")
-    role = role_from_header(header)
-    return Principal(
-        actor_type=ActorType.USER,
-        actor_id=f"anonymous:{role.value}",
-        role=role,
-        asked_admin_view=header is not None and header.strip().lower() == "admin",
-        trusted_network=True,
-    )
+
+def require(role: Role) -> Callable[[Request], Principal]:
+    """A dependency that admits `role` or higher (every caller in trusted mode)."""
+
+    def check(request: Request) -> Principal:
+        principal = get_principal(request)
+        if not principal.allows(role):
+            raise Forbidden(f"This needs the {role.value} role.", code="forbidden")
+        return principal
+
+    return check
 
 
 def get_audit_context(
@@ -62,3 +66,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 AuditContextDep = Annotated[AuditContext, Depends(get_audit_context)]
+SupervisorDep = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
+AdminDep = Annotated[Principal, Depends(require(Role.ADMIN))]
+SUPERVISOR_ONLY = [Depends(require(Role.SUPERVISOR))]
+ADMIN_ONLY = [Depends(require(Role.ADMIN))]

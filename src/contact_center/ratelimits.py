@@ -44,6 +44,9 @@ class RateLimits:
             settings.outbound_rate_limit_max, settings.outbound_rate_limit_window_seconds
         )
         self.twilio_item = RateLimitItemPerSecond(settings.twilio_max_mps, 1)
+        self.login_item = RateLimitItemPerSecond(
+            settings.login_rate_limit_max, settings.login_rate_limit_window_seconds
+        )
 
     async def recipient(self, phone: str) -> Decision:
         """Anti-spam: SMS + WhatsApp sends per recipient. Fails open when Redis is down."""
@@ -52,6 +55,18 @@ class RateLimits:
                 return Decision(True)
             stats = await self.limiter.get_window_stats(self.recipient_item, "recipient", phone)
         except Exception as exc:  # availability beats the anti-spam limit
+            log.warning("rate_limit_unavailable", error=type(exc).__name__)
+            return Decision(True)
+        return Decision(False, max(1, math.ceil(stats.reset_time - time.time())))
+
+    async def login_attempt(self, address: str) -> Decision:
+        """Sign-in attempts per client address. Fails open when Redis is down: the per-account
+        lockout (in the database) still holds."""
+        try:
+            if await self.limiter.hit(self.login_item, "login", address):
+                return Decision(True)
+            stats = await self.limiter.get_window_stats(self.login_item, "login", address)
+        except Exception as exc:
             log.warning("rate_limit_unavailable", error=type(exc).__name__)
             return Decision(True)
         return Decision(False, max(1, math.ceil(stats.reset_time - time.time())))

@@ -48,6 +48,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     status: {"model": ErrorEnvelope, "description": description}
     for status, description in {
         400: "Malformed request",
+        401: "No valid API token or console session",
+        403: "The caller's role does not allow this",
         404: "Not found",
         422: "Validation error",
     }.items()

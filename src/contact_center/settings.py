@@ -67,6 +67,17 @@ class Settings(BaseSettings):
     frontend_url: str | None = Field(default=None, alias="FRONTEND_URL")
     public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")
     auth_disabled: bool = Field(default=False, alias="AUTH_DISABLED")
+    # Console sign-in: sessions end after SESSION_IDLE_SECONDS without a request, and after
+    # SESSION_TTL_SECONDS in any case; LOGIN_MAX_FAILURES wrong passwords lock an account for
+    # LOGIN_LOCKOUT_SECONDS; one address may try LOGIN_RATE_LIMIT_MAX times per window.
+    session_ttl_seconds: int = Field(default=12 * 3600, ge=60, alias="SESSION_TTL_SECONDS")
+    session_idle_seconds: int = Field(default=1800, ge=60, alias="SESSION_IDLE_SECONDS")
+    login_max_failures: int = Field(default=5, ge=1, le=100, alias="LOGIN_MAX_FAILURES")
+    login_lockout_seconds: int = Field(default=900, ge=1, alias="LOGIN_LOCKOUT_SECONDS")
+    login_rate_limit_max: int = Field(default=20, ge=1, alias="LOGIN_RATE_LIMIT_MAX")
+    login_rate_limit_window_seconds: int = Field(
+        default=900, ge=1, alias="LOGIN_RATE_LIMIT_WINDOW_SECONDS"
+    )
     pii_masking_enabled: bool = Field(default=True, alias="PII_MASKING_ENABLED")
     default_phone_region: str = Field(default="AR", alias="DEFAULT_PHONE_REGION")
 

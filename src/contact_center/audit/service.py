@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,3 +53,10 @@ async def record(
     )
     await repository.add(session, entry)
     return entry
+
+
+async def listing(
+    session: AsyncSession, filters: repository.AuditFilters, *, limit: int, skip: int
+) -> Sequence[AuditLog]:
+    """Newest first; one row more than `limit` tells whether more exist."""
+    return await repository.listing(session, filters, limit=limit, skip=skip)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from contact_center.models.enums import ActorType
+from contact_center.models.enums import ActorType, Role
+
+__all__ = ["SYSTEM", "Principal", "Role", "Via", "role_from_header"]
+
+_RANK = {Role.AGENT: 0, Role.SUPERVISOR: 1, Role.ADMIN: 2}
 
 
-class Role(StrEnum):
-    AGENT = "agent"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
+class Via(StrEnum):
+    TOKEN = "token"  # noqa: S105 - how the caller signed in
+    SESSION = "session"
+    TRUSTED = "trusted"
+    SYSTEM = "system"
 
 
 @dataclass(frozen=True)
@@ -21,14 +27,34 @@ class Principal:
     actor_type: ActorType
     actor_id: str
     role: Role
-    # True when the caller sent `X-Role: admin`, which asks for unmasked data.
+    # True when the caller sent `X-Role: admin`, which asks for unmasked data (never a role).
     asked_admin_view: bool = False
-    # Trusted-network mode (the original's behaviour): whoever asks for unmasked data gets it.
+    # Trusted-network mode (AUTH_DISABLED, the original's behaviour): no sign-in, every route
+    # open, and whoever asks for unmasked data gets it.
     trusted_network: bool = False
+    via: Via = Via.SYSTEM
+    user_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    must_change_password: bool = False
 
     @property
     def may_reveal_pii(self) -> bool:
         return self.trusted_network or self.role is Role.ADMIN
+
+    def allows(self, role: Role) -> bool:
+        """At least `role` (admin > supervisor > agent); everything in trusted mode."""
+        return self.trusted_network or _RANK[self.role] >= _RANK[role]
+
+    @property
+    def agent_scope(self) -> str | None:
+        """An agent sees their own and unassigned interactions: the name they are assigned by."""
+        if self.trusted_network or self.role is not Role.AGENT:
+            return None
+        return self.actor_id
+
+    def sees_assignment(self, assigned_agent: str | None) -> bool:
+        scope = self.agent_scope
+        return scope is None or assigned_agent is None or assigned_agent == scope
 
 
 SYSTEM = Principal(actor_type=ActorType.SYSTEM, actor_id="system", role=Role.ADMIN)

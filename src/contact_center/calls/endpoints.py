@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from contact_center.audit import service as audit
 from contact_center.auth.reveal import resolve_reveal
 from contact_center.calls import conversations
+from contact_center.calls import repository as calls_repository
 from contact_center.calls.schemas import (
     ConversationDetailOut,
     ConversationItemOut,
@@ -18,8 +19,14 @@ from contact_center.calls.schemas import (
     SyncOut,
 )
 from contact_center.calls.sync import SyncDeps, SyncFailed, SyncRequest, refresh, sync
-from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
-from contact_center.errors import ValidationFailed
+from contact_center.dependencies import (
+    ADMIN_ONLY,
+    SUPERVISOR_ONLY,
+    AuditContextDep,
+    SessionDep,
+    SettingsDep,
+)
+from contact_center.errors import NotFound, ValidationFailed
 from contact_center.interactions.endpoints import IncludePII, RevealReason, parse_moment
 from contact_center.interactions.endpoints import get_interaction as interaction_detail
 from contact_center.interactions.schemas import InteractionDetailOut
@@ -61,6 +68,7 @@ def _deps(request: Request) -> SyncDeps:
 @router.get(
     "/api/elevenlabs/conversations",
     response_model=ConversationPageOut,
+    dependencies=SUPERVISOR_ONLY,
     summary="The provider's conversations, with our interaction id when we have the call",
 )
 async def list_conversations(
@@ -113,6 +121,7 @@ async def list_conversations(
 @router.get(
     "/api/elevenlabs/conversations/{conversationId}",
     response_model=ConversationDetailOut,
+    dependencies=SUPERVISOR_ONLY,
     summary="One conversation as the provider holds it (masked unless revealed)",
 )
 async def get_conversation(
@@ -156,6 +165,13 @@ async def get_audio(
     session: SessionDep,
     context: AuditContextDep,
 ) -> Response:
+    """An agent hears the calls they may see (their own and unassigned ones)."""
+    if context.principal.agent_scope is not None:
+        call = await calls_repository.by_conversation(session, conversation_id)
+        if call is None or not context.principal.sees_assignment(call.assigned_agent):
+            raise NotFound(
+                f"No recording for conversation {conversation_id}.", code="recording_not_found"
+            )
     runtime = _runtime(request)
     path = runtime.recordings.path_for(conversation_id)
     stored = path is not None and path.is_file()
@@ -180,6 +196,7 @@ async def get_audio(
 @router.post(
     "/api/elevenlabs/conversations/{conversationId}/refresh",
     response_model=InteractionDetailOut,
+    dependencies=ADMIN_ONLY,
     summary="Fetch one call again: transcript, summary, recording reference",
 )
 async def refresh_conversation(
@@ -240,6 +257,7 @@ SyncBody = Annotated[SyncIn | None, Body()]
     "/api/elevenlabs/sync",
     response_model=SyncOut,
     summary="Sync the provider's recent conversations (same as /api/sync/full)",
+    dependencies=ADMIN_ONLY,
 )
 async def sync_elevenlabs(
     request: Request, context: AuditContextDep, body: SyncBody = None
@@ -247,6 +265,11 @@ async def sync_elevenlabs(
     return await _run_sync(request, body, context)
 
 
-@router.post("/api/sync/full", response_model=SyncOut, summary="Full manual sync of calls")
+@router.post(
+    "/api/sync/full",
+    response_model=SyncOut,
+    summary="Full manual sync of calls",
+    dependencies=ADMIN_ONLY,
+)
 async def sync_full(request: Request, context: AuditContextDep, body: SyncBody = None) -> SyncOut:
     return await _run_sync(request, body, context)

@@ -20,16 +20,21 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
+from contact_center.audit.service import AuditContext
+from contact_center.auth import credentials
+from contact_center.auth.middleware import SESSION_COOKIE
+from contact_center.auth.principal import Principal, Role
 from contact_center.auth.reveal import resolve_reveal
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
-from contact_center.errors import NotFound, ValidationFailed
+from contact_center.errors import Forbidden, NotFound, ValidationFailed
 from contact_center.interactions import service as interactions
-from contact_center.interactions.endpoints import filters_from_query
+from contact_center.interactions.endpoints import filters_from_query, scoped
 from contact_center.interactions.repository import InteractionFilters
 from contact_center.messaging import bot, outbound
 from contact_center.metrics import service as metrics
@@ -52,7 +57,7 @@ TITLES = {"calls": "Calls", "whatsapp": "WhatsApp", "sms": "SMS"}
 POLL = {"dashboard": "30s", "whatsapp": "10s", "calls": "30s", "sms": "30s", "detail": "5s"}
 
 
-def _runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -75,12 +80,28 @@ def _local(context: Context, value: datetime | None) -> str:
 templates.env.filters["local"] = _local
 
 
-def _page(request: Request, name: str, **context: Any) -> HTMLResponse:
+def csrf_of(request: Request) -> str:
+    """The page's CSRF token (sent back by htmx and console.js as X-CSRF-Token)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return credentials.csrf_token(cookie[:512]) if cookie else ""
+
+
+def page(request: Request, name: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
     settings = request.app.state.settings
+    principal: Principal | None = getattr(request.state, "principal", None)
     return templates.TemplateResponse(
         request,
         name,
-        {"bank": settings.bank_name, "timezone": settings.zone, "poll": POLL, **context},
+        {
+            "bank": settings.bank_name,
+            "timezone": settings.zone,
+            "poll": POLL,
+            "user": principal,
+            "csrf": csrf_of(request),
+            "auth_disabled": settings.auth_disabled,
+            **context,
+        },
+        status_code=status_code,
     )
 
 
@@ -88,14 +109,18 @@ def _page(request: Request, name: str, **context: Any) -> HTMLResponse:
 
 
 async def _dashboard_context(
-    request: Request, session: SessionDep, date: str | None
+    request: Request, session: SessionDep, context: AuditContext, date: str | None
 ) -> dict[str, Any]:
+    """Supervisors and admins see the day's metrics; an agent sees their own work."""
     settings = request.app.state.settings
     day = parse_day(date, metrics.today(settings))
-    summary = await metrics.summary(session, settings, day)
+    principal = context.principal
+    summary = (
+        await metrics.summary(session, settings, day) if principal.allows(Role.SUPERVISOR) else None
+    )
     recent = await interactions.list_interactions(
         session,
-        InteractionFilters(),
+        scoped(InteractionFilters(), context),
         limit=10,
         skip=0,
         all_messages=False,
@@ -107,18 +132,24 @@ async def _dashboard_context(
 
 @router.get("/", response_class=HTMLResponse)
 async def dashboard(
-    request: Request, session: SessionDep, date: Annotated[str | None, Query()] = None
+    request: Request,
+    session: SessionDep,
+    audit_context: AuditContextDep,
+    date: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
-    context = await _dashboard_context(request, session, date)
-    return _page(request, "dashboard.html", active="dashboard", **context)
+    context = await _dashboard_context(request, session, audit_context, date)
+    return page(request, "dashboard.html", active="dashboard", **context)
 
 
 @router.get("/console/partials/dashboard", response_class=HTMLResponse)
 async def dashboard_partial(
-    request: Request, session: SessionDep, date: Annotated[str | None, Query()] = None
+    request: Request,
+    session: SessionDep,
+    audit_context: AuditContextDep,
+    date: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
-    context = await _dashboard_context(request, session, date)
-    return _page(request, "_dashboard.html", **context)
+    context = await _dashboard_context(request, session, audit_context, date)
+    return page(request, "_dashboard.html", **context)
 
 
 # --- channel lists --------------------------------------------------------------------------
@@ -130,21 +161,22 @@ FiltersDep = Annotated[InteractionFilters, Depends(filters_from_query)]
 async def _list_context(
     request: Request,
     session: SessionDep,
+    context: AuditContext,
     filters: InteractionFilters,
     page: str,
     skip: int,
 ) -> dict[str, Any]:
-    scoped = dataclasses.replace(filters, channel=CHANNEL_PAGES[page])
+    visible = scoped(dataclasses.replace(filters, channel=CHANNEL_PAGES[page]), context)
     result = await interactions.list_interactions(
         session,
-        scoped,
+        visible,
         limit=PAGE_SIZE,
         skip=skip,
         all_messages=False,
         all_events=False,
         reveal=False,
     )
-    total = await interactions.count_interactions(session, scoped)
+    total = await interactions.count_interactions(session, visible)
     query = {k: v for k, v in request.query_params.items() if k != "skip" and v}
     return {
         "page": page,
@@ -168,21 +200,30 @@ Skip = Annotated[int, Query(ge=0, le=1_000_000)]
 @router.get("/whatsapp", response_class=HTMLResponse)
 @router.get("/sms", response_class=HTMLResponse)
 async def channel_page(
-    request: Request, session: SessionDep, filters: FiltersDep, skip: Skip = 0
+    request: Request,
+    session: SessionDep,
+    audit_context: AuditContextDep,
+    filters: FiltersDep,
+    skip: Skip = 0,
 ) -> HTMLResponse:
-    page = request.url.path.strip("/")
-    context = await _list_context(request, session, filters, page, skip)
-    return _page(request, "list.html", active=page, **context)
+    name = request.url.path.strip("/")
+    context = await _list_context(request, session, audit_context, filters, name, skip)
+    return page(request, "list.html", active=name, **context)
 
 
 @router.get("/console/partials/{page}", response_class=HTMLResponse)
 async def channel_partial(
-    page: str, request: Request, session: SessionDep, filters: FiltersDep, skip: Skip = 0
+    name: Annotated[str, PathParam(alias="page")],
+    request: Request,
+    session: SessionDep,
+    audit_context: AuditContextDep,
+    filters: FiltersDep,
+    skip: Skip = 0,
 ) -> HTMLResponse:
-    if page not in CHANNEL_PAGES:
+    if name not in CHANNEL_PAGES:
         raise NotFound("No such list.")
-    context = await _list_context(request, session, filters, page, skip)
-    return _page(request, "_list.html", **context)
+    context = await _list_context(request, session, audit_context, filters, name, skip)
+    return page(request, "_list.html", **context)
 
 
 # --- interaction detail ---------------------------------------------------------------------
@@ -197,7 +238,12 @@ async def _detail_context(
 ) -> dict[str, Any]:
     settings = request.app.state.settings
     detail = await interactions.get_interaction(
-        session, interaction_id, all_messages=True, all_events=True, reveal=True
+        session,
+        interaction_id,
+        all_messages=True,
+        all_events=True,
+        reveal=True,
+        viewer=context.principal,
     )
     revealed = False
     if reveal_reason:
@@ -217,6 +263,7 @@ async def _detail_context(
     return {
         "item": shown,
         "revealed": revealed,
+        "may_reveal": context.principal.may_reveal_pii and settings.pii_masking_enabled,
         "bot_paused": paused,
     }
 
@@ -228,9 +275,14 @@ async def interaction_page(
     session: SessionDep,
     context: AuditContextDep,
     reveal: Annotated[str | None, Query(max_length=500)] = None,
+    csrf: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
+    """`?reveal=<reason>` shows personal data unmasked (admins; audited). The form carries the
+    page's CSRF token, so another site cannot make a browser reveal in its user's name."""
+    if reveal and not credentials.same_secret(csrf, csrf_of(request)) and csrf_of(request):
+        raise Forbidden("The reveal form expired; reload the page.", code="csrf_failed")
     data = await _detail_context(request, session, context, interaction_id, reveal)
-    return _page(request, "detail.html", active=_channel_page(data["item"].channel), **data)
+    return page(request, "detail.html", active=_channel_page(data["item"].channel), **data)
 
 
 @router.get("/console/partials/interactions/{interaction_id}", response_class=HTMLResponse)
@@ -238,7 +290,7 @@ async def interaction_partial(
     interaction_id: uuid.UUID, request: Request, session: SessionDep, context: AuditContextDep
 ) -> HTMLResponse:
     data = await _detail_context(request, session, context, interaction_id, None)
-    return _page(request, "_live.html", **data)
+    return page(request, "_live.html", **data)
 
 
 def _channel_page(channel: Channel) -> str:
@@ -255,9 +307,14 @@ async def reply(
     body: Annotated[str, Form(min_length=1, max_length=4096)],
 ) -> HTMLResponse:
     """A WhatsApp reply from the detail page, to the conversation's customer."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     detail = await interactions.get_interaction(
-        session, interaction_id, all_messages=False, all_events=False, reveal=True
+        session,
+        interaction_id,
+        all_messages=False,
+        all_events=False,
+        reveal=True,
+        viewer=context.principal,
     )
     if detail.channel is not Channel.WHATSAPP or not detail.customer_phone:
         raise ValidationFailed("Replies go to WhatsApp conversations with a customer number.")
@@ -291,10 +348,18 @@ async def bot_control(
     context: AuditContextDep,
     action: Annotated[str, Form(pattern="^(pause|resume)$")],
 ) -> Response:
+    await interactions.get_interaction(
+        session,
+        interaction_id,
+        all_messages=False,
+        all_events=False,
+        reveal=False,
+        viewer=context.principal,
+    )
     await bot.request_bot_control(
         session, context, interaction_id, "pause" if action == "pause" else "resume"
     )
-    background.add_task(_runtime(request).jobs.enqueue_bot_control, str(interaction_id), action)
+    background.add_task(runtime_of(request).jobs.enqueue_bot_control, str(interaction_id), action)
     return Response(status_code=204, headers={"HX-Refresh": "true"})
 
 
@@ -306,6 +371,7 @@ async def customer_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    context: AuditContextDep,
     phone: Annotated[str | None, Query(max_length=64)] = None,
     interaction: Annotated[uuid.UUID | None, Query()] = None,
 ) -> HTMLResponse:
@@ -315,7 +381,12 @@ async def customer_page(
     error = None
     if interaction is not None:
         detail = await interactions.get_interaction(
-            session, interaction, all_messages=False, all_events=False, reveal=True
+            session,
+            interaction,
+            all_messages=False,
+            all_events=False,
+            reveal=True,
+            viewer=context.principal,
         )
         number = detail.customer_phone
     elif phone:
@@ -325,9 +396,14 @@ async def customer_page(
     profile = None
     if number:
         profile = await interactions.customer_profile(
-            session, number, all_messages=False, all_events=False, reveal=False
+            session,
+            number,
+            all_messages=False,
+            all_events=False,
+            reveal=False,
+            viewer=context.principal,
         )
-    return _page(
+    return page(
         request,
         "customer.html",
         active="customers",
@@ -343,7 +419,7 @@ async def customer_page(
 @router.get("/console/stream")
 async def stream(request: Request) -> StreamingResponse:
     """Server-sent events: `change` for any interaction, `i-{id}` for that one interaction."""
-    bus = _runtime(request).events
+    bus = runtime_of(request).events
 
     async def events() -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Query
 
+from contact_center.audit.service import AuditContext
 from contact_center.auth.reveal import resolve_reveal
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
 from contact_center.errors import ValidationFailed
@@ -117,6 +119,14 @@ def filters_from_query(
 
 
 FiltersDep = Annotated[InteractionFilters, Depends(filters_from_query)]
+
+
+def scoped(filters: InteractionFilters, context: AuditContext) -> InteractionFilters:
+    """The caller's view: an agent's lists hold their own and unassigned interactions."""
+    scope = context.principal.agent_scope
+    return filters if scope is None else dataclasses.replace(filters, visible_to=scope)
+
+
 IncludeAllEvents = Annotated[bool, Query(alias="includeAllEvents")]
 IncludeAllMessages = Annotated[bool, Query(alias="includeAllMessages")]
 IncludePII = Annotated[
@@ -138,7 +148,9 @@ async def list_interactions(
     include_pii: IncludePII = False,
     reveal_reason: RevealReason = None,
 ) -> InteractionPage:
-    """Newest activity first (updatedAt desc, then id). Phones are masked unless revealed."""
+    """Newest activity first (updatedAt desc, then id). Phones are masked unless revealed.
+    An agent sees their own and unassigned interactions."""
+    filters = scoped(filters, context)
     reveal = await resolve_reveal(
         session,
         settings,
@@ -159,8 +171,12 @@ async def list_interactions(
 
 
 @router.get("/count", response_model=InteractionCount, summary="Count interactions")
-async def count_interactions(session: SessionDep, filters: FiltersDep) -> InteractionCount:
-    return InteractionCount(count=await service.count_interactions(session, filters))
+async def count_interactions(
+    session: SessionDep, filters: FiltersDep, context: AuditContextDep
+) -> InteractionCount:
+    return InteractionCount(
+        count=await service.count_interactions(session, scoped(filters, context))
+    )
 
 
 @router.get(
@@ -200,6 +216,7 @@ async def customer_profile(
         all_messages=include_all_messages,
         all_events=include_all_events,
         reveal=reveal,
+        viewer=context.principal,
     )
 
 
@@ -220,6 +237,7 @@ async def get_interaction(
         all_messages=include_all_messages,
         all_events=include_all_events,
         reveal=True,
+        viewer=context.principal,
     )
     reveal = await resolve_reveal(
         session,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.db.statements import insert_ignore
@@ -43,6 +43,8 @@ class InteractionFilters:
     customer_ref: str | None = None
     queue: str | None = None
     outcome: Outcome | None = None
+    # An agent's view: their own and unassigned interactions.
+    visible_to: str | None = None
 
 
 def _conditions(filters: InteractionFilters) -> list[ColumnElement[bool]]:
@@ -65,6 +67,13 @@ def _conditions(filters: InteractionFilters) -> list[ColumnElement[bool]]:
         conditions.append(Interaction.from_number.contains(filters.from_digits, autoescape=True))
     if filters.to_digits:
         conditions.append(Interaction.to_number.contains(filters.to_digits, autoescape=True))
+    if filters.visible_to is not None:
+        conditions.append(
+            or_(
+                Interaction.assigned_agent.is_(None),
+                Interaction.assigned_agent == filters.visible_to,
+            )
+        )
     if filters.started_from is not None:
         conditions.append(Interaction.started_at >= filters.started_from)
     if filters.started_before is not None:

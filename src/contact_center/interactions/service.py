@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
 from contact_center.audit.service import AuditContext
+from contact_center.auth.principal import Principal
 from contact_center.db.base import utcnow
-from contact_center.errors import NotFound, ValidationFailed
+from contact_center.errors import Forbidden, NotFound, ValidationFailed
 from contact_center.interactions import repository
 from contact_center.interactions.repository import InteractionFilters
 from contact_center.interactions.schemas import (
@@ -225,9 +226,13 @@ async def get_interaction(
     all_messages: bool,
     all_events: bool,
     reveal: bool,
+    viewer: Principal | None = None,
 ) -> InteractionDetailOut:
+    """One interaction. A `viewer` who may not see it gets the same 404 as an unknown id."""
     interaction = await repository.get(session, interaction_id)
-    if interaction is None:
+    if interaction is None or (
+        viewer is not None and not viewer.sees_assignment(interaction.assigned_agent)
+    ):
         raise NotFound(f"No interaction with id {interaction_id}.", code="interaction_not_found")
     per_msgs = None if all_messages else RECENT_CHILDREN
     per_events = None if all_events else RECENT_CHILDREN
@@ -253,9 +258,15 @@ async def customer_profile(
     all_messages: bool,
     all_events: bool,
     reveal: bool,
+    viewer: Principal | None = None,
 ) -> CustomerProfile:
-    """Every interaction of one customer across channels, newest first, with statistics."""
-    interactions = await repository.by_customer(session, phone)
+    """Every interaction of one customer across channels, newest first, with statistics (of
+    the interactions the `viewer` may see)."""
+    interactions = [
+        i
+        for i in await repository.by_customer(session, phone)
+        if viewer is None or viewer.sees_assignment(i.assigned_agent)
+    ]
     otp_counts = await repository.otp_counts_by_status(session, phone)
     started = [i.started_at for i in interactions]
     stats = CustomerStats(
@@ -319,8 +330,17 @@ async def update_interaction(
             ],
         )
     interaction = await repository.get(session, interaction_id, for_update=True)
-    if interaction is None:
+    principal = context.principal
+    if interaction is None or not principal.sees_assignment(interaction.assigned_agent):
         raise NotFound(f"No interaction with id {interaction_id}.", code="interaction_not_found")
+    if (
+        principal.agent_scope is not None
+        and "assigned_agent" in patch.model_fields_set
+        and (patch.assigned_agent or "").strip() not in ("", principal.agent_scope)
+    ):
+        raise Forbidden(
+            "An agent assigns interactions to themselves only.", code="forbidden_assignment"
+        )
     change_id = uuid.uuid4().hex
     now = utcnow()
     changed = False

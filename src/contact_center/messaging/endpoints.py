@@ -262,7 +262,7 @@ async def whatsapp_diagnostic(
     context: AuditContextDep,
 ) -> Diagnostic:
     """Message counts by direction and status, the last 10 messages and the provider's errors."""
-    result = await outbound.diagnostic(session, payload.interaction_id)
+    result = await outbound.diagnostic(session, payload.interaction_id, context.principal)
     reveal = await resolve_reveal(
         session,
         settings,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
 from contact_center.audit.service import AuditContext
+from contact_center.auth.principal import Principal
 from contact_center.db.base import utcnow
 from contact_center.errors import NotFound, RateLimited, ValidationFailed
 from contact_center.interactions.service import record_event
@@ -326,9 +327,11 @@ async def record_failure(
     return None
 
 
-async def diagnostic(session: AsyncSession, interaction_id: uuid.UUID) -> dict[str, Any]:
+async def diagnostic(
+    session: AsyncSession, interaction_id: uuid.UUID, viewer: Principal
+) -> dict[str, Any]:
     interaction = await repository.interaction_or_none(session, interaction_id)
-    if interaction is None:
+    if interaction is None or not viewer.sees_assignment(interaction.assigned_agent):
         raise NotFound(f"No interaction with id {interaction_id}.", code="interaction_not_found")
     if interaction.channel is not Channel.WHATSAPP:
         raise _field_error("interactionId", "the interaction is not a WhatsApp conversation")

@@ -7,13 +7,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from contact_center.dependencies import SessionDep, SettingsDep
+from contact_center.dependencies import SUPERVISOR_ONLY, SessionDep, SettingsDep
 from contact_center.errors import ValidationFailed
 from contact_center.metrics import service
 from contact_center.metrics.schemas import MetricsSummary
 from contact_center.schemas import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/metrics", tags=["metrics"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/metrics",
+    tags=["metrics"],
+    responses=ERROR_RESPONSES,
+    dependencies=SUPERVISOR_ONLY,
+)
 
 
 def parse_day(raw: str | None, settings_zone_today: dt.date) -> dt.date:

@@ -8,16 +8,20 @@ from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.message import Message
 from contact_center.models.otp_challenge import OtpChallenge
 from contact_center.models.signed_link import SignedLink
+from contact_center.models.user_account import ApiToken, ConsoleSession, UserAccount
 from contact_center.models.webhook_delivery import WebhookDelivery
 
 __all__ = [
+    "ApiToken",
     "AppSecret",
     "AuditLog",
     "CallDetail",
+    "ConsoleSession",
     "Interaction",
     "InteractionEvent",
     "Message",
     "OtpChallenge",
     "SignedLink",
+    "UserAccount",
     "WebhookDelivery",
 ]

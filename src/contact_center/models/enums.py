@@ -104,3 +104,11 @@ class EventType(StrEnum):
     LINK_OPENED = "link.opened"
     BOT_PAUSED = "bot.paused"
     BOT_RESUMED = "bot.resumed"
+
+
+class Role(StrEnum):
+    """What a console user or token may do (lower case: the original's `X-Role` values)."""
+
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"

@@ -112,9 +112,10 @@ async def create(
     count, oldest = await repository.created_since(session, phone, request.purpose, now - window)
     if count >= settings.otp_rate_limit_max:
         retry_after = ((oldest or now) + window - now).total_seconds()
-        raise RateLimited(
-            "Too many codes requested; try again later.", retry_after=math.ceil(retry_after)
-        )
+        # Clamped: a row a parallel request stamped a moment after `now` must not ask for more
+        # than the window.
+        wait = max(1, min(settings.otp_rate_limit_window_seconds, math.ceil(retry_after)))
+        raise RateLimited("Too many codes requested; try again later.", retry_after=wait)
     if request.correlation_id and await repository.correlation_taken(
         session, request.correlation_id
     ):

@@ -9,7 +9,7 @@ import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from contact_center.dependencies import SessionDep, SettingsDep
+from contact_center.dependencies import ADMIN_ONLY, SessionDep, SettingsDep
 from contact_center.errors import NotFound, Unauthenticated, error_response
 from contact_center.providers.base import ProviderName
 from contact_center.schemas import ERROR_RESPONSES
@@ -112,7 +112,12 @@ async def twilio_status(request: Request, settings: SettingsDep) -> JSONResponse
 
 
 @router.get(
-    "/api/webhooks", response_model=WebhookDeliveryPage, tags=["webhooks"], summary="Webhook ledger"
+    "/api/webhooks",
+    response_model=WebhookDeliveryPage,
+    tags=["webhooks"],
+    summary="Webhook ledger",
+    responses=ERROR_RESPONSES,
+    dependencies=ADMIN_ONLY,
 )
 async def list_deliveries(
     session: SessionDep,
@@ -142,7 +147,8 @@ async def list_deliveries(
 @router.post(
     "/api/webhooks/{delivery_id}/replay",
     response_model=WebhookDeliveryOut,
-    responses={404: ERROR_RESPONSES[404]},
+    responses=ERROR_RESPONSES,
+    dependencies=ADMIN_ONLY,
     summary="Replay a stored delivery",
 )
 async def replay_delivery(

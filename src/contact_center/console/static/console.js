@@ -37,10 +37,49 @@
     target.appendChild(p);
   }
 
+  function csrfToken() {
+    var meta = document.querySelector("meta[name=csrf-token]");
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  // A secret the server shows once (a new API token, a generated password): shown in the page,
+  // selectable, never stored by the page.
+  function showSecret(target, label, value) {
+    if (!target) { return; }
+    target.innerHTML = "";
+    var box = document.createElement("div");
+    box.className = "notice ok secret";
+    box.setAttribute("role", "status");
+    var text = document.createElement("p");
+    text.textContent = label + " It is shown only now: copy it before you leave this page.";
+    var code = document.createElement("code");
+    code.className = "secret-value";
+    code.textContent = value;
+    box.appendChild(text);
+    box.appendChild(code);
+    target.appendChild(box);
+  }
+
+  // htmx does not swap error answers: say what went wrong in the form's result area.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var source = event.detail.elt;
+    var form = source && source.closest ? source.closest("form") : null;
+    var result = form ? (form.querySelector(".result") || (form.parentElement && form.parentElement.querySelector(".result"))) : null;
+    if (!result) { return; }
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    if (type.indexOf("text/html") === 0) { result.innerHTML = xhr.responseText; return; }
+    var body = null;
+    try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+    var wait = xhr.getResponseHeader("Retry-After");
+    show(result, "error", explain(xhr.status, body) + (wait ? " Try again in " + wait + " s." : ""));
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.matches || !form.matches("form[data-api]")) { return; }
     event.preventDefault();
+    if (form.hasAttribute("data-confirm") && !window.confirm(form.getAttribute("data-confirm"))) { return; }
     var payload = {};
     new FormData(form).forEach(function (value, key) {
       if (typeof value === "string" && value.trim() !== "") { payload[key] = value.trim(); }
@@ -50,10 +89,17 @@
     if (button) { button.disabled = true; }
     fetch(form.getAttribute("data-api"), {
       method: form.getAttribute("data-method") || "POST",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrfToken() },
       body: JSON.stringify(payload)
     }).then(function (response) {
       return response.json().catch(function () { return null; }).then(function (body) {
+        if (response.ok && body && (body.token || body.password)) {
+          showSecret(result, body.token ? "The new API token (" + body.prefix + "…) for " + body.username + ":"
+            : "The one-time password of " + ((body.user && body.user.username) || body.username) + ":", body.token || body.password);
+          form.reset();
+          return;
+        }
+        if (response.status === 401) { window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname)); return; }
         if (response.ok) {
           var id = body && (body.messageId || body.id);
           show(result, "ok", response.status === 202 || response.status === 201

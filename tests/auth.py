@@ -1,0 +1,69 @@
+"""Users and API tokens for tests, made through the same service the API uses."""
+
+from __future__ import annotations
+
+import functools
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contact_center.auth import credentials, repository
+from contact_center.models.enums import Role
+from contact_center.models.user_account import ApiToken, UserAccount
+
+PASSWORD = "correct horse battery staple"
+
+
+@functools.cache
+def _password_hash() -> str:
+    # Hashed once per run: Argon2id costs ~50 ms, and most tests only need a token.
+    from contact_center.hashing import HASHER
+
+    return HASHER.hash(PASSWORD)
+
+
+async def user(
+    sessions: async_sessionmaker[AsyncSession], username: str, role: Role = Role.ADMIN
+) -> UserAccount:
+    """A user whose password is PASSWORD (or the existing one of that name)."""
+    async with sessions() as session:
+        existing = await repository.user_by_username(session, username)
+        if existing is not None:
+            return existing
+        account = UserAccount(
+            username=username,
+            role=role,
+            password_hash=_password_hash(),
+            active=True,
+            must_change_password=False,
+            failed_logins=0,
+        )
+        await repository.add_user(session, account)
+        await session.commit()
+        return account
+
+
+async def token(
+    sessions: async_sessionmaker[AsyncSession], username: str = "admin", role: Role = Role.ADMIN
+) -> str:
+    """A new API token of `username` (created with `role` if the user does not exist).
+
+    Written directly, without the audit row the service adds, so tests that count audit rows
+    count only what they did."""
+    account = await user(sessions, username, role)
+    secret = credentials.new_api_token()
+    async with sessions() as session:
+        await repository.add_token(
+            session,
+            ApiToken(
+                user_id=account.id,
+                name="tests",
+                prefix=credentials.display_prefix(secret),
+                token_hash=credentials.digest(secret),
+            ),
+        )
+        await session.commit()
+    return secret
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
