@@ -71,7 +71,12 @@ def _api_error(status: int, code: str, message: str) -> Response:
 
 
 def _console_refusal(request: Request, status: int, message: str) -> Response:
-    if request.method in SAFE_METHODS and "hx-request" not in request.headers and status == 401:
+    if (
+        status == 401
+        and request.method in SAFE_METHODS
+        and "hx-request" not in request.headers
+        and "text/event-stream" not in request.headers.get("accept", "")
+    ):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
     response = _api_error(status, "unauthenticated" if status == 401 else "forbidden", message)
