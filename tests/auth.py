@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import subprocess
+import sys
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.auth import credentials, repository
@@ -67,3 +70,50 @@ async def token(
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+def cli_user(env: dict[str, str], username: str = "operator", role: Role = Role.ADMIN) -> None:
+    """Create a user with PASSWORD through the CLI (as an operator does); an existing one stays."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contact_center",
+            "users",
+            "create",
+            username,
+            "--role",
+            role.value,
+            "--password-stdin",
+        ],
+        env=env,
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def cli_token(env: dict[str, str], username: str = "operator") -> str:
+    """An API token made with the CLI for `username` (created as an admin if missing)."""
+    cli_user(env, username)
+    made = subprocess.run(
+        [sys.executable, "-m", "contact_center", "tokens", "create", username, "--name", "tests"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return made.stdout.strip()
+
+
+async def sign_in(http: httpx.AsyncClient, username: str, password: str = PASSWORD) -> None:
+    """Sign a cookie-keeping client in through the console's form."""
+    form = await http.get("/login")
+    csrf = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    answer = await http.post(
+        "/login", data={"username": username, "password": password, "csrf": csrf}
+    )
+    assert answer.status_code == 303, answer.text

@@ -25,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.demo.service import write_demo_data
 from contact_center.models import Interaction
-from contact_center.models.enums import Channel
+from contact_center.models.enums import Channel, Role
 from contact_center.settings import Settings
+from tests import auth
 from tests.conftest import Backend
 from tests.deliveries import incoming, post_builderbot
 from tests.live import Live, live_app
@@ -98,10 +99,25 @@ class Watched:
 CONTEXTS: list[BrowserContext] = []
 
 
-async def open_page(browser: Browser, width: int = 1280) -> Watched:
+async def open_page(
+    browser: Browser,
+    live: Live,
+    width: int = 1280,
+    *,
+    username: str = "admin",
+    role: Role = Role.ADMIN,
+) -> Watched:
+    """A new browser signed in through the sign-in form as `username`."""
+    await auth.user(live.app.state.session_factory, username, role)
     context = await browser.new_context(viewport={"width": width, "height": 900})
     CONTEXTS.append(context)
-    return Watched(await context.new_page())
+    watched = Watched(await context.new_page())
+    await watched.page.goto(live.base + "/login", wait_until="networkidle")
+    await watched.page.fill("input[name=username]", username)
+    await watched.page.fill("input[name=password]", auth.PASSWORD)
+    await watched.page.click("form.signin-form button[type=submit]")
+    await watched.page.wait_for_url(live.base + "/")
+    return watched
 
 
 async def first_of(
@@ -143,6 +159,9 @@ async def pages(live: Live, session_factory: async_sessionmaker[AsyncSession]) -
         "call-detail": f"/interactions/{call.id}",
         "whatsapp-detail": f"/interactions/{chat.id}",
         "sms-detail": f"/interactions/{sms.id}",
+        "users": "/admin/users",
+        "audit": "/admin/audit",
+        "password": "/account/password",
     }
 
 
@@ -150,7 +169,7 @@ async def test_every_page_renders_with_demo_data_and_no_console_errors(
     browser: Browser, console: Live, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    watched = await open_page(browser)
+    watched = await open_page(browser, console)
     backend = getattr(console, "backend", "db")
     for name, path in (await pages(console, session_factory)).items():
         response = await watched.page.goto(console.base + path, wait_until="networkidle")
@@ -166,7 +185,7 @@ async def test_every_page_renders_with_demo_data_and_no_console_errors(
 async def test_no_page_scrolls_sideways_on_a_375px_phone(
     browser: Browser, console: Live, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
-    watched = await open_page(browser, width=375)
+    watched = await open_page(browser, console, width=375)
     backend = getattr(console, "backend", "db")
     wide = {}
     for name, path in (await pages(console, session_factory)).items():
@@ -184,7 +203,7 @@ async def test_a_whatsapp_reply_from_the_detail_view_reaches_the_provider_and_th
 ) -> None:
     chat = await current_conversation(console, session_factory, "5491155550771")
     assert chat.customer_phone is not None
-    watched = await open_page(browser)
+    watched = await open_page(browser, console)
     await watched.page.goto(f"{console.base}/interactions/{chat.id}", wait_until="networkidle")
     text = f"Hola, le escribe su asesora {uuid.uuid4().hex[:6]}"
     await watched.page.fill("form.reply textarea[name=body]", text)
@@ -210,7 +229,7 @@ async def test_a_webhook_shows_on_the_open_detail_page_within_2_seconds(
 ) -> None:
     chat = await current_conversation(console, session_factory, "5491155550772")
     assert chat.customer_phone is not None
-    watched = await open_page(browser)
+    watched = await open_page(browser, console)
     await watched.page.goto(f"{console.base}/interactions/{chat.id}", wait_until="networkidle")
     await expect(watched.page.locator("#live-state")).to_have_text("live")
     text = f"Necesito ayuda con mi tarjeta {uuid.uuid4().hex[:6]}"
@@ -223,7 +242,7 @@ async def test_a_webhook_shows_on_the_open_detail_page_within_2_seconds(
 
 
 async def test_the_dashboard_shows_the_apis_counts(browser: Browser, console: Live) -> None:
-    watched = await open_page(browser)
+    watched = await open_page(browser, console)
     await watched.page.goto(console.base + "/", wait_until="networkidle")
     summary = (await console.http.get("/api/metrics/summary")).json()
     day = summary["date"]
@@ -251,7 +270,7 @@ async def test_the_dashboard_shows_the_apis_counts(browser: Browser, console: Li
 
 
 async def test_sms_forms_say_what_happened_in_words(browser: Browser, console: Live) -> None:
-    watched = await open_page(browser)
+    watched = await open_page(browser, console)
     await watched.page.goto(console.base + "/sms", wait_until="networkidle")
     await watched.page.fill("form[data-tab-panel=text] input[name=to]", "12")
     await watched.page.fill("form[data-tab-panel=text] textarea[name=body]", "Hola")
@@ -273,11 +292,91 @@ async def test_assigning_an_agent_from_the_detail_page_saves_and_shows_it(
     browser: Browser, console: Live, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     call = await first_of(session_factory, Channel.CALL)
-    watched = await open_page(browser)
+    watched = await open_page(browser, console)
     await watched.page.goto(f"{console.base}/interactions/{call.id}", wait_until="networkidle")
     await watched.page.fill("form.assign input[name=assignedAgent]", "Lucía Fernández")
     await watched.page.click("form.assign button[type=submit]")
     await expect(watched.page.locator(".fields dl")).to_contain_text("Lucía Fernández")
     detail = (await console.http.get(f"/api/interactions/{call.id}")).json()
     assert detail["assignedAgent"] == "Lucía Fernández"
+    assert watched.errors == []
+
+
+async def test_sign_in_sign_out_and_a_wrong_password(browser: Browser, console: Live) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    CONTEXTS.append(context)
+    watched = Watched(await context.new_page())
+    await watched.page.goto(console.base + "/calls", wait_until="networkidle")
+    assert "/login?next=" in watched.page.url
+    await watched.page.screenshot(path=SHOTS / "login.png", full_page=True)
+    await auth.user(console.app.state.session_factory, "ana", Role.AGENT)
+    await watched.page.fill("input[name=username]", "ana")
+    await watched.page.fill("input[name=password]", "not her password")
+    await watched.page.click("form.signin-form button[type=submit]")
+    await expect(watched.page.locator(".notice.error")).to_contain_text(
+        "Wrong username or password"
+    )
+    await watched.page.fill("input[name=password]", auth.PASSWORD)
+    await watched.page.click("form.signin-form button[type=submit]")
+    await watched.page.wait_for_url(console.base + "/calls")
+    await expect(watched.page.locator(".who-am-i")).to_contain_text("ana")
+    await watched.page.goto(console.base + "/", wait_until="networkidle")
+    await expect(watched.page.locator("main h1")).to_have_text("My work")
+    await watched.page.screenshot(path=SHOTS / "agent-home.png", full_page=True)
+    await watched.page.click(".who-am-i button")
+    await watched.page.wait_for_url(console.base + "/login")
+    await watched.page.goto(console.base + "/", wait_until="networkidle")
+    assert "/login" in watched.page.url
+    # The failed sign-in shows as a 401 answer in the browser's log; nothing else went wrong.
+    assert [e for e in watched.errors if "401" not in e] == []
+
+
+async def test_an_admin_creates_a_user_and_a_token_shown_once(
+    browser: Browser, console: Live
+) -> None:
+    watched = await open_page(browser, console)
+    page = watched.page
+    await page.goto(console.base + "/admin/users", wait_until="networkidle")
+    await page.fill("#new-user input[name=username]", "lucia.fernandez")
+    await page.fill("#new-user input[name=displayName]", "Lucía Fernández")
+    await page.select_option("#new-user select[name=role]", "supervisor")
+    await page.click("#new-user button[type=submit]")
+    password = await page.locator("#new-user .secret-value").inner_text()
+    assert len(password) >= 16
+    await page.select_option("#new-token select[name=userId]", label="admin (admin)")
+    await page.fill("#new-token input[name=name]", "core banking")
+    await page.click("#new-token button[type=submit]")
+    token = await page.locator("#new-token .secret-value").inner_text()
+    assert token.startswith("cc_pat_")
+    me = await console.http.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json()["username"] == "admin"
+    await page.screenshot(path=SHOTS / "users-created.png", full_page=True)
+    await page.reload(wait_until="networkidle")
+    assert token not in await page.content()
+    assert password not in await page.content()
+    await expect(page.locator('tr[data-user="lucia.fernandez"]')).to_contain_text("supervisor")
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.locator(f'tr[data-token="{token[:11]}"] button').click()
+    await expect(page.locator(f'tr[data-token="{token[:11]}"]')).to_contain_text("revoked")
+    gone = await console.http.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert gone.status_code == 401
+    assert watched.errors == []
+
+
+async def test_an_admin_reveals_with_a_reason_and_the_audit_page_shows_it(
+    browser: Browser, console: Live, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    chat = await current_conversation(console, session_factory, "5491155550773")
+    watched = await open_page(browser, console)
+    page = watched.page
+    await page.goto(f"{console.base}/interactions/{chat.id}", wait_until="networkidle")
+    assert "+5491155550773" not in await page.content()
+    await page.fill("form.reveal input[name=reveal]", "reclamo del cliente 8812")
+    await page.click("form.reveal button[type=submit]")
+    await expect(page.locator(".notice.warn")).to_contain_text("revealed")
+    assert "+5491155550773" in await page.content()
+    await page.goto(console.base + "/admin/audit?action=pii.reveal", wait_until="networkidle")
+    await expect(page.locator("#audit")).to_contain_text("reclamo del cliente 8812")
+    await page.screenshot(path=SHOTS / "audit-reveal.png", full_page=True)
     assert watched.errors == []

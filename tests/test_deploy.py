@@ -25,6 +25,7 @@ from contact_center.db.migrate import upgrade_database
 from contact_center.db.session import create_engine
 from contact_center.health.service import check_migrations
 from contact_center.models import Message
+from tests import auth
 from tests.conftest import BACKENDS, PG_ADMIN_URL, Backend, _pg_admin, _pg_url
 from tests.live import PrivateRedis, free_port
 
@@ -294,6 +295,7 @@ async def test_honcho_runs_the_procfile_delivers_an_sms_and_stops_cleanly_on_sig
                 assert honcho.poll() is None, (tmp_path / "honcho.log").read_text()
                 assert time.monotonic() < deadline, (tmp_path / "honcho.log").read_text()
                 await asyncio.sleep(0.3)
+            http.headers.update(auth.bearer(await asyncio.to_thread(auth.cli_token, env)))
             sent = await http.post("/api/sms/send", json={"to": "+5491155550901", "body": "Hola"})
             assert sent.status_code == 202
             message_id = sent.json()["messageId"]
@@ -364,6 +366,8 @@ async def test_sigterm_stops_serve_at_once_even_with_a_live_console_stream_open(
                     pass
                 assert time.monotonic() < deadline
                 await asyncio.sleep(0.2)
+            await asyncio.to_thread(auth.cli_user, env, "operator")
+            await auth.sign_in(http, "operator")
             async with http.stream("GET", "/console/stream") as stream:
                 lines = stream.aiter_lines()
                 assert await anext(lines) == "retry: 2000"

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contact_center.models import Interaction, Message
 from contact_center.models.enums import InteractionStatus, MessageStatus
 from contact_center.settings import Settings
+from tests import auth
 from tests.conftest import Backend
 from tests.live import FAST, PrivateRedis, free_port, live_app, number
 
@@ -212,6 +213,7 @@ async def test_worker_killed_mid_batch_loses_nothing(
                         break
                 except httpx.TransportError:
                     await asyncio.sleep(0.2)
+            http.headers.update(auth.bearer(await asyncio.to_thread(auth.cli_token, env)))
             await send_many(http, 300)
             deadline = time.monotonic() + 60
             while (await statuses(session_factory))["QUEUED"] > 200:

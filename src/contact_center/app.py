@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
@@ -18,7 +20,7 @@ from contact_center import __version__
 from contact_center.audit.endpoints import router as audit_router
 from contact_center.auth.endpoints import admin as users_router
 from contact_center.auth.endpoints import router as auth_router
-from contact_center.auth.middleware import AuthenticationMiddleware
+from contact_center.auth.middleware import AuthenticationMiddleware, is_public
 from contact_center.calls.endpoints import router as calls_router
 from contact_center.console.account import router as account_router
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
@@ -177,6 +179,33 @@ def create_app(
         # Stand-ins for the providers without credentials (SPEC §6); never in production.
         app.mount("/_emulator", create_emulator_app(emulator_state))
     app.state.emulator = emulator_state
+
+    def openapi_with_security() -> dict[str, Any]:
+        # Declared once for the whole document: a bearer token everywhere, except the public
+        # routes (health, webhooks with their own signatures, /__whoami).
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A personal access token (`contact-center tokens create`).",
+                }
+            }
+            schema["security"] = [{"bearerAuth": []}]
+            for path, operations in schema["paths"].items():
+                if is_public(path):
+                    for operation in operations.values():
+                        operation["security"] = []
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi_with_security  # type: ignore[method-assign]
 
     @app.get("/api/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:

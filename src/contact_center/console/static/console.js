@@ -94,8 +94,8 @@
     }).then(function (response) {
       return response.json().catch(function () { return null; }).then(function (body) {
         if (response.ok && body && (body.token || body.password)) {
-          showSecret(result, body.token ? "The new API token (" + body.prefix + "…) for " + body.username + ":"
-            : "The one-time password of " + ((body.user && body.user.username) || body.username) + ":", body.token || body.password);
+          showSecret(result, body.token ? "New API token " + body.prefix + "… for " + body.username + "."
+            : "One-time password for " + ((body.user && body.user.username) || body.username) + ".", body.token || body.password);
           form.reset();
           return;
         }
