@@ -44,6 +44,27 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+async def api_token(env: dict[str, str]) -> str:
+    """An admin API token made with the CLI (the first `serve` start created `admin`)."""
+    made = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "contact_center",
+        "tokens",
+        "create",
+        "admin",
+        "--name",
+        "bench",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    out, _ = await made.communicate()
+    if made.returncode != 0:
+        raise SystemExit("could not make an API token")
+    return out.decode().strip()
+
+
 async def run(count: int, concurrency: int) -> None:
     console = Console()
     database = f"cc_bench_{uuid.uuid4().hex[:8]}"
@@ -104,6 +125,7 @@ async def run(count: int, concurrency: int) -> None:
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit("the service did not start; see " + workdir + "/serve.log")
                 await asyncio.sleep(0.2)
+            http.headers["Authorization"] = f"Bearer {await api_token(env)}"
             health: dict[str, list[float]] = {"create": [], "verify": []}
             phase = "create"
             stop = asyncio.Event()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -129,8 +130,11 @@ async def test_expiry_on_verification_and_by_the_periodic_job(
         await asyncio.sleep(1.2)
         assert (await verify(live, first, code))["status"] == "EXPIRED"
     async with session_factory() as session:
-        assert await expire_due(session, utcnow()) == 1
+        # The worker's periodic job may have expired the second one already (its minute can
+        # come first on a slow run); either way the call expires what is due, once.
+        assert await expire_due(session, utcnow()) in (0, 1)
         await session.commit()
+        assert await expire_due(session, utcnow()) == 0
         statuses = {
             str(c.id): c.status for c in (await session.scalars(select(OtpChallenge))).all()
         }
@@ -156,6 +160,13 @@ async def test_transaction_confirmation_binds_the_context(
                 break
             await asyncio.sleep(0.1)
         sms = items[0]["body"]
+        # The provider has the SMS a moment before the worker marks the challenge SENT.
+        for _ in range(100):
+            async with live.app.state.session_factory() as session:
+                row = await session.get(OtpChallenge, uuid.UUID(challenge))
+                if row is not None and row.status is OtpStatus.SENT:
+                    break
+            await asyncio.sleep(0.1)
         assert "ARS 150000.00" in sms
         assert "Juan Pérez" in sms
         code = re.search(r"el código (\d{6})", sms)

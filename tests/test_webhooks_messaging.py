@@ -371,3 +371,54 @@ async def test_the_reconciler_stops_retrying_after_ten_attempts(
         row = (await session.scalars(select(WebhookDelivery))).one()
     assert row.status == "FAILED"
     assert row.attempts == AUTOMATIC_ATTEMPTS
+
+
+async def test_a_delivery_is_applied_once_however_many_appliers_race(
+    client: httpx.AsyncClient,
+    app: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """The web request, the reconciler and a replay may all reach one stored delivery: the
+    first to lock it applies it, the others find it applied and leave it."""
+    from contact_center.webhooks.ingest import apply, replay_pending
+
+    real = messaging_service.apply_whatsapp
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("down for a moment")
+
+    monkeypatch.setattr(messaging_service, "apply_whatsapp", broken)
+    await post_builderbot(client, incoming(NUMBER, "hola, ¿me ayudan?"))
+    monkeypatch.setattr(messaging_service, "apply_whatsapp", real)
+    async with session_factory() as session:
+        row = (await session.scalars(select(WebhookDelivery))).one()
+    assert row.status == "FAILED"
+    results = await asyncio.gather(*(apply(app.state.webhooks, row.id) for _ in range(4)))
+    assert sorted(r.duplicate for r in results) == [False, True, True, True]
+    assert {r.status for r in results} == {"PROCESSED"}
+    assert len(await replay_pending(app.state.webhooks)) == 0
+    async with session_factory() as session:
+        messages = (await session.scalars(select(Message))).all()
+        stored = (await session.scalars(select(WebhookDelivery))).one()
+    assert len(messages) == 1
+    assert stored.attempts == 2  # the failure, then one application
+
+
+async def test_the_reconciler_leaves_a_delivery_being_applied_alone(
+    client: httpx.AsyncClient, app: Any, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """A RECEIVED delivery younger than RECONCILE_AFTER_SECONDS is one a web process is applying
+    now; only an older one was left behind by a process that died."""
+    from contact_center.webhooks.ingest import replay_pending
+
+    await post_builderbot(client, incoming(NUMBER, "hola"))
+    async with session_factory() as session:
+        await session.execute(update(WebhookDelivery).values(status="RECEIVED", attempts=0))
+        await session.commit()
+    assert await replay_pending(app.state.webhooks) == []
+    async with session_factory() as session:
+        old = utcnow() - timedelta(seconds=app.state.settings.reconcile_after_seconds + 1)
+        await session.execute(update(WebhookDelivery).values(received_at=old))
+        await session.commit()
+    assert [r.status for r in await replay_pending(app.state.webhooks)] == ["PROCESSED"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
@@ -24,10 +24,13 @@ from contact_center.auth.schemas import (
 from contact_center.dependencies import ADMIN_ONLY, AuditContextDep, PrincipalDep, SessionDep
 from contact_center.errors import ValidationFailed
 from contact_center.models.user_account import ApiToken
-from contact_center.schemas import ERROR_RESPONSES
+from contact_center.schemas import ERROR_RESPONSES, ErrorEnvelope
 
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorEnvelope, "description": "Taken username, self-lockout, last admin"}
+}
 router = APIRouter(tags=["auth"], responses=ERROR_RESPONSES)
-admin = APIRouter(tags=["auth"], responses=ERROR_RESPONSES, dependencies=ADMIN_ONLY)
+admin = APIRouter(tags=["auth"], responses=ERROR_RESPONSES | CONFLICT, dependencies=ADMIN_ONLY)
 
 
 @router.get("/api/me", response_model=MeOut, summary="Who the caller is")

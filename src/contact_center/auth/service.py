@@ -409,7 +409,8 @@ async def principal_from_session(
         or not user.active
     ):
         return None
-    await repository.touch_session(session, console_session.id, now)
+    if console_session.last_seen_at < now - repository.TOUCH_EVERY:
+        await repository.touch_session(session, console_session.id, now)
     return principal_for(user, Via.SESSION, session_id=console_session.id)
 
 
@@ -490,5 +491,6 @@ async def principal_from_token(
         or not user.active
     ):
         return None
-    await repository.touch_token(session, api_token.id, now)
+    if api_token.last_used_at is None or api_token.last_used_at < now - repository.TOUCH_EVERY:
+        await repository.touch_token(session, api_token.id, now)
     return principal_for(user, Via.TOKEN, asked_admin_view=asked_admin_view)

@@ -29,6 +29,7 @@ from contact_center.webhooks.service import Event, IncomingDelivery
 log = structlog.get_logger(__name__)
 STORED_HEADERS = ("content-type", "user-agent", "x-request-id", "x-forwarded-for")
 REPLAYABLE = {"RECEIVED", "FAILED", "INVALID", "DEFERRED"}
+APPLIED = {"PROCESSED", "IGNORED"}
 
 
 @dataclass(frozen=True)
@@ -145,12 +146,18 @@ async def ingest(
 async def apply(
     deps: WebhookDeps, delivery_id: uuid.UUID, event: Event | None = None
 ) -> IngestResult:
-    """Apply a stored delivery in its own transaction; a failure is recorded, never raised."""
+    """Apply a stored delivery in its own transaction; a failure is recorded, never raised.
+
+    The row lock serializes appliers (the web request that stored it, the reconciler, a replay);
+    whoever gets the lock after the delivery was applied leaves it as it is.
+    """
     try:
         async with deps.sessions() as session:
             delivery = await repository.get(session, delivery_id, lock=True)
             if delivery is None:
                 raise LookupError(delivery_id)
+            if delivery.status in APPLIED:
+                return IngestResult(delivery_id, delivery.status, duplicate=True)
             if event is None:
                 event = service.parse(ProviderName(delivery.provider), delivery.raw_body.encode())
             status = await service.process(session, deps.settings, deps.recordings, delivery, event)
@@ -206,9 +213,12 @@ AUTOMATIC_ATTEMPTS = 10
 
 
 async def replay_pending(deps: WebhookDeps, *, limit: int = 500) -> list[IngestResult]:
-    """Retry FAILED (and stuck RECEIVED) deliveries, oldest first, up to AUTOMATIC_ATTEMPTS each."""
+    """Retry FAILED deliveries, and RECEIVED ones stuck for RECONCILE_AFTER_SECONDS (a web
+    process died between storing and applying them; a younger one is being applied now),
+    oldest first, up to AUTOMATIC_ATTEMPTS each."""
+    stuck_before = utcnow() - timedelta(seconds=deps.settings.reconcile_after_seconds)
     async with deps.sessions() as session:
-        ids = await repository.with_status(
-            session, ["FAILED", "RECEIVED"], limit, max_attempts=AUTOMATIC_ATTEMPTS
+        ids = await repository.pending(
+            session, limit, received_before=stuck_before, max_attempts=AUTOMATIC_ATTEMPTS
         )
     return [await apply(deps, delivery_id) for delivery_id in ids]

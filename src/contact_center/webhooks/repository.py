@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -78,13 +79,23 @@ async def listing(
     return list((await session.scalars(stmt.offset(skip).limit(limit + 1))).all())
 
 
-async def with_status(
-    session: AsyncSession, statuses: list[str], limit: int, *, max_attempts: int | None = None
+async def pending(
+    session: AsyncSession, limit: int, *, received_before: datetime, max_attempts: int
 ) -> list[uuid.UUID]:
-    stmt = select(WebhookDelivery.id).where(WebhookDelivery.status.in_(statuses))
-    if max_attempts is not None:
-        stmt = stmt.where(WebhookDelivery.attempts < max_attempts)
-    stmt = stmt.order_by(WebhookDelivery.received_at).limit(limit)
+    """FAILED deliveries, and RECEIVED ones stored before `received_before`, oldest first."""
+    stmt = (
+        select(WebhookDelivery.id)
+        .where(
+            (WebhookDelivery.status == "FAILED")
+            | (
+                (WebhookDelivery.status == "RECEIVED")
+                & (WebhookDelivery.received_at < received_before)
+            ),
+            WebhookDelivery.attempts < max_attempts,
+        )
+        .order_by(WebhookDelivery.received_at)
+        .limit(limit)
+    )
     return list((await session.scalars(stmt)).all())
 
 
