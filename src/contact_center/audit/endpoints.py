@@ -19,7 +19,7 @@ router = APIRouter(
 )
 
 
-def audit_filters(
+async def audit_filters(
     settings: SettingsDep,
     actor: Annotated[
         str | None, Query(max_length=128, description="The actor id (a username, `system`).")

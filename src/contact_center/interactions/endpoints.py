@@ -62,7 +62,7 @@ def _digits(name: str, raw: str | None) -> str | None:
     return digits
 
 
-def filters_from_query(
+async def filters_from_query(
     settings: SettingsDep,
     channel: Channel | None = None,
     direction: Direction | None = None,

@@ -83,7 +83,7 @@ class Sender:
         return Accepted(interaction_id=queued.interaction_id, message_id=queued.message_id)
 
 
-def get_sender(
+async def get_sender(
     request: Request,
     background: BackgroundTasks,
     session: SessionDep,
