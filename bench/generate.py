@@ -10,6 +10,10 @@ Everything is generated server-side (`INSERT … SELECT … FROM generate_series
   * two interaction_event rows per interaction (created, then completed or status changed);
   * messages spread over the WHATSAPP and SMS interactions, between their start and last update.
 
+On empty tables the secondary indexes, unique and foreign-key constraints are dropped for the load
+and rebuilt after it (a duplicate or dangling row would make the rebuild fail), chunks are loaded
+over two connections, and the tables are VACUUM ANALYZEd at the end.
+
 The database must exist; it is migrated first (idempotent). Without --url a fresh
 `cc_bench_<random>` database is created on BENCH_POSTGRES_URL's server and kept.
 

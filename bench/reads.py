@@ -35,6 +35,7 @@ import os
 import platform
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -617,6 +618,8 @@ async def explain_lines(
     """EXPLAIN (ANALYZE, BUFFERS) with a custom plan (for these values) or the generic plan
     that a prepared statement may settle on after five executions."""
     if not generic:
+        # Once to warm the cache (the measured runs had it warm), then the plan shown.
+        await connection.fetch("EXPLAIN (ANALYZE) " + statement, *parameters)
         rows = await connection.fetch("EXPLAIN (ANALYZE, BUFFERS) " + statement, *parameters)
         return [row[0] for row in rows]
     await connection.execute("SET plan_cache_mode = force_generic_plan")
@@ -723,6 +726,7 @@ async def run(args: argparse.Namespace) -> None:
     workdir = tempfile.mkdtemp(prefix="bench_reads_")
     server: subprocess.Popen[bytes] | None = None
     engine: AsyncEngine | None = None
+    finished = False
     try:
         generation = ""
         await migrate(url)  # a reused database may predate the latest migrations
@@ -792,12 +796,15 @@ async def run(args: argparse.Namespace) -> None:
         report(console, timings, heading)
         if args.explain:
             await explain(url, clock, console, full=args.explain == "full")
+        finished = True
     finally:
         if engine is not None:
             await engine.dispose()
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
+        if finished:  # else its serve.log may tell why
+            shutil.rmtree(workdir, ignore_errors=True)
         if created and not args.keep:
             await drop_database(created, ADMIN)
         elif created:
