@@ -47,6 +47,8 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.common import free_port
+
 ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BUILDERBOT_PATH = "/webhooks/builderbot/whatsapp"
 ELEVENLABS_PATH = "/webhooks/elevenlabs/call"
@@ -67,12 +69,6 @@ def sign(body: bytes, secret: str) -> str:
     stamp = str(int(time.time()))
     digest = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return f"t={stamp},v0={digest}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def port_open(port: int) -> bool:

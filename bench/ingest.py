@@ -34,16 +34,10 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.common import free_port, percentile
+
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 WEBHOOK_TOKEN = "emulator-builderbot-token"  # the emulator's published credential
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def rss_kib(pid: int) -> tuple[int, int]:
@@ -54,11 +48,6 @@ def rss_kib(pid: int) -> tuple[int, int]:
         if name in ("VmRSS", "VmHWM"):
             values[name] = int(rest.split()[0])
     return values["VmRSS"], values["VmHWM"]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 async def run_phase(
@@ -97,8 +86,8 @@ async def run_phase(
         "errors": errors,
         "rate": len(latencies) / elapsed,
         "p50": statistics.median(latencies) if latencies else float("nan"),
-        "p95": percentile(latencies, 0.95) if latencies else float("nan"),
-        "p99": percentile(latencies, 0.99) if latencies else float("nan"),
+        "p95": percentile(latencies, 95) if latencies else float("nan"),
+        "p99": percentile(latencies, 99) if latencies else float("nan"),
     }
 
 

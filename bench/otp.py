@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,39 +29,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from bench.common import api_token, free_port, percentile
+
 ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-async def api_token(env: dict[str, str]) -> str:
-    """An admin API token made with the CLI (the first `serve` start created `admin`)."""
-    made = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "contact_center",
-        "tokens",
-        "create",
-        "admin",
-        "--name",
-        "bench",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    out, _ = await made.communicate()
-    if made.returncode != 0:
-        raise SystemExit("could not make an API token")
-    return out.decode().strip()
 
 
 async def run(count: int, concurrency: int) -> None:

@@ -36,7 +36,6 @@ import platform
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -59,10 +58,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bench.generate import asyncpg_url, create_database, drop_database, generate, migrate
-
 # `mypy bench` sees contact_center as an installed package without py.typed, hence untyped
 # here; `mypy src bench` checks these uses for real.
+from bench.common import api_token, free_port, percentile
+from bench.generate import asyncpg_url, create_database, drop_database, generate, migrate
 from contact_center.auth.principal import SYSTEM  # type: ignore[import-untyped, unused-ignore]
 from contact_center.db.session import (  # type: ignore[import-untyped, unused-ignore]
     create_engine,
@@ -103,17 +102,6 @@ LABELS = {
 TARGET_MS = {"list": 50.0, "count": 50.0, "profile": 50.0, "dashboard": 150.0}
 MAX_RATIO = 3.0
 PLAN_WORDS = ("Scan", "Rows Removed", "Sort Method", "Workers Launched", "Join", "Aggregate")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 # --- what to ask ----------------------------------------------------------------------------
@@ -385,27 +373,6 @@ async def wait_healthy(http: httpx.AsyncClient, server: subprocess.Popen[bytes],
         if server.poll() is not None or time.monotonic() > deadline:
             raise SystemExit(f"the service did not start; see {log}")
         await asyncio.sleep(0.2)
-
-
-async def create_token(env: dict[str, str]) -> str:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "contact_center",
-        "tokens",
-        "create",
-        "admin",
-        "--name",
-        "bench",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    lines = out.decode().split()
-    if process.returncode != 0 or not lines:
-        raise SystemExit("tokens create failed: " + err.decode())
-    return lines[-1]
 
 
 async def measure_api(
@@ -768,7 +735,7 @@ async def run(args: argparse.Namespace) -> None:
         load_before = os.getloadavg()[0]
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
             await wait_healthy(http, server, log)
-            token = await create_token(env)
+            token = await api_token(env)
             http.headers["Authorization"] = f"Bearer {token}"
             with Progress(console=console, transient=True) as progress:
                 await measure_api(http, plans, args.warmup, timings, progress)
