@@ -4,8 +4,9 @@ Everything is generated server-side (`INSERT … SELECT … FROM generate_series
 1,000,000 interactions and 5,000,000 messages load in a few minutes on 2 cores:
 
   * interactions: ~40% WHATSAPP / 35% CALL / 25% SMS, started over the last 90 days, from
-    `interactions / 5` distinct customers (Argentine mobiles, +54911XXXXXXXX; a customer profile
-    holds ~5 interactions), 30 agents (a quarter unassigned), mixed statuses and outcomes;
+    `interactions / 5` distinct customers (Argentine mobiles: +54911 and eight digits;
+    a customer profile holds ~5 interactions), 30 agents (a quarter unassigned),
+    mixed statuses and outcomes;
   * one call_detail per CALL interaction (transcript, summary, analysis, duration);
   * two interaction_event rows per interaction (created, then completed or status changed);
   * messages spread over the WHATSAPP and SMS interactions, between their start and last update.

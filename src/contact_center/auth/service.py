@@ -116,18 +116,17 @@ async def list_users(session: AsyncSession) -> Sequence[UserAccount]:
     return await repository.list_users(session)
 
 
-async def _user(session: AsyncSession, user_id: uuid.UUID) -> UserAccount:
-    user = await repository.get_user(session, user_id, for_update=True)
+async def _user(
+    session: AsyncSession, user_id: uuid.UUID, *, for_update: bool = True
+) -> UserAccount:
+    user = await repository.get_user(session, user_id, for_update=for_update)
     if user is None:
         raise NotFound(f"No user with id {user_id}.", code="user_not_found")
     return user
 
 
 async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> UserAccount:
-    user = await repository.get_user(session, user_id)
-    if user is None:
-        raise NotFound(f"No user with id {user_id}.", code="user_not_found")
-    return user
+    return await _user(session, user_id, for_update=False)
 
 
 async def user_by_name(session: AsyncSession, username: str) -> UserAccount:
