@@ -150,8 +150,19 @@ async def test_date_filters_use_app_timezone_for_whole_days(
     assert day_21 == {"count": 1}
 
 
+# The plain query walks the updatedAt order; a range ending in the past and a digits search sort
+# their matches instead (repository._sort_matches_first). Both must page the same way.
+PAGING_FILTERS = [
+    "",
+    "&dateTo=2026-11-21T00:00:00Z",
+    "&from=5550006",
+    "&to=1155551234&dateFrom=2026-11-01",
+]
+
+
+@pytest.mark.parametrize("extra", PAGING_FILTERS)
 async def test_pages_cover_everything_once_in_updated_order(
-    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], extra: str
 ) -> None:
     rows = []
     for i in range(23):
@@ -163,22 +174,36 @@ async def test_pages_cover_everything_once_in_updated_order(
                 updated_at=stamp,
                 channel=Channel.SMS if i % 2 else Channel.CALL,
                 provider=Provider.GENERIC,
+                from_number="+15005550006",
+                to_number="+5491155551234",
             )
         )
+    # Rows no filter of the list above matches except the unfiltered one.
+    rows.append(
+        f.interaction(
+            started_at=T0 + timedelta(days=5),
+            updated_at=T0 + timedelta(days=5),
+            provider=Provider.GENERIC,
+            from_number="+14155550100",
+            to_number="+14155550101",
+        )
+    )
     async with session_factory() as session:
         await f.save(session, *rows)
+    expected = 24 if not extra else 23
     seen: list[dict[str, Any]] = []
     skip = 0
     while True:
-        page = (await client.get(f"/api/interactions?limit=5&skip={skip}")).json()
+        page = (await client.get(f"/api/interactions?limit=5&skip={skip}{extra}")).json()
         assert page["limit"] == 5
         assert page["skip"] == skip
         seen.extend(page["items"])
         if not page["hasMore"]:
             break
         skip += 5
-    assert len(seen) == 23 == (await client.get("/api/interactions/count")).json()["count"]
-    assert len({item["id"] for item in seen}) == 23
+    count = (await client.get(f"/api/interactions/count?{extra[1:]}")).json()["count"]
+    assert len(seen) == expected == count
+    assert len({item["id"] for item in seen}) == expected
     keys = [(item["updatedAt"], item["id"]) for item in seen]
     assert keys == sorted(keys, reverse=True)
 

@@ -85,17 +85,57 @@ def _filtered(filters: InteractionFilters) -> Select[Interaction]:
     return select(Interaction).where(and_(True, *_conditions(filters)))
 
 
+# Trigram indexes serve a digits filter of this length or more.
+TRIGRAM = 3
+
+
+def _sort_matches_first(filters: InteractionFilters) -> bool:
+    """Whether the page is better sorted from the matching rows than found along the order.
+
+    The order (updatedAt desc) has its index; walking it backwards and discarding rows is quick
+    when matches are common among recent activity, and slow when they are rare or old: a range
+    that ends in the past (`dateTo`: every newer row is read and discarded), or digits that only
+    a few numbers contain. Those are better taken from their own index (the started_at range, the
+    trigram index) and sorted: the matches of a day or a week, or of a digits search, are few.
+    """
+    digits = [d for d in (filters.from_digits, filters.to_digits) if d]
+    return filters.started_before is not None or any(len(d) >= TRIGRAM for d in digits)
+
+
 async def list_page(
     session: AsyncSession, filters: InteractionFilters, *, limit: int, skip: int
 ) -> list[Interaction]:
     """One page ordered by updatedAt desc, id desc; one row more than asked tells hasMore."""
-    stmt = (
-        _filtered(filters)
-        .order_by(Interaction.updated_at.desc(), Interaction.id.desc())
+    if not _sort_matches_first(filters):
+        stmt = (
+            _filtered(filters)
+            .order_by(Interaction.updated_at.desc(), Interaction.id.desc())
+            .offset(skip)
+            .limit(limit + 1)
+        )
+        return list((await session.scalars(stmt)).all())
+    # OFFSET 0 keeps the planner from merging the subquery into the outer query, which would
+    # bring back the walk along updatedAt (its estimate assumes matches spread evenly on it).
+    matches = (
+        select(Interaction.id, Interaction.updated_at)
+        .where(and_(True, *_conditions(filters)))
+        .offset(0)
+        .subquery("matches")
+    )
+    page = (
+        select(matches.c.id)
+        .order_by(matches.c.updated_at.desc(), matches.c.id.desc())
         .offset(skip)
         .limit(limit + 1)
     )
-    return list((await session.scalars(stmt)).all())
+    ids = list((await session.scalars(page)).all())
+    if not ids:
+        return []
+    rows = {
+        row.id: row
+        for row in (await session.scalars(select(Interaction).where(Interaction.id.in_(ids))))
+    }
+    return [rows[i] for i in ids if i in rows]
 
 
 async def count(session: AsyncSession, filters: InteractionFilters) -> int:

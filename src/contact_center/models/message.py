@@ -39,6 +39,10 @@ class Message(Base):
 
     __table_args__ = (
         Index("ix_message_interaction_created", "interaction_id", "created_at", "id"),
+        # The dashboard's first response: the first message of each direction of a conversation.
+        Index(
+            "ix_message_interaction_direction_created", "interaction_id", "direction", "created_at"
+        ),
         Index("ix_message_provider_message_id", "provider_message_id", unique=True),
         Index("ix_message_status_created", "status", "created_at"),
         Index("ix_message_status_next_attempt", "status", "next_attempt_at"),
