@@ -34,7 +34,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import free_port, percentile
+from bench.common import RawHttp, free_port, percentile
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 WEBHOOK_TOKEN = "emulator-builderbot-token"  # the emulator's published credential
@@ -51,12 +51,13 @@ def rss_kib(pid: int) -> tuple[int, int]:
 
 
 async def run_phase(
-    clients: list[httpx.AsyncClient],
+    ports: list[int],
     seconds: float,
     concurrency: int,
-    request: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]],
+    request: Callable[[RawHttp, int], Awaitable[tuple[int, bytes]]],
 ) -> dict[str, Any]:
-    """Closed loop: `concurrency` callers, each sending its next request when the last answered."""
+    """Closed loop: `concurrency` callers, each on its own keep-alive connection to one of the
+    API processes, sending its next request when the last was answered."""
     latencies: list[float] = []
     errors = 0
     counter = iter(range(10**9))
@@ -64,19 +65,20 @@ async def run_phase(
 
     async def caller(index: int) -> None:
         nonlocal errors
-        client = clients[index % len(clients)]
+        client = RawHttp("127.0.0.1", ports[index % len(ports)])
         while time.monotonic() < deadline:
             n = next(counter)
             started = time.perf_counter()
             try:
-                response = await request(client, n)
-                ok = response.status_code == 200
-            except httpx.HTTPError:
+                status, _ = await request(client, n)
+                ok = status == 200
+            except (OSError, asyncio.IncompleteReadError, ValueError):
                 ok = False
             if ok:
                 latencies.append((time.perf_counter() - started) * 1000)
             else:
                 errors += 1
+        await client.close()
 
     began = time.monotonic()
     await asyncio.gather(*(caller(i) for i in range(concurrency)))
@@ -128,11 +130,7 @@ async def main(seconds: float, concurrency: int, customers: int) -> None:
         )
         for port in ports
     ]
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    clients = [
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits)
-        for port in ports
-    ]
+    clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) for port in ports]
     try:
         for client, server in zip(clients, servers, strict=True):
             deadline = time.monotonic() + 120
@@ -147,12 +145,15 @@ async def main(seconds: float, concurrency: int, customers: int) -> None:
                 await asyncio.sleep(0.2)
         idle = [rss_kib(s.pid)[0] for s in servers]
 
-        async def ceiling(client: httpx.AsyncClient, n: int) -> httpx.Response:
-            return await client.post("/webhooks/bench-insert", json={"n": n})
+        json_type = {"Content-Type": "application/json"}
+
+        async def ceiling(client: RawHttp, n: int) -> tuple[int, bytes]:
+            body = json.dumps({"n": n}).encode()
+            return await client.request("POST", "/webhooks/bench-insert", body, json_type)
 
         run_id = uuid.uuid4().hex[:6]
 
-        async def ingest(client: httpx.AsyncClient, n: int) -> httpx.Response:
+        async def ingest(client: RawHttp, n: int) -> tuple[int, bytes]:
             number = f"54911{40000000 + n % customers}"
             payload = {
                 "eventName": "message.incoming",
@@ -163,17 +164,18 @@ async def main(seconds: float, concurrency: int, customers: int) -> None:
                     "attachment": [],
                 },
             }
-            return await client.post(
+            return await client.request(
+                "POST",
                 "/webhooks/builderbot/whatsapp",
-                content=json.dumps(payload).encode(),
-                headers={"X-Webhook-Token": WEBHOOK_TOKEN, "Content-Type": "application/json"},
+                json.dumps(payload).encode(),
+                {"X-Webhook-Token": WEBHOOK_TOKEN, **json_type},
             )
 
         # A short warm-up of each, so connection pools and caches are filled.
-        await run_phase(clients, 3, concurrency, ceiling)
-        await run_phase(clients, 3, concurrency, ingest)
-        top = await run_phase(clients, seconds, concurrency, ceiling)
-        real = await run_phase(clients, seconds, concurrency, ingest)
+        await run_phase(ports, 3, concurrency, ceiling)
+        await run_phase(ports, 3, concurrency, ingest)
+        top = await run_phase(ports, seconds, concurrency, ceiling)
+        real = await run_phase(ports, seconds, concurrency, ingest)
         loaded = [rss_kib(s.pid) for s in servers]
     finally:
         for client in clients:

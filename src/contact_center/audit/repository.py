@@ -3,16 +3,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.db.statements import insert_row
 from contact_center.models.audit_log import AuditLog
 
 
-async def add(session: AsyncSession, entry: AuditLog) -> None:
-    session.add(entry)
-    await session.flush()
+async def add(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Append one row (audit rows are never read back in the transaction that writes them)."""
+    await insert_row(session, AuditLog, values)
 
 
 @dataclass(frozen=True)

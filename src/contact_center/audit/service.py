@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import repository
 from contact_center.auth.principal import SYSTEM, Principal
-from contact_center.db.base import utcnow
+from contact_center.db.base import new_id, utcnow
 from contact_center.models.audit_log import AuditLog
 from contact_center.pii import mask_json
 
@@ -35,24 +35,24 @@ async def record(
     entity_type: str | None = None,
     entity_id: object | None = None,
     metadata: dict[str, Any] | None = None,
-) -> AuditLog:
+) -> None:
     """Append one audit row. It commits or rolls back with the change it describes.
 
     Metadata is masked: the audit log records that a number was used, not the number.
     """
-    entry = AuditLog(
-        occurred_at=utcnow(),
-        actor_type=context.principal.actor_type,
-        actor_id=context.principal.actor_id,
-        action=action,
-        entity_type=entity_type,
-        entity_id=None if entity_id is None else str(entity_id),
-        ip=context.ip,
-        user_agent=context.user_agent[:512] if context.user_agent else None,
-        metadata_=mask_json(metadata) if metadata else None,
-    )
-    await repository.add(session, entry)
-    return entry
+    values = {
+        "id": new_id(),
+        "occurred_at": utcnow(),
+        "actor_type": context.principal.actor_type,
+        "actor_id": context.principal.actor_id,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "ip": context.ip,
+        "user_agent": context.user_agent[:512] if context.user_agent else None,
+        "metadata": mask_json(metadata) if metadata else None,
+    }
+    await repository.add(session, values)
 
 
 async def listing(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import zlib
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Integer, text
+from sqlalchemy import Integer, Table, insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,20 +14,59 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from contact_center.db.base import Base
 
+M = TypeVar("M", bound=Base)
+
 
 def _dialect(session: AsyncSession) -> str:
     bind = session.get_bind()
     return bind.dialect.name
 
 
+_IGNORING: dict[tuple[str, type[Base], tuple[str, ...], bool], Any] = {}
+
+
+def _ignoring_insert(
+    session: AsyncSession, model: type[Base], conflict: list[str], returning: bool
+) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for a model, built once per dialect: the values are bound
+    at execution. Building a statement with `.values(...)` on every call costs more CPU than the
+    round trip on the hot paths (webhooks, events)."""
+    key = (_dialect(session), model, tuple(conflict), returning)
+    stmt = _IGNORING.get(key)
+    if stmt is None:
+        dialect_insert = pg_insert if key[0] == "postgresql" else sqlite_insert
+        if returning:  # an ORM insert: the row comes back as the model's object
+            stmt = dialect_insert(model).on_conflict_do_nothing(index_elements=conflict)
+            stmt = stmt.returning(model)
+        else:  # a Core insert on the table: its rowcount tells whether the row went in
+            stmt = dialect_insert(cast(Table, model.__table__)).on_conflict_do_nothing(
+                index_elements=conflict
+            )
+        _IGNORING[key] = stmt
+    return stmt
+
+
 async def insert_ignore(
     session: AsyncSession, model: type[Base], values: dict[str, Any], conflict: list[str]
 ) -> bool:
     """INSERT … ON CONFLICT (conflict) DO NOTHING. True when the row was inserted."""
-    insert = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    result = await session.execute(stmt)
+    result = await session.execute(_ignoring_insert(session, model, conflict, False), values)
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def insert_ignore_returning(
+    session: AsyncSession, model: type[M], values: dict[str, Any], conflict: list[str]
+) -> M | None:
+    """INSERT … ON CONFLICT (conflict) DO NOTHING RETURNING the row as an ORM object (in the
+    session, as if loaded), or None when a row with that key exists: one statement, no re-read."""
+    stmt = _ignoring_insert(session, model, conflict, True)
+    return (await session.scalars(stmt, values)).one_or_none()
+
+
+async def insert_row(session: AsyncSession, model: type[Base], values: dict[str, Any]) -> None:
+    """A plain INSERT of one row that nothing reads back in this transaction (an audit row):
+    no ORM unit of work, the statement built once."""
+    await session.execute(insert(cast(Table, model.__table__)), values)
 
 
 async def lock_key(session: AsyncSession, key: str) -> None:

@@ -1,7 +1,10 @@
-"""The unit of work of a webhook delivery: store it (one transaction), then apply it (another).
+"""The unit of work of a webhook delivery: store it and apply it, in one transaction.
 
-This module owns those transactions, as a request dependency or a job would: a delivery is
-committed to the ledger before anything else happens, so a crash while applying it loses nothing.
+This module owns that transaction, as a request dependency or a job would: the ledger row, the
+audit row and the delivery's effects commit together, before the provider gets its 200. When
+applying fails, that transaction is rolled back and the delivery is stored again, alone, as
+FAILED with its error, for the reconciler or a replay. A crash before the commit leaves nothing
+the provider was told we have: it gets no 200 and delivers again.
 """
 
 from __future__ import annotations
@@ -63,12 +66,18 @@ def _provider_context(
 
 
 async def _store(
-    session: AsyncSession, incoming: IncomingDelivery, event: Event | None, error: str | None
+    session: AsyncSession,
+    incoming: IncomingDelivery,
+    event: Event | None,
+    error: str | None,
+    *,
+    failed: str | None = None,
 ) -> tuple[WebhookDelivery | None, bool]:
     """Insert the ledger row; (existing row, True) for a repeat delivery."""
     provider = incoming.provider.value
     now = utcnow()
     key = service.event_key(incoming.provider, event, incoming.raw)
+    status = "INVALID" if event is None else failed or "RECEIVED"
     values: dict[str, Any] = {
         "provider": provider,
         "event_type": service.event_type(event),
@@ -76,9 +85,9 @@ async def _store(
         "content_type": incoming.content_type,
         "raw_body": incoming.raw.decode("utf-8", "replace"),
         "headers": {k: v for k, v in incoming.headers.items() if k in STORED_HEADERS},
-        "status": "INVALID" if event is None else "RECEIVED",
+        "status": status,
         "error": error,
-        "attempts": 0,
+        "attempts": 1 if failed else 0,
     }
     by_body = incoming.provider is ProviderName.BUILDERBOT and event is not None
     for _ in range(5):
@@ -92,45 +101,91 @@ async def _store(
             candidate = key if count == 0 else f"{key}:{count + 1}"
         else:
             candidate = key
-        row_id = uuid.uuid4()
-        if await repository.insert(session, {**values, "id": row_id, "event_key": candidate}):
-            return await repository.get(session, row_id), False
+        stored = await repository.insert(
+            session, {**values, "id": uuid.uuid4(), "event_key": candidate}
+        )
+        if stored is not None:
+            return stored, False
         if not by_body:
             return await repository.by_key(session, provider, candidate), True
     raise RuntimeError("could not store the delivery under a unique key")
 
 
+async def _store_audited(
+    session: AsyncSession,
+    incoming: IncomingDelivery,
+    event: Event | None,
+    error: str | None,
+    context: AuditContext,
+    *,
+    failed: str | None = None,
+) -> tuple[WebhookDelivery, bool]:
+    delivery, duplicate = await _store(session, incoming, event, error, failed=failed)
+    assert delivery is not None
+    if not duplicate:
+        await audit.record(
+            session,
+            context,
+            "webhook.received",
+            entity_type="webhook_delivery",
+            entity_id=delivery.id,
+            metadata={
+                "provider": incoming.provider.value,
+                "eventType": delivery.event_type,
+                "status": delivery.status,
+            },
+        )
+    return delivery, duplicate
+
+
 async def ingest(
     deps: WebhookDeps, incoming: IncomingDelivery, *, ip: str | None, user_agent: str | None
 ) -> IngestResult:
-    """Store, then apply. The caller has authenticated the delivery."""
+    """Store and apply in one transaction. The caller has authenticated the delivery."""
     try:
         event: Event | None = service.parse(incoming.provider, incoming.raw)
         error = None
     except UnparseablePayload as exc:
         event, error = None, f"unparseable payload: {exc}"
+    context = _provider_context(incoming.provider, ip, user_agent)
+    failure: tuple[str, str] | None = None  # (status, error)
     async with deps.sessions() as session:
-        delivery, duplicate = await _store(session, incoming, event, error)
-        assert delivery is not None
-        if not duplicate:
-            await audit.record(
-                session,
-                _provider_context(incoming.provider, ip, user_agent),
-                "webhook.received",
-                entity_type="webhook_delivery",
-                entity_id=delivery.id,
-                metadata={
-                    "provider": incoming.provider.value,
-                    "eventType": delivery.event_type,
-                    "status": delivery.status,
-                },
+        delivery, duplicate = await _store_audited(session, incoming, event, error, context)
+        if duplicate or event is None:
+            result = IngestResult(
+                delivery.id, delivery.status, duplicate, error if event is None else None
             )
-        await session.commit()
-        delivery_id, status = delivery.id, delivery.status
-    if duplicate or event is None:
-        result = IngestResult(delivery_id, status, duplicate, error if event is None else None)
-    else:
-        result = await apply(deps, delivery_id, event)
+            await session.commit()
+        else:
+            try:
+                status = await service.process(
+                    session, deps.settings, deps.recordings, delivery, event
+                )
+                delivery.status = status
+                delivery.attempts += 1
+                delivery.processed_at = utcnow()
+                await session.commit()
+                result = IngestResult(delivery.id, status, duplicate=False)
+            except Exception as exc:  # kept with its error for the reconciler or a replay
+                await session.rollback()
+                if isinstance(exc, UnparseablePayload):
+                    failure = ("INVALID", f"unparseable payload: {exc}")
+                else:
+                    log.error(
+                        "webhook_processing_failed", provider=incoming.provider.value, exc_info=exc
+                    )
+                    failure = ("FAILED", f"{type(exc).__name__}: {exc}"[:2000])
+    if failure is not None:
+        # The effects were rolled back with the ledger row: store the delivery again, alone.
+        # A copy of it that arrived meanwhile and was applied makes this one a repeat.
+        async with deps.sessions() as session:
+            delivery, duplicate = await _store_audited(
+                session, incoming, event, failure[1], context, failed=failure[0]
+            )
+            await session.commit()
+        result = IngestResult(
+            delivery.id, delivery.status, duplicate, None if duplicate else failure[1]
+        )
     log.info(
         "webhook",
         provider=incoming.provider.value,

@@ -9,13 +9,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contact_center.db.statements import insert_ignore
+from contact_center.db.statements import insert_ignore_returning
 from contact_center.models.webhook_delivery import WebhookDelivery
 
 
-async def insert(session: AsyncSession, values: dict[str, Any]) -> bool:
-    """Store a delivery unless (provider, event_key) exists; True when stored."""
-    return await insert_ignore(session, WebhookDelivery, values, ["provider", "event_key"])
+async def insert(session: AsyncSession, values: dict[str, Any]) -> WebhookDelivery | None:
+    """Store a delivery unless (provider, event_key) exists; the stored row, else None."""
+    return await insert_ignore_returning(
+        session, WebhookDelivery, values, ["provider", "event_key"]
+    )
 
 
 async def get(
@@ -41,14 +43,14 @@ async def latest_with_prefix(
     condition = (WebhookDelivery.provider == provider) & (
         (WebhookDelivery.event_key == prefix) | WebhookDelivery.event_key.startswith(prefix + ":")
     )
-    total = (await session.execute(select(func.count()).where(condition))).scalar_one()
     stmt = (
-        select(WebhookDelivery)
+        select(WebhookDelivery, func.count().over())
         .where(condition)
         .order_by(WebhookDelivery.received_at.desc())
         .limit(1)
     )
-    return (await session.scalars(stmt)).one_or_none(), int(total)
+    row = (await session.execute(stmt)).one_or_none()
+    return (None, 0) if row is None else (row[0], int(row[1]))
 
 
 async def waiting_for(
