@@ -6,10 +6,12 @@ import asyncio
 import os
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import DateTime, Integer, String, Uuid, column, insert, inspect, table, text
 
 from contact_center.db.migrate import current_revision, head_revision, upgrade_database
 from contact_center.db.session import create_engine
@@ -96,3 +98,85 @@ async def test_serving_applies_migrations_at_start(tmp_path: Path) -> None:
     app = create_app(make_settings(url))
     async with LifespanManager(app):
         assert await current_revision(app.state.engine) == head_revision()
+
+
+async def _upgrade_to(engine: Any, revision: str) -> None:
+    from alembic import command
+
+    from contact_center.db import migrate
+
+    async with engine.connect() as connection:
+
+        def up(sync: object) -> None:
+            config = migrate.alembic_config()
+            config.attributes["connection"] = sync
+            command.upgrade(config, revision)
+
+        await connection.run_sync(up)
+        await connection.commit()
+
+
+# The ledger's columns as revision 0006 left them (the model has more).
+LEDGER_AT_0006 = table(
+    "webhook_delivery",
+    column("id", Uuid()),
+    column("provider", String()),
+    column("event_key", String()),
+    column("received_at", DateTime(timezone=True)),
+    column("raw_body", String()),
+    column("status", String()),
+    column("attempts", Integer()),
+)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_0007_fills_the_family_of_existing_builderbot_deliveries(
+    tmp_path: Path, backend: str
+) -> None:
+    database = f"cc_family_{uuid.uuid4().hex[:10]}"
+    if backend == "postgresql":
+        await _pg_admin(f'CREATE DATABASE "{database}"')
+        url = _pg_url(database)
+    else:
+        url = f"sqlite:///{tmp_path / 'family.db'}"
+    engine = create_engine(make_settings(url))
+    digest = "a" * 64
+    try:
+        await _upgrade_to(engine, "0006")
+        async with engine.begin() as connection:
+            for key, provider, status in [
+                (digest, "BUILDERBOT", "PROCESSED"),
+                (f"{digest}:2", "BUILDERBOT", "PROCESSED"),
+                (f"invalid:{digest}", "BUILDERBOT", "INVALID"),
+                ("SM123:delivered", "TWILIO", "PROCESSED"),
+            ]:
+                await connection.execute(
+                    insert(LEDGER_AT_0006).values(
+                        id=uuid.uuid4(),
+                        provider=provider,
+                        event_key=key,
+                        received_at=datetime.now(UTC),
+                        raw_body="{}",
+                        status=status,
+                        attempts=1,
+                    )
+                )
+        await upgrade_database(engine)
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text("SELECT event_key, event_family FROM webhook_delivery ORDER BY event_key")
+                )
+            ).all()
+        assert sorted((key, family) for key, family in rows) == sorted(
+            [
+                (digest, digest),
+                (f"{digest}:2", digest),
+                (f"invalid:{digest}", None),
+                ("SM123:delivered", None),
+            ]
+        )
+    finally:
+        await engine.dispose()
+        if backend == "postgresql":
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

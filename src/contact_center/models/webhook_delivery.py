@@ -30,10 +30,14 @@ class WebhookDelivery(Base):
     processed_at: Mapped[datetime | None]
     # A status callback for a message we do not know yet waits on its provider id.
     waiting_for: Mapped[str | None] = mapped_column(String(128))
+    # Deliveries identified by their body (BuilderBot): the body's digest, shared by every
+    # delivery of that body (their keys are `digest`, `digest:2`, …). Repeats are found by it.
+    event_family: Mapped[str | None] = mapped_column(String(128))
 
     __table_args__ = (
         UniqueConstraint("provider", "event_key"),
         Index("ix_webhook_delivery_status_received", "status", "received_at"),
         Index("ix_webhook_delivery_waiting_for", "waiting_for"),
         Index("ix_webhook_delivery_received", "received_at", "id"),
+        Index("ix_webhook_delivery_family", "provider", "event_family", "received_at"),
     )

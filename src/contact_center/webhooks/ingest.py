@@ -90,10 +90,12 @@ async def _store(
         "attempts": 1 if failed else 0,
     }
     by_body = incoming.provider is ProviderName.BUILDERBOT and event is not None
+    if by_body:
+        values["event_family"] = key
     for _ in range(5):
         if by_body:
             # No id from BuilderBot: the same body within 10 s is a repeat; later, a new message.
-            latest, count = await repository.latest_with_prefix(session, provider, key)
+            latest, count = await repository.latest_in_family(session, provider, key)
             if latest is not None and now - latest.received_at <= timedelta(
                 seconds=service.DUPLICATE_WINDOW_SECONDS
             ):

@@ -36,16 +36,14 @@ async def by_key(session: AsyncSession, provider: str, event_key: str) -> Webhoo
     return (await session.scalars(stmt)).one_or_none()
 
 
-async def latest_with_prefix(
-    session: AsyncSession, provider: str, prefix: str
+async def latest_in_family(
+    session: AsyncSession, provider: str, family: str
 ) -> tuple[WebhookDelivery | None, int]:
-    """The newest delivery whose key is `prefix` or `prefix:n`, and how many there are."""
-    condition = (WebhookDelivery.provider == provider) & (
-        (WebhookDelivery.event_key == prefix) | WebhookDelivery.event_key.startswith(prefix + ":")
-    )
+    """The newest delivery of a body (see WebhookDelivery.event_family), and how many there are:
+    one short range of ix_webhook_delivery_family, whatever the size of the ledger."""
     stmt = (
         select(WebhookDelivery, func.count().over())
-        .where(condition)
+        .where(WebhookDelivery.provider == provider, WebhookDelivery.event_family == family)
         .order_by(WebhookDelivery.received_at.desc())
         .limit(1)
     )
