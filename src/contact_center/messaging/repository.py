@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.models.enums import Channel, Direction, InteractionStatus, MessageStatus
@@ -19,10 +19,29 @@ def _customer(phone: str | None, raw: str | None) -> ColumnElement[bool]:
     return and_(Interaction.customer_phone.is_(None), Interaction.from_number == raw)
 
 
+# The statements of the inbound-message path are built once, their values bound at execution:
+# building a select costs more CPU than running it (SQLAlchemy memoizes a built statement's
+# cache key; a new one is built and keyed on every call).
+_CURRENT_BY_PHONE = (
+    select(Interaction)
+    .where(
+        Interaction.channel == Channel.WHATSAPP,
+        Interaction.customer_phone == bindparam("phone"),
+        Interaction.last_message_at >= bindparam("since"),
+    )
+    .order_by(Interaction.last_message_at.desc())
+    .limit(1)
+    .with_for_update()
+)
+
+
 async def current_whatsapp(
     session: AsyncSession, phone: str | None, raw: str | None, since: datetime
 ) -> Interaction | None:
     """The customer's WhatsApp interaction with a message since `since`, locked."""
+    if phone is not None:
+        found = await session.scalars(_CURRENT_BY_PHONE, {"phone": phone, "since": since})
+        return found.one_or_none()
     stmt = (
         select(Interaction)
         .where(
@@ -43,13 +62,21 @@ async def add(session: AsyncSession, *rows: Interaction | Message) -> None:
     await session.flush()
 
 
+_HAS_DIRECTION = select(
+    exists().where(
+        Message.interaction_id == bindparam("interaction_id"),
+        Message.direction == bindparam("direction"),
+    )
+)
+
+
 async def has_direction(
     session: AsyncSession, interaction_id: uuid.UUID, direction: Direction
 ) -> bool:
-    stmt = select(
-        exists().where(Message.interaction_id == interaction_id, Message.direction == direction)
+    found = await session.execute(
+        _HAS_DIRECTION, {"interaction_id": interaction_id, "direction": direction}
     )
-    return bool((await session.execute(stmt)).scalar())
+    return bool(found.scalar())
 
 
 async def unconfirmed_echo(

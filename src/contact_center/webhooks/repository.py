@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.db.statements import insert_ignore_returning
@@ -36,18 +36,25 @@ async def by_key(session: AsyncSession, provider: str, event_key: str) -> Webhoo
     return (await session.scalars(stmt)).one_or_none()
 
 
+_LATEST_IN_FAMILY = (
+    select(WebhookDelivery, func.count().over())
+    .where(
+        WebhookDelivery.provider == bindparam("provider"),
+        WebhookDelivery.event_family == bindparam("family"),
+    )
+    .order_by(WebhookDelivery.received_at.desc())
+    .limit(1)
+)
+
+
 async def latest_in_family(
     session: AsyncSession, provider: str, family: str
 ) -> tuple[WebhookDelivery | None, int]:
     """The newest delivery of a body (see WebhookDelivery.event_family), and how many there are:
-    one short range of ix_webhook_delivery_family, whatever the size of the ledger."""
-    stmt = (
-        select(WebhookDelivery, func.count().over())
-        .where(WebhookDelivery.provider == provider, WebhookDelivery.event_family == family)
-        .order_by(WebhookDelivery.received_at.desc())
-        .limit(1)
-    )
-    row = (await session.execute(stmt)).one_or_none()
+    one short range of ix_webhook_delivery_family, whatever the size of the ledger. (Built once:
+    it runs on every BuilderBot delivery.)"""
+    found = await session.execute(_LATEST_IN_FAMILY, {"provider": provider, "family": family})
+    row = found.one_or_none()
     return (None, 0) if row is None else (row[0], int(row[1]))
 
 
