@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
@@ -161,6 +162,20 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
     return error_response(status, code, message, headers=getattr(exc, "headers", None))
 
 
+async def handle_database_error(request: Request, exc: Exception) -> Response:
+    """A connection lost under a request (a database restart or failover): 503, retry. Any
+    other database error is unexpected."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        log.warning("database_connection_lost", path=request.url.path, method=request.method)
+        return error_response(
+            503,
+            "dependency_unavailable",
+            "The database connection was lost; nothing was saved. Retry the request.",
+            headers={"Retry-After": "1"},
+        )
+    return await handle_unexpected(request, exc)
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.error("unhandled_error", exc_info=exc, path=request.url.path, method=request.method)
     return error_response(500, "internal_error", "An unexpected error occurred; it was logged.")
@@ -170,6 +185,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    app.add_exception_handler(DBAPIError, handle_database_error)
     app.add_exception_handler(Exception, handle_unexpected)
 
 
