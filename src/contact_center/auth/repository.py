@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.db.statements import insert_ignore
@@ -107,15 +107,18 @@ async def add_token(session: AsyncSession, token: ApiToken) -> None:
     await session.flush()
 
 
+# Every API request runs this: built once, the digest bound at execution.
+_TOKEN_WITH_USER = (
+    select(ApiToken, UserAccount)
+    .join(UserAccount, UserAccount.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 async def token_with_user(
     session: AsyncSession, token_hash: str
 ) -> tuple[ApiToken, UserAccount] | None:
-    stmt = (
-        select(ApiToken, UserAccount)
-        .join(UserAccount, UserAccount.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == token_hash)
-    )
-    row = (await session.execute(stmt)).one_or_none()
+    row = (await session.execute(_TOKEN_WITH_USER, {"token_hash": token_hash})).one_or_none()
     return None if row is None else (row[0], row[1])
 
 

@@ -126,7 +126,7 @@ def _present(
         data["call_detail"] = CallDetailOut.model_validate(call_detail) if call_detail else None
         data["otp_challenges"] = [OtpChallengeOut.model_validate(o) for o in otp_challenges or []]
         out = InteractionDetailOut.model_validate(data)
-    return out if reveal else mask_interaction(out)
+    return out if reveal else _mask_in_place(out)
 
 
 OutT = TypeVar("OutT", InteractionOut, InteractionDetailOut)
@@ -139,43 +139,35 @@ def mask_message(message: MessageOut) -> MessageOut:
 
 
 def mask_interaction(out: OutT) -> OutT:
-    """Mask phones and names everywhere in one interaction (SPEC §9.3)."""
-    update: dict[str, Any] = {
-        "from_": mask_phone(out.from_),
-        "to": mask_phone(out.to),
-        "customer_phone": mask_phone(out.customer_phone),
-        "customer_name": mask_name(out.customer_name),
-        "messages": [
-            m.model_copy(update={"body": mask_text(m.body) if m.body else m.body})
-            for m in out.messages
-        ],
-        "events": [
-            e.model_copy(
-                update={"payload": mask_json(e.payload), "normalized": mask_json(e.normalized)}
-            )
-            for e in out.events
-        ],
-    }
+    """Mask phones and names everywhere in one interaction (SPEC §9.3); `out` is left as it is."""
+    return _mask_in_place(out.model_copy(deep=True))
+
+
+def _mask_in_place(out: OutT) -> OutT:
+    """Mask an interaction built for this response only (nothing else holds it): the fields
+    are replaced where they are, with no copy of each message and event."""
+    out.from_ = mask_phone(out.from_)
+    out.to = mask_phone(out.to)
+    out.customer_phone = mask_phone(out.customer_phone)
+    out.customer_name = mask_name(out.customer_name)
+    for message in out.messages:
+        if message.body:
+            message.body = mask_text(message.body)
+    for event in out.events:
+        event.payload = mask_json(event.payload)
+        event.normalized = mask_json(event.normalized)
     if isinstance(out, InteractionDetailOut):
-        if out.call_detail is not None:
-            turns = [
-                t.model_copy(update={"message": mask_text(t.message) if t.message else t.message})
-                for t in out.call_detail.transcript
-            ]
-            update["call_detail"] = out.call_detail.model_copy(
-                update={
-                    "transcript": turns,
-                    "summary": mask_text(out.call_detail.summary)
-                    if out.call_detail.summary
-                    else None,
-                    "analysis": mask_json(out.call_detail.analysis),
-                }
-            )
-        update["otp_challenges"] = [
-            o.model_copy(update={"phone": mask_phone(o.phone), "context": mask_json(o.context)})
-            for o in out.otp_challenges
-        ]
-    return out.model_copy(update=update)
+        detail = out.call_detail
+        if detail is not None:
+            for turn in detail.transcript:
+                if turn.message:
+                    turn.message = mask_text(turn.message)
+            detail.summary = mask_text(detail.summary) if detail.summary else None
+            detail.analysis = mask_json(detail.analysis)
+        for challenge in out.otp_challenges:
+            challenge.phone = mask_phone(challenge.phone) or ""
+            challenge.context = mask_json(challenge.context)
+    return out
 
 
 async def _present_many(
