@@ -31,9 +31,10 @@ async def deliver(
     status: int | None = None
     for attempt in range(1, attempts + 1):
         try:
-            response = await state.http.post(
-                url, content=content, data=form, headers=headers, timeout=30
-            )
+            async with state.delivery_slots:
+                response = await state.http.post(
+                    url, content=content, data=form, headers=headers, timeout=30
+                )
             status = response.status_code
         except httpx.HTTPError as exc:
             log.warning(

@@ -63,6 +63,10 @@ class EmulatorState:
     conversations: dict[str, dict[str, Any]] = field(default_factory=dict)
     blacklist: set[str] = field(default_factory=set)
     http: httpx.AsyncClient | None = None
+    # Webhooks in flight at once. Thousands of callbacks queued on one httpx pool cost time
+    # quadratic in the queue (httpcore matches every waiting request against every connection
+    # each time one frees up): a busy emulator spent most of its CPU there.
+    delivery_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
