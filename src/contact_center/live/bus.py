@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 log = structlog.get_logger(__name__)
 CHANNEL = "contact-center:changes"
 QUEUE_SIZE = 256
+PUBLISH_BATCH = 500  # notices per Redis message at most
 Notice = dict[str, Any]
 
 
@@ -31,6 +32,8 @@ class EventBus:
         self._subscribers: set[asyncio.Queue[Notice | None]] = set()
         self._listener: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._buffer: list[Notice] = []
+        self._publisher: asyncio.Task[None] | None = None
 
     @property
     def distributed(self) -> bool:
@@ -39,7 +42,12 @@ class EventBus:
     # --- publishing ---------------------------------------------------------------------
 
     def publish_nowait(self, notices: list[Notice]) -> None:
-        """Called after a commit (from a synchronous SQLAlchemy hook): never blocks or raises."""
+        """Called after a commit (from a synchronous SQLAlchemy hook): never blocks or raises.
+
+        Notices wait in a buffer for the one publisher task: while it waits on Redis, the
+        commits of other requests add theirs, and they go out together in the next message
+        (one round trip per batch, not per commit, on a busy process; at once on a quiet one).
+        """
         if not notices:
             return
         if self._redis is None:
@@ -49,9 +57,16 @@ class EventBus:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        task = loop.create_task(self._publish(notices))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._buffer.extend(notices)
+        if self._publisher is None or self._publisher.done():
+            self._publisher = loop.create_task(self._publish_buffered())
+            self._tasks.add(self._publisher)
+            self._publisher.add_done_callback(self._tasks.discard)
+
+    async def _publish_buffered(self) -> None:
+        while self._buffer:
+            batch, self._buffer = self._buffer[:PUBLISH_BATCH], self._buffer[PUBLISH_BATCH:]
+            await self._publish(batch)
 
     async def _publish(self, notices: list[Notice]) -> None:
         assert self._redis is not None
