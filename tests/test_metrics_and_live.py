@@ -154,6 +154,39 @@ async def test_changes_reach_subscribers_of_another_process_through_redis(
         redis.stop()
 
 
+async def test_notices_of_many_commits_all_arrive_in_order_batched_on_the_way(
+    tmp_path: Path,
+) -> None:
+    redis = PrivateRedis(str(tmp_path))
+    redis.start()
+    from redis.asyncio import Redis
+
+    publisher = EventBus(Redis.from_url(redis.url))
+    listener = EventBus(Redis.from_url(redis.url))
+    spy = Redis.from_url(redis.url)
+    try:
+        await listener.start()
+        await asyncio.sleep(0.3)  # subscribed
+        with listener.subscribe() as queue:
+            # 200 commits in one turn of the loop (a busy process): one publisher task takes them.
+            for n in range(200):
+                publisher.publish_nowait(
+                    [{"interactionId": str(n), "type": "message.received", "channel": "SMS"}]
+                )
+            received = [await asyncio.wait_for(queue.get(), timeout=2) for _ in range(200)]
+        assert [notice["interactionId"] for notice in received if notice] == [
+            str(n) for n in range(200)
+        ]
+        publishes = (await spy.info("commandstats"))["cmdstat_publish"]["calls"]
+        # A PUBLISH per batch (here the first commit's, then the other 199's), not per commit.
+        assert 1 <= int(publishes) <= 3
+    finally:
+        await spy.aclose()
+        await publisher.stop()
+        await listener.stop()
+        redis.stop()
+
+
 async def test_the_stream_pushes_a_committed_change_and_not_a_rolled_back_one(
     settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
