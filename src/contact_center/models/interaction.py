@@ -82,6 +82,10 @@ class Interaction(Base):
             "started_at",
             postgresql_include=["id"],  # index-only on PostgreSQL: no heap visit per row
         ),
+        # Counts by status or channel alone (hundreds of thousands of rows at a million): one
+        # low-cardinality column deduplicates to a few MB, where the indexes above are tens.
+        Index("ix_interaction_status", "status"),
+        Index("ix_interaction_channel", "channel"),
         Index("ix_interaction_customer_ref", "customer_ref"),
         Index("ix_interaction_queue", "queue"),
         Index("ix_interaction_outcome", "outcome"),
