@@ -1,4 +1,5 @@
-"""The pool after the database dropped its connections (a restart or a failover), on PostgreSQL.
+"""The pool after the database dropped its connections (a restart or a failover), and a
+database that refuses connections.
 
 Pooled connections idle for more than PING_AFTER_IDLE_SECONDS are checked before use, so after a
 quiet moment nobody notices a restart. A connection found dead while a request uses it answers
@@ -8,6 +9,8 @@ request gets a new connection.
 
 from __future__ import annotations
 
+import dataclasses
+
 import asyncpg
 import httpx
 import pytest
@@ -15,11 +18,13 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from contact_center.db import session as db_session
+from contact_center.db.session import create_engine, create_session_factory
 from contact_center.models.webhook_delivery import WebhookDelivery
 from tests import deliveries
-from tests.conftest import BACKENDS, PG_ADMIN_URL, Backend
+from tests.conftest import BACKENDS, PG_ADMIN_URL, Backend, make_settings
+from tests.live import free_port
 
-pytestmark = pytest.mark.skipif(
+POSTGRESQL = pytest.mark.skipif(
     "postgresql" not in BACKENDS, reason="connections dropped by a PostgreSQL server"
 )
 
@@ -44,6 +49,7 @@ async def _ledger_size(app: FastAPI) -> int:
         return int((await session.execute(select(func.count(WebhookDelivery.id)))).scalar_one())
 
 
+@POSTGRESQL
 async def test_idle_connections_are_checked_and_replaced_after_a_restart(
     app: FastAPI,
     client: httpx.AsyncClient,
@@ -61,6 +67,7 @@ async def test_idle_connections_are_checked_and_replaced_after_a_restart(
         assert (await client.get("/api/interactions")).status_code == 200
 
 
+@POSTGRESQL
 async def test_a_connection_lost_under_a_request_answers_503_and_saves_nothing(
     app: FastAPI,
     anonymous: httpx.AsyncClient,
@@ -90,3 +97,25 @@ async def test_a_connection_lost_under_a_request_answers_503_and_saves_nothing(
     assert retried.status_code == 200
     assert retried.json()["duplicate"] is False
     assert await _ledger_size(app) == 2
+
+
+async def test_a_database_that_refuses_connections_answers_503_not_500(
+    app: FastAPI, anonymous: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    # The app's sessions now lead to a PostgreSQL port where nothing listens (a database down).
+    dead = create_engine(make_settings(f"postgresql://postgres@127.0.0.1:{free_port()}/down"))
+    dead_sessions = create_session_factory(dead)
+    try:
+        app.state.webhooks = dataclasses.replace(app.state.webhooks, sessions=dead_sessions)
+        app.state.session_factory = dead_sessions
+        webhook = await deliveries.post_builderbot(
+            anonymous, deliveries.incoming("5491155551234", "hola")
+        )
+        assert webhook.status_code == 503
+        assert webhook.headers["Retry-After"] == "1"
+        assert webhook.json()["error"]["code"] == "dependency_unavailable"
+        api = await client.get("/api/interactions")
+        assert api.status_code == 503
+        assert api.json()["error"]["code"] == "dependency_unavailable"
+    finally:
+        await dead.dispose()

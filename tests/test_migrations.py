@@ -148,6 +148,7 @@ async def test_0007_fills_the_family_of_existing_builderbot_deliveries(
                 (digest, "BUILDERBOT", "PROCESSED"),
                 (f"{digest}:2", "BUILDERBOT", "PROCESSED"),
                 (f"invalid:{digest}", "BUILDERBOT", "INVALID"),
+                ("b" * 64, "BUILDERBOT", "INVALID"),  # a stored body that failed on a replay
                 ("SM123:delivered", "TWILIO", "PROCESSED"),
             ]:
                 await connection.execute(
@@ -173,6 +174,7 @@ async def test_0007_fills_the_family_of_existing_builderbot_deliveries(
                 (digest, digest),
                 (f"{digest}:2", digest),
                 (f"invalid:{digest}", None),
+                ("b" * 64, "b" * 64),
                 ("SM123:delivered", None),
             ]
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from contact_center.models.enums import (
     MessageStatus,
     Provider,
 )
+from contact_center.webhooks import service as webhook_service
 from tests import factories as f
 from tests.deliveries import incoming, outgoing, post_builderbot, post_twilio, status_form
 
@@ -172,6 +174,34 @@ async def test_same_body_within_10_seconds_is_a_repeat_later_a_new_message(
     assert again.json()["duplicate"] is False
     interaction = (await whatsapp(session_factory))[0]
     assert [m.body for m in await messages(session_factory, interaction.id)] == ["sí", "sí"]
+
+
+async def test_a_body_stored_without_its_family_does_not_block_the_next_delivery(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    # A row under the body's digest that the family lookup does not see (stored before the
+    # family column, say): the new delivery conflicts on the key and must move past it.
+    payload = incoming(NUMBER, "hola otra vez")
+    digest = webhook_service.body_digest(json.dumps(payload).encode())
+    async with session_factory() as session:
+        session.add(
+            WebhookDelivery(
+                provider="BUILDERBOT",
+                event_key=digest,
+                event_family=None,
+                received_at=utcnow() - timedelta(minutes=5),
+                raw_body="{}",
+                status="INVALID",
+                attempts=1,
+            )
+        )
+        await session.commit()
+    answer = await post_builderbot(client, payload)
+    assert answer.status_code == 200
+    assert answer.json()["duplicate"] is False
+    async with session_factory() as session:
+        keys = sorted((await session.scalars(select(WebhookDelivery.event_key))).all(), key=len)
+    assert keys == [digest, f"{digest}:2"]
 
 
 async def test_media_becomes_attachments(

@@ -8,7 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
@@ -162,18 +162,26 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
     return error_response(status, code, message, headers=getattr(exc, "headers", None))
 
 
-async def handle_database_error(request: Request, exc: Exception) -> Response:
-    """A connection lost under a request (a database restart or failover): 503, retry. Any
-    other database error is unexpected."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        log.warning("database_connection_lost", path=request.url.path, method=request.method)
-        return error_response(
-            503,
-            "dependency_unavailable",
-            "The database connection was lost; nothing was saved. Retry the request.",
-            headers={"Retry-After": "1"},
+async def handle_unavailable(request: Request, exc: Exception) -> Response:
+    """The database restarting, refusing connections or dropping one under a request, or another
+    service not answering: 503 with Retry-After, never a 500. Other database errors are
+    unexpected."""
+    if isinstance(exc, DBAPIError):
+        if not (exc.connection_invalidated or isinstance(exc, OperationalError)):
+            return await handle_unexpected(request, exc)
+        message = (
+            "The database is unavailable or the connection was lost; the change may not have "
+            "been saved. Retry in a moment."
         )
-    return await handle_unexpected(request, exc)
+    else:
+        message = "A service this request needs did not answer. Retry in a moment."
+    log.warning(
+        "dependency_unavailable",
+        error=type(exc).__name__,
+        path=request.url.path,
+        method=request.method,
+    )
+    return error_response(503, "dependency_unavailable", message, headers={"Retry-After": "1"})
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
@@ -185,7 +193,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
-    app.add_exception_handler(DBAPIError, handle_database_error)
+    # asyncpg raises ConnectionRefusedError or TimeoutError, untranslated, when it cannot connect.
+    for unavailable in (DBAPIError, ConnectionError, TimeoutError):
+        app.add_exception_handler(unavailable, handle_unavailable)
     app.add_exception_handler(Exception, handle_unexpected)
 
 

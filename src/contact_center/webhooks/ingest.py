@@ -92,7 +92,8 @@ async def _store(
     by_body = incoming.provider is ProviderName.BUILDERBOT and event is not None
     if by_body:
         values["event_family"] = key
-    for _ in range(5):
+    number: int | None = None  # this body's deliveries before this one, as last tried
+    for _ in range(10):
         if by_body:
             # No id from BuilderBot: the same body within 10 s is a repeat; later, a new message.
             latest, count = await repository.latest_in_family(session, provider, key)
@@ -100,7 +101,10 @@ async def _store(
                 seconds=service.DUPLICATE_WINDOW_SECONDS
             ):
                 return latest, True
-            candidate = key if count == 0 else f"{key}:{count + 1}"
+            # After a conflict, past the key that conflicted even if the family's count does not
+            # see it (a row stored without its family, say).
+            number = count if number is None else max(count, number + 1)
+            candidate = key if number == 0 else f"{key}:{number + 1}"
         else:
             candidate = key
         stored = await repository.insert(

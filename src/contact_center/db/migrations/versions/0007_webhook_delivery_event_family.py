@@ -30,18 +30,19 @@ def upgrade() -> None:
             ["provider", "event_family", "received_at"],
             unique=False,
         )
-    # The digest is the key up to its first ':' (parsed deliveries only; `invalid:…` keys are
-    # never looked up by family).
+    # The digest is the key up to its first ':'. Every BuilderBot key but the unparseable
+    # bodies' `invalid:…` is a digest or `digest:n`, whatever the row's status now (a stored body
+    # that failed to parse on a replay is INVALID under its digest key, and still takes it).
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "UPDATE webhook_delivery SET event_family = split_part(event_key, ':', 1) "
-            "WHERE provider = 'BUILDERBOT' AND status <> 'INVALID'"
+            "WHERE provider = 'BUILDERBOT' AND substr(event_key, 1, 8) <> 'invalid:'"
         )
     else:
         op.execute(
             "UPDATE webhook_delivery SET event_family = CASE WHEN instr(event_key, ':') > 0 "
             "THEN substr(event_key, 1, instr(event_key, ':') - 1) ELSE event_key END "
-            "WHERE provider = 'BUILDERBOT' AND status <> 'INVALID'"
+            "WHERE provider = 'BUILDERBOT' AND substr(event_key, 1, 8) <> 'invalid:'"
         )
 
 
