@@ -4,9 +4,10 @@ a WhatsApp conversation over from the bot."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -131,42 +132,42 @@ async def test_the_summary_counts_one_day_in_app_timezone_with_exact_kpis(
     assert bad.json()["error"]["code"] == "validation_error"
 
 
-async def test_changes_reach_subscribers_of_another_process_through_redis(
-    tmp_path: Path,
-) -> None:
-    redis = PrivateRedis(str(tmp_path))
-    redis.start()
+@contextlib.asynccontextmanager
+async def two_processes_buses(tmp_path: Path) -> AsyncIterator[tuple[EventBus, EventBus, str]]:
+    """A publishing and a subscribed bus, as two processes would hold, on a private Redis."""
     from redis.asyncio import Redis
 
+    redis = PrivateRedis(str(tmp_path))
+    redis.start()
     publisher = EventBus(Redis.from_url(redis.url))
     listener = EventBus(Redis.from_url(redis.url))
     try:
         await listener.start()
         await asyncio.sleep(0.3)  # subscribed
-        with listener.subscribe() as queue:
-            notice = {"interactionId": "abc", "type": "message.received", "channel": "WHATSAPP"}
-            publisher.publish_nowait([notice])
-            received = await asyncio.wait_for(queue.get(), timeout=2)
-        assert received == notice
+        yield publisher, listener, redis.url
     finally:
         await publisher.stop()
         await listener.stop()
         redis.stop()
 
 
+async def test_changes_reach_subscribers_of_another_process_through_redis(
+    tmp_path: Path,
+) -> None:
+    async with two_processes_buses(tmp_path) as (publisher, listener, _):
+        with listener.subscribe() as queue:
+            notice = {"interactionId": "abc", "type": "message.received", "channel": "WHATSAPP"}
+            publisher.publish_nowait([notice])
+            received = await asyncio.wait_for(queue.get(), timeout=2)
+        assert received == notice
+
+
 async def test_notices_of_many_commits_all_arrive_in_order_batched_on_the_way(
     tmp_path: Path,
 ) -> None:
-    redis = PrivateRedis(str(tmp_path))
-    redis.start()
     from redis.asyncio import Redis
 
-    publisher = EventBus(Redis.from_url(redis.url))
-    listener = EventBus(Redis.from_url(redis.url))
-    spy = Redis.from_url(redis.url)
-    try:
-        await listener.start()
-        await asyncio.sleep(0.3)  # subscribed
+    async with two_processes_buses(tmp_path) as (publisher, listener, url):
         with listener.subscribe() as queue:
             # 200 commits in one turn of the loop (a busy process): one publisher task takes them.
             for n in range(200):
@@ -177,14 +178,11 @@ async def test_notices_of_many_commits_all_arrive_in_order_batched_on_the_way(
         assert [notice["interactionId"] for notice in received if notice] == [
             str(n) for n in range(200)
         ]
+        spy = Redis.from_url(url)
         publishes = (await spy.info("commandstats"))["cmdstat_publish"]["calls"]
+        await spy.aclose()
         # A PUBLISH per batch (here the first commit's, then the other 199's), not per commit.
         assert 1 <= int(publishes) <= 3
-    finally:
-        await spy.aclose()
-        await publisher.stop()
-        await listener.stop()
-        redis.stop()
 
 
 async def test_the_stream_pushes_a_committed_change_and_not_a_rolled_back_one(
