@@ -31,7 +31,7 @@ from contact_center.interactions.schemas import (
     OtpStats,
 )
 from contact_center.live.bus import note
-from contact_center.models.enums import EventType, InteractionStatus, OtpStatus
+from contact_center.models.enums import Channel, EventType, InteractionStatus, OtpStatus
 from contact_center.models.interaction import Interaction
 from contact_center.pii import mask_json, mask_name, mask_phone, mask_text
 
@@ -236,7 +236,9 @@ async def get_interaction(
         events,
         reveal=reveal,
         detail=True,
-        call_detail=await repository.call_detail_for(session, interaction.id),
+        call_detail=await repository.call_detail_for(session, interaction.id)
+        if interaction.channel is Channel.CALL
+        else None,
         otp_challenges=await repository.otp_challenges_for(session, interaction.id),
     )
     assert isinstance(out, InteractionDetailOut)
