@@ -126,7 +126,7 @@ def _present(
         data["call_detail"] = CallDetailOut.model_validate(call_detail) if call_detail else None
         data["otp_challenges"] = [OtpChallengeOut.model_validate(o) for o in otp_challenges or []]
         out = InteractionDetailOut.model_validate(data)
-    return out if reveal else _mask_in_place(out)
+    return out if reveal else mask_interaction(out)
 
 
 OutT = TypeVar("OutT", InteractionOut, InteractionDetailOut)
@@ -139,13 +139,9 @@ def mask_message(message: MessageOut) -> MessageOut:
 
 
 def mask_interaction(out: OutT) -> OutT:
-    """Mask phones and names everywhere in one interaction (SPEC §9.3); `out` is left as it is."""
-    return _mask_in_place(out.model_copy(deep=True))
-
-
-def _mask_in_place(out: OutT) -> OutT:
-    """Mask an interaction built for this response only (nothing else holds it): the fields
-    are replaced where they are, with no copy of each message and event."""
+    """Mask phones and names everywhere in one interaction (SPEC §9.3), in place: `out` is one
+    built for this response (each caller builds it, then masks it unless revealed), so no copy
+    of each message and event is made."""
     out.from_ = mask_phone(out.from_)
     out.to = mask_phone(out.to)
     out.customer_phone = mask_phone(out.customer_phone)

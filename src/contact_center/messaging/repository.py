@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.models.enums import Channel, Direction, InteractionStatus, MessageStatus
@@ -19,19 +19,26 @@ def _customer(phone: str | None, raw: str | None) -> ColumnElement[bool]:
     return and_(Interaction.customer_phone.is_(None), Interaction.from_number == raw)
 
 
+def _current_whatsapp(customer: ColumnElement[bool]) -> Select[Interaction]:
+    return (
+        select(Interaction)
+        .where(
+            Interaction.channel == Channel.WHATSAPP,
+            customer,
+            Interaction.last_message_at >= bindparam("since"),
+        )
+        .order_by(Interaction.last_message_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+
+
 # The statements of the inbound-message path are built once, their values bound at execution:
 # building a select costs more CPU than running it (SQLAlchemy memoizes a built statement's
 # cache key; a new one is built and keyed on every call).
-_CURRENT_BY_PHONE = (
-    select(Interaction)
-    .where(
-        Interaction.channel == Channel.WHATSAPP,
-        Interaction.customer_phone == bindparam("phone"),
-        Interaction.last_message_at >= bindparam("since"),
-    )
-    .order_by(Interaction.last_message_at.desc())
-    .limit(1)
-    .with_for_update()
+_CURRENT_BY_PHONE = _current_whatsapp(Interaction.customer_phone == bindparam("phone"))
+_CURRENT_BY_RAW = _current_whatsapp(
+    and_(Interaction.customer_phone.is_(None), Interaction.from_number == bindparam("raw"))
 )
 
 
@@ -41,19 +48,9 @@ async def current_whatsapp(
     """The customer's WhatsApp interaction with a message since `since`, locked."""
     if phone is not None:
         found = await session.scalars(_CURRENT_BY_PHONE, {"phone": phone, "since": since})
-        return found.one_or_none()
-    stmt = (
-        select(Interaction)
-        .where(
-            Interaction.channel == Channel.WHATSAPP,
-            _customer(phone, raw),
-            Interaction.last_message_at >= since,
-        )
-        .order_by(Interaction.last_message_at.desc())
-        .limit(1)
-        .with_for_update()
-    )
-    return (await session.scalars(stmt)).one_or_none()
+    else:
+        found = await session.scalars(_CURRENT_BY_RAW, {"raw": raw, "since": since})
+    return found.one_or_none()
 
 
 async def add(session: AsyncSession, *rows: Interaction | Message) -> None:

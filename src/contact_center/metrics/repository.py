@@ -81,9 +81,10 @@ async def first_response_pairs(
 ) -> list[tuple[datetime, datetime]]:
     """Per WhatsApp interaction of the day: its first INBOUND and first OUTBOUND message times.
 
-    Two correlated MIN()s per interaction of the day, each one short range scan of
-    ix_message_interaction_created: the cost follows the day's conversations, not the size of
-    the message table (an aggregate over every message since `start` took seconds at 5M rows).
+    Two correlated MIN()s per interaction of the day, each the first entry of a range of
+    ix_message_interaction_direction_created: the cost follows the day's conversations, not the
+    size of the message table (an aggregate over every message since `start` took seconds at 5M
+    rows).
     """
 
     def first(direction: Direction) -> ScalarSelect[datetime]:

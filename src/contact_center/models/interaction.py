@@ -23,6 +23,15 @@ def str_enum(enum: type, name: str) -> Enum:
     )
 
 
+def trigram_index(column: str) -> Index:
+    """The `from`/`to` filters match digits anywhere in a number: a trigram (pg_trgm) GIN index
+    serves that LIKE '%…%' on PostgreSQL; SQLite scans."""
+    name = f"ix_interaction_{column.removesuffix('_number')}_trgm"
+    return Index(
+        name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}
+    ).ddl_if(dialect="postgresql")
+
+
 class Interaction(Base):
     __tablename__ = "interaction"
 
@@ -93,18 +102,6 @@ class Interaction(Base):
         Index(
             "ix_interaction_channel_customer_last", "channel", "customer_phone", "last_message_at"
         ),
-        # The `from`/`to` filters match digits anywhere in a number: trigram indexes serve that
-        # LIKE '%…%' on PostgreSQL (pg_trgm); SQLite scans.
-        Index(
-            "ix_interaction_from_trgm",
-            "from_number",
-            postgresql_using="gin",
-            postgresql_ops={"from_number": "gin_trgm_ops"},
-        ).ddl_if(dialect="postgresql"),
-        Index(
-            "ix_interaction_to_trgm",
-            "to_number",
-            postgresql_using="gin",
-            postgresql_ops={"to_number": "gin_trgm_ops"},
-        ).ddl_if(dialect="postgresql"),
+        trigram_index("from_number"),
+        trigram_index("to_number"),
     )

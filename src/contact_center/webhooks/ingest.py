@@ -164,23 +164,12 @@ async def ingest(
             await session.commit()
         else:
             try:
-                status = await service.process(
-                    session, deps.settings, deps.recordings, delivery, event
-                )
-                delivery.status = status
-                delivery.attempts += 1
-                delivery.processed_at = utcnow()
+                status = await _process(session, deps, delivery, event)
                 await session.commit()
                 result = IngestResult(delivery.id, status, duplicate=False)
             except Exception as exc:  # kept with its error for the reconciler or a replay
                 await session.rollback()
-                if isinstance(exc, UnparseablePayload):
-                    failure = ("INVALID", f"unparseable payload: {exc}")
-                else:
-                    log.error(
-                        "webhook_processing_failed", provider=incoming.provider.value, exc_info=exc
-                    )
-                    failure = ("FAILED", f"{type(exc).__name__}: {exc}"[:2000])
+                failure = _failure(exc, provider=incoming.provider.value)
     if failure is not None:
         # The effects were rolled back with the ledger row: store the delivery again, alone.
         # A copy of it that arrived meanwhile and was applied makes this one a repeat.
@@ -204,13 +193,33 @@ async def ingest(
     return result
 
 
+async def _process(
+    session: AsyncSession, deps: WebhookDeps, delivery: WebhookDelivery, event: Event
+) -> str:
+    """Apply a delivery's effects in the caller's transaction and mark it applied."""
+    status = await service.process(session, deps.settings, deps.recordings, delivery, event)
+    delivery.status = status
+    delivery.error = None
+    delivery.attempts += 1
+    delivery.processed_at = utcnow()
+    return status
+
+
+def _failure(exc: Exception, **context: str) -> tuple[str, str]:
+    """The status and error a delivery keeps when applying it raised `exc`."""
+    if isinstance(exc, UnparseablePayload):
+        return "INVALID", f"unparseable payload: {exc}"
+    log.error("webhook_processing_failed", exc_info=exc, **context)
+    return "FAILED", f"{type(exc).__name__}: {exc}"[:2000]
+
+
 async def apply(
     deps: WebhookDeps, delivery_id: uuid.UUID, event: Event | None = None
 ) -> IngestResult:
     """Apply a stored delivery in its own transaction; a failure is recorded, never raised.
 
-    The row lock serializes appliers (the web request that stored it, the reconciler, a replay);
-    whoever gets the lock after the delivery was applied leaves it as it is.
+    The row lock serializes appliers (the reconciler, a replay); whoever gets the lock after the
+    delivery was applied leaves it as it is.
     """
     try:
         async with deps.sessions() as session:
@@ -221,20 +230,13 @@ async def apply(
                 return IngestResult(delivery_id, delivery.status, duplicate=True)
             if event is None:
                 event = service.parse(ProviderName(delivery.provider), delivery.raw_body.encode())
-            status = await service.process(session, deps.settings, deps.recordings, delivery, event)
-            delivery.status = status
-            delivery.error = None
-            delivery.attempts += 1
-            delivery.processed_at = utcnow()
+            status = await _process(session, deps, delivery, event)
             await session.commit()
             return IngestResult(delivery_id, status, duplicate=False)
-    except UnparseablePayload as exc:
-        return await _mark(deps, delivery_id, "INVALID", f"unparseable payload: {exc}")
     except LookupError:
         raise
     except Exception as exc:  # kept with its error for the reconciler or a replay
-        log.error("webhook_processing_failed", delivery_id=str(delivery_id), exc_info=exc)
-        return await _mark(deps, delivery_id, "FAILED", f"{type(exc).__name__}: {exc}"[:2000])
+        return await _mark(deps, delivery_id, *_failure(exc, delivery_id=str(delivery_id)))
 
 
 async def _mark(deps: WebhookDeps, delivery_id: uuid.UUID, status: str, error: str) -> IngestResult:
@@ -274,9 +276,9 @@ AUTOMATIC_ATTEMPTS = 10
 
 
 async def replay_pending(deps: WebhookDeps, *, limit: int = 500) -> list[IngestResult]:
-    """Retry FAILED deliveries, and RECEIVED ones stuck for RECONCILE_AFTER_SECONDS (a web
-    process died between storing and applying them; a younger one is being applied now),
-    oldest first, up to AUTOMATIC_ATTEMPTS each."""
+    """Retry FAILED deliveries, oldest first, up to AUTOMATIC_ATTEMPTS each; and RECEIVED ones
+    older than RECONCILE_AFTER_SECONDS, which only earlier versions left (they committed the
+    ledger row before applying it, and a web process could die in between)."""
     stuck_before = utcnow() - timedelta(seconds=deps.settings.reconcile_after_seconds)
     async with deps.sessions() as session:
         ids = await repository.pending(
