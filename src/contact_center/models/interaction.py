@@ -69,8 +69,9 @@ class Interaction(Base):
         Index("ix_interaction_status_updated", "status", "updated_at", "id"),
         Index("ix_interaction_agent_updated", "assigned_agent", "updated_at", "id"),
         Index("ix_interaction_customer_phone", "customer_phone", "started_at"),
-        # Date-range reads (the list's dateFrom/dateTo, the dashboard's day) read everything they
-        # need from this index on PostgreSQL, without visiting the table.
+        # Date-range reads (the list's dateFrom/dateTo, the dashboard's day, its per-channel
+        # figures included) read everything they need from this index on PostgreSQL, without
+        # visiting the table.
         Index(
             "ix_interaction_started",
             "started_at",
@@ -83,13 +84,6 @@ class Interaction(Base):
                 "assigned_agent",
                 "ai_handled",
             ],
-        ),
-        # The dashboard's per-channel figures of one day (first response, handle time).
-        Index(
-            "ix_interaction_channel_started",
-            "channel",
-            "started_at",
-            postgresql_include=["id"],  # index-only on PostgreSQL: no heap visit per row
         ),
         # Counts by status or channel alone (hundreds of thousands of rows at a million): one
         # low-cardinality column deduplicates to a few MB, where the indexes above are tens.
