@@ -1,16 +1,63 @@
-"""What every benchmark needs: a free port, a percentile, an admin API token."""
+"""What every benchmark needs: a database of its own, a private Redis, a free port, a
+percentile, an admin API token, a lean HTTP client."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import sys
+import uuid
+
+import asyncpg
+
+# The server where benchmarks create (and drop) their databases.
+ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def asyncpg_url(url: str) -> str:
+    """`postgresql+asyncpg://…` (SQLAlchemy's spelling) as asyncpg wants it."""
+    scheme, rest = url.split("://", 1)
+    return "postgresql://" + rest if scheme.startswith("postgres") else url
+
+
+def database_url(admin: str, database: str) -> str:
+    return admin.rsplit("/", 1)[0] + f"/{database}"
+
+
+async def create_database(admin_url: str = ADMIN) -> str:
+    """Create a fresh `cc_bench_<random>` database beside `admin_url`'s; return its URL."""
+    database = f"cc_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(asyncpg_url(admin_url))
+    try:
+        await admin.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await admin.close()
+    return database_url(admin_url, database)
+
+
+async def drop_database(url: str, admin_url: str = ADMIN) -> None:
+    database = url.rsplit("/", 1)[1].split("?", 1)[0]
+    admin = await asyncpg.connect(asyncpg_url(admin_url))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def redis_server_command(port: int, workdir: str) -> list[str]:
+    """A private redis-server on 127.0.0.1 that keeps nothing on disk."""
+    return [
+        "redis-server",
+        *("--port", str(port), "--bind", "127.0.0.1", "--save", ""),
+        *("--appendonly", "no", "--dir", workdir),
+    ]
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -47,9 +47,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import free_port
+from bench.common import ADMIN, free_port, redis_server_command
 
-ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BUILDERBOT_PATH = "/webhooks/builderbot/whatsapp"
 ELEVENLABS_PATH = "/webhooks/elevenlabs/call"
 FINAL_SMS = {"SENT", "DELIVERED"}
@@ -261,19 +260,7 @@ class Drill:
     async def start_redis(self) -> None:
         redis = self.services.get("redis") or self.service(
             "redis",
-            [
-                "redis-server",
-                "--port",
-                str(self.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
+            redis_server_command(self.redis_port, str(self.workdir)),
             dict(os.environ),
         )
         redis.start()

@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import time
-import uuid
 from collections.abc import Callable
 
 import asyncpg
@@ -42,7 +40,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from bench.common import ADMIN, asyncpg_url, create_database
+
 CHUNK = 100_000
 JOBS = 2  # connections loading chunks side by side (the benchmark machine has 2 cores)
 CUSTOMERS_PER_INTERACTION = 0.2  # 1M interactions come from 200,000 customers
@@ -373,36 +372,6 @@ SELECT id, interaction_id, direction,
        NULL
 FROM w
 """
-
-
-def asyncpg_url(url: str) -> str:
-    """`postgresql+asyncpg://…` (SQLAlchemy's spelling) as asyncpg wants it."""
-    scheme, rest = url.split("://", 1)
-    return "postgresql://" + rest if scheme.startswith("postgres") else url
-
-
-def database_url(admin: str, database: str) -> str:
-    return admin.rsplit("/", 1)[0] + f"/{database}"
-
-
-async def create_database(admin_url: str = ADMIN) -> str:
-    """Create a fresh `cc_bench_<random>` database beside `admin_url`'s; return its URL."""
-    database = f"cc_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(asyncpg_url(admin_url))
-    try:
-        await admin.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await admin.close()
-    return database_url(admin_url, database)
-
-
-async def drop_database(url: str, admin_url: str = ADMIN) -> None:
-    database = url.rsplit("/", 1)[1].split("?", 1)[0]
-    admin = await asyncpg.connect(asyncpg_url(admin_url))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 async def migrate(url: str) -> None:

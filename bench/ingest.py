@@ -34,9 +34,15 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import RawHttp, free_port, percentile
+from bench.common import (
+    RawHttp,
+    create_database,
+    drop_database,
+    free_port,
+    percentile,
+    redis_server_command,
+)
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 WEBHOOK_TOKEN = "emulator-builderbot-token"  # the emulator's published credential
 
 
@@ -94,24 +100,13 @@ async def run_phase(
 
 
 async def main(seconds: float, concurrency: int, customers: int) -> None:
-    database = f"cc_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(ADMIN_URL)
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    await admin.close()
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
+    url = await create_database()
     own = await asyncpg.connect(url)
     await own.execute("CREATE TABLE bench_insert (id uuid PRIMARY KEY, at timestamptz NOT NULL)")
     await own.close()
     workdir = tempfile.mkdtemp(prefix="cc-ingest-")
     redis_port = free_port()
-    redis = subprocess.Popen(
-        [
-            "redis-server",
-            *("--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""),
-            *("--appendonly", "no", "--dir", workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    redis = subprocess.Popen(redis_server_command(redis_port, workdir), stdout=subprocess.DEVNULL)
     ports = [free_port(), free_port()]
     base_env = {
         **os.environ,
@@ -186,9 +181,7 @@ async def main(seconds: float, concurrency: int, customers: int) -> None:
             server.wait(timeout=30)
         redis.terminate()
         redis.wait(timeout=10)
-        admin = await asyncpg.connect(ADMIN_URL)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(url)
 
     print(
         f"\n{seconds:.0f} s per phase, {concurrency} concurrent callers over 2 API processes, "

@@ -20,45 +20,30 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import asyncpg
 import httpx
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from bench.common import api_token, free_port, percentile
-
-ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from bench.common import (
+    api_token,
+    create_database,
+    drop_database,
+    free_port,
+    percentile,
+    redis_server_command,
+)
 
 
 async def run(count: int, concurrency: int) -> None:
     console = Console()
-    database = f"cc_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(ADMIN)
-    await admin.execute(f'CREATE DATABASE "{database}"')
+    url = await create_database()
     port = free_port()
     redis_port = free_port()
-    url = ADMIN.rsplit("/", 1)[0] + f"/{database}"
     workdir = tempfile.mkdtemp()
-    redis = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(redis_port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    redis = subprocess.Popen(redis_server_command(redis_port, workdir), stdout=subprocess.DEVNULL)
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -159,8 +144,7 @@ async def run(count: int, concurrency: int) -> None:
         for process in (server, worker, redis):
             process.terminate()
             process.wait(timeout=30)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(url)
 
 
 def main() -> None:

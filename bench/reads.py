@@ -60,8 +60,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 # `mypy bench` sees contact_center as an installed package without py.typed, hence untyped
 # here; `mypy src bench` checks these uses for real.
-from bench.common import api_token, free_port, percentile
-from bench.generate import asyncpg_url, create_database, drop_database, generate, migrate
+from bench.common import (
+    ADMIN,
+    api_token,
+    asyncpg_url,
+    create_database,
+    drop_database,
+    free_port,
+    percentile,
+)
+from bench.generate import generate, migrate
 from contact_center.auth.principal import SYSTEM  # type: ignore[import-untyped, unused-ignore]
 from contact_center.db.session import (  # type: ignore[import-untyped, unused-ignore]
     create_engine,
@@ -86,7 +94,6 @@ from contact_center.settings import (  # type: ignore[import-untyped, unused-ign
     load_settings,
 )
 
-ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 LIMIT = 50
 OPERATIONS = ("list", "count", "detail", "profile", "dashboard", "floor")
 FILTERED = ("list", "count")

@@ -21,14 +21,21 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import asyncpg
 import httpx
 
-from bench.common import RawHttp, api_token, free_port, percentile
-from bench.ingest import ADMIN_URL, rss_kib
+from bench.common import (
+    RawHttp,
+    api_token,
+    create_database,
+    drop_database,
+    free_port,
+    percentile,
+    redis_server_command,
+)
+from bench.ingest import rss_kib
 
 
 async def wait_ready(
@@ -47,11 +54,7 @@ async def wait_ready(
 
 
 async def main(count: int, concurrency: int, workers: int) -> None:
-    database = f"cc_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(ADMIN_URL)
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    await admin.close()
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
+    url = await create_database()
     workdir = tempfile.mkdtemp(prefix="cc-sms-")
     redis_port, api_port, emulator_port = free_port(), free_port(), free_port()
     api_base = f"http://127.0.0.1:{api_port}"
@@ -81,12 +84,7 @@ async def main(count: int, concurrency: int, workers: int) -> None:
         processes.append(process)
         return process
 
-    start(
-        "redis",
-        "redis-server",
-        *("--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""),
-        *("--appendonly", "no", "--dir", workdir),
-    )
+    start("redis", *redis_server_command(redis_port, workdir))
     emulator = start(
         "emulator",
         sys.executable,
@@ -169,9 +167,7 @@ async def main(count: int, concurrency: int, workers: int) -> None:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-        admin = await asyncpg.connect(ADMIN_URL)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(url)
 
     print(f"\n{count} SMS, {concurrency} concurrent callers, 1 API process, {workers} workers\n")
     print("| measure | result |")
