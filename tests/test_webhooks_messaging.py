@@ -176,6 +176,24 @@ async def test_same_body_within_10_seconds_is_a_repeat_later_a_new_message(
     assert [m.body for m in await messages(session_factory, interaction.id)] == ["sí", "sí"]
 
 
+async def test_ten_copies_of_one_body_at_once_store_one_message(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    # BuilderBot retries and duplicates arrive together; each copy is stored and applied in one
+    # transaction, so a copy waits on the ledger key of the one being applied, then sees it.
+    responses = await asyncio.gather(
+        *(post_builderbot(client, incoming(NUMBER, "quiero mi saldo")) for _ in range(10))
+    )
+    assert [r.status_code for r in responses] == [200] * 10
+    assert sorted(r.json()["duplicate"] for r in responses) == [False] + [True] * 9
+    assert len({r.json()["deliveryId"] for r in responses}) == 1
+    async with session_factory() as session:
+        deliveries = (await session.scalars(select(WebhookDelivery))).all()
+    assert [d.status for d in deliveries] == ["PROCESSED"]
+    interaction = (await whatsapp(session_factory))[0]
+    assert [m.body for m in await messages(session_factory, interaction.id)] == ["quiero mi saldo"]
+
+
 async def test_a_body_stored_without_its_family_does_not_block_the_next_delivery(
     client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
