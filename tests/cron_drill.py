@@ -40,8 +40,10 @@ class SyncRun:
 
 @dataclass
 class DrillResult:
+    started_at: float
     ready_at: float
     ended_at: float
+    stopped_at: float
     runs: list[SyncRun]
     interactions: int
     skipped_by_claim: int
@@ -156,6 +158,7 @@ class CronDrill(threading.Thread):
                 json={"count": CALLS, "hours": 1, "webhook": False, "seed": 11},
                 timeout=30,
             ).raise_for_status()
+            started_at = time.time()
             start("worker1", "worker")
             start("worker2", "worker")
             time.sleep(5)  # both workers connected and scheduling
@@ -170,6 +173,7 @@ class CronDrill(threading.Thread):
                     codes.append(processes[name].wait(timeout=60))
                 except subprocess.TimeoutExpired:
                     codes.append(None)
+            stopped_at = time.time()
             logs = {
                 name: (directory / f"{name}.log").read_text(errors="replace")
                 for name in ("worker1", "worker2")
@@ -177,8 +181,10 @@ class CronDrill(threading.Thread):
             runs, interactions = asyncio.run(_read(database_url))
             skipped = sum(text.count('"elevenlabs_sync_skipped"') for text in logs.values())
             return DrillResult(
+                started_at=started_at,
                 ready_at=ready_at,
                 ended_at=ended_at,
+                stopped_at=stopped_at,
                 runs=runs,
                 interactions=interactions,
                 skipped_by_claim=skipped,
