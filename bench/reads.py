@@ -316,6 +316,7 @@ async def serve_in_process(session: AsyncSession, settings: Settings, request: R
         await interactions.list_interactions(
             session,
             await filters_for(settings, request.params),
+            viewer=SYSTEM,
             limit=LIMIT,
             skip=0,
             all_messages=False,
@@ -323,7 +324,9 @@ async def serve_in_process(session: AsyncSession, settings: Settings, request: R
             reveal=False,
         )
     elif request.operation == "count":
-        await interactions.count_interactions(session, await filters_for(settings, request.params))
+        await interactions.count_interactions(
+            session, await filters_for(settings, request.params), viewer=SYSTEM
+        )
     elif request.operation == "detail":
         detail = await interactions.get_interaction(
             session,

@@ -56,6 +56,11 @@ class Principal:
         scope = self.agent_scope
         return scope is None or assigned_agent is None or assigned_agent == scope
 
+    def may_assign(self, agent: str | None) -> bool:
+        """An agent assigns work to themselves only (or leaves it as it is); others to anyone."""
+        scope = self.agent_scope
+        return scope is None or (agent or "").strip() in ("", scope)
+
 
 SYSTEM = Principal(actor_type=ActorType.SYSTEM, actor_id="system", role=Role.ADMIN)
 

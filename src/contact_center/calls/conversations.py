@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.auth.principal import Principal
 from contact_center.calls import repository
 from contact_center.errors import (
     AppError,
@@ -124,6 +125,20 @@ async def get_conversation(
         raise as_app_error(error, what=f"conversation {conversation_id}") from error
     known = await repository.by_conversations(session, [conversation_id])
     return conversation, known.get(conversation_id)
+
+
+async def require_recording_visible(
+    session: AsyncSession, conversation_id: str, viewer: Principal
+) -> None:
+    """An agent hears the calls they may see (their own and unassigned ones); any other
+    recording answers the same 404 as a missing one."""
+    if viewer.agent_scope is None:
+        return
+    call = await repository.by_conversation(session, conversation_id)
+    if call is None or not viewer.sees_assignment(call.assigned_agent):
+        raise NotFound(
+            f"No recording for conversation {conversation_id}.", code="recording_not_found"
+        )
 
 
 async def provider_audio(source: AudioSource, conversation_id: str) -> AsyncIterator[bytes]:

@@ -10,7 +10,6 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from contact_center.audit import service as audit
 from contact_center.auth.reveal import resolve_reveal
 from contact_center.calls import conversations
-from contact_center.calls import repository as calls_repository
 from contact_center.calls.schemas import (
     ConversationDetailOut,
     ConversationItemOut,
@@ -26,7 +25,7 @@ from contact_center.dependencies import (
     SessionDep,
     SettingsDep,
 )
-from contact_center.errors import NotFound, ValidationFailed
+from contact_center.errors import ValidationFailed
 from contact_center.interactions.endpoints import IncludePII, RevealReason, parse_moment
 from contact_center.interactions.endpoints import get_interaction as interaction_detail
 from contact_center.interactions.schemas import InteractionDetailOut
@@ -166,12 +165,7 @@ async def get_audio(
     context: AuditContextDep,
 ) -> Response:
     """An agent hears the calls they may see (their own and unassigned ones)."""
-    if context.principal.agent_scope is not None:
-        call = await calls_repository.by_conversation(session, conversation_id)
-        if call is None or not context.principal.sees_assignment(call.assigned_agent):
-            raise NotFound(
-                f"No recording for conversation {conversation_id}.", code="recording_not_found"
-            )
+    await conversations.require_recording_visible(session, conversation_id, context.principal)
     runtime = _runtime(request)
     path = runtime.recordings.path_for(conversation_id)
     stored = path is not None and path.is_file()

@@ -13,6 +13,7 @@ from contact_center.calls import repository
 from contact_center.calls.recordings import RecordingStore
 from contact_center.db.base import utcnow
 from contact_center.interactions.service import record_event
+from contact_center.live.bus import also_heard_by
 from contact_center.models.enums import (
     Channel,
     Direction,
@@ -220,6 +221,8 @@ async def apply_call(
     if interaction.assigned_agent and (
         created or before["assigned_agent"] != interaction.assigned_agent
     ):
+        if not created:
+            also_heard_by(session.info, interaction.id, before["assigned_agent"])
         await record_event(
             session,
             interaction,

@@ -31,11 +31,12 @@ from contact_center.auth import credentials
 from contact_center.auth.middleware import SESSION_COOKIE
 from contact_center.auth.principal import Principal, Role
 from contact_center.auth.reveal import resolve_reveal
-from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
+from contact_center.dependencies import AuditContextDep, PrincipalDep, SessionDep, SettingsDep
 from contact_center.errors import Forbidden, NotFound, ValidationFailed
 from contact_center.interactions import service as interactions
-from contact_center.interactions.endpoints import filters_from_query, scoped
+from contact_center.interactions.endpoints import filters_from_query
 from contact_center.interactions.repository import InteractionFilters
+from contact_center.live.bus import visible_to
 from contact_center.messaging import bot, outbound
 from contact_center.metrics import service as metrics
 from contact_center.metrics.endpoints import parse_day
@@ -120,7 +121,8 @@ async def _dashboard_context(
     )
     recent = await interactions.list_interactions(
         session,
-        scoped(InteractionFilters(), context),
+        InteractionFilters(),
+        viewer=principal,
         limit=10,
         skip=0,
         all_messages=False,
@@ -166,17 +168,18 @@ async def _list_context(
     page: str,
     skip: int,
 ) -> dict[str, Any]:
-    visible = scoped(dataclasses.replace(filters, channel=CHANNEL_PAGES[page]), context)
+    visible = dataclasses.replace(filters, channel=CHANNEL_PAGES[page])
     result = await interactions.list_interactions(
         session,
         visible,
+        viewer=context.principal,
         limit=PAGE_SIZE,
         skip=skip,
         all_messages=False,
         all_events=False,
         reveal=False,
     )
-    total = await interactions.count_interactions(session, visible)
+    total = await interactions.count_interactions(session, visible, viewer=context.principal)
     query = {k: v for k, v in request.query_params.items() if k != "skip" and v}
     return {
         "page": page,
@@ -348,14 +351,6 @@ async def bot_control(
     context: AuditContextDep,
     action: Annotated[str, Form(pattern="^(pause|resume)$")],
 ) -> Response:
-    await interactions.get_interaction(
-        session,
-        interaction_id,
-        all_messages=False,
-        all_events=False,
-        reveal=False,
-        viewer=context.principal,
-    )
     await bot.request_bot_control(
         session, context, interaction_id, "pause" if action == "pause" else "resume"
     )
@@ -417,8 +412,9 @@ async def customer_page(
 
 
 @router.get("/console/stream")
-async def stream(request: Request) -> StreamingResponse:
-    """Server-sent events: `change` for any interaction, `i-{id}` for that one interaction."""
+async def stream(request: Request, principal: PrincipalDep) -> StreamingResponse:
+    """Server-sent events: `change` for any interaction the caller may see, `i-{id}` for that
+    one interaction. An agent's stream carries only their own and unassigned interactions."""
     bus = runtime_of(request).events
 
     async def events() -> AsyncIterator[bytes]:
@@ -436,9 +432,12 @@ async def stream(request: Request) -> StreamingResponse:
                     continue
                 if notice is None:
                     return
-                data = json.dumps(notice)
+                shown = visible_to(notice, principal)
+                if shown is None:
+                    continue
+                data = json.dumps(shown)
                 yield f"event: change\ndata: {data}\n\n".encode()
-                yield f"event: i-{notice.get('interactionId')}\ndata: {data}\n\n".encode()
+                yield f"event: i-{shown.get('interactionId')}\ndata: {data}\n\n".encode()
 
     return StreamingResponse(
         events(),

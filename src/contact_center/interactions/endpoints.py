@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Query
 
-from contact_center.audit.service import AuditContext
 from contact_center.auth.reveal import resolve_reveal
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
 from contact_center.errors import ValidationFailed
@@ -121,12 +119,6 @@ async def filters_from_query(
 FiltersDep = Annotated[InteractionFilters, Depends(filters_from_query)]
 
 
-def scoped(filters: InteractionFilters, context: AuditContext) -> InteractionFilters:
-    """The caller's view: an agent's lists hold their own and unassigned interactions."""
-    scope = context.principal.agent_scope
-    return filters if scope is None else dataclasses.replace(filters, visible_to=scope)
-
-
 IncludeAllEvents = Annotated[bool, Query(alias="includeAllEvents")]
 IncludeAllMessages = Annotated[bool, Query(alias="includeAllMessages")]
 IncludePII = Annotated[
@@ -150,7 +142,6 @@ async def list_interactions(
 ) -> InteractionPage:
     """Newest activity first (updatedAt desc, then id). Phones are masked unless revealed.
     An agent sees their own and unassigned interactions."""
-    filters = scoped(filters, context)
     reveal = await resolve_reveal(
         session,
         settings,
@@ -162,6 +153,7 @@ async def list_interactions(
     return await service.list_interactions(
         session,
         filters,
+        viewer=context.principal,
         limit=limit,
         skip=skip,
         all_messages=include_all_messages,
@@ -175,7 +167,7 @@ async def count_interactions(
     session: SessionDep, filters: FiltersDep, context: AuditContextDep
 ) -> InteractionCount:
     return InteractionCount(
-        count=await service.count_interactions(session, scoped(filters, context))
+        count=await service.count_interactions(session, filters, viewer=context.principal)
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import Counter
 from datetime import datetime
@@ -30,7 +31,7 @@ from contact_center.interactions.schemas import (
     OtpChallengeOut,
     OtpStats,
 )
-from contact_center.live.bus import note
+from contact_center.live.bus import also_heard_by, note
 from contact_center.models.enums import Channel, EventType, InteractionStatus, OtpStatus
 from contact_center.models.interaction import Interaction
 from contact_center.pii import mask_json, mask_name, mask_phone, mask_text
@@ -79,8 +80,54 @@ async def record_event(
                 "type": event_type.value,
                 "channel": interaction.channel.value,
             },
+            assigned_agent=interaction.assigned_agent,
         )
     return inserted
+
+
+# --- who may see and assign (decided here, once, for every path) ---------------------------
+
+
+def not_found(interaction_id: uuid.UUID) -> NotFound:
+    return NotFound(f"No interaction with id {interaction_id}.", code="interaction_not_found")
+
+
+def require_visible(
+    interaction: Interaction | None, viewer: Principal, interaction_id: uuid.UUID
+) -> Interaction:
+    """The interaction if `viewer` may see it; otherwise the same 404 as an unknown id, so an
+    agent learns nothing of another agent's work (not even that it exists)."""
+    if interaction is None or not viewer.sees_assignment(interaction.assigned_agent):
+        raise not_found(interaction_id)
+    return interaction
+
+
+async def visible_interaction(
+    session: AsyncSession, interaction_id: uuid.UUID, viewer: Principal, *, for_update: bool = False
+) -> Interaction:
+    """Read one interaction through the viewer's scope (404 when unknown or not theirs)."""
+    found = await repository.get(session, interaction_id, for_update=for_update)
+    return require_visible(found, viewer, interaction_id)
+
+
+def require_assignable(viewer: Principal, agent: str | None) -> None:
+    """An agent assigns work to themselves only; 403 for anyone else's name."""
+    if not viewer.may_assign(agent):
+        raise Forbidden(
+            "An agent assigns interactions to themselves only.", code="forbidden_assignment"
+        )
+
+
+def require_writable(interaction: Interaction, viewer: Principal) -> None:
+    """Writing into a conversation someone else works (a send joining a customer's current
+    conversation) is refused with 403 and says why; the caller named the customer, not the
+    conversation, so this tells them nothing they could not see coming."""
+    if not viewer.sees_assignment(interaction.assigned_agent):
+        raise Forbidden(
+            "This customer's conversation is assigned to another agent; a supervisor can "
+            "reassign it.",
+            code="interaction_assigned_to_other_agent",
+        )
 
 
 # --- presentation (masking happens here, once) ----------------------------------------------
@@ -185,17 +232,24 @@ async def _present_many(
 # --- reads ----------------------------------------------------------------------------------
 
 
+def scoped(filters: InteractionFilters, viewer: Principal) -> InteractionFilters:
+    """The viewer's view: an agent's lists and counts hold their own and unassigned work."""
+    scope = viewer.agent_scope
+    return filters if scope is None else dataclasses.replace(filters, visible_to=scope)
+
+
 async def list_interactions(
     session: AsyncSession,
     filters: InteractionFilters,
     *,
+    viewer: Principal,
     limit: int,
     skip: int,
     all_messages: bool,
     all_events: bool,
     reveal: bool,
 ) -> InteractionPage:
-    rows = await repository.list_page(session, filters, limit=limit, skip=skip)
+    rows = await repository.list_page(session, scoped(filters, viewer), limit=limit, skip=skip)
     has_more = len(rows) > limit
     items = await _present_many(
         session, rows[:limit], all_messages=all_messages, all_events=all_events, reveal=reveal
@@ -203,8 +257,10 @@ async def list_interactions(
     return InteractionPage(items=items, limit=limit, skip=skip, has_more=has_more)
 
 
-async def count_interactions(session: AsyncSession, filters: InteractionFilters) -> int:
-    return await repository.count(session, filters)
+async def count_interactions(
+    session: AsyncSession, filters: InteractionFilters, *, viewer: Principal
+) -> int:
+    return await repository.count(session, scoped(filters, viewer))
 
 
 async def get_interaction(
@@ -214,14 +270,12 @@ async def get_interaction(
     all_messages: bool,
     all_events: bool,
     reveal: bool,
-    viewer: Principal | None = None,
+    viewer: Principal,
 ) -> InteractionDetailOut:
     """One interaction. A `viewer` who may not see it gets the same 404 as an unknown id."""
-    interaction = await repository.get(session, interaction_id)
-    if interaction is None or (
-        viewer is not None and not viewer.sees_assignment(interaction.assigned_agent)
-    ):
-        raise NotFound(f"No interaction with id {interaction_id}.", code="interaction_not_found")
+    interaction = require_visible(
+        await repository.get(session, interaction_id), viewer, interaction_id
+    )
     per_msgs = None if all_messages else RECENT_CHILDREN
     per_events = None if all_events else RECENT_CHILDREN
     messages = (await repository.messages_for(session, [interaction.id], per_msgs))[interaction.id]
@@ -248,14 +302,14 @@ async def customer_profile(
     all_messages: bool,
     all_events: bool,
     reveal: bool,
-    viewer: Principal | None = None,
+    viewer: Principal,
 ) -> CustomerProfile:
     """Every interaction of one customer across channels, newest first, with statistics (of
     the interactions the `viewer` may see)."""
     interactions = [
         i
         for i in await repository.by_customer(session, phone)
-        if viewer is None or viewer.sees_assignment(i.assigned_agent)
+        if viewer.sees_assignment(i.assigned_agent)
     ]
     otp_counts = await repository.otp_counts_by_status(session, phone)
     started = [i.started_at for i in interactions]
@@ -319,18 +373,11 @@ async def update_interaction(
                 }
             ],
         )
-    interaction = await repository.get(session, interaction_id, for_update=True)
-    principal = context.principal
-    if interaction is None or not principal.sees_assignment(interaction.assigned_agent):
-        raise NotFound(f"No interaction with id {interaction_id}.", code="interaction_not_found")
-    if (
-        principal.agent_scope is not None
-        and "assigned_agent" in patch.model_fields_set
-        and (patch.assigned_agent or "").strip() not in ("", principal.agent_scope)
-    ):
-        raise Forbidden(
-            "An agent assigns interactions to themselves only.", code="forbidden_assignment"
-        )
+    interaction = await visible_interaction(
+        session, interaction_id, context.principal, for_update=True
+    )
+    if "assigned_agent" in patch.model_fields_set:
+        require_assignable(context.principal, patch.assigned_agent)
     change_id = uuid.uuid4().hex
     now = utcnow()
     changed = False
@@ -344,6 +391,8 @@ async def update_interaction(
         if new == old:
             continue
         setattr(interaction, field, new)
+        if field == "assigned_agent":
+            also_heard_by(session.info, interaction.id, old)
         changed = True
         camel = {"assigned_agent": "assignedAgent"}.get(field, field)
         change = {"field": camel, "from": _wire(old), "to": _wire(new)}

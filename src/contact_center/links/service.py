@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.auth.principal import Principal
 from contact_center.db.base import utcnow
 from contact_center.errors import NotFound
 from contact_center.interactions.service import record_event
@@ -76,17 +77,25 @@ class LinkState:
     interaction_id: uuid.UUID
 
 
-async def open_link(session: AsyncSession, key: bytes, token: str) -> LinkState:
-    """Whether a token is valid, expired or used; the first open is on the timeline."""
+async def open_link(session: AsyncSession, key: bytes, token: str, viewer: Principal) -> LinkState:
+    """Whether a token is valid, expired or used; the first open is on the timeline.
+
+    The link's interaction is read through the caller's scope: an agent's token learns nothing
+    of a link on another agent's interaction (the same 404 as an unknown token)."""
     link_id = read_token(key, token)
     link = await repository.get(session, link_id) if link_id else None
-    if link is None:
+    interaction = (
+        await messaging_repository.interaction_or_none(session, link.interaction_id)
+        if link is not None
+        else None
+    )
+    visible = interaction is not None and viewer.sees_assignment(interaction.assigned_agent)
+    if link is None or interaction is None or not visible:
         raise NotFound("Unknown or tampered link.", code="link_not_found")
     now = utcnow()
     status = "used" if link.used_at else ("expired" if now >= link.expires_at else "valid")
     if link.opened_at is None:
         link.opened_at = now
-        interaction = await messaging_repository.interaction(session, link.interaction_id)
         await record_event(
             session,
             interaction,
@@ -102,9 +111,11 @@ async def open_link(session: AsyncSession, key: bytes, token: str) -> LinkState:
     )
 
 
-async def use_link(session: AsyncSession, key: bytes, token: str) -> tuple[LinkState, bool]:
+async def use_link(
+    session: AsyncSession, key: bytes, token: str, viewer: Principal
+) -> tuple[LinkState, bool]:
     """Mark a valid link used, once. Returns its state before, and whether this call used it."""
-    state = await open_link(session, key, token)
+    state = await open_link(session, key, token, viewer)
     if state.status != "valid":
         return state, False
     link_id = read_token(key, token)

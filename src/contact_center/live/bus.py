@@ -19,6 +19,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from contact_center.auth.principal import Principal
+
 log = structlog.get_logger(__name__)
 CHANNEL = "contact-center:changes"
 QUEUE_SIZE = 256
@@ -149,19 +151,57 @@ PENDING = "change_notices"
 BUS = "change_bus"
 
 
-def note(session_info: dict[str, Any], notice: Notice) -> None:
-    """Remember a change; it is published if and when the transaction commits."""
+AUDIENCE = "audience"
+AUDIENCES = "change_audiences"
+
+
+def note(session_info: dict[str, Any], notice: Notice, *, assigned_agent: str | None) -> None:
+    """Remember a change; it is published if and when the transaction commits.
+
+    `assigned_agent` is who works the interaction at this point of the transaction. The
+    published notice carries every agent the interaction had during the transaction, so each
+    stream can be scoped (see `visible_to`)."""
     session_info.setdefault(PENDING, []).append(notice)
+    also_heard_by(session_info, notice.get("interactionId"), assigned_agent)
+
+
+def also_heard_by(session_info: dict[str, Any], interaction_id: Any, agent: str | None) -> None:
+    """Add an agent to the audience of an interaction's notices in this transaction: the one
+    an interaction is taken from hears that it changed (their page drops it)."""
+    session_info.setdefault(AUDIENCES, {}).setdefault(str(interaction_id), set()).add(agent)
+
+
+def _with_audience(notices: list[Notice], audiences: dict[str, set[str | None]]) -> list[Notice]:
+    published = []
+    for notice in notices:
+        audience = audiences.get(str(notice.get("interactionId")), {None})
+        # null stands for "unassigned": every agent may see it.
+        published.append({**notice, AUDIENCE: sorted(audience, key=lambda a: (a is not None, a))})
+    return published
+
+
+def visible_to(notice: Notice, viewer: Principal) -> Notice | None:
+    """The part of a notice a viewer's stream may carry, or None when it is not theirs: an
+    agent hears of their own and unassigned interactions only (as every read path decides)."""
+    if viewer.agent_scope is not None:
+        audience = notice.get(AUDIENCE)
+        if not isinstance(audience, list) or not any(
+            agent is None or viewer.sees_assignment(agent) for agent in audience
+        ):
+            return None
+    return {key: value for key, value in notice.items() if key != AUDIENCE}
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     notices = session.info.pop(PENDING, None)
+    audiences = session.info.pop(AUDIENCES, None) or {}
     bus = session.info.get(BUS)
     if notices and isinstance(bus, EventBus):
-        bus.publish_nowait(notices)
+        bus.publish_nowait(_with_audience(notices, audiences))
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(PENDING, None)
+    session.info.pop(AUDIENCES, None)

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contact_center.audit import service as audit
 from contact_center.audit.service import AuditContext
 from contact_center.db.base import utcnow
-from contact_center.errors import NotFound, ValidationFailed
+from contact_center.errors import ValidationFailed
 from contact_center.interactions import repository as interactions
-from contact_center.interactions.service import record_event
+from contact_center.interactions.service import record_event, visible_interaction
 from contact_center.models.enums import Channel, EventType
 
 Action = Literal["pause", "resume"]
@@ -41,9 +41,7 @@ async def request_bot_control(
     session: AsyncSession, context: AuditContext, interaction_id: uuid.UUID, action: Action
 ) -> None:
     """Record the take-over or hand-back (the job then tells the provider)."""
-    interaction = await interactions.get(session, interaction_id)
-    if interaction is None:
-        raise NotFound(f"No interaction with id {interaction_id}.", code="interaction_not_found")
+    interaction = await visible_interaction(session, interaction_id, context.principal)
     if interaction.channel is not Channel.WHATSAPP or not interaction.customer_phone:
         raise ValidationFailed(
             "Only a WhatsApp conversation with a customer number has a bot to pause.",

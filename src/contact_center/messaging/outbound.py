@@ -14,8 +14,14 @@ from contact_center.audit import service as audit
 from contact_center.audit.service import AuditContext
 from contact_center.auth.principal import Principal
 from contact_center.db.base import utcnow
-from contact_center.errors import NotFound, RateLimited, ValidationFailed
-from contact_center.interactions.service import record_event
+from contact_center.errors import RateLimited, ValidationFailed
+from contact_center.interactions.service import (
+    record_event,
+    require_assignable,
+    require_visible,
+    require_writable,
+)
+from contact_center.live.bus import also_heard_by
 from contact_center.messaging import repository
 from contact_center.messaging.service import after_message, whatsapp_interaction
 from contact_center.messaging.status import moves_forward
@@ -69,6 +75,8 @@ async def queue_sms(
     audit_metadata: dict[str, Any] | None = None,
 ) -> Queued:
     """A new OUTBOUND SMS interaction with its QUEUED message, event and audit row."""
+    require_assignable(context.principal, assigned_agent)
+    assigned_agent = (assigned_agent or "").strip() or None
     now = utcnow()
     interaction = Interaction(
         id=uuid.uuid4(),
@@ -126,11 +134,18 @@ async def queue_whatsapp(
     assigned_agent: str | None,
     customer_ref: str | None,
 ) -> Queued:
-    """Into the customer's current WhatsApp interaction (or a new one), as a QUEUED message."""
+    """Into the customer's current WhatsApp interaction (or a new one), as a QUEUED message.
+
+    The caller's scope applies to the conversation the message joins: an agent neither writes
+    into (and so reads) a conversation assigned to someone else, nor assigns it to anyone but
+    themselves."""
+    principal = context.principal
+    require_assignable(principal, assigned_agent)
     now = utcnow()
     interaction, _created = await whatsapp_interaction(
         session, to, None, direction=Direction.OUTBOUND, now=now
     )
+    require_writable(interaction, principal)
     at = now
     if interaction.last_message_at is not None and at <= interaction.last_message_at:
         at = interaction.last_message_at + timedelta(microseconds=1)
@@ -142,14 +157,23 @@ async def queue_whatsapp(
         interaction.customer_ref = customer_ref
     # A person writing takes the conversation from the bot.
     interaction.ai_handled = False
+    assigned_agent = (assigned_agent or "").strip() or None
+    reassigned_from: str | None = None
     if assigned_agent and assigned_agent != interaction.assigned_agent:
+        reassigned_from = interaction.assigned_agent
+        also_heard_by(session.info, interaction.id, reassigned_from)
         interaction.assigned_agent = assigned_agent
         await record_event(
             session,
             interaction,
             EventType.AGENT_ASSIGNED,
             idempotency_key=f"whatsapp:{message.id}:agent",
-            normalized={"assignedAgent": assigned_agent},
+            normalized={
+                "field": "assignedAgent",
+                "from": reassigned_from,
+                "to": assigned_agent,
+                "actor": principal.actor_id,
+            },
         )
     # The same status rules as a message that arrives by webhook.
     await after_message(session, interaction, Direction.OUTBOUND, at, f"message:{message.id}")
@@ -330,9 +354,9 @@ async def record_failure(
 async def diagnostic(
     session: AsyncSession, interaction_id: uuid.UUID, viewer: Principal
 ) -> dict[str, Any]:
-    interaction = await repository.interaction_or_none(session, interaction_id)
-    if interaction is None or not viewer.sees_assignment(interaction.assigned_agent):
-        raise NotFound(f"No interaction with id {interaction_id}.", code="interaction_not_found")
+    interaction = require_visible(
+        await repository.interaction_or_none(session, interaction_id), viewer, interaction_id
+    )
     if interaction.channel is not Channel.WHATSAPP:
         raise _field_error("interactionId", "the interaction is not a WhatsApp conversation")
     messages = await repository.messages(session, interaction_id)

@@ -22,7 +22,7 @@ from contact_center.db.base import utcnow
 from contact_center.db.statements import lock_key
 from contact_center.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from contact_center.interactions import repository as interactions_repository
-from contact_center.interactions.service import record_event
+from contact_center.interactions.service import record_event, visible_interaction
 from contact_center.messaging import outbound
 from contact_center.messaging import repository as messaging_repository
 from contact_center.messaging.templates import Templates
@@ -98,13 +98,10 @@ async def create(
 ) -> Created:
     """Rate-limit exactly (per phone and purpose), cancel the open challenge, queue the SMS."""
     tx = _context(request.purpose, request.context, required=True)
-    if (
-        request.interaction_id is not None
-        and await interactions_repository.get(session, request.interaction_id) is None
-    ):
-        raise NotFound(
-            f"No interaction with id {request.interaction_id}.", code="interaction_not_found"
-        )
+    if request.interaction_id is not None:
+        # The challenge writes onto that interaction's timeline: the caller's scope applies
+        # (another agent's interaction answers the same 404 as an unknown one).
+        await visible_interaction(session, request.interaction_id, context.principal)
     # One lock per phone and purpose: concurrent creations count one after another.
     await lock_key(session, f"otp:{phone}:{request.purpose.value}")
     now = utcnow()
@@ -170,6 +167,21 @@ async def create(
         },
     )
     return Created(challenge, queued.message_id)
+
+
+async def _visible(session: AsyncSession, challenge: OtpChallenge, context: AuditContext) -> bool:
+    """Whether the caller may act on a challenge: its timelines (its SMS and the interaction it
+    was requested from) must be theirs to see."""
+    principal = context.principal
+    if principal.agent_scope is None:
+        return True
+    for interaction_id in {challenge.interaction_id, challenge.requested_from_interaction_id}:
+        if interaction_id is None:
+            continue
+        interaction = await interactions_repository.get(session, interaction_id)
+        if interaction is not None and not principal.sees_assignment(interaction.assigned_agent):
+            return False
+    return True
 
 
 async def _timeline(
@@ -298,7 +310,7 @@ async def verify(
     challenge = await repository.get(
         session, challenge_id=request.challenge_id, correlation_id=request.correlation_id
     )
-    if challenge is None:
+    if challenge is None or not await _visible(session, challenge, context):
         raise NotFound("No such OTP challenge.", code="otp_not_found")
     given = _context(challenge.purpose, request.context, required=False)
 

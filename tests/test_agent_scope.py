@@ -1,0 +1,544 @@
+"""An agent against another agent's work: every route, page and the live stream refuses.
+
+Ana works a WhatsApp conversation, a call (with its recording), an SMS with a signed link and an
+OTP challenge asked from her call. Bruno, another agent, tries every route of the application on
+them; each must refuse (404 like an unknown id, or 403 where he named a customer rather than an
+interaction), and afterwards Ana's work is exactly as it was: same assignee, same timeline, same
+messages. A route added later must be classified here, or the walk fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contact_center.db.base import utcnow
+from contact_center.links.service import create_link
+from contact_center.models import InteractionEvent, Message
+from contact_center.models.enums import Channel, Direction, Provider, Role
+from contact_center.models.interaction import Interaction
+from contact_center.settings import Settings
+from tests import auth
+from tests import factories as f
+from tests.live import live_app
+
+ANA_PHONE = "+5491155550101"  # Ana's WhatsApp customer
+NEW_PHONE = "+5491155550202"  # nobody's customer yet
+CONVERSATION = "conv_scope_ana_0001"
+
+
+@dataclass
+class World:
+    whatsapp: uuid.UUID
+    call: uuid.UUID
+    sms: uuid.UUID
+    link_token: str
+    challenge: uuid.UUID
+    correlation: str
+    ids: set[str] = field(default_factory=set[str])
+
+
+async def _snapshot(
+    sessions: async_sessionmaker[AsyncSession], ids: list[uuid.UUID]
+) -> dict[str, Any]:
+    """What an agent's meddling would change: assignees, events and messages of Ana's work."""
+    async with sessions() as session:
+        agents = {
+            str(i.id): i.assigned_agent
+            for i in (await session.scalars(select(Interaction).where(Interaction.id.in_(ids))))
+        }
+        events = (
+            await session.execute(
+                select(func.count()).where(InteractionEvent.interaction_id.in_(ids))
+            )
+        ).scalar_one()
+        messages = (
+            await session.execute(select(func.count()).where(Message.interaction_id.in_(ids)))
+        ).scalar_one()
+    return {"agents": agents, "events": events, "messages": messages}
+
+
+async def _client(app: FastAPI, username: str, role: Role) -> httpx.AsyncClient:
+    secret = await auth.token(app.state.session_factory, username, role)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        headers=auth.bearer(secret),
+    )
+
+
+@pytest.fixture
+async def people(app: FastAPI) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    made = {
+        "ana": await _client(app, "ana", Role.AGENT),
+        "bruno": await _client(app, "bruno", Role.AGENT),
+        "sup": await _client(app, "sup", Role.SUPERVISOR),
+    }
+    yield made
+    for http in made.values():
+        await http.aclose()
+
+
+async def _world(app: FastAPI, ana: httpx.AsyncClient) -> World:
+    sessions: async_sessionmaker[AsyncSession] = app.state.session_factory
+    now = utcnow()
+    whatsapp = f.interaction(
+        assigned_agent="ana",
+        customer_phone=ANA_PHONE,
+        from_number=ANA_PHONE,
+        started_at=now,
+        last_message_at=now,
+    )
+    call = f.interaction(
+        channel=Channel.CALL,
+        provider=Provider.ELEVENLABS,
+        provider_conversation_id=CONVERSATION,
+        assigned_agent="ana",
+        customer_phone=ANA_PHONE,
+        started_at=now,
+    )
+    sms = f.interaction(
+        channel=Channel.SMS,
+        direction=Direction.OUTBOUND,
+        provider=Provider.TWILIO,
+        assigned_agent="ana",
+        customer_phone=ANA_PHONE,
+        to_number=ANA_PHONE,
+        started_at=now,
+    )
+    async with sessions() as session:
+        await f.save(
+            session,
+            whatsapp,
+            call,
+            sms,
+            f.message(whatsapp, body="Hola, soy cliente de Ana"),
+            f.call_detail(call),
+            f.event(whatsapp),
+        )
+        _, url = await create_link(
+            session,
+            kind="VERIFICATION_LINK",
+            interaction_id=sms.id,
+            ttl_seconds=3600,
+            key=app.state.runtime.keys.link_signing_key,
+            frontend_url="https://banco.example",
+        )
+        await session.commit()
+    # Ana asks for a code from her call: the challenge writes onto her call's timeline.
+    created = await ana.post(
+        "/api/otp",
+        json={"phone": ANA_PHONE, "purpose": "LOGIN_2FA", "interactionId": str(call.id)},
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    world = World(
+        whatsapp.id,
+        call.id,
+        sms.id,
+        url.rsplit("/", 1)[1],
+        uuid.UUID(body["id"]),
+        body["correlationId"],
+    )
+    world.ids = {str(whatsapp.id), str(call.id), str(sms.id)}
+    return world
+
+
+# --- the walk ---------------------------------------------------------------------------------
+
+Expect = int | tuple[int, ...]
+Step = tuple[str, str, dict[str, Any], Expect]
+
+
+def _steps(w: World) -> list[Step]:
+    """(method, url, request options, the refusal expected) for Bruno on Ana's work."""
+    wa, call, sms = w.whatsapp, w.call, w.sms
+    return [
+        # The interactions API: Ana's work is unknown to Bruno.
+        ("GET", f"/api/interactions/{wa}", {}, 404),
+        ("GET", f"/api/interactions/{call}", {"params": {"includeAllEvents": "true"}}, 404),
+        ("PATCH", f"/api/interactions/{wa}", {"json": {"queue": "mine"}}, 404),
+        ("PATCH", f"/api/interactions/{wa}", {"json": {"assignedAgent": "bruno"}}, 404),
+        ("PATCH", f"/api/interactions/{sms}", {"json": {"status": "COMPLETED"}}, 404),
+        ("POST", "/api/whatsapp/diagnostic", {"json": {"interactionId": str(wa)}}, 404),
+        # Sends name a customer: joining Ana's conversation (and so reading it) is refused.
+        ("POST", "/api/whatsapp/send", {"json": {"to": ANA_PHONE, "body": "hola"}}, 403),
+        (
+            "POST",
+            "/api/whatsapp/send",
+            {"json": {"to": ANA_PHONE, "body": "hola", "assignedAgent": "bruno"}},
+            403,
+        ),
+        # Nobody's conversation: an agent may not hand new work to someone else.
+        (
+            "POST",
+            "/api/whatsapp/send",
+            {"json": {"to": NEW_PHONE, "body": "hola", "assignedAgent": "ana"}},
+            403,
+        ),
+        (
+            "POST",
+            "/api/sms/send",
+            {"json": {"to": NEW_PHONE, "body": "hola", "assignedAgent": "ana"}},
+            403,
+        ),
+        # OTP onto Ana's timeline, or on her challenge: unknown, like an unknown id.
+        (
+            "POST",
+            "/api/otp",
+            {"json": {"phone": NEW_PHONE, "purpose": "LOGIN_2FA", "interactionId": str(call)}},
+            404,
+        ),
+        (
+            "POST",
+            "/api/sms/otp",
+            {"json": {"phone": NEW_PHONE, "purpose": "LOGIN_2FA", "interactionId": str(wa)}},
+            404,
+        ),
+        (
+            "POST",
+            "/api/otp/verify",
+            {"json": {"challengeId": str(w.challenge), "code": "000000"}},
+            404,
+        ),
+        (
+            "POST",
+            "/api/otp/verify",
+            {"json": {"correlationId": w.correlation, "code": "000000"}},
+            404,
+        ),
+        # Her SMS's signed link and her call's recording.
+        ("GET", f"/api/links/{w.link_token}", {}, 404),
+        ("POST", f"/api/links/{w.link_token}/use", {}, 404),
+        ("GET", f"/api/elevenlabs/audio/{CONVERSATION}", {}, 404),
+        # Provider views, sync and refresh are not an agent's.
+        ("GET", "/api/elevenlabs/conversations", {}, 403),
+        ("GET", f"/api/elevenlabs/conversations/{CONVERSATION}", {}, 403),
+        ("POST", f"/api/elevenlabs/conversations/{CONVERSATION}/refresh", {}, 403),
+        ("POST", "/api/elevenlabs/sync", {"json": {}}, 403),
+        ("POST", "/api/sync/full", {"json": {}}, 403),
+        # The console: pages, partials and actions.
+        ("GET", f"/interactions/{wa}", {}, 404),
+        ("GET", f"/console/partials/interactions/{wa}", {}, 404),
+        ("POST", f"/console/interactions/{wa}/reply", {"data": {"body": "hola"}}, 404),
+        ("POST", f"/console/interactions/{wa}/bot", {"data": {"action": "pause"}}, 404),
+        ("GET", "/customers", {"params": {"interaction": str(wa)}}, 404),
+    ]
+
+
+# Routes whose answers are lists or pages: they answer 200 without any of Ana's work in them.
+LISTINGS: list[tuple[str, dict[str, Any]]] = [
+    ("/api/interactions", {"params": {"includeAllEvents": "true"}}),
+    ("/api/interactions", {"params": {"assignedAgent": "ana"}}),
+    (f"/api/interactions/client/{ANA_PHONE}", {}),
+    ("/", {}),
+    ("/calls", {}),
+    ("/whatsapp", {}),
+    ("/sms", {}),
+    ("/console/partials/dashboard", {}),
+    ("/console/partials/calls", {}),
+    ("/console/partials/whatsapp", {}),
+    ("/console/partials/sms", {"params": {"assignedAgent": "ana"}}),
+    ("/customers", {"params": {"phone": ANA_PHONE}}),
+]
+
+# Routes that hold nothing of anyone's interactions, with why.
+NOT_ABOUT_INTERACTIONS = {
+    ("GET", "/api/me"): "the caller's own identity",
+    ("GET", "/api/metrics/summary"): "supervisors only (403 for agents)",
+    ("GET", "/api/audit"): "admins only",
+    ("GET", "/api/webhooks"): "admins only",
+    ("POST", "/api/webhooks/{delivery_id}/replay"): "admins only",
+    ("GET", "/api/users"): "admins only",
+    ("POST", "/api/users"): "admins only",
+    ("PATCH", "/api/users/{user_id}"): "admins only",
+    ("POST", "/api/users/{user_id}/reset-password"): "admins only",
+    ("POST", "/api/users/{user_id}/unlock"): "admins only",
+    ("GET", "/api/tokens"): "the caller's own tokens",
+    ("POST", "/api/tokens"): "the caller's own tokens",
+    ("DELETE", "/api/tokens/{token_id}"): "the caller's own tokens",
+    ("POST", "/api/sms/verification-link"): "a new, unassigned SMS to a number",
+    ("POST", "/api/sms/onboarding"): "a new, unassigned SMS to a number",
+    ("POST", "/api/sms/activate-card"): "a new, unassigned SMS to a number",
+    ("GET", "/api/health"): "public health",
+    ("GET", "/api/health/ready"): "public health",
+    ("GET", "/api/health/tables"): "table names",
+    ("GET", "/__whoami"): "service identity",
+    ("GET", "/api/docs"): "documents",
+    ("GET", "/api/openapi.json"): "documents",
+    ("GET", "/console/stream"): "scoped per notice: test_the_live_stream_is_scoped_to_the_agent",
+    ("GET", "/login"): "sign-in",
+    ("POST", "/login"): "sign-in",
+    ("POST", "/logout"): "sign-out",
+    ("GET", "/account/password"): "the caller's own password",
+    ("POST", "/account/password"): "the caller's own password",
+    ("GET", "/admin/users"): "admins only",
+    ("GET", "/admin/audit"): "admins only",
+}
+WEBHOOKS_AND_EMULATOR = ("/webhooks/", "/_emulator/")
+
+
+def _template(url: str, world: World) -> str:
+    """The route template a concrete URL of the walk belongs to."""
+    path = url.split("?", 1)[0]
+    for value, name in (
+        (str(world.whatsapp), "{interaction_id}"),
+        (str(world.call), "{interaction_id}"),
+        (str(world.sms), "{interaction_id}"),
+        (world.link_token, "{token}"),
+        (CONVERSATION, "{conversationId}"),
+        (ANA_PHONE, "{phone}"),
+    ):
+        path = path.replace(value, name)
+    return path
+
+
+def _routes(app: FastAPI) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or route.path.startswith(WEBHOOKS_AND_EMULATOR):
+            continue
+        for method in (route.methods or set()) - {"HEAD"}:
+            found.add((method, route.path))
+    return found
+
+
+async def test_an_agent_is_refused_on_every_route_against_another_agents_work(
+    app: FastAPI, people: dict[str, httpx.AsyncClient]
+) -> None:
+    world = await _world(app, people["ana"])
+    sessions = app.state.session_factory
+    ids = [world.whatsapp, world.call, world.sms]
+    before = await _snapshot(sessions, ids)
+    bruno = people["bruno"]
+    covered: set[tuple[str, str]] = set()
+    for method, url, options, expected in _steps(world):
+        response = await bruno.request(method, url, **options)
+        wanted = expected if isinstance(expected, tuple) else (expected,)
+        assert response.status_code in wanted, (method, url, response.status_code, response.text)
+        asked = url + json.dumps(options)
+        for value in world.ids | {ANA_PHONE, "Hola, soy cliente de Ana"}:
+            # Nothing of Ana's work but what the request itself named comes back.
+            assert value in asked or value not in response.text, (method, url, value)
+        covered.add((method, _template(url, world)))
+    for url, options in LISTINGS:
+        response = await bruno.get(url, **options)
+        assert response.status_code == 200, (url, response.text)
+        for value in world.ids:
+            assert value not in response.text, (url, value)
+        covered.add(("GET", _template(url, world)))
+    counted = await bruno.get("/api/interactions/count", params={"assignedAgent": "ana"})
+    assert counted.json() == {"count": 0}
+    covered.add(("GET", "/api/interactions/count"))
+    # Ana's work is exactly as it was.
+    assert await _snapshot(sessions, ids) == before
+    # Every route of the application is walked here or said to hold no one's interactions.
+    unclassified = _routes(app) - covered - set(NOT_ABOUT_INTERACTIONS)
+    assert not unclassified, sorted(unclassified)
+    # The same requests work for Ana and for a supervisor: the refusals are about scope.
+    ana, sup = people["ana"], people["sup"]
+    assert (await ana.get(f"/api/interactions/{world.whatsapp}")).status_code == 200
+    assert (await sup.get(f"/api/interactions/{world.whatsapp}")).status_code == 200
+    mine = await ana.post("/api/whatsapp/send", json={"to": ANA_PHONE, "body": "sigo yo"})
+    assert mine.status_code == 202, mine.text
+    assert mine.json()["interactionId"] == str(world.whatsapp)
+
+
+async def test_a_send_never_takes_a_conversation_from_its_agent(
+    app: FastAPI, people: dict[str, httpx.AsyncClient]
+) -> None:
+    """The reported takeover: a send with the customer's number (and `assignedAgent: self`)
+    joined Ana's conversation, reassigned it and read its history."""
+    world = await _world(app, people["ana"])
+    bruno = people["bruno"]
+    for body in (
+        {"to": ANA_PHONE, "body": "hola"},
+        {"to": ANA_PHONE, "body": "hola", "assignedAgent": "bruno"},
+        {"to": "+54 9 11 5555-0101", "body": "hola", "assignedAgent": " bruno "},
+    ):
+        refused = await bruno.post("/api/whatsapp/send", json=body)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["code"] == "interaction_assigned_to_other_agent"
+    async with app.state.session_factory() as session:
+        interaction = await session.get(Interaction, world.whatsapp)
+        assert interaction is not None
+        assert interaction.assigned_agent == "ana"
+    listed = (await bruno.get("/api/interactions", params={"channel": "WHATSAPP"})).json()
+    assert str(world.whatsapp) not in {i["id"] for i in listed["items"]}
+    # A supervisor may hand it over; the event says who from and to, and by whom.
+    sup = people["sup"]
+    moved = await sup.post(
+        "/api/whatsapp/send", json={"to": ANA_PHONE, "body": "te paso", "assignedAgent": "bruno"}
+    )
+    assert moved.status_code == 202, moved.text
+    detail = (
+        await sup.get(f"/api/interactions/{world.whatsapp}", params={"includeAllEvents": "true"})
+    ).json()
+    assert detail["assignedAgent"] == "bruno"
+    assigned = [e for e in detail["events"] if e["type"] == "agent.assigned"]
+    assert assigned[-1]["normalized"] == {
+        "field": "assignedAgent",
+        "from": "ana",
+        "to": "bruno",
+        "actor": "sup",
+    }
+    # Now it is Bruno's, and Ana is the one refused.
+    assert (await bruno.get(f"/api/interactions/{world.whatsapp}")).status_code == 200
+    refused = await people["ana"].post("/api/whatsapp/send", json={"to": ANA_PHONE, "body": "x"})
+    assert refused.status_code == 403
+
+
+async def test_an_agent_assigns_new_sends_to_themselves_only(
+    app: FastAPI, people: dict[str, httpx.AsyncClient]
+) -> None:
+    bruno = people["bruno"]
+    for path in ("/api/sms/send", "/api/whatsapp/send"):
+        other = await bruno.post(
+            path, json={"to": NEW_PHONE, "body": "hola", "assignedAgent": "ana"}
+        )
+        assert other.status_code == 403, other.text
+        assert other.json()["error"]["code"] == "forbidden_assignment"
+        mine = await bruno.post(
+            path, json={"to": NEW_PHONE, "body": "hola", "assignedAgent": "bruno"}
+        )
+        assert mine.status_code == 202, mine.text
+        detail = await bruno.get(f"/api/interactions/{mine.json()['interactionId']}")
+        assert detail.json()["assignedAgent"] == "bruno"
+    # Nothing was written for the refused sends: one interaction per channel, both Bruno's.
+    async with app.state.session_factory() as session:
+        rows = (await session.scalars(select(Interaction))).all()
+    assert sorted((r.channel.value, r.assigned_agent) for r in rows) == [
+        ("SMS", "bruno"),
+        ("WHATSAPP", "bruno"),
+    ]
+    # A supervisor assigns to anyone.
+    given = await people["sup"].post(
+        "/api/sms/send", json={"to": NEW_PHONE, "body": "hola", "assignedAgent": "ana"}
+    )
+    assert given.status_code == 202
+
+
+async def test_an_unknown_and_another_agents_interaction_answer_alike_for_otp(
+    app: FastAPI, people: dict[str, httpx.AsyncClient]
+) -> None:
+    """No existence oracle: the answer for another agent's id is the unknown id's, byte for
+    byte but the id itself."""
+    world = await _world(app, people["ana"])
+    bruno = people["bruno"]
+    unknown = uuid.uuid4()
+    answers = []
+    for interaction_id in (world.call, unknown):
+        response = await bruno.post(
+            "/api/otp",
+            json={"phone": NEW_PHONE, "purpose": "LOGIN_2FA", "interactionId": str(interaction_id)},
+        )
+        answers.append((response.status_code, response.text.replace(str(interaction_id), "<id>")))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 404
+    # Ana's own request from her call works, and an unassigned interaction is anyone's.
+    ok = await people["ana"].post(
+        "/api/otp",
+        json={"phone": NEW_PHONE, "purpose": "PASSWORD_RESET", "interactionId": str(world.call)},
+    )
+    assert ok.status_code == 201, ok.text
+
+
+# --- the live stream --------------------------------------------------------------------------
+
+
+async def _next_notice(lines: AsyncIterator[str], seconds: float) -> dict[str, Any] | None:
+    """The next `change` notice (each notice also comes as `i-{id}`, skipped here)."""
+    deadline = time.monotonic() + seconds
+    kind = None
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        try:
+            line = await asyncio.wait_for(anext(lines), timeout=left)
+        except TimeoutError:
+            return None
+        if line.startswith("event: "):
+            kind = line[7:]
+        elif line.startswith("data: ") and kind == "change":
+            notice: dict[str, Any] = json.loads(line[6:])
+            return notice
+
+
+async def _ids_until(lines: AsyncIterator[str], target: uuid.UUID) -> list[str]:
+    """The interactions a stream names, in order, up to `target`'s notice (or a quiet 5 s)."""
+    seen: list[str] = []
+    while (notice := await _next_notice(lines, 5)) is not None:
+        seen.append(str(notice["interactionId"]))
+        if seen[-1] == str(target):
+            break
+    return seen
+
+
+async def test_the_live_stream_is_scoped_to_the_agent(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    async with live_app(settings_factory, with_worker=False) as live:
+        sessions = live.app.state.session_factory
+        ana_work = f.interaction(assigned_agent="ana")
+        open_work = f.interaction(assigned_agent=None)
+        async with sessions() as session:
+            await f.save(session, ana_work, open_work)
+
+        async def stream_of(username: str) -> httpx.AsyncClient:
+            secret = await auth.token(sessions, username, Role.AGENT)
+            return httpx.AsyncClient(base_url=live.base, timeout=30, headers=auth.bearer(secret))
+
+        bruno_http = await stream_of("bruno")
+        ana_http = await stream_of("ana")
+        try:
+            async with (
+                bruno_http.stream("GET", "/console/stream") as bruno_stream,
+                ana_http.stream("GET", "/console/stream") as ana_stream,
+            ):
+                bruno_lines = bruno_stream.aiter_lines()
+                ana_lines = ana_stream.aiter_lines()
+                assert await anext(bruno_lines) == "retry: 2000"
+                assert await anext(ana_lines) == "retry: 2000"
+                patch = await live.http.patch(
+                    f"/api/interactions/{ana_work.id}", json={"queue": "tarjetas"}
+                )
+                assert patch.status_code == 200
+                heard = await _next_notice(ana_lines, 5)
+                assert heard is not None
+                assert heard["interactionId"] == str(ana_work.id)
+                assert set(heard) == {"interactionId", "type", "channel"}
+                patch = await live.http.patch(
+                    f"/api/interactions/{open_work.id}", json={"queue": "general"}
+                )
+                assert patch.status_code == 200
+                # Bruno's first notice is the unassigned one: Ana's never reached him.
+                assert await _ids_until(bruno_lines, open_work.id) == [str(open_work.id)]
+                # A supervisor moves Ana's work to Bruno: both hear it (she loses it).
+                moved = await live.http.patch(
+                    f"/api/interactions/{ana_work.id}", json={"assignedAgent": "bruno"}
+                )
+                assert moved.status_code == 200
+                assert await _ids_until(bruno_lines, ana_work.id) == [str(ana_work.id)]
+                assert (await _ids_until(ana_lines, ana_work.id))[-1:] == [str(ana_work.id)]
+                # From now on Ana hears nothing of it.
+                await live.http.patch(f"/api/interactions/{ana_work.id}", json={"queue": "x"})
+                await live.http.patch(f"/api/interactions/{open_work.id}", json={"queue": "y"})
+                heard_after = await _ids_until(ana_lines, open_work.id)
+                assert heard_after[-1:] == [str(open_work.id)]
+                assert str(ana_work.id) not in heard_after
+        finally:
+            await bruno_http.aclose()
+            await ana_http.aclose()
