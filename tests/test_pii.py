@@ -34,10 +34,26 @@ def test_mask_phone_keeps_first_six_and_last_two() -> None:
         ("SM0123456789abcdef0123456789abcdef", "SM0123456789abcdef0123456789abcdef"),
         ("fecha 2026-11-26 y hora 10:30", "fecha 2026-11-26 y hora 10:30"),
         ("id 123e4567-e89b-12d3-a456-426614174000", "id 123e4567-e89b-12d3-a456-426614174000"),
+        # Dots as separators, and numbers glued to the letters before them.
+        ("llamame al 11.5555.1234.", "llamame al 11.****.**34."),
+        ("+54.9.11.5555.1234", "+54.9.11.****.**34"),
+        ("Tel5491155559999", "Tel54911******99"),
+        ("cel:1155551234", "cel:11******34"),
+        ("Teléfono+5491155551234", "Teléfono+54911******34"),
+        # A national number keeps fewer leading digits: at least 6 are always hidden.
+        ("1155551234", "11******34"),
+        # What stays readable.
+        ("2026-11-26 10:30:00 y 2026-11-26T10:30:00.123456Z", None),
+        ("vence el 26.11.2026", None),
+        ("desde 192.168.100.200", None),
+        ("monto 1.234.567,89 y 12.345.678,90", None),
+        ("pi 3.14159265", None),
+        ("id 12345678-1234-1234-1234-123456789012.", None),
+        ("MZ0123456789abcdef0123456789abcdef y SMabcdef0123456789abcdef0123456789", None),
     ],
 )
-def test_mask_text_masks_phone_like_runs_only(text: str, expected: str) -> None:
-    assert mask_text(text) == expected
+def test_mask_text_masks_phone_like_runs_only(text: str, expected: str | None) -> None:
+    assert mask_text(text) == (text if expected is None else expected)
 
 
 def test_mask_json_masks_nested_numbers_and_names() -> None:
@@ -58,6 +74,51 @@ def test_mask_json_masks_nested_numbers_and_names() -> None:
         }
     }
     assert mask_name("Ana") == "A**"
+
+
+def test_mask_json_masks_numbers_sent_as_json_numbers_and_keys() -> None:
+    payload = {
+        "from": 5491122223333,
+        "to": 5491155551234.0,
+        "contacts": [1155551234, 42],
+        "5491166667777": {"name": "Ana"},
+        "start_time_unix_secs": 1764162000,
+        "createdAt": 1764162000123,
+        "call_duration_secs": 95,
+        "price": -0.0075,
+        "ok": True,
+    }
+    assert mask_json(payload) == {
+        "from": "54911******33",
+        "to": "54911******34",
+        "contacts": ["11******34", 42],
+        "54911******77": {"name": "A**"},
+        "start_time_unix_secs": 1764162000,
+        "createdAt": 1764162000123,
+        "call_duration_secs": 95,
+        "price": -0.0075,
+        "ok": True,
+    }
+    # Two numbers that mask alike stay two entries.
+    assert len(mask_json({"+5491155551234": 1, "+5491166661234": 2})) == 2
+
+
+async def test_numbers_in_event_payloads_are_masked_in_responses(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    row = f.interaction()
+    async with session_factory() as session:
+        await f.save(
+            session,
+            row,
+            f.message(row, body="Tel5491155559999 o 11.5555.1234"),
+            f.event(row, payload={"from": 5491122223333, "wa": {"id": "Tel5491155559999"}}),
+        )
+    for path in (f"/api/interactions/{row.id}", "/api/interactions"):
+        text = (await client.get(path)).text
+        for leak in ("5491122223333", "2223333", "5491155559999", "5555.1234"):
+            assert leak not in text, (path, leak)
+        assert "54911******33" in text, path
 
 
 async def _seed(session_factory: async_sessionmaker[AsyncSession]) -> str:
