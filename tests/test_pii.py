@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contact_center.models import AuditLog
+from contact_center.models import AuditLog, Interaction
 from contact_center.pii import mask_json, mask_name, mask_phone, mask_text
+from contact_center.settings import Settings
 from tests import factories as f
+from tests.live import live_app
+from tests.test_elevenlabs_sync import emulator_conversations, make_calls
 
 PHONE = "+5491155551234"
 MASKED = "+54911******34"
@@ -212,9 +216,82 @@ async def test_audit_log_is_append_only(
     client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     interaction_id = await _seed(session_factory)
-    await client.get(f"/api/interactions/{interaction_id}?includePII=true")
+    await client.get(
+        f"/api/interactions/{interaction_id}?includePII=true", headers={"X-Reveal-Reason": "QA"}
+    )
     async with session_factory() as session:
         row = (await session.scalars(select(AuditLog))).one()
         row.action = "tampered"
         with pytest.raises(Exception, match="append-only"):
             await session.commit()
+
+
+# --- a reveal needs its reason --------------------------------------------------------------
+
+
+async def _audit_ids(session_factory: async_sessionmaker[AsyncSession]) -> set[object]:
+    async with session_factory() as session:
+        return set((await session.scalars(select(AuditLog.id))).all())
+
+
+async def test_every_reveal_route_needs_a_reason_and_audits_it(
+    settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    row = f.interaction(queue="general")
+    async with session_factory() as session:
+        await f.save(session, row, f.message(row, body=f"mi número es {PHONE}"))
+    async with live_app(settings_factory, with_worker=False) as live:
+        (call,) = await make_calls(live, 1, hours=1)
+        caller = (await emulator_conversations(live))[0]["metadata"]["phone_call"]
+        shown = (PHONE, caller["external_number"])
+        asks = {"includePII": "true"}
+        admin_view = {"X-Role": "admin"}
+        detail = f"/api/interactions/{row.id}"
+        conversation = f"/api/elevenlabs/conversations/{call}"
+        diagnose = {"interactionId": str(row.id)}
+        # (method, path, query, headers, body, the audit row's resource)
+        routes: list[tuple[str, str, dict[str, str], dict[str, str], Any, str]] = [
+            ("GET", "/api/interactions", asks, {}, None, "interactions.list"),
+            ("GET", detail, asks, {}, None, "interactions.detail"),
+            ("GET", detail, {}, admin_view, None, "interactions.detail"),
+            ("PATCH", detail, asks, {}, {"queue": "reclamos"}, "interactions.detail"),
+            ("GET", f"/api/interactions/client/{PHONE}", asks, {}, None, "interactions.client"),
+            ("GET", conversation, asks, {}, None, "elevenlabs.conversation"),
+            ("POST", f"{conversation}/refresh", asks, {}, None, "interactions.detail"),
+            ("POST", "/api/whatsapp/diagnostic", {}, admin_view, diagnose, "whatsapp.diagnostic"),
+        ]
+        before = await _audit_ids(session_factory)
+        for method, path, query, headers, body, _ in routes:
+            for reason in (None, ""):
+                sent = headers if reason is None else {**headers, "X-Reveal-Reason": reason}
+                response = await live.http.request(
+                    method, path, params=query, headers=sent, json=body
+                )
+                assert response.status_code == 422, (path, reason, response.text)
+                error = response.json()["error"]
+                assert error["code"] == "reveal_reason_required", path
+                assert error["details"][0]["field"] == "header.X-Reveal-Reason"
+        # Nothing was written: no reveal, no change (PATCH), no refresh.
+        assert await _audit_ids(session_factory) == before
+        async with session_factory() as session:
+            stored = await session.get(Interaction, row.id)
+            assert stored is not None
+            assert stored.queue == "general"
+            assert (await session.scalars(select(Interaction.id))).all() == [row.id]
+        for number, (method, path, query, headers, body, resource) in enumerate(routes):
+            reason = f"reclamo {number}"
+            response = await live.http.request(
+                method,
+                path,
+                params=query,
+                headers={**headers, "X-Reveal-Reason": reason},
+                json=body,
+            )
+            assert response.status_code == 200, (path, response.text)
+            assert any(phone in response.text for phone in shown), path
+            reveals = [r for r in await _reveal_rows(session_factory) if r.id not in before]
+            assert len(reveals) == 1, path
+            assert reveals[0].metadata_ is not None
+            assert reveals[0].metadata_["reason"] == reason
+            assert reveals[0].metadata_["resource"] == resource
+            before |= {r.id for r in reveals}
