@@ -397,7 +397,9 @@ async def test_audit_api_filters_by_actor_action_entity_and_time(
     client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     ids = await _seed_assignments(session_factory)
-    await client.get(f"/api/interactions/{ids['open']}", headers={"X-Role": "admin"})
+    await client.get(
+        f"/api/interactions/{ids['open']}", headers={"X-Role": "admin", "X-Reveal-Reason": "QA"}
+    )
     await client.post("/api/users", json={"username": "dora", "role": "supervisor"})
     everything = (await client.get("/api/audit")).json()["items"]
     assert {e["action"] for e in everything} >= {"pii.reveal", "user.create"}

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contact_center.models import AuditLog
+from contact_center.models import AuditLog, Interaction
 from contact_center.pii import mask_json, mask_name, mask_phone, mask_text
+from contact_center.settings import Settings
 from tests import factories as f
+from tests.live import live_app
+from tests.test_elevenlabs_sync import emulator_conversations, make_calls
 
 PHONE = "+5491155551234"
 MASKED = "+54911******34"
@@ -34,10 +38,26 @@ def test_mask_phone_keeps_first_six_and_last_two() -> None:
         ("SM0123456789abcdef0123456789abcdef", "SM0123456789abcdef0123456789abcdef"),
         ("fecha 2026-11-26 y hora 10:30", "fecha 2026-11-26 y hora 10:30"),
         ("id 123e4567-e89b-12d3-a456-426614174000", "id 123e4567-e89b-12d3-a456-426614174000"),
+        # Dots as separators, and numbers glued to the letters before them.
+        ("llamame al 11.5555.1234.", "llamame al 11.****.**34."),
+        ("+54.9.11.5555.1234", "+54.9.11.****.**34"),
+        ("Tel5491155559999", "Tel54911******99"),
+        ("cel:1155551234", "cel:11******34"),
+        ("Teléfono+5491155551234", "Teléfono+54911******34"),
+        # A national number keeps fewer leading digits: at least 6 are always hidden.
+        ("1155551234", "11******34"),
+        # What stays readable.
+        ("2026-11-26 10:30:00 y 2026-11-26T10:30:00.123456Z", None),
+        ("vence el 26.11.2026", None),
+        ("desde 192.168.100.200", None),
+        ("monto 1.234.567,89 y 12.345.678,90", None),
+        ("pi 3.14159265", None),
+        ("id 12345678-1234-1234-1234-123456789012.", None),
+        ("MZ0123456789abcdef0123456789abcdef y SMabcdef0123456789abcdef0123456789", None),
     ],
 )
-def test_mask_text_masks_phone_like_runs_only(text: str, expected: str) -> None:
-    assert mask_text(text) == expected
+def test_mask_text_masks_phone_like_runs_only(text: str, expected: str | None) -> None:
+    assert mask_text(text) == (text if expected is None else expected)
 
 
 def test_mask_json_masks_nested_numbers_and_names() -> None:
@@ -58,6 +78,51 @@ def test_mask_json_masks_nested_numbers_and_names() -> None:
         }
     }
     assert mask_name("Ana") == "A**"
+
+
+def test_mask_json_masks_numbers_sent_as_json_numbers_and_keys() -> None:
+    payload = {
+        "from": 5491122223333,
+        "to": 5491155551234.0,
+        "contacts": [1155551234, 42],
+        "5491166667777": {"name": "Ana"},
+        "start_time_unix_secs": 1764162000,
+        "createdAt": 1764162000123,
+        "call_duration_secs": 95,
+        "price": -0.0075,
+        "ok": True,
+    }
+    assert mask_json(payload) == {
+        "from": "54911******33",
+        "to": "54911******34",
+        "contacts": ["11******34", 42],
+        "54911******77": {"name": "A**"},
+        "start_time_unix_secs": 1764162000,
+        "createdAt": 1764162000123,
+        "call_duration_secs": 95,
+        "price": -0.0075,
+        "ok": True,
+    }
+    # Two numbers that mask alike stay two entries.
+    assert len(mask_json({"+5491155551234": 1, "+5491166661234": 2})) == 2
+
+
+async def test_numbers_in_event_payloads_are_masked_in_responses(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    row = f.interaction()
+    async with session_factory() as session:
+        await f.save(
+            session,
+            row,
+            f.message(row, body="Tel5491155559999 o 11.5555.1234"),
+            f.event(row, payload={"from": 5491122223333, "wa": {"id": "Tel5491155559999"}}),
+        )
+    for path in (f"/api/interactions/{row.id}", "/api/interactions"):
+        text = (await client.get(path)).text
+        for leak in ("5491122223333", "2223333", "5491155559999", "5555.1234"):
+            assert leak not in text, (path, leak)
+        assert "54911******33" in text, path
 
 
 async def _seed(session_factory: async_sessionmaker[AsyncSession]) -> str:
@@ -151,9 +216,82 @@ async def test_audit_log_is_append_only(
     client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     interaction_id = await _seed(session_factory)
-    await client.get(f"/api/interactions/{interaction_id}?includePII=true")
+    await client.get(
+        f"/api/interactions/{interaction_id}?includePII=true", headers={"X-Reveal-Reason": "QA"}
+    )
     async with session_factory() as session:
         row = (await session.scalars(select(AuditLog))).one()
         row.action = "tampered"
         with pytest.raises(Exception, match="append-only"):
             await session.commit()
+
+
+# --- a reveal needs its reason --------------------------------------------------------------
+
+
+async def _audit_ids(session_factory: async_sessionmaker[AsyncSession]) -> set[object]:
+    async with session_factory() as session:
+        return set((await session.scalars(select(AuditLog.id))).all())
+
+
+async def test_every_reveal_route_needs_a_reason_and_audits_it(
+    settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    row = f.interaction(queue="general")
+    async with session_factory() as session:
+        await f.save(session, row, f.message(row, body=f"mi número es {PHONE}"))
+    async with live_app(settings_factory, with_worker=False) as live:
+        (call,) = await make_calls(live, 1, hours=1)
+        caller = (await emulator_conversations(live))[0]["metadata"]["phone_call"]
+        shown = (PHONE, caller["external_number"])
+        asks = {"includePII": "true"}
+        admin_view = {"X-Role": "admin"}
+        detail = f"/api/interactions/{row.id}"
+        conversation = f"/api/elevenlabs/conversations/{call}"
+        diagnose = {"interactionId": str(row.id)}
+        # (method, path, query, headers, body, the audit row's resource)
+        routes: list[tuple[str, str, dict[str, str], dict[str, str], Any, str]] = [
+            ("GET", "/api/interactions", asks, {}, None, "interactions.list"),
+            ("GET", detail, asks, {}, None, "interactions.detail"),
+            ("GET", detail, {}, admin_view, None, "interactions.detail"),
+            ("PATCH", detail, asks, {}, {"queue": "reclamos"}, "interactions.detail"),
+            ("GET", f"/api/interactions/client/{PHONE}", asks, {}, None, "interactions.client"),
+            ("GET", conversation, asks, {}, None, "elevenlabs.conversation"),
+            ("POST", f"{conversation}/refresh", asks, {}, None, "interactions.detail"),
+            ("POST", "/api/whatsapp/diagnostic", {}, admin_view, diagnose, "whatsapp.diagnostic"),
+        ]
+        before = await _audit_ids(session_factory)
+        for method, path, query, headers, body, _ in routes:
+            for reason in (None, ""):
+                sent = headers if reason is None else {**headers, "X-Reveal-Reason": reason}
+                response = await live.http.request(
+                    method, path, params=query, headers=sent, json=body
+                )
+                assert response.status_code == 422, (path, reason, response.text)
+                error = response.json()["error"]
+                assert error["code"] == "reveal_reason_required", path
+                assert error["details"][0]["field"] == "header.X-Reveal-Reason"
+        # Nothing was written: no reveal, no change (PATCH), no refresh.
+        assert await _audit_ids(session_factory) == before
+        async with session_factory() as session:
+            stored = await session.get(Interaction, row.id)
+            assert stored is not None
+            assert stored.queue == "general"
+            assert (await session.scalars(select(Interaction.id))).all() == [row.id]
+        for number, (method, path, query, headers, body, resource) in enumerate(routes):
+            reason = f"reclamo {number}"
+            response = await live.http.request(
+                method,
+                path,
+                params=query,
+                headers={**headers, "X-Reveal-Reason": reason},
+                json=body,
+            )
+            assert response.status_code == 200, (path, response.text)
+            assert any(phone in response.text for phone in shown), path
+            reveals = [r for r in await _reveal_rows(session_factory) if r.id not in before]
+            assert len(reveals) == 1, path
+            assert reveals[0].metadata_ is not None
+            assert reveals[0].metadata_["reason"] == reason
+            assert reveals[0].metadata_["resource"] == resource
+            before |= {r.id for r in reveals}

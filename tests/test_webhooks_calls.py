@@ -35,12 +35,14 @@ async def count(session_factory: async_sessionmaker[AsyncSession], model: Any, *
 
 
 async def call_of(client: httpx.AsyncClient, conversation_id: str) -> dict[str, Any]:
+    reveal = {"includePII": "true"}
+    why = {"X-Reveal-Reason": "test"}
     items = (
-        await client.get("/api/interactions", params={"channel": "CALL", "includePII": "true"})
+        await client.get("/api/interactions", params={"channel": "CALL", **reveal}, headers=why)
     ).json()
     match = [i for i in items["items"] if i["providerConversationId"] == conversation_id]
     assert len(match) == 1
-    detail = await client.get(f"/api/interactions/{match[0]['id']}", params={"includePII": "true"})
+    detail = await client.get(f"/api/interactions/{match[0]['id']}", params=reveal, headers=why)
     return dict(detail.json())
 
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote_plus
 import structlog
 from structlog.types import EventDict, Processor
 
-from contact_center.pii import mask_text
+from contact_center.pii import mask_number, mask_text
 
 _SENSITIVE_KEY_RE = re.compile(
     r"(pass(word)?|secret|token|api[_-]?key|authorization|cookie|pepper|signature|"
@@ -27,6 +27,12 @@ _SENSITIVE_KEY_RE = re.compile(
 _CODE_IN_TEXT_RE = re.compile(r"(?i)(c[oó]digo|code|otp|pin|clave)([^\d\n]{1,40}?)(\d{4,10})\b")
 _BEARER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 REDACTED = "[REDACTED]"
+# PostgreSQL repeats a row's values in an error's DETAIL ("Key (phone)=(…) already exists",
+# "Failing row contains (…)"), which a chained exception's traceback prints: keep the columns.
+_DB_DETAIL_RE = re.compile(
+    r"(Key \([^\n]*?\)=\()[^\n]*?(\)(?: already exists| is not present|\.|$))", re.M
+)
+_FAILING_ROW_RE = re.compile(r"(Failing row contains \()[^\n]*(\))")
 
 
 def redact_text(text: str) -> str:
@@ -35,6 +41,9 @@ def redact_text(text: str) -> str:
         text = unquote_plus(text)
     text = _CODE_IN_TEXT_RE.sub(lambda m: m.group(1) + m.group(2) + "*" * len(m.group(3)), text)
     text = _BEARER_RE.sub(lambda m: m.group(1) + " " + REDACTED, text)
+    if "Key (" in text or "Failing row" in text:
+        text = _DB_DETAIL_RE.sub(rf"\g<1>{REDACTED}\g<2>", text)
+        text = _FAILING_ROW_RE.sub(rf"\g<1>{REDACTED}\g<2>", text)
     return mask_text(text)
 
 
@@ -45,11 +54,16 @@ def _redact_value(key: str, value: Any) -> Any:
         return REDACTED
     if isinstance(value, str):
         return redact_text(value)
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return mask_number(value, key)  # `phone=5491155551234` as much as `phone="…"`
     if isinstance(value, dict):
-        return {k: _redact_value(str(k), v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+        return {redact_text(str(k)): _redact_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
         return [_redact_value(key, v) for v in value]
-    return value
+    # Anything else would be rendered with repr() by the JSON renderer: redact that text.
+    return redact_text(repr(value))
 
 
 def redact(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:

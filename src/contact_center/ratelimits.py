@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import math
 import time
 from dataclasses import dataclass
@@ -24,10 +26,15 @@ class Decision:
 
 
 class RateLimits:
-    """Memory storage in the embedded default, Redis (shared by every process) in production."""
+    """Memory storage in the embedded default, Redis (shared by every process) in production.
 
-    def __init__(self, settings: Settings) -> None:
+    A recipient's number or a client's address is never a key: its keyed hash is (HMAC-SHA256
+    with `pseudonym_key`, the same in every process), so Redis holds no personal data.
+    """
+
+    def __init__(self, settings: Settings, pseudonym_key: bytes) -> None:
         self.settings = settings
+        self._pseudonym_key = pseudonym_key
         storage: Storage
         if settings.redis_dsn:
             storage = RedisStorage(
@@ -48,12 +55,16 @@ class RateLimits:
             settings.login_rate_limit_max, settings.login_rate_limit_window_seconds
         )
 
+    def pseudonym(self, value: str) -> str:
+        return hmac.new(self._pseudonym_key, value.encode(), hashlib.sha256).hexdigest()
+
     async def recipient(self, phone: str) -> Decision:
         """Anti-spam: SMS + WhatsApp sends per recipient. Fails open when Redis is down."""
+        who = self.pseudonym(phone)
         try:
-            if await self.limiter.hit(self.recipient_item, "recipient", phone):
+            if await self.limiter.hit(self.recipient_item, "recipient", who):
                 return Decision(True)
-            stats = await self.limiter.get_window_stats(self.recipient_item, "recipient", phone)
+            stats = await self.limiter.get_window_stats(self.recipient_item, "recipient", who)
         except Exception as exc:  # availability beats the anti-spam limit
             log.warning("rate_limit_unavailable", error=type(exc).__name__)
             return Decision(True)
@@ -62,10 +73,11 @@ class RateLimits:
     async def login_attempt(self, address: str) -> Decision:
         """Sign-in attempts per client address. Fails open when Redis is down: the per-account
         lockout (in the database) still holds."""
+        who = self.pseudonym(address)
         try:
-            if await self.limiter.hit(self.login_item, "login", address):
+            if await self.limiter.hit(self.login_item, "login", who):
                 return Decision(True)
-            stats = await self.limiter.get_window_stats(self.login_item, "login", address)
+            stats = await self.limiter.get_window_stats(self.login_item, "login", who)
         except Exception as exc:
             log.warning("rate_limit_unavailable", error=type(exc).__name__)
             return Decision(True)

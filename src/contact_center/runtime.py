@@ -70,6 +70,7 @@ async def start_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
         else None
     )
     sessions.configure(info={BUS: events})
+    keys = await load_keys(engine, settings)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -78,10 +79,10 @@ async def start_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
         providers=build_providers(settings, http),
         webhooks=WebhookDeps(settings=settings, sessions=sessions, recordings=recordings),
         recordings=recordings,
-        ratelimits=RateLimits(settings),
+        ratelimits=RateLimits(settings, keys.pseudonym_key),
         queue=queue,
         jobs=Jobs(queue),
-        keys=await load_keys(engine, settings),
+        keys=keys,
         templates=Templates(settings),
         events=events,
     )

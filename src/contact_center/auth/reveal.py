@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Header, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
 from contact_center.audit.service import AuditContext
+from contact_center.errors import ValidationFailed
 from contact_center.settings import Settings
 
 REASON_HEADER = "x-reveal-reason"
+REASON_MAX_LENGTH = 500
+
+IncludePII = Annotated[
+    bool,
+    Query(
+        alias="includePII",
+        description="Unmasked data, for an admin (else ignored). Needs `X-Reveal-Reason` "
+        "(422 `reveal_reason_required` without it); each unmasked response is audited.",
+    ),
+]
+RevealReason = Annotated[
+    str | None,
+    Header(
+        alias="X-Reveal-Reason",
+        max_length=REASON_MAX_LENGTH,
+        description="Why personal data is revealed (`includePII=true` or `X-Role: admin`), "
+        "kept in the `pii.reveal` audit row. Required to reveal, except in trusted mode "
+        "(AUTH_DISABLED) or with masking turned off.",
+    ),
+]
 
 
 def wants_unmasked(settings: Settings, context: AuditContext, include_pii: bool) -> bool:
@@ -18,6 +42,29 @@ def wants_unmasked(settings: Settings, context: AuditContext, include_pii: bool)
     principal = context.principal
     asked = include_pii or principal.asked_admin_view
     return asked and principal.may_reveal_pii
+
+
+def checked_reason(
+    settings: Settings, context: AuditContext, *, include_pii: bool, reason: str | None
+) -> str | None:
+    """The reason this response is revealed for; 422 when a reveal would happen without one.
+
+    A signed-in admin who asks for unmasked data says why (`X-Reveal-Reason`), as the console's
+    Reveal form does: the audit row must answer "why" as well as "who". Not asked of trusted
+    mode (AUTH_DISABLED: the original's contract, whose clients send `X-Role: admin` alone, and
+    where every caller is anonymous and may claim any role) nor with masking turned off (every
+    response is unmasked: nothing is being revealed on purpose).
+    """
+    text = (reason or "").strip()[:REASON_MAX_LENGTH] or None
+    if text is not None or not wants_unmasked(settings, context, include_pii):
+        return text
+    if not settings.pii_masking_enabled or context.principal.trusted_network:
+        return None
+    raise ValidationFailed(
+        "Showing personal data unmasked needs a reason: send it in the X-Reveal-Reason header.",
+        code="reveal_reason_required",
+        details=[{"field": "header.X-Reveal-Reason", "message": "required to reveal"}],
+    )
 
 
 async def resolve_reveal(
@@ -32,12 +79,14 @@ async def resolve_reveal(
     entity_id: object | None = None,
     count: int | None = None,
 ) -> bool:
-    """Decide, and record one `pii.reveal` row for every unmasked response."""
+    """Decide, and record one `pii.reveal` row for every unmasked response. A reveal without a
+    reason answers 422 before anything is written (see `checked_reason`)."""
+    why = checked_reason(settings, context, include_pii=include_pii, reason=reason)
     if not wants_unmasked(settings, context, include_pii):
         return False
     metadata: dict[str, object] = {
         "resource": resource,
-        "reason": (reason or "").strip()[:500] or None,
+        "reason": why,
         "maskingEnabled": settings.pii_masking_enabled,
     }
     if count is not None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from contact_center.audit import service as audit
-from contact_center.auth.reveal import resolve_reveal
+from contact_center.auth.reveal import IncludePII, RevealReason, checked_reason, resolve_reveal
 from contact_center.calls import conversations
 from contact_center.calls.schemas import (
     ConversationDetailOut,
@@ -26,8 +26,8 @@ from contact_center.dependencies import (
     SettingsDep,
 )
 from contact_center.errors import ValidationFailed
-from contact_center.interactions.endpoints import IncludePII, RevealReason, parse_moment
 from contact_center.interactions.endpoints import get_interaction as interaction_detail
+from contact_center.interactions.endpoints import parse_moment
 from contact_center.interactions.schemas import InteractionDetailOut
 from contact_center.pii import mask_json
 from contact_center.providers.base import ProviderError
@@ -202,6 +202,8 @@ async def refresh_conversation(
     include_pii: IncludePII = False,
     reveal_reason: RevealReason = None,
 ) -> InteractionDetailOut:
+    # A reveal without its reason is refused before the provider is asked.
+    checked_reason(settings, context, include_pii=include_pii, reason=reveal_reason)
     try:
         interaction_id = await refresh(_deps(request), conversation_id, context)
     except ProviderError as error:

@@ -282,6 +282,7 @@ async def interaction_page(
 ) -> HTMLResponse:
     """`?reveal=<reason>` shows personal data unmasked (admins; audited). The form carries the
     page's CSRF token, so another site cannot make a browser reveal in its user's name."""
+    reveal = (reveal or "").strip() or None
     if reveal and not credentials.same_secret(csrf, csrf_of(request)) and csrf_of(request):
         raise Forbidden("The reveal form expired; reload the page.", code="csrf_failed")
     data = await _detail_context(request, session, context, interaction_id, reveal)

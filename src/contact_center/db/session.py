@@ -65,17 +65,24 @@ def _ping_if_idle(engine: AsyncEngine) -> None:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    """Create the async engine for the configured database."""
+    """Create the async engine for the configured database.
+
+    `hide_parameters`: a statement's values (phone numbers, names, message bodies) never appear
+    in an error's text, which reaches the logs and the webhook ledger's `error` column.
+    """
     url = settings.async_database_url
     pool_size = settings.database_pool_size
     if settings.database_kind is DatabaseKind.SQLITE:
-        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        engine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
+        )
         sync_engine: Engine = engine.sync_engine
         event.listen(sync_engine, "connect", _sqlite_pragmas)
         event.listen(sync_engine, "begin", _sqlite_begin)
         return engine
     engine = create_async_engine(
         url,
+        hide_parameters=True,
         # Overflow connections are closed when returned: keep the pool large enough that a busy
         # process does not open (and TLS-negotiate) a connection per request.
         pool_size=pool_size,

@@ -6,9 +6,9 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Query
+from fastapi import APIRouter, Body, Depends, Query
 
-from contact_center.auth.reveal import resolve_reveal
+from contact_center.auth.reveal import IncludePII, RevealReason, checked_reason, resolve_reveal
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
 from contact_center.errors import ValidationFailed
 from contact_center.interactions import service
@@ -121,10 +121,6 @@ FiltersDep = Annotated[InteractionFilters, Depends(filters_from_query)]
 
 IncludeAllEvents = Annotated[bool, Query(alias="includeAllEvents")]
 IncludeAllMessages = Annotated[bool, Query(alias="includeAllMessages")]
-IncludePII = Annotated[
-    bool, Query(alias="includePII", description="Unmasked data, if allowed; audited.")
-]
-RevealReason = Annotated[str | None, Header(alias="X-Reveal-Reason", max_length=500)]
 
 
 @router.get("", response_model=InteractionPage, summary="List interactions")
@@ -257,6 +253,8 @@ async def update_interaction(
     reveal_reason: RevealReason = None,
 ) -> InteractionDetailOut:
     """Assign an agent, set queue, status, outcome or intent (`null` clears). Audited, evented."""
+    # A reveal without its reason is refused before the change is made.
+    checked_reason(settings, context, include_pii=include_pii, reason=reveal_reason)
     await service.update_interaction(session, interaction_id, patch, context)
     return await get_interaction(
         interaction_id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -19,6 +21,13 @@ log = structlog.get_logger(__name__)
 class Keys:
     otp_pepper: bytes
     link_signing_key: bytes
+
+    @property
+    def pseudonym_key(self) -> bytes:
+        """The key that turns a phone number or an address into a pseudonym (the rate-limit keys
+        in Redis). Derived from the OTP pepper under its own label: nothing more to configure,
+        the same in every process, and never the pepper itself."""
+        return hmac.new(self.otp_pepper, b"contact-center pseudonyms v1", hashlib.sha256).digest()
 
 
 async def load_keys(engine: AsyncEngine, settings: Settings) -> Keys:

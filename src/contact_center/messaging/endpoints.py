@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit.service import AuditContext
-from contact_center.auth.reveal import resolve_reveal
+from contact_center.auth.reveal import RevealReason, resolve_reveal
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
 from contact_center.errors import ValidationFailed
 from contact_center.interactions.schemas import MessageOut
@@ -260,6 +260,7 @@ async def whatsapp_diagnostic(
     session: SessionDep,
     settings: SettingsDep,
     context: AuditContextDep,
+    reveal_reason: RevealReason = None,
 ) -> Diagnostic:
     """Message counts by direction and status, the last 10 messages and the provider's errors."""
     result = await outbound.diagnostic(session, payload.interaction_id, context.principal)
@@ -268,7 +269,7 @@ async def whatsapp_diagnostic(
         settings,
         context,
         include_pii=False,
-        reason=None,
+        reason=reveal_reason,
         resource="whatsapp.diagnostic",
         entity_type="interaction",
         entity_id=payload.interaction_id,
