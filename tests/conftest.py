@@ -49,12 +49,13 @@ configure_logging("INFO")
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    # The periodic ElevenLabs sync is off unless a test turns it on: a 5-minute boundary crossed
-    # during a test would otherwise sync the emulator's calls behind the test's back.
+    # The periodic ElevenLabs sync and SMS status reconciliation are off unless a test turns them
+    # on: a 5-minute boundary crossed during a test would otherwise run them behind its back.
     values: dict[str, Any] = {
         "DATABASE_URL": database_url,
         "APP_ENV": "test",
         "ELEVENLABS_SYNC_INTERVAL_MINUTES": "0",
+        "SMS_STATUS_RECONCILE_INTERVAL_MINUTES": "0",
     }
     values.update(overrides)
     return load_settings(**values)

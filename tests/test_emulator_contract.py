@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -25,13 +27,18 @@ BB = {"x-api-builderbot": EMULATOR_BUILDERBOT_API_KEY}
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[httpx.AsyncClient]:
-    state = EmulatorState(target_url="http://127.0.0.1:9")
+async def emulator_state() -> AsyncIterator[EmulatorState]:
+    state = EmulatorState(target_url="http://127.0.0.1:9", callback_delays=(0.01, 0.01))
     state.http = httpx.AsyncClient()
-    transport = httpx.ASGITransport(app=create_emulator_app(state))
+    yield state
+    await state.close()
+
+
+@pytest.fixture
+async def emulator(emulator_state: EmulatorState) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_emulator_app(emulator_state))
     async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
         yield client
-    await state.close()
 
 
 async def test_twilio_message_resource_shape(emulator: httpx.AsyncClient) -> None:
@@ -98,6 +105,116 @@ async def test_twilio_requires_basic_auth(emulator: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 401
     assert response.json()["code"] == 20003
+
+
+MESSAGE_FIELDS = {
+    "account_sid",
+    "api_version",
+    "body",
+    "date_created",
+    "date_sent",
+    "date_updated",
+    "direction",
+    "error_code",
+    "error_message",
+    "from",
+    "messaging_service_sid",
+    "num_media",
+    "num_segments",
+    "price",
+    "price_unit",
+    "sid",
+    "status",
+    "subresource_uris",
+    "to",
+    "uri",
+}
+
+
+async def fetch_when(
+    emulator: httpx.AsyncClient, sid: str, status: str, *, auth: tuple[str, str] = AUTH
+) -> dict[str, Any]:
+    for _ in range(200):
+        response = await emulator.get(f"{MESSAGES[:-5]}/{sid}.json", auth=auth)
+        assert response.status_code == 200, response.text
+        if response.json()["status"] == status:
+            return dict(response.json())
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{sid} never reached {status}")
+
+
+async def test_twilio_message_fetch_reports_the_last_status(
+    emulator: httpx.AsyncClient, emulator_state: EmulatorState
+) -> None:
+    callback = "http://127.0.0.1:9/webhooks/twilio/sms/status"
+    await emulator.post("/twilio/callbacks/loss", json={"statuses": ["delivered", "undelivered"]})
+    created = (
+        await emulator.post(
+            MESSAGES,
+            data={"To": "+5491155551234", "From": "+15005550006", "Body": "Hola"},
+            auth=AUTH,
+        )
+    ).json()
+    failing = (
+        await emulator.post(
+            MESSAGES,
+            data={
+                "To": "+15005550010",
+                "From": "+15005550006",
+                "Body": "x",
+                "StatusCallback": callback,
+            },
+            auth=AUTH,
+        )
+    ).json()
+    # No StatusCallback: the message moves on all the same.
+    delivered = await fetch_when(emulator, created["sid"], "delivered")
+    assert set(delivered) == MESSAGE_FIELDS
+    assert delivered["sid"] == created["sid"]
+    assert (
+        delivered["uri"]
+        == f"/2010-04-01/Accounts/{EMULATOR_TWILIO_ACCOUNT_SID}/Messages/{created['sid']}.json"
+    )
+    assert re.fullmatch(
+        r"\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000", delivered["date_sent"]
+    )
+    assert delivered["error_code"] is None
+    undelivered = await fetch_when(emulator, failing["sid"], "undelivered")
+    assert undelivered["error_code"] == 30003
+    assert undelivered["error_message"] == "Unreachable destination handset."
+    # The `sent` callback was attempted; the final one was lost on purpose.
+    lost = [d for d in emulator_state.deliveries if d.get("lost")]
+    assert [d["url"] for d in lost] == [callback]
+    outbox = (await emulator.get("/twilio/outbox")).json()["items"]
+    assert {item["sid"]: item["status"] for item in outbox} == {
+        created["sid"]: "delivered",
+        failing["sid"]: "undelivered",
+    }
+    assert (await emulator.delete("/twilio/callbacks/loss")).status_code == 204
+    assert emulator_state.twilio.callback_losses == []
+
+
+async def test_twilio_message_fetch_errors(emulator: httpx.AsyncClient) -> None:
+    created = (
+        await emulator.post(
+            MESSAGES, data={"To": "+5491155551234", "From": "+1", "Body": "x"}, auth=AUTH
+        )
+    ).json()
+    path = f"{MESSAGES[:-5]}/{created['sid']}.json"
+    assert (await emulator.get(path, auth=AUTH)).status_code == 200
+    unauthenticated = await emulator.get(path)
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.json()["code"] == 20003
+    wrong = await emulator.get(path, auth=(EMULATOR_TWILIO_ACCOUNT_SID, "wrong"))
+    assert wrong.status_code == 401
+    missing = await emulator.get(f"{MESSAGES[:-5]}/SM{'0' * 32}.json", auth=AUTH)
+    assert missing.status_code == 404
+    body = missing.json()
+    assert set(body) == {"code", "message", "more_info", "status"}
+    assert (body["code"], body["status"]) == (20404, 404)
+    await emulator.post("/twilio/faults", json={"status": 503, "count": 1})
+    assert (await emulator.get(path, auth=AUTH)).status_code == 503
+    assert (await emulator.get(path, auth=AUTH)).status_code == 200
 
 
 async def test_elevenlabs_list_and_get_shapes(emulator: httpx.AsyncClient) -> None:

@@ -110,6 +110,61 @@ async def test_twilio_request_is_form_encoded_with_basic_auth(http: httpx.AsyncC
     assert b"StatusCallback=https%3A%2F%2Fcc.example%2Fcb" in request.content
 
 
+MESSAGE = f"{TWILIO}/2010-04-01/Accounts/AC123/Messages/SM1.json"
+
+
+@respx.mock
+async def test_twilio_message_fetch_is_a_get_with_basic_auth(http: httpx.AsyncClient) -> None:
+    route = respx.get(MESSAGE).mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "sid": "SM1",
+                "status": "Undelivered",
+                "error_code": 30003,
+                "error_message": "Unreachable destination handset.",
+                "to": "+5491155551234",
+                "from": "+15005550006",
+                "body": "Su código es 123456",
+            },
+        )
+    )
+    event = await twilio(http).fetch_sms_status("SM1")
+    request = route.calls.last.request
+    assert request.headers["authorization"].startswith("Basic ")
+    assert request.headers["accept"] == "application/json"
+    assert (event.message_sid, event.status, event.error_code) == ("SM1", "undelivered", "30003")
+    assert event.error_message == "Unreachable destination handset."
+    assert (event.to, event.from_) == ("+5491155551234", "+15005550006")
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (
+            httpx.Response(404, json={"code": 20404, "message": "m", "status": 404}),
+            ProviderNotFound,
+        ),
+        (httpx.Response(503, text="<html>down</html>"), RetryableProviderError),
+        (httpx.Response(429, json={"code": 20429, "message": "m"}), RetryableProviderError),
+        (httpx.Response(401, json={"code": 20003, "message": "m"}), ProviderAuthError),
+        (httpx.Response(200, json={"sid": "SM1"}), PermanentProviderError),
+        (httpx.ReadTimeout("slow"), RetryableProviderError),
+        (httpx.ConnectError("refused"), RetryableProviderError),
+    ],
+)
+@respx.mock
+async def test_twilio_message_fetch_errors_are_classified(
+    http: httpx.AsyncClient, answer: httpx.Response | Exception, expected: type[Exception]
+) -> None:
+    if isinstance(answer, Exception):
+        respx.get(MESSAGE).mock(side_effect=answer)
+    else:
+        respx.get(MESSAGE).mock(return_value=answer)
+    with pytest.raises(expected):
+        await twilio(http).fetch_sms_status("SM1")
+
+
 @respx.mock
 async def test_elevenlabs_errors(http: httpx.AsyncClient) -> None:
     client = ElevenLabsClient(http, base_url="https://el.example", api_key="k", agent_id="a")

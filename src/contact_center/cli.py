@@ -394,6 +394,62 @@ def sync(
         raise typer.Exit(code=1)
 
 
+@cli.command("reconcile-sms")
+def reconcile_sms(
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, max=10000, help="At most this many (SMS_STATUS_RECONCILE_BATCH)."),
+    ] = None,
+) -> None:
+    """Read once from the provider the status of SMS still SENT after
+    SMS_STATUS_RECONCILE_AFTER_SECONDS (their callbacks were lost) and apply it; exit 1 when
+    some could not be read."""
+    import getpass
+    from functools import partial
+
+    settings = _settings()
+    from contact_center.audit.service import AuditContext
+    from contact_center.auth.principal import Principal, Role
+    from contact_center.db.migrate import upgrade_database
+    from contact_center.db.session import create_engine, create_session_factory
+    from contact_center.messaging.tasks import (
+        StatusCheckDeps,
+        StatusCheckResult,
+        check_sms_statuses,
+    )
+    from contact_center.models.enums import ActorType
+    from contact_center.providers.http import create_http_client
+    from contact_center.providers.registry import build_providers
+    from contact_center.ratelimits import RateLimits
+
+    context = AuditContext(
+        principal=Principal(
+            actor_type=ActorType.SYSTEM, actor_id=f"cli:{getpass.getuser()}", role=Role.ADMIN
+        )
+    )
+
+    async def run() -> StatusCheckResult:
+        engine = create_engine(settings)
+        http = create_http_client()
+        try:
+            await upgrade_database(engine)
+            deps = StatusCheckDeps(
+                settings=settings,
+                sessions=create_session_factory(engine),
+                source=build_providers(settings, http).sms_status,
+                provider_slot=partial(RateLimits(settings).provider_slot, "twilio"),
+            )
+            return await check_sms_statuses(deps, context, limit=limit)
+        finally:
+            await http.aclose()
+            await engine.dispose()
+
+    result = asyncio.run(run())
+    typer.echo(" · ".join(f"{name.replace('_', ' ')} {n}" for name, n in result.counts().items()))
+    if result.failed or result.skipped:
+        raise typer.Exit(code=1)
+
+
 async def _first_admin(
     engine: AsyncEngine, settings: Settings, host: str, port: int | None
 ) -> None:

@@ -156,6 +156,20 @@ class Settings(BaseSettings):
     # Job queue
     worker_concurrency: int = Field(default=20, ge=1, le=500, alias="WORKER_CONCURRENCY")
     reconcile_after_seconds: int = Field(default=30, ge=5, le=3600, alias="RECONCILE_AFTER_SECONDS")
+    # SMS delivery statuses whose callbacks were lost: read from the provider for messages SENT
+    # this long ago (then less and less often) until they are this old; at most a batch a run.
+    sms_status_reconcile_interval_minutes: int = Field(
+        default=5, ge=0, le=60, alias="SMS_STATUS_RECONCILE_INTERVAL_MINUTES"
+    )
+    sms_status_reconcile_after_seconds: int = Field(
+        default=900, ge=10, le=86400, alias="SMS_STATUS_RECONCILE_AFTER_SECONDS"
+    )
+    sms_status_reconcile_max_age_hours: int = Field(
+        default=72, ge=1, le=24 * 30, alias="SMS_STATUS_RECONCILE_MAX_AGE_HOURS"
+    )
+    sms_status_reconcile_batch: int = Field(
+        default=500, ge=1, le=10000, alias="SMS_STATUS_RECONCILE_BATCH"
+    )
 
     # Provider emulator: where it answers (default: mounted in this app at /_emulator) and where
     # it delivers webhooks (default: this app).
@@ -165,7 +179,7 @@ class Settings(BaseSettings):
     # Demo data and simulated traffic (`serve --demo`)
     demo_seed: int = Field(default=20261126, alias="DEMO_SEED")
 
-    @field_validator("elevenlabs_sync_interval_minutes")
+    @field_validator("elevenlabs_sync_interval_minutes", "sms_status_reconcile_interval_minutes")
     @classmethod
     def _sync_interval(cls, value: int) -> int:
         if value and 60 % value:

@@ -40,6 +40,7 @@ def create_emulator_app(state: EmulatorState) -> FastAPI:
     @app.delete("/{provider}/outbox", status_code=204)
     async def clear_outbox(provider: ProviderPath) -> None:
         state.provider(provider).outbox.clear()
+        state.provider(provider).resources.clear()
 
     @app.post("/{provider}/faults", status_code=201)
     async def add_fault(provider: ProviderPath, spec: FaultSpec) -> dict[str, Any]:

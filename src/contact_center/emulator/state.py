@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from pydantic import Field
 
 from contact_center.schemas import ApiModel
 
@@ -31,11 +32,34 @@ class Fault:
     remaining: int
 
 
+class CallbackLoss(ApiModel):
+    """`POST /_emulator/twilio/callbacks/loss`: status callbacks that are lost (never delivered,
+    as when the app was down through Twilio's retries). The message's status still moves on, so
+    reading it from the API tells the truth. `statuses` empty or absent: every callback."""
+
+    statuses: list[str] = Field(default_factory=list)
+    number: str | None = None
+
+    def drops(self, status: str, to: str) -> bool:
+        if self.statuses and status not in self.statuses:
+            return False
+        if self.number:
+            wanted = "".join(ch for ch in self.number if ch.isdigit())
+            return wanted == "".join(ch for ch in to if ch.isdigit())
+        return True
+
+
 @dataclass
 class ProviderState:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     requests: int = 0
+    # What the provider's API answers for each resource it holds, by id (Twilio's messages).
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    callback_losses: list[CallbackLoss] = field(default_factory=list)
+
+    def loses_callback(self, status: str, to: str) -> bool:
+        return any(loss.drops(status, to) for loss in self.callback_losses)
 
     def take_fault(self, number: str | None) -> FaultSpec | None:
         """The first armed fault that applies to this request, counting it down."""

@@ -1,4 +1,5 @@
-"""Twilio stand-in: `Messages.json` with Basic auth, Twilio errors, signed status callbacks."""
+"""Twilio stand-in: `Messages.json` (send and fetch) with Basic auth, Twilio errors, signed status
+callbacks (which can be lost on purpose)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from contact_center.emulator.delivery import deliver
-from contact_center.emulator.state import EmulatorState, now_iso
+from contact_center.emulator.state import CallbackLoss, EmulatorState, FaultSpec, now_iso
 from contact_center.providers.registry import (
     EMULATOR_TWILIO_ACCOUNT_SID,
     EMULATOR_TWILIO_AUTH_TOKEN,
@@ -86,15 +87,7 @@ def router(state: EmulatorState) -> APIRouter:
         to = fields.get("To", "")
         fault = provider.take_fault(to)
         if fault is not None:
-            if fault.delay_seconds:
-                await asyncio.sleep(fault.delay_seconds)
-            code = (
-                int(fault.code)
-                if fault.code is not None
-                else (20429 if fault.status == 429 else 20500)
-            )
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else None
-            return twilio_error(fault.status, code, fault.message or "Injected fault", headers)
+            return await _fault_response(fault)
         if not to:
             return twilio_error(400, 21604, "A 'To' phone number is required.")
         if not fields.get("From") and not fields.get("MessagingServiceSid"):
@@ -152,28 +145,93 @@ def router(state: EmulatorState) -> APIRouter:
                 "status": "queued",
             }
         )
-        callback = fields.get("StatusCallback")
-        if callback:
-            state.spawn(_play_callbacks(state, callback, account_sid, message))
+        provider.resources[sid] = dict(message)
+        # The message moves on whether or not anyone listens to its callbacks.
+        state.spawn(_play_statuses(state, fields.get("StatusCallback"), account_sid, message))
         return JSONResponse(message, status_code=201)
+
+    @api.get("/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json")
+    async def fetch_message(account_sid: str, sid: str, request: Request) -> JSONResponse:
+        """The message resource as the provider last reported it (callbacks lost or not)."""
+        provider = state.twilio
+        provider.requests += 1
+        if not _basic_auth_ok(request, account_sid):
+            return twilio_error(401, 20003, "Authenticate")
+        resource = provider.resources.get(sid)
+        fault = provider.take_fault(resource["to"] if resource else None)
+        if fault is not None:
+            return await _fault_response(fault)
+        if resource is None or resource["account_sid"] != account_sid:
+            return twilio_error(
+                404,
+                20404,
+                f"The requested resource /2010-04-01/Accounts/{account_sid}/Messages/{sid}.json"
+                " was not found",
+            )
+        return JSONResponse(resource)
+
+    @api.post("/callbacks/loss", status_code=201)
+    async def lose_callbacks(loss: CallbackLoss) -> dict[str, Any]:
+        """From now on, lose the status callbacks of these `statuses` (all when empty), for one
+        `number` if given: the app never hears of them, as when it was down."""
+        state.twilio.callback_losses.append(loss)
+        return {"losing": loss.model_dump(by_alias=True)}
+
+    @api.delete("/callbacks/loss", status_code=204)
+    async def stop_losing_callbacks() -> None:
+        state.twilio.callback_losses.clear()
 
     return api
 
 
-async def _play_callbacks(
-    state: EmulatorState, url: str, account_sid: str, message: dict[str, Any]
+async def _fault_response(fault: FaultSpec) -> JSONResponse:
+    if fault.delay_seconds:
+        await asyncio.sleep(fault.delay_seconds)
+    code = int(fault.code) if fault.code is not None else (20429 if fault.status == 429 else 20500)
+    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else None
+    return twilio_error(fault.status, code, fault.message or "Injected fault", headers)
+
+
+def _record_status(
+    state: EmulatorState, sid: str, status: str, code: str | None, text: str | None
 ) -> None:
-    """`sent`, then `delivered` (or the designated failure), each signed like Twilio."""
+    """The status the provider now reports for the message, in its outbox and its API."""
+    for record in state.twilio.outbox:
+        if record["sid"] == sid:
+            record["status"] = status
+    resource = state.twilio.resources.get(sid)
+    if resource is None:
+        return
+    now = _rfc2822(datetime.now(UTC))
+    resource["status"] = status
+    resource["date_updated"] = now
+    if status == "sent":
+        resource["date_sent"] = now
+    if code:
+        resource["error_code"] = int(code)
+        resource["error_message"] = text
+
+
+async def _play_statuses(
+    state: EmulatorState, url: str | None, account_sid: str, message: dict[str, Any]
+) -> None:
+    """`sent`, then `delivered` (or the designated failure), each reported by the API and, to
+    the `StatusCallback` if any, by a callback signed like Twilio's (unless set to be lost)."""
     to = message["to"]
     first_delay, second_delay = state.callback_delays
-    steps: list[tuple[str, str | None]] = [("sent", None)]
+    steps: list[tuple[str, str | None, str | None]] = [("sent", None, None)]
     if to in DELIVERY_FAILURES:
-        failure, failure_code, _ = DELIVERY_FAILURES[to]
-        steps.append((failure, failure_code))
+        steps.append(DELIVERY_FAILURES[to])
     elif to not in NO_RECEIPT:
-        steps.append(("delivered", None))
-    for index, (status, code) in enumerate(steps):
+        steps.append(("delivered", None, None))
+    for index, (status, code, text) in enumerate(steps):
         await asyncio.sleep(first_delay if index == 0 else second_delay)
+        _record_status(state, message["sid"], status, code, text)
+        if url is None:
+            continue
+        if state.twilio.loses_callback(status, to):
+            state.deliveries.append({"url": url, "status": None, "lost": True, "at": now_iso()})
+            continue
         form = {
             "AccountSid": account_sid,
             "ApiVersion": "2010-04-01",
@@ -189,8 +247,5 @@ async def _play_callbacks(
         if status in {"delivered", "undelivered"}:
             form["RawDlrDoneDate"] = datetime.now(UTC).strftime("%y%m%d%H%M")
         signature = compute_signature(EMULATOR_TWILIO_AUTH_TOKEN, url, form)
-        for record in state.twilio.outbox:
-            if record["sid"] == message["sid"]:
-                record["status"] = status
         # Twilio retries a failed callback once by default.
         await deliver(state, url, form=form, headers={"X-Twilio-Signature": signature}, attempts=2)

@@ -10,7 +10,13 @@ from saq import CronJob, Queue, Worker
 
 from contact_center.calls.tasks import sync_period_seconds, sync_recent_calls
 from contact_center.jobs.reconciler import reconcile
-from contact_center.messaging.tasks import close_idle_conversations, control_bot, send_message
+from contact_center.messaging.tasks import (
+    STATUS_CHECK_JOB_TIMEOUT,
+    close_idle_conversations,
+    control_bot,
+    reconcile_sms_statuses,
+    send_message,
+)
 from contact_center.otp.tasks import expire_challenges
 from contact_center.runtime import Runtime
 
@@ -66,7 +72,8 @@ class GracefulWorker(Worker[Any]):
 
 def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
     """Periodic jobs. saq enqueues each under one key, so every worker's scheduler agrees on a
-    single job per tick; the ElevenLabs sync also claims its period in Redis (`claim_once`)."""
+    single job per tick; the ElevenLabs sync and the SMS status reconciliation also claim their
+    period in Redis (`claim_once`)."""
     jobs: list[CronJob[Any]] = [
         CronJob(reconcile, cron="* * * * * */15", timeout=120, retries=1),
         CronJob(close_idle_conversations, cron="*/5 * * * *", timeout=300, retries=1),
@@ -83,6 +90,16 @@ def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
                 retries=1,
             )
         )
+    status_minutes = runtime.settings.sms_status_reconcile_interval_minutes
+    if status_minutes:
+        jobs.append(
+            CronJob(
+                reconcile_sms_statuses,
+                cron=f"*/{status_minutes} * * * *",
+                timeout=STATUS_CHECK_JOB_TIMEOUT,
+                retries=1,
+            )
+        )
     return jobs
 
 
@@ -96,6 +113,7 @@ def build_worker(queue: Queue, runtime: Runtime, *, handle_signals: bool) -> Wor
             expire_challenges,
             sync_recent_calls,
             control_bot,
+            reconcile_sms_statuses,
         ],
         concurrency=runtime.settings.worker_concurrency,
         cron_jobs=cron_jobs(runtime),

@@ -5,10 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contact_center.models.enums import Channel, Direction, InteractionStatus, MessageStatus
+from contact_center.models.enums import (
+    Channel,
+    Direction,
+    InteractionStatus,
+    MessageStatus,
+    Provider,
+)
 from contact_center.models.interaction import Interaction
 from contact_center.models.message import Message
 
@@ -148,6 +154,41 @@ async def due_for_send(
         .order_by(Message.created_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def sms_status_checks_due(
+    session: AsyncSession,
+    *,
+    sent_before: datetime,
+    created_after: datetime,
+    now: datetime,
+    limit: int,
+) -> list[Message]:
+    """Outbound Twilio SMS still SENT since before `sent_before`, created after `created_after`,
+    whose next status check is due; oldest first, locked (rows another run holds are skipped).
+
+    `created_at < sent_before` repeats what `sent_at` implies (a message is sent after it is
+    created) so that the (status, created_at) index bounds the scan on both sides.
+    """
+    stmt = (
+        select(Message)
+        .join(Interaction, Interaction.id == Message.interaction_id)
+        .where(
+            Message.status == MessageStatus.SENT,
+            Message.created_at >= created_after,
+            Message.created_at < sent_before,
+            Message.sent_at < sent_before,
+            Message.direction == Direction.OUTBOUND,
+            Message.provider_message_id.is_not(None),
+            or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
+            Interaction.channel == Channel.SMS,
+            Interaction.provider == Provider.TWILIO,
+        )
+        .order_by(Message.created_at)
+        .limit(limit)
+        .with_for_update(of=Message, skip_locked=True)
     )
     return list((await session.scalars(stmt)).all())
 

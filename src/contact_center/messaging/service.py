@@ -1,4 +1,5 @@
-"""Messaging rules: WhatsApp grouping and echoes, SMS delivery statuses (SPEC §4.2, §4.3, §9.5)."""
+"""Messaging rules: WhatsApp grouping and echoes, SMS delivery statuses and their
+reconciliation with the provider (SPEC §4.2, §4.3, §9.5)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.audit import service as audit
+from contact_center.audit.service import AuditContext
 from contact_center.db.base import utcnow
 from contact_center.db.statements import lock_key
 from contact_center.interactions.service import record_event
@@ -200,16 +203,36 @@ async def apply_sms_status(
     session: AsyncSession, event: SmsStatusEvent, *, payload: Any, key: str
 ) -> Message | None:
     """Move an SMS forward by a status callback; None when the message is not known yet."""
+    applied = await _apply_sms_status(session, event, payload=payload, key=key, source="callback")
+    return applied.message if applied is not None else None
+
+
+@dataclass(frozen=True)
+class StatusApplied:
+    message: Message
+    previous: MessageStatus
+    moved: bool
+
+
+async def _apply_sms_status(
+    session: AsyncSession, event: SmsStatusEvent, *, payload: Any, key: str, source: str
+) -> StatusApplied | None:
+    """The forward-only rules of SMS statuses, whoever reports them (`source`): a callback is
+    recorded on the timeline even when it moves nothing (it is the provider's word); a
+    reconciliation only when it moves the message."""
     message = await repository.by_provider_id(session, event.message_sid)
     if message is None:
         return None
+    previous = message.status
     new = FROM_TWILIO.get(event.status)
     if new is None:
-        return message
+        return StatusApplied(message, previous, moved=False)
+    moved = moves_forward(previous, new)
+    if not moved and source != "callback":
+        return StatusApplied(message, previous, moved=False)
     interaction = await repository.interaction(session, message.interaction_id)
     now = utcnow()
-    previous = message.status
-    if moves_forward(previous, new):
+    if moved:
         message.status = new
         message.updated_at = now
         if new in {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ}:
@@ -225,6 +248,7 @@ async def apply_sms_status(
         "status": event.status,
         "applied": message.status is new,
         "errorCode": event.error_code,
+        "source": source,
     }
     await record_event(
         session,
@@ -246,7 +270,116 @@ async def apply_sms_status(
     if interaction.channel is Channel.SMS:
         await _sms_interaction_status(session, interaction, message.status, key)
     await session.flush()
-    return message
+    return StatusApplied(message, previous, moved=moved)
+
+
+# --- reconciling SMS statuses whose callbacks were lost ---------------------------------------
+
+# After a check that finds a message still SENT, the next one waits as long as the message has
+# been SENT (15 min, 30 min, 1 h, …), never longer than this.
+STATUS_CHECK_MAX_INTERVAL = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class StatusCheck:
+    """One SENT SMS whose status a reconciliation run will read from the provider."""
+
+    message_id: uuid.UUID
+    provider_message_id: str
+
+
+@dataclass(frozen=True)
+class StatusCheckWindow:
+    """Which messages are asked: SENT at least `after` ago, created at most `max_age` ago."""
+
+    after: timedelta
+    max_age: timedelta
+
+
+async def claim_status_checks(
+    session: AsyncSession,
+    window: StatusCheckWindow,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+) -> list[StatusCheck]:
+    """The SENT SMS due for a status check, held for this run until `now + lease`: a run at the
+    same time (another worker, the CLI) does not ask for them too. A run that dies lets the lease
+    expire; the messages are asked again then."""
+    due = await repository.sms_status_checks_due(
+        session,
+        sent_before=now - window.after,
+        created_after=now - window.max_age,
+        now=now,
+        limit=limit,
+    )
+    checks = []
+    for message in due:
+        message.next_attempt_at = now + lease
+        assert message.provider_message_id is not None  # selected on it
+        checks.append(StatusCheck(message.id, message.provider_message_id))
+    return checks
+
+
+async def reconcile_sms_status(
+    session: AsyncSession,
+    event: SmsStatusEvent,
+    window: StatusCheckWindow,
+    context: AuditContext,
+    *,
+    now: datetime,
+) -> StatusApplied | None:
+    """Apply a status read from the provider by the same forward-only rules as a callback.
+
+    A move is on the timeline (`message.status` with `source: "reconciliation"`) and in the
+    audit trail (`sms.status_reconciled`), once per message and status however many runs apply
+    it. A message the provider still reports as SENT is asked again later, less and less often.
+    """
+    applied = await _apply_sms_status(
+        session,
+        event,
+        payload={
+            "sid": event.message_sid,
+            "status": event.status,
+            "errorCode": event.error_code,
+            "errorMessage": event.error_message,
+        },
+        key=f"reconcile:{event.message_sid}:{event.status}",
+        source="reconciliation",
+    )
+    if applied is None:
+        return None
+    message = applied.message
+    if applied.moved:
+        await audit.record(
+            session,
+            context,
+            "sms.status_reconciled",
+            entity_type="message",
+            entity_id=message.id,
+            metadata={
+                "providerMessageId": event.message_sid,
+                "from": applied.previous.value,
+                "to": message.status.value,
+                "providerStatus": event.status,
+                "errorCode": event.error_code,
+                "source": "reconciliation",
+            },
+        )
+    elif message.status is MessageStatus.SENT:
+        waited = now - (message.sent_at or message.created_at)
+        message.next_attempt_at = now + min(STATUS_CHECK_MAX_INTERVAL, max(window.after, waited))
+    return applied
+
+
+async def release_status_check(
+    session: AsyncSession, message_id: uuid.UUID, *, retry_at: datetime | None
+) -> None:
+    """A check that could not read the status: ask again at `retry_at` (None: the next run)."""
+    message = await repository.message(session, message_id)
+    if message is not None and message.status is MessageStatus.SENT:
+        message.next_attempt_at = retry_at
 
 
 async def _sms_interaction_status(

@@ -1,22 +1,44 @@
-"""Jobs of the messaging domain: send one message; close idle WhatsApp conversations."""
+"""Jobs of the messaging domain: send one message; read the status of SMS whose callbacks were
+lost; close idle WhatsApp conversations."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contact_center.audit.service import SYSTEM_CONTEXT, AuditContext
 from contact_center.db.base import utcnow
+from contact_center.jobs.queue import claim_once
 from contact_center.messaging import outbound
 from contact_center.messaging.bot import customer_number
-from contact_center.messaging.service import close_idle_whatsapp
+from contact_center.messaging.service import (
+    StatusCheck,
+    StatusCheckWindow,
+    claim_status_checks,
+    close_idle_whatsapp,
+    reconcile_sms_status,
+    release_status_check,
+)
 from contact_center.models.enums import Channel
 from contact_center.otp import service as otp_service
-from contact_center.providers.base import ProviderError, ProviderName
+from contact_center.providers.base import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderName,
+    ProviderNotFound,
+    SmsStatusSource,
+)
 from contact_center.runtime import Runtime
+from contact_center.settings import Settings
 from contact_center.webhooks.ingest import apply_waiting
 
 log = structlog.get_logger(__name__)
@@ -104,6 +126,166 @@ async def send_message(ctx: dict[str, Any], *, message_id: str) -> str:
         # Status callbacks that arrived before we knew the provider's id.
         await apply_waiting(runtime.webhooks, receipt.provider_message_id)
     return "sent"
+
+
+# --- SMS statuses whose callbacks were lost ---------------------------------------------------
+
+STATUS_CHECK_JOB_TIMEOUT = 300
+# Messages a run claims are held a little longer than the run may last.
+STATUS_CHECK_LEASE = timedelta(seconds=STATUS_CHECK_JOB_TIMEOUT + 60)
+# After this many provider failures in a row the provider is down (or refuses our credentials):
+# the run stops and leaves the rest of its batch to the next run.
+MAX_CONSECUTIVE_FAILURES = 3
+
+
+@dataclass(frozen=True)
+class StatusCheckDeps:
+    """What a reconciliation run needs; the worker's runtime or the CLI builds it."""
+
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    source: SmsStatusSource
+    provider_slot: Callable[[], Awaitable[None]]
+
+
+@dataclass
+class StatusCheckResult:
+    checked: int = 0
+    moved: int = 0
+    unchanged: int = 0
+    not_found: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def status_check_deps(runtime: Runtime) -> StatusCheckDeps:
+    return StatusCheckDeps(
+        settings=runtime.settings,
+        sessions=runtime.sessions,
+        source=runtime.providers.sms_status,
+        provider_slot=partial(runtime.ratelimits.provider_slot, "twilio"),
+    )
+
+
+def status_check_window(settings: Settings) -> StatusCheckWindow:
+    return StatusCheckWindow(
+        after=timedelta(seconds=settings.sms_status_reconcile_after_seconds),
+        max_age=timedelta(hours=settings.sms_status_reconcile_max_age_hours),
+    )
+
+
+async def _ask_again(
+    deps: StatusCheckDeps, checks: list[StatusCheck], retry_at: datetime | None
+) -> None:
+    async with deps.sessions() as session:
+        for check in checks:
+            await release_status_check(session, check.message_id, retry_at=retry_at)
+        await session.commit()
+
+
+async def check_sms_statuses(
+    deps: StatusCheckDeps, context: AuditContext = SYSTEM_CONTEXT, *, limit: int | None = None
+) -> StatusCheckResult:
+    """Read from the provider the status of SMS SENT longer than
+    SMS_STATUS_RECONCILE_AFTER_SECONDS and apply it as a status callback would be applied.
+
+    Each provider call runs outside any transaction, under the provider's rate limit; each
+    status is applied in a short transaction of its own. A failure is counted and logged and
+    the message is asked again by the next run; it never stops the batch, unless the provider
+    looks down (MAX_CONSECUTIVE_FAILURES in a row) or refuses our credentials.
+    """
+    window = status_check_window(deps.settings)
+    async with deps.sessions() as session:
+        checks = await claim_status_checks(
+            session,
+            window,
+            now=utcnow(),
+            lease=STATUS_CHECK_LEASE,
+            limit=limit or deps.settings.sms_status_reconcile_batch,
+        )
+        await session.commit()
+    result = StatusCheckResult()
+    failures_in_a_row = 0
+    for index, check in enumerate(checks):
+        if failures_in_a_row >= MAX_CONSECUTIVE_FAILURES:
+            rest = checks[index:]
+            await _ask_again(deps, rest, None)
+            result.skipped = len(rest)
+            log.warning("sms_status_checks_stopped", skipped=len(rest))
+            break
+        identifiers = {
+            "message_id": str(check.message_id),
+            "provider_message_id": check.provider_message_id,
+        }
+        try:
+            await deps.provider_slot()
+            event = await deps.source.fetch_sms_status(check.provider_message_id)
+        except ProviderNotFound:
+            # The provider does not know it (another account, or deleted): asking again will
+            # not change that. It stays SENT, and is not asked again.
+            failures_in_a_row = 0
+            result.not_found += 1
+            log.warning("sms_status_not_found", **identifiers)
+            await _ask_again(deps, [check], utcnow() + window.max_age)
+            continue
+        except ProviderError as error:
+            failures_in_a_row += 1
+            if isinstance(error, ProviderAuthError):
+                failures_in_a_row = MAX_CONSECUTIVE_FAILURES
+            result.failed += 1
+            log.warning(
+                "sms_status_check_failed",
+                **identifiers,
+                code=error.code,
+                status=error.status,
+                retryable=error.retryable,
+            )
+            await _ask_again(deps, [check], None)
+            continue
+        failures_in_a_row = 0
+        try:
+            async with deps.sessions() as session:
+                applied = await reconcile_sms_status(session, event, window, context, now=utcnow())
+                await session.commit()
+        except Exception as exc:  # counted; its lease expires and a later run asks again
+            result.failed += 1
+            log.error("sms_status_apply_failed", **identifiers, error=type(exc).__name__)
+            continue
+        result.checked += 1
+        if applied is not None and applied.moved:
+            result.moved += 1
+            log.info(
+                "sms_status_reconciled",
+                **identifiers,
+                previous=applied.previous.value,
+                status=applied.message.status.value,
+            )
+        else:
+            result.unchanged += 1
+    return result
+
+
+def sms_status_period_seconds(runtime: Runtime) -> int:
+    return runtime.settings.sms_status_reconcile_interval_minutes * 60
+
+
+async def reconcile_sms_statuses(ctx: dict[str, Any]) -> dict[str, int] | None:
+    """The periodic run of `check_sms_statuses`, once per period across every worker."""
+    runtime: Runtime = ctx["runtime"]
+    period = sms_status_period_seconds(runtime) or 300
+    job = ctx.get("job")
+    scheduled = int(getattr(job, "scheduled", 0) or time.time())
+    slot = scheduled // period
+    if not await claim_once(runtime.queue, f"sms_status_reconcile:{slot}", ttl_seconds=period * 2):
+        log.info("sms_status_reconcile_skipped", reason="already run in this period")
+        return None
+    result = await check_sms_statuses(status_check_deps(runtime))
+    if result.checked or result.failed or result.not_found:
+        log.info("sms_statuses_checked", **result.counts())
+    return result.counts()
 
 
 async def close_idle_conversations(ctx: dict[str, Any]) -> int:

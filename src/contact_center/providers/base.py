@@ -101,6 +101,13 @@ class SmsSender(Protocol):
         ...
 
 
+class SmsStatusSource(Protocol):
+    async def fetch_sms_status(self, message_sid: str) -> SmsStatusEvent:
+        """The provider's current status of one message we sent, as a status callback would
+        carry it. Raises ProviderNotFound when the provider does not know the message."""
+        ...
+
+
 class WhatsAppSender(Protocol):
     async def send_whatsapp(
         self, to: str, body: str, *, media_url: str | None = None

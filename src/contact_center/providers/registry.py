@@ -11,6 +11,7 @@ from contact_center.providers.base import (
     ConversationSource,
     ProviderName,
     SmsSender,
+    SmsStatusSource,
     WhatsAppBotControl,
     WhatsAppSender,
 )
@@ -142,6 +143,7 @@ class Providers:
     """Every capability the app uses, built once at start-up (the composition root's job)."""
 
     sms: SmsSender
+    sms_status: SmsStatusSource
     whatsapp: WhatsAppSender
     whatsapp_bot: WhatsAppBotControl
     conversations: ConversationSource
@@ -159,14 +161,16 @@ def build_providers(settings: Settings, http: httpx.AsyncClient) -> Providers:
     elevenlabs = ElevenLabsClient(
         http, base_url=eleven.api_url, api_key=eleven.api_key, agent_id=eleven.agent_id
     )
+    sms = TwilioSmsClient(
+        http,
+        base_url=twilio.api_url,
+        account_sid=twilio.account_sid,
+        auth_token=twilio.auth_token,
+        from_number=twilio.from_number,
+    )
     return Providers(
-        sms=TwilioSmsClient(
-            http,
-            base_url=twilio.api_url,
-            account_sid=twilio.account_sid,
-            auth_token=twilio.auth_token,
-            from_number=twilio.from_number,
-        ),
+        sms=sms,
+        sms_status=sms,
         whatsapp=builderbot,
         whatsapp_bot=builderbot,
         conversations=elevenlabs,

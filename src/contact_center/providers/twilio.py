@@ -1,9 +1,10 @@
-"""Twilio Programmable Messaging: send SMS, verify and parse status callbacks."""
+"""Twilio Programmable Messaging: send SMS, read their status, verify and parse status callbacks."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from twilio.request_validator import RequestValidator
@@ -41,7 +42,8 @@ STATUSES = frozenset(
 
 
 class TwilioSmsClient:
-    """`POST /2010-04-01/Accounts/{sid}/Messages.json`, form-encoded, HTTP Basic."""
+    """`POST /2010-04-01/Accounts/{sid}/Messages.json` to send, `GET …/Messages/{sid}.json` to
+    read a message's status; form-encoded, HTTP Basic."""
 
     def __init__(
         self,
@@ -53,7 +55,8 @@ class TwilioSmsClient:
         from_number: str,
     ) -> None:
         self._http = http
-        self._url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self._messages = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages"
+        self._url = f"{self._messages}.json"
         self._auth = (account_sid, auth_token)
         self._from = from_number
 
@@ -70,21 +73,55 @@ class TwilioSmsClient:
             ),
         )
         payload = _json(response)
-        if response.status_code >= 400:
-            code = payload.get("code")
-            raise error_for_status(
-                PROVIDER,
-                response,
-                code=str(code) if code is not None else None,
-                message=str(payload.get("message") or f"HTTP {response.status_code}"),
-                retryable_codes=RETRYABLE_CODES,
-            )
+        _raise_for_error(response, payload)
         sid = payload.get("sid")
         if not isinstance(sid, str):
             raise error_for_status(PROVIDER, response, message="accepted without a message sid")
         return SendReceipt(
             provider_message_id=sid, status=str(payload.get("status", "queued")), raw=payload
         )
+
+    async def fetch_sms_status(self, message_sid: str) -> SmsStatusEvent:
+        """The message resource's `status` and `error_code`/`error_message`, as a neutral event
+        (the same one a status callback gives). A 404 raises ProviderNotFound."""
+        url = f"{self._messages}/{quote(message_sid, safe='')}.json"
+        response = await send(
+            PROVIDER,
+            lambda: self._http.get(url, auth=self._auth, headers={"Accept": "application/json"}),
+        )
+        payload = _json(response)
+        _raise_for_error(response, payload)
+        status = payload.get("status")
+        if not isinstance(status, str) or not status.strip():
+            raise error_for_status(PROVIDER, response, message="message resource without a status")
+        error_code = payload.get("error_code")
+        error_message = payload.get("error_message")
+        return SmsStatusEvent(
+            message_sid=message_sid,
+            status=status.strip().lower(),
+            error_code=None if error_code in (None, "") else str(error_code),
+            error_message=str(error_message) if error_message else None,
+            to=_text(payload.get("to")),
+            from_=_text(payload.get("from")),
+        )
+
+
+def _raise_for_error(response: httpx.Response, payload: dict[str, Any]) -> None:
+    """Twilio's error body `{code, message, more_info, status}`, classified like every call."""
+    if response.status_code < 400:
+        return
+    code = payload.get("code")
+    raise error_for_status(
+        PROVIDER,
+        response,
+        code=str(code) if code is not None else None,
+        message=str(payload.get("message") or f"HTTP {response.status_code}"),
+        retryable_codes=RETRYABLE_CODES,
+    )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
