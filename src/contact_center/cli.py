@@ -412,6 +412,7 @@ def reconcile_sms(
     from contact_center.auth.principal import Principal, Role
     from contact_center.db.migrate import upgrade_database
     from contact_center.db.session import create_engine, create_session_factory
+    from contact_center.keys.service import load_keys
     from contact_center.messaging.tasks import (
         StatusCheckDeps,
         StatusCheckResult,
@@ -433,11 +434,13 @@ def reconcile_sms(
         http = create_http_client()
         try:
             await upgrade_database(engine)
+            keys = await load_keys(engine, settings)
+            limits = RateLimits(settings, keys.pseudonym_key)
             deps = StatusCheckDeps(
                 settings=settings,
                 sessions=create_session_factory(engine),
                 source=build_providers(settings, http).sms_status,
-                provider_slot=partial(RateLimits(settings).provider_slot, "twilio"),
+                provider_slot=partial(limits.provider_slot, "twilio"),
             )
             return await check_sms_statuses(deps, context, limit=limit)
         finally:
