@@ -502,6 +502,7 @@ def users_create(
             username=username,
             role=_role(role),
             password=chosen,
+            bank_name=settings.bank_name,
             display_name=name,
         )
         return generated
