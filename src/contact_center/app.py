@@ -199,7 +199,7 @@ def create_app(
             }
             schema["security"] = [{"bearerAuth": []}]
             for path, operations in schema["paths"].items():
-                if is_public(path):
+                if is_public(path, production=settings.is_production):
                     for operation in operations.values():
                         operation["security"] = []
             app.openapi_schema = schema
