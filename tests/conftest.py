@@ -61,6 +61,21 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     return load_settings(**values)
 
 
+# What a production app needs to start in a test: real-looking secrets and provider credentials
+# (nothing is emulated in production). Pass to settings_factory or client_for.
+PRODUCTION_SETTINGS = {
+    "APP_ENV": "production",
+    "OTP_PEPPER": uuid.uuid4().hex * 2,
+    "LINK_SIGNING_KEY": uuid.uuid4().hex * 2,
+    "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+    "TWILIO_AUTH_TOKEN": uuid.uuid4().hex,
+    "TWILIO_FROM_NUMBER": "+5491152500000",
+    "ELEVENLABS_API_KEY": "sk_" + uuid.uuid4().hex,
+    "BUILDERBOT_API_KEY": "bb-" + uuid.uuid4().hex,
+    "BUILDERBOT_BOT_ID": str(uuid.uuid4()),
+}
+
+
 def _pg_url(database: str) -> str:
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     return f"{base}/{database}"

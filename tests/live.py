@@ -40,6 +40,7 @@ async def serve(app: ASGIApp, port: int | None = None) -> AsyncIterator[str]:
         host="127.0.0.1",
         port=port,
         log_config=None,
+        proxy_headers=False,  # as `contact-center serve`: the app decides (TRUSTED_PROXIES)
         lifespan="on",
         timeout_graceful_shutdown=5,  # open event streams do not hold the test up
     )

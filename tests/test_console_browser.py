@@ -97,6 +97,20 @@ class Watched:
 
 
 CONTEXTS: list[BrowserContext] = []
+# Every Content Security Policy violation becomes a console error that Watched collects (the
+# script is injected by the browser driver, outside the page's policy).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("CSP violation: " + event.violatedDirective + " blocked "
+    + (event.blockedURI || "inline") + " at " + event.sourceFile + ":" + event.lineNumber);
+});
+"""
+
+
+async def watched_page(context: BrowserContext) -> Watched:
+    page = await context.new_page()
+    await page.add_init_script(REPORT_CSP_VIOLATIONS)
+    return Watched(page)
 
 
 async def open_page(
@@ -111,7 +125,7 @@ async def open_page(
     await auth.user(live.app.state.session_factory, username, role)
     context = await browser.new_context(viewport={"width": width, "height": 900})
     CONTEXTS.append(context)
-    watched = Watched(await context.new_page())
+    watched = await watched_page(context)
     await watched.page.goto(live.base + "/login", wait_until="networkidle")
     await watched.page.fill("input[name=username]", username)
     await watched.page.fill("input[name=password]", auth.PASSWORD)
@@ -175,6 +189,9 @@ async def test_every_page_renders_with_demo_data_and_no_console_errors(
         response = await watched.page.goto(console.base + path, wait_until="networkidle")
         assert response is not None, (name, path)
         assert response.status == 200, (name, path)
+        # Served under the policy: no inline script, so nothing here may need one.
+        policy = await response.header_value("content-security-policy") or ""
+        assert "script-src 'self';" in policy, (name, path)
         await expect(watched.page.locator("main h1")).to_be_visible()
         await watched.page.screenshot(path=SHOTS / f"{name}-{backend}.png", full_page=True)
     assert watched.errors == []
@@ -209,6 +226,8 @@ async def test_a_whatsapp_reply_from_the_detail_view_reaches_the_provider_and_th
     await watched.page.fill("form.reply textarea[name=body]", text)
     await watched.page.click("form.reply button[type=submit]")
     await expect(watched.page.locator(".result .notice.ok")).to_be_visible()
+    # The form empties once the reply is accepted (console.js: data-reset-on-success).
+    await expect(watched.page.locator("form.reply textarea[name=body]")).to_have_value("")
     # The page shows it (pushed over SSE when the message is queued, then sent).
     await expect(watched.page.locator("#live .messages")).to_contain_text(text, timeout=10_000)
     digits = chat.customer_phone.lstrip("+")
@@ -221,6 +240,39 @@ async def test_a_whatsapp_reply_from_the_detail_view_reaches_the_provider_and_th
             break
         assert time.monotonic() < deadline, "the reply never reached the provider"
         await watched.page.wait_for_timeout(200)
+    assert watched.errors == []
+
+
+async def test_the_api_docs_render_under_the_content_security_policy(
+    browser: Browser, console: Live
+) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    CONTEXTS.append(context)
+    watched = await watched_page(context)
+    response = await watched.page.goto(console.base + "/api/docs", wait_until="networkidle")
+    assert response is not None
+    assert response.status == 200
+    assert "script-src 'self';" in (await response.header_value("content-security-policy") or "")
+    await expect(watched.page.locator(".opblock").first).to_be_visible()
+    await expect(watched.page.locator(".info .title")).to_contain_text("Contact Center API")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await watched.page.screenshot(path=SHOTS / "api-docs.png")
+    assert watched.errors == []
+
+
+async def test_pages_poll_while_the_live_stream_is_down(
+    browser: Browser, console: Live, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    chat = await current_conversation(console, session_factory, "5491155550773")
+    watched = await open_page(browser, console)
+    await watched.page.goto(f"{console.base}/interactions/{chat.id}", wait_until="networkidle")
+    await expect(watched.page.locator("#live-state")).to_have_text("live")
+    partial = f"/console/partials/interactions/{chat.id}"
+    # The stream drops: the badge says so and the panel refreshes every 5 s by itself.
+    await watched.page.evaluate("document.dispatchEvent(new Event('htmx:sseError'))")
+    await expect(watched.page.locator("#live-state")).to_have_text("polling")
+    async with watched.page.expect_request(lambda r: partial in r.url, timeout=7_000):
+        pass
     assert watched.errors == []
 
 

@@ -160,6 +160,11 @@ def test_check_config_passes_a_complete_production_configuration(
         ({"BUILDERBOT_WEBHOOK_TOKEN": "xxx"}, "BUILDERBOT_WEBHOOK_TOKEN"),
         ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "REDIS_URL"),
         ({"EMULATOR_URL": "http://127.0.0.1:9/_emulator"}, "EMULATOR_URL"),
+        # The emulator's published secrets, and a token too easy to guess.
+        ({"ELEVENLABS_WEBHOOK_SECRET": "emulator-elevenlabs-secret"}, "ELEVENLABS_WEBHOOK_SECRET"),
+        ({"BUILDERBOT_WEBHOOK_TOKEN": "emulator-builderbot-token"}, "BUILDERBOT_WEBHOOK_TOKEN"),
+        ({"TWILIO_AUTH_TOKEN": "emulator-twilio-token"}, "TWILIO_AUTH_TOKEN"),
+        ({"OTP_PEPPER": "abcdefghijklmnopqrstuvwxyz0123456789"}, "OTP_PEPPER"),
     ],
 )
 def test_check_config_names_the_variable_to_fix(

@@ -4,10 +4,15 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from contact_center.app import create_app
 from contact_center.db.session import create_engine
-from tests.conftest import make_settings
+from contact_center.models.enums import Role
+from contact_center.settings import Settings
+from tests import auth
+from tests.conftest import PRODUCTION_SETTINGS, make_settings
 
 
 async def test_health_ok_with_embedded_queue(client: httpx.AsyncClient) -> None:
@@ -33,6 +38,43 @@ async def test_tables_lists_the_data_model(client: httpx.AsyncClient) -> None:
         "audit_log",
     ):
         assert name in tables
+
+
+async def test_in_production_only_an_admin_sees_the_tables(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    app = create_app(settings_factory(**PRODUCTION_SETTINGS), migrate=False, with_worker=False)
+    async with LifespanManager(app):
+        sessions = app.state.session_factory
+        tokens = {
+            None: None,
+            "agent": await auth.token(sessions, "ana", Role.AGENT),
+            "supervisor": await auth.token(sessions, "sol", Role.SUPERVISOR),
+            "admin": await auth.token(sessions, "admin", Role.ADMIN),
+        }
+        statuses = {}
+        for role, secret in tokens.items():
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://testserver",
+                headers=auth.bearer(secret) if secret else {},
+            ) as http:
+                response = await http.get("/api/health/tables")
+                statuses[role] = response.status_code
+                if role is None:
+                    assert response.json()["error"]["code"] == "unauthenticated"
+                    # Liveness and readiness stay open for load balancers.
+                    assert (await http.get("/api/health")).status_code == 200
+                    assert (await http.get("/api/health/ready")).status_code == 200
+        assert statuses == {None: 401, "agent": 403, "supervisor": 403, "admin": 200}
+        security = app.openapi()["paths"]["/api/health/tables"]["get"].get("security")
+        assert security != []  # documented as needing the token
+
+
+async def test_outside_production_the_tables_stay_public(anonymous: httpx.AsyncClient) -> None:
+    response = await anonymous.get("/api/health/tables")
+    assert response.status_code == 200
+    assert "interaction" in response.json()["tables"]
 
 
 async def test_whoami_reports_service_and_platform(

@@ -10,7 +10,6 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -43,10 +42,30 @@ from contact_center.otp.endpoints import router as otp_router
 from contact_center.providers.http import create_http_client
 from contact_center.providers.registry import emulated_providers
 from contact_center.runtime import start_runtime
+from contact_center.security_headers import edge
 from contact_center.settings import Settings, load_settings
 from contact_center.webhooks.endpoints import router as webhooks_router
 
 log = structlog.get_logger(__name__)
+
+# Swagger UI from npm (scripts/bootstrap), served by us: no CDN, and started by a script file
+# (FastAPI's page starts it inline, which the Content Security Policy refuses).
+SWAGGER_UI_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Contact Center API</title>
+  <link rel="stylesheet" href="/static/vendor/swagger-ui.css">
+  <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/static/vendor/swagger-ui-bundle.js"></script>
+  <script src="/static/api-docs.js"></script>
+</body>
+</html>
+"""
 
 API_DESCRIPTION = """
 Omnichannel contact center for banks: voice calls (ElevenLabs AI agent), WhatsApp (BuilderBot)
@@ -199,7 +218,7 @@ def create_app(
             }
             schema["security"] = [{"bearerAuth": []}]
             for path, operations in schema["paths"].items():
-                if is_public(path):
+                if is_public(path, production=settings.is_production):
                     for operation in operations.values():
                         operation["security"] = []
             app.openapi_schema = schema
@@ -209,13 +228,10 @@ def create_app(
 
     @app.get("/api/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
-        # Swagger UI from npm (scripts/bootstrap), served by us: no CDN.
-        return get_swagger_ui_html(
-            openapi_url="/api/openapi.json",
-            title="Contact Center API",
-            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
-        )
+        return HTMLResponse(SWAGGER_UI_PAGE)
 
+    # The security headers and the trusted proxies wrap everything, Starlette's own error
+    # handling included, so a 500 carries the headers too (add_middleware would sit inside it).
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: edge(build_stack(), settings)  # type: ignore[method-assign]
     return app

@@ -174,7 +174,9 @@ def serve(
         host=host or settings.host,
         port=port or settings.app_port,
         log_config=None,
-        proxy_headers=True,
+        # The app believes forwarded headers from TRUSTED_PROXIES only (security_headers.edge);
+        # uvicorn's own handling would trust any local peer's X-Forwarded-For.
+        proxy_headers=False,
         timeout_graceful_shutdown=20,
     )
     GracefulServer(config).run()
@@ -561,6 +563,7 @@ def users_create(
             username=username,
             role=_role(role),
             password=chosen,
+            bank_name=settings.bank_name,
             display_name=name,
         )
         return generated
@@ -821,7 +824,7 @@ def emulator(
 
     app = create_emulator_app(state)
     app.router.lifespan_context = lifespan
-    uvicorn.run(app, host=host, port=port, log_config=None)
+    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)
 
 
 def main() -> None:

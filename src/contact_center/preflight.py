@@ -13,15 +13,47 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from contact_center.auth.credentials import guesses_log10
 from contact_center.db.migrate import current_revision, head_revision
 from contact_center.db.session import create_engine
 from contact_center.health.service import check_database
 from contact_center.providers.base import ProviderName
-from contact_center.providers.registry import emulated_providers, secret_value
+from contact_center.providers.registry import (
+    EMULATOR_BUILDERBOT_API_KEY,
+    EMULATOR_BUILDERBOT_BOT_ID,
+    EMULATOR_BUILDERBOT_TOKEN,
+    EMULATOR_ELEVENLABS_AGENT_ID,
+    EMULATOR_ELEVENLABS_API_KEY,
+    EMULATOR_ELEVENLABS_SECRET,
+    EMULATOR_TWILIO_ACCOUNT_SID,
+    EMULATOR_TWILIO_AUTH_TOKEN,
+    EMULATOR_TWILIO_FROM_NUMBER,
+    emulated_providers,
+    secret_value,
+)
 from contact_center.settings import PLACEHOLDER_SECRETS, DatabaseKind, Settings
 
 Level = Literal["error", "warning", "ok"]
+# Secrets this service's operators generate (peppers, signing keys, webhook tokens they choose).
 MIN_SECRET_LENGTH = 32
+# Secrets a provider issues: every format we know is longer (Twilio's auth token has 32 hex
+# digits); shorter is a truncated copy or a made-up value.
+MIN_ISSUED_SECRET_LENGTH = 24
+# zxcvbn's estimate, log10 of the guesses: 20 is about 66 bits. 32 random hex digits score 27
+# or more; words, repeats, sequences and keyboard walks score far less.
+MIN_SECRET_GUESSES_LOG10 = 20
+# The provider emulator publishes these (in its source and the README): anyone can sign a
+# webhook or call the API with them.
+EMULATOR_SECRETS = frozenset(
+    {
+        EMULATOR_TWILIO_AUTH_TOKEN,
+        EMULATOR_ELEVENLABS_SECRET,
+        EMULATOR_ELEVENLABS_API_KEY,
+        EMULATOR_BUILDERBOT_TOKEN,
+        EMULATOR_BUILDERBOT_API_KEY,
+    }
+)
+GENERATE_HINT = "generate one with `openssl rand -hex 32`"
 CONNECT_TIMEOUT = 5.0
 
 
@@ -92,13 +124,8 @@ def static_findings(settings: Settings) -> list[Finding]:
         ("OTP_PEPPER", settings.otp_pepper),
         ("LINK_SIGNING_KEY", settings.link_signing_key),
     ):
-        value = secret_value(secret)
-        if not value:
+        if not secret_value(secret):
             found.append(Finding(severe, name, "is missing (generate 32+ random bytes)"))
-        elif _placeholder(value):
-            found.append(Finding("error", name, "is a placeholder, not a secret"))
-        elif len(value) < MIN_SECRET_LENGTH:
-            found.append(Finding(severe, name, f"is shorter than {MIN_SECRET_LENGTH} characters"))
 
     credentials = {
         ProviderName.TWILIO: ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"),
@@ -134,20 +161,72 @@ def static_findings(settings: Settings) -> list[Finding]:
                 "is missing: WhatsApp webhooks would be refused",
             )
         )
-    for name, secret in (
-        ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
-        ("ELEVENLABS_API_KEY", settings.elevenlabs_api_key),
-        ("ELEVENLABS_WEBHOOK_SECRET", settings.elevenlabs_webhook_secret),
-        ("ELEVENLABS_WEBHOOK_TOKEN", settings.elevenlabs_webhook_token),
-        ("BUILDERBOT_API_KEY", settings.builderbot_api_key),
-        ("BUILDERBOT_WEBHOOK_TOKEN", settings.builderbot_webhook_token),
-        ("TWILIO_WEBHOOK_TOKEN", settings.twilio_webhook_token),
+    found += _secret_findings(settings, severe)
+    for name, identifier, emulators in (
+        ("TWILIO_ACCOUNT_SID", settings.twilio_account_sid, EMULATOR_TWILIO_ACCOUNT_SID),
+        ("TWILIO_FROM_NUMBER", settings.twilio_from_number, EMULATOR_TWILIO_FROM_NUMBER),
+        ("BUILDERBOT_BOT_ID", settings.builderbot_bot_id, EMULATOR_BUILDERBOT_BOT_ID),
+        ("ELEVENLABS_AGENT_ID", settings.elevenlabs_agent_id, EMULATOR_ELEVENLABS_AGENT_ID),
     ):
-        value = secret_value(secret)
-        if value and _placeholder(value):
-            found.append(Finding("error", name, "is a placeholder, not the real value"))
+        if identifier and identifier.strip() == emulators:
+            found.append(
+                Finding("error", name, "is the provider emulator's test value, not a real one")
+            )
+    if settings.trusted_proxies == "*":
+        found.append(
+            Finding(
+                "warning",
+                "TRUSTED_PROXIES",
+                "is `*`: any client can choose its address (sign-in limit, audit) unless every "
+                "request reaches this service through the proxy; list the proxies' addresses",
+            )
+        )
     if settings.emulator_url and production:
         found.append(Finding("error", "EMULATOR_URL", "must not be set in production"))
+    return found
+
+
+def _secret_findings(settings: Settings, severe: Level) -> list[Finding]:
+    """Each secret set: not a placeholder, not a value the emulator publishes, long enough and
+    hard enough to guess. A finding names the variable, never the value."""
+    found: list[Finding] = []
+    for name, secret, minimum in (
+        ("OTP_PEPPER", settings.otp_pepper, MIN_SECRET_LENGTH),
+        ("LINK_SIGNING_KEY", settings.link_signing_key, MIN_SECRET_LENGTH),
+        ("BUILDERBOT_WEBHOOK_TOKEN", settings.builderbot_webhook_token, MIN_SECRET_LENGTH),
+        ("ELEVENLABS_WEBHOOK_TOKEN", settings.elevenlabs_webhook_token, MIN_SECRET_LENGTH),
+        ("TWILIO_WEBHOOK_TOKEN", settings.twilio_webhook_token, MIN_SECRET_LENGTH),
+        ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token, MIN_ISSUED_SECRET_LENGTH),
+        ("ELEVENLABS_API_KEY", settings.elevenlabs_api_key, MIN_ISSUED_SECRET_LENGTH),
+        ("ELEVENLABS_WEBHOOK_SECRET", settings.elevenlabs_webhook_secret, MIN_ISSUED_SECRET_LENGTH),
+        ("BUILDERBOT_API_KEY", settings.builderbot_api_key, MIN_ISSUED_SECRET_LENGTH),
+    ):
+        value = (secret_value(secret) or "").strip()
+        if not value:
+            continue
+        lowered = value.lower()
+        if any(published.lower() in lowered for published in EMULATOR_SECRETS):
+            found.append(
+                Finding(
+                    "error",
+                    name,
+                    "is a value the provider emulator publishes, not a secret: set the real one",
+                )
+            )
+        elif _placeholder(value):
+            found.append(Finding("error", name, "is a placeholder, not a secret"))
+        elif len(value) < minimum:
+            hint = f"; {GENERATE_HINT}" if minimum == MIN_SECRET_LENGTH else ""
+            found.append(Finding(severe, name, f"is shorter than {minimum} characters{hint}"))
+        elif guesses_log10(value) < MIN_SECRET_GUESSES_LOG10:
+            found.append(
+                Finding(
+                    severe,
+                    name,
+                    "is too easy to guess to be a secret (words, repeats or sequences); "
+                    + GENERATE_HINT,
+                )
+            )
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import zoneinfo
 from enum import StrEnum
 from typing import Any
@@ -78,6 +79,10 @@ class Settings(BaseSettings):
     login_rate_limit_window_seconds: int = Field(
         default=900, ge=1, alias="LOGIN_RATE_LIMIT_WINDOW_SECONDS"
     )
+    # The proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IP
+    # addresses or networks, or `*` for any peer): the client address of the sign-in limit
+    # and the audit log comes from there. Empty (the default): none, the peer is the client.
+    trusted_proxies: str = Field(default="", alias="TRUSTED_PROXIES")
     pii_masking_enabled: bool = Field(default=True, alias="PII_MASKING_ENABLED")
     default_phone_region: str = Field(default="AR", alias="DEFAULT_PHONE_REGION")
 
@@ -186,6 +191,22 @@ class Settings(BaseSettings):
             raise ValueError("must be 0 (off) or a divisor of 60 (1, 2, 3, 5, 10, 15, 30…)")
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        if items == ["*"]:
+            return "*"
+        for item in items:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (e.g. 10.0.0.0/8, 127.0.0.1); "
+                    "`*` alone trusts every peer"
+                ) from None
+        return ",".join(items)
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -246,6 +267,11 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.app_env is AppEnv.PRODUCTION
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """TRUSTED_PROXIES as a list (empty: trust no forwarded header)."""
+        return self.trusted_proxies.split(",") if self.trusted_proxies else []
 
     @property
     def host(self) -> str:

@@ -21,7 +21,13 @@ from contact_center.auth.schemas import (
     UserOut,
     UserPatch,
 )
-from contact_center.dependencies import ADMIN_ONLY, AuditContextDep, PrincipalDep, SessionDep
+from contact_center.dependencies import (
+    ADMIN_ONLY,
+    AuditContextDep,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+)
 from contact_center.errors import ValidationFailed
 from contact_center.models.user_account import ApiToken
 from contact_center.schemas import ERROR_RESPONSES, ErrorEnvelope
@@ -50,14 +56,20 @@ async def list_users(session: SessionDep) -> UserList:
 
 @admin.post("/api/users", status_code=201, response_model=UserCreated, summary="Create a user")
 async def create_user(
-    body: Annotated[UserCreate, Body()], session: SessionDep, context: AuditContextDep
+    body: Annotated[UserCreate, Body()],
+    session: SessionDep,
+    context: AuditContextDep,
+    settings: SettingsDep,
 ) -> UserCreated:
+    """Without a password, one is generated and shown once. A chosen one needs 12+ characters
+    and must not be easy to guess (422 `weak_password` says why)."""
     user, generated = await service.create_user(
         session,
         context,
         username=body.username,
         role=body.role,
         password=body.password,
+        bank_name=settings.bank_name,
         display_name=body.display_name,
     )
     return UserCreated.model_validate(user).model_copy(update={"password": generated})

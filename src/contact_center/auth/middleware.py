@@ -2,7 +2,8 @@
 
 `/api/*` needs an API token (`Authorization: Bearer …`) or a console session cookie; console pages
 need a session and otherwise redirect to the sign-in page. Health, the API documents, webhooks
-(they carry their own signatures), the emulator and static files are public. A cookie is ambient
+(they carry their own signatures), the emulator and static files are public; in production the
+table list is not (it describes the database to anyone who asks). A cookie is ambient
 (the browser sends it by itself), so a request that changes something with it must also carry
 the session's CSRF token. With AUTH_DISABLED every caller is trusted, as in the original.
 """
@@ -32,11 +33,15 @@ PUBLIC_EXACT = frozenset(
     {"/api/health", "/api/docs", "/api/openapi.json", "/__whoami", "/login", "/favicon.ico"}
 )
 PUBLIC_PREFIXES = ("/api/health/", "/webhooks/", "/_emulator/", "/static/")
+# Public elsewhere (as in the original), authenticated in production.
+PRIVATE_IN_PRODUCTION = frozenset({"/api/health/tables"})
 # Pages a user who must change their password may still open.
 PASSWORD_CHANGE_PATHS = frozenset({"/account/password", "/logout"})
 
 
-def is_public(path: str) -> bool:
+def is_public(path: str, *, production: bool) -> bool:
+    if production and path.rstrip("/") in PRIVATE_IN_PRODUCTION:
+        return False
     return path in PUBLIC_EXACT or path.startswith(PUBLIC_PREFIXES)
 
 
@@ -101,7 +106,7 @@ class AuthenticationMiddleware:
             state["principal"] = trusted_principal(request)
             await self.app(scope, receive, send)
             return
-        if is_public(path):
+        if is_public(path, production=settings.is_production):
             await self.app(scope, receive, send)
             return
         try:

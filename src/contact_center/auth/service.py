@@ -21,6 +21,7 @@ from contact_center.auth import credentials, repository
 from contact_center.auth.principal import Principal, Via
 from contact_center.db.base import utcnow
 from contact_center.errors import Conflict, NotFound, ValidationFailed
+from contact_center.hashing import off_loop
 from contact_center.models.enums import ActorType, Role
 from contact_center.models.user_account import ApiToken, ConsoleSession, UserAccount
 from contact_center.settings import Settings
@@ -59,8 +60,10 @@ def normalize_username(raw: str) -> str:
     return username
 
 
-def _check_password(password: str, username: str) -> None:
-    problem = credentials.password_problem(password, username)
+async def _check_password(password: str, username: str, bank_name: str) -> None:
+    """Refuse a weak password (422 `weak_password`, with why). The strength estimate is CPU
+    work, so it runs off the event loop."""
+    problem = await off_loop(credentials.password_problem, password, username, (bank_name,))
     if problem:
         raise ValidationFailed(
             problem,
@@ -79,16 +82,18 @@ async def create_user(
     username: str,
     role: Role,
     password: str | None,
+    bank_name: str,
     display_name: str | None = None,
 ) -> tuple[UserAccount, str | None]:
     """Create a user. Without a password one is generated, returned once, and must be changed
-    at the first sign-in."""
+    at the first sign-in. A chosen password must not be easy to guess, also knowing the
+    username and `bank_name`."""
     name = normalize_username(username)
     generated = None
     if password is None:
         generated = password = credentials.new_password()
     else:
-        _check_password(password, name)
+        await _check_password(password, name, bank_name)
     if await repository.user_by_username(session, name) is not None:
         raise Conflict(f"The username {name!r} is taken.", code="username_taken")
     user = UserAccount(
@@ -211,9 +216,10 @@ async def reset_password(
 
 
 async def change_own_password(
-    session: AsyncSession, context: AuditContext, current: str, new: str
+    session: AsyncSession, context: AuditContext, current: str, new: str, *, bank_name: str
 ) -> UserAccount:
-    """The signed-in user changes their password; their other sessions end."""
+    """The signed-in user changes their password; their other sessions end. The new one must
+    not be easy to guess, also knowing the username and `bank_name`."""
     user_id = context.principal.user_id
     if user_id is None:
         raise ValidationFailed("Only a signed-in user has a password.", code="no_user")
@@ -224,7 +230,7 @@ async def change_own_password(
             code="wrong_password",
             details=[{"field": "body.currentPassword", "message": "does not match"}],
         )
-    _check_password(new, user.username)
+    await _check_password(new, user.username, bank_name)
     if await credentials.password_matches(new, user.password_hash):
         raise ValidationFailed(
             "Choose a password different from the current one.", code="weak_password"

@@ -7,7 +7,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from contact_center import __version__
-from contact_center.dependencies import SettingsDep
+from contact_center.auth.principal import Role
+from contact_center.dependencies import SettingsDep, require
 from contact_center.errors import DependencyUnavailable
 from contact_center.health import service
 from contact_center.health.schemas import (
@@ -18,6 +19,7 @@ from contact_center.health.schemas import (
     Tables,
     WhoAmI,
 )
+from contact_center.schemas import ErrorEnvelope
 
 router = APIRouter(tags=["health"])
 
@@ -61,8 +63,20 @@ async def ready(request: Request, settings: SettingsDep) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if is_ready else 503)
 
 
-@router.get("/api/health/tables", response_model=Tables, summary="Tables in the database")
-async def tables(request: Request) -> Tables:
+@router.get(
+    "/api/health/tables",
+    response_model=Tables,
+    summary="Tables in the database",
+    responses={
+        401: {"model": ErrorEnvelope, "description": "In production: no credentials"},
+        403: {"model": ErrorEnvelope, "description": "In production: not an admin"},
+    },
+)
+async def tables(request: Request, settings: SettingsDep) -> Tables:
+    """Public in development, as in the original; in production only an admin sees it (the
+    table names describe the database, which no one else needs)."""
+    if settings.is_production:
+        await require(Role.ADMIN)(request)
     try:
         names = await service.table_names(request.app.state.engine)
     except (SQLAlchemyError, OSError) as exc:

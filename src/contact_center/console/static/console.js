@@ -3,7 +3,6 @@
 (function () {
   "use strict";
   var live = false;
-  window.ccPolling = function () { return !live; };
 
   function setLive(on) {
     live = on;
@@ -16,6 +15,30 @@
   document.addEventListener("htmx:sseOpen", function () { setLive(true); });
   document.addEventListener("htmx:sseError", function () { setLive(false); });
   document.addEventListener("htmx:sseClose", function () { setLive(false); });
+
+  // While the live stream is down, an element with data-poll="30s" is refreshed at that period
+  // (its hx-trigger listens for cc:poll). A timer here, not an htmx trigger filter: filters are
+  // evaluated code, which the Content Security Policy refuses.
+  function period(text) {
+    var match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text || "");
+    if (!match) { return 0; }
+    return parseFloat(match[1]) * { ms: 1, s: 1000, m: 60000 }[match[2]];
+  }
+  document.querySelectorAll("[data-poll]").forEach(function (element) {
+    var every = period(element.getAttribute("data-poll"));
+    if (!every) { return; }
+    window.setInterval(function () {
+      if (!live && window.htmx && document.body.contains(element)) { window.htmx.trigger(element, "cc:poll"); }
+    }, every);
+  });
+
+  // An htmx form marked data-reset-on-success empties once its request succeeded.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (event.detail.successful && form && form.matches && form.matches("form[data-reset-on-success]")) {
+      form.reset();
+    }
+  });
 
   function explain(status, body) {
     var error = body && body.error;
