@@ -21,6 +21,9 @@ COPY pyproject.toml uv.lock README.md ./
 COPY src ./src
 COPY --from=assets /vendor src/contact_center/console/static/vendor
 RUN uv export --frozen --no-dev --no-emit-project --format requirements-txt -o requirements.txt \
+ && pip install --no-deps "$(grep -i '^babel==' requirements.txt | cut -d' ' -f1)" \
+ && pybabel -q compile -d src/contact_center/console/locale
+RUN uv export --frozen --no-dev --no-emit-project --format requirements-txt -o requirements.txt \
  && pip wheel --wheel-dir /wheels -r requirements.txt \
  && pip wheel --no-deps --wheel-dir /wheels .
 

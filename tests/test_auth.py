@@ -537,7 +537,7 @@ async def test_wrong_passwords_lock_the_account(
     locked = await client_a.sign_in("ana", auth.PASSWORD)
     assert locked.status_code == 429
     assert 800 < int(locked.headers["Retry-After"]) <= 901
-    assert "locked" in locked.text
+    assert "bloqueada" in locked.text  # the console speaks es-AR by default
     actions = [r.action for r in await _actions(session_factory, "auth.")]
     assert actions == ["auth.login_failed"] * 5 + ["auth.login_locked"]
     # An admin unlocks.
@@ -593,8 +593,8 @@ async def test_unknown_users_and_wrong_passwords_look_the_same(
     wrong = await client.sign_in("ana", "nope nope")
     unknown = await client.sign_in("nobody", "nope nope")
     assert wrong.status_code == unknown.status_code == 401
-    assert "Wrong username or password." in wrong.text
-    assert "Wrong username or password." in unknown.text
+    assert "Usuario o contraseña incorrectos." in wrong.text
+    assert "Usuario o contraseña incorrectos." in unknown.text
 
 
 async def test_console_reveal_needs_an_admin_a_reason_and_the_page_token(
@@ -638,8 +638,8 @@ async def test_an_agent_console_shows_their_work_without_metrics(
     agent = browser()
     await agent.sign_in("ana", auth.PASSWORD)
     home = await agent.http.get("/")
-    assert "My work" in home.text
-    assert "Abandonment" not in home.text
+    assert "Mi trabajo" in home.text
+    assert "Abandono" not in home.text
     assert ids["mine"] in home.text
     assert ids["open"] in home.text
     assert ids["theirs"] not in home.text

@@ -228,7 +228,7 @@ async def test_taking_over_pauses_the_bot_through_the_queue_and_is_audited(
             assert time.monotonic() < deadline, "the bot was never paused"
             await asyncio.sleep(0.1)
         page = await live.http.get(f"/interactions/{interaction['id']}")
-        assert "Hand back to the bot" in page.text
+        assert "Devolver al bot" in page.text
         back = await live.http.post(path, data={"action": "resume"})
         assert back.status_code == 204
         while (

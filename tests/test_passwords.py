@@ -109,7 +109,7 @@ async def test_the_console_password_page_refuses_a_weak_new_password(
 
     weak = await change("aaaaaaaaaaaa")
     assert weak.status_code == 422
-    assert "too easy to guess" in weak.text
+    assert "demasiado fácil de adivinar" in weak.text
     assert 'role="alert"' in weak.text
     assert (await change("password1234")).status_code == 422
     changed = await change(STRONG)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import zoneinfo
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -153,6 +153,9 @@ class Settings(BaseSettings):
     )
     send_max_attempts: int = Field(default=6, ge=1, le=50, alias="SEND_MAX_ATTEMPTS")
     send_retry_base_seconds: float = Field(default=2, gt=0, le=300, alias="SEND_RETRY_BASE_SECONDS")
+
+    # The console's language when a user has not chosen one (the API always speaks English)
+    console_language: Literal["es-AR", "en"] = Field(default="es-AR", alias="CONSOLE_LANGUAGE")
 
     # Wording of outbound messages
     bank_name: str = Field(default="Banco Demo", min_length=1, max_length=40, alias="BANK_NAME")

@@ -36,6 +36,8 @@ class Principal:
     user_id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None
     must_change_password: bool = False
+    # The console language this user chose (None: the service's CONSOLE_LANGUAGE).
+    language: str | None = None
 
     @property
     def may_reveal_pii(self) -> bool:

@@ -22,6 +22,7 @@ from contact_center.auth.principal import Principal, Via
 from contact_center.db.base import utcnow
 from contact_center.errors import Conflict, NotFound, ValidationFailed
 from contact_center.hashing import off_loop
+from contact_center.languages import LANGUAGES, supported
 from contact_center.models.enums import ActorType, Role
 from contact_center.models.user_account import ApiToken, ConsoleSession, UserAccount
 from contact_center.settings import Settings
@@ -46,6 +47,7 @@ def principal_for(
         user_id=user.id,
         session_id=session_id,
         must_change_password=user.must_change_password,
+        language=user.language,
     )
 
 
@@ -213,6 +215,22 @@ async def reset_password(
         session, context, "user.password_reset", entity_type="user", entity_id=user.id
     )
     return user, password
+
+
+async def set_language(session: AsyncSession, context: AuditContext, language: str) -> None:
+    """The signed-in user's console language (one of LANGUAGES)."""
+    chosen = supported(language)
+    if chosen is None or chosen != language:
+        raise ValidationFailed(
+            "Unknown language.",
+            code="unknown_language",
+            details=[{"field": "body.language", "message": "one of " + ", ".join(LANGUAGES)}],
+        )
+    user_id = context.principal.user_id
+    if user_id is None:
+        raise ValidationFailed("Only a signed-in user has a language.", code="no_user")
+    user = await _user(session, user_id)
+    user.language = chosen
 
 
 async def change_own_password(

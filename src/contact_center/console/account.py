@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import escape
 
 from contact_center.audit import service as audit_service
 from contact_center.audit.endpoints import AuditFiltersDep
@@ -16,7 +17,9 @@ from contact_center.auth import service as auth
 from contact_center.auth.middleware import SESSION_COOKIE
 from contact_center.auth.principal import Principal, Role
 from contact_center.auth.service import LoginOutcome
-from contact_center.console.pages import page, runtime_of
+from contact_center.console.i18n import LANGUAGES, Speaker
+from contact_center.console.labels import N_
+from contact_center.console.pages import page, runtime_of, speaker_for
 from contact_center.db.base import utcnow
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep, require
 from contact_center.errors import AppError
@@ -85,9 +88,9 @@ async def login_form(
     return _login_page(request, settings, next_url=next_url or "/")
 
 
-def _minutes(seconds: int) -> str:
+def _minutes(speaker: Speaker, seconds: int) -> str:
     minutes = max(1, round(seconds / 60))
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return speaker.ngettext("%(num)d minute", "%(num)d minutes", minutes)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -103,12 +106,13 @@ async def login(
     if settings.auth_disabled:
         return RedirectResponse("/", status_code=303)
     name = username.strip().lower()[:64]
+    speaker = speaker_for(request)
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not secrets.compare_digest(expected.encode(), form_token.encode()):
         return _login_page(
             request,
             settings,
-            error="The sign-in form expired. Please try again.",
+            error=speaker.gettext("The sign-in form expired. Please try again."),
             status=403,
             username=name,
             next_url=next_url,
@@ -119,8 +123,10 @@ async def login(
         return _login_page(
             request,
             settings,
-            error="Too many sign-in attempts from this address. "
-            f"Try again in {_minutes(decision.retry_after)}.",
+            error=speaker.gettext(
+                "Too many sign-in attempts from this address. Try again in %(wait)s.",
+                wait=_minutes(speaker, decision.retry_after),
+            ),
             status=429,
             username=name,
             next_url=next_url,
@@ -136,8 +142,11 @@ async def login(
         return _login_page(
             request,
             settings,
-            error="This account is locked after too many failed sign-ins. Try again in "
-            f"{_minutes(result.retry_after)}, or ask an administrator to unlock it.",
+            error=speaker.gettext(
+                "This account is locked after too many failed sign-ins. Try again in %(wait)s, "
+                "or ask an administrator to unlock it.",
+                wait=_minutes(speaker, result.retry_after),
+            ),
             status=429,
             username=name,
             next_url=next_url,
@@ -147,7 +156,7 @@ async def login(
         return _login_page(
             request,
             settings,
-            error="Wrong username or password.",
+            error=speaker.gettext("Wrong username or password."),
             status=401,
             username=name,
             next_url=next_url,
@@ -183,11 +192,26 @@ async def password_form(request: Request, context: AuditContextDep) -> HTMLRespo
         "password.html",
         active="account",
         forced=context.principal.must_change_password,
+        languages=LANGUAGES,
     )
+
+
+@router.post("/account/language")
+async def choose_language(
+    request: Request,
+    session: SessionDep,
+    context: AuditContextDep,
+    language: Annotated[str, Form(max_length=16)],
+) -> Response:
+    """The console's language for the signed-in user (a form post: CSRF checked by the
+    authentication middleware like every change made with the cookie)."""
+    await auth.set_language(session, context, language)
+    return RedirectResponse("/account/password", status_code=303)
 
 
 @router.post("/account/password", response_class=HTMLResponse)
 async def change_password(
+    request: Request,
     session: SessionDep,
     context: AuditContextDep,
     settings: SettingsDep,
@@ -195,25 +219,33 @@ async def change_password(
     new: Annotated[str, Form(alias="newPassword", max_length=1024)],
     repeat: Annotated[str, Form(alias="repeatPassword", max_length=1024)],
 ) -> Response:
+    speaker = speaker_for(request)
     if new != repeat:
-        return HTMLResponse(
-            '<p class="notice error" role="alert">The new passwords do not match.</p>',
-            status_code=422,
-        )
+        text = escape(speaker.gettext("The new passwords do not match."))
+        return HTMLResponse(f'<p class="notice error" role="alert">{text}</p>', status_code=422)
     try:
         await auth.change_own_password(session, context, current, new, bank_name=settings.bank_name)
     except AppError as error:
         return HTMLResponse(
-            f'<p class="notice error" role="alert">{_escape(error.message)}</p>',
+            f'<p class="notice error" role="alert">{escape(_said(speaker, error))}</p>',
             status_code=error.status_code,
         )
     return Response(status_code=204, headers={"HX-Redirect": "/"})
 
 
-def _escape(text: str) -> str:
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
+_PASSWORD_ERRORS = {
+    "wrong_password": N_("The current password is wrong."),
+    "weak_password": N_(
+        "That password is too easy to guess: use at least 12 characters, a few unrelated words "
+        "work well."
+    ),
+}
+
+
+def _said(speaker: Speaker, error: AppError) -> str:
+    """A refusal of the password form in the reader's language (the API's words otherwise)."""
+    message = _PASSWORD_ERRORS.get(error.code)
+    return speaker.gettext(message) if message else error.message
 
 
 # --- admin pages ----------------------------------------------------------------------------

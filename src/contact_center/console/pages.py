@@ -13,24 +13,25 @@ import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import pass_context
-from jinja2.runtime import Context
+from markupsafe import escape
 
 from contact_center.audit.service import AuditContext
 from contact_center.auth import credentials
 from contact_center.auth.middleware import SESSION_COOKIE
 from contact_center.auth.principal import Principal, Role
 from contact_center.auth.reveal import resolve_reveal
+from contact_center.console.i18n import Speaker, supported
+from contact_center.console.i18n import install as install_i18n
+from contact_center.console.labels import N_
 from contact_center.dependencies import AuditContextDep, PrincipalDep, SessionDep, SettingsDep
 from contact_center.errors import Forbidden, NotFound, ValidationFailed
 from contact_center.interactions import service as interactions
@@ -40,7 +41,7 @@ from contact_center.live.bus import visible_to
 from contact_center.messaging import bot, outbound
 from contact_center.metrics import service as metrics
 from contact_center.metrics.endpoints import parse_day
-from contact_center.models.enums import Channel
+from contact_center.models.enums import Channel, Direction, InteractionStatus
 from contact_center.phones import normalize_valid
 from contact_center.runtime import Runtime
 
@@ -53,7 +54,7 @@ PAGE_SIZE = 25
 STREAM_SECONDS = 300  # EventSource reconnects; bounded streams let deploys finish
 HEARTBEAT_SECONDS = 15.0
 CHANNEL_PAGES = {"calls": Channel.CALL, "whatsapp": Channel.WHATSAPP, "sms": Channel.SMS}
-TITLES = {"calls": "Calls", "whatsapp": "WhatsApp", "sms": "SMS"}
+TITLES = {"calls": N_("Calls"), "whatsapp": N_("WhatsApp"), "sms": N_("SMS")}
 # Polling intervals of the original console, used only when the live stream is down.
 POLL = {"dashboard": "30s", "whatsapp": "10s", "calls": "30s", "sms": "30s", "detail": "5s"}
 
@@ -63,22 +64,15 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
-@pass_context
-def _local(context: Context, value: datetime | None) -> str:
-    """A time in APP_TIMEZONE (the page's `timezone`), short when it is today or this year."""
-    if value is None:
-        return "—"
-    zone: ZoneInfo = context["timezone"]
-    moment = value.astimezone(zone)
-    now = datetime.now(zone)
-    if moment.date() == now.date():
-        return moment.strftime("%H:%M:%S")
-    if moment.year == now.year:
-        return moment.strftime("%d %b %H:%M")
-    return moment.strftime("%d %b %Y %H:%M")
+def speaker_for(request: Request) -> Speaker:
+    """The reader's language: their own choice, else the service's CONSOLE_LANGUAGE."""
+    settings = request.app.state.settings
+    principal: Principal | None = getattr(request.state, "principal", None)
+    language = supported(principal.language if principal else None) or settings.console_language
+    return Speaker(language, settings.zone)
 
 
-templates.env.filters["local"] = _local
+install_i18n(templates.env)
 
 
 def csrf_of(request: Request) -> str:
@@ -90,10 +84,14 @@ def csrf_of(request: Request) -> str:
 def page(request: Request, name: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
     settings = request.app.state.settings
     principal: Principal | None = getattr(request.state, "principal", None)
+    speaker = context.pop("speaker", None) or speaker_for(request)
     return templates.TemplateResponse(
         request,
         name,
         {
+            "speaker": speaker,
+            "language": speaker.language,
+            "script_messages": speaker.script_messages(),
             "bank": settings.bank_name,
             "timezone": settings.zone,
             "poll": POLL,
@@ -129,7 +127,13 @@ async def _dashboard_context(
         all_events=False,
         reveal=False,
     )
-    return {"summary": summary, "recent": recent.items, "day": day}
+    return {
+        "summary": summary,
+        "recent": recent.items,
+        "day": day,
+        "is_today": day == metrics.today(settings),
+        "day_label": format_date(day, format="full", locale=speaker_for(request).locale),
+    }
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -183,7 +187,9 @@ async def _list_context(
     query = {k: v for k, v in request.query_params.items() if k != "skip" and v}
     return {
         "page": page,
-        "title": TITLES[page],
+        "title": speaker_for(request).gettext(TITLES[page]),
+        "statuses": [s.value for s in InteractionStatus],
+        "directions": [d.value for d in Direction],
         "items": result.items,
         "total": total,
         "skip": skip,
@@ -333,14 +339,18 @@ async def reply(
         customer_ref=None,
     )
     background.add_task(runtime.jobs.enqueue_send, str(queued.message_id), queued.attempt)
+    speaker = speaker_for(request)
     if queued.interaction_id != interaction_id:
-        return HTMLResponse(
-            '<p class="notice ok" role="status">This conversation had ended, so the reply '
-            f'opened a new one: <a href="/interactions/{queued.interaction_id}">open it</a>.</p>'
+        text = escape(
+            speaker.gettext("This conversation had ended, so the reply opened a new one:")
         )
-    return HTMLResponse(
-        '<p class="notice ok" role="status">Reply queued; it appears below when it is sent.</p>'
-    )
+        link = escape(speaker.gettext("open it"))
+        return HTMLResponse(
+            f'<p class="notice ok" role="status">{text} '
+            f'<a href="/interactions/{queued.interaction_id}">{link}</a>.</p>'
+        )
+    text = escape(speaker.gettext("Reply queued; it shows in the messages once it is sent."))
+    return HTMLResponse(f'<p class="notice ok" role="status">{text}</p>')
 
 
 @router.post("/console/interactions/{interaction_id}/bot", response_class=HTMLResponse)
@@ -388,7 +398,7 @@ async def customer_page(
     elif phone:
         number = normalize_valid(phone, settings.default_phone_region)
         if number is None:
-            error = "That is not a valid phone number."
+            error = speaker_for(request).gettext("That is not a valid phone number.")
     profile = None
     if number:
         profile = await interactions.customer_profile(

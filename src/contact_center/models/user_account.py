@@ -19,6 +19,8 @@ class UserAccount(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str | None] = mapped_column(String(128))
+    # The console's language for this user (`es-AR`, `en`); NULL follows CONSOLE_LANGUAGE.
+    language: Mapped[str | None] = mapped_column(String(16))
     role: Mapped[Role] = mapped_column(str_enum(Role, "user_role"))
     # Argon2id (argon2-cffi's encoded form, parameters and salt included).
     password_hash: Mapped[str] = mapped_column(String(256))

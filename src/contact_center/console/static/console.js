@@ -3,12 +3,20 @@
 (function () {
   "use strict";
   var live = false;
+  // The page's words, in the reader's language (<body data-messages>, rendered by the server).
+  var messages = {};
+  try { messages = JSON.parse(document.body.getAttribute("data-messages") || "{}"); } catch (e) { messages = {}; }
+  function say(key, values) {
+    var text = messages[key] || key;
+    Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(values[name])); });
+    return text;
+  }
 
   function setLive(on) {
     live = on;
     var badge = document.getElementById("live-state");
     if (badge) {
-      badge.textContent = on ? "live" : "polling";
+      badge.textContent = on ? say("live") : say("polling");
       badge.classList.toggle("down", !on);
     }
   }
@@ -40,23 +48,35 @@
     }
   });
 
+  // What went wrong, in the reader's words where the console knows the error's code, else the
+  // API's own message; field details only where they add something the message does not say.
   function explain(status, body) {
     var error = body && body.error;
-    if (!error) { return "Request failed (HTTP " + status + ")."; }
-    var text = error.message || "Request failed.";
-    if (Array.isArray(error.details) && error.details.length) {
-      text += " " + error.details.map(function (d) { return d.message ? d.message : ""; }).filter(Boolean).join("; ");
+    if (!error) { return say("failedStatus", { status: status }); }
+    var known = (messages.errors || {})[error.code];
+    var text = known || error.message || say("failed");
+    if (!known && Array.isArray(error.details) && error.details.length) {
+      var extra = error.details.map(function (d) { return d.message ? d.message : ""; })
+        .filter(function (m) { return m && text.toLowerCase().indexOf(m.toLowerCase()) < 0; });
+      if (extra.length) { text += " (" + extra.join("; ") + ")"; }
     }
     return text;
   }
 
-  function show(target, kind, text) {
+  function show(target, kind, text, link) {
     if (!target) { return; }
     target.innerHTML = "";
     var p = document.createElement("p");
     p.className = "notice " + kind;
     p.setAttribute("role", kind === "error" ? "alert" : "status");
     p.textContent = text;
+    if (link) {
+      var a = document.createElement("a");
+      a.href = link.href;
+      a.textContent = link.text;
+      p.appendChild(document.createTextNode(" "));
+      p.appendChild(a);
+    }
     target.appendChild(p);
   }
 
@@ -74,7 +94,7 @@
     box.className = "notice ok secret";
     box.setAttribute("role", "status");
     var text = document.createElement("p");
-    text.textContent = label + " It is shown only now: copy it before you leave this page.";
+    text.textContent = label + " " + say("secretOnce");
     var code = document.createElement("code");
     code.className = "secret-value";
     code.textContent = value;
@@ -95,7 +115,7 @@
     var body = null;
     try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
     var wait = xhr.getResponseHeader("Retry-After");
-    show(result, "error", explain(xhr.status, body) + (wait ? " Try again in " + wait + " s." : ""));
+    show(result, "error", explain(xhr.status, body) + (wait ? " " + say("retryIn", { seconds: wait }) : ""));
   });
 
   document.addEventListener("submit", function (event) {
@@ -117,27 +137,26 @@
     }).then(function (response) {
       return response.json().catch(function () { return null; }).then(function (body) {
         if (response.ok && body && (body.token || body.password)) {
-          showSecret(result, body.token ? "New API token " + body.prefix + "… for " + body.username + "."
-            : "One-time password for " + ((body.user && body.user.username) || body.username) + ".", body.token || body.password);
+          showSecret(result, body.token ? say("newToken", { prefix: body.prefix, username: body.username })
+            : say("oneTimePassword", { username: (body.user && body.user.username) || body.username }), body.token || body.password);
           form.reset();
           return;
         }
         if (response.status === 401) { window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname)); return; }
         if (response.ok) {
-          var id = body && (body.messageId || body.id);
-          show(result, "ok", response.status === 202 || response.status === 201
-            ? "Accepted: it goes out through the queue" + (id ? " (" + id + ")" : "") + "."
-            : "Saved.");
+          var created = body && body.interactionId;
+          show(result, "ok", response.status === 202 || response.status === 201 ? say("accepted") : say("saved"),
+            created ? { href: "/interactions/" + encodeURIComponent(created), text: say("open") } : null);
           if (form.hasAttribute("data-reload")) { window.location.reload(); return; }
           if (response.status !== 200) { form.reset(); }
           document.body.dispatchEvent(new Event("cc:changed"));
         } else {
           var wait = response.headers.get("Retry-After");
-          show(result, "error", explain(response.status, body) + (wait ? " Try again in " + wait + " s." : ""));
+          show(result, "error", explain(response.status, body) + (wait ? " " + say("retryIn", { seconds: wait }) : ""));
         }
       });
     }).catch(function () {
-      show(result, "error", "The server could not be reached. Check the connection and try again.");
+      show(result, "error", say("unreachable"));
     }).finally(function () { if (button) { button.disabled = false; } });
   });
 

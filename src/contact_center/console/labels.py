@@ -1,0 +1,237 @@
+"""Words for every value a person sees in the console: statuses, channels, directions, outcomes,
+message kinds, event types, roles, audit actions, hangup reasons, intents and queues.
+
+The message ids here are English; `N_` only marks them for the catalogs (they are translated when
+shown, in the reader's language). A test fails when a value of one of the model's vocabularies
+has no label here.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from contact_center.models.enums import (
+    ActorType,
+    Channel,
+    Direction,
+    EventType,
+    InteractionStatus,
+    MessageKind,
+    MessageStatus,
+    OtpPurpose,
+    OtpStatus,
+    Outcome,
+    Provider,
+    Role,
+)
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional name of gettext_noop
+    """Mark a message for the catalogs without translating it here."""
+    return message
+
+
+ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
+    Channel: {"CALL": N_("Call"), "WHATSAPP": N_("WhatsApp"), "SMS": N_("SMS")},
+    Direction: {"INBOUND": N_("Inbound"), "OUTBOUND": N_("Outbound")},
+    InteractionStatus: {
+        "NEW": N_("New"),
+        "IN_PROGRESS": N_("In progress"),
+        "COMPLETED": N_("Completed"),
+        "ABANDONED": N_("Abandoned"),
+        "FAILED": N_("Failed"),
+    },
+    Provider: {
+        "ELEVENLABS": N_("ElevenLabs (voice)"),
+        "BUILDERBOT": N_("BuilderBot (WhatsApp)"),
+        "TWILIO": N_("Twilio (SMS)"),
+        "GENERIC": N_("Other provider"),
+    },
+    Outcome: {
+        "RESOLVED": N_("Resolved"),
+        "ESCALATED": N_("Escalated"),
+        "TICKETED": N_("Ticket opened"),
+        "TRANSFERRED": N_("Transferred"),
+        "UNKNOWN": N_("Unknown"),
+    },
+    MessageStatus: {
+        "QUEUED": N_("Queued"),
+        "SENDING": N_("Sending"),
+        "SENT": N_("Sent"),
+        "DELIVERED": N_("Delivered"),
+        "READ": N_("Read"),
+        "FAILED": N_("Failed"),
+        "RECEIVED": N_("Received"),
+        "UNDELIVERED": N_("Undelivered"),
+    },
+    MessageKind: {
+        "TEXT": N_("Text"),
+        "OTP": N_("One-time code"),
+        "VERIFICATION_LINK": N_("Verification link"),
+        "ONBOARDING_LINK": N_("Onboarding link"),
+        "CARD_ACTIVATION": N_("Card activation"),
+    },
+    OtpPurpose: {
+        "PASSWORD_RESET": N_("Password reset"),
+        "TX_CONFIRMATION": N_("Transaction confirmation"),
+        "IDENTITY_VERIFICATION": N_("Identity verification"),
+        "LOGIN_2FA": N_("Sign-in"),
+    },
+    OtpStatus: {
+        "PENDING": N_("Pending"),
+        "SENT": N_("Sent"),
+        "VERIFIED": N_("Verified"),
+        "EXPIRED": N_("Expired"),
+        "LOCKED": N_("Locked"),
+        "FAILED": N_("Failed"),
+        "CANCELED": N_("Canceled"),
+    },
+    ActorType: {"USER": N_("Person"), "SYSTEM": N_("System"), "AGENT": N_("AI agent")},
+    EventType: {
+        "interaction.created": N_("Interaction started"),
+        "interaction.updated": N_("Details changed"),
+        "status.changed": N_("Status changed"),
+        "message.queued": N_("Message queued"),
+        "message.received": N_("Message received"),
+        "message.sent": N_("Message sent"),
+        "message.status": N_("Delivery status"),
+        "message.failed": N_("Message failed"),
+        "agent.assigned": N_("Agent assigned"),
+        "interaction.completed": N_("Interaction completed"),
+        "call.transcript": N_("Transcript received"),
+        "call.audio": N_("Recording received"),
+        "otp.created": N_("Code requested"),
+        "otp.sent": N_("Code sent"),
+        "otp.verified": N_("Code verified"),
+        "otp.failed": N_("Wrong code"),
+        "otp.locked": N_("Code locked"),
+        "otp.expired": N_("Code expired"),
+        "otp.canceled": N_("Code canceled"),
+        "link.opened": N_("Link opened"),
+        "bot.paused": N_("Agent took over from the bot"),
+        "bot.resumed": N_("Handed back to the bot"),
+    },
+    Role: {"agent": N_("Agent"), "supervisor": N_("Supervisor"), "admin": N_("Administrator")},
+}
+
+# Every action the audit log records (a test checks each `audit.record` call has one here).
+AUDIT_ACTIONS: dict[str, str] = {
+    "auth.login": N_("Signed in"),
+    "auth.login_failed": N_("Failed sign-in"),
+    "auth.login_locked": N_("Sign-in refused: account locked"),
+    "auth.logout": N_("Signed out"),
+    "call.recording.accessed": N_("Recording played"),
+    "elevenlabs.refresh": N_("Call fetched again from the provider"),
+    "elevenlabs.sync": N_("Calls synchronized"),
+    "interaction.update.assignedAgent": N_("Agent assigned"),
+    "interaction.update.queue": N_("Queue changed"),
+    "interaction.update.status": N_("Status changed"),
+    "interaction.update.outcome": N_("Outcome changed"),
+    "interaction.update.intent": N_("Intent changed"),
+    "otp.cancel": N_("Code canceled"),
+    "otp.create": N_("Code requested"),
+    "otp.expire": N_("Code expired"),
+    "otp.fail": N_("Code could not be sent"),
+    "otp.lock": N_("Code locked"),
+    "otp.send": N_("Code sent"),
+    "otp.verify": N_("Code checked"),
+    "pii.reveal": N_("Personal data revealed"),
+    "sms.send": N_("SMS sent"),
+    "sms.status_reconciled": N_("SMS status read from the provider"),
+    "token.create": N_("API token created"),
+    "token.revoke": N_("API token revoked"),
+    "user.create": N_("User created"),
+    "user.password_change": N_("Password changed"),
+    "user.password_reset": N_("Password reset"),
+    "user.unlock": N_("Account unlocked"),
+    "user.update": N_("User changed"),
+    "webhook.received": N_("Provider notification received"),
+    "webhook.replay": N_("Provider notification replayed"),
+    "whatsapp.bot.paused": N_("Agent took over from the bot"),
+    "whatsapp.bot.resumed": N_("Handed back to the bot"),
+    "whatsapp.send": N_("WhatsApp message sent"),
+}
+
+# How calls end (the voice provider's words and ours), shown on a call.
+HANGUP_REASONS: dict[str, str] = {
+    "end_call tool": N_("The assistant ended the call"),
+    "end_call tool was called.": N_("The assistant ended the call"),
+    "customer hung up": N_("The customer hung up"),
+    "call ended by remote party": N_("The customer hung up"),
+    "client disconnected": N_("The customer hung up"),
+    "transfer": N_("Transferred to a person"),
+    "silence timeout": N_("Silence: the call timed out"),
+    "connection error": N_("Connection error"),
+    "sip error 503": N_("Telephony error"),
+    "max duration reached": N_("Maximum duration reached"),
+    "call initiation failure: no-answer": N_("Not answered"),
+    "call initiation failure: busy": N_("Line busy"),
+    "call initiation failure: failed": N_("The call could not be placed"),
+}
+
+# Intents and queues the bank's assistants report, as words (others are shown humanized).
+INTENTS: dict[str, str] = {
+    "consulta_saldo": N_("Balance inquiry"),
+    "bloqueo_tarjeta": N_("Card block"),
+    "reclamo_cargo": N_("Charge dispute"),
+    "prestamo_personal": N_("Personal loan"),
+    "cambio_clave": N_("Password change"),
+    "activacion_tarjeta": N_("Card activation"),
+    "consulta_inversiones": N_("Investments inquiry"),
+    "denuncia_fraude": N_("Fraud report"),
+    "consulta_transferencia": N_("Transfer inquiry"),
+}
+QUEUES: dict[str, str] = {
+    "cuentas": N_("Accounts"),
+    "tarjetas": N_("Cards"),
+    "prestamos": N_("Loans"),
+    "general": N_("General"),
+    "fraude": N_("Fraud"),
+}
+
+# The voice assistant's own verdict on a call.
+VERDICTS: dict[str, str] = {
+    "success": N_("successful"),
+    "failure": N_("unsuccessful"),
+    "unknown": N_("undetermined"),
+}
+
+# What a transcript turn's role is.
+SPEAKERS: dict[str, str] = {"agent": N_("Assistant"), "user": N_("Customer")}
+
+
+def humanize(code: str) -> str:
+    """`cambio_clave` → `Cambio clave`: a code with no label still reads as words."""
+    words = code.replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:] if words else code
+
+
+def label_id(value: object, kind: str | None = None) -> str | None:
+    """The message id that names `value` (an enum member, or a code of `kind`), or None."""
+    if isinstance(value, Enum):
+        return ENUM_LABELS.get(type(value), {}).get(str(value.value))
+    if not isinstance(value, str):
+        return None
+    table = {
+        "event": ENUM_LABELS[EventType],
+        "audit": AUDIT_ACTIONS,
+        "hangup": HANGUP_REASONS,
+        "intent": INTENTS,
+        "queue": QUEUES,
+        "speaker": SPEAKERS,
+        "verdict": VERDICTS,
+        "role": ENUM_LABELS[Role],
+        "kind": ENUM_LABELS[MessageKind],
+        "channel": ENUM_LABELS[Channel],
+        "status": ENUM_LABELS[InteractionStatus],
+        "direction": ENUM_LABELS[Direction],
+        "outcome": ENUM_LABELS[Outcome],
+        "message_status": ENUM_LABELS[MessageStatus],
+        "otp_status": ENUM_LABELS[OtpStatus],
+        "purpose": ENUM_LABELS[OtpPurpose],
+        "actor": ENUM_LABELS[ActorType],
+        "provider": ENUM_LABELS[Provider],
+    }.get(kind or "")
+    if table is None:
+        return None
+    return table.get(value) or (table.get(value.lower()) if kind == "hangup" else None)
