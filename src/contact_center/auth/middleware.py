@@ -31,7 +31,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_EXACT = frozenset(
     {"/api/health", "/api/docs", "/api/openapi.json", "/__whoami", "/login", "/favicon.ico"}
 )
-PUBLIC_PREFIXES = ("/api/health/", "/webhooks/", "/_emulator/", "/static/")
+PUBLIC_PREFIXES = ("/api/health/", "/webhooks/", "/_emulator/", "/static/", "/l/")
 # Pages a user who must change their password may still open.
 PASSWORD_CHANGE_PATHS = frozenset({"/account/password", "/logout"})
 
