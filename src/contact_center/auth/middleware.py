@@ -2,7 +2,8 @@
 
 `/api/*` needs an API token (`Authorization: Bearer …`) or a console session cookie; console pages
 need a session and otherwise redirect to the sign-in page. Health, the API documents, webhooks
-(they carry their own signatures), the emulator and static files are public. A cookie is ambient
+(they carry their own signatures), the emulator, static files and the links' landing page (its
+token is the proof) are public. A cookie is ambient
 (the browser sends it by itself), so a request that changes something with it must also carry
 the session's CSRF token. With AUTH_DISABLED every caller is trusted, as in the original.
 """

@@ -842,9 +842,8 @@ class _Generator:
                     if scenario == "abandoned"
                     else InteractionStatus.COMPLETED
                 )
-                ended = (
-                    last_at  # as the idle job does: the conversation ended with its last message
-                )
+                # As the idle job does: the conversation ended with its last message.
+                ended = last_at
             else:
                 status = (
                     InteractionStatus.NEW
