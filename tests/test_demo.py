@@ -27,14 +27,14 @@ from contact_center.cli import _demo_settings
 from contact_center.db.base import utcnow
 from contact_center.db.session import create_engine
 from contact_center.demo import content
-from contact_center.demo.service import DemoResult, write_demo_data
+from contact_center.demo.service import DemoResult, _Generator, make_customers, write_demo_data
 from contact_center.emulator import scenarios
 from contact_center.models.call_detail import CallDetail
 from contact_center.models.enums import Channel, InteractionStatus, Role
 from contact_center.models.interaction import Interaction
 from contact_center.models.message import Message
 from contact_center.models.signed_link import SignedLink
-from contact_center.settings import Settings
+from contact_center.settings import Settings, load_settings
 from tests import auth
 
 
@@ -63,7 +63,7 @@ async def demo(settings_factory: Callable[..., Settings]) -> AsyncIterator[Demo]
     engine = create_engine(settings)
     try:
         seeded = await write_demo_data(
-            engine, settings, days=2, customers=40, force=False, progress=False
+            engine, settings, days=2, customers=80, force=False, progress=False
         )
     finally:
         await engine.dispose()
@@ -99,7 +99,7 @@ async def test_a_reply_to_a_seeded_open_conversation_lands_in_it(demo: Demo) -> 
     for conversation in open_ones:
         # What the 24-hour rule reads: the last message, recent enough to stay open a while.
         assert conversation.last_message_at is not None
-        assert now - timedelta(hours=23) < conversation.last_message_at <= now
+        assert now - timedelta(hours=24) < conversation.last_message_at <= now
         messages = await _rows(
             demo, select(Message.created_at).where(Message.interaction_id == conversation.id)
         )
@@ -184,15 +184,33 @@ async def test_demo_agents_sign_in_and_see_their_calls_and_chats(demo: Demo) -> 
 
 async def test_the_ai_is_reported_apart_from_people(demo: Demo) -> None:
     today = utcnow().astimezone(demo.settings.zone).date()
-    for day in (today, today - timedelta(days=1)):
+    ai_calls = 0
+    for day in (today - timedelta(days=n) for n in range(3)):
         summary = await demo.admin.get("/api/metrics/summary", params={"date": day.isoformat()})
         body = summary.json()
         agents = {a["agent"] for a in body["byAgent"]}
         assert content.VIRTUAL_AGENT_NAME not in agents
         assert agents - {None} <= {a.username for a in content.HUMAN_AGENTS}
-        assert body["aiActivity"]["byChannel"].get("CALL", 0) > 0
+        ai_calls += body["aiActivity"]["byChannel"].get("CALL", 0)
         people = sum(a["total"] for a in body["byAgent"])
         assert people + body["aiActivity"]["total"] == body["total"]
+    assert ai_calls > 0
+
+
+def test_at_the_default_size_every_demo_agent_has_calls_and_chats() -> None:
+    """What `serve --demo` writes (2 days, 300 customers), generated in memory."""
+    settings = load_settings(APP_ENV="test")
+    rng = random.Random(settings.demo_seed)
+    customers = make_customers(rng, 300)
+    anchor = utcnow().replace(minute=0, second=0, microsecond=0)
+    generator = _Generator(rng, settings, anchor, customers, "agent", "bot", b"key")
+    channels: dict[str | None, set[Channel]] = {}
+    for start in generator.schedule(2, 300):
+        for row in generator.interaction(start).objects:
+            if isinstance(row, Interaction):
+                channels.setdefault(row.assigned_agent, set()).add(row.channel)
+    for agent in content.HUMAN_AGENTS:
+        assert {Channel.CALL, Channel.WHATSAPP} <= channels.get(agent.username, set()), agent
 
 
 # --- SMS ------------------------------------------------------------------------------------

@@ -238,13 +238,13 @@ class _Generator:
 
     def _agent_for(self, queue: str | None, channel: Channel) -> HumanAgent:
         """Who takes a conversation: the least busy agent on this channel, the queue's own agents
-        first, then the generalists (Atención al Cliente), then anyone two conversations less
-        busy (overflow), so that every agent has calls and chats. Without a queue, any agent."""
+        first, then the generalists (Atención al Cliente), then anyone a conversation less busy
+        (overflow), so that every agent has calls and chats. Without a queue, any agent."""
 
-        def distance(agent: HumanAgent) -> int:
+        def distance(agent: HumanAgent) -> float:
             if queue is None or agent.queue == queue:
-                return 0
-            return 1 if agent.queue == "general" else 2
+                return 0.0
+            return 0.5 if agent.queue == "general" else 1.0
 
         agent = min(
             content.HUMAN_AGENTS,
