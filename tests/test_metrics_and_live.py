@@ -51,7 +51,7 @@ async def test_the_summary_counts_one_day_in_app_timezone_with_exact_kpis(
         direction=Direction.OUTBOUND,
         started_at=NOON + timedelta(hours=3),
     )
-    chat1 = factories.interaction(started_at=NOON, assigned_agent="Luis")
+    chat1 = factories.interaction(started_at=NOON, assigned_agent="Luis", ai_handled=False)
     chat2 = factories.interaction(started_at=NOON + timedelta(hours=4))
     chat3 = factories.interaction(started_at=NOON + timedelta(hours=5))  # never answered
     sms = factories.interaction(
@@ -60,6 +60,7 @@ async def test_the_summary_counts_one_day_in_app_timezone_with_exact_kpis(
         direction=Direction.OUTBOUND,
         status=InteractionStatus.COMPLETED,
         started_at=NOON,
+        ai_handled=False,  # as every SMS we send
     )
     # Just outside the day on both sides (02:59 UTC on the 20th, 03:00 UTC on the 21st).
     before = factories.interaction(started_at=datetime(2026, 11, 20, 2, 59, tzinfo=UTC))
@@ -107,10 +108,14 @@ async def test_the_summary_counts_one_day_in_app_timezone_with_exact_kpis(
     assert body["byChannel"] == {"CALL": 4, "WHATSAPP": 3, "SMS": 1}
     assert body["byStatus"] == {"ABANDONED": 1, "COMPLETED": 3, "FAILED": 1, "IN_PROGRESS": 3}
     assert body["byDirection"] == {"INBOUND": 6, "OUTBOUND": 2}
+    # People's work by person; what the AI handled (the calls it kept, the bot's chats) apart.
     agents = {a["agent"]: a for a in body["byAgent"]}
-    assert agents["Ana"] == {"agent": "Ana", "total": 2, "byChannel": {"CALL": 2}}
-    assert agents["Luis"]["byChannel"] == {"WHATSAPP": 1}
-    assert agents[None]["total"] == 5
+    assert agents == {
+        "Ana": {"agent": "Ana", "total": 1, "byChannel": {"CALL": 1}},
+        "Luis": {"agent": "Luis", "total": 1, "byChannel": {"WHATSAPP": 1}},
+        None: {"agent": None, "total": 1, "byChannel": {"SMS": 1}},
+    }
+    assert body["aiActivity"] == {"total": 5, "byChannel": {"CALL": 3, "WHATSAPP": 2}}
     kpis = body["kpis"]
     assert kpis["calls"] == 4
     assert kpis["abandonmentRate"] == 0.25

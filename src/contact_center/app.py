@@ -35,6 +35,7 @@ from contact_center.health.schemas import CheckState
 from contact_center.interactions.endpoints import router as interactions_router
 from contact_center.jobs.worker import build_worker
 from contact_center.links.endpoints import router as links_router
+from contact_center.links.landing import router as landing_router
 from contact_center.messaging.endpoints import router as messaging_router
 from contact_center.metrics.endpoints import router as metrics_router
 from contact_center.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -185,6 +186,7 @@ def create_app(
     app.include_router(webhooks_router)
     app.include_router(messaging_router)
     app.include_router(links_router)
+    app.include_router(landing_router)
     app.include_router(otp_router)
     app.include_router(calls_router)
     app.include_router(metrics_router)

@@ -7,7 +7,7 @@ import contextlib
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from contact_center.audit.service import AuditContext
     from contact_center.auth.principal import Role
+    from contact_center.demo.service import DemoAgent
 
 T = TypeVar("T")
 
@@ -152,17 +153,20 @@ def serve(
     from contact_center.db.session import create_engine
 
     _refuse_on_errors(settings, connect=False)
+    if demo:
+        settings = _demo_settings(settings, host or settings.host, port)
 
     async def prepare() -> None:
         engine = create_engine(settings)
         try:
             await upgrade_database(engine)
+            # The administrator first: the demo's agents are users too.
+            if not settings.is_production and not settings.auth_disabled:
+                await _first_admin(engine, settings, host or settings.host, port)
             if demo:
                 from contact_center.demo.service import seed_if_empty
 
-                await seed_if_empty(engine, settings)
-            if not settings.is_production and not settings.auth_disabled:
-                await _first_admin(engine, settings, host or settings.host, port)
+                _print_demo_agents((await seed_if_empty(engine, settings)).agents)
         finally:
             await engine.dispose()
 
@@ -239,27 +243,55 @@ def demo_data(
         bool, typer.Option("--force", help="Write even if the database already has interactions.")
     ] = False,
 ) -> None:
-    """Write the deterministic demo data set (customers, calls, WhatsApp, SMS, OTPs)."""
-    settings = _settings()
+    """Write the deterministic demo data set (customers, calls, WhatsApp, SMS, OTPs) and the
+    demo agents' console accounts."""
+    settings = _demo_settings(_settings(), None, None)
     from contact_center.db.migrate import upgrade_database
     from contact_center.db.session import create_engine
-    from contact_center.demo.service import write_demo_data
+    from contact_center.demo.service import DemoResult, write_demo_data
 
-    async def run() -> int:
+    async def run() -> DemoResult:
         engine = create_engine(settings)
         try:
             await upgrade_database(engine)
+            # The administrator first: once the agents exist, `serve` would not create one.
+            if not settings.is_production and not settings.auth_disabled:
+                await _first_admin(engine, settings, settings.host, None)
             return await write_demo_data(
                 engine, settings, days=days, customers=customers, force=force, progress=True
             )
         finally:
             await engine.dispose()
 
-    written = asyncio.run(run())
-    if written == 0:
+    result = asyncio.run(run())
+    if result.interactions == 0:
         typer.echo("the database already has interactions; nothing written (use --force)")
     else:
-        typer.echo(f"wrote {written} interactions")
+        typer.echo(f"wrote {result.interactions} interactions")
+    _print_demo_agents(result.agents)
+
+
+def _demo_settings(settings: Settings, host: str | None, port: int | None) -> Settings:
+    """Without FRONTEND_URL, the demo's link SMS open on this service's own landing page."""
+    if settings.frontend_url:
+        return settings
+    from contact_center.links.landing import own_frontend_url
+
+    url = own_frontend_url(settings, host or settings.host, port)
+    return settings.model_copy(update={"frontend_url": url})
+
+
+def _print_demo_agents(agents: Sequence[DemoAgent]) -> None:
+    """The demo agents' passwords, once, on the terminal (never through the logs)."""
+    if not agents:
+        return
+    lines = [
+        "\nDemo agents: console users with the agent role; each sees their own work and the "
+        "unassigned one.",
+        f"  {'username':<18} {'name':<18} {'queue':<22} password",
+    ]
+    lines += [f"  {a.username:<18} {a.name:<18} {a.queue:<22} {a.password}" for a in agents]
+    typer.secho("\n".join(lines) + "\n", err=True, fg="yellow")
 
 
 @cli.command()

@@ -74,6 +74,10 @@ PHONE_AREAS: tuple[tuple[str, int, str, float], ...] = (
 
 @dataclass(frozen=True)
 class HumanAgent:
+    """A person of the contact center: a console user (role agent) of the demo. Interactions are
+    assigned to the `username`, which is what the agent scope compares."""
+
+    username: str
     name: str
     queue: str
 
@@ -83,18 +87,18 @@ class HumanAgent:
 
 
 HUMAN_AGENTS = (
-    HumanAgent("Lucía Fernández", "tarjetas"),
-    HumanAgent("Nicolás Herrera", "tarjetas"),
-    HumanAgent("Agustina Medina", "tarjetas"),
-    HumanAgent("Martín Gómez", "prestamos"),
-    HumanAgent("Julieta Castro", "prestamos"),
-    HumanAgent("Sofía Romero", "cuentas"),
-    HumanAgent("Gonzalo Luna", "cuentas"),
-    HumanAgent("Camila Benítez", "cuentas"),
-    HumanAgent("Diego Acosta", "fraude"),
-    HumanAgent("Florencia Ríos", "fraude"),
-    HumanAgent("Valentina Sosa", "general"),
-    HumanAgent("Matías Rojas", "general"),
+    HumanAgent("lucia.fernandez", "Lucía Fernández", "tarjetas"),
+    HumanAgent("nicolas.herrera", "Nicolás Herrera", "tarjetas"),
+    HumanAgent("agustina.medina", "Agustina Medina", "tarjetas"),
+    HumanAgent("martin.gomez", "Martín Gómez", "prestamos"),
+    HumanAgent("julieta.castro", "Julieta Castro", "prestamos"),
+    HumanAgent("sofia.romero", "Sofía Romero", "cuentas"),
+    HumanAgent("gonzalo.luna", "Gonzalo Luna", "cuentas"),
+    HumanAgent("camila.benitez", "Camila Benítez", "cuentas"),
+    HumanAgent("diego.acosta", "Diego Acosta", "fraude"),
+    HumanAgent("florencia.rios", "Florencia Ríos", "fraude"),
+    HumanAgent("valentina.sosa", "Valentina Sosa", "general"),
+    HumanAgent("matias.rojas", "Matías Rojas", "general"),
 )
 
 QUEUE_LABELS = {
@@ -1163,6 +1167,12 @@ WHATSAPP_BOT_FAREWELLS = (
     "¡Un gusto ayudarte! Recordá que nunca te vamos a pedir claves ni códigos.",
 )
 
+# What the bot answers a first message it has no script for.
+WHATSAPP_BOT_GENERIC_REPLIES = (
+    "¡Hola {nombre}! 👋 Soy el asistente virtual de {banco}. Contame en qué te puedo ayudar.",
+    "Hola {nombre}, gracias por escribirle a {banco}. ¿En qué te ayudo hoy?",
+)
+
 WHATSAPP_HANDOFF_REQUESTS = (
     "Quiero hablar con una persona",
     "Me pasás con un asesor?",
@@ -1239,7 +1249,7 @@ SMS_TEXTS = (
 )
 
 SMS_VERIFICATION_LINK = (
-    "{banco}: para validar tu identidad ingresá a {url} . El enlace vence en 24 horas.",
+    "{banco}: para validar tu identidad ingresá a este enlace, que vence en 24 horas: {url}",
     "{banco}: completá la verificación de tu identidad en {url} (válido por 24 horas).",
 )
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from itertools import accumulate
 from typing import Any, TypeVar
 
@@ -26,10 +26,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from contact_center.audit.service import SYSTEM_CONTEXT
+from contact_center.auth import credentials
+from contact_center.auth import repository as auth_repository
+from contact_center.auth import service as auth_service
+from contact_center.calls.recordings import RecordingStore
+from contact_center.calls.service import audio_url
 from contact_center.db.base import Base, utcnow
 from contact_center.db.session import create_session_factory
 from contact_center.demo import content
 from contact_center.demo.content import CallScript, ChatScript, HumanAgent, IntentContent
+from contact_center.demo.wording import decimal_ar, fill, placeholder_values
+from contact_center.emulator.mp3 import small_silent_mp3
+from contact_center.keys.service import load_keys
+from contact_center.links.service import PATHS as LINK_PATHS
+from contact_center.links.service import make_token
 from contact_center.models.call_detail import CallDetail
 from contact_center.models.enums import (
     Channel,
@@ -42,11 +53,13 @@ from contact_center.models.enums import (
     OtpStatus,
     Outcome,
     Provider,
+    Role,
 )
 from contact_center.models.interaction import Interaction
 from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.message import Message
 from contact_center.models.otp_challenge import OtpChallenge
+from contact_center.models.signed_link import SignedLink
 from contact_center.phones import normalize_valid
 from contact_center.settings import Settings
 
@@ -65,9 +78,15 @@ HOURLY_WEIGHTS = (
 )  # fmt: skip
 WEEKEND_FACTOR = 0.6
 WHATSAPP_WINDOW = timedelta(hours=24)
+# A conversation is left open only when its last message is this much newer than 24 h before the
+# anchor: it stays within the 24-hour window (a reply joins it) for at least an hour after seeding.
+OPEN_MARGIN = timedelta(hours=2)
 SPEECH_CHARS_PER_SECOND = 15.0
 MAX_CALL_SECONDS = 600
 MIN_CALL_SECONDS = 30
+# A seeded call's recording is silence of its length, at most this long (as the emulator's): about
+# a kilobyte a second in the recordings store.
+RECORDING_SECONDS = 30.0
 
 COMPLETED_CALL_OUTCOMES = (
     (Outcome.RESOLVED, 0.66),
@@ -111,6 +130,8 @@ class _Bundle:
 
     objects: list[Base] = field(default_factory=list)
     interactions: int = 0
+    # (conversation id, seconds) of each call that has a recording: its MP3 goes to the store.
+    recordings: list[tuple[str, float]] = field(default_factory=list)
 
 
 class _Timeline:
@@ -168,17 +189,6 @@ class _SmsPlan:
         return max([o for o in offsets if o is not None], default=0.0)
 
 
-def _pesos(amount: float | Decimal) -> str:
-    """`1234567.8` → `$ 1.234.567,80` (Argentine notation)."""
-    text = f"{amount:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    return f"$ {text}"
-
-
-def _decimal_ar(value: str) -> str:
-    """`150000.00` → `150.000,00`: no run of 6 digits in an OTP SMS before the code (SPEC §9.7)."""
-    return _pesos(Decimal(value)).removeprefix("$ ")
-
-
 class _Generator:
     def __init__(
         self,
@@ -188,6 +198,7 @@ class _Generator:
         customers: Sequence[Customer],
         voice_agent_id: str,
         bot_project_id: str,
+        link_key: bytes,
     ) -> None:
         self.rng = rng
         self.settings = settings
@@ -196,12 +207,14 @@ class _Generator:
         self.customers = customers
         self.voice_agent_id = voice_agent_id
         self.bot_project_id = bot_project_id
+        self.link_key = link_key
         self.sms_sender = settings.twilio_from_number or content.SMS_SENDER_FALLBACK
         self.sms_account = settings.twilio_account_sid or "AC" + "0" * 32
         self.site = settings.frontend_url or content.BANK_SITE
         # A few customers write and call much more than the rest.
         self._customer_cum = list(accumulate(rng.paretovariate(2.0) for _ in customers))
         self._whatsapp_windows: dict[str, list[tuple[datetime, datetime]]] = {}
+        self._load: Counter[tuple[Channel, str]] = Counter()
         self._call_intents = [(i, i.call_weight) for i in content.INTENTS]
         self._whatsapp_intents = [(i, i.whatsapp_weight) for i in content.INTENTS]
 
@@ -223,9 +236,22 @@ class _Generator:
     def _customer(self) -> Customer:
         return self.rng.choices(self.customers, cum_weights=self._customer_cum, k=1)[0]
 
-    def _agent_for(self, queue: str) -> HumanAgent:
-        agents = [a for a in content.HUMAN_AGENTS if a.queue == queue] or list(content.HUMAN_AGENTS)
-        return self._pick(agents)
+    def _agent_for(self, queue: str | None, channel: Channel) -> HumanAgent:
+        """Who takes a conversation: the least busy agent on this channel, the queue's own agents
+        first, then the generalists (Atención al Cliente), then anyone a conversation less busy
+        (overflow), so that every agent has calls and chats. Without a queue, any agent."""
+
+        def distance(agent: HumanAgent) -> float:
+            if queue is None or agent.queue == queue:
+                return 0.0
+            return 0.5 if agent.queue == "general" else 1.0
+
+        agent = min(
+            content.HUMAN_AGENTS,
+            key=lambda a: (self._load[channel, a.username] + distance(a), self.rng.random()),
+        )
+        self._load[channel, agent.username] += 1
+        return agent
 
     def _values(
         self,
@@ -235,30 +261,15 @@ class _Generator:
         agent: HumanAgent | None = None,
     ) -> dict[str, str]:
         """Placeholder values of one interaction (one ticket for its transcript and summary)."""
-        rng = self.rng
-        recent = (at - timedelta(days=rng.randint(0, 6))).astimezone(self.zone)
-        loan = self._pick((500_000, 800_000, 1_200_000, 2_000_000, 3_500_000))
-        return {
-            "banco": content.BANK_NAME,
-            "nombre": customer.first_name,
-            "bienvenido": "Bienvenida" if customer.female else "Bienvenido",
-            "cola": content.QUEUE_LABELS.get(queue or "general", "Atención al Cliente"),
-            "agente": agent.first_name if agent else "",
-            "ticket": f"RC-{rng.randint(100000, 999999)}",
-            "ult4": f"{rng.randint(0, 9999):04d}",
-            "dni3": f"{rng.randint(0, 999):03d}",
-            "saldo": _pesos(round(rng.uniform(1_500, 2_500_000), 2)),
-            "monto": _pesos(self._pick((8_500, 15_000, 23_990, 48_500, 89_900, 120_000, 350_000))),
-            "prestamo": _pesos(loan),
-            "cuota": _pesos(round(loan * rng.uniform(0.105, 0.125), 2)),
-            "limite": _pesos(self._pick((500_000, 1_000_000, 2_000_000, 3_000_000))),
-            "fecha": recent.strftime("%d/%m"),
-            "vence": (at + timedelta(days=rng.randint(3, 20)))
-            .astimezone(self.zone)
-            .strftime("%d/%m"),
-            "comercio": self._pick(content.MERCHANTS),
-            "ayuda": content.HELP_LINE,
-        }
+        return placeholder_values(
+            self.rng,
+            first_name=customer.first_name,
+            female=customer.female,
+            at=at,
+            zone=self.zone,
+            queue=queue,
+            agent_first_name=agent.first_name if agent else None,
+        )
 
     def _fits(self, start: datetime, span: float) -> datetime:
         """Move a start back so that everything that follows it happened before the anchor."""
@@ -379,7 +390,9 @@ class _Generator:
         # Rows.
         customer = self._customer()
         queue = intent.queue if (status is InteractionStatus.COMPLETED or outbound) else None
-        human = self._agent_for(intent.queue) if outcome is Outcome.TRANSFERRED else None
+        human = (
+            self._agent_for(intent.queue, Channel.CALL) if outcome is Outcome.TRANSFERRED else None
+        )
         values = self._values(customer, start, intent.queue, human)
         conversation_id = f"conv_{self._hex(20)}"
         bundle = _Bundle()
@@ -399,7 +412,7 @@ class _Generator:
             customer_name=None,
             provider=Provider.ELEVENLABS,
             provider_conversation_id=conversation_id,
-            assigned_agent=human.name if human else content.VIRTUAL_AGENT_NAME,
+            assigned_agent=human.username if human else content.VIRTUAL_AGENT_NAME,
             customer_ref=customer.ref if outbound or rng.random() < 0.85 else None,
             queue=queue,
             intent=intent.key if queue else None,
@@ -410,12 +423,14 @@ class _Generator:
         bundle.interactions += 1
 
         transcript = [
-            {"role": role, "message": text.format(**values), "time_in_call_secs": at}
+            {"role": role, "message": fill(text, values), "time_in_call_secs": at}
             for (role, text), at in zip(turns, times, strict=True)
         ]
         summary, call_successful = self._call_summary(script, status, outcome, customer, values)
         hangup = self._call_hangup(status, outcome, outbound)
-        recording = f"/api/elevenlabs/audio/{conversation_id}" if has_audio else None
+        recording = audio_url(conversation_id) if has_audio else None
+        if has_audio:
+            bundle.recordings.append((conversation_id, float(call_secs)))
         webhook_at = start + timedelta(seconds=webhook_after)
         detail = CallDetail(
             id=self.new_id(),
@@ -516,7 +531,11 @@ class _Generator:
             timeline.add(
                 EventType.AGENT_ASSIGNED,
                 webhook_at,
-                {"field": "assignedAgent", "from": content.VIRTUAL_AGENT_NAME, "to": human.name},
+                {
+                    "field": "assignedAgent",
+                    "from": content.VIRTUAL_AGENT_NAME,
+                    "to": human.username,
+                },
             )
         if status is InteractionStatus.COMPLETED:
             timeline.add(
@@ -617,7 +636,7 @@ class _Generator:
             result = script.resolved
         else:
             result = self._pick(content.OUTCOME_SUMMARIES[outcome.value])
-        summary = f"{who} {topic}. {result}".format(**values)
+        summary = fill(f"{who} {topic}. {result}", values)
         successful = {
             Outcome.RESOLVED: "success",
             Outcome.TICKETED: "success",
@@ -787,31 +806,44 @@ class _Generator:
         inactivity = rng.uniform(60, 900)
         start = self._fits(start, close_after or offsets[-1])
         last_at = start + timedelta(seconds=offsets[-1])
+        idle_close_at: datetime | None = None
+        if scenario != "human" and last_at <= self.anchor - WHATSAPP_WINDOW + OPEN_MARGIN:
+            # Too old to be open: the idle job closed it 24 h after its last message, and that
+            # run lies before the anchor (a conversation near the edge moves back a little).
+            idle_close_at = last_at + WHATSAPP_WINDOW + timedelta(seconds=inactivity)
+            late = idle_close_at - self.anchor
+            if late > timedelta(0):
+                start -= late
+                last_at -= late
+                idle_close_at -= late
 
         customer = self._whatsapp_customer(start, last_at)
         if customer is None:
             return None
         queue = intent.queue if scenario != "abandoned" else None
-        agent = self._agent_for(intent.queue) if scenario == "human" else None
+        agent = self._agent_for(intent.queue, Channel.WHATSAPP) if scenario == "human" else None
         values = self._values(customer, start, queue, agent)
         push_name = customer.name if rng.random() < 0.8 else customer.first_name
 
+        # `ended` is the interaction's end; `closed_at` when it was closed (the events' time).
         if scenario == "human":
             assert close_after is not None
             status = InteractionStatus.COMPLETED
             ended: datetime | None = start + timedelta(seconds=close_after)
+            closed_at = ended
             outcome: Outcome | None = (
                 Outcome.TICKETED if "{ticket}" in resolution else Outcome.RESOLVED
             )
         else:
-            closes_at = last_at + WHATSAPP_WINDOW + timedelta(seconds=inactivity)
-            if closes_at <= self.anchor:
+            closed_at = idle_close_at
+            if idle_close_at is not None:
                 status = (
                     InteractionStatus.ABANDONED
                     if scenario == "abandoned"
                     else InteractionStatus.COMPLETED
                 )
-                ended = closes_at
+                # As the idle job does: the conversation ended with its last message.
+                ended = last_at
             else:
                 status = (
                     InteractionStatus.NEW
@@ -839,7 +871,7 @@ class _Generator:
             customer_name=push_name,
             provider=Provider.BUILDERBOT,
             provider_conversation_id=None,
-            assigned_agent=agent.name if agent else None,
+            assigned_agent=agent.username if agent else None,
             customer_ref=customer.ref if rng.random() < 0.7 else None,
             queue=queue,
             intent=intent.key if queue else None,
@@ -862,7 +894,7 @@ class _Generator:
         answered = False
         for (sender, template, media_name), offset in zip(script, offsets, strict=True):
             at = start + timedelta(seconds=offset)
-            body = template.format(**values)
+            body = fill(template, values)
             media: list[dict[str, Any]] = []
             if media_name:
                 media = [
@@ -891,6 +923,9 @@ class _Generator:
                 attempts=1 if sender == "agent" else 0,
             )
             bundle.objects.append(message)
+            # What the 24-hour rule reads: a reply within 24 h joins this conversation.
+            last = interaction.last_message_at
+            interaction.last_message_at = max(last or message.created_at, message.created_at)
             if inbound:
                 timeline.add(
                     EventType.MESSAGE_RECEIVED,
@@ -945,24 +980,25 @@ class _Generator:
                 timeline.add(
                     EventType.AGENT_ASSIGNED,
                     handoff_at,
-                    {"field": "assignedAgent", "from": None, "to": agent.name},
+                    {"field": "assignedAgent", "from": None, "to": agent.username},
                 )
-        if ended is not None:
+        if closed_at is not None:
             before = (
                 InteractionStatus.NEW if scenario == "abandoned" else InteractionStatus.IN_PROGRESS
             )
+            by = agent.username if agent else "idle-24h"
             timeline.add(
                 EventType.STATUS_CHANGED,
-                ended,
-                {"field": "status", "from": before.value, "to": status.value},
+                closed_at,
+                {"field": "status", "from": before.value, "to": status.value, "by": by},
             )
             if status is InteractionStatus.COMPLETED:
                 timeline.add(
                     EventType.INTERACTION_COMPLETED,
-                    ended,
+                    closed_at,
                     {
                         "status": status.value,
-                        "by": agent.name if agent else "inactivity",
+                        "by": by,
                         "outcome": outcome.value if outcome else None,
                     },
                 )
@@ -1081,23 +1117,38 @@ class _Generator:
             plan.otp_closed_after = min(arrived + rng.uniform(40, 240), ttl - 5)
         return plan
 
-    def _sms_body(self, plan: _SmsPlan, values: dict[str, str]) -> str:
+    def _sms_body(self, plan: _SmsPlan, values: dict[str, str], link_url: str | None) -> str:
         if plan.kind is MessageKind.OTP:
             context = plan.tx_context or {}
-            return plan.template.format(
+            otp_values: dict[str, object] = {
                 **values,
-                codigo=content.OTP_MASK,
-                minutos=max(1, self.settings.otp_ttl_seconds // 60),
-                moneda=context.get("currency", ""),
-                importe=_decimal_ar(context["amount"]) if context else "",
-                destinatario=context.get("payee", ""),
-            )
-        url = ""
-        if plan.kind is MessageKind.VERIFICATION_LINK:
-            url = f"{self.site}/verify/{self._hex(40)}"
-        elif plan.kind is MessageKind.ONBOARDING_LINK:
-            url = f"{self.site}/onboarding/{self._hex(40)}"
-        return plan.template.format(**values, url=url)
+                "codigo": content.OTP_MASK,
+                "minutos": max(1, self.settings.otp_ttl_seconds // 60),
+            }
+            if context:
+                otp_values |= {
+                    "moneda": context["currency"],
+                    "importe": decimal_ar(context["amount"]),
+                    "destinatario": context["payee"],
+                }
+            return fill(plan.template, otp_values)
+        return fill(plan.template, {**values, "url": link_url} if link_url else values)
+
+    def _signed_link(
+        self, kind: MessageKind, start: datetime
+    ) -> tuple[SignedLink, str] | tuple[None, None]:
+        """For a link SMS, the link as the service signs it: it opens on the demo's landing page
+        (or the bank's site) and shows whether it is valid, expired or used."""
+        if kind.value not in LINK_PATHS:
+            return None, None
+        link = SignedLink(
+            id=self.new_id(),
+            kind=kind.value,
+            created_at=start,
+            expires_at=start + timedelta(seconds=self.settings.link_ttl_seconds),
+        )
+        token = make_token(self.link_key, link.id, link.expires_at)
+        return link, f"{self.site}/{LINK_PATHS[kind.value]}/{token}"
 
     def _sms_rows(
         self,
@@ -1118,12 +1169,13 @@ class _Generator:
         sent_at = after(plan.sent_after)
         final_at = after(plan.final_after)
         agent = (
-            self._pick(content.HUMAN_AGENTS)
+            self._agent_for(None, Channel.SMS)
             if plan.kind is MessageKind.TEXT and rng.random() < 0.5
             else None
         )
         values = self._values(customer, start)
-        body = self._sms_body(plan, values)
+        link, link_url = self._signed_link(plan.kind, start)
+        body = self._sms_body(plan, values, link_url)
         sid = f"SM{self._hex(32)}" if sent_at is not None else None
         if plan.status is MessageStatus.DELIVERED:
             status = InteractionStatus.COMPLETED
@@ -1146,7 +1198,7 @@ class _Generator:
             customer_name=None,
             provider=Provider.TWILIO,
             provider_conversation_id=None,
-            assigned_agent=agent.name if agent else None,
+            assigned_agent=agent.username if agent else None,
             customer_ref=customer_ref,
             queue=agent.queue if agent else None,
             intent=None,
@@ -1173,6 +1225,11 @@ class _Generator:
             attempts=1,
         )
         bundle.objects.append(message)
+        interaction.last_message_at = message.created_at
+        if link is not None:
+            link.interaction_id = interaction.id
+            link.message_id = message.id
+            bundle.objects.append(link)
 
         challenge: OtpChallenge | None = None
         if plan.kind is MessageKind.OTP:
@@ -1309,6 +1366,24 @@ class _Generator:
                     "attempts": challenge.attempts,
                 },
             )
+        if link is not None and final_at is not None and plan.status is MessageStatus.DELIVERED:
+            self._link_opened(link, final_at, timeline)
+
+    def _link_opened(self, link: SignedLink, delivered_at: datetime, timeline: _Timeline) -> None:
+        """Most customers open a delivered link, and most of those complete what it was for;
+        nothing happens after the anchor."""
+        rng = self.rng
+        if rng.random() >= 0.7:
+            return
+        opened = delivered_at + timedelta(seconds=rng.uniform(20, 3 * 3600))
+        if opened > self.anchor:
+            return
+        status = "valid" if opened < link.expires_at else "expired"
+        link.opened_at = opened
+        timeline.add(EventType.LINK_OPENED, opened, {"kind": link.kind, "status": status})
+        used = opened + timedelta(seconds=rng.uniform(60, 900))
+        if status == "valid" and rng.random() < 0.75 and used <= min(self.anchor, link.expires_at):
+            link.used_at = used
 
 
 # --- customers -----------------------------------------------------------------------------------
@@ -1357,13 +1432,65 @@ async def _count_interactions(factory: async_sessionmaker[AsyncSession]) -> int:
         return int(result.scalar_one())
 
 
-async def _write_batch(factory: async_sessionmaker[AsyncSession], objects: list[Base]) -> None:
-    """One transaction per batch; interactions first, since the other rows refer to them by id."""
+async def _write_batch(
+    factory: async_sessionmaker[AsyncSession],
+    store: RecordingStore,
+    objects: list[Base],
+    recordings: list[tuple[str, float]],
+) -> None:
+    """One transaction per batch; interactions first, since the other rows refer to them by id.
+
+    The recordings go to the store first: a call that claims one can always play it."""
+    for conversation_id, seconds in recordings:
+        await store.save(conversation_id, small_silent_mp3(min(seconds, RECORDING_SECONDS)))
     async with factory() as session:
         session.add_all([o for o in objects if isinstance(o, Interaction)])
         await session.flush()
         session.add_all([o for o in objects if not isinstance(o, Interaction)])
         await session.commit()
+
+
+@dataclass(frozen=True)
+class DemoAgent:
+    """A demo agent's console account, with the password to print once (never logged)."""
+
+    username: str
+    name: str
+    queue: str
+    password: str
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    interactions: int
+    agents: list[DemoAgent] = field(default_factory=list)
+
+
+async def _create_agents(
+    factory: async_sessionmaker[AsyncSession], bank_name: str
+) -> list[DemoAgent]:
+    """The demo's agents as console users (role agent) with a generated password each; an agent
+    who already has an account keeps it."""
+    created = []
+    async with factory() as session:
+        for agent in content.HUMAN_AGENTS:
+            if await auth_repository.user_by_username(session, agent.username) is not None:
+                continue
+            password = credentials.new_password()
+            await auth_service.create_user(
+                session,
+                SYSTEM_CONTEXT,
+                username=agent.username,
+                role=Role.AGENT,
+                password=password,
+                bank_name=bank_name,
+                display_name=agent.name,
+            )
+            created.append(
+                DemoAgent(agent.username, agent.name, content.QUEUE_LABELS[agent.queue], password)
+            )
+        await session.commit()
+    return created
 
 
 async def write_demo_data(
@@ -1374,15 +1501,18 @@ async def write_demo_data(
     customers: int,
     force: bool,
     progress: bool,
-) -> int:
-    """Write `days` days of traffic for `customers` customers; return the interactions written.
+) -> DemoResult:
+    """Write `days` days of traffic for `customers` customers, and the agents' console accounts;
+    return what was written.
 
-    Writes nothing (and returns 0) when the database already has interactions, unless `force`.
+    Writes nothing when the database already has interactions, unless `force`.
     """
     factory = create_session_factory(engine)
     existing = await _count_interactions(factory)
     if existing and not force:
-        return 0
+        return DemoResult(interactions=0)
+    keys = await load_keys(engine, settings)
+    store = RecordingStore(settings.recordings_dir)
     rng = random.Random(settings.demo_seed)  # noqa: S311 - demo data, not security
     people = make_customers(rng, customers)
     voice_agent_id = f"agent_{rng.getrandbits(104):026x}"
@@ -1391,11 +1521,15 @@ async def write_demo_data(
         # Same customers, new traffic: a second forced run must not reuse the first run's ids.
         rng = random.Random(f"{settings.demo_seed}:{existing}")  # noqa: S311
     anchor = utcnow().replace(minute=0, second=0, microsecond=0)
-    generator = _Generator(rng, settings, anchor, people, voice_agent_id, bot_project_id)
+    generator = _Generator(
+        rng, settings, anchor, people, voice_agent_id, bot_project_id, keys.link_signing_key
+    )
     starts = generator.schedule(days, customers)
+    agents = await _create_agents(factory, settings.bank_name)
 
     written = 0
     pending: list[Base] = []
+    recordings: list[tuple[str, float]] = []
     pending_interactions = 0
     done = 0
     with Progress(
@@ -1409,21 +1543,22 @@ async def write_demo_data(
         for start in starts:
             bundle = generator.interaction(start)
             pending += bundle.objects
+            recordings += bundle.recordings
             pending_interactions += bundle.interactions
             done += 1
             if pending_interactions >= BATCH_INTERACTIONS:
-                await _write_batch(factory, pending)
+                await _write_batch(factory, store, pending, recordings)
                 written += pending_interactions
                 bar.update(task, completed=done)
-                pending, pending_interactions = [], 0
+                pending, recordings, pending_interactions = [], [], 0
         if pending:
-            await _write_batch(factory, pending)
+            await _write_batch(factory, store, pending, recordings)
             written += pending_interactions
         bar.update(task, completed=done)
-    return written
+    return DemoResult(interactions=written, agents=agents)
 
 
-async def seed_if_empty(engine: AsyncEngine, settings: Settings) -> int:
+async def seed_if_empty(engine: AsyncEngine, settings: Settings) -> DemoResult:
     """Fill an empty database with the default demo data set (`serve --demo`)."""
     return await write_demo_data(
         engine, settings, days=2, customers=300, force=False, progress=False

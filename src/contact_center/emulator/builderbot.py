@@ -135,9 +135,10 @@ def router(state: EmulatorState) -> APIRouter:
     async def incoming(body: IncomingRequest) -> dict[str, Any]:
         rng = random.Random()  # noqa: S311 - scripted customers, not security
         number = re.sub(r"\D", "", body.from_ or scenarios.random_customer_number(rng))
+        name = body.name or scenarios.random_customer_name(rng)
         data: dict[str, Any] = {
-            "body": body.body or scenarios.whatsapp_opening(rng),
-            "name": body.name or scenarios.random_customer_name(rng),
+            "body": body.body or scenarios.whatsapp_opening(rng, name),
+            "name": name,
             "from": number,
             "attachment": [],
             "projectId": EMULATOR_BUILDERBOT_BOT_ID,
@@ -150,7 +151,7 @@ def router(state: EmulatorState) -> APIRouter:
         state.spawn(send_webhook(state, "message.incoming", data))
         if body.bot_reply and number not in state.blacklist:
             reply = {
-                "answer": scenarios.whatsapp_bot_reply(rng),
+                "answer": scenarios.whatsapp_bot_reply(rng, str(data["body"]), name),
                 "from": number,
                 "projectId": EMULATOR_BUILDERBOT_BOT_ID,
             }

@@ -39,6 +39,7 @@ class CallsRequest(ApiModel):
     audio_webhook: bool = False
     abandoned: bool = False
     seed: int | None = None
+    customer_name: str | None = None
 
 
 def _error(
@@ -89,6 +90,7 @@ def create_conversations(state: EmulatorState, request: CallsRequest) -> list[di
             customer_number=request.customer_number or scenarios.random_customer_number(rng),
             conversation_id="conv_" + secrets.token_hex(13),
             abandoned=request.abandoned,
+            customer_name=request.customer_name,
         )
         state.conversations[conversation["conversation_id"]] = conversation
         created.append(conversation)

@@ -3,33 +3,41 @@
 from __future__ import annotations
 
 import random
+import re
 import secrets
-from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from contact_center.demo import content
+from contact_center.demo.wording import fill, placeholder_values
 
-AGENT_NAME = "Agente Virtual Banco"
+AGENT_NAME = content.VIRTUAL_AGENT_NAME
+# The emulator has no settings: its customers live where the demo bank is.
+ZONE = ZoneInfo("America/Argentina/Buenos_Aires")
 
 
-def _fill(template: str, rng: random.Random, **values: str) -> str:
-    defaults: defaultdict[str, str] = defaultdict(str)
-    defaults.update(
-        banco=content.BANK_NAME,
-        saldo=f"$ {rng.randint(10_000, 2_000_000):,}".replace(",", "."),
-        fecha=f"{rng.randint(1, 28)}/{rng.randint(1, 12)}",
-        dni3=str(rng.randint(100, 999)),
-        ticket=f"R-{rng.randint(100000, 999999)}",
-        monto=f"$ {rng.randint(1_000, 500_000):,}".replace(",", "."),
-        comercio=rng.choice(content.MERCHANTS) if content.MERCHANTS else "un comercio",
-        nombre=values.get("nombre", ""),
+def _values(
+    rng: random.Random, name: str | None, queue: str | None = None, at: datetime | None = None
+) -> dict[str, str]:
+    """Every placeholder's value for one customer (first name from a full name)."""
+    first = first_name(name) if name else rng.choice(content.MALE_FIRST_NAMES)
+    return placeholder_values(
+        rng,
+        first_name=first,
+        female=first in content.FEMALE_FIRST_NAMES,
+        at=at or datetime.now(UTC),
+        zone=ZONE,
+        queue=queue,
     )
-    defaults.update(values)
-    try:
-        return template.format_map(defaults)
-    except (IndexError, ValueError):
-        return template
+
+
+def first_name(name: str) -> str:
+    """`María Laura Pérez` → `María Laura`: the demo's first names may have two words."""
+    for first in sorted(content.FEMALE_FIRST_NAMES + content.MALE_FIRST_NAMES, key=len)[::-1]:
+        if name == first or name.startswith(first + " "):
+            return first
+    return name.split(" ")[0]
 
 
 def random_customer_number(rng: random.Random) -> str:
@@ -52,12 +60,14 @@ def conversation(
     customer_number: str,
     conversation_id: str | None = None,
     abandoned: bool = False,
+    customer_name: str | None = None,
 ) -> dict[str, Any]:
     """A conversation in the shape of ElevenLabs' GET conversation response (and webhook data)."""
     intent = rng.choices(content.INTENTS, weights=[i.call_weight for i in content.INTENTS])[0]
     script = rng.choice([c for c in intent.calls if c.openings] or list(content.INTENTS[0].calls))
     conversation_id = conversation_id or "conv_" + secrets.token_hex(13)
-    turns: list[tuple[str, str]] = [("agent", _fill(rng.choice(content.CALL_GREETINGS), rng))]
+    values = _values(rng, customer_name, intent.queue, started_at)
+    turns: list[tuple[str, str]] = [("agent", fill(rng.choice(content.CALL_GREETINGS), values))]
     outcome = (
         "abandoned"
         if abandoned
@@ -67,27 +77,26 @@ def conversation(
         )[0]
     )
     if outcome != "abandoned":
-        turns.append(("user", _fill(rng.choice(script.openings), rng)))
+        turns.append(("user", fill(rng.choice(script.openings), values)))
         identity = rng.choice(content.CALL_IDENTITY_STEPS)
-        turns += [("agent", _fill(identity[0], rng)), ("user", _fill(identity[1], rng))]
+        turns += [("agent", fill(identity[0], values)), ("user", fill(identity[1], values))]
         for agent_line, user_line in script.steps:
-            turns += [("agent", _fill(agent_line, rng)), ("user", _fill(user_line, rng))]
-        cola = content.QUEUE_LABELS.get(intent.queue, intent.queue)
+            turns += [("agent", fill(agent_line, values)), ("user", fill(user_line, values))]
         if outcome == "resolved":
             turns += [
-                ("agent", _fill(rng.choice(script.resolutions), rng)),
+                ("agent", fill(rng.choice(script.resolutions), values)),
                 ("user", rng.choice(content.CALL_THANKS)),
-                ("agent", _fill(rng.choice(content.CALL_FAREWELLS), rng)),
+                ("agent", fill(rng.choice(content.CALL_FAREWELLS), values)),
             ]
         elif outcome == "transferred":
             turns += [
                 ("user", rng.choice(content.CALL_TRANSFER_REQUESTS)),
-                ("agent", _fill(rng.choice(content.CALL_TRANSFER_LINES), rng, cola=cola)),
+                ("agent", fill(rng.choice(content.CALL_TRANSFER_LINES), values)),
             ]
         elif outcome == "escalated":
-            turns.append(("agent", _fill(rng.choice(content.CALL_ESCALATE_LINES), rng, cola=cola)))
+            turns.append(("agent", fill(rng.choice(content.CALL_ESCALATE_LINES), values)))
         elif outcome == "ticketed":
-            turns.append(("agent", _fill(rng.choice(content.CALL_TICKET_LINES), rng)))
+            turns.append(("agent", fill(rng.choice(content.CALL_TICKET_LINES), values)))
         else:
             turns.append(("user", rng.choice(content.CALL_UNKNOWN_ENDINGS)))
     transcript: list[dict[str, Any]] = []
@@ -129,7 +138,7 @@ def conversation(
     if outcome == "ticketed":
         data_collection["ticket_id"] = {
             "data_collection_id": "ticket_id",
-            "value": f"R-{rng.randint(100000, 999999)}",
+            "value": values["ticket"],
             "rationale": "",
         }
     if outcome == "transferred":
@@ -140,16 +149,23 @@ def conversation(
         }
         data_collection["human_agent"] = {
             "data_collection_id": "human_agent",
+            # The agent's username: what assignments (and the agent scope) use.
             "value": rng.choice(
-                [a.name for a in content.HUMAN_AGENTS if a.queue == intent.queue]
-                or ["Valentina Sosa"]
+                [a.username for a in content.HUMAN_AGENTS if a.queue == intent.queue]
+                or [content.HUMAN_AGENTS[0].username]
             ),
             "rationale": "",
         }
-    topic, resolved = script.topic, script.resolved
-    summary = (
-        rng.choice(content.ABANDONED_SUMMARIES) if abandoned else f"El cliente {topic}. {resolved}"
-    )
+    if abandoned:
+        summary = rng.choice(content.ABANDONED_SUMMARIES)
+    else:
+        who = "La clienta" if values["bienvenido"] == "Bienvenida" else "El cliente"
+        result = (
+            script.resolved
+            if outcome == "resolved"
+            else rng.choice(content.OUTCOME_SUMMARIES[outcome.upper()])
+        )
+        summary = fill(f"{who} {script.topic}. {result}", values)
     start = int(started_at.timestamp())
     return {
         "agent_id": agent_id,
@@ -231,11 +247,34 @@ def summary_of(conversation_json: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def whatsapp_opening(rng: random.Random) -> str:
+def _chat_topic(rng: random.Random) -> tuple[content.IntentContent, content.ChatScript]:
     intent = rng.choices(content.INTENTS, weights=[i.whatsapp_weight for i in content.INTENTS])[0]
-    return _fill(rng.choice(rng.choice(intent.chats).openings), rng)
+    return intent, rng.choice(intent.chats)
 
 
-def whatsapp_bot_reply(rng: random.Random) -> str:
-    intent = rng.choice(content.INTENTS)
-    return _fill(rng.choice(rng.choice(intent.chats).first_replies), rng)
+def whatsapp_exchange(rng: random.Random, name: str | None = None) -> tuple[str, str]:
+    """A customer's first WhatsApp message and the bot's answer, on the same topic."""
+    intent, chat = _chat_topic(rng)
+    values = _values(rng, name, intent.queue)
+    return fill(rng.choice(chat.openings), values), fill(rng.choice(chat.first_replies), values)
+
+
+def whatsapp_opening(rng: random.Random, name: str | None = None) -> str:
+    """A customer's first WhatsApp message, on a topic of the demo's chats."""
+    intent, chat = _chat_topic(rng)
+    return fill(rng.choice(chat.openings), _values(rng, name, intent.queue))
+
+
+def _opens(template: str, text: str) -> bool:
+    pattern = re.sub(r"\\\{\w+\\\}", ".+", re.escape(template))
+    return re.fullmatch(pattern, text) is not None
+
+
+def whatsapp_bot_reply(rng: random.Random, opening: str, name: str | None = None) -> str:
+    """The bot's answer to a first message: on its topic when it is one of the demo's openings,
+    else a greeting that asks what the customer needs."""
+    for intent in content.INTENTS:
+        for chat in intent.chats:
+            if any(_opens(template, opening) for template in chat.openings):
+                return fill(rng.choice(chat.first_replies), _values(rng, name, intent.queue))
+    return fill(rng.choice(content.WHATSAPP_BOT_GENERIC_REPLIES), _values(rng, name))

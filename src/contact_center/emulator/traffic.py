@@ -61,8 +61,10 @@ class SimulatedTraffic:
         number, name = self._customer()
         if self.rng.random() < 0.6:
             digits = re.sub(r"\D", "", number)
+            # The bot answers the topic the customer opened with, by the customer's name.
+            opening, answer = scenarios.whatsapp_exchange(self.rng, name)
             data = {
-                "body": scenarios.whatsapp_opening(self.rng),
+                "body": opening,
                 "name": name,
                 "from": digits,
                 "attachment": [],
@@ -71,7 +73,7 @@ class SimulatedTraffic:
             await builderbot.send_webhook(self.state, "message.incoming", data)
             if digits not in self.state.blacklist:
                 reply = {
-                    "answer": scenarios.whatsapp_bot_reply(self.rng),
+                    "answer": answer,
                     "from": digits,
                     "projectId": EMULATOR_BUILDERBOT_BOT_ID,
                 }
@@ -82,6 +84,7 @@ class SimulatedTraffic:
             customer_number=number,
             abandoned=self.rng.random() < 0.08,
             seed=self.rng.randrange(2**31),
+            customer_name=name,
         )
         for conversation in elevenlabs.create_conversations(self.state, request):
             await elevenlabs.send_call_webhooks(self.state, conversation, audio=True)

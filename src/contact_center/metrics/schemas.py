@@ -10,7 +10,16 @@ from contact_center.schemas import ApiModel
 
 
 class AgentActivity(ApiModel):
+    """The work people handled (interactions not handled by the AI), by assigned agent."""
+
     agent: str | None = Field(description="null: not assigned to anyone")
+    total: int
+    by_channel: dict[str, int]
+
+
+class AiActivity(ApiModel):
+    """What the AI handled (the voice agent's calls, the WhatsApp bot's chats): `aiHandled`."""
+
     total: int
     by_channel: dict[str, int]
 
@@ -36,5 +45,6 @@ class MetricsSummary(ApiModel):
     by_channel: dict[str, int]
     by_status: dict[str, int]
     by_direction: dict[str, int]
-    by_agent: list[AgentActivity]
+    by_agent: list[AgentActivity] = Field(description="people's work, AI-handled excluded")
+    ai_activity: AiActivity
     kpis: Kpis

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.metrics import repository
-from contact_center.metrics.schemas import AgentActivity, Kpis, MetricsSummary
+from contact_center.metrics.schemas import AgentActivity, AiActivity, Kpis, MetricsSummary
 from contact_center.models.enums import Channel, Direction, InteractionStatus
 from contact_center.settings import Settings
 
@@ -35,12 +35,17 @@ async def summary(session: AsyncSession, settings: Settings, day: date) -> Metri
     by_status: Counter[str] = Counter()
     by_direction: Counter[str] = Counter({d.value: 0 for d in Direction})
     agents: dict[str | None, Counter[str]] = defaultdict(Counter)
+    ai: Counter[str] = Counter()
     calls = abandoned = ai_calls = 0
     for group in groups:
         by_channel[group.channel] += group.count
         by_status[group.status] += group.count
         by_direction[group.direction] += group.count
-        agents[group.agent][group.channel] += group.count
+        # People's work by person; what the AI (voice agent, WhatsApp bot) handled, apart.
+        if group.ai_handled:
+            ai[group.channel] += group.count
+        else:
+            agents[group.agent][group.channel] += group.count
         if group.channel == Channel.CALL.value:
             calls += group.count
             abandoned += group.count if group.status == InteractionStatus.ABANDONED.value else 0
@@ -65,6 +70,7 @@ async def summary(session: AsyncSession, settings: Settings, day: date) -> Metri
         by_status=dict(sorted(by_status.items())),
         by_direction=dict(by_direction),
         by_agent=by_agent,
+        ai_activity=AiActivity(total=sum(ai.values()), by_channel=dict(ai)),
         kpis=Kpis(
             abandonment_rate=_ratio(abandoned, calls),
             ai_containment_rate=_ratio(ai_calls, calls),
