@@ -90,7 +90,7 @@ def _is_epoch(match: re.Match[str], number: str) -> bool:
         return True
     if value not in _EPOCH_MILLIS:
         return False
-    return not phonenumbers.is_possible_number_string("+" + number, None)
+    return not phonenumbers.is_possible_number_string("+" + number, phonenumbers.UNKNOWN_REGION)
 
 
 def _mask_digits(match: re.Match[str]) -> str:
