@@ -189,6 +189,7 @@ async def password_form(request: Request, context: AuditContextDep) -> HTMLRespo
 @router.post("/account/password", response_class=HTMLResponse)
 async def change_password(
     session: SessionDep,
+    settings: SettingsDep,
     context: AuditContextDep,
     current: Annotated[str, Form(alias="currentPassword", max_length=1024)],
     new: Annotated[str, Form(alias="newPassword", max_length=1024)],
@@ -200,7 +201,7 @@ async def change_password(
             status_code=422,
         )
     try:
-        await auth.change_own_password(session, context, current, new)
+        await auth.change_own_password(session, settings, context, current, new)
     except AppError as error:
         return HTMLResponse(
             f'<p class="notice error" role="alert">{_escape(error.message)}</p>',
