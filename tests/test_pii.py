@@ -130,6 +130,7 @@ def test_epoch_timestamps_stay_readable(text: str) -> None:
         ("ts_ms=5491155551234", "1155551234"),  # outside 2001–2100 whatever the key says
         ("2348031234567", "8031234"),  # a Nigerian mobile in the millisecond window
         ("4915112345678", "1512345"),  # a German mobile
+        ("2547123456789", "7123456"),  # a Kenyan number in the millisecond window
         ("+1764950400000", "4950400"),  # written with "+": a phone
         ("Tel1764950400000", "4950400"),  # glued to a word: a phone
         ("1764950400", "64950400"),  # ten bare digits are national numbers too

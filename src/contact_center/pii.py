@@ -75,9 +75,9 @@ def _is_epoch(match: re.Match[str], number: str) -> bool:
     - Otherwise only 13 digits can be told apart by shape: read as E.164 without its "+", it
       must not be a possible phone number for its country code (`phonenumbers`). An Argentine
       mobile (549 + 10 digits, `5491155551234`) starts with 5, outside the window; a 13-digit
-      number starting with 1 is never a phone (North America has 11); Nigerian (234…),
-      German (49…) or Italian (39…) 13-digit numbers are possible phones and stay masked.
-      National numbers of 13 digits start with a trunk 0.
+      number starting with 1 is never a phone (North America has 11); Nigerian (234…), Kenyan
+      (254…) or Italian (39…) 13-digit numbers fall in the window but are possible phones, so
+      they stay masked. National numbers of 13 digits start with a trunk 0.
     - 10 digits alone stay masked: national numbers have that length and start the same way
       (Buenos Aires `11 5555 1234`, a porteño mobile `15 5555 1234`, North America, Brazil).
     """
