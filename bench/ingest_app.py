@@ -25,7 +25,7 @@ from contact_center.settings import load_settings
 
 def main(port: int) -> None:
     settings = load_settings()
-    configure_logging(settings.log_level, settings.log_file)
+    configure_logging(settings.log_level, settings.log_file, settings.log_format)
 
     async def migrate() -> None:
         engine = create_engine(settings)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import stat
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -16,8 +17,11 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contact_center.audit.service import AuditContext
 from contact_center.auth import service as auth_service
+from contact_center.auth.principal import Via
 from contact_center.db.base import utcnow
+from contact_center.errors import ValidationFailed
 from contact_center.models import ApiToken, AuditLog, ConsoleSession, UserAccount
 from contact_center.models.enums import Role
 from contact_center.settings import Settings
@@ -388,6 +392,41 @@ async def test_first_admin_is_created_once_even_by_two_processes_at_once(
     assert passwords[0] not in users[0].password_hash
     async with session_factory() as session:
         assert await auth_service.ensure_first_admin(session) is None
+
+
+async def test_the_first_admin_password_file_goes_once_a_change_commits(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        password = await auth_service.ensure_first_admin(session)
+        await session.commit()
+    assert password is not None
+    path = auth_service.write_first_admin_password(settings, password)
+    # Beside the SQLite database; in RECORDINGS_DIR on PostgreSQL (both absolute in tests).
+    if settings.database_url.startswith("sqlite"):
+        directory = settings.database_url.split(":///", 1)[1].rsplit("/", 1)[0]
+    else:
+        directory = settings.recordings_dir
+    assert str(path) == f"{directory}/first-admin-password"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_text() == password + "\n"
+    new = "a much longer passphrase 42"
+
+    async def change(current: str, *, commit: bool) -> None:
+        async with session_factory() as session:
+            admin = await auth_service.user_by_name(session, "admin")
+            context = AuditContext(principal=auth_service.principal_for(admin, Via.SESSION))
+            await auth_service.change_own_password(session, settings, context, current, new)
+            assert path.exists()  # not before the change is stored
+            if commit:
+                await session.commit()
+
+    with pytest.raises(ValidationFailed):
+        await change("not the password", commit=True)
+    await change(password, commit=False)  # rolled back: the password still works
+    assert path.exists()
+    await change(password, commit=True)
+    assert not path.exists()
 
 
 # --- the audit API --------------------------------------------------------------------------

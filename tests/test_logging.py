@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
+import os
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 import structlog
+from saq import Worker
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from contact_center.logging import build_formatter
+from contact_center.jobs.queue import build_queue
+from contact_center.logging import build_formatter, formatter_for
 from contact_center.models import WebhookDelivery
+from contact_center.settings import load_settings
 from tests import factories as f
 from tests.conftest import Backend
 from tests.deliveries import incoming, post_builderbot
@@ -27,10 +34,10 @@ UNMASKED = re.compile(r"5551234|5555-1234|4155552671")
 class Capture:
     """A handler with the production formatter on the root logger."""
 
-    def __init__(self) -> None:
+    def __init__(self, formatter: logging.Formatter | None = None) -> None:
         self.stream = io.StringIO()
         self.handler = logging.StreamHandler(self.stream)
-        self.handler.setFormatter(build_formatter())
+        self.handler.setFormatter(formatter or build_formatter())
 
     def __enter__(self) -> Capture:
         logging.getLogger().addHandler(self.handler)
@@ -208,3 +215,103 @@ async def test_a_webhook_failing_in_the_database_keeps_no_number_or_name(
     for stored in (delivery.error, output):
         for secret in ("5491155551234", "1155551234", "1166661234", "Juan"):
             assert secret not in stored, secret
+
+
+def test_epoch_timestamps_stay_readable_in_log_lines_and_phones_do_not() -> None:
+    with Capture() as capture:
+        log = structlog.get_logger("test")
+        log.info("delivered", ts_ms=1764950400000, queued=1764950400000, phone=5491155551234)
+        log.info("delivered at 1764950400123 to 5491155551234, ts_ms=1764950400000")
+        logging.getLogger("saq").info("Enqueuing Job<queued: %s>", 1764950400123)
+    first, second, third = capture.lines()
+    assert first["ts_ms"] == 1764950400000
+    assert first["queued"] == 1764950400000
+    assert first["phone"] == "54911******34"
+    assert second["event"] == "delivered at 1764950400123 to 54911******34, ts_ms=1764950400000"
+    assert third["event"] == "Enqueuing Job<queued: 1764950400123>"
+
+
+def test_the_console_format_is_readable_lines_redacted_like_json() -> None:
+    with Capture(build_formatter("console")) as capture:
+        log = structlog.get_logger("test")
+        log.info("otp issued", code="482913", phone="+5491155551234", ts_ms=1764950400000)
+        logging.getLogger("uvicorn.error").info("library line with +5491155551234")
+        logging.getLogger("httpx").info("HTTP Request: GET %s", "https://x/?to=%2B5491155551234")
+        try:
+            raise RuntimeError("boom for +5491155551234, code 482913")
+        except RuntimeError:
+            log.exception("failed", token="tok_live_abcdefgh12345678")
+    output = capture.stream.getvalue()
+    for secret in ("482913", "5491155551234", "1155551234", "tok_live"):
+        assert secret not in output, secret
+    assert "\x1b[" not in output  # colours only on a terminal
+    lines = output.splitlines()
+    assert not any(line.startswith("{") for line in lines)
+    assert "[info     ] otp issued" in lines[0]
+    assert "phone=+54911******34" in lines[0]
+    assert "ts_ms=1764950400000" in lines[0]
+    assert "[uvicorn.error]" in lines[1]
+    assert "[httpx]" in lines[2]
+    # The traceback follows on its own lines, as Python prints it.
+    assert "[error    ] failed" in lines[3]
+    assert lines[4] == "Traceback (most recent call last):"
+    assert lines[-1] == "RuntimeError: boom for +54911******34, code ******"
+
+
+@pytest.fixture
+def terminal() -> Iterator[io.TextIOWrapper]:
+    """A stream that is a terminal (the writing end of a pseudo-terminal)."""
+    controller, device = os.openpty()
+    stream = open(device, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+    try:
+        yield stream
+    finally:
+        stream.close()
+        os.close(controller)
+
+
+def _render(formatter: logging.Formatter, message: str, **extra: Any) -> str:
+    record = logging.LogRecord("test", logging.INFO, __file__, 1, message, None, None)
+    record.__dict__.update(extra)
+    return formatter.format(record)
+
+
+def test_auto_is_console_on_a_terminal_and_json_elsewhere(
+    terminal: io.TextIOWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    piped = _render(formatter_for(io.StringIO()), "to +5491155551234", phone="+5491155551234")
+    assert json.loads(piped)["phone"] == "+54911******34"
+    on_terminal = _render(formatter_for(terminal), "to +5491155551234", phone="+5491155551234")
+    assert not on_terminal.startswith("{")
+    assert "\x1b[" in on_terminal  # coloured
+    assert "5491155551234" not in on_terminal
+    # An explicit choice wins over the stream's kind; colours still need a terminal.
+    assert _render(formatter_for(terminal, "json"), "x").startswith("{")
+    forced = _render(formatter_for(io.StringIO(), "console"), "x")
+    assert not forced.startswith("{")
+    assert "\x1b[" not in forced
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = _render(formatter_for(terminal), "x")
+    assert not plain.startswith("{")
+    assert "\x1b[" not in plain
+
+
+async def test_the_worker_start_up_line_names_the_queue_not_its_client() -> None:
+    secret_url = "redis://worker:s3cr3t-pass@10.1.2.3:6380/4"
+    assert repr(build_queue(load_settings(REDIS_URL=secret_url))) == (
+        "queue 'contact-center' on Redis 10.1.2.3:6380/4"
+    )
+    queue = build_queue(load_settings())
+    worker: Worker[Any] = Worker(queue, functions=[])
+    worker.SIGNALS = []
+    with Capture() as capture:
+        started = asyncio.create_task(worker.start())
+        for _ in range(100):
+            if any("Worker starting" in str(line["event"]) for line in capture.lines()):
+                break
+            await asyncio.sleep(0.02)
+        await worker.stop()
+        await started
+    line = next(line for line in capture.lines() if "Worker starting" in str(line["event"]))
+    assert line["event"] == "Worker starting: queue 'contact-center' in process"

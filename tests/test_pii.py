@@ -107,6 +107,46 @@ def test_mask_json_masks_numbers_sent_as_json_numbers_and_keys() -> None:
     assert len(mask_json({"+5491155551234": 1, "+5491166661234": 2})) == 2
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ts_ms=1764950400000",
+        "delivered at 1764950400123",
+        "Enqueuing Job<queued: 1796500000039>",
+        '{"timestamp": 1764950400}',
+        "GET /v1/convai/conversations?call_start_after_unix=1764950400",
+        "ts=1764950400 created_at=1764950400000",
+    ],
+)
+def test_epoch_timestamps_stay_readable(text: str) -> None:
+    assert mask_text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "leak"),
+    [
+        ("5491155551234", "1155551234"),  # an Argentine mobile in E.164 without "+": 13 digits
+        ("wrote from 5491155551234 at 1764950400123", "1155551234"),
+        ("ts_ms=5491155551234", "1155551234"),  # outside 2001–2100 whatever the key says
+        ("2348031234567", "8031234"),  # a Nigerian mobile in the millisecond window
+        ("4915112345678", "1512345"),  # a German mobile
+        ("2547123456789", "7123456"),  # a Kenyan number in the millisecond window
+        ("+1764950400000", "4950400"),  # written with "+": a phone
+        ("Tel1764950400000", "4950400"),  # glued to a word: a phone
+        ("1764950400", "64950400"),  # ten bare digits are national numbers too
+        ("llamame al 1555551234", "55551234"),  # a porteño mobile, 15 + 8 digits
+        ("at 1155551234", "55551234"),
+    ],
+)
+def test_phones_shaped_like_epochs_stay_masked(text: str, leak: str) -> None:
+    assert leak not in mask_text(text)
+
+
+def test_epoch_milliseconds_stay_numbers_in_json() -> None:
+    masked = mask_json({"queued": 1764950400000, "phone": 5491155551234, "id": 1764950400})
+    assert masked == {"queued": 1764950400000, "phone": "54911******34", "id": "17******00"}
+
+
 async def test_numbers_in_event_payloads_are_masked_in_responses(
     client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:

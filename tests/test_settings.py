@@ -43,11 +43,18 @@ def test_defaults_are_the_originals() -> None:
         ("TWILIO_API_URL", "https://api.twilio.com/2010-04-01"),
         ("FRONTEND_URL", "not a url"),
         ("LOG_LEVEL", "LOUD"),
+        ("LOG_FORMAT", "pretty"),
     ],
 )
 def test_invalid_value_names_the_variable(variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         load_settings(**{variable: value})
+
+
+def test_log_format_is_auto_unless_chosen() -> None:
+    assert load_settings().log_format == "auto"
+    assert load_settings(LOG_FORMAT="Console").log_format == "console"
+    assert load_settings(LOG_FORMAT="json").log_format == "json"
 
 
 def test_port_is_honoured_and_app_port_wins() -> None:

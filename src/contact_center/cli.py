@@ -10,6 +10,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
+import structlog
 import typer
 import uvicorn
 
@@ -39,7 +40,7 @@ def _settings() -> Settings:
     except ConfigError as exc:
         typer.secho(str(exc), err=True, fg=typer.colors.RED)
         raise typer.Exit(code=2) from None
-    configure_logging(settings.log_level, settings.log_file)
+    configure_logging(settings.log_level, settings.log_file, settings.log_format)
     return settings
 
 
@@ -490,9 +491,16 @@ def reconcile_sms(
 async def _first_admin(
     engine: AsyncEngine, settings: Settings, host: str, port: int | None
 ) -> None:
-    """First start of an empty database: create `admin` and print its one-time password on the
-    terminal (never through the logs). In production, create users with `users create`."""
-    from contact_center.auth.service import FIRST_ADMIN, ensure_first_admin
+    """First start of an empty database: create `admin` with a one-time password. On a terminal
+    it is printed there; otherwise (a service manager, a container, output sent to a file) it
+    goes to a file only its owner may read, deleted once the password is changed. Never in the
+    logs. In production, create users with `users create`."""
+    from contact_center.auth.service import (
+        FIRST_ADMIN,
+        ensure_first_admin,
+        forget_first_admin_password,
+        write_first_admin_password,
+    )
     from contact_center.db.session import create_session_factory
 
     async with create_session_factory(engine)() as session:
@@ -501,13 +509,39 @@ async def _first_admin(
     if password is None:
         return
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    sign_in = f"http://{shown}:{port or settings.app_port}/login"
+    if sys.stdout.isatty():
+        forget_first_admin_password(settings)  # a file left by an earlier database
+        typer.secho(
+            "\nFirst start: created the administrator account.\n"
+            f"  Sign in at   {sign_in}\n"
+            f"  username     {FIRST_ADMIN}\n"
+            f"  password     {password}   (works once: you choose your own at the first sign-in)\n",
+            fg="yellow",
+        )
+        return
+    try:
+        path = write_first_admin_password(settings, password)
+    except OSError as exc:
+        typer.secho(
+            f"First start: created the administrator account, but its one-time password could "
+            f"not be written ({exc.strerror}). Set one with: contact-center users "
+            f"reset-password {FIRST_ADMIN}",
+            err=True,
+            fg="red",
+        )
+        return
     typer.secho(
         "\nFirst start: created the administrator account.\n"
-        f"  Sign in at   http://{shown}:{port or settings.app_port}/login\n"
+        f"  Sign in at   {sign_in}\n"
         f"  username     {FIRST_ADMIN}\n"
-        f"  password     {password}   (works once: you choose your own at the first sign-in)\n",
+        f"  password     in {path} (readable by its owner only; it works once, and the file\n"
+        "               is deleted when you choose your own password at the first sign-in)\n",
         err=True,
         fg="yellow",
+    )
+    structlog.get_logger(__name__).warning(
+        "first_admin_created", username=FIRST_ADMIN, one_time_login_in=str(path)
     )
 
 

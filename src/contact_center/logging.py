@@ -1,22 +1,25 @@
-"""Structured JSON logs: one line per event, request/job ids bound, secrets redacted.
+"""Structured logs: one event per line, request/job ids bound, secrets redacted.
 
-Every record, ours and the libraries' (uvicorn included), goes through one formatter whose
-last step is the redaction processor, so redaction does not depend on each call site.
+JSON for machines, readable coloured lines for people on a terminal (`LOG_FORMAT`). Every record,
+ours and the libraries' (uvicorn, saq, httpx), goes through one formatter whose redaction
+processor runs before either renderer, so redaction does not depend on each call site.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import IO, Any
 from urllib.parse import unquote_plus
 
 import structlog
 from structlog.types import EventDict, Processor
 
 from contact_center.pii import mask_number, mask_text
+from contact_center.settings import LogFormat
 
 _SENSITIVE_KEY_RE = re.compile(
     r"(pass(word)?|secret|token|api[_-]?key|authorization|cookie|pepper|signature|"
@@ -83,7 +86,17 @@ def _shared_processors() -> list[Processor]:
     ]
 
 
-def build_formatter() -> structlog.stdlib.ProcessorFormatter:
+def build_formatter(
+    log_format: str = LogFormat.JSON, *, colors: bool = False
+) -> structlog.stdlib.ProcessorFormatter:
+    """The formatter of every handler. Exceptions become text (`format_exc_info`) before the
+    redaction step, so a traceback is redacted in both formats; the console prints it on its
+    own lines, as Python does."""
+    renderer: Processor
+    if log_format == LogFormat.CONSOLE:
+        renderer = structlog.dev.ConsoleRenderer(colors=colors, timestamp_key="ts")
+    else:
+        renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*_shared_processors(), structlog.stdlib.ExtraAdder()],
         processors=[
@@ -91,13 +104,32 @@ def build_formatter() -> structlog.stdlib.ProcessorFormatter:
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
             redact,
-            structlog.processors.JSONRenderer(ensure_ascii=False),
+            renderer,
         ],
     )
 
 
-def configure_logging(level: str = "INFO", log_file: str | None = None) -> None:
-    """Route structlog and the standard library through one JSON formatter on stdout."""
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):  # closed or replaced streams
+        return False
+
+
+def formatter_for(stream: IO[str], log_format: str = LogFormat.AUTO) -> logging.Formatter:
+    """`auto` is console on a terminal and JSON elsewhere (a pipe, a file, a platform's log
+    collector); colours only on a terminal, and never with NO_COLOR set (no-color.org)."""
+    terminal = _is_terminal(stream)
+    if log_format == LogFormat.AUTO:
+        log_format = LogFormat.CONSOLE if terminal else LogFormat.JSON
+    return build_formatter(log_format, colors=terminal and not os.environ.get("NO_COLOR"))
+
+
+def configure_logging(
+    level: str = "INFO", log_file: str | None = None, log_format: str = LogFormat.AUTO
+) -> None:
+    """Route structlog and the standard library through one formatter per stream: stdout, and
+    LOG_FILE if set (a file is no terminal: `auto` writes JSON there)."""
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,
@@ -109,15 +141,14 @@ def configure_logging(level: str = "INFO", log_file: str | None = None) -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    formatter = build_formatter()
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
+    handlers: list[logging.StreamHandler[Any]] = [logging.StreamHandler(sys.stdout)]
     if log_file:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
     for handler in handlers:
-        handler.setFormatter(formatter)
+        handler.setFormatter(formatter_for(handler.stream, log_format))
         root.addHandler(handler)
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "saq", "alembic"):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import phonenumbers
+
 # What stays readable although it holds long digit runs: UUIDs, dates and times, IPv4 addresses.
 _READABLE = (
     r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
@@ -54,12 +56,51 @@ def mask_phone(value: str | None) -> str | None:
     return value[:6] + "*" * (len(value) - 8) + value[-2:]
 
 
+# Epoch timestamps (SPEC §4.7 masks phones, not times). A Unix time between 2001-09-09 and
+# 2100-01-01 is 10 digits in seconds (1000000000…4102444799) and 13 in milliseconds
+# (1000000000000…4102444799999), always starting with 1 to 4.
+_EPOCH_SECONDS = range(10**9, 4_102_444_800)
+_EPOCH_MILLIS = range(10**12, 4_102_444_800_000)
+# `ts_ms=`, `"createdAt": `, `timestamp: ` right before a number: a key that names a time.
+_KEY_BEFORE_RE = re.compile(r"([A-Za-z_][\w]{0,40})[\"']?\s*[=:]\s*[\"']?$")
+
+
+def _is_epoch(match: re.Match[str], number: str) -> bool:
+    """Whether a bare digit run (no "+", no separators, no letters glued to it) is a Unix time,
+    kept readable in logs. The rule, strict where a number could be a phone:
+
+    - It must lie in the window above (2001–2100), in seconds or in milliseconds.
+    - After a key naming a time (`ts_ms=`, `"createdAt": `, `unix_secs=`), both lengths are
+      times, as `mask_json` reads numbers under such keys.
+    - Otherwise only 13 digits can be told apart by shape: read as E.164 without its "+", it
+      must not be a possible phone number for its country code (`phonenumbers`). An Argentine
+      mobile (549 + 10 digits, `5491155551234`) starts with 5, outside the window; a 13-digit
+      number starting with 1 is never a phone (North America has 11); Nigerian (234…), Kenyan
+      (254…) or Italian (39…) 13-digit numbers fall in the window but are possible phones, so
+      they stay masked. National numbers of 13 digits start with a trunk 0.
+    - 10 digits alone stay masked: national numbers have that length and start the same way
+      (Buenos Aires `11 5555 1234`, a porteño mobile `15 5555 1234`, North America, Brazil).
+    """
+    value = int(number)
+    if value not in _EPOCH_MILLIS and value not in _EPOCH_SECONDS:
+        return False
+    before = match.string[max(0, match.start() - 48) : match.start()]
+    key = _KEY_BEFORE_RE.search(before)
+    if key is not None and _names_a_time(key.group(1)):
+        return True
+    if value not in _EPOCH_MILLIS:
+        return False
+    return not phonenumbers.is_possible_number_string("+" + number, phonenumbers.UNKNOWN_REGION)
+
+
 def _mask_digits(match: re.Match[str]) -> str:
     number = match.group("number")
     if number is None:  # a UUID, a date or an IPv4 address
         return match.group(0)
     digit_positions = [i for i, ch in enumerate(number) if ch.isdecimal()]
     if len(digit_positions) < MIN_PHONE_DIGITS or _DECIMAL_RE.fullmatch(number):
+        return match.group(0)
+    if match.group("letters") is None and number.isdecimal() and _is_epoch(match, number):
         return match.group(0)
     rest = match.string[match.end() : match.end() + 2]
     if _THOUSANDS_RE.fullmatch(number) and rest[:1] == "," and rest[1:].isdecimal():
@@ -81,48 +122,40 @@ def mask_text(text: str) -> str:
 
 
 # Numbers under these words (in snake_case or camelCase keys) are times, durations and sizes.
-_NOT_PHONE_WORDS = frozenset(
-    {
-        "at",
-        "bytes",
-        "count",
-        "date",
-        "duration",
-        "elapsed",
-        "epoch",
-        "length",
-        "millis",
-        "ms",
-        "seconds",
-        "secs",
-        "size",
-        "time",
-        "timestamp",
-        "ts",
-        "unix",
-    }
+_TIME_WORDS = frozenset(
+    {"at", "date", "epoch", "millis", "ms", "seconds", "secs", "time", "timestamp", "ts", "unix"}
 )
+_NOT_PHONE_WORDS = _TIME_WORDS | {"bytes", "count", "duration", "elapsed", "length", "size"}
 _KEY_WORD_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
-def _names_a_quantity(key: object) -> bool:
+def _key_words(key: object) -> set[str]:
     if not isinstance(key, str):
-        return False
-    return any(word.lower() in _NOT_PHONE_WORDS for word in _KEY_WORD_RE.findall(key))
+        return set()
+    return {word.lower() for word in _KEY_WORD_RE.findall(key)}
+
+
+def _names_a_quantity(key: object) -> bool:
+    return not _key_words(key).isdisjoint(_NOT_PHONE_WORDS)
+
+
+def _names_a_time(key: object) -> bool:
+    return not _key_words(key).isdisjoint(_TIME_WORDS)
 
 
 def mask_number(value: float, key: object = None) -> float | str:
-    """A JSON number that may be a phone (`5491122223333`): 8+ digits, whole, not negative, and
-    not under a key that names a time, duration or size. Masked, it becomes a string."""
+    """A JSON number that may be a phone (`5491122223333`): 8+ digits, whole, not negative, not
+    under a key that names a time, duration or size, and not an epoch in milliseconds (see
+    `_is_epoch`). Masked, it becomes a string."""
     if isinstance(value, bool) or value < 10 ** (MIN_PHONE_DIGITS - 1):
         return value
-    if isinstance(value, float):
-        if not value.is_integer():  # also NaN and infinities
-            return value
-        value = int(value)
+    if isinstance(value, float) and not value.is_integer():  # also NaN and infinities
+        return value
     if _names_a_quantity(key):
         return value
-    return mask_text(str(value))
+    text = str(int(value))
+    masked = mask_text(text)
+    return value if masked == text else masked
 
 
 def mask_name(value: str | None) -> str | None:

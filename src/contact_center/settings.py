@@ -20,6 +20,12 @@ class AppEnv(StrEnum):
     PRODUCTION = "production"
 
 
+class LogFormat(StrEnum):
+    AUTO = "auto"  # console on a terminal, JSON otherwise (decided for each stream)
+    CONSOLE = "console"
+    JSON = "json"
+
+
 class DatabaseKind(StrEnum):
     SQLITE = "sqlite"
     POSTGRESQL = "postgresql"
@@ -65,6 +71,7 @@ class Settings(BaseSettings):
     app_timezone: str = Field(default="America/Argentina/Buenos_Aires", alias="APP_TIMEZONE")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     log_file: str | None = Field(default=None, alias="LOG_FILE")
+    log_format: LogFormat = Field(default=LogFormat.AUTO, alias="LOG_FORMAT")
     frontend_url: str | None = Field(default=None, alias="FRONTEND_URL")
     public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")
     auth_disabled: bool = Field(default=False, alias="AUTH_DISABLED")
@@ -217,6 +224,11 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return "WARNING" if level == "WARN" else level
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("app_timezone")
     @classmethod

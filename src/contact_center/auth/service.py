@@ -6,14 +6,19 @@ not exceptions, so the failure count and its audit row commit with the request.
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from pathlib import Path
 
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from contact_center.audit import service as audit
 from contact_center.audit.service import AuditContext
@@ -25,7 +30,7 @@ from contact_center.hashing import off_loop
 from contact_center.languages import LANGUAGES, supported
 from contact_center.models.enums import ActorType, Role
 from contact_center.models.user_account import ApiToken, ConsoleSession, UserAccount
-from contact_center.settings import Settings
+from contact_center.settings import DatabaseKind, Settings
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}[a-z0-9]$")
 FIRST_ADMIN = "admin"
@@ -234,10 +239,11 @@ async def set_language(session: AsyncSession, context: AuditContext, language: s
 
 
 async def change_own_password(
-    session: AsyncSession, context: AuditContext, current: str, new: str, *, bank_name: str
+    session: AsyncSession, settings: Settings, context: AuditContext, current: str, new: str
 ) -> UserAccount:
     """The signed-in user changes their password; their other sessions end. The new one must
-    not be easy to guess, also knowing the username and `bank_name`."""
+    not be easy to guess, also knowing the username and the bank's name. The first admin's
+    one-time password file, if any, is deleted once the change commits."""
     user_id = context.principal.user_id
     if user_id is None:
         raise ValidationFailed("Only a signed-in user has a password.", code="no_user")
@@ -248,7 +254,7 @@ async def change_own_password(
             code="wrong_password",
             details=[{"field": "body.currentPassword", "message": "does not match"}],
         )
-    await _check_password(new, user.username, bank_name)
+    await _check_password(new, user.username, settings.bank_name)
     if await credentials.password_matches(new, user.password_hash):
         raise ValidationFailed(
             "Choose a password different from the current one.", code="weak_password"
@@ -262,6 +268,13 @@ async def change_own_password(
     await audit.record(
         session, context, "user.password_change", entity_type="user", entity_id=user.id
     )
+    if user.username == FIRST_ADMIN:
+        path = first_admin_password_path(settings)
+
+        def forget(_session: Session) -> None:
+            path.unlink(missing_ok=True)
+
+        event.listen(session.sync_session, "after_commit", forget, once=True)
     return user
 
 
@@ -307,6 +320,38 @@ async def ensure_first_admin(session: AsyncSession) -> str | None:
         metadata={"username": FIRST_ADMIN, "role": Role.ADMIN.value, "firstAdmin": True},
     )
     return password
+
+
+FIRST_ADMIN_FILE = "first-admin-password"
+
+
+def first_admin_password_path(settings: Settings) -> Path:
+    """Where the first admin's one-time password waits when no terminal can show it: in the
+    server's data directory, beside the SQLite database, or in RECORDINGS_DIR on PostgreSQL."""
+    if settings.database_kind is DatabaseKind.SQLITE:
+        database = make_url(settings.database_url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            return Path(database).absolute().parent / FIRST_ADMIN_FILE
+    return Path(settings.recordings_dir).absolute() / FIRST_ADMIN_FILE
+
+
+def write_first_admin_password(settings: Settings, password: str) -> Path:
+    """Write the one-time password to a new file that only its owner may read (0600), as other
+    servers do with their first-run secrets; it is deleted once the password is changed."""
+    path = first_admin_password_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)  # a stale file of an earlier database
+    # O_EXCL: never through a file or a link planted there meanwhile.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    descriptor = os.open(path, flags, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        os.fchmod(descriptor, 0o600)  # whatever the umask
+        handle.write(password + "\n")
+    return path
+
+
+def forget_first_admin_password(settings: Settings) -> None:
+    first_admin_password_path(settings).unlink(missing_ok=True)
 
 
 # --- sign-in --------------------------------------------------------------------------------

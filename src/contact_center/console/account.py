@@ -224,7 +224,7 @@ async def change_password(
         text = escape(speaker.gettext("The new passwords do not match."))
         return HTMLResponse(f'<p class="notice error" role="alert">{text}</p>', status_code=422)
     try:
-        await auth.change_own_password(session, context, current, new, bank_name=settings.bank_name)
+        await auth.change_own_password(session, settings, context, current, new)
     except AppError as error:
         return HTMLResponse(
             f'<p class="notice error" role="alert">{escape(_said(speaker, error))}</p>',

@@ -24,8 +24,20 @@ QUEUE_NAME = "contact-center"
 SEND_JOB = {"timeout": 90, "retries": 3, "retry_delay": 2.0, "retry_backoff": 60.0, "ttl": 3600}
 
 
+def _describe_redis(redis: Any) -> str:
+    """host:port/db of a client, never its password (saq's repr of a queue prints the whole
+    client, which the worker's start-up line would carry)."""
+    options = getattr(getattr(redis, "connection_pool", None), "connection_kwargs", {})
+    if "path" in options:
+        return f"unix:{options['path']}/{options.get('db', 0)}"
+    return f"{options.get('host', '?')}:{options.get('port', '?')}/{options.get('db', 0)}"
+
+
 class ResilientRedisQueue(RedisQueue):
     """A Redis outage makes dequeue wait and try again instead of spinning on errors."""
+
+    def __repr__(self) -> str:
+        return f"queue '{self.name}' on Redis {_describe_redis(self.redis)}"
 
     async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:  # noqa: ASYNC109 - saq's signature
         try:
@@ -44,6 +56,9 @@ class InMemoryQueue(RedisQueue):
     """
 
     IDLE_WAIT_SECONDS = 0.5
+
+    def __repr__(self) -> str:
+        return f"queue '{self.name}' in process"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
