@@ -84,8 +84,8 @@ class BuilderBotClient:
 
 def _json(response: httpx.Response) -> dict[str, Any]:
     try:
-        value = response.json()
-    except ValueError:
+        value = payloads.load_json(response.content)
+    except UnparseablePayload:  # not JSON, or JSON we could not keep: as if there were none
         return {}
     return value if isinstance(value, dict) else {}
 

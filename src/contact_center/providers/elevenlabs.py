@@ -21,6 +21,7 @@ from contact_center.providers.base import (
     ConversationPage,
     ConversationSummary,
     IgnoredEvent,
+    PermanentProviderError,
     ProviderName,
     TranscriptTurn,
     UnparseablePayload,
@@ -82,9 +83,9 @@ class ElevenLabsClient:
         conversation = _checked_json(response)
         try:  # read here as the webhook's `data` is, so callers get a conversation or an error
             conversation_to_event(conversation)
-        except UnparseablePayload as exc:
-            raise error_for_status(
-                PROVIDER, httpx.Response(502), message=f"unexpected conversation JSON: {exc}"
+        except UnparseablePayload as exc:  # asking again gets the same answer
+            raise PermanentProviderError(
+                PROVIDER, f"unexpected conversation JSON: {exc}", status=response.status_code
             ) from None
         return conversation
 
@@ -106,8 +107,8 @@ class ElevenLabsClient:
 
 def _detail(response: httpx.Response) -> str:
     try:
-        body = response.json()
-    except ValueError:
+        body = payloads.load_json(response.content)
+    except UnparseablePayload:
         return f"HTTP {response.status_code}"
     detail = body.get("detail") if isinstance(body, dict) else None
     if isinstance(detail, dict):

@@ -201,11 +201,15 @@ def event_type(event: Event | None) -> str | None:
 
 
 def _payload(delivery: WebhookDelivery) -> Any:
-    """The body as the timeline keeps it (it parsed: the event came from it)."""
+    """The body as the timeline keeps it: parsed, or (a body only a later parser reads) as text
+    with what no column takes replaced."""
     raw = received_body(delivery)
-    if delivery.provider == ProviderName.TWILIO.value:
-        return payloads.load_form(raw)
-    return payloads.load_json(raw)
+    try:
+        if delivery.provider == ProviderName.TWILIO.value:
+            return payloads.load_form(raw)
+        return payloads.load_json(raw)
+    except UnparseablePayload:
+        return raw.decode("utf-8", "replace").replace("\x00", "\ufffd")
 
 
 async def process(
