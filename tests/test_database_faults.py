@@ -9,7 +9,9 @@ request gets a new connection.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import struct
 
 import asyncpg
 import httpx
@@ -20,7 +22,7 @@ from sqlalchemy import func, select
 from contact_center.db import session as db_session
 from contact_center.db.session import create_engine, create_session_factory
 from contact_center.models.webhook_delivery import WebhookDelivery
-from tests import deliveries
+from tests import auth, deliveries
 from tests.conftest import BACKENDS, PG_ADMIN_URL, Backend, make_settings
 from tests.live import free_port
 
@@ -119,3 +121,89 @@ async def test_a_database_that_refuses_connections_answers_503_not_500(
         assert api.json()["error"]["code"] == "dependency_unavailable"
     finally:
         await dead.dispose()
+
+
+class StartingUpServer:
+    """A PostgreSQL that is starting up, as clients see it: every connection attempt gets
+    FATAL 57P03 "the database system is starting up" (asyncpg's CannotConnectNowError)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.attempts = 0
+        self._server: asyncio.AbstractServer | None = None
+
+    async def __aenter__(self) -> StartingUpServer:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.attempts += 1
+        try:
+            while True:
+                (length,) = struct.unpack("!I", await reader.readexactly(4))
+                body = await reader.readexactly(length - 4)
+                if body[:4] in (struct.pack("!I", 80877103), struct.pack("!I", 80877104)):
+                    writer.write(b"N")  # no SSL, no GSS: go on in plain text
+                    await writer.drain()
+                    continue
+                fields = b"".join(
+                    kind + text.encode() + b"\0"
+                    for kind, text in (
+                        (b"S", "FATAL"),
+                        (b"V", "FATAL"),
+                        (b"C", "57P03"),
+                        (b"M", "the database system is starting up"),
+                    )
+                )
+                writer.write(b"E" + struct.pack("!I", len(fields) + 5) + fields + b"\0")
+                await writer.drain()
+                return
+        except asyncio.IncompleteReadError:
+            return
+        finally:
+            writer.close()
+
+
+async def test_a_database_starting_up_answers_503_with_retry_after(
+    app: FastAPI, anonymous: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    async with StartingUpServer() as server:
+        starting = create_engine(
+            make_settings(f"postgresql://postgres@127.0.0.1:{server.port}/starting")
+        )
+        sessions = create_session_factory(starting)
+        try:
+            app.state.webhooks = dataclasses.replace(app.state.webhooks, sessions=sessions)
+            app.state.session_factory = sessions
+            webhook = await deliveries.post_builderbot(
+                anonymous, deliveries.incoming("5491155551234", "hola")
+            )
+            assert webhook.status_code == 503, webhook.text
+            assert webhook.headers["Retry-After"] == "1"
+            assert webhook.json()["error"]["code"] == "dependency_unavailable"
+            api = await client.get("/api/interactions")
+            assert api.status_code == 503, api.text  # refused by the token check, with its wait
+            assert int(api.headers["Retry-After"]) >= 1
+            assert server.attempts >= 1
+        finally:
+            await starting.dispose()
+
+
+async def test_the_starting_up_error_raised_unwrapped_answers_503(app: FastAPI) -> None:
+    # asyncpg's own exception, as code that talks to asyncpg directly would let it escape.
+    async def starting() -> None:
+        raise asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
+
+    app.add_api_route("/api/test-only/starting", starting)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    headers = auth.bearer(await auth.token(app.state.session_factory))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as http:
+        response = await http.get("/api/test-only/starting")
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "1"
+    assert response.json()["error"]["code"] == "dependency_unavailable"

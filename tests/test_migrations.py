@@ -182,3 +182,40 @@ async def test_0007_fills_the_family_of_existing_builderbot_deliveries(
         await engine.dispose()
         if backend == "postgresql":
             await _pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_0010_keeps_existing_deliveries_as_text(tmp_path: Path, backend: str) -> None:
+    database = f"cc_encoding_{uuid.uuid4().hex[:10]}"
+    if backend == "postgresql":
+        await _pg_admin(f'CREATE DATABASE "{database}"')
+        url = _pg_url(database)
+    else:
+        url = f"sqlite:///{tmp_path / 'encoding.db'}"
+    engine = create_engine(make_settings(url))
+    try:
+        await _upgrade_to(engine, "0009")
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(LEDGER_AT_0006).values(
+                    id=uuid.uuid4(),
+                    provider="BUILDERBOT",
+                    event_key="k",
+                    received_at=datetime.now(UTC),
+                    raw_body='{"eventName": "message.incoming"}',
+                    status="PROCESSED",
+                    attempts=1,
+                )
+            )
+        await upgrade_database(engine)
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text("SELECT raw_body, raw_body_encoding FROM webhook_delivery")
+                )
+            ).all()
+        assert [tuple(row) for row in rows] == [('{"eventName": "message.incoming"}', None)]
+    finally:
+        await engine.dispose()
+        if backend == "postgresql":
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

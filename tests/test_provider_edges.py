@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -11,6 +12,7 @@ import respx
 from contact_center.providers.base import (
     PermanentProviderError,
     ProviderAuthError,
+    ProviderError,
     ProviderNotFound,
     RetryableProviderError,
 )
@@ -209,3 +211,128 @@ async def test_builderbot_errors_and_wire_format(http: httpx.AsyncClient) -> Non
     route.mock(return_value=httpx.Response(400, json={"error": "bad number"}))
     with pytest.raises(PermanentProviderError, match="bad number"):
         await client.send_whatsapp("+5491155551234", "x")
+
+
+CONVERSATIONS = "https://el.example/v1/convai/conversations"
+
+
+@pytest.mark.parametrize(
+    "spoiled",
+    [
+        {"transcript": 5},
+        {"transcript": [{"role": "user", "message": 5}]},
+        {"metadata": {"call_duration_secs": 2**40}},
+        {"metadata": {"start_time_unix_secs": "mañana"}},
+        {"agent_name": ["x"]},
+        {"conversation_id": None},
+    ],
+)
+@respx.mock
+async def test_a_malformed_conversation_from_elevenlabs_is_a_permanent_error(
+    http: httpx.AsyncClient, spoiled: dict[str, object]
+) -> None:
+    client = ElevenLabsClient(http, base_url="https://el.example", api_key="k", agent_id=None)
+    conversation = {"conversation_id": "conv_1", "status": "done", **spoiled}
+    respx.get(f"{CONVERSATIONS}/conv_1").mock(
+        return_value=httpx.Response(200, content=json.dumps(conversation).encode())
+    )
+    with pytest.raises(PermanentProviderError, match="unexpected conversation JSON"):
+        await client.get_conversation("conv_1")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"conversation_id": "conv_1", "call_duration_secs": NaN}',
+        b'{"conversation_id": "conv_\\u0000"}',
+        b'{"conversation_id": "conv_1", "x": ' + b"[" * 10_000 + b"]" * 10_000 + b"}",
+    ],
+)
+@respx.mock
+async def test_unreadable_json_from_elevenlabs_is_a_provider_error(
+    http: httpx.AsyncClient, body: bytes
+) -> None:
+    client = ElevenLabsClient(http, base_url="https://el.example", api_key="k", agent_id=None)
+    respx.get(f"{CONVERSATIONS}/conv_1").mock(return_value=httpx.Response(200, content=body))
+    with pytest.raises(ProviderError, match="invalid JSON"):
+        await client.get_conversation("conv_1")
+
+
+@respx.mock
+async def test_list_items_of_the_wrong_shape_are_skipped_or_read_as_unknown(
+    http: httpx.AsyncClient,
+) -> None:
+    client = ElevenLabsClient(http, base_url="https://el.example", api_key="k", agent_id=None)
+    respx.get(CONVERSATIONS).mock(
+        return_value=httpx.Response(
+            200,
+            content=json.dumps(
+                {
+                    "conversations": [
+                        5,
+                        {"conversation_id": 7},
+                        {
+                            "conversation_id": "conv_ok",
+                            "call_duration_secs": 2**40,
+                            "start_time_unix_secs": [1],
+                            "agent_name": {"a": 1},
+                            "status": "done",
+                        },
+                    ],
+                    "has_more": False,
+                }
+            ).encode(),
+        )
+    )
+    page = await client.list_conversations()
+    assert [item.conversation_id for item in page.items] == ["conv_ok"]
+    item = page.items[0]
+    assert (item.duration_secs, item.started_at, item.agent_name) == (None, None, None)
+    assert item.status == "done"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("²", None),  # "²".isdigit() is true in Python
+        ("7", 7.0),
+        ("9" * 400, 86_400.0),
+        ("Wed, 21 Oct 2015 07:28:00 -0000", 0.0),  # a naive date: UTC
+        ("Wed, 21 Oct 99999 07:28:00 GMT", None),
+    ],
+)
+@respx.mock
+async def test_odd_retry_after_headers_are_read_safely(
+    http: httpx.AsyncClient, value: str, expected: float | None
+) -> None:
+    respx.post(MESSAGES).mock(
+        return_value=httpx.Response(
+            429, headers=[(b"retry-after", value.encode("latin-1"))], json={}
+        )
+    )
+    with pytest.raises(RetryableProviderError) as caught:
+        await twilio(http).send_sms("+5491155551234", "x")
+    assert caught.value.retry_after == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 10_000 + b"]" * 10_000,
+        b'{"code": 21211, "message": "bad \\u0000 number"}',
+        b'{"code": NaN}',
+    ],
+)
+@respx.mock
+async def test_unreadable_error_bodies_are_classified_by_status(
+    http: httpx.AsyncClient, body: bytes
+) -> None:
+    respx.post(MESSAGES).mock(return_value=httpx.Response(400, content=body))
+    with pytest.raises(PermanentProviderError, match="HTTP 400"):
+        await twilio(http).send_sms("+5491155551234", "x")
+    bot = BuilderBotClient(http, base_url="https://bb.example", api_key="k", bot_id="b")
+    respx.post("https://bb.example/api/v2/b/messages").mock(
+        return_value=httpx.Response(400, content=body)
+    )
+    with pytest.raises(PermanentProviderError, match="HTTP 400"):
+        await bot.send_whatsapp("+5491155551234", "x")

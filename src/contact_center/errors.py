@@ -8,7 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
@@ -162,13 +162,88 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
     return error_response(status, code, message, headers=getattr(exc, "headers", None))
 
 
+# SQLSTATEs of a server that is there but takes no work now: starting up, shutting down or
+# restarting (57P01-57P03), out of connection slots (53300); and class 08, connection exceptions.
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, what a DBAPIError wraps, and their causes (a short chain)."""
+    found: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending and len(found) < 8:
+        item = pending.pop(0)
+        if item is None or any(item is seen for seen in found):
+            continue
+        found.append(item)
+        pending.extend([getattr(item, "orig", None), item.__cause__, item.__context__])
+    return found
+
+
+def _sqlstate_unavailable(exc: BaseException) -> bool:
+    """A database that is starting up, shutting down or full: asyncpg's CannotConnectNowError
+    and friends, raised as they are or wrapped by SQLAlchemy in a plain DBAPIError."""
+    for item in _causes(exc):
+        state = getattr(item, "sqlstate", None) or getattr(item, "pgcode", None)
+        if isinstance(state, str) and (state in _UNAVAILABLE_SQLSTATES or state.startswith("08")):
+            return True
+    return False
+
+
+# Unique constraints a request can race into, and what to tell the caller who lost the race.
+_UNIQUE_CONFLICTS = {
+    "uq_user_account_username": ("username_taken", "The username is taken."),
+    "uq_otp_challenge_correlation_id": ("correlation_id_taken", "correlationId is already used."),
+}
+
+
+def unique_constraint(exc: IntegrityError) -> str | None:
+    """The name of the unique constraint an IntegrityError violated, when it says."""
+    for item in _causes(exc):
+        name = getattr(item, "constraint_name", None)  # asyncpg
+        diag = getattr(item, "diag", None)  # psycopg
+        name = name or getattr(diag, "constraint_name", None)
+        if isinstance(name, str) and name:
+            return name
+    message = str(exc.orig)
+    if message.startswith("UNIQUE constraint failed: "):  # SQLite: "table.column, table.column"
+        columns = [part.strip() for part in message.split(":", 1)[1].split(",")]
+        table = columns[0].split(".", 1)[0]
+        return f"uq_{table}_" + "_".join(column.split(".", 1)[-1] for column in columns)
+    return None
+
+
+async def handle_conflict(request: Request, exc: Exception) -> Response:
+    """A write that lost a race to a unique constraint (or broke another one): 409, not 500.
+    Where a service expects the race it answers itself; this is the backstop."""
+    assert isinstance(exc, IntegrityError)
+    constraint = unique_constraint(exc)
+    code, message = _UNIQUE_CONFLICTS.get(
+        constraint or "",
+        ("conflict", "The change conflicts with the current data; nothing was saved."),
+    )
+    log.warning(
+        "integrity_conflict",
+        constraint=constraint,
+        path=request.url.path,
+        method=request.method,
+    )
+    return error_response(409, code, message)
+
+
 async def handle_unavailable(request: Request, exc: Exception) -> Response:
-    """The database restarting, refusing connections or dropping one under a request, or another
-    service not answering: 503 with Retry-After, never a 500. Other database errors are
-    unexpected."""
-    if isinstance(exc, DBAPIError):
-        if not (exc.connection_invalidated or isinstance(exc, OperationalError)):
-            return await handle_unexpected(request, exc)
+    """The database restarting, starting up, refusing connections or dropping one under a
+    request, or another service not answering: 503 with Retry-After, never a 500. A unique
+    violation is a conflict (409); other database errors are unexpected."""
+    if isinstance(exc, IntegrityError):
+        return await handle_conflict(request, exc)
+    if (
+        isinstance(exc, DBAPIError)
+        and not (exc.connection_invalidated or isinstance(exc, OperationalError))
+        and not _sqlstate_unavailable(exc)
+    ):
+        return await handle_unexpected(request, exc)
+    if isinstance(exc, DBAPIError) or _sqlstate_unavailable(exc):
         message = (
             "The database is unavailable or the connection was lost; the change may not have "
             "been saved. Retry in a moment."
@@ -185,6 +260,8 @@ async def handle_unavailable(request: Request, exc: Exception) -> Response:
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, DBAPIError) and _sqlstate_unavailable(exc):
+        return await handle_unavailable(request, exc)  # asyncpg's error, not wrapped
     log.error("unhandled_error", exc_info=exc, path=request.url.path, method=request.method)
     return error_response(500, "internal_error", "An unexpected error occurred; it was logged.")
 
@@ -196,6 +273,7 @@ def install_error_handlers(app: FastAPI) -> None:
     # asyncpg raises ConnectionRefusedError or TimeoutError, untranslated, when it cannot connect.
     for unavailable in (DBAPIError, ConnectionError, TimeoutError):
         app.add_exception_handler(unavailable, handle_unavailable)
+    app.add_exception_handler(IntegrityError, handle_conflict)
     app.add_exception_handler(Exception, handle_unexpected)
 
 

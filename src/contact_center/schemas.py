@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema, field_validator
 from pydantic.alias_generators import to_camel
+
+from contact_center.storable import REASON, storable
 
 
 def format_timestamp(value: datetime) -> str:
@@ -36,6 +38,37 @@ class ApiModel(BaseModel):
         from_attributes=True,
         serialize_by_alias=True,
     )
+
+
+# Request fields nest a few levels at most (a transaction's context); deeper is not a request.
+MAX_REQUEST_DEPTH = 16
+
+
+class RequestModel(ApiModel):
+    """Request bodies: every string in them, nested ones too, must be text a column takes (no
+    NUL: PostgreSQL refuses it), and free-form values nest at most MAX_REQUEST_DEPTH levels;
+    else 422 naming the field (storable.py)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        stack: list[tuple[Any, int]] = [(value, 0)]
+        while stack:
+            item, depth = stack.pop()
+            if isinstance(item, str):
+                if not storable(item):
+                    raise ValueError(REASON)
+                continue
+            if isinstance(item, dict):
+                children = [*item.keys(), *item.values()]
+            elif isinstance(item, list | tuple | set):
+                children = list(item)
+            else:
+                continue
+            if depth >= MAX_REQUEST_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_REQUEST_DEPTH} levels")
+            stack.extend((child, depth + 1) for child in children)
+        return value
 
 
 class ErrorBody(BaseModel):

@@ -5,7 +5,7 @@ import uuid
 from pydantic import Field
 
 from contact_center.models.enums import Role
-from contact_center.schemas import ApiModel, Timestamp
+from contact_center.schemas import ApiModel, RequestModel, Timestamp
 
 
 class UserOut(ApiModel):
@@ -26,7 +26,7 @@ class UserCreated(UserOut):
     password: str | None = None
 
 
-class UserCreate(ApiModel):
+class UserCreate(RequestModel):
     username: str = Field(min_length=3, max_length=64)
     role: Role
     display_name: str | None = Field(default=None, max_length=128)
@@ -38,7 +38,7 @@ class UserCreate(ApiModel):
     )
 
 
-class UserPatch(ApiModel):
+class UserPatch(RequestModel):
     role: Role | None = None
     active: bool | None = None
     display_name: str | None = Field(default=None, max_length=128)
@@ -68,7 +68,7 @@ class TokenOut(ApiModel):
     revoked_at: Timestamp | None
 
 
-class TokenCreate(ApiModel):
+class TokenCreate(RequestModel):
     name: str = Field(min_length=1, max_length=100)
     user_id: uuid.UUID | None = Field(default=None, description="Default: the caller.")
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)

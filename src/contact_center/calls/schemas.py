@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from contact_center.schemas import ApiModel, Timestamp
+from contact_center.schemas import ApiModel, RequestModel, Timestamp
 
 
 class ConversationItemOut(ApiModel):
@@ -34,7 +34,7 @@ class ConversationDetailOut(ApiModel):
     conversation: dict[str, Any] = Field(description="The provider's JSON, masked")
 
 
-class SyncIn(ApiModel):
+class SyncIn(RequestModel):
     hours: int = Field(default=24, ge=1, le=168, description="Conversations started this far back")
     limit: int = Field(default=500, ge=1, le=5000, description="At most this many, newest first")
     include_details: bool = Field(

@@ -44,6 +44,9 @@ class CallResult:
     changed: bool
 
 
+LABEL_LENGTH = 128
+
+
 def audio_url(conversation_id: str) -> str:
     return f"/api/elevenlabs/audio/{conversation_id}"
 
@@ -102,6 +105,11 @@ def _numbers(event: CallEvent, region: str) -> tuple[str | None, str | None, str
     return customer_value, agent_value, customer
 
 
+def _label(value: Any) -> str:
+    """A value of the agent's free-form data for a 128-character column (any JSON type)."""
+    return str(value)[:LABEL_LENGTH]
+
+
 def _fields(event: CallEvent, settings: Settings, *, transcript_known: bool) -> dict[str, Any]:
     outcome = call_outcome(event)
     data, dynamic = event.data_collection, event.dynamic_variables
@@ -123,10 +131,10 @@ def _fields(event: CallEvent, settings: Settings, *, transcript_known: bool) -> 
         "from_number": from_number,
         "to_number": to_number,
         "customer_phone": customer,
-        "assigned_agent": str(human) if outcome is Outcome.TRANSFERRED and human else agent_name,
-        "queue": str(dynamic["queue"]) if dynamic.get("queue") else None,
-        "customer_ref": str(customer_ref) if customer_ref else None,
-        "intent": str(intent) if intent not in (None, "") else None,
+        "assigned_agent": _label(human) if outcome is Outcome.TRANSFERRED and human else agent_name,
+        "queue": _label(dynamic.get("queue")) if dynamic.get("queue") else None,
+        "customer_ref": _label(customer_ref) if customer_ref else None,
+        "intent": _label(intent) if intent not in (None, "") else None,
         "outcome": outcome,
         "ai_handled": outcome is not Outcome.TRANSFERRED,
     }

@@ -15,7 +15,7 @@ from contact_center.models.enums import (
     Outcome,
     Provider,
 )
-from contact_center.schemas import ApiModel, Timestamp
+from contact_center.schemas import ApiModel, RequestModel, Timestamp
 
 
 class MediaOut(ApiModel):
@@ -158,7 +158,7 @@ class CustomerProfile(ApiModel):
     stats: CustomerStats
 
 
-class InteractionPatch(ApiModel):
+class InteractionPatch(RequestModel):
     """Only the fields present are changed; `null` clears a field."""
 
     model_config = ConfigDict(extra="forbid")

@@ -36,7 +36,8 @@ def make_token(key: bytes, link_id: uuid.UUID, expires_at: datetime) -> str:
 def read_token(key: bytes, token: str) -> uuid.UUID | None:
     """The link id of a well-signed token (expired or not), else None."""
     parts = token.split(".")
-    if len(parts) != 3 or not parts[1].isdigit():
+    # ASCII only: "²".isdigit() is true, and compare_digest refuses non-ASCII text.
+    if len(parts) != 3 or not token.isascii() or not parts[1].isdigit() or len(parts[1]) > 12:
         return None
     try:
         link_id = uuid.UUID(hex=parts[0])

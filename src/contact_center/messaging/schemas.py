@@ -6,10 +6,10 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from contact_center.interactions.schemas import MessageOut
-from contact_center.schemas import ApiModel, Timestamp
+from contact_center.schemas import ApiModel, RequestModel, Timestamp
 
 
-class _Request(ApiModel):
+class _Request(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

@@ -22,6 +22,9 @@ class WebhookDelivery(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     content_type: Mapped[str | None] = mapped_column(String(128))
     raw_body: Mapped[str] = mapped_column(Text)
+    # NULL: `raw_body` is the body as received (UTF-8 text). "base64": the body held bytes a text
+    # column refuses (NUL, invalid UTF-8), and `raw_body` is their base64.
+    raw_body_encoding: Mapped[str | None] = mapped_column(String(16))
     headers: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     # RECEIVED → PROCESSED | IGNORED | FAILED | INVALID | DEFERRED
     status: Mapped[str] = mapped_column(String(16), default="RECEIVED")

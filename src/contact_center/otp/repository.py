@@ -4,17 +4,14 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.errors import unique_constraint
 from contact_center.models.enums import OtpPurpose, OtpStatus
 from contact_center.models.otp_challenge import OtpChallenge
 
 OPEN = (OtpStatus.PENDING, OtpStatus.SENT)
-
-
-async def add(session: AsyncSession, challenge: OtpChallenge) -> None:
-    session.add(challenge)
-    await session.flush()
 
 
 async def created_since(
@@ -41,6 +38,23 @@ async def open_for(session: AsyncSession, phone: str, purpose: OtpPurpose) -> li
         .with_for_update()
     )
     return list((await session.scalars(stmt)).all())
+
+
+CORRELATION_CONSTRAINT = "uq_otp_challenge_correlation_id"
+
+
+async def add_unless_correlation_taken(session: AsyncSession, challenge: OtpChallenge) -> bool:
+    """Insert the challenge; False when its correlation id is taken, by a transaction that
+    committed first or is about to (the database decides: the check before it can race)."""
+    try:
+        async with session.begin_nested():
+            session.add(challenge)
+            await session.flush()
+    except IntegrityError as exc:
+        if unique_constraint(exc) != CORRELATION_CONSTRAINT:
+            raise
+        return False
+    return True
 
 
 async def correlation_taken(session: AsyncSession, correlation_id: str) -> bool:

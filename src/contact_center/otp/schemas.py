@@ -7,10 +7,10 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator
 
 from contact_center.models.enums import OtpPurpose, OtpStatus
-from contact_center.schemas import ApiModel, Timestamp
+from contact_center.schemas import ApiModel, RequestModel, Timestamp
 
 
-class TxContext(ApiModel):
+class TxContext(RequestModel):
     """What a TX_CONFIRMATION code confirms: shown in the SMS, checked at verification."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -31,7 +31,7 @@ class TxContext(ApiModel):
         return value
 
 
-class OtpCreate(ApiModel):
+class OtpCreate(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     phone: str = Field(min_length=1, max_length=64)
@@ -52,7 +52,7 @@ class OtpCreated(ApiModel):
     interaction_id: uuid.UUID
 
 
-class OtpVerify(ApiModel):
+class OtpVerify(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     challenge_id: uuid.UUID | None = None

@@ -152,7 +152,10 @@ async def create(
         created_at=now,
         updated_at=now,
     )
-    await repository.add(session, challenge)
+    if not await repository.add_unless_correlation_taken(session, challenge):
+        # Another request took this correlation id since the check above: nothing of this one
+        # is kept (the request's transaction rolls back).
+        raise Conflict("correlationId is already used.", code="correlation_id_taken")
     await _timeline(session, challenge, EventType.OTP_CREATED, {"purpose": request.purpose.value})
     await audit.record(
         session,

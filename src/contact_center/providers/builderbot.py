@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import httpx
 
+from contact_center.providers import payloads
 from contact_center.providers.base import (
     Attachment,
     IgnoredEvent,
@@ -84,8 +84,8 @@ class BuilderBotClient:
 
 def _json(response: httpx.Response) -> dict[str, Any]:
     try:
-        value = response.json()
-    except ValueError:
+        value = payloads.load_json(response.content)
+    except UnparseablePayload:  # not JSON, or JSON we could not keep: as if there were none
         return {}
     return value if isinstance(value, dict) else {}
 
@@ -94,23 +94,40 @@ def _message(body: dict[str, Any], response: httpx.Response) -> str:
     return str(body.get("message") or body.get("error") or f"HTTP {response.status_code}")
 
 
+# Bounds of what a message's fields may hold (the columns they end in).
+NAME_LENGTH = 200
+LABEL_LENGTH = 128
+URL_LENGTH = 8192
+# E.164 numbers have at most 15 digits; WhatsApp ids add none.
+MAX_DIGITS = 20
+
+
 def _attachments(data: dict[str, Any], body: str | None) -> list[Attachment]:
     found: list[Attachment] = []
     seen: set[str] = set()
-    for item in data.get("attachment") or data.get("attachments") or []:
-        if isinstance(item, dict) and isinstance(item.get("url"), str) and item["url"] not in seen:
-            seen.add(item["url"])
-            found.append(
-                Attachment(
-                    url=item["url"],
-                    content_type=item.get("mimetype")
-                    or item.get("mimeType")
-                    or item.get("contentType"),
-                    filename=item.get("filename") or item.get("fileName") or item.get("name"),
-                )
+    listed = payloads.optional_list(data, "attachment", "data") or payloads.optional_list(
+        data, "attachments", "data"
+    )
+    for index, entry in enumerate(listed or []):
+        where = f"data.attachment[{index}]"
+        item = payloads.obj(entry, where)
+        url = payloads.optional_text(item, "url", where, max_length=URL_LENGTH)
+        if not url or url in seen:
+            continue
+        seen.add(url)
+        found.append(
+            Attachment(
+                url=url,
+                content_type=payloads.clipped_text(item, "mimetype", where, limit=LABEL_LENGTH)
+                or payloads.clipped_text(item, "mimeType", where, limit=LABEL_LENGTH)
+                or payloads.clipped_text(item, "contentType", where, limit=LABEL_LENGTH),
+                filename=payloads.clipped_text(item, "filename", where, limit=255)
+                or payloads.clipped_text(item, "fileName", where, limit=255)
+                or payloads.clipped_text(item, "name", where, limit=255),
             )
-    temp = data.get("urlTempFile")
-    if isinstance(temp, str) and temp and temp not in seen:
+        )
+    temp = payloads.optional_text(data, "urlTempFile", "data", max_length=URL_LENGTH)
+    if temp and temp not in seen:
         marker = MEDIA_MARKER_RE.match(body or "")
         found.append(
             Attachment(
@@ -123,15 +140,15 @@ def _attachments(data: dict[str, Any], body: str | None) -> list[Attachment]:
 
 
 def parse_webhook(raw_body: bytes) -> WhatsAppMessageEvent | IgnoredEvent:
-    """`{eventName, data}` and the older flat shapes (`{from, body, name}` at the top level)."""
-    try:
-        payload = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise UnparseablePayload(f"body is not JSON: {exc}") from None
-    if not isinstance(payload, dict):
-        raise UnparseablePayload("body is not a JSON object")
-    event_name = payload.get("eventName") or payload.get("event")
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else None
+    """`{eventName, data}` and the older flat shapes (`{from, body, name}` at the top level).
+
+    Raises UnparseablePayload for a body that is not JSON or whose fields have the wrong types.
+    """
+    payload = payloads.obj(payloads.load_json(raw_body), "")
+    event_name = payloads.optional_text(payload, "eventName") or payloads.optional_text(
+        payload, "event"
+    )
+    data = payloads.optional_obj(payload, "data")
     if data is None:
         if "from" not in payload and "remoteJid" not in payload:
             raise UnparseablePayload("neither 'data' nor a flat message with 'from'")
@@ -140,24 +157,37 @@ def parse_webhook(raw_body: bytes) -> WhatsAppMessageEvent | IgnoredEvent:
             "message.outgoing" if "answer" in payload else "message.incoming"
         )
     if event_name not in {"message.incoming", "message.outgoing"}:
-        return IgnoredEvent(kind=str(event_name or "unknown"))
+        return IgnoredEvent(kind=(event_name or "unknown")[:LABEL_LENGTH])
     outgoing = event_name == "message.outgoing"
-    number = data.get("from") or data.get("to") or data.get("remoteJid") or data.get("number")
-    if not isinstance(number, str | int) or not str(number).strip():
+    number = next(
+        (
+            value
+            for key in ("from", "to", "remoteJid", "number")
+            if (value := payloads.optional_scalar_text(data, key, "data", max_length=LABEL_LENGTH))
+            and value.strip()
+        ),
+        None,
+    )
+    if number is None:
         raise UnparseablePayload("the customer's number ('from') is missing")
-    text = data.get("answer") if outgoing else data.get("body")
-    if text is None:
-        text = data.get("body") if outgoing else data.get("answer")
-    body = str(text) if text is not None else None
+    digits = whatsapp_digits(number)
+    if len(digits) > MAX_DIGITS:
+        raise UnparseablePayload("the customer's number ('from') is not a phone number")
+    answer = payloads.optional_scalar_text(data, "answer", "data")
+    said = payloads.optional_scalar_text(data, "body", "data")
+    text = answer if outgoing else said
+    body = text if text is not None else (said if outgoing else answer)
     attachments = _attachments(data, body)
     if body and MEDIA_MARKER_RE.match(body):
-        body = data.get("caption") if isinstance(data.get("caption"), str) else None
-    name = data.get("name") or data.get("pushName")
+        body = payloads.optional_text(data, "caption", "data")
+    name = payloads.clipped_text(data, "name", "data", limit=NAME_LENGTH) or payloads.clipped_text(
+        data, "pushName", "data", limit=NAME_LENGTH
+    )
     return WhatsAppMessageEvent(
         direction="OUTBOUND" if outgoing else "INBOUND",
-        customer_number=whatsapp_digits(str(number)) or None,
-        customer_name=str(name) if isinstance(name, str) and name.strip() else None,
+        customer_number=digits or None,
+        customer_name=name if name and name.strip() else None,
         body=body,
         attachments=attachments,
-        project_id=data.get("projectId") if isinstance(data.get("projectId"), str) else None,
+        project_id=payloads.clipped_text(data, "projectId", "data", limit=LABEL_LENGTH),
     )

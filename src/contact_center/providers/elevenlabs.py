@@ -6,14 +6,14 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import time
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Any, TypeVar
 
 import httpx
 
+from contact_center.providers import payloads
 from contact_center.providers.base import (
     CallAudioEvent,
     CallEvent,
@@ -21,6 +21,7 @@ from contact_center.providers.base import (
     ConversationPage,
     ConversationSummary,
     IgnoredEvent,
+    PermanentProviderError,
     ProviderName,
     TranscriptTurn,
     UnparseablePayload,
@@ -66,9 +67,9 @@ class ElevenLabsClient:
             PROVIDER, lambda: self._http.get(self._base, params=params, headers=self._headers)
         )
         body = _checked_json(response)
-        items = [
-            _summary(item) for item in body.get("conversations") or [] if isinstance(item, dict)
-        ]
+        listed = body.get("conversations")
+        found = [_summary(item) for item in listed] if isinstance(listed, list) else []
+        items = [item for item in found if item is not None]
         next_cursor = body.get("next_cursor")
         return ConversationPage(
             items=items,
@@ -79,7 +80,14 @@ class ElevenLabsClient:
     async def get_conversation(self, conversation_id: str) -> dict[str, Any]:
         url = f"{self._base}/{conversation_id}"
         response = await send(PROVIDER, lambda: self._http.get(url, headers=self._headers))
-        return _checked_json(response)
+        conversation = _checked_json(response)
+        try:  # read here as the webhook's `data` is, so callers get a conversation or an error
+            conversation_to_event(conversation)
+        except UnparseablePayload as exc:  # asking again gets the same answer
+            raise PermanentProviderError(
+                PROVIDER, f"unexpected conversation JSON: {exc}", status=response.status_code
+            ) from None
+        return conversation
 
     async def stream_audio(self, conversation_id: str) -> AsyncIterator[bytes]:
         url = f"{self._base}/{conversation_id}/audio"
@@ -99,8 +107,8 @@ class ElevenLabsClient:
 
 def _detail(response: httpx.Response) -> str:
     try:
-        body = response.json()
-    except ValueError:
+        body = payloads.load_json(response.content)
+    except UnparseablePayload:
         return f"HTTP {response.status_code}"
     detail = body.get("detail") if isinstance(body, dict) else None
     if isinstance(detail, dict):
@@ -112,11 +120,11 @@ def _checked_json(response: httpx.Response) -> dict[str, Any]:
     if response.status_code >= 400:
         raise error_for_status(PROVIDER, response, message=_detail(response))
     try:
-        body = response.json()
-    except ValueError as exc:
+        body = payloads.load_json(response.content)
+    except UnparseablePayload as exc:
         raise error_for_status(
-            PROVIDER, httpx.Response(502), message="invalid JSON from provider"
-        ) from exc
+            PROVIDER, httpx.Response(502), message=f"invalid JSON from provider: {exc}"
+        ) from None
     if not isinstance(body, dict):
         raise error_for_status(
             PROVIDER, httpx.Response(502), message="unexpected JSON from provider"
@@ -124,24 +132,33 @@ def _checked_json(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
-def _unix(value: Any) -> datetime | None:
+def _summary(item: Any) -> ConversationSummary | None:
+    """A list item, or None when it is not a conversation we could apply (no usable id)."""
+    if not isinstance(item, dict):
+        return None
     try:
-        return datetime.fromtimestamp(float(value), UTC) if value is not None else None
-    except (TypeError, ValueError, OverflowError):
+        conversation_id = payloads.required_text(item, "conversation_id", max_length=ID_LENGTH)
+    except UnparseablePayload:
         return None
 
+    def read(reader: Callable[[], _T]) -> _T | None:
+        try:
+            return reader()
+        except UnparseablePayload:  # a field of the wrong type in a list item: not known
+            return None
 
-def _summary(item: dict[str, Any]) -> ConversationSummary:
-    duration = item.get("call_duration_secs")
+    duration = read(lambda: _seconds(item, "call_duration_secs", ""))
     return ConversationSummary(
-        conversation_id=str(item.get("conversation_id")),
-        agent_id=item.get("agent_id"),
-        agent_name=item.get("agent_name"),
-        started_at=_unix(item.get("start_time_unix_secs")),
-        duration_secs=int(duration) if isinstance(duration, int | float) else None,
-        status=item.get("status"),
-        call_successful=item.get("call_successful"),
-        direction=item.get("direction"),
+        conversation_id=conversation_id,
+        agent_id=read(lambda: payloads.optional_text(item, "agent_id", max_length=ID_LENGTH)),
+        agent_name=read(lambda: payloads.clipped_text(item, "agent_name", limit=LABEL_LENGTH)),
+        started_at=read(lambda: payloads.optional_unix(item, "start_time_unix_secs")),
+        duration_secs=int(duration) if duration is not None else None,
+        status=read(lambda: payloads.clipped_text(item, "status", limit=SHORT_LENGTH)),
+        call_successful=read(
+            lambda: payloads.clipped_text(item, "call_successful", limit=SHORT_LENGTH)
+        ),
+        direction=read(lambda: payloads.clipped_text(item, "direction", limit=SHORT_LENGTH)),
         raw=item,
     )
 
@@ -168,14 +185,16 @@ def verify_signature(
             key, value = piece.strip().split("=", 1)
             parts.setdefault(key, value)
     ts, signature = parts.get("t"), parts.get("v0")
-    if not ts or not signature or not ts.isdigit():
+    # ASCII digits only ("²".isdigit() is true) and at most 12 of them (int() of a long digit
+    # string is slow); the header is compared as bytes (compare_digest refuses non-ASCII str).
+    if not ts or not signature or not (ts.isascii() and ts.isdigit()) or len(ts) > 12:
         return False
     current = time.time() if now is None else now
     age = current - int(ts)
     if age > PAST_TOLERANCE_SECONDS or age < -FUTURE_TOLERANCE_SECONDS:
         return False
     expected = hmac.new(secret.encode(), ts.encode() + b"." + raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "surrogateescape"))
 
 
 # --- webhook parsing ------------------------------------------------------------------------
@@ -184,109 +203,139 @@ def verify_signature(
 def parse_webhook(
     raw_body: bytes,
 ) -> CallEvent | CallAudioEvent | CallInitiationFailureEvent | IgnoredEvent:
-    """The three post-call events as neutral events; other types are ignored (but kept)."""
-    try:
-        envelope = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise UnparseablePayload(f"body is not JSON: {exc}") from None
-    if not isinstance(envelope, dict):
-        raise UnparseablePayload("body is not a JSON object")
-    event_type = envelope.get("type")
-    data = envelope.get("data")
-    if not isinstance(event_type, str):
-        raise UnparseablePayload("'type' is missing")
+    """The three post-call events as neutral events; other types are ignored (but kept).
+
+    Raises UnparseablePayload for a body that is not JSON or whose fields have the wrong types.
+    """
+    envelope = payloads.obj(payloads.load_json(raw_body), "")
+    event_type = payloads.required_text(envelope, "type")
     if event_type not in {"post_call_transcription", "post_call_audio", "call_initiation_failure"}:
-        return IgnoredEvent(kind=event_type)
-    if (
-        not isinstance(data, dict)
-        or not isinstance(data.get("conversation_id"), str)
-        or not data["conversation_id"]
-    ):
-        raise UnparseablePayload("'data.conversation_id' is missing")
-    timestamp = _unix(envelope.get("event_timestamp"))
+        return IgnoredEvent(kind=event_type[:SHORT_LENGTH])
+    data = payloads.obj(envelope.get("data"), "data")
+    conversation_id = payloads.required_text(data, "conversation_id", "data", max_length=ID_LENGTH)
+    timestamp = payloads.optional_unix(envelope, "event_timestamp")
+    agent_id = payloads.optional_text(data, "agent_id", "data", max_length=ID_LENGTH)
     if event_type == "post_call_audio":
-        encoded = data.get("full_audio")
-        if not isinstance(encoded, str):
-            raise UnparseablePayload("'data.full_audio' is missing")
+        encoded = payloads.required_text(data, "full_audio", "data")
         try:
             audio = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             raise UnparseablePayload("'data.full_audio' is not base64") from None
-        return CallAudioEvent(data["conversation_id"], data.get("agent_id"), audio, timestamp)
+        return CallAudioEvent(conversation_id, agent_id, audio, timestamp)
     if event_type == "call_initiation_failure":
-        meta: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
-        body: dict[str, Any] = meta["body"] if isinstance(meta.get("body"), dict) else {}
+        meta = payloads.optional_obj(data, "metadata", "data") or {}
+        body = payloads.optional_obj(meta, "body", "data.metadata") or {}
         return CallInitiationFailureEvent(
-            conversation_id=data["conversation_id"],
-            agent_id=data.get("agent_id"),
-            failure_reason=data.get("failure_reason"),
-            customer_number=body.get("To"),
-            agent_number=body.get("From"),
+            conversation_id=conversation_id,
+            agent_id=agent_id,
+            failure_reason=payloads.clipped_text(data, "failure_reason", "data", limit=500),
+            customer_number=_number(body, "To", "data.metadata.body"),
+            agent_number=_number(body, "From", "data.metadata.body"),
             event_timestamp=timestamp,
         )
     return conversation_to_event(data, timestamp)
 
 
+# Bounds of what a conversation's fields may hold (the columns they end in).
+ID_LENGTH = 128
+LABEL_LENGTH = 128
+SHORT_LENGTH = 32
+NUMBER_LENGTH = 32
+# A call lasts less than 100 days; more is not a duration (and would not fit an integer column).
+MAX_SECONDS = 10_000_000
+_T = TypeVar("_T")
+
+
+def _seconds(data: dict[str, Any], key: str, where: str) -> float | None:
+    return payloads.optional_number(data, key, where, minimum=0, maximum=MAX_SECONDS)
+
+
+def _number(data: dict[str, Any], key: str, where: str) -> str | None:
+    """A phone number (string or JSON number), kept to what a number column holds."""
+    value = payloads.optional_scalar_text(data, key, where)
+    return value[:NUMBER_LENGTH] if value else None
+
+
+def _results(analysis: dict[str, Any] | None, key: str, field: str) -> dict[str, Any]:
+    """`data_collection_results` / `evaluation_criteria_results`: {name: item[field] or item}."""
+    found: dict[str, Any] = {}
+    results = payloads.optional_obj(analysis or {}, key, "data.analysis") or {}
+    for name, item in results.items():
+        found[name] = item.get(field) if isinstance(item, dict) else item
+    return found
+
+
 def conversation_to_event(data: dict[str, Any], timestamp: datetime | None = None) -> CallEvent:
-    """A conversation (webhook `data` or GET conversation JSON; same shape) as a CallEvent."""
-    metadata: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
-    analysis: dict[str, Any] | None = (
-        data["analysis"] if isinstance(data.get("analysis"), dict) else None
+    """A conversation (webhook `data` or GET conversation JSON; same shape) as a CallEvent.
+
+    Raises UnparseablePayload when a field it reads has the wrong type or is out of range.
+    """
+    where = "data"
+    conversation_id = payloads.required_text(data, "conversation_id", where, max_length=ID_LENGTH)
+    metadata = payloads.optional_obj(data, "metadata", where) or {}
+    analysis = payloads.optional_obj(data, "analysis", where)
+    client_data = payloads.optional_obj(data, "conversation_initiation_client_data", where) or {}
+    dynamic = (
+        payloads.optional_obj(
+            client_data, "dynamic_variables", "data.conversation_initiation_client_data"
+        )
+        or {}
     )
-    client_data = data.get("conversation_initiation_client_data")
-    dynamic = {}
-    if isinstance(client_data, dict) and isinstance(client_data.get("dynamic_variables"), dict):
-        dynamic = client_data["dynamic_variables"]
-    phone_call: dict[str, Any] = (
-        metadata["phone_call"] if isinstance(metadata.get("phone_call"), dict) else {}
+    dynamic_where = "data.conversation_initiation_client_data.dynamic_variables"
+    phone_call = payloads.optional_obj(metadata, "phone_call", "data.metadata") or {}
+    call_where = "data.metadata.phone_call"
+    direction = payloads.clipped_text(phone_call, "direction", call_where, limit=SHORT_LENGTH)
+    customer = _number(phone_call, "external_number", call_where) or _number(
+        dynamic, "system__caller_id", dynamic_where
     )
-    direction = phone_call.get("direction") if phone_call else None
-    customer = phone_call.get("external_number") or dynamic.get("system__caller_id")
-    agent_number = phone_call.get("agent_number") or dynamic.get("system__called_number")
+    agent_number = _number(phone_call, "agent_number", call_where) or _number(
+        dynamic, "system__called_number", dynamic_where
+    )
     turns = []
-    for turn in data.get("transcript") or []:
-        if not isinstance(turn, dict):
-            continue
-        tools = turn.get("tool_calls") or []
+    for index, item in enumerate(payloads.optional_list(data, "transcript", where) or []):
+        turn_where = f"data.transcript[{index}]"
+        turn = payloads.obj(item, turn_where)
+        tools = payloads.optional_list(turn, "tool_calls", turn_where) or []
         transferred = any(
-            isinstance(tool, dict) and str(tool.get("tool_name", "")).lower() in TRANSFER_TOOLS
+            isinstance(tool, dict)
+            and isinstance(tool.get("tool_name"), str)
+            and tool["tool_name"].lower() in TRANSFER_TOOLS
             for tool in tools
         )
-        offset = turn.get("time_in_call_secs")
+        offset = _seconds(turn, "time_in_call_secs", turn_where)
         turns.append(
             TranscriptTurn(
-                role=str(turn.get("role") or "unknown"),
-                message=turn.get("message") if isinstance(turn.get("message"), str) else None,
-                time_in_call_secs=float(offset) if isinstance(offset, int | float) else None,
+                role=payloads.clipped_text(turn, "role", turn_where, limit=SHORT_LENGTH)
+                or "unknown",
+                message=payloads.optional_text(turn, "message", turn_where),
+                time_in_call_secs=offset,
                 transferred=transferred,
             )
         )
-    duration = metadata.get("call_duration_secs")
-    data_collection = {}
-    evaluation = {}
-    if analysis:
-        for key, item in (analysis.get("data_collection_results") or {}).items():
-            data_collection[key] = item.get("value") if isinstance(item, dict) else item
-        for key, item in (analysis.get("evaluation_criteria_results") or {}).items():
-            evaluation[key] = item.get("result") if isinstance(item, dict) else item
+    duration = _seconds(metadata, "call_duration_secs", "data.metadata")
     return CallEvent(
-        conversation_id=str(data["conversation_id"]),
-        agent_id=data.get("agent_id"),
-        agent_name=data.get("agent_name"),
-        status=data.get("status"),
-        started_at=_unix(metadata.get("start_time_unix_secs")),
-        duration_secs=int(duration) if isinstance(duration, int | float) else None,
+        conversation_id=conversation_id,
+        agent_id=payloads.optional_text(data, "agent_id", where, max_length=ID_LENGTH),
+        agent_name=payloads.clipped_text(data, "agent_name", where, limit=LABEL_LENGTH),
+        status=payloads.clipped_text(data, "status", where, limit=SHORT_LENGTH),
+        started_at=payloads.optional_unix(metadata, "start_time_unix_secs", "data.metadata"),
+        duration_secs=int(duration) if duration is not None else None,
         direction=direction,
-        customer_number=str(customer) if customer else None,
-        agent_number=str(agent_number) if agent_number else None,
+        customer_number=customer,
+        agent_number=agent_number,
         transcript=turns,
-        summary=(analysis or {}).get("transcript_summary"),
-        call_successful=(analysis or {}).get("call_successful"),
-        termination_reason=metadata.get("termination_reason") or None,
-        data_collection=data_collection,
-        evaluation=evaluation,
+        summary=payloads.optional_text(analysis or {}, "transcript_summary", "data.analysis"),
+        call_successful=payloads.clipped_text(
+            analysis or {}, "call_successful", "data.analysis", limit=SHORT_LENGTH
+        ),
+        termination_reason=payloads.clipped_text(
+            metadata, "termination_reason", "data.metadata", limit=256
+        )
+        or None,
+        data_collection=_results(analysis, "data_collection_results", "value"),
+        evaluation=_results(analysis, "evaluation_criteria_results", "result"),
         dynamic_variables=dynamic,
-        has_audio=bool(data.get("has_audio")),
+        has_audio=bool(payloads.optional_bool(data, "has_audio", where)),
         event_timestamp=timestamp,
         analysis=analysis,
     )
@@ -296,19 +345,21 @@ def summary_to_event(summary: ConversationSummary) -> CallEvent:
     """A list item as a CallEvent without transcript or phone numbers (metadata-only sync)."""
     raw = summary.raw
     analysis: dict[str, Any] = {}
-    if raw.get("call_successful") is not None:
-        analysis["call_successful"] = raw.get("call_successful")
+    if summary.call_successful is not None:
+        analysis["call_successful"] = summary.call_successful
     if isinstance(raw.get("transcript_summary"), str):
         analysis["transcript_summary"] = raw["transcript_summary"]
+    start = raw.get("start_time_unix_secs")
+    reason = raw.get("termination_reason")
     data: dict[str, Any] = {
         "conversation_id": summary.conversation_id,
         "agent_id": summary.agent_id,
         "agent_name": summary.agent_name,
         "status": summary.status,
         "metadata": {
-            "start_time_unix_secs": raw.get("start_time_unix_secs"),
+            "start_time_unix_secs": start if summary.started_at is not None else None,
             "call_duration_secs": summary.duration_secs,
-            "termination_reason": raw.get("termination_reason"),
+            "termination_reason": reason if isinstance(reason, str) else None,
             "phone_call": {"direction": summary.direction} if summary.direction else None,
         },
         "analysis": analysis or None,

@@ -30,17 +30,25 @@ def create_http_client() -> httpx.AsyncClient:
     )
 
 
+MAX_RETRY_AFTER_SECONDS = 86_400.0
+
+
 def retry_after_seconds(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after")
     if not value:
         return None
-    if value.strip().isdigit():
-        return float(value.strip())
+    # Seconds (ASCII digits: "²".isdigit() is true too) or an HTTP date, within a day.
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return min(float(value[:9]), MAX_RETRY_AFTER_SECONDS)
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+    if moment.tzinfo is None:  # "-0000": UTC by RFC 5322
+        moment = moment.replace(tzinfo=UTC)
+    seconds = (moment - datetime.now(UTC)).total_seconds()
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_SECONDS)
 
 
 def error_for_status(

@@ -9,6 +9,7 @@ from urllib.parse import quote
 import httpx
 from twilio.request_validator import RequestValidator
 
+from contact_center.providers import payloads
 from contact_center.providers.base import (
     IgnoredEvent,
     ProviderName,
@@ -126,8 +127,8 @@ def _text(value: object) -> str | None:
 
 def _json(response: httpx.Response) -> dict[str, Any]:
     try:
-        value = response.json()
-    except ValueError:
+        value = payloads.load_json(response.content)
+    except UnparseablePayload:  # not JSON, or JSON we could not keep: as if there were none
         return {}
     return value if isinstance(value, dict) else {}
 
@@ -150,21 +151,39 @@ def compute_signature(auth_token: str, url: str, params: Mapping[str, Any]) -> s
     return str(RequestValidator(auth_token).compute_signature(url, dict(params)))
 
 
+# Twilio's SIDs are 34 characters; the columns that hold one take 128.
+SID_LENGTH = 128
+
+
 def parse_status_callback(form: Mapping[str, str]) -> SmsStatusEvent | IgnoredEvent:
-    """A status callback's form fields as a neutral event (`MessageSid`/`SmsSid` alike)."""
-    sid = form.get("MessageSid") or form.get("SmsSid")
-    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
+    """A status callback's form fields as a neutral event (`MessageSid`/`SmsSid` alike).
+
+    Raises UnparseablePayload when the sid or the status is missing or not of Twilio's shape.
+    """
+    sid = payloads.optional_text(form, "MessageSid", max_length=SID_LENGTH) or (
+        payloads.optional_text(form, "SmsSid", max_length=SID_LENGTH)
+    )
+    status = (
+        (payloads.optional_text(form, "MessageStatus") or form.get("SmsStatus") or "")
+        .strip()
+        .lower()
+    )
     if not sid:
         raise UnparseablePayload("MessageSid is missing")
     if not status:
         raise UnparseablePayload("MessageStatus is missing")
     if status not in STATUSES:
-        return IgnoredEvent(kind=f"status:{status}")
+        return IgnoredEvent(kind=f"status:{status[:32]}")
     return SmsStatusEvent(
         message_sid=sid,
         status=status,
-        error_code=(form.get("ErrorCode") or None),
-        error_message=(form.get("ErrorMessage") or None),
-        to=form.get("To") or None,
-        from_=form.get("From") or None,
+        error_code=payloads.clipped_text(form, "ErrorCode", limit=64) or None,
+        error_message=payloads.clipped_text(form, "ErrorMessage", limit=2000) or None,
+        to=payloads.clipped_text(form, "To", limit=32) or None,
+        from_=payloads.clipped_text(form, "From", limit=32) or None,
     )
+
+
+def parse_webhook(raw_body: bytes) -> SmsStatusEvent | IgnoredEvent:
+    """A form-encoded status callback body as a neutral event; raises UnparseablePayload."""
+    return parse_status_callback(payloads.load_form(raw_body))

@@ -78,12 +78,14 @@ async def _store(
     now = utcnow()
     key = service.event_key(incoming.provider, event, incoming.raw)
     status = "INVALID" if event is None else failed or "RECEIVED"
+    raw_body, encoding = service.stored_body(incoming.raw)
     values: dict[str, Any] = {
         "provider": provider,
         "event_type": service.event_type(event),
         "received_at": now,
-        "content_type": incoming.content_type,
-        "raw_body": incoming.raw.decode("utf-8", "replace"),
+        "content_type": incoming.content_type[:128] if incoming.content_type else None,
+        "raw_body": raw_body,
+        "raw_body_encoding": encoding,
         "headers": {k: v for k, v in incoming.headers.items() if k in STORED_HEADERS},
         "status": status,
         "error": error,
@@ -148,11 +150,7 @@ async def ingest(
     deps: WebhookDeps, incoming: IncomingDelivery, *, ip: str | None, user_agent: str | None
 ) -> IngestResult:
     """Store and apply in one transaction. The caller has authenticated the delivery."""
-    try:
-        event: Event | None = service.parse(incoming.provider, incoming.raw)
-        error = None
-    except UnparseablePayload as exc:
-        event, error = None, f"unparseable payload: {exc}"
+    event, error = service.read(incoming.provider, incoming.raw)
     context = _provider_context(incoming.provider, ip, user_agent)
     failure: tuple[str, str] | None = None  # (status, error)
     async with deps.sessions() as session:
@@ -229,7 +227,15 @@ async def apply(
             if delivery.status in APPLIED:
                 return IngestResult(delivery_id, delivery.status, duplicate=True)
             if event is None:
-                event = service.parse(ProviderName(delivery.provider), delivery.raw_body.encode())
+                event, error = service.read(
+                    ProviderName(delivery.provider), service.received_body(delivery)
+                )
+                if event is None:
+                    assert error is not None
+                    delivery.status, delivery.error = "INVALID", error
+                    delivery.attempts += 1
+                    await session.commit()
+                    return IngestResult(delivery_id, "INVALID", duplicate=False, error=error)
             status = await _process(session, deps, delivery, event)
             await session.commit()
             return IngestResult(delivery_id, status, duplicate=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -10,13 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.calls import service as calls
 from contact_center.calls.recordings import RecordingStore
 from contact_center.messaging import service as messaging
 from contact_center.models.webhook_delivery import WebhookDelivery
-from contact_center.providers import builderbot, elevenlabs, twilio
+from contact_center.providers import builderbot, elevenlabs, payloads, twilio
 from contact_center.providers.base import (
     CallAudioEvent,
     CallEvent,
@@ -24,6 +26,7 @@ from contact_center.providers.base import (
     IgnoredEvent,
     ProviderName,
     SmsStatusEvent,
+    UnparseablePayload,
     WhatsAppMessageEvent,
 )
 from contact_center.providers.registry import (
@@ -43,6 +46,7 @@ Event = (
     | SmsStatusEvent
     | IgnoredEvent
 )
+log = structlog.get_logger(__name__)
 TOKEN_HEADER = "x-webhook-token"  # noqa: S105 - a header name
 DUPLICATE_WINDOW_SECONDS = 10
 
@@ -121,8 +125,42 @@ def parse(provider: ProviderName, raw: bytes) -> Event:
         return elevenlabs.parse_webhook(raw)
     if provider is ProviderName.BUILDERBOT:
         return builderbot.parse_webhook(raw)
-    form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-    return twilio.parse_status_callback(form)
+    return twilio.parse_webhook(raw)
+
+
+def read(provider: ProviderName, raw: bytes) -> tuple[Event | None, str | None]:
+    """(event, None), or (None, why) for a body kept as INVALID: unparseable, or one a parser
+    failed on in a way it should not have (a bug is no reason to lose or 500 a delivery)."""
+    try:
+        return parse(provider, raw), None
+    except UnparseablePayload as exc:
+        return None, f"unparseable payload: {exc}"[:2000]
+    except Exception as exc:  # the backstop: kept INVALID, replayable once the parser is fixed
+        log.error("webhook_parser_failed", provider=provider.value, exc_info=exc)
+        return None, f"unreadable payload ({type(exc).__name__})"
+
+
+# How a stored body is written in `raw_body`: as received when it is UTF-8 text a text column
+# takes, else base64 of the exact bytes (NUL bytes, invalid UTF-8), so a replay reads what came.
+BASE64 = "base64"
+
+
+def stored_body(raw: bytes) -> tuple[str, str | None]:
+    """(raw_body, raw_body_encoding) for a received body."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and "\x00" not in text:
+        return text, None
+    return base64.b64encode(raw).decode("ascii"), BASE64
+
+
+def received_body(delivery: WebhookDelivery) -> bytes:
+    """The exact bytes of a stored delivery."""
+    if delivery.raw_body_encoding == BASE64:
+        return base64.b64decode(delivery.raw_body)
+    return delivery.raw_body.encode("utf-8")
 
 
 def body_digest(raw: bytes) -> str:
@@ -163,12 +201,15 @@ def event_type(event: Event | None) -> str | None:
 
 
 def _payload(delivery: WebhookDelivery) -> Any:
-    if delivery.provider == ProviderName.TWILIO.value:
-        return dict(parse_qsl(delivery.raw_body, keep_blank_values=True))
+    """The body as the timeline keeps it: parsed, or (a body only a later parser reads) as text
+    with what no column takes replaced."""
+    raw = received_body(delivery)
     try:
-        return json.loads(delivery.raw_body)
-    except ValueError:
-        return delivery.raw_body
+        if delivery.provider == ProviderName.TWILIO.value:
+            return payloads.load_form(raw)
+        return payloads.load_json(raw)
+    except UnparseablePayload:
+        return raw.decode("utf-8", "replace").replace("\x00", "\ufffd")
 
 
 async def process(
@@ -189,11 +230,11 @@ async def process(
     elif isinstance(event, CallAudioEvent):
         result = await calls.apply_audio(session, store, event)
         # The recording now lives in the file store: keep the ledger row small.
-        envelope = json.loads(delivery.raw_body)
+        envelope = payloads.load_json(received_body(delivery))
         envelope["data"]["full_audio"] = (
             f"[stored: {event.conversation_id}.mp3, {len(event.audio)} bytes]"
         )
-        delivery.raw_body = json.dumps(envelope)
+        delivery.raw_body, delivery.raw_body_encoding = json.dumps(envelope), None
         del result
     elif isinstance(event, CallInitiationFailureEvent):
         await calls.apply_initiation_failure(session, settings, event, payload=_payload(delivery))
