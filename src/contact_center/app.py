@@ -22,6 +22,7 @@ from contact_center.auth.endpoints import router as auth_router
 from contact_center.auth.middleware import AuthenticationMiddleware, is_public
 from contact_center.calls.endpoints import router as calls_router
 from contact_center.console.account import router as account_router
+from contact_center.console.error_pages import error_page
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
 from contact_center.console.pages import router as console_router
 from contact_center.db.migrate import upgrade_database
@@ -176,6 +177,7 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.state.error_page = error_page
     # Outermost last: request id and access log, then authentication, then the body-size cap.
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(AuthenticationMiddleware)

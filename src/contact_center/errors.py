@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -119,10 +120,35 @@ def error_response(
 
 
 def _wants_html(request: Request) -> bool:
+    """A browser (or htmx) on a console route: it gets a page, never the API's JSON."""
     path = request.url.path
-    if path.startswith(("/api", "/webhooks", "/_emulator", "/__")):
+    if path.startswith(("/api", "/webhooks", "/_emulator", "/__", "/static/")):
         return False
-    return "text/html" in request.headers.get("accept", "")
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or "hx-request" in request.headers
+
+
+# What renders a console error page: set by the application (the console registers it), so
+# this module does not depend on the console.
+ErrorPage = Callable[[Request, int, str, dict[str, str] | None], Response]
+
+
+def answer(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Every error answer: the JSON envelope, or the console's page for a browser."""
+    render: ErrorPage | None = getattr(request.app.state, "error_page", None)
+    if render is not None and _wants_html(request):
+        try:
+            return render(request, status, code, headers)
+        except Exception as exc:  # the page itself failed: the envelope still says what happened
+            log.error("error_page_failed", exc_info=exc, status=status)
+    return error_response(status, code, message, details, headers)
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -135,16 +161,16 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def handle_app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
-    return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+    return answer(request, exc.status_code, exc.code, exc.message, exc.details, exc.headers)
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     details = _validation_details(exc)
     if any(error.get("type") == "json_invalid" for error in exc.errors()):
-        return error_response(400, "bad_request", "The request body is not valid JSON.", details)
+        return answer(request, 400, "bad_request", "The request body is not valid JSON.", details)
     fields = ", ".join(sorted({d["field"] for d in details}))
-    return error_response(422, "validation_error", f"Invalid request: {fields}.", details)
+    return answer(request, 422, "validation_error", f"Invalid request: {fields}.", details)
 
 
 async def handle_http_error(request: Request, exc: Exception) -> Response:
@@ -153,13 +179,11 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
     code = _STATUS_CODES.get(status, "error")
     if status == 404:
         message = "Not found."
-        if _wants_html(request):
-            return HTMLResponse(NOT_FOUND_PAGE, status_code=404)
     elif status == 405:
         message = f"Method {request.method} is not allowed on {request.url.path}."
     else:
         message = str(exc.detail) if exc.detail else code.replace("_", " ")
-    return error_response(status, code, message, headers=getattr(exc, "headers", None))
+    return answer(request, status, code, message, headers=getattr(exc, "headers", None))
 
 
 # SQLSTATEs of a server that is there but takes no work now: starting up, shutting down or
@@ -228,7 +252,7 @@ async def handle_conflict(request: Request, exc: Exception) -> Response:
         path=request.url.path,
         method=request.method,
     )
-    return error_response(409, code, message)
+    return answer(request, 409, code, message)
 
 
 async def handle_unavailable(request: Request, exc: Exception) -> Response:
@@ -256,14 +280,14 @@ async def handle_unavailable(request: Request, exc: Exception) -> Response:
         path=request.url.path,
         method=request.method,
     )
-    return error_response(503, "dependency_unavailable", message, headers={"Retry-After": "1"})
+    return answer(request, 503, "dependency_unavailable", message, headers={"Retry-After": "1"})
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, DBAPIError) and _sqlstate_unavailable(exc):
         return await handle_unavailable(request, exc)  # asyncpg's error, not wrapped
     log.error("unhandled_error", exc_info=exc, path=request.url.path, method=request.method)
-    return error_response(500, "internal_error", "An unexpected error occurred; it was logged.")
+    return answer(request, 500, "internal_error", "An unexpected error occurred; it was logged.")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -275,13 +299,3 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(unavailable, handle_unavailable)
     app.add_exception_handler(IntegrityError, handle_conflict)
     app.add_exception_handler(Exception, handle_unexpected)
-
-
-NOT_FOUND_PAGE = """<!doctype html>
-<html lang="es"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Página no encontrada · Contact Center</title>
-<style>body{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:100vh;
-margin:0;background:#f5f7fa;color:#1f2937}main{text-align:center;padding:2rem}
-a{color:#1d4ed8}</style></head>
-<body><main><h1>404</h1><p>La página que busca no existe.</p><p><a href="/">Volver al inicio</a></p>
-</main></body></html>"""

@@ -3,16 +3,16 @@ text no column takes (NUL) refused before routing."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
 from urllib.parse import parse_qsl
 
 import structlog
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contact_center.errors import envelope
+from contact_center.errors import answer
 from contact_center.storable import REASON, storable
 
 log = structlog.get_logger("contact_center.access")
@@ -83,7 +83,7 @@ class BodySizeLimitMiddleware:
             limit = SMALL_BODY_BYTES
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            await _too_large(send, limit)
+            await _too_large(scope, send, limit)
             return
         received = 0
         refused = False
@@ -101,7 +101,7 @@ class BodySizeLimitMiddleware:
                     # parser would turn an exception into a 400): it sees the client go away.
                     refused = True
                     if not started:
-                        await _too_large(send, limit)
+                        await _too_large(scope, send, limit)
                     return {"type": "http.disconnect"}
             return message
 
@@ -139,15 +139,14 @@ class UnstorableTextMiddleware:
             found = _unstorable_in_form(body)
             receive = _replay(body, more, receive)
         if found is not None:
-            await _send_json(
-                send,
+            response = answer(
+                Request(scope),
                 422,
-                envelope(
-                    "validation_error",
-                    f"Invalid request: {found}.",
-                    [{"field": found, "message": REASON}],
-                ),
+                "validation_error",
+                f"Invalid request: {found}.",
+                [{"field": found, "message": REASON}],
             )
+            await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -206,22 +205,12 @@ def _replay(body: bytes, after: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    await _send_json(
-        send, 413, envelope("payload_too_large", f"The request body exceeds {limit} bytes.")
+async def _too_large(scope: Scope, send: Send, limit: int) -> None:
+    response = answer(
+        Request(scope), 413, "payload_too_large", f"The request body exceeds {limit} bytes."
     )
 
+    async def nothing() -> Message:
+        return {"type": "http.disconnect"}
 
-async def _send_json(send: Send, status: int, content: object) -> None:
-    body = json.dumps(content).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await response(scope, nothing, send)

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from contact_center.auth import credentials, service
 from contact_center.auth.principal import Principal, Via, role_from_header
-from contact_center.errors import envelope
+from contact_center.errors import answer, envelope
 from contact_center.models.enums import ActorType
 from contact_center.settings import Settings
 
@@ -85,7 +85,10 @@ def _console_refusal(request: Request, status: int, message: str) -> Response:
     ):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-    response = _api_error(status, "unauthenticated" if status == 401 else "forbidden", message)
+    code = "unauthenticated" if status == 401 else "forbidden"
+    if "csrf" in message.lower():
+        code = "csrf_failed"
+    response = answer(request, status, code, message)
     if status == 401:
         response.headers["HX-Redirect"] = "/login"
     return response
@@ -169,8 +172,11 @@ class AuthenticationMiddleware:
             cookie = request.cookies.get(SESSION_COOKIE, "")
             expected = credentials.csrf_token(cookie[:512])
             if not credentials.same_secret(request.headers.get(CSRF_HEADER), expected):
-                return _api_error(
-                    403, "csrf_failed", "The request lacks this session's CSRF token; reload."
+                message = "The request lacks this session's CSRF token; reload."
+                return (
+                    _api_error(403, "csrf_failed", message)
+                    if api
+                    else _console_refusal(request, 403, message)
                 )
         if principal.must_change_password and path not in PASSWORD_CHANGE_PATHS:
             if api:

@@ -206,6 +206,8 @@ async def choose_language(
     """The console's language for the signed-in user (a form post: CSRF checked by the
     authentication middleware like every change made with the cookie)."""
     await auth.set_language(session, context, language)
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Refresh": "true"})
     return RedirectResponse("/account/password", status_code=303)
 
 
