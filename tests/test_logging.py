@@ -315,3 +315,26 @@ async def test_the_worker_start_up_line_names_the_queue_not_its_client() -> None
         await started
     line = next(line for line in capture.lines() if "Worker starting" in str(line["event"]))
     assert line["event"] == "Worker starting: queue 'contact-center' in process"
+
+
+async def test_a_webhook_failing_in_our_code_keeps_no_number_in_the_ledger(
+    client: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An exception of our own code may quote the payload: the ledger keeps its text masked, as
+    the log line is."""
+    from contact_center.messaging import service as messaging
+
+    async def refuse(*args: object, **kwargs: object) -> None:
+        raise ValueError("cannot route +5491155551234 (code 482913)")
+
+    monkeypatch.setattr(messaging, "apply_whatsapp", refuse)
+    response = await post_builderbot(client, incoming("5491155551234", "hola"))
+    assert response.json()["status"] == "FAILED"
+    async with session_factory() as session:
+        delivery = (await session.scalars(select(WebhookDelivery))).one()
+    assert delivery.error is not None
+    assert delivery.error.startswith("ValueError: cannot route")
+    assert "5491155551234" not in delivery.error
+    assert "482913" not in delivery.error

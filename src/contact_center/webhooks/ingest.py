@@ -22,6 +22,7 @@ from contact_center.audit.service import AuditContext
 from contact_center.auth.principal import Principal, Role
 from contact_center.calls.recordings import RecordingStore
 from contact_center.db.base import utcnow
+from contact_center.logging import redact_text
 from contact_center.models.enums import ActorType
 from contact_center.models.webhook_delivery import WebhookDelivery
 from contact_center.providers.base import ProviderName, UnparseablePayload
@@ -204,11 +205,12 @@ async def _process(
 
 
 def _failure(exc: Exception, **context: str) -> tuple[str, str]:
-    """The status and error a delivery keeps when applying it raised `exc`."""
+    """The status and error a delivery keeps when applying it raised `exc` (masked as a log
+    line is: an exception's text may quote a phone number or a code from the payload)."""
     if isinstance(exc, UnparseablePayload):
-        return "INVALID", f"unparseable payload: {exc}"
+        return "INVALID", redact_text(f"unparseable payload: {exc}")[:2000]
     log.error("webhook_processing_failed", exc_info=exc, **context)
-    return "FAILED", f"{type(exc).__name__}: {exc}"[:2000]
+    return "FAILED", redact_text(f"{type(exc).__name__}: {exc}")[:2000]
 
 
 async def apply(

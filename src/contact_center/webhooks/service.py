@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.calls import service as calls
 from contact_center.calls.recordings import RecordingStore
+from contact_center.logging import redact_text
 from contact_center.messaging import service as messaging
 from contact_center.models.webhook_delivery import WebhookDelivery
 from contact_center.providers import builderbot, elevenlabs, payloads, twilio
@@ -134,7 +135,7 @@ def read(provider: ProviderName, raw: bytes) -> tuple[Event | None, str | None]:
     try:
         return parse(provider, raw), None
     except UnparseablePayload as exc:
-        return None, f"unparseable payload: {exc}"[:2000]
+        return None, redact_text(f"unparseable payload: {exc}")[:2000]
     except Exception as exc:  # the backstop: kept INVALID, replayable once the parser is fixed
         log.error("webhook_parser_failed", provider=provider.value, exc_info=exc)
         return None, f"unreadable payload ({type(exc).__name__})"
