@@ -20,11 +20,12 @@ WORKDIR /src
 COPY pyproject.toml uv.lock README.md ./
 COPY src ./src
 COPY --from=assets /vendor src/contact_center/console/static/vendor
-RUN uv export --frozen --no-dev --no-emit-project --format requirements-txt -o requirements.txt \
- && pip install --no-deps "$(grep -i '^babel==' requirements.txt | cut -d' ' -f1)" \
- && pybabel -q compile -d src/contact_center/console/locale
+# The wheels of the locked dependencies; then the console's message catalogs compiled with the
+# locked Babel (the .mo files go into the app's wheel); then the app's wheel.
 RUN uv export --frozen --no-dev --no-emit-project --format requirements-txt -o requirements.txt \
  && pip wheel --wheel-dir /wheels -r requirements.txt \
+ && pip install --no-index --find-links=/wheels -r requirements.txt \
+ && pybabel -q compile -d src/contact_center/console/locale \
  && pip wheel --no-deps --wheel-dir /wheels .
 
 # --- runtime: slim, no compilers, no Node, not root
