@@ -122,7 +122,8 @@ async def test_the_sms_page_shows_one_labelled_form_per_kind(signed: Signed) -> 
     assert re.search(r"\[hidden\]\s*\{\s*display:\s*none\s*!important", css)
     for kind, form in parser.forms.items():
         fields = form["fields"]
-        assert isinstance(fields, dict) and fields, kind
+        assert isinstance(fields, dict), kind
+        assert fields, kind
         for name, words in fields.items():
             assert words, f"{kind}: {name} has no label"
     assert parser.forms["card"]["fields"] == {
