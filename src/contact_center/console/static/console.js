@@ -205,6 +205,19 @@
     }).finally(function () { if (button) { button.disabled = false; } });
   });
 
+  // A filter form sends only the filters that are set: an empty field would reach the API's
+  // strict query parsing (`status=` is not a status) instead of meaning "any".
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form.filters")) { return; }
+    var emptied = Array.prototype.filter.call(form.elements, function (field) {
+      return field.name && !field.disabled && field.type !== "checkbox" && field.value.trim() === "";
+    });
+    emptied.forEach(function (field) { field.disabled = true; });
+    // Back in the page (history), the fields work again.
+    window.setTimeout(function () { emptied.forEach(function (field) { field.disabled = false; }); }, 0);
+  });
+
   document.addEventListener("click", function (event) {
     var tab = event.target.closest && event.target.closest("[data-tab]");
     if (!tab) { return; }
