@@ -645,22 +645,28 @@ async def test_console_reveal_needs_an_admin_a_reason_and_the_page_token(
     supervisor = browser()
     await supervisor.sign_in("sofia", auth.PASSWORD)
     page = await supervisor.http.get(f"/interactions/{ids['theirs']}")
-    assert 'name="reveal"' not in page.text  # no reveal form for who may not reveal
+    assert "/reveal" not in page.text  # no reveal form for who may not reveal
     token = await supervisor.csrf()
-    tried = await supervisor.http.get(
-        f"/interactions/{ids['theirs']}", params={"reveal": "curious", "csrf": token}
+    reveal = f"/interactions/{ids['theirs']}/reveal"
+    tried = await supervisor.http.post(
+        reveal, data={"reason": "curious"}, headers={"X-CSRF-Token": token}
     )
     assert PHONE not in tried.text
     admin = browser()
     await admin.sign_in("root", auth.PASSWORD)
     page = await admin.http.get(f"/interactions/{ids['theirs']}")
-    assert 'name="reveal"' in page.text
+    assert 'name="reason"' in page.text
     assert PHONE not in page.text
-    forged = await admin.http.get(f"/interactions/{ids['theirs']}", params={"reveal": "x y z"})
+    forged = await admin.http.post(reveal, data={"reason": "x y z"})
     assert forged.status_code == 403
     token = await admin.csrf()
-    shown = await admin.http.get(
+    # A GET with a reason in the URL (the old form) reveals nothing.
+    old = await admin.http.get(
         f"/interactions/{ids['theirs']}", params={"reveal": "reclamo 4411", "csrf": token}
+    )
+    assert PHONE not in old.text
+    shown = await admin.http.post(
+        reveal, data={"reason": "reclamo 4411"}, headers={"X-CSRF-Token": token}
     )
     assert PHONE in shown.text
     rows = await _reveals(session_factory)

@@ -1,5 +1,7 @@
 """The web console in a real browser (Debian's Chromium through Playwright), on demo data.
 
+Every page in both languages (es-AR, the default, and English, chosen on the account page) at a
+desktop's 1440 px and a phone's 375 px: no JSON body, no sideways scroll, no clipped table.
 Screenshots of every page are written to artifacts/screenshots/ (not committed).
 """
 
@@ -9,7 +11,9 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import (
@@ -20,12 +24,13 @@ from playwright.async_api import (
     async_playwright,
     expect,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contact_center.demo.service import write_demo_data
-from contact_center.models import Interaction
-from contact_center.models.enums import Channel, Role
+from contact_center.console.i18n import Speaker
+from contact_center.demo.service import DemoResult, write_demo_data
+from contact_center.models import AuditLog, CallDetail, Interaction, Message
+from contact_center.models.enums import Channel, InteractionStatus, Role
 from contact_center.settings import Settings
 from tests import auth
 from tests.conftest import Backend
@@ -65,7 +70,7 @@ async def console(
     settings_factory: Callable[..., Settings], backend: Backend
 ) -> AsyncIterator[Live]:
     async with live_app(settings_factory) as live:
-        await write_demo_data(
+        live.demo = await write_demo_data(  # type: ignore[attr-defined]
             live.app.state.engine,
             live.app.state.settings,
             days=2,
@@ -113,6 +118,11 @@ async def watched_page(context: BrowserContext) -> Watched:
     return Watched(page)
 
 
+def words(language: str) -> Speaker:
+    """The console's words in `language`, from its catalogs (tests read what a person reads)."""
+    return Speaker(language, ZoneInfo("America/Argentina/Buenos_Aires"))
+
+
 async def open_page(
     browser: Browser,
     live: Live,
@@ -120,17 +130,29 @@ async def open_page(
     *,
     username: str = "admin",
     role: Role = Role.ADMIN,
+    password: str = auth.PASSWORD,
+    language: str = "es-AR",
 ) -> Watched:
-    """A new browser signed in through the sign-in form as `username`."""
-    await auth.user(live.app.state.session_factory, username, role)
-    context = await browser.new_context(viewport={"width": width, "height": 900})
+    """A new browser signed in through the sign-in form as `username`, in `language` (chosen
+    on the account page, as a person does, when it is not the default)."""
+    if password == auth.PASSWORD:
+        await auth.user(live.app.state.session_factory, username, role)
+    context = await browser.new_context(viewport={"width": width, "height": 900}, locale=language)
     CONTEXTS.append(context)
     watched = await watched_page(context)
     await watched.page.goto(live.base + "/login", wait_until="networkidle")
     await watched.page.fill("input[name=username]", username)
-    await watched.page.fill("input[name=password]", auth.PASSWORD)
+    await watched.page.fill("input[name=password]", password)
     await watched.page.click("form.signin-form button[type=submit]")
     await watched.page.wait_for_url(live.base + "/")
+    current = await watched.page.get_attribute("html", "lang")
+    if current != language:
+        page = watched.page
+        await page.goto(live.base + "/account/password", wait_until="networkidle")
+        await page.select_option("form.language select[name=language]", language)
+        async with page.expect_navigation():
+            await page.click("form.language button[type=submit]")
+        await expect(page.locator("html")).to_have_attribute("lang", language)
     return watched
 
 
@@ -162,8 +184,10 @@ async def pages(live: Live, session_factory: async_sessionmaker[AsyncSession]) -
     call = await first_of(session_factory, Channel.CALL)
     chat = await first_of(session_factory, Channel.WHATSAPP, phone=True)
     sms = await first_of(session_factory, Channel.SMS)
+    today = date.fromisoformat((await live.http.get("/api/metrics/summary")).json()["date"])
     return {
         "dashboard": "/",
+        "dashboard-day": f"/?date={today - timedelta(days=1)}",
         "calls": "/calls",
         "calls-filtered": "/calls?status=COMPLETED&direction=INBOUND",
         "whatsapp": "/whatsapp",
@@ -175,61 +199,145 @@ async def pages(live: Live, session_factory: async_sessionmaker[AsyncSession]) -
         "sms-detail": f"/interactions/{sms.id}",
         "users": "/admin/users",
         "audit": "/admin/audit",
+        "audit-everyone": "/admin/audit?everyone=1",
         "password": "/account/password",
     }
 
 
-async def test_every_page_renders_with_demo_data_and_no_console_errors(
-    browser: Browser, console: Live, session_factory: async_sessionmaker[AsyncSession]
+# What a page must not do, measured in the browser: scroll sideways, clip a table in a panel
+# (a table wider than its box), show an API error envelope instead of a page.
+LAYOUT = """() => {
+  const root = document.documentElement;
+  const clipped = Array.from(document.querySelectorAll(".table-wrap, .panel"))
+    .filter((box) => box.scrollWidth > box.clientWidth)
+    .map((box) => (box.id || box.className) + " " + box.scrollWidth + ">" + box.clientWidth);
+  const bar = document.querySelector(".topbar");
+  return {
+    sideways: root.scrollWidth > root.clientWidth ? root.scrollWidth : 0,
+    clipped: clipped,
+    json: /^\\s*\\{\\s*"error"/.test(document.body.innerText),
+    header: bar ? Math.round(bar.getBoundingClientRect().height) : 0,
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [1440, 375])
+async def test_every_page_in_both_languages_fits_and_renders_without_errors(
+    browser: Browser,
+    console: Live,
+    session_factory: async_sessionmaker[AsyncSession],
+    width: int,
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    watched = await open_page(browser, console)
     backend = getattr(console, "backend", "db")
-    for name, path in (await pages(console, session_factory)).items():
-        response = await watched.page.goto(console.base + path, wait_until="networkidle")
-        assert response is not None, (name, path)
-        assert response.status == 200, (name, path)
-        # Served under the policy: no inline script, so nothing here may need one.
-        policy = await response.header_value("content-security-policy") or ""
-        assert "script-src 'self';" in policy, (name, path)
-        await expect(watched.page.locator("main h1")).to_be_visible()
-        await watched.page.screenshot(path=SHOTS / f"{name}-{backend}.png", full_page=True)
+    paths = await pages(console, session_factory)
+    problems: dict[str, object] = {}
+    for language in ("es-AR", "en"):
+        watched = await open_page(browser, console, width, language=language)
+        page = watched.page
+        for name, path in paths.items():
+            response = await page.goto(console.base + path, wait_until="load")
+            assert response is not None, (name, path)
+            assert response.status == 200, (name, path)
+            assert (await response.header_value("content-type") or "").startswith("text/html")
+            # Served under the policy: no inline script, so nothing here may need one.
+            policy = await response.header_value("content-security-policy") or ""
+            assert "script-src 'self';" in policy, (name, path)
+            await expect(page.locator("main h1")).to_be_visible()
+            assert await page.get_attribute("html", "lang") == language, (name, language)
+            layout = await page.evaluate(LAYOUT)
+            bad = {
+                key: value
+                for key, value in layout.items()
+                if value and (key != "header" or (width == 375 and value > 64))
+            }
+            if bad:
+                problems[f"{name} {language} {width}"] = bad
+            shot = f"{name}-{language}-{width}-{backend}.png"
+            await page.screenshot(path=SHOTS / shot, full_page=True)
+        assert watched.errors == [], language
+        # The live stream connected (the badge says "live", not "polling").
+        await expect(page.locator("#live-state")).to_have_text(words(language).gettext("live"))
+    assert problems == {}
+
+
+async def test_the_phone_header_is_compact_stays_on_top_and_opens_the_menu(
+    browser: Browser, console: Live
+) -> None:
+    watched = await open_page(browser, console, 375)
+    page = watched.page
+    await page.goto(console.base + "/calls", wait_until="networkidle")
+    bar = page.locator(".topbar")
+    nav = page.locator(".topbar nav")
+    assert (await bar.bounding_box() or {"height": 999})["height"] <= 64
+    await expect(nav).to_be_hidden()
+    await page.click(".menu-toggle")
+    await expect(nav).to_be_visible()
+    await expect(page.locator(".menu-toggle")).to_have_attribute("aria-expanded", "true")
+    await page.screenshot(path=SHOTS / "phone-menu-open.png")
+    await page.click(".topbar nav a[href='/whatsapp']")
+    await page.wait_for_url(console.base + "/whatsapp")
+    # Scrolled down a long list, the header is still at the top of the screen.
+    await page.evaluate("window.scrollTo(0, 1500)")
+    assert await page.evaluate("window.scrollY") > 300
+    box = await page.locator(".topbar").bounding_box()
+    assert box is not None
+    assert box["y"] == 0
+    # The list leads with the customer, the status and the last activity.
+    headings = await page.locator("#list table th").all_inner_texts()
+    spanish = words("es-AR")
+    assert [h.strip() for h in headings[:3]] == [
+        spanish.gettext("Customer"),
+        spanish.gettext("Status"),
+        spanish.gettext("Last activity"),
+    ]
+    await page.screenshot(path=SHOTS / "phone-scrolled.png")
     assert watched.errors == []
-    # The live stream connected (the badge says "live", not "polling").
-    await expect(watched.page.locator("#live-state")).to_have_text("live")
 
 
-async def test_no_page_scrolls_sideways_on_a_375px_phone(
+async def test_a_reply_to_a_seeded_conversation_in_progress_lands_in_it_and_reaches_the_provider(
     browser: Browser, console: Live, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
-    watched = await open_page(browser, console, width=375)
-    backend = getattr(console, "backend", "db")
-    wide = {}
-    for name, path in (await pages(console, session_factory)).items():
-        await watched.page.goto(console.base + path, wait_until="networkidle")
-        width = await watched.page.evaluate("document.documentElement.scrollWidth")
-        if width > 375:
-            wide[name] = width
-        await watched.page.screenshot(path=SHOTS / f"{name}-375-{backend}.png", full_page=True)
-    assert wide == {}
-    assert watched.errors == []
-
-
-async def test_a_whatsapp_reply_from_the_detail_view_reaches_the_provider_and_the_page(
-    browser: Browser, console: Live, session_factory: async_sessionmaker[AsyncSession]
-) -> None:
-    chat = await current_conversation(console, session_factory, "5491155550771")
+    async with session_factory() as session:
+        chat = (
+            await session.scalars(
+                select(Interaction)
+                .where(
+                    Interaction.channel == Channel.WHATSAPP,
+                    Interaction.status == InteractionStatus.IN_PROGRESS,
+                    Interaction.customer_phone.is_not(None),
+                )
+                .order_by(Interaction.updated_at.desc())
+                .limit(1)
+            )
+        ).one()
     assert chat.customer_phone is not None
     watched = await open_page(browser, console)
-    await watched.page.goto(f"{console.base}/interactions/{chat.id}", wait_until="networkidle")
+    page = watched.page
+    await page.goto(f"{console.base}/interactions/{chat.id}", wait_until="networkidle")
+    await expect(page.locator("#live-state")).to_have_text(words("es-AR").gettext("live"))
+    # Marks that go away when the page reloads or the fields panel is refreshed.
+    await page.evaluate("window.sameDocument = true")
+    await page.evaluate("document.getElementById('fields-list').dataset.before = '1'")
     text = f"Hola, le escribe su asesora {uuid.uuid4().hex[:6]}"
-    await watched.page.fill("form.reply textarea[name=body]", text)
-    await watched.page.click("form.reply button[type=submit]")
-    await expect(watched.page.locator(".result .notice.ok")).to_be_visible()
+    await page.fill("form.reply textarea[name=body]", text)
+    await page.click("form.reply button[type=submit]")
+    notice = page.locator(".result .notice.ok")
+    await expect(notice).to_have_text(
+        words("es-AR").gettext(
+            "Reply queued: it shows in the messages above, with its delivery status."
+        )
+    )
     # The form empties once the reply is accepted (console.js: data-reset-on-success).
-    await expect(watched.page.locator("form.reply textarea[name=body]")).to_have_value("")
-    # The page shows it (pushed over SSE when the message is queued, then sent).
-    await expect(watched.page.locator("#live .messages")).to_contain_text(text, timeout=10_000)
+    await expect(page.locator("form.reply textarea[name=body]")).to_have_value("")
+    # It shows in the messages above (pushed when it is queued, then sent), in this conversation.
+    await expect(page.locator("#live .messages")).to_contain_text(text, timeout=10_000)
+    # The fields panel followed (refreshed in place, no reload).
+    await expect(page.locator("#fields-list[data-before]")).to_have_count(0)
+    assert await page.evaluate("window.sameDocument === true")
+    async with session_factory() as session:
+        landed = await session.scalar(select(Message.interaction_id).where(Message.body == text))
+    assert landed == chat.id
     digits = chat.customer_phone.lstrip("+")
     deadline = time.monotonic() + 15
     while True:
@@ -239,7 +347,7 @@ async def test_a_whatsapp_reply_from_the_detail_view_reaches_the_provider_and_th
         if any(item["content"] == text for item in outbox):
             break
         assert time.monotonic() < deadline, "the reply never reached the provider"
-        await watched.page.wait_for_timeout(200)
+        await page.wait_for_timeout(200)
     assert watched.errors == []
 
 
@@ -266,11 +374,12 @@ async def test_pages_poll_while_the_live_stream_is_down(
     chat = await current_conversation(console, session_factory, "5491155550773")
     watched = await open_page(browser, console)
     await watched.page.goto(f"{console.base}/interactions/{chat.id}", wait_until="networkidle")
-    await expect(watched.page.locator("#live-state")).to_have_text("live")
+    spanish = words("es-AR")
+    await expect(watched.page.locator("#live-state")).to_have_text(spanish.gettext("live"))
     partial = f"/console/partials/interactions/{chat.id}"
     # The stream drops: the badge says so and the panel refreshes every 5 s by itself.
     await watched.page.evaluate("document.dispatchEvent(new Event('htmx:sseError'))")
-    await expect(watched.page.locator("#live-state")).to_have_text("polling")
+    await expect(watched.page.locator("#live-state")).to_have_text(spanish.gettext("polling"))
     async with watched.page.expect_request(lambda r: partial in r.url, timeout=7_000):
         pass
     assert watched.errors == []
@@ -283,7 +392,7 @@ async def test_a_webhook_shows_on_the_open_detail_page_within_2_seconds(
     assert chat.customer_phone is not None
     watched = await open_page(browser, console)
     await watched.page.goto(f"{console.base}/interactions/{chat.id}", wait_until="networkidle")
-    await expect(watched.page.locator("#live-state")).to_have_text("live")
+    await expect(watched.page.locator("#live-state")).to_have_text(words("es-AR").gettext("live"))
     text = f"Necesito ayuda con mi tarjeta {uuid.uuid4().hex[:6]}"
     response = await post_builderbot(console.http, incoming(chat.customer_phone.lstrip("+"), text))
     assert response.status_code == 200
@@ -321,21 +430,46 @@ async def test_the_dashboard_shows_the_apis_counts(browser: Browser, console: Li
     assert watched.errors == []
 
 
-async def test_sms_forms_say_what_happened_in_words(browser: Browser, console: Live) -> None:
+async def test_the_sms_page_shows_one_form_per_kind_and_says_what_happened_in_words(
+    browser: Browser, console: Live
+) -> None:
+    spanish = words("es-AR")
     watched = await open_page(browser, console)
-    await watched.page.goto(console.base + "/sms", wait_until="networkidle")
-    await watched.page.fill("form[data-tab-panel=text] input[name=to]", "12")
-    await watched.page.fill("form[data-tab-panel=text] textarea[name=body]", "Hola")
-    await watched.page.click("form[data-tab-panel=text] button[type=submit]")
-    await expect(watched.page.locator(".result .notice.error")).to_contain_text("not valid")
-    await watched.page.fill("form[data-tab-panel=text] input[name=to]", "+54 9 11 5555-0199")
-    await watched.page.click("form[data-tab-panel=text] button[type=submit]")
-    await expect(watched.page.locator(".result .notice.ok")).to_contain_text("Accepted")
-    await watched.page.click("[data-tab=otp]")
-    await expect(watched.page.locator("form[data-tab-panel=otp]")).to_be_visible()
-    await watched.page.fill("form[data-tab-panel=otp] input[name=phone]", "+54 9 11 5555-0199")
-    await watched.page.click("form[data-tab-panel=otp] button[type=submit]")
-    await expect(watched.page.locator(".result .notice.ok")).to_contain_text("Accepted")
+    page = watched.page
+    await page.goto(console.base + "/sms", wait_until="networkidle")
+    forms = page.locator("form[data-tab-panel]")
+    await expect(forms).to_have_count(5)
+    for kind in ("verification", "onboarding", "card", "otp", "text"):
+        await page.click(f"[data-tab={kind}]")
+        # Exactly one form shows: the kind's own, every field of it labelled.
+        await expect(page.locator("form[data-tab-panel]:visible")).to_have_count(1)
+        shown = page.locator(f"form[data-tab-panel={kind}]")
+        await expect(shown).to_be_visible()
+        await expect(page.locator(f"[data-tab={kind}]")).to_have_attribute("aria-selected", "true")
+        for field in await shown.locator("input:not([type=hidden]), select, textarea").all():
+            assert (await field.evaluate("f => f.labels.length")) == 1
+        await page.screenshot(path=SHOTS / f"sms-{kind}.png")
+    text = page.locator("form[data-tab-panel=text]")
+    await text.locator("input[name=to]").fill("12")
+    await text.locator("textarea[name=body]").fill("Hola")
+    await text.locator("button[type=submit]").click()
+    # Said once, in the reader's words (no API detail repeating it in English).
+    await expect(page.locator(".result .notice.error")).to_have_text(
+        spanish.gettext("The phone number is not valid.")
+    )
+    await text.locator("input[name=to]").fill("+54 9 11 5555-0199")
+    await text.locator("button[type=submit]").click()
+    accepted = spanish.gettext("Accepted: it goes out through the queue.")
+    await expect(page.locator(".result .notice.ok")).to_contain_text(accepted)
+    # The success links to what was created.
+    opened = page.locator(".result .notice.ok a")
+    await expect(opened).to_have_text(spanish.gettext("Open it"))
+    assert (await opened.get_attribute("href") or "").startswith("/interactions/")
+    await page.click("[data-tab=otp]")
+    otp = page.locator("form[data-tab-panel=otp]")
+    await otp.locator("input[name=phone]").fill("+54 9 11 5555-0199")
+    await otp.locator("button[type=submit]").click()
+    await expect(page.locator(".result .notice.ok")).to_contain_text(accepted)
     # The 400 the browser logs for the invalid number is the API answering, not a page error.
     assert [e for e in watched.errors if "422" not in e and "status of 4" not in e] == []
 
@@ -346,9 +480,12 @@ async def test_assigning_an_agent_from_the_detail_page_saves_and_shows_it(
     call = await first_of(session_factory, Channel.CALL)
     watched = await open_page(browser, console)
     await watched.page.goto(f"{console.base}/interactions/{call.id}", wait_until="networkidle")
+    await watched.page.evaluate("window.sameDocument = true")
     await watched.page.fill("form.assign input[name=assignedAgent]", "Lucía Fernández")
     await watched.page.click("form.assign button[type=submit]")
+    # The fields panel shows it without a reload.
     await expect(watched.page.locator(".fields dl")).to_contain_text("Lucía Fernández")
+    assert await watched.page.evaluate("window.sameDocument === true")
     detail = (await console.http.get(f"/api/interactions/{call.id}")).json()
     assert detail["assignedAgent"] == "Lucía Fernández"
     assert watched.errors == []
@@ -367,14 +504,14 @@ async def test_sign_in_sign_out_and_a_wrong_password(browser: Browser, console: 
     await watched.page.fill("input[name=password]", "not her password")
     await watched.page.click("form.signin-form button[type=submit]")
     await expect(watched.page.locator(".notice.error")).to_contain_text(
-        "Wrong username or password"
+        words("es-AR").gettext("Wrong username or password.")
     )
     await watched.page.fill("input[name=password]", auth.PASSWORD)
     await watched.page.click("form.signin-form button[type=submit]")
     await watched.page.wait_for_url(console.base + "/calls")
     await expect(watched.page.locator(".who-am-i")).to_contain_text("ana")
     await watched.page.goto(console.base + "/", wait_until="networkidle")
-    await expect(watched.page.locator("main h1")).to_have_text("My work")
+    await expect(watched.page.locator("main h1")).to_have_text(words("es-AR").gettext("My work"))
     await watched.page.screenshot(path=SHOTS / "agent-home.png", full_page=True)
     await watched.page.click(".who-am-i button")
     await watched.page.wait_for_url(console.base + "/login")
@@ -387,36 +524,66 @@ async def test_sign_in_sign_out_and_a_wrong_password(browser: Browser, console: 
 async def test_an_admin_creates_a_user_and_a_token_shown_once(
     browser: Browser, console: Live
 ) -> None:
+    spanish = words("es-AR")
     watched = await open_page(browser, console)
     page = watched.page
     await page.goto(console.base + "/admin/users", wait_until="networkidle")
+    await page.evaluate("window.sameDocument = true")
+    # No "Disable" on your own account.
+    await expect(page.locator('tr[data-user="admin"] input[name=active]')).to_have_count(0)
     await page.fill("#new-user input[name=username]", "paula.quiroga")
     await page.fill("#new-user input[name=displayName]", "Paula Quiroga")
     await page.select_option("#new-user select[name=role]", "supervisor")
     await page.click("#new-user button[type=submit]")
     password = await page.locator("#new-user .secret-value").inner_text()
     assert len(password) >= 16
-    await page.select_option("#new-token select[name=userId]", label="admin (admin)")
+    # The new user is listed at once, while the password stays shown, and the message links to it.
+    row = page.locator('tr[data-user="paula.quiroga"]')
+    await expect(row).to_contain_text(spanish.label("supervisor", "role"))
+    await expect(page.locator("#new-user .secret-value")).to_have_text(password)
+    link = page.locator("#new-user .secret a")
+    await expect(link).to_have_attribute("href", "#user-paula.quiroga")
+    await link.click()
+    await expect(page.locator("tr:target")).to_have_attribute("data-user", "paula.quiroga")
+    # …and the token form offers them without a reload.
+    await expect(page.locator("#new-token select[name=userId] option")).to_contain_text(
+        ["paula.quiroga"]
+    )
+    await page.select_option(
+        "#new-token select[name=userId]", label=f"admin ({spanish.label('admin', 'role')})"
+    )
     await page.fill("#new-token input[name=name]", "core banking")
     await page.click("#new-token button[type=submit]")
     token = await page.locator("#new-token .secret-value").inner_text()
     assert token.startswith("cc_pat_")
+    await expect(page.locator(f'tr[data-token="{token[:11]}"]')).to_be_visible()
+    await expect(page.locator("#new-token .secret a")).to_have_attribute(
+        "href", f"#token-{token[:11]}"
+    )
+    assert await page.evaluate("window.sameDocument === true")
     me = await console.http.get("/api/me", headers={"Authorization": f"Bearer {token}"})
     assert me.json()["username"] == "admin"
     await page.screenshot(path=SHOTS / "users-created.png", full_page=True)
     await page.reload(wait_until="networkidle")
     assert token not in await page.content()
     assert password not in await page.content()
-    await expect(page.locator('tr[data-user="paula.quiroga"]')).to_contain_text("supervisor")
     page.once("dialog", lambda dialog: dialog.accept())
     await page.locator(f'tr[data-token="{token[:11]}"] button').click()
-    await expect(page.locator(f'tr[data-token="{token[:11]}"]')).to_contain_text("revoked")
+    await expect(page.locator(f'tr[data-token="{token[:11]}"]')).to_contain_text(
+        spanish.gettext("revoked")
+    )
     gone = await console.http.get("/api/me", headers={"Authorization": f"Bearer {token}"})
     assert gone.status_code == 401
     assert watched.errors == []
 
 
-async def test_an_admin_reveals_with_a_reason_and_the_audit_page_shows_it(
+async def _reveals(session_factory: async_sessionmaker[AsyncSession]) -> int:
+    async with session_factory() as session:
+        stmt = select(func.count()).select_from(AuditLog).where(AuditLog.action == "pii.reveal")
+        return int(await session.scalar(stmt) or 0)
+
+
+async def test_a_reveal_is_a_post_writes_one_row_and_the_audit_page_shows_it(
     browser: Browser, console: Live, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     chat = await current_conversation(console, session_factory, "5491155550773")
@@ -424,11 +591,84 @@ async def test_an_admin_reveals_with_a_reason_and_the_audit_page_shows_it(
     page = watched.page
     await page.goto(f"{console.base}/interactions/{chat.id}", wait_until="networkidle")
     assert "+5491155550773" not in await page.content()
-    await page.fill("form.reveal input[name=reveal]", "reclamo del cliente 8812")
-    await page.click("form.reveal button[type=submit]")
-    await expect(page.locator(".notice.warn")).to_contain_text("revealed")
+    before = await _reveals(session_factory)
+    await page.fill("form.reveal input[name=reason]", "reclamo del cliente 8812")
+    async with page.expect_request(lambda r: r.url.endswith("/reveal")) as sent:
+        await page.click("form.reveal button[type=submit]")
+    request = await sent.value
+    assert request.method == "POST"
+    assert "8812" not in request.url
+    assert "8812" in (request.post_data or "")
+    await expect(page.locator("[data-revealed]")).to_be_visible()
     assert "+5491155550773" in await page.content()
+    assert page.url == f"{console.base}/interactions/{chat.id}"
+    assert await _reveals(session_factory) == before + 1
+    await page.screenshot(path=SHOTS / "revealed.png", full_page=True)
+    # A reload shows the page masked again and writes nothing.
+    await page.reload(wait_until="networkidle")
+    assert "+5491155550773" not in await page.content()
+    assert await _reveals(session_factory) == before + 1
     await page.goto(console.base + "/admin/audit?action=pii.reveal", wait_until="networkidle")
     await expect(page.locator("#audit")).to_contain_text("reclamo del cliente 8812")
     await page.screenshot(path=SHOTS / "audit-reveal.png", full_page=True)
+    # People's actions by default; the provider's and the service's rows on request.
+    await page.goto(console.base + "/admin/audit", wait_until="networkidle")
+    assert "provider:" not in await page.locator("#audit").inner_text()
+    await page.click(".audit-scope a")
+    await expect(page.locator("#audit")).to_contain_text("provider:")
     assert watched.errors == []
+
+
+async def test_a_demo_agent_sees_their_calls_and_chats(browser: Browser, console: Live) -> None:
+    demo: DemoResult = console.demo  # type: ignore[attr-defined]
+    assert demo.agents
+    watched = None
+    for agent in demo.agents:
+        mine = (
+            await console.http.get(
+                "/api/interactions", params={"assignedAgent": agent.username, "limit": 200}
+            )
+        ).json()["items"]
+        if {i["channel"] for i in mine} >= {"CALL", "WHATSAPP"}:
+            watched = await open_page(
+                browser, console, username=agent.username, password=agent.password
+            )
+            break
+    assert watched is not None, "a demo agent has calls and chats"
+    page = watched.page
+    await expect(page.locator(".who-am-i")).to_contain_text(agent.username)
+    for path in ("/calls", "/whatsapp"):
+        await page.goto(console.base + path, wait_until="networkidle")
+        await expect(page.locator("#list tbody tr").first).to_be_visible()
+        await page.screenshot(path=SHOTS / f"agent{path.replace('/', '-')}.png", full_page=True)
+        # Their own, filtered as a person does: there, and nobody else's.
+        await page.fill("input[name=assignedAgent]", agent.username)
+        async with page.expect_navigation():
+            await page.click("form.filters button[type=submit]")
+        # Only the filter that is set travels (an empty one is "any", not a refused value).
+        assert page.url == f"{console.base}{path}?assignedAgent={agent.username}"
+        await expect(page.locator("main h1")).to_be_visible()
+        agents = await page.locator("#list tbody td[data-label]:nth-child(6)").all_inner_texts()
+        await page.screenshot(path=SHOTS / f"agent{path.replace('/', '-')}-own.png", full_page=True)
+        assert agents, (path, page.url)
+        assert {a.strip() for a in agents} == {agent.username}, path
+    assert watched.errors == []
+
+
+async def test_every_seeded_recording_answers_audio(
+    browser: Browser, console: Live, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        recordings = list(
+            (
+                await session.scalars(
+                    select(CallDetail.recording_url).where(CallDetail.recording_url.is_not(None))
+                )
+            ).all()
+        )
+    assert recordings
+    watched = await open_page(browser, console)
+    for url in recordings:
+        answer = await watched.page.request.get(console.base + str(url))
+        assert answer.status == 200, url
+        assert answer.headers["content-type"] == "audio/mpeg", url

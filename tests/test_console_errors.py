@@ -116,7 +116,7 @@ async def test_an_english_reader_gets_english_pages(app: FastAPI) -> None:
             headers={"X-CSRF-Token": token, "HX-Request": "true"},
         )
         assert chosen.status_code == 204
-        assert chosen.headers["HX-Refresh"] == "true"
+        assert chosen.headers["HX-Redirect"] == "/account/password"
         missing = await http.get("/no-such-page")
         _is_page(missing, 404)
         assert '<html lang="en">' in missing.text

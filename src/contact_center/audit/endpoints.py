@@ -12,6 +12,7 @@ from contact_center.audit.schemas import AuditEntryOut, AuditPage
 from contact_center.dependencies import ADMIN_ONLY, SessionDep, SettingsDep
 from contact_center.errors import ValidationFailed
 from contact_center.interactions.endpoints import parse_moment
+from contact_center.models.enums import ActorType
 from contact_center.schemas import ERROR_RESPONSES
 
 router = APIRouter(
@@ -23,6 +24,14 @@ async def audit_filters(
     settings: SettingsDep,
     actor: Annotated[
         str | None, Query(max_length=128, description="The actor id (a username, `system`).")
+    ] = None,
+    actor_type: Annotated[
+        list[ActorType] | None,
+        Query(
+            alias="actorType",
+            description="Who acted: `USER` (people), `SYSTEM` (the service, providers' "
+            "webhooks, the command line), `AGENT`; repeat for several. Any when absent.",
+        ),
     ] = None,
     action: Annotated[
         str | None,
@@ -51,6 +60,7 @@ async def audit_filters(
         )
     return AuditFilters(
         actor_id=actor or None,
+        actor_types=frozenset(actor_type or ()),
         action=action or None,
         entity_type=entity_type or None,
         entity_id=entity_id or None,

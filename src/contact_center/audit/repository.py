@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.db.statements import insert_row
 from contact_center.models.audit_log import AuditLog
+from contact_center.models.enums import ActorType
 
 
 async def add(session: AsyncSession, values: dict[str, Any]) -> None:
@@ -20,6 +21,8 @@ async def add(session: AsyncSession, values: dict[str, Any]) -> None:
 @dataclass(frozen=True)
 class AuditFilters:
     actor_id: str | None = None
+    # Who acted: people (USER) or the service and its providers (SYSTEM, AGENT); any when empty.
+    actor_types: frozenset[ActorType] = frozenset()
     action: str | None = None
     entity_type: str | None = None
     entity_id: str | None = None
@@ -35,6 +38,8 @@ async def listing(
     stmt = select(AuditLog)
     if filters.actor_id is not None:
         stmt = stmt.where(AuditLog.actor_id == filters.actor_id)
+    if filters.actor_types:
+        stmt = stmt.where(AuditLog.actor_type.in_(sorted(filters.actor_types)))
     if filters.action is not None:
         if filters.action.endswith("."):
             stmt = stmt.where(AuditLog.action.startswith(filters.action, autoescape=True))

@@ -38,7 +38,9 @@ async def record(
 ) -> None:
     """Append one audit row. It commits or rolls back with the change it describes.
 
-    Metadata is masked: the audit log records that a number was used, not the number.
+    Metadata is masked: the audit log records that a number was used, not the number. The
+    actor's own id stays readable where the metadata repeats it (`{"username": "ana"}` on ana's
+    sign-in): the row's actor column shows it anyway, so masking it would hide nothing.
     """
     values = {
         "id": new_id(),
@@ -50,9 +52,17 @@ async def record(
         "entity_id": None if entity_id is None else str(entity_id),
         "ip": context.ip,
         "user_agent": context.user_agent[:512] if context.user_agent else None,
-        "metadata": mask_json(metadata) if metadata else None,
+        "metadata": _masked(metadata, context.principal.actor_id) if metadata else None,
     }
     await repository.add(session, values)
+
+
+def _masked(metadata: dict[str, Any], actor_id: str) -> dict[str, Any]:
+    masked: dict[str, Any] = mask_json(metadata)
+    for key, value in metadata.items():
+        if isinstance(value, str) and value == actor_id and key in masked:
+            masked[key] = value
+    return masked
 
 
 async def listing(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -203,11 +204,11 @@ async def choose_language(
     context: AuditContextDep,
     language: Annotated[str, Form(max_length=16)],
 ) -> Response:
-    """The console's language for the signed-in user (a form post: CSRF checked by the
-    authentication middleware like every change made with the cookie)."""
+    """The console's language for the signed-in user. The form posts through htmx, which sends
+    the session's CSRF token as the header the authentication middleware checks."""
     await auth.set_language(session, context, language)
-    if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Refresh": "true"})
+    if "hx-request" in request.headers:  # the console's script posted it: reload the page
+        return Response(status_code=204, headers={"HX-Redirect": "/account/password"})
     return RedirectResponse("/account/password", status_code=303)
 
 
@@ -278,6 +279,11 @@ async def audit_page(
     _: AdminPage,
     skip: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> HTMLResponse:
+    # People's actions by default; the service's and its providers' rows on request (or when
+    # the filter names an actor or a kind of actor).
+    everyone = request.query_params.get("everyone") == "1"
+    if not everyone and not filters.actor_types and filters.actor_id is None:
+        filters = dataclasses.replace(filters, actor_types=frozenset({ActorType.USER}))
     rows = await audit_service.listing(session, filters, limit=AUDIT_PAGE, skip=skip)
     query = {k: v for k, v in request.query_params.items() if k != "skip" and v}
     context: dict[str, Any] = {
@@ -286,6 +292,10 @@ async def audit_page(
         "skip": skip,
         "limit": AUDIT_PAGE,
         "query": query,
+        "everyone": everyone,
+        "people_only": filters.actor_types == frozenset({ActorType.USER}),
+        "everyone_url": f"?{urlencode({**query, 'everyone': '1'})}",
+        "people_url": f"?{urlencode({k: v for k, v in query.items() if k != 'everyone'})}",
         "prev_url": f"?{urlencode({**query, 'skip': max(0, skip - AUDIT_PAGE)})}",
         "next_url": f"?{urlencode({**query, 'skip': skip + AUDIT_PAGE})}",
     }

@@ -169,6 +169,7 @@ SCRIPT_MESSAGES: dict[str, str] = {
     "accepted": N_("Accepted: it goes out through the queue."),
     "saved": N_("Saved."),
     "open": N_("Open it"),
+    "show": N_("Show it in the list"),
     "unreachable": N_("The server could not be reached. Check the connection and try again."),
 }
 # The API answers in English; the console says the common refusals in the reader's language

@@ -33,7 +33,7 @@ from contact_center.console.i18n import Speaker, supported
 from contact_center.console.i18n import install as install_i18n
 from contact_center.console.labels import N_
 from contact_center.dependencies import AuditContextDep, PrincipalDep, SessionDep, SettingsDep
-from contact_center.errors import Forbidden, NotFound, ValidationFailed
+from contact_center.errors import NotFound, ValidationFailed
 from contact_center.interactions import service as interactions
 from contact_center.interactions.endpoints import filters_from_query
 from contact_center.interactions.repository import InteractionFilters
@@ -255,7 +255,7 @@ async def _detail_context(
         viewer=context.principal,
     )
     revealed = False
-    if reveal_reason:
+    if reveal_reason is not None:  # asked: without a reason, 422 before anything is written
         revealed = await resolve_reveal(
             session,
             settings,
@@ -279,28 +279,37 @@ async def _detail_context(
 
 @router.get("/interactions/{interaction_id}", response_class=HTMLResponse)
 async def interaction_page(
+    interaction_id: uuid.UUID, request: Request, session: SessionDep, context: AuditContextDep
+) -> HTMLResponse:
+    """One interaction, masked (a reveal is a POST: see `reveal_page`)."""
+    data = await _detail_context(request, session, context, interaction_id, None)
+    return page(request, "detail.html", active=_channel_page(data["item"].channel), **data)
+
+
+@router.post("/interactions/{interaction_id}/reveal", response_class=HTMLResponse)
+async def reveal_page(
     interaction_id: uuid.UUID,
     request: Request,
     session: SessionDep,
     context: AuditContextDep,
-    reveal: Annotated[str | None, Query(max_length=500)] = None,
-    csrf: Annotated[str | None, Query(max_length=200)] = None,
+    reason: Annotated[str, Form(max_length=500)] = "",
 ) -> HTMLResponse:
-    """`?reveal=<reason>` shows personal data unmasked (admins; audited). The form carries the
-    page's CSRF token, so another site cannot make a browser reveal in its user's name."""
-    reveal = (reveal or "").strip() or None
-    if reveal and not credentials.same_secret(csrf, csrf_of(request)) and csrf_of(request):
-        raise Forbidden("The reveal form expired; reload the page.", code="csrf_failed")
-    data = await _detail_context(request, session, context, interaction_id, reveal)
-    return page(request, "detail.html", active=_channel_page(data["item"].channel), **data)
+    """The page with personal data unmasked (admins; one `pii.reveal` row per POST). The reason
+    travels in the body and the session's CSRF token in the header (checked by the
+    authentication middleware), never in a URL a reload or a history entry would replay."""
+    data = await _detail_context(request, session, context, interaction_id, reason.strip())
+    response = page(request, "detail.html", active=_channel_page(data["item"].channel), **data)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/console/partials/interactions/{interaction_id}", response_class=HTMLResponse)
 async def interaction_partial(
     interaction_id: uuid.UUID, request: Request, session: SessionDep, context: AuditContextDep
 ) -> HTMLResponse:
+    """The live part of a detail page, with its heading badge and fields panel out of band."""
     data = await _detail_context(request, session, context, interaction_id, None)
-    return page(request, "_live.html", **data)
+    return page(request, "_live.html", oob=True, **data)
 
 
 def _channel_page(channel: Channel) -> str:
@@ -349,7 +358,9 @@ async def reply(
             f'<p class="notice ok" role="status">{text} '
             f'<a href="/interactions/{queued.interaction_id}">{link}</a>.</p>'
         )
-    text = escape(speaker.gettext("Reply queued; it shows in the messages once it is sent."))
+    text = escape(
+        speaker.gettext("Reply queued: it shows in the messages above, with its delivery status.")
+    )
     return HTMLResponse(f'<p class="notice ok" role="status">{text}</p>')
 
 

@@ -32,12 +32,32 @@
     if (!match) { return 0; }
     return parseFloat(match[1]) * { ms: 1, s: 1000, m: 60000 }[match[2]];
   }
-  document.querySelectorAll("[data-poll]").forEach(function (element) {
-    var every = period(element.getAttribute("data-poll"));
-    if (!every) { return; }
-    window.setInterval(function () {
-      if (!live && window.htmx && document.body.contains(element)) { window.htmx.trigger(element, "cc:poll"); }
-    }, every);
+  // Elements swapped in later (a revealed page, a refreshed list) register too.
+  function registerPolling(root) {
+    var found = root.querySelectorAll ? Array.prototype.slice.call(root.querySelectorAll("[data-poll]")) : [];
+    if (root.matches && root.matches("[data-poll]")) { found.push(root); }
+    found.forEach(function (element) {
+      if (element.ccPolling) { return; }
+      var every = period(element.getAttribute("data-poll"));
+      if (!every) { return; }
+      element.ccPolling = true;
+      var timer = window.setInterval(function () {
+        if (!document.body.contains(element)) { window.clearInterval(timer); return; }
+        if (!live && window.htmx) { window.htmx.trigger(element, "cc:poll"); }
+      }, every);
+    });
+  }
+  registerPolling(document);
+  document.addEventListener("htmx:load", function (event) { registerPolling(event.detail.elt || document); });
+
+  // The phone header: the menu button opens and closes the navigation.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest(".menu-toggle");
+    if (!toggle) { return; }
+    var bar = toggle.closest(".topbar");
+    var open = !bar.classList.contains("open");
+    bar.classList.toggle("open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
   });
 
   // An htmx form marked data-reset-on-success empties once its request succeeded.
@@ -45,6 +65,12 @@
     var form = event.detail.elt;
     if (event.detail.successful && form && form.matches && form.matches("form[data-reset-on-success]")) {
       form.reset();
+    }
+    // A change made from a form (a reply…): the parts of the page that show it refresh now,
+    // live stream or not (they listen for cc:changed).
+    var verb = event.detail.requestConfig && event.detail.requestConfig.verb;
+    if (event.detail.successful && form && form.matches && form.matches("form") && verb && verb !== "get") {
+      document.body.dispatchEvent(new Event("cc:changed"));
     }
   });
 
@@ -87,7 +113,17 @@
 
   // A secret the server shows once (a new API token, a generated password): shown in the page,
   // selectable, never stored by the page.
-  function showSecret(target, label, value) {
+  // Where a success message links to: the interaction a send created, or the row of a new user
+  // or token (data-created on the form names the row's id prefix).
+  function createdLink(form, body) {
+    if (!body) { return null; }
+    if (body.interactionId) { return { href: "/interactions/" + encodeURIComponent(body.interactionId), text: say("open") }; }
+    var kind = form.getAttribute("data-created");
+    var key = kind === "token" ? body.prefix : kind === "user" ? body.username : null;
+    return key ? { href: "#" + kind + "-" + key, text: say("show") } : null;
+  }
+
+  function showSecret(target, label, value, link) {
     if (!target) { return; }
     target.innerHTML = "";
     var box = document.createElement("div");
@@ -100,6 +136,12 @@
     code.textContent = value;
     box.appendChild(text);
     box.appendChild(code);
+    if (link) {
+      var a = document.createElement("a");
+      a.href = link.href;
+      a.textContent = link.text;
+      box.appendChild(a);
+    }
     target.appendChild(box);
   }
 
@@ -137,16 +179,19 @@
     }).then(function (response) {
       return response.json().catch(function () { return null; }).then(function (body) {
         if (response.ok && body && (body.token || body.password)) {
+          var owner = (body.user && body.user.username) || body.username;
           showSecret(result, body.token ? say("newToken", { prefix: body.prefix, username: body.username })
-            : say("oneTimePassword", { username: (body.user && body.user.username) || body.username }), body.token || body.password);
+            : say("oneTimePassword", { username: owner }), body.token || body.password,
+            createdLink(form, body));
           form.reset();
+          // The new user or token shows in its table now (the secret stays shown).
+          document.body.dispatchEvent(new Event("cc:changed"));
           return;
         }
         if (response.status === 401) { window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname)); return; }
         if (response.ok) {
-          var created = body && body.interactionId;
           show(result, "ok", response.status === 202 || response.status === 201 ? say("accepted") : say("saved"),
-            created ? { href: "/interactions/" + encodeURIComponent(created), text: say("open") } : null);
+            createdLink(form, body));
           if (form.hasAttribute("data-reload")) { window.location.reload(); return; }
           if (response.status !== 200) { form.reset(); }
           document.body.dispatchEvent(new Event("cc:changed"));
@@ -158,6 +203,19 @@
     }).catch(function () {
       show(result, "error", say("unreachable"));
     }).finally(function () { if (button) { button.disabled = false; } });
+  });
+
+  // A filter form sends only the filters that are set: an empty field would reach the API's
+  // strict query parsing (`status=` is not a status) instead of meaning "any".
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form.filters")) { return; }
+    var emptied = Array.prototype.filter.call(form.elements, function (field) {
+      return field.name && !field.disabled && field.type !== "checkbox" && field.value.trim() === "";
+    });
+    emptied.forEach(function (field) { field.disabled = true; });
+    // Back in the page (history), the fields work again.
+    window.setTimeout(function () { emptied.forEach(function (field) { field.disabled = false; }); }, 0);
   });
 
   document.addEventListener("click", function (event) {
