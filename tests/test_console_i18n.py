@@ -283,3 +283,10 @@ async def test_the_api_stays_english(client: httpx.AsyncClient) -> None:
 def test_the_service_language_setting_is_documented() -> None:
     example = (SRC.parent.parent / ".env.example").read_text()
     assert "CONSOLE_LANGUAGE=es-AR" in example
+
+
+def test_every_entity_type_the_audit_log_records_has_a_label() -> None:
+    pattern = re.compile(r'entity_type="([a-z_]+)"')
+    found = {name for path in SRC.rglob("*.py") for name in pattern.findall(path.read_text())}
+    assert "interaction" in found
+    assert sorted(found - set(labels.ENTITY_TYPES)) == []

@@ -189,6 +189,19 @@ QUEUES: dict[str, str] = {
     "fraude": N_("Fraud"),
 }
 
+# What an audit row is about.
+ENTITY_TYPES: dict[str, str] = {
+    "interaction": N_("Interaction"),
+    "message": N_("Message"),
+    "otp_challenge": N_("One-time code"),
+    "user": N_("User"),
+    "api_token": N_("API token"),
+    "conversation": N_("Call"),
+    "customer": N_("Customer"),
+    "webhook_delivery": N_("Provider notification"),
+    "sync": N_("Synchronization"),
+}
+
 # The voice assistant's own verdict on a call.
 VERDICTS: dict[str, str] = {
     "success": N_("successful"),
@@ -220,6 +233,7 @@ def label_id(value: object, kind: str | None = None) -> str | None:
         "queue": QUEUES,
         "speaker": SPEAKERS,
         "verdict": VERDICTS,
+        "entity": ENTITY_TYPES,
         "role": ENUM_LABELS[Role],
         "kind": ENUM_LABELS[MessageKind],
         "channel": ENUM_LABELS[Channel],
