@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.models import AuditLog, CallDetail, Interaction, InteractionEvent
+from contact_center.providers.base import CallEvent
 from contact_center.settings import Settings
 from tests.deliveries import post_elevenlabs
 from tests.live import Live, live_app, serve
@@ -201,11 +202,12 @@ async def test_provider_429s_during_a_sync_are_retried_and_the_sync_completes(
             async def list_conversations(self, **kwargs: Any) -> Any:
                 return await original.list_conversations(**kwargs)
 
-            async def get_conversation(self, conversation_id: str) -> dict[str, Any]:
+            async def get_conversation(self, conversation_id: str) -> CallEvent:
                 if not armed.is_set():
                     armed.set()
                     await live.emulator("/elevenlabs/faults", {**limited, "count": 3})
-                return dict(await original.get_conversation(conversation_id))
+                event: CallEvent = await original.get_conversation(conversation_id)
+                return event
 
         began = time.monotonic()
         with conversations_from(live, Busy()):
@@ -256,12 +258,13 @@ async def test_one_conversation_that_fails_is_counted_and_the_rest_are_applied(
             async def list_conversations(self, **kwargs: Any) -> Any:
                 return await original.list_conversations(**kwargs)
 
-            async def get_conversation(self, conversation_id: str) -> dict[str, Any]:
+            async def get_conversation(self, conversation_id: str) -> CallEvent:
                 fetched.append(conversation_id)
                 if len(fetched) == 1:
                     await live.http.delete("/_emulator/elevenlabs/faults")
                     await live.emulator("/elevenlabs/faults", {"status": 404, "count": 1})
-                return dict(await original.get_conversation(conversation_id))
+                event: CallEvent = await original.get_conversation(conversation_id)
+                return event
 
         with conversations_from(live, DeletedOne()):
             result = (await live.http.post("/api/sync/full", json={})).json()

@@ -222,9 +222,9 @@ async def test_conversations_paginate_with_the_cursor(live: Live) -> None:
 async def test_get_conversation_and_audio(live: Live) -> None:
     response = await live.emulator("POST", "/elevenlabs/calls", json={"count": 1, "webhook": False})
     conversation_id = response.json()["conversationIds"][0]
-    conversation = await live.providers.conversations.get_conversation(conversation_id)
-    event = el.conversation_to_event(conversation)
+    event = await live.providers.conversations.get_conversation(conversation_id)
     assert event.conversation_id == conversation_id
+    assert event.raw["conversation_id"] == conversation_id  # the provider's JSON, as it came
     assert event.customer_number is not None
     assert event.customer_number.startswith("+549")
     assert event.transcript[0].role == "agent"

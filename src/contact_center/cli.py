@@ -827,6 +827,7 @@ def webhooks_replay(
     from contact_center.calls.recordings import RecordingStore
     from contact_center.db.migrate import upgrade_database
     from contact_center.db.session import create_engine, create_session_factory
+    from contact_center.handlers import webhook_handlers
     from contact_center.webhooks.ingest import WebhookDeps, replay, replay_pending
 
     if (delivery_id is None) == (not failed):
@@ -838,7 +839,9 @@ def webhooks_replay(
         try:
             await upgrade_database(engine)
             deps = WebhookDeps(
-                settings, create_session_factory(engine), RecordingStore(settings.recordings_dir)
+                settings,
+                create_session_factory(engine),
+                webhook_handlers(RecordingStore(settings.recordings_dir)),
             )
             if failed:
                 results = await replay_pending(deps)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contact_center.calls.recordings import RecordingStore
 from contact_center.db.session import create_session_factory
+from contact_center.handlers import webhook_handlers
 from contact_center.jobs.queue import Jobs, build_queue
 from contact_center.keys.service import Keys, load_keys
 from contact_center.live.bus import BUS, EventBus
@@ -77,7 +78,9 @@ async def start_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
         sessions=sessions,
         http=http,
         providers=build_providers(settings, http),
-        webhooks=WebhookDeps(settings=settings, sessions=sessions, recordings=recordings),
+        webhooks=WebhookDeps(
+            settings=settings, sessions=sessions, handlers=webhook_handlers(recordings)
+        ),
         recordings=recordings,
         ratelimits=RateLimits(settings, keys.pseudonym_key),
         queue=queue,

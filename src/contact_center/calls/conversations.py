@@ -1,4 +1,4 @@
-"""Proxied reads of the provider's conversations and recordings (SPEC §9.8).
+"""Proxied reads of the provider's conversations and recordings.
 
 Provider answers map to ours: 404 → 404; 401/403 (our credentials) → 502; 429, 5xx or a timeout
 after retries → 503 with `Retry-After`.
@@ -115,8 +115,9 @@ async def list_conversations(
 async def get_conversation(
     session: AsyncSession, source: ConversationSource, conversation_id: str
 ) -> tuple[dict[str, Any], uuid.UUID | None]:
+    """The provider's conversation JSON (for the detail view) and our call's id, if we hold it."""
     try:
-        conversation = await with_retries(
+        event = await with_retries(
             lambda: source.get_conversation(conversation_id),
             INTERACTIVE,
             operation="get_conversation",
@@ -124,7 +125,7 @@ async def get_conversation(
     except ProviderError as error:
         raise as_app_error(error, what=f"conversation {conversation_id}") from error
     known = await repository.by_conversations(session, [conversation_id])
-    return conversation, known.get(conversation_id)
+    return event.raw, known.get(conversation_id)
 
 
 async def require_recording_visible(

@@ -1,4 +1,4 @@
-"""ElevenLabs sync: bring the calls the provider holds into ours (SPEC §4.6, §9.8).
+"""ElevenLabs sync: bring the calls the provider holds into ours.
 
 One operation behind `POST /api/elevenlabs/sync`, `POST /api/sync/full`, `contact-center sync`
 and the periodic job. It lists the window following the provider's cursor, then applies each
@@ -32,8 +32,8 @@ from contact_center.providers.base import (
     ConversationSummary,
     ProviderError,
     ProviderName,
+    UnparseablePayload,
 )
-from contact_center.providers.elevenlabs import conversation_to_event, summary_to_event
 from contact_center.providers.retry import BACKGROUND, INTERACTIVE, RetryPolicy, with_retries
 from contact_center.settings import Settings
 from contact_center.webhooks import repository as ledger
@@ -169,16 +169,17 @@ async def _apply_one(
 ) -> tuple[bool, bool]:
     """(created, changed) for one conversation, in its own transaction."""
     if request.include_details:
-        conversation = await with_retries(
+        event = await with_retries(
             lambda: deps.conversations.get_conversation(summary.conversation_id),
             BACKGROUND,
             operation="get_conversation",
             sleep=sleep,
         )
-        event = conversation_to_event(conversation)
-        payload: object = conversation
+        payload: object = event.raw
     else:
-        event = summary_to_event(summary)
+        if summary.event is None:
+            raise UnparseablePayload(f"list item {summary.conversation_id} cannot be applied")
+        event = summary.event
         payload = summary.raw
     async with deps.sessions() as session:
         result = await apply_call(
@@ -356,15 +357,14 @@ async def refresh(deps: SyncDeps, conversation_id: str, context: AuditContext) -
 
     Raises ProviderError (ProviderNotFound when the provider does not know the id).
     """
-    conversation = await with_retries(
+    event = await with_retries(
         lambda: deps.conversations.get_conversation(conversation_id),
         INTERACTIVE,
         operation="get_conversation",
     )
-    event = conversation_to_event(conversation)
     async with deps.sessions() as session:
         result = await apply_call(
-            session, deps.settings, event, payload=conversation, source="refresh"
+            session, deps.settings, event, payload=event.raw, source="refresh"
         )
         await audit.record(
             session,

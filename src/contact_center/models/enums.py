@@ -112,3 +112,15 @@ class Role(StrEnum):
     AGENT = "agent"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+
+
+class WebhookStatus(StrEnum):
+    """Where a ledger delivery stands: RECEIVED → PROCESSED | IGNORED | FAILED | INVALID |
+    DEFERRED (waiting for the message it reports on). Stored as a plain string column."""
+
+    RECEIVED = "RECEIVED"
+    PROCESSED = "PROCESSED"
+    IGNORED = "IGNORED"
+    FAILED = "FAILED"
+    INVALID = "INVALID"
+    DEFERRED = "DEFERRED"

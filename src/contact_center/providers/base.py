@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -81,6 +81,8 @@ class ConversationSummary:
     call_successful: str | None
     direction: str | None
     raw: dict[str, Any]
+    # The item as a call event without transcript or phone numbers (a metadata-only sync).
+    event: CallEvent | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -138,8 +140,10 @@ class ConversationSource(Protocol):
         """One page of the provider's conversations, newest first."""
         ...
 
-    async def get_conversation(self, conversation_id: str) -> dict[str, Any]:
-        """The provider's full conversation JSON. Raises ProviderNotFound."""
+    async def get_conversation(self, conversation_id: str) -> CallEvent:
+        """One conversation in full, as a call event (its `raw` is the provider's JSON).
+
+        Raises ProviderNotFound, or PermanentProviderError for a conversation it cannot read."""
         ...
 
 
@@ -183,6 +187,9 @@ class CallEvent:
     has_audio: bool
     event_timestamp: datetime | None
     analysis: dict[str, Any] | None
+    # The provider's conversation as it sent it (what the timeline keeps and the detail view
+    # shows); not part of the event's identity.
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -241,3 +248,71 @@ class IgnoredEvent:
 
 class UnparseablePayload(ValueError):
     """The body is not a payload of this provider; the message says why."""
+
+
+InboundEvent = (
+    CallEvent
+    | CallAudioEvent
+    | CallInitiationFailureEvent
+    | WhatsAppMessageEvent
+    | SmsStatusEvent
+    | IgnoredEvent
+)
+
+
+# --- inbound webhooks -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboundRequest:
+    """One HTTP delivery as received: what an adapter needs to authenticate it."""
+
+    raw: bytes
+    headers: Mapping[str, str]  # names in lower case
+    query: Mapping[str, str]
+    url: str
+
+
+class InboundAuthFailed(Exception):
+    """The delivery did not prove it comes from the provider; the message says why."""
+
+
+class InboundAdapter(Protocol):
+    """One provider's webhooks: prove a delivery is theirs, read it, name it.
+
+    The webhook module stores and dispatches what an adapter reads; it knows no vendor.
+    """
+
+    @property
+    def provider(self) -> ProviderName: ...
+
+    @property
+    def repeat_window(self) -> timedelta | None:
+        """None: `event_key` identifies a delivery. Else the provider sends no id: the key is the
+        body's, and the same body within this window is a repeat (later, a new event)."""
+        ...
+
+    def authenticate(self, request: InboundRequest) -> None:
+        """Signature and/or token, as configured. Raises InboundAuthFailed."""
+        ...
+
+    def parse(self, raw: bytes) -> InboundEvent:
+        """The body as a neutral event. Raises UnparseablePayload."""
+        ...
+
+    def event_key(self, event: InboundEvent, raw: bytes) -> str:
+        """The provider's identity of a delivery: a repeat has the same key."""
+        ...
+
+    def event_type(self, event: InboundEvent) -> str:
+        """A short name of what the delivery was, for the ledger and the logs."""
+        ...
+
+    def payload(self, raw: bytes) -> Any:
+        """The body as the timeline keeps it (parsed JSON or form). Raises UnparseablePayload."""
+        ...
+
+    def applied_body(self, raw: bytes, event: InboundEvent) -> bytes | None:
+        """The body to keep in the ledger once the event is applied, when it should shrink (a
+        recording held elsewhere); None keeps it as received."""
+        ...

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -11,12 +13,16 @@ from contact_center.providers import payloads
 from contact_center.providers.base import (
     Attachment,
     IgnoredEvent,
+    InboundAuthFailed,
+    InboundEvent,
+    InboundRequest,
     ProviderName,
     SendReceipt,
     UnparseablePayload,
     WhatsAppMessageEvent,
 )
 from contact_center.providers.http import error_for_status, send
+from contact_center.providers.inbound import body_digest, token_matches
 
 PROVIDER = ProviderName.BUILDERBOT
 API_KEY_HEADER = "x-api-builderbot"
@@ -191,3 +197,41 @@ def parse_webhook(raw_body: bytes) -> WhatsAppMessageEvent | IgnoredEvent:
         attachments=attachments,
         project_id=payloads.clipped_text(data, "projectId", "data", limit=LABEL_LENGTH),
     )
+
+
+# --- inbound adapter ------------------------------------------------------------------------
+
+# BuilderBot sends no id: the same body within this window is a repeat; later, a new message.
+REPEAT_WINDOW = timedelta(seconds=10)
+
+
+@dataclass(frozen=True)
+class BuilderBotInbound:
+    """WhatsApp message events, proved by the webhook token (header or `?token=`)."""
+
+    webhook_token: str | None
+    provider: ProviderName = PROVIDER
+    repeat_window: timedelta | None = REPEAT_WINDOW
+
+    def authenticate(self, request: InboundRequest) -> None:
+        if not self.webhook_token or not token_matches(self.webhook_token, request):
+            raise InboundAuthFailed("bad or missing webhook token")
+
+    def parse(self, raw: bytes) -> InboundEvent:
+        return parse_webhook(raw)
+
+    def event_key(self, event: InboundEvent, raw: bytes) -> str:
+        return body_digest(raw)
+
+    def event_type(self, event: InboundEvent) -> str:
+        if isinstance(event, WhatsAppMessageEvent):
+            return "message.incoming" if event.direction == "INBOUND" else "message.outgoing"
+        if isinstance(event, IgnoredEvent):
+            return event.kind[:64]
+        return type(event).__name__[:64]
+
+    def payload(self, raw: bytes) -> Any:
+        return payloads.load_json(raw)
+
+    def applied_body(self, raw: bytes, event: InboundEvent) -> bytes | None:
+        return None

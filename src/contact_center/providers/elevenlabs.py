@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -21,12 +24,16 @@ from contact_center.providers.base import (
     ConversationPage,
     ConversationSummary,
     IgnoredEvent,
+    InboundAuthFailed,
+    InboundEvent,
+    InboundRequest,
     PermanentProviderError,
     ProviderName,
     TranscriptTurn,
     UnparseablePayload,
 )
 from contact_center.providers.http import error_for_status, send
+from contact_center.providers.inbound import body_digest, token_matches
 
 PROVIDER = ProviderName.ELEVENLABS
 SIGNATURE_HEADER = "ElevenLabs-Signature"
@@ -77,17 +84,16 @@ class ElevenLabsClient:
             has_more=bool(body.get("has_more")) and bool(next_cursor),
         )
 
-    async def get_conversation(self, conversation_id: str) -> dict[str, Any]:
+    async def get_conversation(self, conversation_id: str) -> CallEvent:
         url = f"{self._base}/{conversation_id}"
         response = await send(PROVIDER, lambda: self._http.get(url, headers=self._headers))
         conversation = _checked_json(response)
-        try:  # read here as the webhook's `data` is, so callers get a conversation or an error
-            conversation_to_event(conversation)
+        try:  # read as the webhook's `data` is (the same shape)
+            return conversation_to_event(conversation)
         except UnparseablePayload as exc:  # asking again gets the same answer
             raise PermanentProviderError(
                 PROVIDER, f"unexpected conversation JSON: {exc}", status=response.status_code
             ) from None
-        return conversation
 
     async def stream_audio(self, conversation_id: str) -> AsyncIterator[bytes]:
         url = f"{self._base}/{conversation_id}/audio"
@@ -148,7 +154,7 @@ def _summary(item: Any) -> ConversationSummary | None:
             return None
 
     duration = read(lambda: _seconds(item, "call_duration_secs", ""))
-    return ConversationSummary(
+    summary = ConversationSummary(
         conversation_id=conversation_id,
         agent_id=read(lambda: payloads.optional_text(item, "agent_id", max_length=ID_LENGTH)),
         agent_name=read(lambda: payloads.clipped_text(item, "agent_name", limit=LABEL_LENGTH)),
@@ -161,6 +167,10 @@ def _summary(item: Any) -> ConversationSummary | None:
         direction=read(lambda: payloads.clipped_text(item, "direction", limit=SHORT_LENGTH)),
         raw=item,
     )
+    try:
+        return dataclasses.replace(summary, event=summary_to_event(summary))
+    except UnparseablePayload:  # listed, but not applicable from the list alone
+        return summary
 
 
 # --- webhook signature ----------------------------------------------------------------------
@@ -338,6 +348,7 @@ def conversation_to_event(data: dict[str, Any], timestamp: datetime | None = Non
         has_audio=bool(payloads.optional_bool(data, "has_audio", where)),
         event_timestamp=timestamp,
         analysis=analysis,
+        raw=data,
     )
 
 
@@ -366,3 +377,63 @@ def summary_to_event(summary: ConversationSummary) -> CallEvent:
         "transcript": [],
     }
     return conversation_to_event(data)
+
+
+# --- inbound adapter ------------------------------------------------------------------------
+
+POST_CALL_TYPES = {
+    CallEvent: "post_call_transcription",
+    CallAudioEvent: "post_call_audio",
+    CallInitiationFailureEvent: "call_initiation_failure",
+}
+
+
+def event_key(event_type: str, conversation_id: str) -> str:
+    """The ledger key of a post-call delivery (`post_call_transcription:{id}` and the like)."""
+    return f"{event_type}:{conversation_id}"
+
+
+@dataclass(frozen=True)
+class ElevenLabsInbound:
+    """Post-call webhooks: `ElevenLabs-Signature` (HMAC) and/or the webhook token."""
+
+    webhook_secret: str | None
+    webhook_token: str | None
+    provider: ProviderName = PROVIDER
+    repeat_window: timedelta | None = None
+
+    def authenticate(self, request: InboundRequest) -> None:
+        secret, token = self.webhook_secret, self.webhook_token
+        if not secret and not token:
+            raise InboundAuthFailed("no webhook secret or token configured")
+        if secret and not verify_signature(
+            request.raw, request.headers.get(SIGNATURE_HEADER.lower()), secret
+        ):
+            raise InboundAuthFailed("bad or expired ElevenLabs-Signature")
+        if not token_matches(token, request):
+            raise InboundAuthFailed("bad webhook token")
+
+    def parse(self, raw: bytes) -> InboundEvent:
+        return parse_webhook(raw)
+
+    def event_key(self, event: InboundEvent, raw: bytes) -> str:
+        if isinstance(event, CallEvent | CallAudioEvent | CallInitiationFailureEvent):
+            return event_key(POST_CALL_TYPES[type(event)], event.conversation_id)
+        return body_digest(raw)  # an ignored type: we trust no id in it
+
+    def event_type(self, event: InboundEvent) -> str:
+        if isinstance(event, IgnoredEvent):
+            return event.kind[:64]
+        return POST_CALL_TYPES.get(type(event), type(event).__name__)[:64]
+
+    def payload(self, raw: bytes) -> Any:
+        return payloads.load_json(raw)
+
+    def applied_body(self, raw: bytes, event: InboundEvent) -> bytes | None:
+        if not isinstance(event, CallAudioEvent):
+            return None
+        envelope = payloads.load_json(raw)
+        envelope["data"]["full_audio"] = (
+            f"[stored: {event.conversation_id}.mp3, {len(event.audio)} bytes]"
+        )
+        return json.dumps(envelope).encode()

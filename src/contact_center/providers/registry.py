@@ -1,7 +1,8 @@
-"""Which provider is live and which is emulated, with the credentials each side uses (SPEC §9.9)."""
+"""Which provider is live and which is emulated, with the credentials each side uses ."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -9,15 +10,16 @@ import httpx
 from contact_center.providers.base import (
     AudioSource,
     ConversationSource,
+    InboundAdapter,
     ProviderName,
     SmsSender,
     SmsStatusSource,
     WhatsAppBotControl,
     WhatsAppSender,
 )
-from contact_center.providers.builderbot import BuilderBotClient
-from contact_center.providers.elevenlabs import ElevenLabsClient
-from contact_center.providers.twilio import TwilioSmsClient
+from contact_center.providers.builderbot import BuilderBotClient, BuilderBotInbound
+from contact_center.providers.elevenlabs import ElevenLabsClient, ElevenLabsInbound
+from contact_center.providers.twilio import TwilioInbound, TwilioSmsClient
 from contact_center.settings import Settings
 
 # Fixed credentials shared by the app and the emulator when a provider is emulated.
@@ -177,3 +179,20 @@ def build_providers(settings: Settings, http: httpx.AsyncClient) -> Providers:
         audio=elevenlabs,
         emulated=emulated_providers(settings),
     )
+
+
+def build_inbound(settings: Settings) -> Mapping[ProviderName, InboundAdapter]:
+    """Each provider's webhook adapter with the credentials it checks deliveries with."""
+    eleven = elevenlabs_credentials(settings)
+    twilio = twilio_credentials(settings)
+    adapters: list[InboundAdapter] = [
+        ElevenLabsInbound(webhook_secret=eleven.webhook_secret, webhook_token=eleven.webhook_token),
+        BuilderBotInbound(webhook_token=builderbot_credentials(settings).webhook_token),
+        TwilioInbound(
+            auth_token=twilio.auth_token,
+            webhook_token=twilio.webhook_token,
+            public_base_url=settings.public_base_url,
+            require_credentials=ProviderName.TWILIO not in emulated_providers(settings),
+        ),
+    ]
+    return {adapter.provider: adapter for adapter in adapters}

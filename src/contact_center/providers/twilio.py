@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import httpx
 from twilio.request_validator import RequestValidator
@@ -12,16 +14,20 @@ from twilio.request_validator import RequestValidator
 from contact_center.providers import payloads
 from contact_center.providers.base import (
     IgnoredEvent,
+    InboundAuthFailed,
+    InboundEvent,
+    InboundRequest,
     ProviderName,
     SendReceipt,
     SmsStatusEvent,
     UnparseablePayload,
 )
 from contact_center.providers.http import error_for_status, send
+from contact_center.providers.inbound import body_digest, token_matches
 
 PROVIDER = ProviderName.TWILIO
-# Codes documented as transient (providers.md §3.6): too many requests, queue overflow,
-# unknown delivery error, pumping protection, internal error.
+# Codes Twilio documents as transient: too many requests, queue overflow, unknown delivery
+# error, pumping protection, internal error.
 RETRYABLE_CODES = frozenset({"20429", "21611", "30001", "30008", "30450", "30500"})
 STATUSES = frozenset(
     {
@@ -187,3 +193,65 @@ def parse_status_callback(form: Mapping[str, str]) -> SmsStatusEvent | IgnoredEv
 def parse_webhook(raw_body: bytes) -> SmsStatusEvent | IgnoredEvent:
     """A form-encoded status callback body as a neutral event; raises UnparseablePayload."""
     return parse_status_callback(payloads.load_form(raw_body))
+
+
+# --- inbound adapter ------------------------------------------------------------------------
+
+
+def signed_url(received_url: str, public_base_url: str | None) -> str:
+    """The URL Twilio signed: the one it called, which behind a proxy is PUBLIC_BASE_URL with the
+    received path and query, not the URL the app saw."""
+    if not public_base_url:
+        return received_url
+    path_and_query = received_url.split("://", 1)[-1].split("/", 1)
+    return public_base_url + "/" + (path_and_query[1] if len(path_and_query) > 1 else "")
+
+
+@dataclass(frozen=True)
+class TwilioInbound:
+    """SMS status callbacks: `X-Twilio-Signature` (with the auth token) and/or a webhook token.
+
+    With neither configured every delivery is refused, unless `require_credentials` is off (the
+    emulator, whose fixed auth token then applies, so the check runs exactly as in production).
+    """
+
+    auth_token: str | None
+    webhook_token: str | None
+    public_base_url: str | None
+    require_credentials: bool = True
+    provider: ProviderName = PROVIDER
+    repeat_window: timedelta | None = None
+
+    def authenticate(self, request: InboundRequest) -> None:
+        if not self.auth_token and not self.webhook_token and self.require_credentials:
+            raise InboundAuthFailed("no auth token or webhook token configured")
+        if self.auth_token:
+            url = signed_url(request.url, self.public_base_url)
+            form = dict(parse_qsl(request.raw.decode("utf-8", "replace"), keep_blank_values=True))
+            if not verify_signature(
+                self.auth_token, url, form, request.headers.get("x-twilio-signature")
+            ):
+                raise InboundAuthFailed("bad X-Twilio-Signature")
+        if not token_matches(self.webhook_token, request):
+            raise InboundAuthFailed("bad webhook token")
+
+    def parse(self, raw: bytes) -> InboundEvent:
+        return parse_webhook(raw)
+
+    def event_key(self, event: InboundEvent, raw: bytes) -> str:
+        if isinstance(event, SmsStatusEvent):
+            return f"{event.message_sid}:{event.status}"
+        return body_digest(raw)
+
+    def event_type(self, event: InboundEvent) -> str:
+        if isinstance(event, SmsStatusEvent):
+            return f"status.{event.status}"
+        if isinstance(event, IgnoredEvent):
+            return event.kind[:64]
+        return type(event).__name__[:64]
+
+    def payload(self, raw: bytes) -> Any:
+        return payloads.load_form(raw)
+
+    def applied_body(self, raw: bytes, event: InboundEvent) -> bytes | None:
+        return None

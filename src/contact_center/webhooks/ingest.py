@@ -10,7 +10,8 @@ the provider was told we have: it gets no 200 and delivers again.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -20,27 +21,43 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contact_center.audit import service as audit
 from contact_center.audit.service import AuditContext
 from contact_center.auth.principal import Principal, Role
-from contact_center.calls.recordings import RecordingStore
 from contact_center.db.base import utcnow
 from contact_center.logging import redact_text
-from contact_center.models.enums import ActorType
+from contact_center.models.enums import ActorType, WebhookStatus
 from contact_center.models.webhook_delivery import WebhookDelivery
-from contact_center.providers.base import ProviderName, UnparseablePayload
+from contact_center.providers.base import InboundAdapter, ProviderName, UnparseablePayload
+from contact_center.providers.registry import build_inbound
 from contact_center.settings import Settings
 from contact_center.webhooks import repository, service
+from contact_center.webhooks.handlers import AppliedDelivery, WebhookHandlers
 from contact_center.webhooks.service import Event, IncomingDelivery
 
 log = structlog.get_logger(__name__)
 STORED_HEADERS = ("content-type", "user-agent", "x-request-id", "x-forwarded-for")
-REPLAYABLE = {"RECEIVED", "FAILED", "INVALID", "DEFERRED"}
-APPLIED = {"PROCESSED", "IGNORED"}
+REPLAYABLE = {
+    WebhookStatus.RECEIVED,
+    WebhookStatus.FAILED,
+    WebhookStatus.INVALID,
+    WebhookStatus.DEFERRED,
+}
+APPLIED = {WebhookStatus.PROCESSED, WebhookStatus.IGNORED}
 
 
 @dataclass(frozen=True)
 class WebhookDeps:
+    """The ledger's sessions, each provider's adapter (built from the settings) and the
+    handlers the domains registered."""
+
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
-    recordings: RecordingStore
+    handlers: WebhookHandlers
+    inbound: Mapping[ProviderName, InboundAdapter] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "inbound", build_inbound(self.settings))
+
+    def adapter(self, provider: ProviderName | str) -> InboundAdapter:
+        return self.inbound[ProviderName(provider)]
 
 
 @dataclass(frozen=True)
@@ -48,13 +65,13 @@ class IngestResult:
     """What to answer the provider: 200 unless the body could not be read (422)."""
 
     delivery_id: uuid.UUID | None
-    status: str
+    status: WebhookStatus
     duplicate: bool
     error: str | None = None
 
     @property
     def http_status(self) -> int:
-        return 422 if self.status == "INVALID" else 200
+        return 422 if self.status == WebhookStatus.INVALID else 200
 
 
 def _provider_context(
@@ -68,41 +85,42 @@ def _provider_context(
 
 async def _store(
     session: AsyncSession,
+    adapter: InboundAdapter,
     incoming: IncomingDelivery,
     event: Event | None,
     error: str | None,
     *,
-    failed: str | None = None,
+    failed: WebhookStatus | None = None,
 ) -> tuple[WebhookDelivery | None, bool]:
     """Insert the ledger row; (existing row, True) for a repeat delivery."""
     provider = incoming.provider.value
     now = utcnow()
-    key = service.event_key(incoming.provider, event, incoming.raw)
-    status = "INVALID" if event is None else failed or "RECEIVED"
+    key = service.event_key(adapter, event, incoming.raw)
+    status = WebhookStatus.INVALID if event is None else failed or WebhookStatus.RECEIVED
     raw_body, encoding = service.stored_body(incoming.raw)
     values: dict[str, Any] = {
         "provider": provider,
-        "event_type": service.event_type(event),
+        "event_type": service.event_type(adapter, event),
         "received_at": now,
         "content_type": incoming.content_type[:128] if incoming.content_type else None,
         "raw_body": raw_body,
         "raw_body_encoding": encoding,
         "headers": {k: v for k, v in incoming.headers.items() if k in STORED_HEADERS},
-        "status": status,
+        "status": status.value,
         "error": error,
         "attempts": 1 if failed else 0,
     }
-    by_body = incoming.provider is ProviderName.BUILDERBOT and event is not None
+    window = adapter.repeat_window if event is not None else None
+    by_body = window is not None
     if by_body:
         values["event_family"] = key
     number: int | None = None  # this body's deliveries before this one, as last tried
     for _ in range(10):
-        if by_body:
-            # No id from BuilderBot: the same body within 10 s is a repeat; later, a new message.
+        if window is not None:
+            # No id from the provider: the same body within the window is a repeat; later, a
+            # new event.
             latest, count = await repository.latest_in_family(session, provider, key)
-            if latest is not None and now - latest.received_at <= timedelta(
-                seconds=service.DUPLICATE_WINDOW_SECONDS
-            ):
+            if latest is not None and now - latest.received_at <= window:
                 return latest, True
             # After a conflict, past the key that conflicted even if the family's count does not
             # see it (a row stored without its family, say).
@@ -122,14 +140,15 @@ async def _store(
 
 async def _store_audited(
     session: AsyncSession,
+    adapter: InboundAdapter,
     incoming: IncomingDelivery,
     event: Event | None,
     error: str | None,
     context: AuditContext,
     *,
-    failed: str | None = None,
+    failed: WebhookStatus | None = None,
 ) -> tuple[WebhookDelivery, bool]:
-    delivery, duplicate = await _store(session, incoming, event, error, failed=failed)
+    delivery, duplicate = await _store(session, adapter, incoming, event, error, failed=failed)
     assert delivery is not None
     if not duplicate:
         await audit.record(
@@ -151,14 +170,20 @@ async def ingest(
     deps: WebhookDeps, incoming: IncomingDelivery, *, ip: str | None, user_agent: str | None
 ) -> IngestResult:
     """Store and apply in one transaction. The caller has authenticated the delivery."""
-    event, error = service.read(incoming.provider, incoming.raw)
+    adapter = deps.adapter(incoming.provider)
+    event, error = service.read(adapter, incoming.raw)
     context = _provider_context(incoming.provider, ip, user_agent)
-    failure: tuple[str, str] | None = None  # (status, error)
+    failure: tuple[WebhookStatus, str] | None = None  # (status, error)
     async with deps.sessions() as session:
-        delivery, duplicate = await _store_audited(session, incoming, event, error, context)
+        delivery, duplicate = await _store_audited(
+            session, adapter, incoming, event, error, context
+        )
         if duplicate or event is None:
             result = IngestResult(
-                delivery.id, delivery.status, duplicate, error if event is None else None
+                delivery.id,
+                WebhookStatus(delivery.status),
+                duplicate,
+                error if event is None else None,
             )
             await session.commit()
         else:
@@ -174,16 +199,19 @@ async def ingest(
         # A copy of it that arrived meanwhile and was applied makes this one a repeat.
         async with deps.sessions() as session:
             delivery, duplicate = await _store_audited(
-                session, incoming, event, failure[1], context, failed=failure[0]
+                session, adapter, incoming, event, failure[1], context, failed=failure[0]
             )
             await session.commit()
         result = IngestResult(
-            delivery.id, delivery.status, duplicate, None if duplicate else failure[1]
+            delivery.id,
+            WebhookStatus(delivery.status),
+            duplicate,
+            None if duplicate else failure[1],
         )
     log.info(
         "webhook",
         provider=incoming.provider.value,
-        event_type=service.event_type(event),
+        event_type=service.event_type(adapter, event),
         delivery_id=str(result.delivery_id),
         status=result.status,
         duplicate=result.duplicate,
@@ -194,23 +222,27 @@ async def ingest(
 
 async def _process(
     session: AsyncSession, deps: WebhookDeps, delivery: WebhookDelivery, event: Event
-) -> str:
+) -> WebhookStatus:
     """Apply a delivery's effects in the caller's transaction and mark it applied."""
-    status = await service.process(session, deps.settings, deps.recordings, delivery, event)
-    delivery.status = status
+    adapter = deps.adapter(delivery.provider)
+    applied = AppliedDelivery(
+        delivery.id, deps.settings, service.received_body(delivery), adapter.payload
+    )
+    status = await service.process(session, adapter, deps.handlers, delivery, event, applied)
+    delivery.status = status.value
     delivery.error = None
     delivery.attempts += 1
     delivery.processed_at = utcnow()
     return status
 
 
-def _failure(exc: Exception, **context: str) -> tuple[str, str]:
+def _failure(exc: Exception, **context: str) -> tuple[WebhookStatus, str]:
     """The status and error a delivery keeps when applying it raised `exc` (masked as a log
     line is: an exception's text may quote a phone number or a code from the payload)."""
     if isinstance(exc, UnparseablePayload):
-        return "INVALID", redact_text(f"unparseable payload: {exc}")[:2000]
+        return WebhookStatus.INVALID, redact_text(f"unparseable payload: {exc}")[:2000]
     log.error("webhook_processing_failed", exc_info=exc, **context)
-    return "FAILED", redact_text(f"{type(exc).__name__}: {exc}")[:2000]
+    return WebhookStatus.FAILED, redact_text(f"{type(exc).__name__}: {exc}")[:2000]
 
 
 async def apply(
@@ -227,17 +259,19 @@ async def apply(
             if delivery is None:
                 raise LookupError(delivery_id)
             if delivery.status in APPLIED:
-                return IngestResult(delivery_id, delivery.status, duplicate=True)
+                return IngestResult(delivery_id, WebhookStatus(delivery.status), duplicate=True)
             if event is None:
                 event, error = service.read(
-                    ProviderName(delivery.provider), service.received_body(delivery)
+                    deps.adapter(delivery.provider), service.received_body(delivery)
                 )
                 if event is None:
                     assert error is not None
-                    delivery.status, delivery.error = "INVALID", error
+                    delivery.status, delivery.error = WebhookStatus.INVALID.value, error
                     delivery.attempts += 1
                     await session.commit()
-                    return IngestResult(delivery_id, "INVALID", duplicate=False, error=error)
+                    return IngestResult(
+                        delivery_id, WebhookStatus.INVALID, duplicate=False, error=error
+                    )
             status = await _process(session, deps, delivery, event)
             await session.commit()
             return IngestResult(delivery_id, status, duplicate=False)
@@ -247,11 +281,13 @@ async def apply(
         return await _mark(deps, delivery_id, *_failure(exc, delivery_id=str(delivery_id)))
 
 
-async def _mark(deps: WebhookDeps, delivery_id: uuid.UUID, status: str, error: str) -> IngestResult:
+async def _mark(
+    deps: WebhookDeps, delivery_id: uuid.UUID, status: WebhookStatus, error: str
+) -> IngestResult:
     async with deps.sessions() as session:
         delivery = await repository.get(session, delivery_id, lock=True)
         assert delivery is not None
-        delivery.status = status
+        delivery.status = status.value
         delivery.error = error
         delivery.attempts += 1
         await session.commit()
@@ -264,16 +300,16 @@ async def replay(deps: WebhookDeps, delivery_id: uuid.UUID) -> IngestResult:
         delivery = await repository.get(session, delivery_id)
         if delivery is None:
             raise LookupError(delivery_id)
-        status = delivery.status
+        status = WebhookStatus(delivery.status)
     if status not in REPLAYABLE:
         return IngestResult(delivery_id, status, duplicate=True)
     return await apply(deps, delivery_id)
 
 
 async def apply_waiting(deps: WebhookDeps, provider_message_id: str) -> int:
-    """Apply status callbacks that were waiting for this provider message id."""
+    """Apply deliveries (status callbacks) that were waiting for this provider message id."""
     async with deps.sessions() as session:
-        ids = [d.id for d in await service.deferred_for(session, provider_message_id)]
+        ids = [d.id for d in await repository.waiting_for(session, provider_message_id)]
     for delivery_id in ids:
         await apply(deps, delivery_id)
     return len(ids)

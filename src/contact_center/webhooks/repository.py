@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.db.statements import insert_ignore_returning
+from contact_center.models.enums import WebhookStatus
 from contact_center.models.webhook_delivery import WebhookDelivery
 
 
@@ -58,15 +59,14 @@ async def latest_in_family(
     return (None, 0) if row is None else (row[0], int(row[1]))
 
 
-async def waiting_for(
-    session: AsyncSession, provider: str, reference: str
-) -> list[WebhookDelivery]:
+async def waiting_for(session: AsyncSession, reference: str) -> list[WebhookDelivery]:
+    """DEFERRED deliveries waiting for this provider message id (any provider's: the id is the
+    one a handler deferred on)."""
     stmt = (
         select(WebhookDelivery)
         .where(
-            WebhookDelivery.provider == provider,
             WebhookDelivery.waiting_for == reference,
-            WebhookDelivery.status == "DEFERRED",
+            WebhookDelivery.status == WebhookStatus.DEFERRED.value,
         )
         .order_by(WebhookDelivery.received_at)
         .with_for_update()
@@ -75,11 +75,16 @@ async def waiting_for(
 
 
 async def listing(
-    session: AsyncSession, *, status: str | None, provider: str | None, limit: int, skip: int
+    session: AsyncSession,
+    *,
+    status: WebhookStatus | None,
+    provider: str | None,
+    limit: int,
+    skip: int,
 ) -> list[WebhookDelivery]:
     stmt = select(WebhookDelivery)
     if status:
-        stmt = stmt.where(WebhookDelivery.status == status)
+        stmt = stmt.where(WebhookDelivery.status == status.value)
     if provider:
         stmt = stmt.where(WebhookDelivery.provider == provider)
     stmt = stmt.order_by(WebhookDelivery.received_at.desc(), WebhookDelivery.id.desc())
@@ -93,9 +98,9 @@ async def pending(
     stmt = (
         select(WebhookDelivery.id)
         .where(
-            (WebhookDelivery.status == "FAILED")
+            (WebhookDelivery.status == WebhookStatus.FAILED.value)
             | (
-                (WebhookDelivery.status == "RECEIVED")
+                (WebhookDelivery.status == WebhookStatus.RECEIVED.value)
                 & (WebhookDelivery.received_at < received_before)
             ),
             WebhookDelivery.attempts < max_attempts,

@@ -1,0 +1,18 @@
+"""Composition root of inbound events: each domain registers its webhook handlers here.
+
+A new domain that applies provider events adds one line; the webhook module imports no domain.
+"""
+
+from __future__ import annotations
+
+from contact_center.calls import inbound as calls
+from contact_center.calls.recordings import RecordingStore
+from contact_center.messaging import inbound as messaging
+from contact_center.webhooks.handlers import WebhookHandlers
+
+
+def webhook_handlers(recordings: RecordingStore) -> WebhookHandlers:
+    handlers = WebhookHandlers()
+    calls.register(handlers, recordings)
+    messaging.register(handlers)
+    return handlers

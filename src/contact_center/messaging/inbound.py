@@ -1,0 +1,43 @@
+"""The messaging domain's handlers of inbound (webhook) events."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contact_center.messaging import service
+from contact_center.providers.base import SmsStatusEvent, WhatsAppMessageEvent
+from contact_center.webhooks.handlers import (
+    APPLIED,
+    AppliedDelivery,
+    Outcome,
+    WebhookHandlers,
+    deferred,
+)
+
+
+async def whatsapp_message(
+    session: AsyncSession, event: WhatsAppMessageEvent, delivery: AppliedDelivery
+) -> Outcome:
+    await service.apply_whatsapp(
+        session,
+        delivery.settings.default_phone_region,
+        event,
+        payload=delivery.payload,
+        key=delivery.key,
+    )
+    return APPLIED
+
+
+async def sms_status(
+    session: AsyncSession, event: SmsStatusEvent, delivery: AppliedDelivery
+) -> Outcome:
+    """A status of a message we do not know yet waits for it (applied once it is sent)."""
+    applied = await service.apply_sms_status(
+        session, event, payload=delivery.payload, key=delivery.key
+    )
+    return APPLIED if applied is not None else deferred(event.message_sid)
+
+
+def register(handlers: WebhookHandlers) -> None:
+    handlers.register(WhatsAppMessageEvent, whatsapp_message)
+    handlers.register(SmsStatusEvent, sms_status)
