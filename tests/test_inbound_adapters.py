@@ -25,9 +25,10 @@ from contact_center.providers.base import (
     SmsStatusEvent,
     WhatsAppMessageEvent,
 )
-from contact_center.providers.registry import build_inbound
+from contact_center.providers.registry import INBOUND_ROUTES, build_inbound
 from contact_center.settings import Settings
 from contact_center.webhooks.endpoints import STATUS_PATTERN
+from contact_center.webhooks.endpoints import router as webhooks_router
 from contact_center.webhooks.handlers import APPLIED, NoHandler, Outcome, WebhookHandlers
 
 SRC = Path(__file__).parent.parent / "src" / "contact_center"
@@ -65,6 +66,10 @@ def test_every_provider_has_one_inbound_adapter(settings: Settings) -> None:
     adapters = build_inbound(settings)
     assert set(adapters) == set(ProviderName)
     assert all(adapter.provider is name for name, adapter in adapters.items())
+    # … and one route, served by the webhook module.
+    assert set(INBOUND_ROUTES) == set(ProviderName)
+    served = {getattr(route, "path", None) for route in webhooks_router.routes}
+    assert {route.path for route in INBOUND_ROUTES.values()} <= served
 
 
 def test_every_event_a_provider_sends_has_one_handler(tmp_path: Path) -> None:

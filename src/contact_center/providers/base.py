@@ -277,6 +277,17 @@ class InboundAuthFailed(Exception):
     """The delivery did not prove it comes from the provider; the message says why."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class InboundRoute:
+    """Where a provider delivers its webhooks, and how the API documents that route."""
+
+    path: str
+    name: str  # the route's (and its OpenAPI operation's) name
+    summary: str
+    description: str
+    content_type: str  # of the request body
+
+
 class InboundAdapter(Protocol):
     """One provider's webhooks: prove a delivery is theirs, read it, name it.
 

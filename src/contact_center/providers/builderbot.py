@@ -16,6 +16,7 @@ from contact_center.providers.base import (
     InboundAuthFailed,
     InboundEvent,
     InboundRequest,
+    InboundRoute,
     ProviderName,
     SendReceipt,
     UnparseablePayload,
@@ -200,6 +201,14 @@ def parse_webhook(raw_body: bytes) -> WhatsAppMessageEvent | IgnoredEvent:
 
 
 # --- inbound adapter ------------------------------------------------------------------------
+
+WEBHOOK_ROUTE = InboundRoute(
+    path="/webhooks/builderbot/whatsapp",
+    name="builderbot_whatsapp",
+    summary="BuilderBot WhatsApp events",
+    description="`message.incoming` and `message.outgoing`; `X-Webhook-Token` or `?token=`.",
+    content_type="application/json",
+)
 
 # BuilderBot sends no id: the same body within this window is a repeat; later, a new message.
 REPEAT_WINDOW = timedelta(seconds=10)

@@ -27,6 +27,7 @@ from contact_center.providers.base import (
     InboundAuthFailed,
     InboundEvent,
     InboundRequest,
+    InboundRoute,
     PermanentProviderError,
     ProviderName,
     TranscriptTurn,
@@ -380,6 +381,15 @@ def summary_to_event(summary: ConversationSummary) -> CallEvent:
 
 
 # --- inbound adapter ------------------------------------------------------------------------
+
+WEBHOOK_ROUTE = InboundRoute(
+    path="/webhooks/elevenlabs/call",
+    name="elevenlabs_call",
+    summary="ElevenLabs post-call events",
+    description="`post_call_transcription`, `post_call_audio`, `call_initiation_failure`; "
+    "HMAC-signed.",
+    content_type="application/json",
+)
 
 POST_CALL_TYPES = {
     CallEvent: "post_call_transcription",

@@ -11,14 +11,18 @@ from contact_center.providers.base import (
     AudioSource,
     ConversationSource,
     InboundAdapter,
+    InboundRoute,
     ProviderName,
     SmsSender,
     SmsStatusSource,
     WhatsAppBotControl,
     WhatsAppSender,
 )
+from contact_center.providers.builderbot import WEBHOOK_ROUTE as BUILDERBOT_ROUTE
 from contact_center.providers.builderbot import BuilderBotClient, BuilderBotInbound
+from contact_center.providers.elevenlabs import WEBHOOK_ROUTE as ELEVENLABS_ROUTE
 from contact_center.providers.elevenlabs import ElevenLabsClient, ElevenLabsInbound
+from contact_center.providers.twilio import WEBHOOK_ROUTE as TWILIO_ROUTE
 from contact_center.providers.twilio import TwilioInbound, TwilioSmsClient
 from contact_center.settings import Settings
 
@@ -179,6 +183,14 @@ def build_providers(settings: Settings, http: httpx.AsyncClient) -> Providers:
         audio=elevenlabs,
         emulated=emulated_providers(settings),
     )
+
+
+# Where each provider delivers its webhooks (the webhook module serves one route per entry).
+INBOUND_ROUTES: dict[ProviderName, InboundRoute] = {
+    ProviderName.ELEVENLABS: ELEVENLABS_ROUTE,
+    ProviderName.BUILDERBOT: BUILDERBOT_ROUTE,
+    ProviderName.TWILIO: TWILIO_ROUTE,
+}
 
 
 def build_inbound(settings: Settings) -> Mapping[ProviderName, InboundAdapter]:

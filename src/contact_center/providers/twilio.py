@@ -17,6 +17,7 @@ from contact_center.providers.base import (
     InboundAuthFailed,
     InboundEvent,
     InboundRequest,
+    InboundRoute,
     ProviderName,
     SendReceipt,
     SmsStatusEvent,
@@ -196,6 +197,14 @@ def parse_webhook(raw_body: bytes) -> SmsStatusEvent | IgnoredEvent:
 
 
 # --- inbound adapter ------------------------------------------------------------------------
+
+WEBHOOK_ROUTE = InboundRoute(
+    path="/webhooks/twilio/sms/status",
+    name="twilio_status",
+    summary="Twilio SMS status callbacks",
+    description="Form-encoded status callbacks, checked with `X-Twilio-Signature`.",
+    content_type="application/x-www-form-urlencoded",
+)
 
 
 def signed_url(received_url: str, public_base_url: str | None) -> str:

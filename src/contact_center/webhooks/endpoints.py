@@ -12,7 +12,8 @@ from fastapi.responses import JSONResponse
 from contact_center.dependencies import ADMIN_ONLY, SessionDep
 from contact_center.errors import NotFound, Unauthenticated, error_response
 from contact_center.models.enums import WebhookStatus
-from contact_center.providers.base import InboundAuthFailed, ProviderName
+from contact_center.providers.base import InboundAuthFailed, InboundRoute, ProviderName
+from contact_center.providers.registry import INBOUND_ROUTES
 from contact_center.schemas import ERROR_RESPONSES
 from contact_center.webhooks import repository
 from contact_center.webhooks.ingest import WebhookDeps, ingest, replay
@@ -24,18 +25,6 @@ router = APIRouter(tags=["webhooks"])
 # A string with a pattern (not the enum) keeps the API's schema of this filter as it was.
 STATUS_PATTERN = "^(" + "|".join(WebhookStatus) + ")$"
 
-_JSON_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": {"type": "object"}}},
-    }
-}
-_FORM_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}},
-    }
-}
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": WebhookAck, "description": "Stored (and applied, unless it failed or waits)"},
     401: ERROR_RESPONSES[404]
@@ -81,37 +70,29 @@ async def _receive(request: Request, provider: ProviderName) -> JSONResponse:
     return JSONResponse(ack.model_dump(mode="json", by_alias=True))
 
 
-@router.post(
-    "/webhooks/elevenlabs/call",
-    responses=_RESPONSES,
-    openapi_extra=_JSON_BODY,
-    summary="ElevenLabs post-call events",
-)
-async def elevenlabs_call(request: Request) -> JSONResponse:
-    """`post_call_transcription`, `post_call_audio`, `call_initiation_failure`; HMAC-signed."""
-    return await _receive(request, ProviderName.ELEVENLABS)
+def _add_webhook_route(provider: ProviderName, route: InboundRoute) -> None:
+    async def receive(request: Request) -> JSONResponse:
+        return await _receive(request, provider)
+
+    router.add_api_route(
+        route.path,
+        receive,
+        methods=["POST"],
+        name=route.name,
+        summary=route.summary,
+        description=route.description,
+        responses=_RESPONSES,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {route.content_type: {"schema": {"type": "object"}}},
+            }
+        },
+    )
 
 
-@router.post(
-    "/webhooks/builderbot/whatsapp",
-    responses=_RESPONSES,
-    openapi_extra=_JSON_BODY,
-    summary="BuilderBot WhatsApp events",
-)
-async def builderbot_whatsapp(request: Request) -> JSONResponse:
-    """`message.incoming` and `message.outgoing`; `X-Webhook-Token` or `?token=`."""
-    return await _receive(request, ProviderName.BUILDERBOT)
-
-
-@router.post(
-    "/webhooks/twilio/sms/status",
-    responses=_RESPONSES,
-    openapi_extra=_FORM_BODY,
-    summary="Twilio SMS status callbacks",
-)
-async def twilio_status(request: Request) -> JSONResponse:
-    """Form-encoded status callbacks, checked with `X-Twilio-Signature`."""
-    return await _receive(request, ProviderName.TWILIO)
+for _provider, _route in INBOUND_ROUTES.items():
+    _add_webhook_route(_provider, _route)
 
 
 @router.get(
