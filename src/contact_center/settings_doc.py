@@ -172,8 +172,8 @@ DESCRIPTIONS: dict[str, str] = {
     "trusted_proxies": "The reverse proxies or load balancers whose `X-Forwarded-For` and "
     "`X-Forwarded-Proto` count: comma-separated addresses or networks (`10.0.0.0/8,127.0.0.1`); "
     "`*` trusts any peer, only right when nothing reaches the app except through the platform's "
-    "router. Unset: forwarded headers are ignored and the TCP peer is the client. Set it when a "
-    "proxy sits in front, or every customer shares the proxy's sign-in limit.",
+    "router (Heroku). Unset: forwarded headers are ignored and the TCP peer is the client. Set "
+    "it when a proxy sits in front, or every customer shares the proxy's sign-in limit.",
     "database_url": "SQLite (`sqlite:///path`, `sqlite+aiosqlite:///path`) or PostgreSQL "
     "(`postgresql://user:pass@host:5432/db`, `postgres://…`, `postgresql+asyncpg://…`, "
     "`postgresql+psycopg://…`).",
@@ -329,7 +329,8 @@ def render_page() -> str:
         "(src/contact_center/settings.py) and the descriptions in "
         "src/contact_center/settings_doc.py; edit those, then run it again. -->",
         "",
-        "Every variable is read from the environment, or from a `.env` file in the working "
+        "Every variable of the original system keeps its name and default. Each is read from "
+        "the environment, or from a `.env` file in the working "
         "directory (`.env.example` lists them all). Names are case-insensitive; an empty value "
         "means unset. An invalid value stops start-up with a message that names the variable "
         "(exit code 2). Every variable is optional in development; see "
