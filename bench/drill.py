@@ -52,10 +52,10 @@ from bench.common import ADMIN, free_port, redis_server_command
 BUILDERBOT_PATH = "/webhooks/builderbot/whatsapp"
 ELEVENLABS_PATH = "/webhooks/elevenlabs/call"
 FINAL_SMS = {"SENT", "DELIVERED"}
-# BuilderBot sends no delivery id: the same body within this many seconds is a repeat (README).
+# BuilderBot sends no delivery id: the same body within this many seconds is a repeat (docs/api.md).
 BUILDERBOT_WINDOW_SECONDS = 10.0
 SMS_TAG = re.compile(r"sms-(\d{5})")
-# The emulated providers' fixed credentials (README "The provider emulator"; the drill talks to
+# The emulated providers' fixed credentials (docs/architecture.md; the drill talks to
 # the processes over HTTP only, as the providers do, so it does not import the package).
 EMULATOR_BUILDERBOT_TOKEN = "emulator-builderbot-token"
 EMULATOR_ELEVENLABS_SECRET = "emulator-elevenlabs-secret"
@@ -934,7 +934,7 @@ class Drill:
                     f"{messages[mid]['attempts'] if mid in messages else '?'}){in_flight}: "
                     f"{len(items)} provider sends {[i['sid'] for i in items]}, recorded {sid}"
                 )
-        # README "The job queue": a worker killed after the provider accepted a message but before
+        # docs/architecture.md: a worker killed after the provider accepted a message but before
         # it recorded that can send that one message twice. Strict by default (the drill's
         # brief); --allow-kill-window-duplicates accepts exactly those.
         explained = resent <= self.sending_at_kill
@@ -983,7 +983,7 @@ class Drill:
         results.append(
             Invariant(
                 "SMS: a message is sent twice only if it was in flight on the SIGKILLed worker"
-                " (the bound README 'The job queue' documents)",
+                " (the bound docs/architecture.md 'The job queue' documents)",
                 explained,
                 f"sent twice {len(resent)}, of them SENDING at the kill "
                 f"{len(resent & self.sending_at_kill)} (SENDING at the kill: "
@@ -1271,7 +1271,7 @@ def main() -> None:
         "--allow-kill-window-duplicates",
         action="store_true",
         help="accept SMS sent twice when they were in flight on the SIGKILLed worker (the "
-        "at-least-once window the README documents); strict by default",
+        "at-least-once window docs/architecture.md documents); strict by default",
     )
     parser.add_argument(
         "--worker-log-level",

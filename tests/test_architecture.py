@@ -98,3 +98,19 @@ def test_nothing_connects_at_import_time() -> None:
                     "Redis",
                     "from_url",
                 }, _relative(path)
+
+
+def test_no_source_cites_a_document_outside_the_repository() -> None:
+    """What the code relies on is written in docs/; a citation of a specification the repository
+    does not hold is a dead end for whoever reads the code."""
+    root = SRC.parent.parent
+    citing = [
+        path.relative_to(root).as_posix()
+        for folder in ("src", "tests", "bench", "scripts")
+        for path in sorted((root / folder).rglob("*"))
+        if path.is_file()
+        and path.suffix in {".py", ".html", ".js", ".md", ""}
+        and path.name != "test_architecture.py"
+        and "SPEC §" in path.read_text(errors="replace")
+    ]
+    assert citing == []

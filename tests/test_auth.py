@@ -39,7 +39,7 @@ def _concrete(path: str) -> str:
 
 
 def _api_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """Every documented operation under /api (SPEC §9.2: every route is in the document)."""
+    """Every documented operation under /api (every route is in the document)."""
     return [
         (method.upper(), path)
         for path, operations in app.openapi()["paths"].items()

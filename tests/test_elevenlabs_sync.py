@@ -1,4 +1,4 @@
-"""ElevenLabs sync, refresh and the proxied conversation and audio routes (SPEC §4.6, §9.8).
+"""ElevenLabs sync, refresh and the proxied conversation and audio routes.
 
 The app talks to the emulator over real HTTP (the emulator is mounted in the served app), as it
 would talk to ElevenLabs.

@@ -1,4 +1,4 @@
-"""Bad input answers 4xx in the error envelope, never 500 (SPEC §5, §9.2)."""
+"""Bad input answers 4xx in the error envelope, never 500."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The metrics API (SPEC §9.10), the change bus behind the console's live updates, and taking
+"""The metrics API, the change bus behind the console's live updates, and taking
 a WhatsApp conversation over from the bot."""
 
 from __future__ import annotations

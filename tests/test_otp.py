@@ -1,4 +1,4 @@
-"""OTP: exact under concurrency, the code never at rest (SPEC §4.5, §9.7)."""
+"""OTP: exact under concurrency, the code never at rest."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""PII masking on every response by default, reveals audited (SPEC §4.7, §9.3)."""
+"""PII masking on every response by default, reveals audited."""
 
 from __future__ import annotations
 

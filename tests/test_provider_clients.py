@@ -1,4 +1,4 @@
-"""The production provider clients against the emulator, over real HTTP (SPEC §6)."""
+"""The production provider clients against the emulator, over real HTTP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The periodic ElevenLabs sync: once per period across every worker (SPEC §4.6)."""
+"""The periodic ElevenLabs sync: once per period across every worker."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ElevenLabs post-call webhooks: stored once, applied once, mapped as SPEC §4.1 and §9.5 say."""
+"""ElevenLabs post-call webhooks: stored once, applied once, mapped as docs/api.md says."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""BuilderBot WhatsApp and Twilio status webhooks (SPEC §4.2, §4.3, §9.4–9.6)."""
+"""BuilderBot WhatsApp and Twilio status webhooks."""
 
 from __future__ import annotations
 

@@ -199,7 +199,7 @@ def create_app(
     app.include_router(console_router)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")
     if emulator_state is not None:
-        # Stand-ins for the providers without credentials (SPEC §6); never in production.
+        # Stand-ins for the providers without credentials; never in production.
         app.mount("/_emulator", create_emulator_app(emulator_state))
     app.state.emulator = emulator_state
 

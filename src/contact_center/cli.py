@@ -311,7 +311,7 @@ def sync(
         ),
     ] = True,
 ) -> None:
-    """Sync ElevenLabs calls into the contact center, with a progress bar (SPEC §4.6)."""
+    """Sync ElevenLabs calls into the contact center, with a progress bar."""
     import getpass
 
     settings = _settings()

@@ -1,4 +1,4 @@
-"""Application errors and the one JSON error envelope (SPEC §5)."""
+"""Application errors and the one JSON error envelope (docs/api.md)."""
 
 from __future__ import annotations
 

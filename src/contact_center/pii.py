@@ -1,4 +1,4 @@
-"""Masking of personal data (SPEC §4.7, §9.3): phone numbers and names."""
+"""Masking of personal data (docs/security.md): phone numbers and names."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def mask_phone(value: str | None) -> str | None:
     return value[:6] + "*" * (len(value) - 8) + value[-2:]
 
 
-# Epoch timestamps (SPEC §4.7 masks phones, not times). A Unix time between 2001-09-09 and
+# Epoch timestamps (masking hides phones, not times). A Unix time between 2001-09-09 and
 # 2100-01-01 is 10 digits in seconds (1000000000…4102444799) and 13 in milliseconds
 # (1000000000000…4102444799999), always starting with 1 to 4.
 _EPOCH_SECONDS = range(10**9, 4_102_444_800)

@@ -42,7 +42,7 @@ MIN_ISSUED_SECRET_LENGTH = 24
 # zxcvbn's estimate, log10 of the guesses: 20 is about 66 bits. 32 random hex digits score 27
 # or more; words, repeats, sequences and keyboard walks score far less.
 MIN_SECRET_GUESSES_LOG10 = 20
-# The provider emulator publishes these (in its source and the README): anyone can sign a
+# The provider emulator publishes these (in its source and docs/architecture.md): anyone can sign a
 # webhook or call the API with them.
 EMULATOR_SECRETS = frozenset(
     {

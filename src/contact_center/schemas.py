@@ -1,4 +1,4 @@
-"""Shared API schema building blocks: camelCase models and the timestamp format (SPEC §9.2)."""
+"""Shared API schema building blocks: camelCase models and the timestamp format (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -50,7 +50,7 @@ def _base_url(value: str | None, name: str) -> str | None:
 
 
 class Settings(BaseSettings):
-    """Every variable of the original system keeps its name and default (SPEC §2, §9.1)."""
+    """Every original variable keeps its name and default (docs/operations/configuration.md)."""
 
     model_config = SettingsConfigDict(
         env_file=".env",

@@ -1,4 +1,4 @@
-"""Who is asking: one principal per request, with a role (SPEC §9.3)."""
+"""Who is asking: one principal per request, with a role (docs/security.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The decision to show personal data unmasked, and its audit row (SPEC §9.3)."""
+"""The decision to show personal data unmasked, and its audit row (docs/security.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Proxied reads of the provider's conversations and recordings.
+"""Proxied reads of the provider's conversations and recordings (docs/api.md).
 
 Provider answers map to ours: 404 → 404; 401/403 (our credentials) → 502; 429, 5xx or a timeout
 after retries → 503 with `Retry-After`.

@@ -1,4 +1,4 @@
-"""ElevenLabs routes: proxied conversations, recordings, refresh and sync (SPEC §5, §9.8)."""
+"""ElevenLabs routes: proxied conversations, recordings, refresh and sync (docs/api.md)."""
 
 from __future__ import annotations
 

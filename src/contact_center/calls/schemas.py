@@ -1,4 +1,4 @@
-"""Wire models of the ElevenLabs routes (SPEC §9.8)."""
+"""Wire models of the ElevenLabs routes (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Calls: turn the voice agent's conversations into CALL interactions (SPEC §4.1, §9.5)."""
+"""Calls: turn the voice agent's conversations into CALL interactions (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def _truthy(value: Any) -> bool:
 
 
 def call_outcome(event: CallEvent) -> Outcome:
-    """The first rule that matches (SPEC §9.5)."""
+    """The first rule that matches (docs/api.md)."""
     data = event.data_collection
     if any(turn.transferred for turn in event.transcript) or _truthy(data.get("transferred")):
         return Outcome.TRANSFERRED

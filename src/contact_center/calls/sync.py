@@ -1,4 +1,4 @@
-"""ElevenLabs sync: bring the calls the provider holds into ours.
+"""ElevenLabs sync: bring the calls the provider holds into ours (docs/api.md).
 
 One operation behind `POST /api/elevenlabs/sync`, `POST /api/sync/full`, `contact-center sync`
 and the periodic job. It lists the window following the provider's cursor, then applies each

@@ -1,4 +1,4 @@
-"""Jobs of the calls domain: the periodic ElevenLabs sync (SPEC §4.6)."""
+"""Jobs of the calls domain: the periodic ElevenLabs sync."""
 
 from __future__ import annotations
 

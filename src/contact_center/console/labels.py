@@ -23,6 +23,7 @@ from contact_center.models.enums import (
     Outcome,
     Provider,
     Role,
+    WebhookStatus,
 )
 
 
@@ -112,6 +113,14 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "bot.resumed": N_("Handed back to the bot"),
     },
     Role: {"agent": N_("Agent"), "supervisor": N_("Supervisor"), "admin": N_("Administrator")},
+    WebhookStatus: {
+        "RECEIVED": N_("Received"),
+        "PROCESSED": N_("Processed"),
+        "IGNORED": N_("Ignored"),
+        "FAILED": N_("Failed"),
+        "INVALID": N_("Invalid"),
+        "DEFERRED": N_("Waiting for its message"),
+    },
 }
 
 # Every action the audit log records (a test checks each `audit.record` call has one here).

@@ -1,4 +1,4 @@
-"""The web console (SPEC §7): server-rendered pages, htmx partials and the live SSE stream.
+"""The web console (docs/console.md): server-rendered pages, htmx partials and the live SSE stream.
 
 Pages read through the same services as the API, so they show what the API shows, masked the
 same way. Forms that send post JSON to the API itself (static/console.js); the few actions that

@@ -4,7 +4,7 @@ Every content choice, every id and every time offset comes from one `random.Rand
 `DEMO_SEED`; times are anchored to the current hour (UTC), so two runs in the same hour write the
 same rows and the data always looks like the last `days` days. Nothing lies after the anchor.
 
-The rows follow the rules the live system applies (SPEC §9.5, §9.7): the events an interaction
+The rows follow the rules the live system applies (docs/api.md): the events an interaction
 would have had, WhatsApp's 24-hour conversation window (one conversation per customer at a time),
 call outcomes derivable from the analysis, OTP bodies with the code masked and no code hash.
 
@@ -664,7 +664,7 @@ class _Generator:
         identity_checked: bool,
         values: dict[str, str],
     ) -> dict[str, Any]:
-        """The provider's analysis, from which the outcome rules of SPEC §9.5 give `outcome`."""
+        """The provider's analysis, from which the outcome rules (docs/api.md) give `outcome`."""
 
         def item(key: str, value: Any, rationale: str) -> dict[str, Any]:
             return {"data_collection_id": key, "value": value, "rationale": rationale}

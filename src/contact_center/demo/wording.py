@@ -23,7 +23,7 @@ def pesos(amount: float | Decimal) -> str:
 
 
 def decimal_ar(value: str) -> str:
-    """`150000.00` → `150.000,00`: no run of 6 digits in an OTP SMS before the code (SPEC §9.7)."""
+    """`150000.00` → `150.000,00`: no run of 6 digits in an OTP SMS before the code."""
     return pesos(Decimal(value)).removeprefix("$ ")
 
 

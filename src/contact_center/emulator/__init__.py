@@ -1,1 +1,1 @@
-"""A faithful local stand-in for the providers' HTTP APIs (SPEC §6), for the demo and the tests."""
+"""A faithful local stand-in for the providers' HTTP APIs, for the demo and the tests."""

@@ -1,4 +1,4 @@
-"""Health, table list and service identity (SPEC §5 Health, §9.2)."""
+"""Health, table list and service identity (docs/api.md)."""
 
 from __future__ import annotations
 

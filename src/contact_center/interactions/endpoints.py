@@ -1,4 +1,4 @@
-"""HTTP routes of the interactions API (SPEC §5, §9.2, §9.5)."""
+"""HTTP routes of the interactions API (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/api/interactions", tags=["interactions"], responses=
 
 
 def parse_moment(name: str, raw: str, settings: Settings, *, end: bool) -> datetime:
-    """A date means the day in APP_TIMEZONE; a datetime without offset is UTC (SPEC §9.2)."""
+    """A date means the day in APP_TIMEZONE; a datetime without offset is UTC."""
     text = raw.strip()
     try:
         if len(text) == 10:

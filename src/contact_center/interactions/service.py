@@ -186,7 +186,7 @@ def mask_message(message: MessageOut) -> MessageOut:
 
 
 def mask_interaction(out: OutT) -> OutT:
-    """Mask phones and names everywhere in one interaction (SPEC §9.3), in place: `out` is one
+    """Mask phones and names everywhere in one interaction, in place: `out` is one
     built for this response (each caller builds it, then masks it unless revealed), so no copy
     of each message and event is made."""
     out.from_ = mask_phone(out.from_)

@@ -1,4 +1,4 @@
-"""Signed links: the bank's front end asks whether a token is valid (SPEC §9.6)."""
+"""Signed links: the bank's front end asks whether a token is valid (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Take over a WhatsApp conversation from the bot, and hand it back (SPEC §7).
+"""Take over a WhatsApp conversation from the bot, and hand it back (docs/console.md).
 
 The request records the decision (event + audit) in its transaction; a job tells BuilderBot to
 pause or resume the bot for that number, so no provider call happens inside the request.

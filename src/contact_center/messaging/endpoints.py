@@ -1,4 +1,4 @@
-"""Outbound SMS and WhatsApp (SPEC §5 SMS and WhatsApp, §9.6). Every send answers 202."""
+"""Outbound SMS and WhatsApp (docs/api.md). Every send answers 202."""
 
 from __future__ import annotations
 

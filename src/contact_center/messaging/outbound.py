@@ -1,4 +1,4 @@
-"""Outbound messages: written QUEUED in the request, sent by a job (SPEC §4.2, §4.3, §9.6)."""
+"""Outbound messages: written QUEUED in the request, sent by a job (docs/architecture.md)."""
 
 from __future__ import annotations
 

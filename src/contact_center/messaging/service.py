@@ -1,5 +1,5 @@
 """Messaging rules: WhatsApp grouping and echoes, SMS delivery statuses and their
-reconciliation with the provider (SPEC §4.2, §4.3, §9.5)."""
+reconciliation with the provider (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Message status precedence (SPEC §9.6): statuses only move forward."""
+"""Message status precedence: statuses only move forward."""
 
 from __future__ import annotations
 

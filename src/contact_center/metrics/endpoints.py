@@ -1,4 +1,4 @@
-"""`GET /api/metrics/summary` (SPEC §9.10)."""
+"""`GET /api/metrics/summary` (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Wire models of the metrics API (SPEC §9.10)."""
+"""Wire models of the metrics API (docs/api.md)."""
 
 from __future__ import annotations
 

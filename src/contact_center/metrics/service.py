@@ -1,4 +1,4 @@
-"""Today's numbers: totals, breakdowns, agent activity and the KPIs (SPEC §9.10)."""
+"""Today's numbers: totals, breakdowns, agent activity and the KPIs (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Closed vocabularies of the data model (SPEC §3). Stored as strings with CHECK constraints."""
+"""Closed vocabularies of the data model. Stored as strings with CHECK constraints."""
 
 from enum import StrEnum
 
@@ -80,7 +80,7 @@ class ActorType(StrEnum):
 
 
 class EventType(StrEnum):
-    """Interaction event types (SPEC §9.5), plus `interaction.updated` for queue/outcome/intent."""
+    """Interaction event types, plus `interaction.updated` for queue/outcome/intent."""
 
     INTERACTION_CREATED = "interaction.created"
     INTERACTION_UPDATED = "interaction.updated"

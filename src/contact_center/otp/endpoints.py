@@ -1,4 +1,4 @@
-"""OTP for banking flows (SPEC §5 OTP, §9.7). Answers never say whether a phone is a customer."""
+"""OTP for banking flows (docs/api.md). Answers never say whether a phone is a customer."""
 
 from __future__ import annotations
 

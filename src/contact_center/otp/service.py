@@ -1,4 +1,4 @@
-"""One-time passwords: exact rate limit, one verification, lock and expiry (SPEC §4.5, §9.7).
+"""One-time passwords: exact rate limit, one verification, lock and expiry (docs/architecture.md).
 
 The code exists in plaintext only inside the send job, on its way to the provider: the request
 stores a challenge without a code; the job generates the code, stores its hash and sends it.
