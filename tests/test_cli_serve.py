@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+pytestmark = pytest.mark.slow  # a real `serve` process per test
+
 PASSWORD_FILE = "first-admin-password"  # beside the SQLite database
 
 

@@ -37,6 +37,8 @@ from tests.conftest import Backend
 from tests.deliveries import incoming, post_builderbot
 from tests.live import Live, live_app
 
+pytestmark = pytest.mark.slow  # Chromium against a live app
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",

@@ -325,6 +325,7 @@ def test_the_simulated_bot_answers_the_topic_the_customer_opened_with() -> None:
 # --- the command line -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_demo_data_prints_each_agent_once_on_the_terminal_never_in_the_logs(
     tmp_path: Path,
 ) -> None:

@@ -197,6 +197,7 @@ async def test_check_config_reports_pending_migrations_and_an_unreachable_databa
     assert PG_ADMIN_URL  # the admin URL is only used to create and drop the database
 
 
+@pytest.mark.slow
 def test_serve_refuses_to_start_in_production_with_a_placeholder_secret(tmp_path: Path) -> None:
     env = production_env(
         f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", "redis://127.0.0.1:1/0", OTP_PEPPER="changeme"
@@ -257,6 +258,7 @@ async def test_migrations_behind_the_code_are_pending(tmp_path: Path) -> None:
 # --- the Procfile under honcho --------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("postgres_only")
 async def test_honcho_runs_the_procfile_delivers_an_sms_and_stops_cleanly_on_sigterm(
     database_url: str,
@@ -343,6 +345,7 @@ async def test_honcho_runs_the_procfile_delivers_an_sms_and_stops_cleanly_on_sig
     assert not any(status.value == "SENDING" for status in statuses), statuses
 
 
+@pytest.mark.slow
 async def test_sigterm_stops_serve_at_once_even_with_a_live_console_stream_open(
     tmp_path: Path,
 ) -> None:

@@ -88,6 +88,7 @@ def started(conversation: dict[str, Any]) -> int:
     return int(conversation["metadata"]["start_time_unix_secs"])
 
 
+@pytest.mark.slow
 async def test_full_sync_takes_the_newest_500_of_the_last_24_hours_and_a_rerun_changes_nothing(
     settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -167,6 +168,7 @@ async def test_sync_creates_only_what_the_webhooks_missed_and_reports_the_gap(
     assert audit.metadata_["trigger"] == "api"
 
 
+@pytest.mark.slow
 async def test_a_sync_and_the_webhooks_racing_for_the_same_calls_make_one_of_each(
     settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -186,6 +188,7 @@ async def test_a_sync_and_the_webhooks_racing_for_the_same_calls_make_one_of_eac
         assert await count(session_factory, InteractionEvent, InteractionEvent.type == kind) == 30
 
 
+@pytest.mark.slow
 async def test_provider_429s_during_a_sync_are_retried_and_the_sync_completes(
     settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -223,6 +226,7 @@ async def test_provider_429s_during_a_sync_are_retried_and_the_sync_completes(
     assert len(requests) == 1 + 25 + 5
 
 
+@pytest.mark.slow
 async def test_a_provider_that_stays_down_answers_503_with_retry_after_and_is_audited(
     settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -511,6 +515,7 @@ async def test_refused_credentials_answer_502_not_500(
 # --- the command ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_the_sync_command_shows_progress_and_is_audited(
     settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
 ) -> None:

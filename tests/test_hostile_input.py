@@ -38,6 +38,8 @@ from tests import deliveries
 from tests.conftest import make_settings
 from tests.test_errors import assert_envelope
 
+pytestmark = pytest.mark.slow  # a sweep: hundreds of hostile requests over every operation
+
 DEEP = 10_000
 WRITES = {"POST", "PATCH", "PUT"}
 

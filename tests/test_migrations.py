@@ -37,6 +37,7 @@ async def _run_migrate_processes(url: str, count: int) -> list[tuple[int, str]]:
     return await asyncio.gather(*(one() for _ in range(count)))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif("postgresql" not in BACKENDS, reason="PostgreSQL not selected")
 async def test_three_processes_migrate_one_postgres_database_at_once() -> None:
     database = f"cc_migrate_{uuid.uuid4().hex[:10]}"
@@ -51,6 +52,7 @@ async def test_three_processes_migrate_one_postgres_database_at_once() -> None:
         await _pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
+@pytest.mark.slow
 async def test_three_processes_migrate_one_sqlite_file_at_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cc.db'}"
     results = await _run_migrate_processes(url, 3)

@@ -61,6 +61,7 @@ async def wait_for(
         await asyncio.sleep(0.25)
 
 
+@pytest.mark.slow
 async def test_a_thousand_sms_are_sent_once_and_delivered(
     settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -83,6 +84,7 @@ async def test_a_thousand_sms_are_sent_once_and_delivered(
     assert completed == 1000
 
 
+@pytest.mark.slow
 async def test_transient_errors_are_retried_until_sent(
     settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -135,6 +137,7 @@ async def test_a_permanent_error_fails_at_once(
     assert interaction.status is InteractionStatus.FAILED
 
 
+@pytest.mark.slow
 async def test_embedded_restart_delivers_what_was_queued(
     settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -183,6 +186,7 @@ def _process(args: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
     )
 
 
+@pytest.mark.slow
 async def test_worker_killed_mid_batch_loses_nothing(
     backend: Backend,
     database_url: str,

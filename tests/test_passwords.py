@@ -116,6 +116,7 @@ async def test_the_console_password_page_refuses_a_weak_new_password(
     assert changed.status_code == 204, changed.text
 
 
+@pytest.mark.slow
 def test_the_cli_refuses_a_weak_password(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cc.db'}"}
 

@@ -31,6 +31,8 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.live import free_port
 
+pytestmark = pytest.mark.slow  # a real `serve` process, hundreds of generated requests
+
 BIN = Path(sys.executable).parent
 # No 500s, responses as documented (status, content type, body schema), invalid input rejected.
 # (Schema-valid input may still be refused where validity is semantic: a phone number that is

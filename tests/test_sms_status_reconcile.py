@@ -208,6 +208,7 @@ def resource(sid: str, status: str, code: int | None = None) -> dict[str, Any]:
 # --- through the emulator over real HTTP ----------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_lost_final_callbacks_are_recovered_with_one_timeline_event_each(
     settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -316,6 +317,7 @@ async def test_a_message_the_provider_does_not_know_is_left_sent_and_not_asked_a
     assert reconciled(await events(session_factory, row.interaction_id)) == []
 
 
+@pytest.mark.slow
 async def test_two_reconciler_processes_at_once_apply_each_status_once(
     database_url: str,
     settings_factory: Callable[..., Settings],

@@ -69,6 +69,7 @@ def test_the_sync_is_scheduled_every_interval_and_can_be_turned_off(
     assert "sync_recent_calls" not in schedule("0")
 
 
+@pytest.mark.slow
 @pytest.mark.background_drill
 @pytest.mark.skipif("postgresql" not in BACKENDS, reason="the drill runs on PostgreSQL and Redis")
 def test_two_workers_for_11_minutes_run_the_sync_once_per_5_minute_period() -> None:

@@ -145,6 +145,7 @@ def served(tmp_path: Path) -> Iterator[str]:
             process.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_serve_does_not_believe_a_local_client_forwarding_other_addresses(served: str) -> None:
     # uvicorn trusts forwarded headers from loopback by default; the client here is on loopback.
     statuses = []

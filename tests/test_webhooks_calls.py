@@ -46,6 +46,7 @@ async def call_of(client: httpx.AsyncClient, conversation_id: str) -> dict[str, 
     return dict(detail.json())
 
 
+@pytest.mark.slow
 async def test_the_same_payload_50_times_concurrently_is_one_call(
     client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:

@@ -20,6 +20,8 @@ from tests.conftest import Backend
 from tests.deliveries import incoming, post_builderbot
 from tests.live import free_port
 
+pytestmark = pytest.mark.slow  # two `serve` processes
+
 
 def _start(database_url: str, tmp_path: Path, name: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
