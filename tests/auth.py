@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.auth import credentials, repository
@@ -70,6 +71,31 @@ async def token(
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+async def token_client(app: FastAPI, username: str, role: Role) -> httpx.AsyncClient:
+    """A client of `app` calling with a new API token of `username` (made with `role`)."""
+    secret = await token(app.state.session_factory, username, role)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        headers=bearer(secret),
+    )
+
+
+async def session_client(
+    app: FastAPI, username: str, role: Role, *, headers: dict[str, str] | None = None
+) -> httpx.AsyncClient:
+    """A client of `app` signed in to the console as `username` (a browser's cookie session);
+    app exceptions come back as answers, as a browser would see them."""
+    await user(app.state.session_factory, username, role)
+    http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+        base_url="http://testserver",
+        headers=headers,
+    )
+    await sign_in(http, username)
+    return http
 
 
 def cli_user(env: dict[str, str], username: str = "operator", role: Role = Role.ADMIN) -> None:

@@ -70,21 +70,12 @@ async def _snapshot(
     return {"agents": agents, "events": events, "messages": messages}
 
 
-async def _client(app: FastAPI, username: str, role: Role) -> httpx.AsyncClient:
-    secret = await auth.token(app.state.session_factory, username, role)
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://testserver",
-        headers=auth.bearer(secret),
-    )
-
-
 @pytest.fixture
 async def people(app: FastAPI) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     made = {
-        "ana": await _client(app, "ana", Role.AGENT),
-        "bruno": await _client(app, "bruno", Role.AGENT),
-        "sup": await _client(app, "sup", Role.SUPERVISOR),
+        "ana": await auth.token_client(app, "ana", Role.AGENT),
+        "bruno": await auth.token_client(app, "bruno", Role.AGENT),
+        "sup": await auth.token_client(app, "sup", Role.SUPERVISOR),
     }
     yield made
     for http in made.values():

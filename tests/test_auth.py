@@ -134,15 +134,6 @@ async def test_htmx_partials_and_the_stream_answer_401(anonymous: httpx.AsyncCli
 # --- roles ----------------------------------------------------------------------------------
 
 
-async def _client(app: FastAPI, username: str, role: Role) -> httpx.AsyncClient:
-    secret = await auth.token(app.state.session_factory, username, role)
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://testserver",
-        headers=auth.bearer(secret),
-    )
-
-
 @pytest.fixture
 async def as_role(
     app: FastAPI,
@@ -150,7 +141,7 @@ async def as_role(
     opened: list[httpx.AsyncClient] = []
 
     async def build(username: str, role: Role) -> httpx.AsyncClient:
-        http = await _client(app, username, role)
+        http = await auth.token_client(app, username, role)
         opened.append(http)
         return http
 

@@ -17,19 +17,7 @@ BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;
 
 
 async def _signed_in(app: FastAPI, username: str, role: Role) -> httpx.AsyncClient:
-    await auth.user(app.state.session_factory, username, role)
-    http = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-        base_url="http://testserver",
-        headers=BROWSER,
-    )
-    form = await http.get("/login")
-    csrf = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-    signed = await http.post(
-        "/login", data={"username": username, "password": auth.PASSWORD, "csrf": csrf}
-    )
-    assert signed.status_code == 303, signed.text
-    return http
+    return await auth.session_client(app, username, role, headers=BROWSER)
 
 
 @pytest.fixture

@@ -210,15 +210,7 @@ def test_dates_numbers_durations_and_ages_follow_the_locale() -> None:
 
 
 async def _signed_in(app: FastAPI, username: str, role: Role) -> httpx.AsyncClient:
-    await auth.user(app.state.session_factory, username, role)
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-    form = await http.get("/login")
-    csrf = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-    signed = await http.post(
-        "/login", data={"username": username, "password": auth.PASSWORD, "csrf": csrf}
-    )
-    assert signed.status_code == 303, signed.text
-    return http
+    return await auth.session_client(app, username, role)
 
 
 def _csrf(page: str) -> str:
