@@ -26,13 +26,12 @@ from contact_center.dependencies import (
     SettingsDep,
 )
 from contact_center.errors import ValidationFailed
-from contact_center.interactions.endpoints import get_interaction as interaction_detail
-from contact_center.interactions.endpoints import parse_moment
 from contact_center.interactions.schemas import InteractionDetailOut
 from contact_center.pii import mask_json
 from contact_center.providers.base import ProviderError
 from contact_center.runtime import Runtime
 from contact_center.schemas import ERROR_RESPONSES, ErrorEnvelope
+from contact_center.web import interaction_detail, parse_moment
 
 PROVIDER_ERRORS: dict[int | str, dict[str, Any]] = {
     502: {"model": ErrorEnvelope, "description": "ElevenLabs refused our credentials"},

@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import escape
 
 from contact_center.audit import service as audit_service
-from contact_center.audit.endpoints import AuditFiltersDep
 from contact_center.audit.service import AuditContext
 from contact_center.auth import service as auth
 from contact_center.auth.middleware import SESSION_COOKIE
@@ -26,6 +25,7 @@ from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
 from contact_center.errors import AppError
 from contact_center.models.enums import ActorType
 from contact_center.settings import Settings
+from contact_center.web import AuditFiltersDep
 
 router = APIRouter(include_in_schema=False)
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from babel.dates import format_date
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
@@ -35,15 +35,14 @@ from contact_center.console.labels import N_
 from contact_center.dependencies import AuditContextDep, PrincipalDep, SessionDep, SettingsDep
 from contact_center.errors import NotFound, ValidationFailed
 from contact_center.interactions import service as interactions
-from contact_center.interactions.endpoints import filters_from_query
 from contact_center.interactions.repository import InteractionFilters
 from contact_center.live.bus import visible_to
 from contact_center.messaging import bot, outbound
 from contact_center.metrics import service as metrics
-from contact_center.metrics.endpoints import parse_day
 from contact_center.models.enums import Channel, Direction, InteractionStatus
 from contact_center.phones import normalize_valid
 from contact_center.runtime import Runtime
+from contact_center.web import InteractionFiltersDep, parse_day
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -161,7 +160,7 @@ async def dashboard_partial(
 # --- channel lists --------------------------------------------------------------------------
 
 
-FiltersDep = Annotated[InteractionFilters, Depends(filters_from_query)]
+FiltersDep = InteractionFiltersDep
 
 
 async def _list_context(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Body
 
-from contact_center.audit.service import AuditContext
 from contact_center.auth.reveal import RevealReason, resolve_reveal
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
 from contact_center.errors import ValidationFailed
@@ -16,7 +13,6 @@ from contact_center.interactions.schemas import MessageOut
 from contact_center.interactions.service import mask_message
 from contact_center.links.service import create_link
 from contact_center.messaging import outbound
-from contact_center.messaging.outbound import Queued
 from contact_center.messaging.schemas import (
     Accepted,
     Diagnostic,
@@ -28,11 +24,9 @@ from contact_center.messaging.schemas import (
     SmsVerificationLink,
     WhatsAppSend,
 )
-from contact_center.phones import normalize_valid
-from contact_center.providers.registry import twilio_credentials
-from contact_center.runtime import Runtime
 from contact_center.schemas import ERROR_RESPONSES
 from contact_center.settings import Settings
+from contact_center.web import Sender, SenderDep
 
 router = APIRouter(
     tags=["messaging"],
@@ -42,58 +36,6 @@ router = APIRouter(
         429: {"description": "Too many messages to this recipient (Retry-After)"},
     },
 )
-
-
-def valid_phone(settings: Settings, raw: str, field: str = "to") -> str:
-    phone = normalize_valid(raw, settings.default_phone_region)
-    if phone is None:
-        raise ValidationFailed(
-            "The phone number is not valid.",
-            code="invalid_phone",
-            details=[{"field": f"body.{field}", "message": "not a valid phone number"}],
-        )
-    return phone
-
-
-@dataclass
-class Sender:
-    """What every send endpoint needs: the transaction, who asks, and the queue for afterwards."""
-
-    runtime: Runtime
-    session: AsyncSession
-    settings: Settings
-    context: AuditContext
-    background: BackgroundTasks
-
-    @property
-    def from_number(self) -> str:
-        return twilio_credentials(self.settings).from_number
-
-    async def recipient(self, raw: str) -> str:
-        """The validated E.164 number, within the per-recipient limit."""
-        phone = valid_phone(self.settings, raw)
-        await outbound.check_recipient_limit(self.runtime.ratelimits, phone)
-        return phone
-
-    def accepted(self, queued: Queued) -> Accepted:
-        # Enqueued after the response, so after the commit; if lost, the reconciler finds the row.
-        self.background.add_task(
-            self.runtime.jobs.enqueue_send, str(queued.message_id), queued.attempt
-        )
-        return Accepted(interaction_id=queued.interaction_id, message_id=queued.message_id)
-
-
-async def get_sender(
-    request: Request,
-    background: BackgroundTasks,
-    session: SessionDep,
-    settings: SettingsDep,
-    context: AuditContextDep,
-) -> Sender:
-    return Sender(request.app.state.runtime, session, settings, context, background)
-
-
-SenderDep = Annotated[Sender, Depends(get_sender)]
 
 
 def _link_url(settings: Settings, url: str | None) -> str | None:

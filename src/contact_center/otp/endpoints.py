@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Request
 
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
-from contact_center.messaging.endpoints import Sender, SenderDep, valid_phone
 from contact_center.otp import service
 from contact_center.otp.schemas import OtpCreate, OtpCreated, OtpVerified, OtpVerify
 from contact_center.runtime import Runtime
 from contact_center.schemas import ERROR_RESPONSES
+from contact_center.web import Sender, SenderDep, valid_phone
 
 router = APIRouter(
     tags=["otp"], responses=ERROR_RESPONSES | {429: {"description": "Rate limited (Retry-After)"}}
