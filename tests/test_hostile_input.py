@@ -83,7 +83,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "/api/whatsapp/send": {
         "to": PHONE,
         "body": "Hola",
-        "mediaUrl": "https://cdn.banco.example/a.jpg",
+        "mediaUrl": "https://banco.example/media/a.jpg",
         "assignedAgent": "admin",
         "customerRef": "c-1",
     },

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import structlog
 
 from contact_center.audit.service import SYSTEM_CONTEXT
 from contact_center.calls.sync import SyncDeps, SyncFailed, SyncRequest, sync
-from contact_center.jobs.queue import claim_once
+from contact_center.jobs.queue import claim_period
 from contact_center.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -24,10 +23,9 @@ async def sync_recent_calls(ctx: dict[str, Any]) -> dict[str, int] | None:
     """Sync the conversations of the last ELEVENLABS_SYNC_WINDOW_HOURS, once per period."""
     runtime: Runtime = ctx["runtime"]
     period = sync_period_seconds(runtime) or 300
-    job = ctx.get("job")
-    scheduled = int(getattr(job, "scheduled", 0) or time.time())
-    slot = scheduled // period
-    if not await claim_once(runtime.queue, f"elevenlabs_sync:{slot}", ttl_seconds=period * 2):
+    if not await claim_period(
+        runtime.queue, "elevenlabs_sync", period_seconds=period, job=ctx.get("job")
+    ):
         log.info("elevenlabs_sync_skipped", reason="already run in this period")
         return None
     deps = SyncDeps(

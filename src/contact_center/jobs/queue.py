@@ -158,3 +158,11 @@ async def claim_once(queue: Queue, name: str, *, ttl_seconds: int) -> bool:
     except (RedisError, OSError) as exc:
         log.warning("claim_once_unavailable", name=name, error=type(exc).__name__)
         return True
+
+
+async def claim_period(queue: Queue, name: str, *, period_seconds: int, job: Any) -> bool:
+    """True for the first worker to run the periodic job `name` in the period its `job` was
+    scheduled for (`claim_once` keyed by that period, kept for two periods)."""
+    scheduled = int(getattr(job, "scheduled", 0) or time.time())
+    slot = scheduled // period_seconds
+    return await claim_once(queue, f"{name}:{slot}", ttl_seconds=period_seconds * 2)

@@ -4,7 +4,6 @@ lost; close idle WhatsApp conversations."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, replace
@@ -17,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.audit.service import SYSTEM_CONTEXT, AuditContext
 from contact_center.db.base import utcnow
-from contact_center.jobs.queue import claim_once
+from contact_center.jobs.queue import claim_period
 from contact_center.messaging import outbound
 from contact_center.messaging.bot import customer_number
 from contact_center.messaging.service import (
@@ -276,10 +275,9 @@ async def reconcile_sms_statuses(ctx: dict[str, Any]) -> dict[str, int] | None:
     """The periodic run of `check_sms_statuses`, once per period across every worker."""
     runtime: Runtime = ctx["runtime"]
     period = sms_status_period_seconds(runtime) or 300
-    job = ctx.get("job")
-    scheduled = int(getattr(job, "scheduled", 0) or time.time())
-    slot = scheduled // period
-    if not await claim_once(runtime.queue, f"sms_status_reconcile:{slot}", ttl_seconds=period * 2):
+    if not await claim_period(
+        runtime.queue, "sms_status_reconcile", period_seconds=period, job=ctx.get("job")
+    ):
         log.info("sms_status_reconcile_skipped", reason="already run in this period")
         return None
     result = await check_sms_statuses(status_check_deps(runtime))
