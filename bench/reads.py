@@ -70,7 +70,6 @@ from bench.common import (
     percentile,
 )
 from bench.generate import generate, migrate
-from contact_center.auth.principal import SYSTEM  # type: ignore[import-untyped, unused-ignore]
 from contact_center.db.session import (  # type: ignore[import-untyped, unused-ignore]
     create_engine,
     create_session_factory,
@@ -86,6 +85,7 @@ from contact_center.models.enums import (  # type: ignore[import-untyped, unused
     InteractionStatus,
 )
 from contact_center.phones import normalize_valid  # type: ignore[import-untyped, unused-ignore]
+from contact_center.principal import SYSTEM  # type: ignore[import-untyped, unused-ignore]
 from contact_center.settings import (  # type: ignore[import-untyped, unused-ignore]
     Settings,
     load_settings,

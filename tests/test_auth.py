@@ -17,13 +17,12 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contact_center.audit.service import AuditContext
 from contact_center.auth import service as auth_service
-from contact_center.auth.principal import Via
 from contact_center.db.base import utcnow
 from contact_center.errors import ValidationFailed
 from contact_center.models import ApiToken, AuditLog, ConsoleSession, UserAccount
 from contact_center.models.enums import Role
+from contact_center.principal import AuditContext, Via
 from contact_center.settings import Settings
 from tests import auth
 from tests import factories as f

@@ -16,10 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.audit import service as audit
-from contact_center.audit.service import AuditContext
-from contact_center.auth.principal import SYSTEM, Principal
 from contact_center.models import AuditLog
 from contact_center.models.enums import ActorType, Role
+from contact_center.principal import SYSTEM, AuditContext, Principal
 from tests import auth
 from tests import factories as f
 

@@ -21,7 +21,6 @@ import respx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contact_center.audit.service import SYSTEM_CONTEXT
 from contact_center.db.base import utcnow
 from contact_center.jobs.worker import cron_jobs
 from contact_center.messaging.service import apply_sms_status, reconcile_sms_status
@@ -40,6 +39,7 @@ from contact_center.models.enums import (
     MessageStatus,
     Provider,
 )
+from contact_center.principal import SYSTEM_CONTEXT
 from contact_center.providers.base import SmsStatusEvent
 from contact_center.providers.twilio import TwilioSmsClient
 from contact_center.settings import Settings

@@ -20,9 +20,8 @@ from contact_center.settings import ConfigError, Settings, load_settings
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-    from contact_center.audit.service import AuditContext
-    from contact_center.auth.principal import Role
     from contact_center.demo.service import DemoAgent
+    from contact_center.principal import AuditContext, Role
 
 T = TypeVar("T")
 
@@ -326,8 +325,6 @@ def sync(
     )
     from rich.table import Table
 
-    from contact_center.audit.service import AuditContext
-    from contact_center.auth.principal import Principal, Role
     from contact_center.calls.sync import (
         SyncDeps,
         SyncFailed,
@@ -339,6 +336,7 @@ def sync(
     from contact_center.db.migrate import upgrade_database
     from contact_center.db.session import create_engine, create_session_factory
     from contact_center.models.enums import ActorType
+    from contact_center.principal import AuditContext, Principal, Role
     from contact_center.providers.http import create_http_client
     from contact_center.providers.registry import build_providers
 
@@ -443,8 +441,6 @@ def reconcile_sms(
     from functools import partial
 
     settings = _settings()
-    from contact_center.audit.service import AuditContext
-    from contact_center.auth.principal import Principal, Role
     from contact_center.db.migrate import upgrade_database
     from contact_center.db.session import create_engine, create_session_factory
     from contact_center.keys.service import load_keys
@@ -454,6 +450,7 @@ def reconcile_sms(
         check_sms_statuses,
     )
     from contact_center.models.enums import ActorType
+    from contact_center.principal import AuditContext, Principal, Role
     from contact_center.providers.http import create_http_client
     from contact_center.providers.registry import build_providers
     from contact_center.ratelimits import RateLimits
@@ -549,9 +546,8 @@ def _cli_context() -> AuditContext:
     """Audit rows written from this command line name the operating-system user."""
     import getpass
 
-    from contact_center.audit.service import AuditContext
-    from contact_center.auth.principal import Principal, Role
     from contact_center.models.enums import ActorType
+    from contact_center.principal import AuditContext, Principal, Role
 
     try:
         who = getpass.getuser()
@@ -592,7 +588,7 @@ RoleOption = Annotated[str, typer.Option(help="agent, supervisor or admin.")]
 
 
 def _role(value: str) -> Role:
-    from contact_center.auth.principal import Role
+    from contact_center.principal import Role
 
     try:
         return Role(value.strip().lower())

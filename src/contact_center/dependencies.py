@@ -12,9 +12,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contact_center.audit.service import AuditContext
-from contact_center.auth.principal import Principal, Role
 from contact_center.errors import Forbidden, Unauthenticated
+from contact_center.principal import AuditContext, Principal, Role
 from contact_center.settings import Settings
 
 

@@ -14,7 +14,6 @@ from fastapi import BackgroundTasks, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit.repository import AuditFilters
-from contact_center.audit.service import AuditContext
 from contact_center.auth.reveal import resolve_reveal
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
 from contact_center.errors import ValidationFailed
@@ -33,6 +32,7 @@ from contact_center.models.enums import (
     Provider,
 )
 from contact_center.phones import digits_only, normalize_valid
+from contact_center.principal import AuditContext
 from contact_center.providers.registry import twilio_credentials
 from contact_center.runtime import Runtime
 from contact_center.settings import Settings

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import repository
-from contact_center.auth.principal import SYSTEM, Principal
 from contact_center.db.base import new_id, utcnow
 from contact_center.models.audit_log import AuditLog
 from contact_center.pii import mask_json
-
-
-@dataclass(frozen=True)
-class AuditContext:
-    """Who did it and from where: built from the request, or SYSTEM for jobs."""
-
-    principal: Principal
-    ip: str | None = None
-    user_agent: str | None = None
-
-
-SYSTEM_CONTEXT = AuditContext(principal=SYSTEM)
+from contact_center.principal import AuditContext
 
 
 async def record(

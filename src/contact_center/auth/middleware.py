@@ -20,9 +20,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from contact_center.auth import credentials, service
-from contact_center.auth.principal import Principal, Via, role_from_header
 from contact_center.errors import answer, envelope
 from contact_center.models.enums import ActorType
+from contact_center.principal import Principal, Via, role_from_header
 from contact_center.settings import Settings
 
 log = structlog.get_logger(__name__)

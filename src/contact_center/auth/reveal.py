@@ -8,8 +8,8 @@ from fastapi import Header, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
-from contact_center.audit.service import AuditContext
 from contact_center.errors import ValidationFailed
+from contact_center.principal import AuditContext
 from contact_center.settings import Settings
 
 REASON_HEADER = "x-reveal-reason"

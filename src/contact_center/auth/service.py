@@ -21,15 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from contact_center.audit import service as audit
-from contact_center.audit.service import AuditContext
 from contact_center.auth import credentials, repository
-from contact_center.auth.principal import Principal, Via
 from contact_center.db.base import utcnow
 from contact_center.errors import Conflict, NotFound, ValidationFailed
 from contact_center.hashing import off_loop
 from contact_center.languages import LANGUAGES, supported
 from contact_center.models.enums import ActorType, Role
 from contact_center.models.user_account import ApiToken, ConsoleSession, UserAccount
+from contact_center.principal import SYSTEM_CONTEXT, AuditContext, Principal, Via
 from contact_center.settings import DatabaseKind, Settings
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}[a-z0-9]$")
@@ -313,7 +312,7 @@ async def ensure_first_admin(session: AsyncSession) -> str | None:
         return None
     await audit.record(
         session,
-        audit.SYSTEM_CONTEXT,
+        SYSTEM_CONTEXT,
         "user.create",
         entity_type="user",
         entity_id=values["id"],

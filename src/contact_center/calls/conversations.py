@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contact_center.auth.principal import Principal
 from contact_center.calls import repository
 from contact_center.errors import (
     AppError,
@@ -23,6 +22,7 @@ from contact_center.errors import (
     NotFound,
     ValidationFailed,
 )
+from contact_center.principal import Principal
 from contact_center.providers.base import (
     AudioSource,
     ConversationSource,

@@ -23,10 +23,10 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.audit import service as audit
-from contact_center.audit.service import AuditContext
 from contact_center.calls import repository
 from contact_center.calls.service import FINAL, apply_call
 from contact_center.db.base import utcnow
+from contact_center.principal import AuditContext
 from contact_center.providers.base import (
     ConversationSource,
     ConversationSummary,

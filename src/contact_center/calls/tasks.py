@@ -6,9 +6,9 @@ from typing import Any
 
 import structlog
 
-from contact_center.audit.service import SYSTEM_CONTEXT
 from contact_center.calls.sync import SyncDeps, SyncFailed, SyncRequest, sync
 from contact_center.jobs.queue import claim_period
+from contact_center.principal import SYSTEM_CONTEXT
 from contact_center.runtime import Runtime
 
 log = structlog.get_logger(__name__)

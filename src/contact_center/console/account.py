@@ -12,10 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import escape
 
 from contact_center.audit import service as audit_service
-from contact_center.audit.service import AuditContext
 from contact_center.auth import service as auth
 from contact_center.auth.middleware import SESSION_COOKIE
-from contact_center.auth.principal import Principal, Role
 from contact_center.auth.service import LoginOutcome
 from contact_center.console.i18n import LANGUAGES, Speaker
 from contact_center.console.labels import N_
@@ -24,6 +22,7 @@ from contact_center.db.base import utcnow
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep, require
 from contact_center.errors import AppError
 from contact_center.models.enums import ActorType
+from contact_center.principal import AuditContext, Principal, Role
 from contact_center.settings import Settings
 from contact_center.web import AuditFiltersDep
 

@@ -24,10 +24,8 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import escape
 
-from contact_center.audit.service import AuditContext
 from contact_center.auth import credentials
 from contact_center.auth.middleware import SESSION_COOKIE
-from contact_center.auth.principal import Principal, Role
 from contact_center.auth.reveal import resolve_reveal
 from contact_center.console.i18n import Speaker, supported
 from contact_center.console.i18n import install as install_i18n
@@ -41,6 +39,7 @@ from contact_center.messaging import bot, outbound
 from contact_center.metrics import service as metrics
 from contact_center.models.enums import Channel, Direction, InteractionStatus
 from contact_center.phones import normalize_valid
+from contact_center.principal import AuditContext, Principal, Role
 from contact_center.runtime import Runtime
 from contact_center.web import InteractionFiltersDep, parse_day
 

@@ -26,7 +26,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from contact_center.audit.service import SYSTEM_CONTEXT
 from contact_center.auth import credentials
 from contact_center.auth import repository as auth_repository
 from contact_center.auth import service as auth_service
@@ -61,6 +60,7 @@ from contact_center.models.message import Message
 from contact_center.models.otp_challenge import OtpChallenge
 from contact_center.models.signed_link import SignedLink
 from contact_center.phones import normalize_valid
+from contact_center.principal import SYSTEM_CONTEXT
 from contact_center.settings import Settings
 
 T = TypeVar("T")

@@ -7,7 +7,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from contact_center import __version__
-from contact_center.auth.principal import Role
 from contact_center.dependencies import SettingsDep, require
 from contact_center.errors import DependencyUnavailable
 from contact_center.health import service
@@ -19,6 +18,7 @@ from contact_center.health.schemas import (
     Tables,
     WhoAmI,
 )
+from contact_center.principal import Role
 from contact_center.schemas import ErrorEnvelope
 
 router = APIRouter(tags=["health"])

@@ -12,8 +12,6 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
-from contact_center.audit.service import AuditContext
-from contact_center.auth.principal import Principal
 from contact_center.db.base import utcnow
 from contact_center.errors import Forbidden, NotFound, ValidationFailed
 from contact_center.interactions import repository
@@ -35,6 +33,7 @@ from contact_center.live.bus import also_heard_by, note
 from contact_center.models.enums import Channel, EventType, InteractionStatus, OtpStatus
 from contact_center.models.interaction import Interaction
 from contact_center.pii import mask_json, mask_name, mask_phone, mask_text
+from contact_center.principal import AuditContext, Principal
 
 RECENT_CHILDREN = 10
 

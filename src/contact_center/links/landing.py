@@ -14,10 +14,10 @@ from html import escape
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from contact_center.auth.principal import SYSTEM
 from contact_center.dependencies import SessionDep, SettingsDep
 from contact_center.errors import NotFound
 from contact_center.links.service import PATHS, open_link
+from contact_center.principal import SYSTEM
 from contact_center.runtime import Runtime
 from contact_center.settings import Settings
 

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contact_center.auth.principal import Principal
 from contact_center.db.base import utcnow
 from contact_center.errors import NotFound
 from contact_center.interactions.service import record_event
@@ -19,6 +18,7 @@ from contact_center.links import repository
 from contact_center.messaging import repository as messaging_repository
 from contact_center.models.enums import EventType
 from contact_center.models.signed_link import SignedLink
+from contact_center.principal import Principal
 
 PATHS = {"VERIFICATION_LINK": "verify", "ONBOARDING_LINK": "onboarding"}
 

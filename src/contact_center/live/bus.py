@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from contact_center.auth.principal import Principal
+from contact_center.principal import Principal
 
 log = structlog.get_logger(__name__)
 CHANNEL = "contact-center:changes"

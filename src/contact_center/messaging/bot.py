@@ -13,12 +13,12 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
-from contact_center.audit.service import AuditContext
 from contact_center.db.base import utcnow
 from contact_center.errors import ValidationFailed
 from contact_center.interactions import repository as interactions
 from contact_center.interactions.service import record_event, visible_interaction
 from contact_center.models.enums import Channel, EventType
+from contact_center.principal import AuditContext
 
 Action = Literal["pause", "resume"]
 

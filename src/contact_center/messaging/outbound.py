@@ -11,8 +11,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
-from contact_center.audit.service import AuditContext
-from contact_center.auth.principal import Principal
 from contact_center.db.base import utcnow
 from contact_center.errors import RateLimited, ValidationFailed
 from contact_center.interactions.service import (
@@ -35,6 +33,7 @@ from contact_center.models.enums import (
 )
 from contact_center.models.interaction import Interaction
 from contact_center.models.message import Message
+from contact_center.principal import AuditContext, Principal
 from contact_center.providers.base import ProviderError, SendReceipt
 from contact_center.ratelimits import RateLimits
 from contact_center.settings import Settings

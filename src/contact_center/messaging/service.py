@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
-from contact_center.audit.service import AuditContext
 from contact_center.db.base import utcnow
 from contact_center.db.statements import lock_key
 from contact_center.interactions.service import record_event
@@ -28,6 +27,7 @@ from contact_center.models.enums import (
 from contact_center.models.interaction import Interaction
 from contact_center.models.message import Message
 from contact_center.phones import normalize_possible
+from contact_center.principal import AuditContext
 from contact_center.providers.base import SmsStatusEvent, WhatsAppMessageEvent
 
 WHATSAPP_WINDOW = timedelta(hours=24)

@@ -14,7 +14,6 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contact_center.audit.service import SYSTEM_CONTEXT, AuditContext
 from contact_center.db.base import utcnow
 from contact_center.jobs.queue import claim_period
 from contact_center.messaging import outbound
@@ -29,6 +28,7 @@ from contact_center.messaging.service import (
 )
 from contact_center.models.enums import Channel
 from contact_center.otp import service as otp_service
+from contact_center.principal import SYSTEM_CONTEXT, AuditContext
 from contact_center.providers.base import (
     ProviderAuthError,
     ProviderError,

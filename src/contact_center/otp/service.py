@@ -17,7 +17,6 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
-from contact_center.audit.service import SYSTEM_CONTEXT, AuditContext
 from contact_center.db.base import utcnow
 from contact_center.db.statements import lock_key
 from contact_center.errors import Conflict, NotFound, RateLimited, ValidationFailed
@@ -31,6 +30,7 @@ from contact_center.models.interaction import Interaction
 from contact_center.models.otp_challenge import OtpChallenge
 from contact_center.otp import codes, repository
 from contact_center.otp.schemas import OtpCreate, OtpVerify, TxContext
+from contact_center.principal import SYSTEM_CONTEXT, AuditContext
 from contact_center.settings import Settings
 
 MASK = "******"

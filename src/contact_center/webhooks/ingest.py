@@ -19,12 +19,11 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.audit import service as audit
-from contact_center.audit.service import AuditContext
-from contact_center.auth.principal import Principal, Role
 from contact_center.db.base import utcnow
 from contact_center.logging import redact_text
 from contact_center.models.enums import ActorType, WebhookStatus
 from contact_center.models.webhook_delivery import WebhookDelivery
+from contact_center.principal import AuditContext, Principal, Role
 from contact_center.providers.base import InboundAdapter, ProviderName, UnparseablePayload
 from contact_center.providers.registry import build_inbound
 from contact_center.settings import Settings

@@ -1,4 +1,5 @@
-"""Who is asking: one principal per request, with a role (docs/security.md)."""
+"""Who is asking: one principal per request, with a role (docs/security.md), and the context
+an audited action records (who, from where)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ from enum import StrEnum
 
 from contact_center.models.enums import ActorType, Role
 
-__all__ = ["SYSTEM", "Principal", "Role", "Via", "role_from_header"]
+__all__ = [
+    "SYSTEM",
+    "SYSTEM_CONTEXT",
+    "AuditContext",
+    "Principal",
+    "Role",
+    "Via",
+    "role_from_header",
+]
 
 _RANK = {Role.AGENT: 0, Role.SUPERVISOR: 1, Role.ADMIN: 2}
 
@@ -75,3 +84,15 @@ def role_from_header(value: str | None) -> Role:
         return Role(value.strip().lower())
     except ValueError:
         return Role.AGENT
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Who did it and from where: built from the request, or SYSTEM for jobs."""
+
+    principal: Principal
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+SYSTEM_CONTEXT = AuditContext(principal=SYSTEM)
