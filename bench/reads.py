@@ -77,6 +77,9 @@ from contact_center.db.session import (  # type: ignore[import-untyped, unused-i
 from contact_center.interactions import (  # type: ignore[import-untyped, unused-ignore]
     service as interactions,
 )
+from contact_center.interactions.query import (  # type: ignore[import-untyped, unused-ignore]
+    filters_from_query,
+)
 from contact_center.metrics.service import (  # type: ignore[import-untyped, unused-ignore]
     summary as metrics_summary,
 )
@@ -89,9 +92,6 @@ from contact_center.principal import SYSTEM  # type: ignore[import-untyped, unus
 from contact_center.settings import (  # type: ignore[import-untyped, unused-ignore]
     Settings,
     load_settings,
-)
-from contact_center.web import (  # type: ignore[import-untyped, unused-ignore]
-    filters_from_query,
 )
 
 LIMIT = 50

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contact_center.db.base import utcnow
 from contact_center.links.service import create_link
 from contact_center.models import InteractionEvent, Message
-from contact_center.models.enums import Channel, Direction, Provider, Role
+from contact_center.models.enums import Channel, Direction, MessageKind, Provider, Role
 from contact_center.models.interaction import Interaction
 from contact_center.settings import Settings
 from tests import auth
@@ -121,7 +121,7 @@ async def _world(app: FastAPI, ana: httpx.AsyncClient) -> World:
         )
         _, url = await create_link(
             session,
-            kind="VERIFICATION_LINK",
+            kind=MessageKind.VERIFICATION_LINK,
             interaction_id=sms.id,
             ttl_seconds=3600,
             key=app.state.runtime.keys.link_signing_key,

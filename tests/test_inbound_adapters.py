@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from contact_center.calls.recordings import RecordingStore
 from contact_center.handlers import webhook_handlers
 from contact_center.models.enums import WebhookStatus
 from contact_center.providers import elevenlabs, twilio
@@ -26,6 +25,7 @@ from contact_center.providers.base import (
     WhatsAppMessageEvent,
 )
 from contact_center.providers.registry import INBOUND_ROUTES, build_inbound
+from contact_center.recordings import RecordingStore
 from contact_center.settings import Settings
 from contact_center.webhooks.endpoints import STATUS_PATTERN
 from contact_center.webhooks.endpoints import router as webhooks_router

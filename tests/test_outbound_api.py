@@ -138,7 +138,9 @@ async def test_the_other_sms_kinds_have_their_spanish_texts(
     )
     assert outside.status_code == 422
     async with session_factory() as session:
-        messages = {m.kind: m.body or "" for m in (await session.scalars(select(Message))).all()}
+        messages = {
+            str(m.kind): m.body or "" for m in (await session.scalars(select(Message))).all()
+        }
     assert "terminada en 4321" in messages["CARD_ACTIVATION"]
     assert messages["CARD_ACTIVATION"].startswith("Banco Sur:")
     assert messages["ONBOARDING_LINK"].startswith("Hola Ana, te damos la bienvenida a Banco Sur.")

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contact_center.models import Interaction, Message
 from contact_center.models.enums import InteractionStatus, MessageStatus
 from contact_center.settings import Settings
+from contact_center.worker.deps import job_context
 from tests import auth
 from tests.conftest import Backend
 from tests.live import FAST, PrivateRedis, free_port, live_app, number
@@ -249,10 +250,11 @@ async def test_a_job_held_by_a_dead_worker_does_not_block_its_message(
 
     from sqlalchemy import update
 
-    from contact_center.jobs.reconciler import reconcile
+    from contact_center.worker.reconciler import reconcile
 
     async with live_app(settings_factory, with_worker=False) as live:
         runtime = live.app.state.runtime
+        jobs = job_context(runtime, live.app.state.webhooks)
         (message_id,) = await send_many(live.http, 1)
         await asyncio.sleep(0.2)  # the job is enqueued after the response
         held = await runtime.queue.dequeue(timeout=1)  # a worker takes it, then dies
@@ -268,9 +270,9 @@ async def test_a_job_held_by_a_dead_worker_does_not_block_its_message(
                 await session.commit()
 
         await age(10)  # overdue, not stale: the same key, a no-op while that job exists
-        assert (await reconcile({"runtime": runtime}))["enqueued"] == 0
+        assert (await reconcile(jobs))["enqueued"] == 0
         await age(60)  # stale: a job of its own, which a live worker then runs
-        assert (await reconcile({"runtime": runtime}))["enqueued"] == 1
+        assert (await reconcile(jobs))["enqueued"] == 1
         fresh = await runtime.queue.dequeue(timeout=1)
         assert fresh is not None
         assert fresh.kwargs["message_id"] == message_id

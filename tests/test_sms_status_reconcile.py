@@ -22,13 +22,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.db.base import utcnow
-from contact_center.jobs.worker import cron_jobs
 from contact_center.messaging.service import apply_sms_status, reconcile_sms_status
 from contact_center.messaging.tasks import (
     StatusCheckDeps,
     check_sms_statuses,
     reconcile_sms_statuses,
-    status_check_deps,
     status_check_window,
 )
 from contact_center.models import AuditLog, Interaction, InteractionEvent, Message
@@ -43,6 +41,8 @@ from contact_center.principal import SYSTEM_CONTEXT
 from contact_center.providers.base import SmsStatusEvent
 from contact_center.providers.twilio import TwilioSmsClient
 from contact_center.settings import Settings
+from contact_center.worker.build import cron_jobs
+from contact_center.worker.deps import job_context, status_check_deps
 from tests import factories
 from tests.live import FAST, Live, live_app, number
 
@@ -575,13 +575,17 @@ async def test_the_periodic_job_runs_once_per_period_across_workers(
         settings_factory, with_worker=False, SMS_STATUS_RECONCILE_INTERVAL_MINUTES="5"
     ) as live:
         runtime = live.app.state.runtime
+        jobs = job_context(runtime, live.app.state.webhooks)
         tick = SimpleNamespace(scheduled=1_900_000_000)
         first, second = await asyncio.gather(
-            reconcile_sms_statuses({"runtime": runtime, "job": tick}),
-            reconcile_sms_statuses({"runtime": runtime, "job": tick}),
+            reconcile_sms_statuses({**jobs, "job": tick}),
+            reconcile_sms_statuses({**jobs, "job": tick}),
         )
         later = await reconcile_sms_statuses(
-            {"runtime": runtime, "job": SimpleNamespace(scheduled=1_900_000_300)}
+            {
+                **jobs,
+                "job": SimpleNamespace(scheduled=1_900_000_300),
+            }
         )
     assert [r for r in (first, second) if r is not None] == [
         {"checked": 0, "moved": 0, "unchanged": 0, "not_found": 0, "failed": 0, "skipped": 0}

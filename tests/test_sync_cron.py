@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.calls.tasks import sync_recent_calls
-from contact_center.jobs.worker import cron_jobs
 from contact_center.models import AuditLog, Interaction
 from contact_center.settings import Settings
+from contact_center.worker.build import cron_jobs
+from contact_center.worker.deps import job_context
 from tests import cron_drill
 from tests.conftest import BACKENDS
 from tests.live import live_app
@@ -30,13 +31,17 @@ async def test_the_same_period_claimed_by_two_workers_syncs_once(
             "/elevenlabs/calls", {"count": 8, "hours": 1, "webhook": False, "seed": 3}
         )
         runtime = live.app.state.runtime
+        jobs = job_context(runtime, live.app.state.webhooks)
         tick = SimpleNamespace(scheduled=1_800_000_000)
         first, second = await asyncio.gather(
-            sync_recent_calls({"runtime": runtime, "job": tick}),
-            sync_recent_calls({"runtime": runtime, "job": tick}),
+            sync_recent_calls({**jobs, "job": tick}),
+            sync_recent_calls({**jobs, "job": tick}),
         )
         later = await sync_recent_calls(
-            {"runtime": runtime, "job": SimpleNamespace(scheduled=1_800_000_300)}
+            {
+                **jobs,
+                "job": SimpleNamespace(scheduled=1_800_000_300),
+            }
         )
     results = [r for r in (first, second) if r is not None]
     assert len(results) == 1

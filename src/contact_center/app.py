@@ -31,11 +31,12 @@ from contact_center.emulator.app import create_emulator_app
 from contact_center.emulator.state import EmulatorState
 from contact_center.emulator.traffic import SimulatedTraffic
 from contact_center.errors import install_error_handlers
+from contact_center.handlers import webhook_deps
 from contact_center.health.endpoints import router as health_router
 from contact_center.health.schemas import CheckState
 from contact_center.interactions.endpoints import router as interactions_router
-from contact_center.jobs.worker import build_worker
 from contact_center.links.endpoints import router as links_router
+from contact_center.links.endpoints import sms_router as link_sms_router
 from contact_center.links.landing import router as landing_router
 from contact_center.messaging.endpoints import router as messaging_router
 from contact_center.metrics.endpoints import router as metrics_router
@@ -47,6 +48,7 @@ from contact_center.runtime import start_runtime
 from contact_center.security_headers import edge
 from contact_center.settings import Settings, load_settings
 from contact_center.webhooks.endpoints import router as webhooks_router
+from contact_center.worker.build import build_worker
 
 log = structlog.get_logger(__name__)
 
@@ -129,9 +131,13 @@ def create_app(
         app.state.engine = engine
         app.state.session_factory = runtime.sessions
         app.state.providers = runtime.providers
-        app.state.webhooks = runtime.webhooks
+        app.state.webhooks = webhook_deps(runtime)
         app.state.redis_check, redis_client = _redis_check(settings)
-        worker = build_worker(runtime.queue, runtime, handle_signals=False) if run_worker else None
+        worker = (
+            build_worker(runtime.queue, runtime, app.state.webhooks, handle_signals=False)
+            if run_worker
+            else None
+        )
         worker_task = asyncio.create_task(worker.start()) if worker is not None else None
         app.state.worker = worker
         traffic = None
@@ -187,6 +193,7 @@ def create_app(
     app.include_router(interactions_router)
     app.include_router(webhooks_router)
     app.include_router(messaging_router)
+    app.include_router(link_sms_router)
     app.include_router(links_router)
     app.include_router(landing_router)
     app.include_router(otp_router)

@@ -192,8 +192,9 @@ def worker() -> None:
     settings = _settings()
     from contact_center.db.migrate import upgrade_database
     from contact_center.db.session import create_engine
-    from contact_center.jobs.worker import build_worker
+    from contact_center.handlers import webhook_deps
     from contact_center.runtime import start_runtime
+    from contact_center.worker.build import build_worker
 
     _refuse_on_errors(settings, connect=False)
 
@@ -204,7 +205,9 @@ def worker() -> None:
             runtime = await start_runtime(settings, engine)
             try:
                 # SIGTERM/SIGINT stop it gracefully: running jobs get a grace period to finish.
-                job_worker = build_worker(runtime.queue, runtime, handle_signals=False)
+                job_worker = build_worker(
+                    runtime.queue, runtime, webhook_deps(runtime), handle_signals=False
+                )
                 loop = asyncio.get_running_loop()
                 _on_termination(lambda: loop.call_soon_threadsafe(job_worker.event.set))
                 await job_worker.start()
@@ -820,10 +823,10 @@ def webhooks_replay(
     import uuid
 
     settings = _settings()
-    from contact_center.calls.recordings import RecordingStore
     from contact_center.db.migrate import upgrade_database
     from contact_center.db.session import create_engine, create_session_factory
     from contact_center.handlers import webhook_handlers
+    from contact_center.recordings import RecordingStore
     from contact_center.webhooks.ingest import WebhookDeps, replay, replay_pending
 
     if (delivery_id is None) == (not failed):

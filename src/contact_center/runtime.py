@@ -1,4 +1,9 @@
-"""Everything a process needs at run time, built once (the API's lifespan or the worker)."""
+"""Everything a process needs at run time, built once (the API's lifespan or the worker).
+
+The runtime holds infrastructure only (connections, clients, keys, stores); it imports no
+domain. What a domain adds on top (the webhook handlers, the jobs' dependencies) is composed
+above the domains: `contact_center.handlers` and `contact_center.worker`.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +15,16 @@ from redis.asyncio import Redis
 from saq import Queue
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from contact_center.calls.recordings import RecordingStore
 from contact_center.db.session import create_session_factory
-from contact_center.handlers import webhook_handlers
 from contact_center.jobs.queue import Jobs, build_queue
 from contact_center.keys.service import Keys, load_keys
 from contact_center.live.bus import BUS, EventBus
-from contact_center.messaging.templates import Templates
+from contact_center.message_templates import Templates
 from contact_center.providers.http import create_http_client
 from contact_center.providers.registry import Providers, build_providers, twilio_credentials
 from contact_center.ratelimits import RateLimits
+from contact_center.recordings import RecordingStore
 from contact_center.settings import Settings
-from contact_center.webhooks.ingest import WebhookDeps
 
 log = structlog.get_logger(__name__)
 
@@ -33,7 +36,6 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
     providers: Providers
-    webhooks: WebhookDeps
     recordings: RecordingStore
     ratelimits: RateLimits
     queue: Queue
@@ -78,9 +80,6 @@ async def start_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
         sessions=sessions,
         http=http,
         providers=build_providers(settings, http),
-        webhooks=WebhookDeps(
-            settings=settings, sessions=sessions, handlers=webhook_handlers(recordings)
-        ),
         recordings=recordings,
         ratelimits=RateLimits(settings, keys.pseudonym_key),
         queue=queue,

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from contact_center.audit import service
+from contact_center.audit.query import AuditFiltersDep
 from contact_center.audit.schemas import AuditEntryOut, AuditPage
 from contact_center.dependencies import ADMIN_ONLY, SessionDep
 from contact_center.schemas import ERROR_RESPONSES
-from contact_center.web import AuditFiltersDep
 
 router = APIRouter(
     prefix="/api/audit", tags=["audit"], responses=ERROR_RESPONSES, dependencies=ADMIN_ONLY

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Header, Query
@@ -33,6 +34,15 @@ RevealReason = Annotated[
         "(AUTH_DISABLED) or with masking turned off.",
     ),
 ]
+
+
+@dataclass(frozen=True)
+class RevealAsk:
+    """What a caller asked for: unmasked data (`includePII`), and why (`X-Reveal-Reason`).
+    Services decide with `resolve_reveal` whether they show it, and audit it."""
+
+    include_pii: bool = False
+    reason: str | None = None
 
 
 def wants_unmasked(settings: Settings, context: AuditContext, include_pii: bool) -> bool:
@@ -100,3 +110,31 @@ async def resolve_reveal(
         metadata=metadata,
     )
     return True
+
+
+async def reveal_for(
+    session: AsyncSession,
+    settings: Settings,
+    context: AuditContext,
+    ask: RevealAsk,
+    *,
+    resource: str,
+    entity_type: str | None = None,
+    entity_id: object | None = None,
+) -> bool:
+    """`resolve_reveal` for what the caller asked."""
+    return await resolve_reveal(
+        session,
+        settings,
+        context,
+        include_pii=ask.include_pii,
+        reason=ask.reason,
+        resource=resource,
+        entity_type=entity_type,
+        entity_id=entity_id,
+    )
+
+
+def check_reveal(settings: Settings, context: AuditContext, ask: RevealAsk) -> None:
+    """Refuse (422) a reveal without its reason before a change is made."""
+    checked_reason(settings, context, include_pii=ask.include_pii, reason=ask.reason)

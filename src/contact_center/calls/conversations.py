@@ -14,7 +14,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.auth.reveal import RevealAsk, reveal_for
 from contact_center.calls import repository
+from contact_center.calls.schemas import ConversationDetailOut
 from contact_center.errors import (
     AppError,
     BadGateway,
@@ -22,7 +24,8 @@ from contact_center.errors import (
     NotFound,
     ValidationFailed,
 )
-from contact_center.principal import Principal
+from contact_center.pii import mask_json
+from contact_center.principal import AuditContext, Principal
 from contact_center.providers.base import (
     AudioSource,
     ConversationSource,
@@ -33,6 +36,7 @@ from contact_center.providers.base import (
     RetryableProviderError,
 )
 from contact_center.providers.retry import INTERACTIVE, with_retries
+from contact_center.settings import Settings
 
 DEFAULT_RETRY_AFTER = 5
 
@@ -178,3 +182,29 @@ async def _close(stream: AsyncIterator[bytes]) -> None:
     closer = getattr(stream, "aclose", None)
     if closer is not None:
         await closer()
+
+
+async def conversation_for(
+    session: AsyncSession,
+    settings: Settings,
+    context: AuditContext,
+    source: ConversationSource,
+    conversation_id: str,
+    ask: RevealAsk,
+) -> ConversationDetailOut:
+    """One conversation as the provider holds it, masked unless a reveal is allowed (audited)."""
+    conversation, interaction_id = await get_conversation(session, source, conversation_id)
+    reveal = await reveal_for(
+        session,
+        settings,
+        context,
+        ask,
+        resource="elevenlabs.conversation",
+        entity_type="conversation",
+        entity_id=conversation_id,
+    )
+    return ConversationDetailOut(
+        conversation_id=conversation_id,
+        interaction_id=interaction_id,
+        conversation=conversation if reveal else mask_json(conversation),
+    )

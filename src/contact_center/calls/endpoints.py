@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from contact_center.audit import service as audit
-from contact_center.auth.reveal import IncludePII, RevealReason, checked_reason, resolve_reveal
+from contact_center.auth.reveal import IncludePII, RevealAsk, RevealReason, check_reveal
 from contact_center.calls import conversations
 from contact_center.calls.schemas import (
     ConversationDetailOut,
@@ -26,12 +26,13 @@ from contact_center.dependencies import (
     SettingsDep,
 )
 from contact_center.errors import ValidationFailed
+from contact_center.interactions import service as interactions
 from contact_center.interactions.schemas import InteractionDetailOut
-from contact_center.pii import mask_json
+from contact_center.principal import AuditContext
 from contact_center.providers.base import ProviderError
 from contact_center.runtime import Runtime
 from contact_center.schemas import ERROR_RESPONSES, ErrorEnvelope
-from contact_center.web import interaction_detail, parse_moment
+from contact_center.web import RuntimeDep, parse_moment
 
 PROVIDER_ERRORS: dict[int | str, dict[str, Any]] = {
     502: {"model": ErrorEnvelope, "description": "ElevenLabs refused our credentials"},
@@ -49,20 +50,6 @@ ConversationId = Annotated[
 ]
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def _deps(request: Request) -> SyncDeps:
-    runtime = _runtime(request)
-    return SyncDeps(
-        settings=runtime.settings,
-        sessions=runtime.sessions,
-        conversations=runtime.providers.conversations,
-    )
-
-
 @router.get(
     "/api/elevenlabs/conversations",
     response_model=ConversationPageOut,
@@ -70,7 +57,7 @@ def _deps(request: Request) -> SyncDeps:
     summary="The provider's conversations, with our interaction id when we have the call",
 )
 async def list_conversations(
-    request: Request,
+    runtime: RuntimeDep,
     session: SessionDep,
     settings: SettingsDep,
     cursor: Annotated[
@@ -90,7 +77,7 @@ async def list_conversations(
         )
     page = await conversations.list_conversations(
         session,
-        _runtime(request).providers.conversations,
+        runtime.providers.conversations,
         cursor=cursor or None,
         page_size=page_size,
         date_from=start,
@@ -124,30 +111,20 @@ async def list_conversations(
 )
 async def get_conversation(
     conversation_id: ConversationId,
-    request: Request,
+    runtime: RuntimeDep,
     session: SessionDep,
     settings: SettingsDep,
     context: AuditContextDep,
     include_pii: IncludePII = False,
     reveal_reason: RevealReason = None,
 ) -> ConversationDetailOut:
-    conversation, interaction_id = await conversations.get_conversation(
-        session, _runtime(request).providers.conversations, conversation_id
-    )
-    reveal = await resolve_reveal(
+    return await conversations.conversation_for(
         session,
         settings,
         context,
-        include_pii=include_pii,
-        reason=reveal_reason,
-        resource="elevenlabs.conversation",
-        entity_type="conversation",
-        entity_id=conversation_id,
-    )
-    return ConversationDetailOut(
-        conversation_id=conversation_id,
-        interaction_id=interaction_id,
-        conversation=conversation if reveal else mask_json(conversation),
+        runtime.providers.conversations,
+        conversation_id,
+        RevealAsk(include_pii, reveal_reason),
     )
 
 
@@ -159,13 +136,12 @@ async def get_conversation(
 )
 async def get_audio(
     conversation_id: ConversationId,
-    request: Request,
+    runtime: RuntimeDep,
     session: SessionDep,
     context: AuditContextDep,
 ) -> Response:
     """An agent hears the calls they may see (their own and unassigned ones)."""
     await conversations.require_recording_visible(session, conversation_id, context.principal)
-    runtime = _runtime(request)
     path = runtime.recordings.path_for(conversation_id)
     stored = path is not None and path.is_file()
     await audit.record(
@@ -194,7 +170,7 @@ async def get_audio(
 )
 async def refresh_conversation(
     conversation_id: ConversationId,
-    request: Request,
+    runtime: RuntimeDep,
     session: SessionDep,
     settings: SettingsDep,
     context: AuditContextDep,
@@ -202,27 +178,21 @@ async def refresh_conversation(
     reveal_reason: RevealReason = None,
 ) -> InteractionDetailOut:
     # A reveal without its reason is refused before the provider is asked.
-    checked_reason(settings, context, include_pii=include_pii, reason=reveal_reason)
+    ask = RevealAsk(include_pii, reveal_reason)
+    check_reveal(settings, context, ask)
     try:
-        interaction_id = await refresh(_deps(request), conversation_id, context)
+        interaction_id = await refresh(SyncDeps.of(runtime), conversation_id, context)
     except ProviderError as error:
         raise conversations.as_app_error(error, what=f"conversation {conversation_id}") from error
     # The interaction as `GET /api/interactions/{id}` shows it (masked unless revealed).
-    return await interaction_detail(
-        interaction_id,
-        session,
-        settings,
-        context,
-        include_pii=include_pii,
-        reveal_reason=reveal_reason,
-    )
+    return await interactions.detail_for(session, settings, context, interaction_id, ask)
 
 
-async def _run_sync(request: Request, body: SyncIn | None, context: AuditContextDep) -> SyncOut:
+async def _run_sync(runtime: Runtime, body: SyncIn | None, context: AuditContext) -> SyncOut:
     wanted = body or SyncIn()
     try:
         result = await sync(
-            _deps(request),
+            SyncDeps.of(runtime),
             SyncRequest(
                 hours=wanted.hours,
                 limit=wanted.limit,
@@ -255,9 +225,9 @@ SyncBody = Annotated[SyncIn | None, Body()]
     dependencies=ADMIN_ONLY,
 )
 async def sync_elevenlabs(
-    request: Request, context: AuditContextDep, body: SyncBody = None
+    runtime: RuntimeDep, context: AuditContextDep, body: SyncBody = None
 ) -> SyncOut:
-    return await _run_sync(request, body, context)
+    return await _run_sync(runtime, body, context)
 
 
 @router.post(
@@ -266,5 +236,7 @@ async def sync_elevenlabs(
     summary="Full manual sync of calls",
     dependencies=ADMIN_ONLY,
 )
-async def sync_full(request: Request, context: AuditContextDep, body: SyncBody = None) -> SyncOut:
-    return await _run_sync(request, body, context)
+async def sync_full(
+    runtime: RuntimeDep, context: AuditContextDep, body: SyncBody = None
+) -> SyncOut:
+    return await _run_sync(runtime, body, context)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.calls import service
-from contact_center.calls.recordings import RecordingStore
 from contact_center.providers.base import CallAudioEvent, CallEvent, CallInitiationFailureEvent
+from contact_center.recordings import RecordingStore
 from contact_center.webhooks.handlers import APPLIED, AppliedDelivery, Outcome, WebhookHandlers
 
 

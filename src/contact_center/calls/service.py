@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.calls import repository
-from contact_center.calls.recordings import RecordingStore
 from contact_center.db.base import utcnow
 from contact_center.interactions.service import record_event
 from contact_center.live.bus import also_heard_by
@@ -25,6 +24,7 @@ from contact_center.models.enums import (
 from contact_center.models.interaction import Interaction
 from contact_center.phones import normalize_possible
 from contact_center.providers.base import CallAudioEvent, CallEvent, CallInitiationFailureEvent
+from contact_center.recordings import RecordingStore
 from contact_center.settings import Settings
 
 FINAL = {InteractionStatus.COMPLETED, InteractionStatus.ABANDONED, InteractionStatus.FAILED}

@@ -35,8 +35,9 @@ from contact_center.providers.base import (
     UnparseablePayload,
 )
 from contact_center.providers.retry import BACKGROUND, INTERACTIVE, RetryPolicy, with_retries
+from contact_center.runtime import Runtime
 from contact_center.settings import Settings
-from contact_center.webhooks import repository as ledger
+from contact_center.webhooks import service as webhooks
 
 log = structlog.get_logger(__name__)
 
@@ -55,6 +56,10 @@ class SyncDeps:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     conversations: ConversationSource
+
+    @classmethod
+    def of(cls, runtime: Runtime) -> SyncDeps:
+        return cls(runtime.settings, runtime.sessions, runtime.providers.conversations)
 
 
 @dataclass(frozen=True)
@@ -205,19 +210,14 @@ async def _gap(deps: SyncDeps, summaries: list[ConversationSummary], now: dateti
             due.append(item)
     if not due:
         return []
-    keys = [f"post_call_transcription:{item.conversation_id}" for item in due]
-    keys += [
-        f"call_initiation_failure:{item.conversation_id}" for item in due if item.status == "failed"
-    ]
+    keys = {
+        item.conversation_id: deps.conversations.webhook_keys(item.conversation_id) for item in due
+    }
     async with deps.sessions() as session:
-        have = await ledger.existing_keys(session, ProviderName.ELEVENLABS.value, keys)
-    missing = []
-    for item in due:
-        cid = item.conversation_id
-        if f"post_call_transcription:{cid}" in have or f"call_initiation_failure:{cid}" in have:
-            continue
-        missing.append(cid)
-    return missing
+        have = await webhooks.stored_keys(
+            session, ProviderName.ELEVENLABS, [key for each in keys.values() for key in each]
+        )
+    return [cid for cid, each in keys.items() if not have.intersection(each)]
 
 
 async def sync(

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import escape
 
 from contact_center.audit import service as audit_service
+from contact_center.audit.query import AuditFiltersDep
 from contact_center.auth import service as auth
 from contact_center.auth.middleware import SESSION_COOKIE
 from contact_center.auth.service import LoginOutcome
@@ -24,7 +25,6 @@ from contact_center.errors import AppError
 from contact_center.models.enums import ActorType
 from contact_center.principal import AuditContext, Principal, Role
 from contact_center.settings import Settings
-from contact_center.web import AuditFiltersDep
 
 router = APIRouter(include_in_schema=False)
 

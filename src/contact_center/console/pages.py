@@ -33,6 +33,7 @@ from contact_center.console.labels import N_
 from contact_center.dependencies import AuditContextDep, PrincipalDep, SessionDep, SettingsDep
 from contact_center.errors import NotFound, ValidationFailed
 from contact_center.interactions import service as interactions
+from contact_center.interactions.query import InteractionFiltersDep
 from contact_center.interactions.repository import InteractionFilters
 from contact_center.live.bus import visible_to
 from contact_center.messaging import bot, outbound
@@ -41,7 +42,7 @@ from contact_center.models.enums import Channel, Direction, InteractionStatus
 from contact_center.phones import normalize_valid
 from contact_center.principal import AuditContext, Principal, Role
 from contact_center.runtime import Runtime
-from contact_center.web import InteractionFiltersDep, parse_day
+from contact_center.web import parse_day
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")

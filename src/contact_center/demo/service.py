@@ -29,14 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from contact_center.auth import credentials
 from contact_center.auth import repository as auth_repository
 from contact_center.auth import service as auth_service
-from contact_center.calls.recordings import RecordingStore
 from contact_center.calls.service import audio_url
 from contact_center.db.base import Base, utcnow
 from contact_center.db.session import create_session_factory
 from contact_center.demo import content
 from contact_center.demo.content import CallScript, ChatScript, HumanAgent, IntentContent
 from contact_center.demo.wording import decimal_ar, fill, placeholder_values
-from contact_center.emulator.mp3 import small_silent_mp3
 from contact_center.keys.service import load_keys
 from contact_center.links.service import PATHS as LINK_PATHS
 from contact_center.links.service import make_token
@@ -59,8 +57,10 @@ from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.message import Message
 from contact_center.models.otp_challenge import OtpChallenge
 from contact_center.models.signed_link import SignedLink
+from contact_center.mp3 import small_silent_mp3
 from contact_center.phones import normalize_valid
 from contact_center.principal import SYSTEM_CONTEXT
+from contact_center.recordings import RecordingStore
 from contact_center.settings import Settings
 
 T = TypeVar("T")

@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse, Response
 
 from contact_center.emulator import scenarios
 from contact_center.emulator.delivery import deliver
-from contact_center.emulator.mp3 import silent_mp3
 from contact_center.emulator.state import EmulatorState, now_iso
+from contact_center.mp3 import silent_mp3
 from contact_center.providers.elevenlabs import SIGNATURE_HEADER, sign
 from contact_center.providers.registry import (
     EMULATOR_ELEVENLABS_AGENT_ID,

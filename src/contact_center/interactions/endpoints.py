@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 
-from contact_center.auth.reveal import IncludePII, RevealReason, checked_reason, resolve_reveal
+from contact_center.auth.reveal import IncludePII, RevealAsk, RevealReason
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
-from contact_center.errors import ValidationFailed
 from contact_center.interactions import service
+from contact_center.interactions.query import InteractionFiltersDep
 from contact_center.interactions.schemas import (
     CustomerProfile,
     InteractionCount,
@@ -18,9 +18,8 @@ from contact_center.interactions.schemas import (
     InteractionPage,
     InteractionPatch,
 )
-from contact_center.phones import normalize_valid
 from contact_center.schemas import ERROR_RESPONSES
-from contact_center.web import InteractionFiltersDep, interaction_detail
+from contact_center.web import valid_phone
 
 router = APIRouter(prefix="/api/interactions", tags=["interactions"], responses=ERROR_RESPONSES)
 
@@ -44,23 +43,16 @@ async def list_interactions(
 ) -> InteractionPage:
     """Newest activity first (updatedAt desc, then id). Phones are masked unless revealed.
     An agent sees their own and unassigned interactions."""
-    reveal = await resolve_reveal(
+    return await service.list_for(
         session,
         settings,
         context,
-        include_pii=include_pii,
-        reason=reveal_reason,
-        resource="interactions.list",
-    )
-    return await service.list_interactions(
-        session,
         filters,
-        viewer=context.principal,
+        RevealAsk(include_pii, reveal_reason),
         limit=limit,
         skip=skip,
         all_messages=include_all_messages,
         all_events=include_all_events,
-        reveal=reveal,
     )
 
 
@@ -87,30 +79,14 @@ async def customer_profile(
     reveal_reason: RevealReason = None,
 ) -> CustomerProfile:
     """The phone may be written in any common format; it is normalised to E.164."""
-    normalized = normalize_valid(phone, settings.default_phone_region)
-    if normalized is None:
-        raise ValidationFailed(
-            "The phone number is not valid.",
-            code="invalid_phone",
-            details=[{"field": "path.phone", "message": "not a valid phone number"}],
-        )
-    reveal = await resolve_reveal(
+    return await service.profile_for(
         session,
         settings,
         context,
-        include_pii=include_pii,
-        reason=reveal_reason,
-        resource="interactions.client",
-        entity_type="customer",
-        entity_id=normalized,
-    )
-    return await service.customer_profile(
-        session,
-        normalized,
+        valid_phone(settings, phone, field="path.phone"),
+        RevealAsk(include_pii, reveal_reason),
         all_messages=include_all_messages,
         all_events=include_all_events,
-        reveal=reveal,
-        viewer=context.principal,
     )
 
 
@@ -125,15 +101,14 @@ async def get_interaction(
     include_pii: IncludePII = False,
     reveal_reason: RevealReason = None,
 ) -> InteractionDetailOut:
-    return await interaction_detail(
-        interaction_id,
+    return await service.detail_for(
         session,
         settings,
         context,
-        include_all_events=include_all_events,
-        include_all_messages=include_all_messages,
-        include_pii=include_pii,
-        reveal_reason=reveal_reason,
+        interaction_id,
+        RevealAsk(include_pii, reveal_reason),
+        all_events=include_all_events,
+        all_messages=include_all_messages,
     )
 
 
@@ -150,14 +125,6 @@ async def update_interaction(
     reveal_reason: RevealReason = None,
 ) -> InteractionDetailOut:
     """Assign an agent, set queue, status, outcome or intent (`null` clears). Audited, evented."""
-    # A reveal without its reason is refused before the change is made.
-    checked_reason(settings, context, include_pii=include_pii, reason=reveal_reason)
-    await service.update_interaction(session, interaction_id, patch, context)
-    return await interaction_detail(
-        interaction_id,
-        session,
-        settings,
-        context,
-        include_pii=include_pii,
-        reveal_reason=reveal_reason,
+    return await service.update_for(
+        session, settings, context, interaction_id, patch, RevealAsk(include_pii, reveal_reason)
     )

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
+from contact_center.auth.reveal import RevealAsk, check_reveal, reveal_for
 from contact_center.db.base import utcnow
 from contact_center.errors import Forbidden, NotFound, ValidationFailed
 from contact_center.interactions import repository
@@ -34,6 +35,7 @@ from contact_center.models.enums import Channel, EventType, InteractionStatus, O
 from contact_center.models.interaction import Interaction
 from contact_center.pii import mask_json, mask_name, mask_phone, mask_text
 from contact_center.principal import AuditContext, Principal
+from contact_center.settings import Settings
 
 RECENT_CHILDREN = 10
 
@@ -427,3 +429,108 @@ async def update_interaction(
         interaction.updated_at = max(interaction.updated_at, now)
         await session.flush()
     return interaction
+
+
+# --- what a caller is shown: scoped to them, masked unless a reveal is allowed and audited ----
+
+
+async def list_for(
+    session: AsyncSession,
+    settings: Settings,
+    context: AuditContext,
+    filters: InteractionFilters,
+    ask: RevealAsk,
+    *,
+    limit: int,
+    skip: int,
+    all_messages: bool = False,
+    all_events: bool = False,
+) -> InteractionPage:
+    reveal = await reveal_for(session, settings, context, ask, resource="interactions.list")
+    return await list_interactions(
+        session,
+        filters,
+        viewer=context.principal,
+        limit=limit,
+        skip=skip,
+        all_messages=all_messages,
+        all_events=all_events,
+        reveal=reveal,
+    )
+
+
+async def profile_for(
+    session: AsyncSession,
+    settings: Settings,
+    context: AuditContext,
+    phone: str,
+    ask: RevealAsk,
+    *,
+    all_messages: bool = False,
+    all_events: bool = False,
+) -> CustomerProfile:
+    """`phone` is E.164 already."""
+    reveal = await reveal_for(
+        session,
+        settings,
+        context,
+        ask,
+        resource="interactions.client",
+        entity_type="customer",
+        entity_id=phone,
+    )
+    return await customer_profile(
+        session,
+        phone,
+        all_messages=all_messages,
+        all_events=all_events,
+        reveal=reveal,
+        viewer=context.principal,
+    )
+
+
+async def detail_for(
+    session: AsyncSession,
+    settings: Settings,
+    context: AuditContext,
+    interaction_id: uuid.UUID,
+    ask: RevealAsk,
+    *,
+    all_events: bool = False,
+    all_messages: bool = False,
+) -> InteractionDetailOut:
+    """`GET /api/interactions/{id}`'s answer: the caller's scope, masked unless revealed (a
+    reveal is audited). Other routes that answer an interaction (PATCH, a call's refresh) too."""
+    detail = await get_interaction(
+        session,
+        interaction_id,
+        all_messages=all_messages,
+        all_events=all_events,
+        reveal=True,
+        viewer=context.principal,
+    )
+    reveal = await reveal_for(
+        session,
+        settings,
+        context,
+        ask,
+        resource="interactions.detail",
+        entity_type="interaction",
+        entity_id=interaction_id,
+    )
+    return detail if reveal else mask_interaction(detail)
+
+
+async def update_for(
+    session: AsyncSession,
+    settings: Settings,
+    context: AuditContext,
+    interaction_id: uuid.UUID,
+    patch: InteractionPatch,
+    ask: RevealAsk,
+) -> InteractionDetailOut:
+    """Apply a change and answer the interaction as the detail route does. A reveal without
+    its reason is refused before the change is made."""
+    check_reveal(settings, context, ask)
+    await update_interaction(session, interaction_id, patch, context)
+    return await detail_for(session, settings, context, interaction_id, ask)

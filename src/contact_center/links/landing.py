@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from html import escape
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from contact_center.dependencies import SessionDep, SettingsDep
 from contact_center.errors import NotFound
 from contact_center.links.service import PATHS, open_link
 from contact_center.principal import SYSTEM
-from contact_center.runtime import Runtime
 from contact_center.settings import Settings
+from contact_center.web import RuntimeDep
 
 LANDING_PREFIX = "/l"
 
@@ -61,13 +61,12 @@ def _page(settings: Settings, title: str, lines: list[str], status_code: int) ->
 
 @router.get("/{path}/{token}", response_class=HTMLResponse)
 async def landing(
-    path: str, token: str, request: Request, session: SessionDep, settings: SettingsDep
+    path: str, token: str, runtime: RuntimeDep, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
     """The token is the customer's proof; its first open goes on the interaction's timeline."""
     kind = _KINDS.get(path)
     if settings.is_production or kind is None:
         return _page(settings, "Página no encontrada", ["Revisá la dirección."], 404)
-    runtime: Runtime = request.app.state.runtime
     try:
         state = await open_link(session, runtime.keys.link_signing_key, token, SYSTEM)
     except NotFound:

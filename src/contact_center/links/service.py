@@ -12,13 +12,17 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.db.base import utcnow
-from contact_center.errors import NotFound
+from contact_center.errors import NotFound, ValidationFailed
 from contact_center.interactions.service import record_event
 from contact_center.links import repository
+from contact_center.message_templates import Templates
+from contact_center.messaging import outbound
 from contact_center.messaging import repository as messaging_repository
-from contact_center.models.enums import EventType
+from contact_center.messaging.outbound import Queued
+from contact_center.models.enums import EventType, MessageKind
 from contact_center.models.signed_link import SignedLink
-from contact_center.principal import Principal
+from contact_center.principal import AuditContext, Principal
+from contact_center.settings import Settings
 
 PATHS = {"VERIFICATION_LINK": "verify", "ONBOARDING_LINK": "onboarding"}
 
@@ -51,7 +55,7 @@ def read_token(key: bytes, token: str) -> uuid.UUID | None:
 async def create_link(
     session: AsyncSession,
     *,
-    kind: str,
+    kind: MessageKind,
     interaction_id: uuid.UUID,
     ttl_seconds: int,
     key: bytes,
@@ -125,3 +129,70 @@ async def use_link(
     assert link is not None
     link.used_at = utcnow()
     return state, True
+
+
+# --- a link sent by SMS -----------------------------------------------------------------------
+
+
+def given_url(settings: Settings, url: str | None) -> str | None:
+    """A given link must be https and under FRONTEND_URL: the bank never sends arbitrary links.
+    None: a signed link is made."""
+    if settings.frontend_url is None:
+        raise ValidationFailed(
+            "FRONTEND_URL is not configured; links cannot be sent.",
+            code="frontend_url_missing",
+            details=[{"field": "body.url", "message": "set FRONTEND_URL"}],
+        )
+    if url is None:
+        return None
+    base = settings.frontend_url
+    if not url.startswith("https://") or not (url == base or url.startswith(base + "/")):
+        raise ValidationFailed(
+            "The link must be https and under FRONTEND_URL.",
+            details=[{"field": "body.url", "message": f"must start with {base}/"}],
+        )
+    return url
+
+
+async def queue_link_sms(
+    session: AsyncSession,
+    context: AuditContext,
+    settings: Settings,
+    templates: Templates,
+    key: bytes,
+    *,
+    kind: MessageKind,
+    to: str,
+    url: str | None,
+    from_number: str,
+    customer_ref: str | None,
+    name: str | None = None,
+) -> Queued:
+    """A link's SMS, QUEUED: the given link (checked by `given_url`), or a signed one
+    `{FRONTEND_URL}/{verify|onboarding}/{token}` that expires after LINK_TTL_SECONDS. The
+    signed link needs the interaction's id, so the text is written once the row exists."""
+    placeholder = "{link}"
+    text = templates.link(kind, url=placeholder, hours=settings.link_ttl_seconds // 3600, name=name)
+    queued = await outbound.queue_sms(
+        session,
+        context,
+        to=to,
+        body=text,
+        kind=kind,
+        from_number=from_number,
+        customer_ref=customer_ref,
+        audit_metadata={"signedLink": url is None},
+    )
+    link_url = url
+    if link_url is None:
+        assert settings.frontend_url is not None
+        _, link_url = await create_link(
+            session,
+            kind=kind,
+            interaction_id=queued.interaction_id,
+            ttl_seconds=settings.link_ttl_seconds,
+            key=key,
+            frontend_url=settings.frontend_url,
+        )
+    await outbound.set_body(session, queued.message_id, text.replace(placeholder, link_url))
+    return queued

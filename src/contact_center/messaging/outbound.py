@@ -11,9 +11,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
+from contact_center.auth.reveal import RevealAsk, reveal_for
 from contact_center.db.base import utcnow
 from contact_center.errors import RateLimited, ValidationFailed
+from contact_center.interactions.schemas import MessageOut
 from contact_center.interactions.service import (
+    mask_message,
     record_event,
     require_assignable,
     require_visible,
@@ -21,6 +24,7 @@ from contact_center.interactions.service import (
 )
 from contact_center.live.bus import also_heard_by
 from contact_center.messaging import repository
+from contact_center.messaging.schemas import Diagnostic, ProviderErrorOut
 from contact_center.messaging.service import after_message, whatsapp_interaction
 from contact_center.messaging.status import moves_forward
 from contact_center.models.enums import (
@@ -28,6 +32,7 @@ from contact_center.models.enums import (
     Direction,
     EventType,
     InteractionStatus,
+    MessageKind,
     MessageStatus,
     Provider,
 )
@@ -67,7 +72,7 @@ async def queue_sms(
     *,
     to: str,
     body: str,
-    kind: str,
+    kind: MessageKind,
     from_number: str,
     customer_ref: str | None = None,
     assigned_agent: str | None = None,
@@ -148,7 +153,7 @@ async def queue_whatsapp(
     at = now
     if interaction.last_message_at is not None and at <= interaction.last_message_at:
         at = interaction.last_message_at + timedelta(microseconds=1)
-    message = _message(interaction.id, body, "TEXT", at)
+    message = _message(interaction.id, body, MessageKind.TEXT, at)
     if media_url:
         message.media = [{"url": media_url, "contentType": None, "filename": None}]
     await repository.add(session, message)
@@ -188,7 +193,7 @@ async def queue_whatsapp(
     return Queued(interaction.id, message.id, 0)
 
 
-def _message(interaction_id: uuid.UUID, body: str, kind: str, at: datetime) -> Message:
+def _message(interaction_id: uuid.UUID, body: str, kind: MessageKind, at: datetime) -> Message:
     return Message(
         id=uuid.uuid4(),
         interaction_id=interaction_id,
@@ -231,7 +236,7 @@ class Claim:
     to: str
     body: str
     media_url: str | None
-    kind: str
+    kind: MessageKind
     attempt: int
 
 
@@ -374,3 +379,31 @@ async def diagnostic(
         "last": messages[-10:],
         "errors": errors[-10:],
     }
+
+
+async def diagnostic_for(
+    session: AsyncSession,
+    settings: Settings,
+    context: AuditContext,
+    interaction_id: uuid.UUID,
+    ask: RevealAsk,
+) -> Diagnostic:
+    """Message counts by direction and status, the last 10 messages (masked unless revealed,
+    audited) and the provider's errors, for a conversation the caller may see."""
+    result = await diagnostic(session, interaction_id, context.principal)
+    reveal = await reveal_for(
+        session,
+        settings,
+        context,
+        ask,
+        resource="whatsapp.diagnostic",
+        entity_type="interaction",
+        entity_id=interaction_id,
+    )
+    messages = [MessageOut.model_validate(m) for m in result["last"]]
+    return Diagnostic(
+        interaction_id=interaction_id,
+        message_counts=result["counts"],
+        last_messages=messages if reveal else [mask_message(m) for m in messages],
+        last_errors=[ProviderErrorOut(**e) for e in result["errors"]],
+    )

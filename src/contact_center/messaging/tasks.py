@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
+from saq import Queue
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.db.base import utcnow
@@ -26,25 +26,87 @@ from contact_center.messaging.service import (
     reconcile_sms_status,
     release_status_check,
 )
-from contact_center.models.enums import Channel
-from contact_center.otp import service as otp_service
+from contact_center.models.enums import Channel, MessageKind
 from contact_center.principal import SYSTEM_CONTEXT, AuditContext
 from contact_center.providers.base import (
     ProviderAuthError,
     ProviderError,
     ProviderName,
     ProviderNotFound,
+    SmsSender,
     SmsStatusSource,
+    WhatsAppBotControl,
+    WhatsAppSender,
 )
-from contact_center.runtime import Runtime
 from contact_center.settings import Settings
-from contact_center.webhooks.ingest import apply_waiting
 
 log = structlog.get_logger(__name__)
 
 
-async def _release(runtime: Runtime, message_id: uuid.UUID) -> None:
-    async with runtime.sessions() as session:
+class MessageWithdrawn(Exception):
+    """Raised by a hook's `compose`: the message must not go any more (it fails, not retried)."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class SendHook(Protocol):
+    """What a kind of message adds to sending it. The kind's own domain implements it and the
+    worker registers it; sending knows no kind (an OTP makes its code at send time)."""
+
+    async def compose(self, session: AsyncSession, claim: outbound.Claim) -> str:
+        """The text to send; raises MessageWithdrawn when the message must not go any more."""
+
+    async def failed(self, session: AsyncSession, claim: outbound.Claim, code: str) -> None:
+        """The message failed for good."""
+
+    async def sent(self, session: AsyncSession, claim: outbound.Claim) -> None:
+        """The provider accepted the message."""
+
+
+@dataclass(frozen=True)
+class SendDeps:
+    """What sending one message needs; the worker builds it once from the runtime."""
+
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    sms: SmsSender
+    whatsapp: WhatsAppSender
+    sms_slot: Callable[[], Awaitable[None]]
+    status_callback_url: str
+    enqueue_send: Callable[[str, int, datetime], Awaitable[bool]]
+    # Status callbacks that arrived before the provider's id was known are applied after a send.
+    after_sent: Callable[[str], Awaitable[object]]
+    hooks: Mapping[MessageKind, SendHook] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MessagingJobDeps:
+    """Everything the messaging domain's jobs are given (`ctx["messaging"]`)."""
+
+    send: SendDeps
+    status_checks: StatusCheckDeps
+    queue: Queue
+    bot: WhatsAppBotControl
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self.send.sessions
+
+
+def _deps(ctx: dict[str, Any]) -> MessagingJobDeps:
+    deps: MessagingJobDeps = ctx["messaging"]
+    return deps
+
+
+def _provider(claim: outbound.Claim) -> ProviderName:
+    return ProviderName.TWILIO if claim.channel is Channel.SMS else ProviderName.BUILDERBOT
+
+
+async def _release(deps: SendDeps, message_id: uuid.UUID) -> None:
+    async with deps.sessions() as session:
         if await outbound.release(session, message_id):
             await session.commit()
             log.info("send_interrupted", message_id=str(message_id))
@@ -52,56 +114,49 @@ async def _release(runtime: Runtime, message_id: uuid.UUID) -> None:
 
 async def send_message(ctx: dict[str, Any], *, message_id: str) -> str:
     """Send one QUEUED message. Acts only on a QUEUED row, so a repeated job never re-sends."""
-    runtime: Runtime = ctx["runtime"]
+    return await send_one(_deps(ctx).send, message_id)
+
+
+async def send_one(deps: SendDeps, message_id: str) -> str:
     identifier = uuid.UUID(message_id)
-    async with runtime.sessions() as session:
+    async with deps.sessions() as session:
         claim = await outbound.claim(session, identifier)
-        if claim is not None and claim.kind == "OTP":
-            # The code is made here, hashed into the challenge, and lives only in this job.
-            body = await otp_service.issue_code(
-                session,
-                runtime.settings,
-                runtime.templates,
-                runtime.keys.otp_pepper,
-                claim.interaction_id,
-            )
-            if body is None:
+        hook = deps.hooks.get(claim.kind) if claim is not None else None
+        if claim is not None and hook is not None:
+            try:
+                claim = replace(claim, body=await hook.compose(session, claim))
+            except MessageWithdrawn as withdrawn:
                 await outbound.record_failure(
                     session,
-                    runtime.settings,
+                    deps.settings,
                     identifier,
-                    ProviderError(
-                        ProviderName.TWILIO, "the OTP challenge is closed", code="otp_closed"
-                    ),
+                    ProviderError(_provider(claim), withdrawn.reason, code=withdrawn.code),
                 )
                 await session.commit()
                 return "skipped"
-            claim = replace(claim, body=body)
         await session.commit()
     if claim is None:
         return "skipped"
     try:
         if claim.channel is Channel.SMS:
-            await runtime.ratelimits.provider_slot("twilio")
-            receipt = await runtime.providers.sms.send_sms(
-                claim.to, claim.body, status_callback=runtime.status_callback_url
+            await deps.sms_slot()
+            receipt = await deps.sms.send_sms(
+                claim.to, claim.body, status_callback=deps.status_callback_url
             )
         else:
-            receipt = await runtime.providers.whatsapp.send_whatsapp(
+            receipt = await deps.whatsapp.send_whatsapp(
                 claim.to, claim.body, media_url=claim.media_url
             )
     except asyncio.CancelledError:
         # Interrupted (a stopping worker, a job timeout): QUEUED again at once, so the next
         # worker sends it without waiting for the stuck-SENDING threshold.
-        await asyncio.shield(_release(runtime, identifier))
+        await asyncio.shield(_release(deps, identifier))
         raise
     except ProviderError as error:
-        async with runtime.sessions() as session:
-            retry_at = await outbound.record_failure(session, runtime.settings, identifier, error)
-            if retry_at is None and claim.kind == "OTP":
-                await otp_service.mark_failed(
-                    session, claim.interaction_id, error.code or "send_failed"
-                )
+        async with deps.sessions() as session:
+            retry_at = await outbound.record_failure(session, deps.settings, identifier, error)
+            if retry_at is None and hook is not None:
+                await hook.failed(session, claim, error.code or "send_failed")
             await session.commit()
         log.warning(
             "send_failed",
@@ -112,18 +167,17 @@ async def send_message(ctx: dict[str, Any], *, message_id: str) -> str:
             retry_at=retry_at.isoformat() if retry_at else None,
         )
         if retry_at is not None:
-            await runtime.jobs.enqueue_send(message_id, claim.attempt, at=retry_at)
+            await deps.enqueue_send(message_id, claim.attempt, retry_at)
             return "retry"
         return "failed"
-    async with runtime.sessions() as session:
+    async with deps.sessions() as session:
         await outbound.record_sent(session, identifier, receipt)
-        if claim.kind == "OTP":
-            await otp_service.mark_sent(session, claim.interaction_id)
+        if hook is not None:
+            await hook.sent(session, claim)
         await session.commit()
     log.info("sent", message_id=message_id, channel=claim.channel.value, attempt=claim.attempt)
     if receipt.provider_message_id:
-        # Status callbacks that arrived before we knew the provider's id.
-        await apply_waiting(runtime.webhooks, receipt.provider_message_id)
+        await deps.after_sent(receipt.provider_message_id)
     return "sent"
 
 
@@ -158,15 +212,6 @@ class StatusCheckResult:
 
     def counts(self) -> dict[str, int]:
         return asdict(self)
-
-
-def status_check_deps(runtime: Runtime) -> StatusCheckDeps:
-    return StatusCheckDeps(
-        settings=runtime.settings,
-        sessions=runtime.sessions,
-        source=runtime.providers.sms_status,
-        provider_slot=partial(runtime.ratelimits.provider_slot, "twilio"),
-    )
 
 
 def status_check_window(settings: Settings) -> StatusCheckWindow:
@@ -267,28 +312,27 @@ async def check_sms_statuses(
     return result
 
 
-def sms_status_period_seconds(runtime: Runtime) -> int:
-    return runtime.settings.sms_status_reconcile_interval_minutes * 60
+def sms_status_period_seconds(settings: Settings) -> int:
+    return settings.sms_status_reconcile_interval_minutes * 60
 
 
 async def reconcile_sms_statuses(ctx: dict[str, Any]) -> dict[str, int] | None:
     """The periodic run of `check_sms_statuses`, once per period across every worker."""
-    runtime: Runtime = ctx["runtime"]
-    period = sms_status_period_seconds(runtime) or 300
+    deps = _deps(ctx)
+    period = sms_status_period_seconds(deps.status_checks.settings) or 300
     if not await claim_period(
-        runtime.queue, "sms_status_reconcile", period_seconds=period, job=ctx.get("job")
+        deps.queue, "sms_status_reconcile", period_seconds=period, job=ctx.get("job")
     ):
         log.info("sms_status_reconcile_skipped", reason="already run in this period")
         return None
-    result = await check_sms_statuses(status_check_deps(runtime))
+    result = await check_sms_statuses(deps.status_checks)
     if result.checked or result.failed or result.not_found:
         log.info("sms_statuses_checked", **result.counts())
     return result.counts()
 
 
 async def close_idle_conversations(ctx: dict[str, Any]) -> int:
-    runtime: Runtime = ctx["runtime"]
-    async with runtime.sessions() as session:
+    async with _deps(ctx).sessions() as session:
         closed = await close_idle_whatsapp(session, utcnow())
         await session.commit()
     if closed:
@@ -299,12 +343,12 @@ async def close_idle_conversations(ctx: dict[str, Any]) -> int:
 async def control_bot(ctx: dict[str, Any], *, interaction_id: str, action: str) -> None:
     """Pause or resume BuilderBot's bot for the conversation's number (a person took over or
     handed back). The number is read here, so it never sits in the queue."""
-    runtime: Runtime = ctx["runtime"]
-    async with runtime.sessions() as session:
+    deps = _deps(ctx)
+    async with deps.sessions() as session:
         number = await customer_number(session, uuid.UUID(interaction_id))
     if number is None:
         return
-    bot = runtime.providers.whatsapp_bot
+    bot = deps.bot
     if action == "pause":
         await bot.pause_bot(number)
     else:

@@ -10,13 +10,15 @@ from contact_center.db.base import Base, new_id, utcnow
 from contact_center.models.enums import Channel, Direction, InteractionStatus, Outcome, Provider
 
 
-def str_enum(enum: type, name: str) -> Enum:
-    """A string column limited to the enum's values by a CHECK constraint (portable)."""
+def str_enum(enum: type, name: str, *, constraint: bool = True) -> Enum:
+    """A string column limited to the enum's values by a CHECK constraint (portable). Without
+    `constraint`, the values are checked when written through the model only (a column that
+    predates its enum)."""
     return Enum(
         enum,
         name=name,
         native_enum=False,
-        create_constraint=True,
+        create_constraint=constraint,
         length=32,
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,

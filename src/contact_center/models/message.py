@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contact_center.db.base import Base, JsonType, new_id, utcnow
-from contact_center.models.enums import Direction, MessageStatus
+from contact_center.models.enums import Direction, MessageKind, MessageStatus
 from contact_center.models.interaction import str_enum
 
 
@@ -26,7 +26,9 @@ class Message(Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(128))
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(32), default="TEXT")
+    kind: Mapped[MessageKind] = mapped_column(
+        str_enum(MessageKind, "message_kind", constraint=False), default=MessageKind.TEXT
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]

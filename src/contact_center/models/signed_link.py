@@ -3,10 +3,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contact_center.db.base import Base, new_id, utcnow
+from contact_center.models.enums import MessageKind
+from contact_center.models.interaction import str_enum
 
 
 class SignedLink(Base):
@@ -15,7 +17,9 @@ class SignedLink(Base):
     __tablename__ = "signed_link"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[MessageKind] = mapped_column(
+        str_enum(MessageKind, "signed_link_kind", constraint=False)
+    )
     interaction_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("interaction.id", ondelete="CASCADE")
     )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body
 
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
+from contact_center.messaging.sender import Sender, SenderDep
 from contact_center.otp import service
 from contact_center.otp.schemas import OtpCreate, OtpCreated, OtpVerified, OtpVerify
-from contact_center.runtime import Runtime
 from contact_center.schemas import ERROR_RESPONSES
-from contact_center.web import Sender, SenderDep, valid_phone
+from contact_center.web import RuntimeDep, valid_phone
 
 router = APIRouter(
     tags=["otp"], responses=ERROR_RESPONSES | {429: {"description": "Rate limited (Retry-After)"}}
@@ -20,7 +20,7 @@ router = APIRouter(
 
 async def _create(payload: OtpCreate, sender: Sender) -> OtpCreated:
     # The OTP limit governs OTP SMS, not the per-recipient anti-spam limit.
-    phone = valid_phone(sender.settings, payload.phone, field="phone")
+    phone = valid_phone(sender.settings, payload.phone, field="body.phone")
     created = await service.create(
         sender.session,
         sender.settings,
@@ -62,13 +62,12 @@ async def sms_otp(payload: Annotated[OtpCreate, Body()], sender: SenderDep) -> O
 @router.post("/api/otp/verify", response_model=OtpVerified, summary="Verify an OTP code")
 async def verify_otp(
     payload: Annotated[OtpVerify, Body()],
-    request: Request,
+    runtime: RuntimeDep,
     session: SessionDep,
     settings: SettingsDep,
     context: AuditContextDep,
 ) -> OtpVerified:
     """200 for every existing challenge; `verified` is true only for the one that verifies it."""
-    runtime: Runtime = request.app.state.runtime
     result = await service.verify(session, settings, runtime.keys.otp_pepper, context, payload)
     return OtpVerified(
         verified=result.verified, status=result.status, attempts_remaining=result.attempts_remaining

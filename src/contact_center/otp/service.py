@@ -22,10 +22,10 @@ from contact_center.db.statements import lock_key
 from contact_center.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from contact_center.interactions import repository as interactions_repository
 from contact_center.interactions.service import record_event, visible_interaction
+from contact_center.message_templates import Templates
 from contact_center.messaging import outbound
 from contact_center.messaging import repository as messaging_repository
-from contact_center.messaging.templates import Templates
-from contact_center.models.enums import EventType, OtpPurpose, OtpStatus
+from contact_center.models.enums import EventType, MessageKind, OtpPurpose, OtpStatus
 from contact_center.models.interaction import Interaction
 from contact_center.models.otp_challenge import OtpChallenge
 from contact_center.otp import codes, repository
@@ -130,7 +130,7 @@ async def create(
         context,
         to=phone,
         body=_sms_text(templates, settings, MASK, context_json),
-        kind="OTP",
+        kind=MessageKind.OTP,
         from_number=from_number,
         customer_ref=request.customer_ref,
         audit_metadata={"purpose": request.purpose.value},

@@ -146,6 +146,10 @@ class ConversationSource(Protocol):
         Raises ProviderNotFound, or PermanentProviderError for a conversation it cannot read."""
         ...
 
+    def webhook_keys(self, conversation_id: str) -> tuple[str, ...]:
+        """The ledger keys its post-call webhooks are stored under (any one means it came)."""
+        ...
+
 
 class AudioSource(Protocol):
     def stream_audio(self, conversation_id: str) -> AsyncIterator[bytes]:

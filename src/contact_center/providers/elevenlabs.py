@@ -54,6 +54,12 @@ class ElevenLabsClient:
         self._headers = {"xi-api-key": api_key, "Accept": "application/json"}
         self._agent_id = agent_id
 
+    def webhook_keys(self, conversation_id: str) -> tuple[str, ...]:
+        return (
+            event_key("post_call_transcription", conversation_id),
+            event_key("call_initiation_failure", conversation_id),
+        )
+
     async def list_conversations(
         self,
         *,

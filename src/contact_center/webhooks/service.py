@@ -22,9 +22,10 @@ from contact_center.providers.base import (
     UnparseablePayload,
 )
 from contact_center.providers.inbound import body_digest
+from contact_center.webhooks import repository
 from contact_center.webhooks.handlers import AppliedDelivery, WebhookHandlers
 
-__all__ = ["AuthenticationFailed", "IncomingDelivery", "body_digest"]
+__all__ = ["AuthenticationFailed", "IncomingDelivery", "body_digest", "stored_keys"]
 
 Event = InboundEvent
 AuthenticationFailed = InboundAuthFailed
@@ -105,3 +106,9 @@ async def process(
     if kept is not None:
         delivery.raw_body, delivery.raw_body_encoding = stored_body(kept)
     return outcome.status
+
+
+async def stored_keys(session: AsyncSession, provider: ProviderName, keys: list[str]) -> set[str]:
+    """Which of these event keys the ledger holds for `provider` (to find webhooks that never
+    came)."""
+    return await repository.existing_keys(session, provider.value, keys)

@@ -11,7 +11,7 @@ from contact_center.db.base import utcnow
 from contact_center.messaging import repository
 from contact_center.models.enums import MessageStatus
 from contact_center.runtime import Runtime
-from contact_center.webhooks.ingest import replay_pending
+from contact_center.webhooks.ingest import WebhookDeps, replay_pending
 
 log = structlog.get_logger(__name__)
 BATCH = 1000
@@ -20,6 +20,7 @@ BATCH = 1000
 async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
     """Enqueue overdue QUEUED messages, requeue stuck SENDING ones, retry failed webhooks."""
     runtime: Runtime = ctx["runtime"]
+    ledger: WebhookDeps = ctx["webhooks"]
     threshold = timedelta(seconds=runtime.settings.reconcile_after_seconds)
     now = utcnow()
     async with runtime.sessions() as session:
@@ -50,7 +51,7 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
             message_id, attempt, at=None, salt=salt if stale else ""
         ):
             enqueued += 1
-    webhooks = await replay_pending(runtime.webhooks, limit=100)
+    webhooks = await replay_pending(ledger, limit=100)
     if work or webhooks:
         log.info("reconciled", messages=len(work), enqueued=enqueued, webhooks=len(webhooks))
     return {"messages": len(work), "enqueued": enqueued, "webhooks": len(webhooks)}

@@ -9,7 +9,6 @@ import structlog
 from saq import CronJob, Queue, Worker
 
 from contact_center.calls.tasks import sync_period_seconds, sync_recent_calls
-from contact_center.jobs.reconciler import reconcile
 from contact_center.messaging.tasks import (
     STATUS_CHECK_JOB_TIMEOUT,
     close_idle_conversations,
@@ -19,6 +18,9 @@ from contact_center.messaging.tasks import (
 )
 from contact_center.otp.tasks import expire_challenges
 from contact_center.runtime import Runtime
+from contact_center.webhooks.ingest import WebhookDeps
+from contact_center.worker.deps import job_context
+from contact_center.worker.reconciler import reconcile
 
 SHUTDOWN_GRACE_SECONDS = 25
 DEQUEUE_TIMEOUT = 1.0
@@ -79,7 +81,7 @@ def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
         CronJob(close_idle_conversations, cron="*/5 * * * *", timeout=300, retries=1),
         CronJob(expire_challenges, cron="* * * * * */20", timeout=120, retries=1),
     ]
-    period = sync_period_seconds(runtime)
+    period = sync_period_seconds(runtime.settings)
     if period:
         minutes = period // 60
         jobs.append(
@@ -103,7 +105,9 @@ def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
     return jobs
 
 
-def build_worker(queue: Queue, runtime: Runtime, *, handle_signals: bool) -> Worker[Any]:
+def build_worker(
+    queue: Queue, runtime: Runtime, webhooks: WebhookDeps, *, handle_signals: bool
+) -> Worker[Any]:
     worker: Worker[Any] = GracefulWorker(
         queue,
         functions=[
@@ -123,7 +127,7 @@ def build_worker(queue: Queue, runtime: Runtime, *, handle_signals: bool) -> Wor
         shutdown_grace_period_s=SHUTDOWN_GRACE_SECONDS,
         dequeue_timeout=DEQUEUE_TIMEOUT,
     )
-    worker.context["runtime"] = runtime
+    worker.context.update(job_context(runtime, webhooks))
     if not handle_signals:
         # In-process (embedded) workers leave SIGINT/SIGTERM to the web server.
         worker.SIGNALS = []

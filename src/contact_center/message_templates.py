@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from string import Formatter
 
+from contact_center.models.enums import MessageKind
 from contact_center.settings import ConfigError, Settings
 
 DEFAULT_TEMPLATES = {
@@ -48,6 +49,17 @@ class Templates:
 
     def render(self, kind: str, **values: str) -> str:
         return self.templates[kind].format(bank=self.bank, **values)
+
+    def link(self, kind: MessageKind, *, url: str, hours: int, name: str | None = None) -> str:
+        """A verification or onboarding link's SMS."""
+        values = {"url": url, "hours": str(max(1, hours))}
+        if kind is MessageKind.ONBOARDING_LINK:
+            values["name_part"] = f" {name}" if name else ""
+        return self.render(kind, **values)
+
+    def card_activation(self, card_last4: str | None) -> str:
+        card_part = f" terminada en {card_last4}" if card_last4 else ""
+        return self.render(MessageKind.CARD_ACTIVATION, card_part=card_part)
 
 
 def _load(path: str) -> dict[str, str]:

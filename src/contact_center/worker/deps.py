@@ -1,0 +1,76 @@
+"""What each job is given: narrow dependency objects per domain, built once from the runtime.
+
+A domain's jobs read their own entry of the job context (`ctx["messaging"]`, `ctx["calls"]`,
+`ctx["sessions"]`); only the worker's own jobs (the reconciler) see the whole runtime.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from contact_center.calls.sync import SyncDeps
+from contact_center.calls.tasks import CallJobDeps
+from contact_center.messaging.tasks import MessagingJobDeps, SendDeps, SendHook, StatusCheckDeps
+from contact_center.models.enums import MessageKind
+from contact_center.otp import tasks as otp
+from contact_center.runtime import Runtime
+from contact_center.webhooks.ingest import WebhookDeps, apply_waiting
+
+
+def send_hooks(runtime: Runtime) -> dict[MessageKind, SendHook]:
+    """The kinds of message whose domain adds to sending them; a new kind registers here."""
+    hooks: dict[MessageKind, SendHook] = {}
+    otp.register(hooks, runtime.settings, runtime.templates, runtime.keys.otp_pepper)
+    return hooks
+
+
+def status_check_deps(runtime: Runtime) -> StatusCheckDeps:
+    return StatusCheckDeps(
+        settings=runtime.settings,
+        sessions=runtime.sessions,
+        source=runtime.providers.sms_status,
+        provider_slot=partial(runtime.ratelimits.provider_slot, "twilio"),
+    )
+
+
+def sync_deps(runtime: Runtime) -> SyncDeps:
+    return SyncDeps(
+        settings=runtime.settings,
+        sessions=runtime.sessions,
+        conversations=runtime.providers.conversations,
+    )
+
+
+def send_deps(runtime: Runtime, webhooks: WebhookDeps) -> SendDeps:
+    async def enqueue_send(message_id: str, attempt: int, at: datetime) -> bool:
+        return await runtime.jobs.enqueue_send(message_id, attempt, at=at)
+
+    return SendDeps(
+        settings=runtime.settings,
+        sessions=runtime.sessions,
+        sms=runtime.providers.sms,
+        whatsapp=runtime.providers.whatsapp,
+        sms_slot=partial(runtime.ratelimits.provider_slot, "twilio"),
+        status_callback_url=runtime.status_callback_url,
+        enqueue_send=enqueue_send,
+        after_sent=partial(apply_waiting, webhooks),
+        hooks=send_hooks(runtime),
+    )
+
+
+def job_context(runtime: Runtime, webhooks: WebhookDeps) -> dict[str, Any]:
+    """The worker's context: every job finds its dependencies here."""
+    return {
+        "runtime": runtime,
+        "webhooks": webhooks,
+        "sessions": runtime.sessions,
+        "messaging": MessagingJobDeps(
+            send=send_deps(runtime, webhooks),
+            status_checks=status_check_deps(runtime),
+            queue=runtime.queue,
+            bot=runtime.providers.whatsapp_bot,
+        ),
+        "calls": CallJobDeps(sync=sync_deps(runtime), queue=runtime.queue),
+    }
