@@ -77,7 +77,7 @@ def test_only_transaction_owners_commit(path: Path) -> None:
     relative = _relative(path)
     if (
         relative in COMMIT_ALLOWED
-        or relative.startswith(("demo/", "jobs/"))
+        or relative.startswith(("demo/", "worker/"))
         or relative.endswith("tasks.py")
     ):
         return
