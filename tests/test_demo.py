@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.app import create_app
-from contact_center.cli import _demo_settings
+from contact_center.cli.data import demo_settings
 from contact_center.db.base import utcnow
 from contact_center.db.session import create_engine
 from contact_center.demo import content
@@ -59,7 +59,7 @@ class Demo:
 @pytest.fixture
 async def demo(settings_factory: Callable[..., Settings]) -> AsyncIterator[Demo]:
     """A small demo data set, written as `serve --demo` writes it, then the app."""
-    settings = _demo_settings(settings_factory(), "127.0.0.1", 3000)
+    settings = demo_settings(settings_factory(), "127.0.0.1", 3000)
     engine = create_engine(settings)
     try:
         seeded = await write_demo_data(

@@ -206,7 +206,8 @@ async def test_provider_429s_during_a_sync_are_retried_and_the_sync_completes(
                 return await original.list_conversations(**kwargs)
 
             def webhook_keys(self, conversation_id: str) -> tuple[str, ...]:
-                return original.webhook_keys(conversation_id)
+                keys: tuple[str, ...] = original.webhook_keys(conversation_id)
+                return keys
 
             async def get_conversation(self, conversation_id: str) -> CallEvent:
                 if not armed.is_set():
@@ -266,7 +267,8 @@ async def test_one_conversation_that_fails_is_counted_and_the_rest_are_applied(
                 return await original.list_conversations(**kwargs)
 
             def webhook_keys(self, conversation_id: str) -> tuple[str, ...]:
-                return original.webhook_keys(conversation_id)
+                keys: tuple[str, ...] = original.webhook_keys(conversation_id)
+                return keys
 
             async def get_conversation(self, conversation_id: str) -> CallEvent:
                 fetched.append(conversation_id)

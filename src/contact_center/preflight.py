@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contact_center.auth.credentials import guesses_log10
 from contact_center.db.migrate import current_revision, head_revision
-from contact_center.db.session import create_engine
 from contact_center.health.service import check_database
 from contact_center.providers.base import ProviderName
 from contact_center.providers.registry import (
@@ -230,10 +230,9 @@ def _secret_findings(settings: Settings, severe: Level) -> list[Finding]:
     return found
 
 
-async def connection_findings(settings: Settings) -> list[Finding]:
-    """The database (reachable, migrations current) and Redis (reachable)."""
+async def connection_findings(settings: Settings, engine: AsyncEngine) -> list[Finding]:
+    """The database behind `engine` (reachable, migrations current) and Redis (reachable)."""
     found: list[Finding] = []
-    engine = create_engine(settings)
     try:
         state = await asyncio.wait_for(check_database(engine), CONNECT_TIMEOUT * 2)
         if state != "ok":
@@ -256,8 +255,6 @@ async def connection_findings(settings: Settings) -> list[Finding]:
         found.append(
             Finding("error", "DATABASE_URL", f"the database is unreachable ({type(exc).__name__})")
         )
-    finally:
-        await engine.dispose()
     if settings.redis_dsn:
         client = Redis.from_url(settings.redis_dsn, socket_connect_timeout=CONNECT_TIMEOUT)
         try:
@@ -298,8 +295,8 @@ async def _eviction_policy(client: Redis) -> str | None:
     return None
 
 
-async def run_checks(settings: Settings) -> list[Finding]:
-    return static_findings(settings) + await connection_findings(settings)
+async def run_checks(settings: Settings, engine: AsyncEngine) -> list[Finding]:
+    return static_findings(settings) + await connection_findings(settings, engine)
 
 
 def errors(findings: list[Finding]) -> list[Finding]:
