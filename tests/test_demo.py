@@ -4,6 +4,7 @@ and no generated text has a gap where a value should be."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import re
@@ -11,9 +12,9 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -23,17 +24,31 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.app import create_app
+from contact_center.calls import service as calls_service
 from contact_center.cli.data import demo_settings
 from contact_center.db.base import utcnow
 from contact_center.db.session import create_engine
 from contact_center.demo import content
 from contact_center.demo.service import DemoResult, _Generator, make_customers, write_demo_data
 from contact_center.emulator import scenarios
+from contact_center.links import service as links_service
+from contact_center.message_templates import Templates
+from contact_center.messaging import service as messaging_service
+from contact_center.messaging.status import FROM_TWILIO
 from contact_center.models.call_detail import CallDetail
-from contact_center.models.enums import Channel, InteractionStatus, Role
+from contact_center.models.enums import (
+    Channel,
+    InteractionStatus,
+    MessageStatus,
+    OtpStatus,
+    Outcome,
+    Role,
+)
 from contact_center.models.interaction import Interaction
 from contact_center.models.message import Message
+from contact_center.models.otp_challenge import OtpChallenge
 from contact_center.models.signed_link import SignedLink
+from contact_center.otp import service as otp_service
 from contact_center.settings import Settings, load_settings
 from tests import auth
 
@@ -211,6 +226,192 @@ def test_at_the_default_size_every_demo_agent_has_calls_and_chats() -> None:
                 channels.setdefault(row.assigned_agent, set()).add(row.channel)
     for agent in content.HUMAN_AGENTS:
         assert {Channel.CALL, Channel.WHATSAPP} <= channels.get(agent.username, set()), agent
+
+
+# --- the domains' rules ---------------------------------------------------------------------
+
+LINK_KEY = b"k" * 32
+# A fixed hour: the same rows on every run.
+ANCHOR = datetime(2026, 3, 10, 15, tzinfo=UTC)
+
+
+@dataclass
+class Generated:
+    """An in-memory demo data set: its rows by table, and its timeline's rows."""
+
+    settings: Settings
+    rows: list[Any]
+    events: list[dict[str, Any]]
+
+    def of(self, kind: type[T]) -> list[T]:
+        return [row for row in self.rows if isinstance(row, kind)]
+
+    def events_of(self, interaction: Interaction) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["interaction_id"] == interaction.id]
+
+
+T = TypeVar("T")
+
+
+def _generate(days: int = 2, customers: int = 80) -> Generated:
+    """What `write_demo_data` would write, without a database."""
+    settings = load_settings(APP_ENV="test", FRONTEND_URL="https://banco.example/l")
+    rng = random.Random(settings.demo_seed)
+    people = make_customers(rng, customers)
+    generator = _Generator(rng, settings, ANCHOR, people, "agent_demo", "bot", LINK_KEY)
+    rows: list[Any] = []
+    events: list[dict[str, Any]] = []
+    for start in generator.schedule(days, customers):
+        bundle = generator.interaction(start)
+        rows += bundle.objects
+        events += bundle.events
+    return Generated(settings, rows, events)
+
+
+def _otp_bodies(demo: Generated) -> list[str]:
+    return [m.body or "" for m in demo.of(Message) if m.kind == "OTP"]
+
+
+def _call_outcomes(demo: Generated) -> set[Outcome | None]:
+    heard = {d.interaction_id for d in demo.of(CallDetail)}
+    return {i.outcome for i in demo.of(Interaction) if i.id in heard}
+
+
+def _delivered_sms(demo: Generated) -> set[MessageStatus]:
+    sms = {i.id for i in demo.of(Interaction) if i.channel is Channel.SMS}
+    return {m.status for m in demo.of(Message) if m.interaction_id in sms and m.delivered_at}
+
+
+def _idle_closes(demo: Generated) -> list[timedelta]:
+    """How long after its last message the idle job closed each conversation it closed."""
+    closes = []
+    for conversation in demo.of(Interaction):
+        for event in demo.events_of(conversation):
+            if (event["normalized"] or {}).get("by") == "idle-24h" and event["type"] == (
+                "status.changed"
+            ):
+                assert conversation.last_message_at is not None
+                closes.append(event["occurred_at"] - conversation.last_message_at)
+    return closes
+
+
+def _link_paths(demo: Generated) -> set[str]:
+    bodies = [m.body or "" for m in demo.of(Message) if m.kind.endswith("_LINK")]
+    return {found.group(1) for b in bodies if (found := re.search(r"/l/(\w+)/", b))}
+
+
+# (what is changed in a domain, how it is changed, what the demo must show for it)
+RULES: list[tuple[str, Callable[[pytest.MonkeyPatch], None], Callable[[Generated], bool]]] = [
+    (
+        "an OTP's masked code (otp)",
+        lambda mp: mp.setattr(otp_service, "MASK", "[code]"),
+        lambda demo: (
+            bool(_otp_bodies(demo))
+            and all("[code]" in b and "******" not in b for b in _otp_bodies(demo))
+        ),
+    ),
+    (
+        "a call's outcome (calls)",
+        lambda mp: mp.setattr(calls_service, "call_outcome", lambda event: Outcome.ESCALATED),
+        lambda demo: _call_outcomes(demo) == {Outcome.ESCALATED},
+    ),
+    (
+        "an SMS status from the provider (messaging)",
+        lambda mp: mp.setattr(
+            messaging_service, "FROM_TWILIO", {**FROM_TWILIO, "delivered": MessageStatus.READ}
+        ),
+        lambda demo: _delivered_sms(demo) == {MessageStatus.READ},
+    ),
+    (
+        "WhatsApp's conversation window (messaging)",
+        lambda mp: mp.setattr(messaging_service, "WHATSAPP_WINDOW", timedelta(hours=6)),
+        lambda demo: (
+            bool(_idle_closes(demo))
+            and all(timedelta(hours=6) < c < timedelta(hours=7) for c in _idle_closes(demo))
+        ),
+    ),
+    (
+        "a signed link's path (links)",
+        lambda mp: mp.setattr(
+            links_service, "PATHS", {"VERIFICATION_LINK": "v", "ONBOARDING_LINK": "o"}
+        ),
+        lambda demo: bool(_link_paths(demo)) and _link_paths(demo) <= {"v", "o"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "change", "shows"), RULES, ids=[r[0] for r in RULES])
+def test_a_rule_changed_in_a_domain_changes_the_demo(
+    monkeypatch: pytest.MonkeyPatch,
+    rule: str,
+    change: Callable[[pytest.MonkeyPatch], None],
+    shows: Callable[[Generated], bool],
+) -> None:
+    assert not shows(_generate()), f"the demo shows {rule} changed before it is"
+    change(monkeypatch)
+    assert shows(_generate()), rule
+
+
+def test_the_demo_rows_keep_the_domains_invariants() -> None:
+    demo = _generate()
+    settings = demo.settings
+    interactions = {i.id: i for i in demo.of(Interaction)}
+    messages = demo.of(Message)
+
+    # One event per idempotency key (the database would refuse a second), on a known timeline.
+    keys = [e["idempotency_key"] for e in demo.events]
+    assert len(keys) == len(set(keys))
+    assert {e["interaction_id"] for e in demo.events} <= interactions.keys()
+
+    # An SMS interaction follows its message: in progress until delivered, or failed.
+    follows = {
+        MessageStatus.SENT: InteractionStatus.IN_PROGRESS,
+        MessageStatus.DELIVERED: InteractionStatus.COMPLETED,
+        MessageStatus.UNDELIVERED: InteractionStatus.FAILED,
+        MessageStatus.FAILED: InteractionStatus.FAILED,
+    }
+    sms = [m for m in messages if interactions[m.interaction_id].channel is Channel.SMS]
+    assert {m.status for m in sms} <= follows.keys()
+    for message in sms:
+        assert interactions[message.interaction_id].status is follows[message.status]
+
+    # An OTP's SMS says what the OTP domain says, code masked; no code was ever made.
+    templates = Templates(settings)
+    by_interaction = {m.interaction_id: m for m in messages}
+    challenges = demo.of(OtpChallenge)
+    assert OtpStatus.VERIFIED in {c.status for c in challenges}
+    for challenge in challenges:
+        assert challenge.interaction_id is not None
+        body = by_interaction[challenge.interaction_id].body
+        assert body == otp_service.masked_sms_text(templates, settings, challenge.context)
+        assert challenge.code_hash is None
+        assert challenge.expires_at == challenge.created_at + timedelta(
+            seconds=settings.otp_ttl_seconds
+        )
+        if challenge.status is OtpStatus.VERIFIED:
+            assert challenge.verified_at is not None
+            assert challenge.verified_at < challenge.expires_at
+        if challenge.status is OtpStatus.LOCKED:
+            assert challenge.attempts == challenge.max_attempts
+
+    # Every link in an SMS is signed for its own link row.
+    links = {link.interaction_id: link for link in demo.of(SignedLink)}
+    assert links
+    for interaction_id, link in links.items():
+        body = by_interaction[interaction_id].body or ""
+        token = body.split(f"/{links_service.PATHS[link.kind]}/")[1].split()[0]
+        assert links_service.read_token(LINK_KEY, token) == link.id
+
+    # A WhatsApp conversation never goes quiet longer than the window (a message after that
+    # would have opened another), and what the window reads is its last message.
+    chats: dict[Any, list[Message]] = {}
+    for message in messages:
+        if interactions[message.interaction_id].channel is Channel.WHATSAPP:
+            chats.setdefault(message.interaction_id, []).append(message)
+    for interaction_id, chat in chats.items():
+        times = sorted(m.created_at for m in chat)
+        assert all(messaging_service.in_window(a, b) for a, b in itertools.pairwise(times))
+        assert interactions[interaction_id].last_message_at == times[-1]
 
 
 # --- SMS ------------------------------------------------------------------------------------

@@ -12,6 +12,11 @@ from pathlib import Path
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
+def digest(audio: bytes) -> str:
+    """How the call's timeline names a recording's content."""
+    return hashlib.sha256(audio).hexdigest()
+
+
 class RecordingStore:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
@@ -27,7 +32,7 @@ class RecordingStore:
         if path is None:
             raise ValueError("unsafe conversation id")
         await asyncio.to_thread(self._write, path, audio)
-        return hashlib.sha256(audio).hexdigest()
+        return digest(audio)
 
     def _write(self, path: Path, audio: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -88,18 +88,12 @@ async def stored(session: AsyncSession, conversation_ids: list[str]) -> dict[str
     return found
 
 
-async def call_detail(session: AsyncSession, interaction_id: uuid.UUID) -> CallDetail:
-    """The interaction's CallDetail, created empty if missing (safe under concurrency)."""
-    await insert_ignore(
-        session,
-        CallDetail,
-        {
-            "id": uuid.uuid4(),
-            "interaction_id": interaction_id,
-            "transcript": [],
-            "has_audio": False,
-        },
-        ["interaction_id"],
+async def call_detail(session: AsyncSession, empty: dict[str, Any]) -> CallDetail:
+    """The interaction's CallDetail, inserted as `empty` if missing (safe under concurrency)."""
+    await insert_ignore(session, CallDetail, empty, ["interaction_id"])
+    stmt = (
+        select(CallDetail)
+        .where(CallDetail.interaction_id == empty["interaction_id"])
+        .with_for_update()
     )
-    stmt = select(CallDetail).where(CallDetail.interaction_id == interaction_id).with_for_update()
     return (await session.scalars(stmt)).one()

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.calls import repository
 from contact_center.db.base import utcnow
-from contact_center.interactions.service import record_event
+from contact_center.interactions.service import Event, record, record_all
 from contact_center.live.bus import also_heard_by
+from contact_center.models.call_detail import CallDetail
 from contact_center.models.enums import (
     Channel,
     Direction,
@@ -110,13 +111,17 @@ def _label(value: Any) -> str:
     return str(value)[:LABEL_LENGTH]
 
 
-def _fields(event: CallEvent, settings: Settings, *, transcript_known: bool) -> dict[str, Any]:
+def call_fields(
+    event: CallEvent, settings: Settings, *, transcript_known: bool, now: datetime
+) -> dict[str, Any]:
+    """What a conversation says of its CALL interaction: status and outcome by the rules above,
+    numbers, times (a conversation that gives no start started `now`), the agent who kept it."""
     outcome = call_outcome(event)
     data, dynamic = event.data_collection, event.dynamic_variables
     human = data.get("human_agent") or data.get("transferred_to") or dynamic.get("human_agent")
     agent_name = event.agent_name or event.agent_id
     from_number, to_number, customer = _numbers(event, settings.default_phone_region)
-    started = event.started_at or event.event_timestamp or utcnow()
+    started = event.started_at or event.event_timestamp or now
     status = call_status(event, settings, transcript_known=transcript_known)
     ended = None
     if status in FINAL:
@@ -140,13 +145,17 @@ def _fields(event: CallEvent, settings: Settings, *, transcript_known: bool) -> 
     }
 
 
-async def _interaction(
-    session: AsyncSession, conversation_id: str, defaults: dict[str, Any]
-) -> tuple[Interaction, bool]:
-    """The CALL interaction of a conversation, created if missing (one even under concurrency)."""
-    now = utcnow()
-    values = {
-        "id": uuid.uuid4(),
+def call_row(
+    conversation_id: str,
+    fields: dict[str, Any],
+    *,
+    now: datetime,
+    id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """The row of a conversation's new CALL interaction, first heard of at `now`: `fields` over
+    what a call we know nothing else of is (inbound, in progress, kept by the AI)."""
+    return {
+        "id": id or uuid.uuid4(),
         "channel": Channel.CALL,
         "provider": Provider.ELEVENLABS,
         "provider_conversation_id": conversation_id,
@@ -156,46 +165,65 @@ async def _interaction(
         "status": InteractionStatus.IN_PROGRESS,
         "started_at": now,
         "ai_handled": True,
-        **defaults,
+        **fields,
     }
-    created = await repository.insert_interaction(session, values)
+
+
+def call_detail_row(interaction_id: uuid.UUID, *, id: uuid.UUID | None = None) -> dict[str, Any]:
+    """A call's detail before anything is known of it."""
+    return {
+        "id": id or uuid.uuid4(),
+        "interaction_id": interaction_id,
+        "transcript": [],
+        "has_audio": False,
+    }
+
+
+async def _interaction(
+    session: AsyncSession, conversation_id: str, defaults: dict[str, Any]
+) -> tuple[Interaction, bool]:
+    """The CALL interaction of a conversation, created if missing (one even under concurrency)."""
+    created = await repository.insert_interaction(
+        session, call_row(conversation_id, defaults, now=utcnow())
+    )
     interaction = await repository.by_conversation(session, conversation_id)
     assert interaction is not None
     return interaction, created
+
+
+async def _detail(session: AsyncSession, interaction: Interaction) -> CallDetail:
+    return await repository.call_detail(session, call_detail_row(interaction.id))
 
 
 # What a list item (metadata-only sync) may change on a call we already hold.
 _METADATA_FIELDS = ("status", "started_at", "ended_at")
 
 
-async def apply_call(
-    session: AsyncSession,
-    settings: Settings,
+def update_call(interaction: Interaction, fields: dict[str, Any], *, metadata_only: bool) -> None:
+    """A call we hold takes what a later conversation says, but a late "processing" never
+    reopens a finished call, and a list item moves only status and times."""
+    for name, value in fields.items():
+        if metadata_only and name not in _METADATA_FIELDS:
+            continue
+        if name == "status" and interaction.status in FINAL and value not in FINAL:
+            continue
+        if name == "ended_at" and value is None:
+            continue
+        setattr(interaction, name, value)
+
+
+def call_events(
     event: CallEvent,
+    interaction: Interaction,
     *,
+    created: bool,
+    before: dict[str, Any],
     payload: Any,
     source: str,
-    metadata_only: bool = False,
-) -> CallResult:
-    """Create or update the call and its detail from a conversation; idempotent.
-
-    `metadata_only`: the event comes from a list item (no transcript, no numbers); it creates a
-    missing call but only moves status and times of one we hold.
-    """
-    fields = _fields(event, settings, transcript_known=not metadata_only)
-    interaction, created = await _interaction(session, event.conversation_id, fields)
+) -> list[Event]:
+    """The timeline of applying a conversation to its call (`before`: the call's fields before,
+    when it was not `created`)."""
     key = f"elevenlabs:{event.conversation_id}"
-    before = {name: getattr(interaction, name) for name in fields}
-    if not created:
-        for name, value in fields.items():
-            if metadata_only and name not in _METADATA_FIELDS:
-                continue
-            if name == "status" and interaction.status in FINAL and value not in FINAL:
-                continue  # a late "processing" never reopens a finished call
-            if name == "ended_at" and value is None:
-                continue
-            setattr(interaction, name, value)
-    changed = created or before != {name: getattr(interaction, name) for name in fields}
     normalized = {
         "conversationId": event.conversation_id,
         "status": interaction.status.value,
@@ -203,43 +231,68 @@ async def apply_call(
         "durationSecs": event.duration_secs,
         "source": source,
     }
+    events = []
     if created:
-        await record_event(
-            session,
-            interaction,
-            EventType.INTERACTION_CREATED,
-            idempotency_key=f"{key}:created",
-            payload=payload,
-            normalized=normalized,
-            provider_event_id=event.conversation_id,
-            occurred_at=interaction.started_at,
+        events.append(
+            Event(
+                EventType.INTERACTION_CREATED,
+                f"{key}:created",
+                normalized=normalized,
+                payload=payload,
+                provider_event_id=event.conversation_id,
+                occurred_at=interaction.started_at,
+            )
         )
     elif before["status"] != interaction.status:
-        await record_event(
-            session,
-            interaction,
-            EventType.STATUS_CHANGED,
-            idempotency_key=f"{key}:status:{interaction.status.value}",
-            normalized={
-                "from": before["status"].value,
-                "to": interaction.status.value,
-                "source": source,
-            },
+        events.append(
+            Event(
+                EventType.STATUS_CHANGED,
+                f"{key}:status:{interaction.status.value}",
+                normalized={
+                    "from": before["status"].value,
+                    "to": interaction.status.value,
+                    "source": source,
+                },
+            )
         )
     if interaction.assigned_agent and (
         created or before["assigned_agent"] != interaction.assigned_agent
     ):
-        if not created:
-            also_heard_by(session.info, interaction.id, before["assigned_agent"])
-        await record_event(
-            session,
-            interaction,
-            EventType.AGENT_ASSIGNED,
-            idempotency_key=f"{key}:agent:{interaction.assigned_agent}",
-            normalized={"assignedAgent": interaction.assigned_agent, "source": source},
+        events.append(
+            Event(
+                EventType.AGENT_ASSIGNED,
+                f"{key}:agent:{interaction.assigned_agent}",
+                normalized={"assignedAgent": interaction.assigned_agent, "source": source},
+            )
         )
-    detail = await repository.call_detail(session, interaction.id)
-    detail_before = (detail.transcript, detail.summary, detail.duration_secs, detail.has_audio)
+    if event.transcript:
+        events.append(
+            Event(
+                EventType.CALL_TRANSCRIPT,
+                f"{key}:transcript",
+                normalized={"turns": len(event.transcript), "summary": event.summary},
+                payload=payload if not created else None,
+            )
+        )
+    if interaction.status is InteractionStatus.COMPLETED:
+        events.append(
+            Event(
+                EventType.INTERACTION_COMPLETED,
+                f"{key}:completed",
+                normalized={"outcome": normalized["outcome"]},
+                occurred_at=interaction.ended_at,
+            )
+        )
+    return events
+
+
+def fill_detail(
+    detail: CallDetail, event: CallEvent, *, metadata_only: bool, now: datetime
+) -> bool:
+    """The call's detail from a conversation read at `now`: all of it, or from a list item
+    (`metadata_only`) what a list item says. True when the transcript, summary, duration or
+    audio changed."""
+    before = (detail.transcript, detail.summary, detail.duration_secs, detail.has_audio)
     if metadata_only:
         detail.duration_secs = event.duration_secs or detail.duration_secs
         detail.summary = detail.summary or event.summary
@@ -258,33 +311,51 @@ async def apply_call(
     detail.recording_url = (
         audio_url(event.conversation_id) if detail.has_audio else detail.recording_url
     )
-    detail.fetched_at = utcnow()
-    changed = changed or detail_before != (
-        detail.transcript,
-        detail.summary,
-        detail.duration_secs,
-        detail.has_audio,
+    detail.fetched_at = now
+    return before != (detail.transcript, detail.summary, detail.duration_secs, detail.has_audio)
+
+
+async def apply_call(
+    session: AsyncSession,
+    settings: Settings,
+    event: CallEvent,
+    *,
+    payload: Any,
+    source: str,
+    metadata_only: bool = False,
+) -> CallResult:
+    """Create or update the call and its detail from a conversation; idempotent.
+
+    `metadata_only`: the event comes from a list item (no transcript, no numbers); it creates a
+    missing call but only moves status and times of one we hold.
+    """
+    fields = call_fields(event, settings, transcript_known=not metadata_only, now=utcnow())
+    interaction, created = await _interaction(session, event.conversation_id, fields)
+    before = {name: getattr(interaction, name) for name in fields}
+    if not created:
+        update_call(interaction, fields, metadata_only=metadata_only)
+        if interaction.assigned_agent and before["assigned_agent"] != interaction.assigned_agent:
+            also_heard_by(session.info, interaction.id, before["assigned_agent"])
+    changed = created or before != {name: getattr(interaction, name) for name in fields}
+    detail = await _detail(session, interaction)
+    changed = fill_detail(detail, event, metadata_only=metadata_only, now=utcnow()) or changed
+    events = call_events(
+        event, interaction, created=created, before=before, payload=payload, source=source
     )
-    if event.transcript:
-        await record_event(
-            session,
-            interaction,
-            EventType.CALL_TRANSCRIPT,
-            idempotency_key=f"{key}:transcript",
-            payload=payload if not created else None,
-            normalized={"turns": len(event.transcript), "summary": event.summary},
-        )
-    if interaction.status is InteractionStatus.COMPLETED:
-        await record_event(
-            session,
-            interaction,
-            EventType.INTERACTION_COMPLETED,
-            idempotency_key=f"{key}:completed",
-            normalized={"outcome": normalized["outcome"]},
-            occurred_at=interaction.ended_at,
-        )
+    await record_all(session, interaction, events)
     await session.flush()
     return CallResult(interaction=interaction, created=created, changed=changed)
+
+
+def audio_kept(detail: CallDetail, conversation_id: str, *, size: int, digest: str) -> Event:
+    """A recording kept in the store: the call has audio, played from our own URL."""
+    detail.has_audio = True
+    detail.recording_url = audio_url(conversation_id)
+    return Event(
+        EventType.CALL_AUDIO,
+        f"elevenlabs:{conversation_id}:audio",
+        normalized={"bytes": size, "sha256": digest},
+    )
 
 
 async def apply_audio(
@@ -293,38 +364,35 @@ async def apply_audio(
     """Keep the recording in the file store and mark the call as having audio."""
     digest = await store.save(event.conversation_id, event.audio)
     interaction, created = await _interaction(session, event.conversation_id, {})
-    key = f"elevenlabs:{event.conversation_id}"
     if created:
-        await record_event(
+        await record(
             session,
             interaction,
-            EventType.INTERACTION_CREATED,
-            idempotency_key=f"{key}:created",
-            normalized={"conversationId": event.conversation_id, "source": "audio"},
+            Event(
+                EventType.INTERACTION_CREATED,
+                f"elevenlabs:{event.conversation_id}:created",
+                normalized={"conversationId": event.conversation_id, "source": "audio"},
+            ),
         )
-    detail = await repository.call_detail(session, interaction.id)
-    detail.has_audio = True
-    detail.recording_url = audio_url(event.conversation_id)
-    await record_event(
+    detail = await _detail(session, interaction)
+    await record(
         session,
         interaction,
-        EventType.CALL_AUDIO,
-        idempotency_key=f"{key}:audio",
-        normalized={"bytes": len(event.audio), "sha256": digest},
+        audio_kept(detail, event.conversation_id, size=len(event.audio), digest=digest),
     )
     await session.flush()
     return CallResult(interaction=interaction, created=created, changed=True)
 
 
-async def apply_initiation_failure(
-    session: AsyncSession, settings: Settings, event: CallInitiationFailureEvent, *, payload: Any
-) -> CallResult:
-    """An outbound call that never connected: a FAILED OUTBOUND call."""
+def initiation_failure_fields(
+    event: CallInitiationFailureEvent, settings: Settings, *, now: datetime
+) -> dict[str, Any]:
+    """An outbound call that never connected: FAILED, ended when it started."""
     region = settings.default_phone_region
     customer = normalize_possible(event.customer_number, region) if event.customer_number else None
     agent = normalize_possible(event.agent_number, region) if event.agent_number else None
-    started = event.event_timestamp or utcnow()
-    defaults = {
+    started = event.event_timestamp or now
+    return {
         "direction": Direction.OUTBOUND,
         "status": InteractionStatus.FAILED,
         "started_at": started,
@@ -334,29 +402,51 @@ async def apply_initiation_failure(
         "customer_phone": customer,
         "outcome": Outcome.UNKNOWN,
     }
-    interaction, created = await _interaction(session, event.conversation_id, defaults)
+
+
+def initiation_failed(
+    interaction: Interaction,
+    event: CallInitiationFailureEvent,
+    fields: dict[str, Any],
+    *,
+    created: bool,
+    payload: Any,
+) -> list[Event]:
+    """The call FAILED (a call we held ends when the failure says it started) and its events."""
     key = f"elevenlabs:{event.conversation_id}"
     previous = interaction.status
     if not created:
         interaction.status = InteractionStatus.FAILED
-        interaction.ended_at = interaction.ended_at or started
+        interaction.ended_at = interaction.ended_at or fields["started_at"]
     normalized = {"conversationId": event.conversation_id, "failureReason": event.failure_reason}
+    events = []
     if created:
-        await record_event(
-            session,
-            interaction,
-            EventType.INTERACTION_CREATED,
-            idempotency_key=f"{key}:created",
-            payload=payload,
-            normalized=normalized,
+        events.append(
+            Event(
+                EventType.INTERACTION_CREATED,
+                f"{key}:created",
+                normalized=normalized,
+                payload=payload,
+            )
         )
-    await record_event(
-        session,
-        interaction,
-        EventType.STATUS_CHANGED,
-        idempotency_key=f"{key}:status:FAILED",
-        payload=payload if not created else None,
-        normalized={**normalized, "from": previous.value, "to": "FAILED"},
+    events.append(
+        Event(
+            EventType.STATUS_CHANGED,
+            f"{key}:status:FAILED",
+            normalized={**normalized, "from": previous.value, "to": "FAILED"},
+            payload=payload if not created else None,
+        )
     )
+    return events
+
+
+async def apply_initiation_failure(
+    session: AsyncSession, settings: Settings, event: CallInitiationFailureEvent, *, payload: Any
+) -> CallResult:
+    """An outbound call that never connected: a FAILED OUTBOUND call."""
+    fields = initiation_failure_fields(event, settings, now=utcnow())
+    interaction, created = await _interaction(session, event.conversation_id, fields)
+    events = initiation_failed(interaction, event, fields, created=created, payload=payload)
+    await record_all(session, interaction, events)
     await session.flush()
     return CallResult(interaction=interaction, created=created, changed=True)

@@ -4,9 +4,12 @@ Every content choice, every id and every time offset comes from one `random.Rand
 `DEMO_SEED`; times are anchored to the current hour (UTC), so two runs in the same hour write the
 same rows and the data always looks like the last `days` days. Nothing lies after the anchor.
 
-The rows follow the rules the live system applies (docs/api.md): the events an interaction
-would have had, WhatsApp's 24-hour conversation window (one conversation per customer at a time),
-call outcomes derivable from the analysis, OTP bodies with the code masked and no code hash.
+This module decides only what happens (who writes what, when, and how it ends). The rows say it
+as the live system would: each step goes through the domain's own row builders and state rules,
+the ones its services apply to a request, a webhook or a job (a call's status, outcome and
+events from its conversation; a message's status and events as it is queued, sent, delivered or
+echoed; WhatsApp's 24-hour conversation window; an OTP challenge, its masked SMS and its
+attempts; a signed link, its token, its opening). A rule changed in a domain changes the demo.
 
 This is a job: it owns its transactions and commits one batch of interactions at a time.
 """
@@ -16,40 +19,42 @@ from __future__ import annotations
 import random
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import accumulate
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contact_center.auth import credentials
 from contact_center.auth import repository as auth_repository
 from contact_center.auth import service as auth_service
-from contact_center.calls.service import audio_url
+from contact_center.calls import service as calls
 from contact_center.db.base import Base, utcnow
 from contact_center.db.session import create_session_factory
 from contact_center.demo import content
 from contact_center.demo.content import CallScript, ChatScript, HumanAgent, IntentContent
-from contact_center.demo.wording import decimal_ar, fill, placeholder_values
+from contact_center.demo.wording import fill, placeholder_values
+from contact_center.interactions.service import Event, apply_changes, event_values, touch
 from contact_center.keys.service import load_keys
-from contact_center.links.service import PATHS as LINK_PATHS
-from contact_center.links.service import make_token
+from contact_center.links import service as links
+from contact_center.message_templates import Templates
+from contact_center.messaging import outbound
+from contact_center.messaging import service as messaging
+from contact_center.messaging.bot import bot_controlled
 from contact_center.models.call_detail import CallDetail
 from contact_center.models.enums import (
     Channel,
     Direction,
-    EventType,
     InteractionStatus,
     MessageKind,
     MessageStatus,
     OtpPurpose,
     OtpStatus,
     Outcome,
-    Provider,
     Role,
 )
 from contact_center.models.interaction import Interaction
@@ -58,9 +63,18 @@ from contact_center.models.message import Message
 from contact_center.models.otp_challenge import OtpChallenge
 from contact_center.models.signed_link import SignedLink
 from contact_center.mp3 import small_silent_mp3
+from contact_center.otp import service as otp
 from contact_center.phones import normalize_valid
 from contact_center.principal import SYSTEM_CONTEXT
-from contact_center.recordings import RecordingStore
+from contact_center.providers.base import (
+    Attachment,
+    CallEvent,
+    CallInitiationFailureEvent,
+    SmsStatusEvent,
+    TranscriptTurn,
+    WhatsAppMessageEvent,
+)
+from contact_center.recordings import RecordingStore, digest
 from contact_center.settings import Settings
 
 T = TypeVar("T")
@@ -77,9 +91,8 @@ HOURLY_WEIGHTS = (
     2.30, 2.00, 2.10, 2.30, 2.30, 2.20, 2.00, 1.70, 1.20, 0.80, 0.50, 0.30,
 )  # fmt: skip
 WEEKEND_FACTOR = 0.6
-WHATSAPP_WINDOW = timedelta(hours=24)
-# A conversation is left open only when its last message is this much newer than 24 h before the
-# anchor: it stays within the 24-hour window (a reply joins it) for at least an hour after seeding.
+# A conversation is left open only when a reply this long after the anchor would still join it
+# (WhatsApp's window): it stays open for at least an hour after seeding.
 OPEN_MARGIN = timedelta(hours=2)
 SPEECH_CHARS_PER_SECOND = 15.0
 MAX_CALL_SECONDS = 600
@@ -124,47 +137,52 @@ class Customer:
         return f"{self.first_name} {self.last_name}"
 
 
-@dataclass
-class _Bundle:
-    """The rows of one scheduled interaction (and of the OTP SMS it may have triggered)."""
-
-    objects: list[Base] = field(default_factory=list)
-    interactions: int = 0
-    # (conversation id, seconds) of each call that has a recording: its MP3 goes to the store.
-    recordings: list[tuple[str, float]] = field(default_factory=list)
-
-
 class _Timeline:
-    """Events of one interaction, numbered for their idempotency keys, in the order they happen."""
+    """The events of one interaction, recorded as the domain's rules give them."""
 
     def __init__(self, generator: _Generator, interaction: Interaction, bundle: _Bundle) -> None:
         self._generator = generator
         self._interaction = interaction
         self._bundle = bundle
-        self._count = 0
 
-    def add(
-        self,
-        event_type: EventType,
-        at: datetime,
-        normalized: dict[str, Any],
-        payload: dict[str, Any] | None = None,
-        provider_event_id: str | None = None,
-    ) -> None:
-        self._count += 1
-        self._bundle.objects.append(
-            InteractionEvent(
-                id=self._generator.new_id(),
-                interaction_id=self._interaction.id,
-                type=event_type.value,
-                occurred_at=at,
-                payload=payload,
-                normalized=normalized,
-                provider_event_id=provider_event_id,
-                idempotency_key=f"demo:{self._interaction.id}:{self._count}",
-            )
-        )
-        self._interaction.updated_at = max(self._interaction.updated_at, at)
+    def add(self, events: Iterable[Event], now: datetime) -> None:
+        """Record `events` at `now`, as `interactions.service.record` would."""
+        for event in events:
+            values = event_values(self._interaction.id, event, now=now, id=self._generator.new_id())
+            self._bundle.events.append(values)
+            touch(self._interaction, now)
+
+
+@dataclass
+class _Bundle:
+    """The rows of one scheduled interaction (and of the OTP SMS it may have triggered)."""
+
+    generator: _Generator
+    objects: list[Base] = field(default_factory=list)
+    # The timelines' rows, as `interactions.service.event_values` gives them (written in bulk).
+    events: list[dict[str, Any]] = field(default_factory=list)
+    interactions: int = 0
+    # (conversation id, MP3) of each call that has a recording: it goes to the store.
+    recordings: list[tuple[str, bytes]] = field(default_factory=list)
+    timelines: dict[uuid.UUID, _Timeline] = field(default_factory=dict)
+
+    def new_interaction(self, interaction: Interaction) -> _Timeline:
+        self.objects.append(interaction)
+        self.interactions += 1
+        timeline = _Timeline(self.generator, interaction, self)
+        self.timelines[interaction.id] = timeline
+        return timeline
+
+    def extend(self, other: _Bundle) -> None:
+        self.objects += other.objects
+        self.events += other.events
+        self.interactions += other.interactions
+        self.recordings += other.recordings
+
+    def record(self, events: otp.Timeline | None, now: datetime) -> None:
+        """Events that go to interactions by id (an OTP's)."""
+        for interaction_id, event in events or ():
+            self.timelines[interaction_id].add([event], now)
 
 
 @dataclass
@@ -172,15 +190,17 @@ class _SmsPlan:
     """What happens to one SMS, in seconds after it was queued; decided before any row exists."""
 
     kind: MessageKind
-    template: str
+    template: str | None  # None: an OTP, whose text is the OTP domain's
     status: MessageStatus
     error: tuple[str, str] | None
     sent_after: float | None
     final_after: float | None
     purpose: OtpPurpose | None = None
+    # How the challenge ends (VERIFIED, LOCKED: by the customer's last attempt; EXPIRED: by the
+    # expiry job; FAILED: by the send job) and when; the customer's wrong codes before that.
     otp_status: OtpStatus | None = None
-    otp_attempts: int = 0
     otp_closed_after: float | None = None
+    otp_wrong_codes: list[float] = field(default_factory=list)
     tx_context: dict[str, str] | None = None
 
     @property
@@ -211,6 +231,7 @@ class _Generator:
         self.sms_sender = settings.twilio_from_number or content.SMS_SENDER_FALLBACK
         self.sms_account = settings.twilio_account_sid or "AC" + "0" * 32
         self.site = settings.frontend_url or content.BANK_SITE
+        self.templates = Templates(settings)
         # A few customers write and call much more than the rest.
         self._customer_cum = list(accumulate(rng.paretovariate(2.0) for _ in customers))
         self._whatsapp_windows: dict[str, list[tuple[datetime, datetime]]] = {}
@@ -312,6 +333,8 @@ class _Generator:
         script = self._pick(
             outbound_scripts if outbound else [s for s in intent.calls if not s.outbound_openings]
         )
+        # What the call is meant to be: its transcript, summary and analysis are written for it,
+        # and the calls domain derives the interaction's status and outcome from them.
         roll = rng.random()
         if outbound:
             status = InteractionStatus.FAILED if roll < 0.15 else InteractionStatus.COMPLETED
@@ -387,7 +410,7 @@ class _Generator:
             span = max(span, otp_after + otp_plan.span)
         start = self._fits(start, span)
 
-        # Rows.
+        # What the provider says of the call; the calls domain makes the rows of it.
         customer = self._customer()
         queue = intent.queue if (status is InteractionStatus.COMPLETED or outbound) else None
         human = (
@@ -395,177 +418,127 @@ class _Generator:
         )
         values = self._values(customer, start, intent.queue, human)
         conversation_id = f"conv_{self._hex(20)}"
-        bundle = _Bundle()
-        ended = start + timedelta(seconds=end_offset)
-        interaction = Interaction(
-            id=self.new_id(),
-            channel=Channel.CALL,
-            direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
-            status=status,
-            started_at=start,
-            ended_at=ended,
-            created_at=start,
-            updated_at=start,
-            from_number=content.BANK_VOICE_LINE if outbound else customer.phone,
-            to_number=customer.phone if outbound else content.BANK_VOICE_LINE,
-            customer_phone=customer.phone,
-            customer_name=None,
-            provider=Provider.ELEVENLABS,
-            provider_conversation_id=conversation_id,
-            assigned_agent=human.username if human else content.VIRTUAL_AGENT_NAME,
-            customer_ref=customer.ref if outbound or rng.random() < 0.85 else None,
-            queue=queue,
-            intent=intent.key if queue else None,
-            outcome=outcome,
-            ai_handled=outcome is not Outcome.TRANSFERRED,
-        )
-        bundle.objects.append(interaction)
-        bundle.interactions += 1
+        customer_ref = customer.ref if outbound or rng.random() < 0.85 else None
+        bundle = _Bundle(self)
+        direction = "outbound" if outbound else "inbound"
+        envelope_data = {"agent_id": self.voice_agent_id, "conversation_id": conversation_id}
+        webhook_at = start + timedelta(seconds=webhook_after)
+        if status is InteractionStatus.FAILED and outbound:
+            # The call never connected: the provider says so once the ringing stops.
+            failed_at = start + timedelta(seconds=end_offset)
+            reason = self._call_hangup(status, outcome, outbound).rsplit(": ", 1)[-1]
+            failure = CallInitiationFailureEvent(
+                conversation_id=conversation_id,
+                agent_id=self.voice_agent_id,
+                failure_reason=reason,
+                customer_number=customer.phone,
+                agent_number=content.BANK_VOICE_LINE,
+                event_timestamp=failed_at,
+            )
+            fields = calls.initiation_failure_fields(failure, self.settings, now=webhook_at)
+            interaction = Interaction(
+                **calls.call_row(conversation_id, fields, now=webhook_at, id=self.new_id())
+            )
+            timeline = bundle.new_interaction(interaction)
+            payload = {
+                "type": "call_initiation_failure",
+                "event_timestamp": int(failed_at.timestamp()),
+                "data": {**envelope_data, "failure_reason": reason},
+            }
+            events = calls.initiation_failed(
+                interaction, failure, fields, created=True, payload=payload
+            )
+            timeline.add(events, webhook_at)
+            return bundle
 
-        transcript = [
-            {"role": role, "message": fill(text, values), "time_in_call_secs": at}
-            for (role, text), at in zip(turns, times, strict=True)
-        ]
         summary, call_successful = self._call_summary(script, status, outcome, customer, values)
         hangup = self._call_hangup(status, outcome, outbound)
-        recording = audio_url(conversation_id) if has_audio else None
-        if has_audio:
-            bundle.recordings.append((conversation_id, float(call_secs)))
-        webhook_at = start + timedelta(seconds=webhook_after)
-        detail = CallDetail(
-            id=self.new_id(),
-            interaction_id=interaction.id,
-            transcript=transcript,
-            summary=summary,
-            recording_url=recording,
-            duration_secs=call_secs,
-            hangup_reason=hangup,
-            call_successful=call_successful,
-            analysis=self._call_analysis(
-                intent if interaction.intent else None,
-                outcome,
-                call_successful,
-                summary,
-                identity_checked,
-                values,
-            ),
-            has_audio=has_audio,
-            fetched_at=webhook_at,
+        analysis = self._call_analysis(
+            intent if queue else None,
+            outcome,
+            call_successful,
+            summary,
+            identity_checked,
+            values,
+            human,
         )
-        bundle.objects.append(detail)
-
-        timeline = _Timeline(self, interaction, bundle)
-        timeline.add(
-            EventType.INTERACTION_CREATED,
-            start,
-            {
-                "channel": Channel.CALL.value,
-                "direction": interaction.direction.value,
-                "provider": Provider.ELEVENLABS.value,
-                "conversationId": conversation_id,
+        dynamic = {"customer_ref": customer_ref, "queue": queue}
+        provider_status = "failed" if status is InteractionStatus.FAILED else "done"
+        payload = {
+            "type": "post_call_transcription",
+            "event_timestamp": int(webhook_at.timestamp()),
+            "data": {
+                **envelope_data,
+                "status": provider_status,
+                "metadata": {
+                    "start_time_unix_secs": int(start.timestamp()),
+                    "call_duration_secs": call_secs,
+                    "termination_reason": hangup,
+                    "phone_call": {
+                        "type": "twilio",
+                        "direction": direction,
+                        "agent_number": content.BANK_VOICE_LINE,
+                        "external_number": customer.phone,
+                    },
+                },
             },
+        }
+        conversation = CallEvent(
+            conversation_id=conversation_id,
+            agent_id=self.voice_agent_id,
+            agent_name=content.VIRTUAL_AGENT_NAME,
+            status=provider_status,
+            started_at=start,
+            duration_secs=call_secs,
+            direction=direction,
+            customer_number=customer.phone,
+            agent_number=content.BANK_VOICE_LINE,
+            transcript=[
+                TranscriptTurn(role, fill(text, values), at)
+                for (role, text), at in zip(turns, times, strict=True)
+            ],
+            summary=summary,
+            call_successful=call_successful,
+            termination_reason=hangup,
+            data_collection={k: v["value"] for k, v in analysis["data_collection_results"].items()},
+            evaluation={k: v["result"] for k, v in analysis["evaluation_criteria_results"].items()},
+            dynamic_variables={k: v for k, v in dynamic.items() if v is not None},
+            has_audio=has_audio,
+            event_timestamp=webhook_at,
+            analysis=analysis,
         )
+        # The post-call webhook, applied as `calls.service.apply_call` applies it.
+        fields = calls.call_fields(
+            conversation, self.settings, transcript_known=True, now=webhook_at
+        )
+        interaction = Interaction(
+            **calls.call_row(conversation_id, fields, now=webhook_at, id=self.new_id())
+        )
+        timeline = bundle.new_interaction(interaction)
+        detail = CallDetail(**calls.call_detail_row(interaction.id, id=self.new_id()))
+        calls.fill_detail(detail, conversation, metadata_only=False, now=webhook_at)
+        bundle.objects.append(detail)
+        events = calls.call_events(
+            conversation, interaction, created=True, before={}, payload=payload, source="webhook"
+        )
+        timeline.add(events, webhook_at)
         if otp_plan is not None:
+            # Requested while the customer was on the line, onto the call's timeline.
             self._sms_rows(
                 bundle,
                 otp_plan,
                 start + timedelta(seconds=otp_after),
                 customer,
                 customer_ref=interaction.customer_ref,
-                requested_from=(interaction, timeline),
-            )
-        envelope_data = {
-            "agent_id": self.voice_agent_id,
-            "conversation_id": conversation_id,
-        }
-        phone_call = {
-            "type": "twilio",
-            "direction": interaction.direction.value.lower(),
-            "agent_number": content.BANK_VOICE_LINE,
-            "external_number": customer.phone,
-        }
-        if status is InteractionStatus.FAILED and outbound:
-            timeline.add(
-                EventType.STATUS_CHANGED,
-                webhook_at,
-                {
-                    "field": "status",
-                    "from": InteractionStatus.IN_PROGRESS.value,
-                    "to": status.value,
-                },
-                payload={
-                    "type": "call_initiation_failure",
-                    "event_timestamp": int(webhook_at.timestamp()),
-                    "data": {**envelope_data, "failure_reason": hangup.rsplit(": ", 1)[-1]},
-                },
-                provider_event_id=f"{conversation_id}:call_initiation_failure",
-            )
-            return bundle
-        timeline.add(
-            EventType.CALL_TRANSCRIPT,
-            webhook_at,
-            {
-                "turns": len(transcript),
-                "durationSecs": call_secs,
-                "callSuccessful": call_successful,
-                "intent": interaction.intent,
-                "outcome": outcome.value,
-            },
-            payload={
-                "type": "post_call_transcription",
-                "event_timestamp": int(webhook_at.timestamp()),
-                "data": {
-                    **envelope_data,
-                    "status": "failed" if status is InteractionStatus.FAILED else "done",
-                    "metadata": {
-                        "start_time_unix_secs": int(start.timestamp()),
-                        "call_duration_secs": call_secs,
-                        "termination_reason": hangup,
-                        "phone_call": phone_call,
-                    },
-                },
-            },
-            provider_event_id=f"{conversation_id}:post_call_transcription",
-        )
-        if human is not None:
-            timeline.add(
-                EventType.AGENT_ASSIGNED,
-                webhook_at,
-                {
-                    "field": "assignedAgent",
-                    "from": content.VIRTUAL_AGENT_NAME,
-                    "to": human.username,
-                },
-            )
-        if status is InteractionStatus.COMPLETED:
-            timeline.add(
-                EventType.INTERACTION_COMPLETED,
-                webhook_at,
-                {"status": status.value, "outcome": outcome.value},
-            )
-        else:
-            timeline.add(
-                EventType.STATUS_CHANGED,
-                webhook_at,
-                {
-                    "field": "status",
-                    "from": InteractionStatus.IN_PROGRESS.value,
-                    "to": status.value,
-                },
+                requested_from=interaction,
             )
         if has_audio:
+            # The recording's webhook (`calls.service.apply_audio`): silence of the call's length.
             audio_at = start + timedelta(seconds=audio_after)
-            timeline.add(
-                EventType.CALL_AUDIO,
-                audio_at,
-                {"hasAudio": True, "recordingUrl": recording},
-                payload={
-                    "type": "post_call_audio",
-                    "event_timestamp": int(audio_at.timestamp()),
-                    "data": envelope_data,
-                },
-                provider_event_id=f"{conversation_id}:post_call_audio",
-            )
+            audio = small_silent_mp3(min(float(call_secs), RECORDING_SECONDS))
+            bundle.recordings.append((conversation_id, audio))
+            kept = calls.audio_kept(detail, conversation_id, size=len(audio), digest=digest(audio))
+            timeline.add([kept], audio_at)
         return bundle
 
     def _call_turns(
@@ -663,6 +636,7 @@ class _Generator:
         summary: str,
         identity_checked: bool,
         values: dict[str, str],
+        human: HumanAgent | None,
     ) -> dict[str, Any]:
         """The provider's analysis, from which the outcome rules (docs/api.md) give `outcome`."""
 
@@ -698,6 +672,10 @@ class _Generator:
                 "Se registró un caso." if outcome is Outcome.TICKETED else "No se generó caso.",
             ),
         }
+        if human is not None:
+            data["transferred_to"] = item(
+                "transferred_to", human.username, f"Lo atendió {human.first_name}."
+            )
         criteria = {}
         if intent is not None:
             criteria = {
@@ -807,10 +785,10 @@ class _Generator:
         start = self._fits(start, close_after or offsets[-1])
         last_at = start + timedelta(seconds=offsets[-1])
         idle_close_at: datetime | None = None
-        if scenario != "human" and last_at <= self.anchor - WHATSAPP_WINDOW + OPEN_MARGIN:
+        if scenario != "human" and not messaging.in_window(last_at, self.anchor + OPEN_MARGIN):
             # Too old to be open: the idle job closed it 24 h after its last message, and that
             # run lies before the anchor (a conversation near the edge moves back a little).
-            idle_close_at = last_at + WHATSAPP_WINDOW + timedelta(seconds=inactivity)
+            idle_close_at = last_at + messaging.WHATSAPP_WINDOW + timedelta(seconds=inactivity)
             late = idle_close_at - self.anchor
             if late > timedelta(0):
                 start -= late
@@ -824,193 +802,205 @@ class _Generator:
         agent = self._agent_for(intent.queue, Channel.WHATSAPP) if scenario == "human" else None
         values = self._values(customer, start, queue, agent)
         push_name = customer.name if rng.random() < 0.8 else customer.first_name
+        customer_ref = customer.ref if rng.random() < 0.7 else None
 
-        # `ended` is the interaction's end; `closed_at` when it was closed (the events' time).
-        if scenario == "human":
-            assert close_after is not None
-            status = InteractionStatus.COMPLETED
-            ended: datetime | None = start + timedelta(seconds=close_after)
-            closed_at = ended
-            outcome: Outcome | None = (
-                Outcome.TICKETED if "{ticket}" in resolution else Outcome.RESOLVED
-            )
-        else:
-            closed_at = idle_close_at
-            if idle_close_at is not None:
-                status = (
-                    InteractionStatus.ABANDONED
-                    if scenario == "abandoned"
-                    else InteractionStatus.COMPLETED
-                )
-                # As the idle job does: the conversation ended with its last message.
-                ended = last_at
-            else:
-                status = (
-                    InteractionStatus.NEW
-                    if scenario == "abandoned"
-                    else InteractionStatus.IN_PROGRESS
-                )
-                ended = None
-            outcome = None
-            if status is InteractionStatus.COMPLETED:
-                outcome = Outcome.RESOLVED if finished else Outcome.UNKNOWN
-
-        bundle = _Bundle()
-        interaction = Interaction(
-            id=self.new_id(),
-            channel=Channel.WHATSAPP,
-            direction=Direction.INBOUND,
-            status=status,
-            started_at=start,
-            ended_at=ended,
-            created_at=start,
-            updated_at=start,
-            from_number=customer.phone,
-            to_number=content.BANK_WHATSAPP_NUMBER,
-            customer_phone=customer.phone,
-            customer_name=push_name,
-            provider=Provider.BUILDERBOT,
-            provider_conversation_id=None,
-            assigned_agent=agent.username if agent else None,
-            customer_ref=customer.ref if rng.random() < 0.7 else None,
-            queue=queue,
-            intent=intent.key if queue else None,
-            outcome=outcome,
-            ai_handled=agent is None,
-        )
-        bundle.objects.append(interaction)
-        bundle.interactions += 1
-        timeline = _Timeline(self, interaction, bundle)
-        timeline.add(
-            EventType.INTERACTION_CREATED,
-            start,
-            {
-                "channel": Channel.WHATSAPP.value,
-                "direction": Direction.INBOUND.value,
-                "provider": Provider.BUILDERBOT.value,
-            },
-        )
+        # Each message as the messaging domain takes it: the customer's and the bot's from the
+        # provider's webhooks, an agent's through the send path (queued, sent, echoed).
+        bundle = _Bundle(self)
         digits = customer.phone.removeprefix("+")
-        answered = False
-        for (sender, template, media_name), offset in zip(script, offsets, strict=True):
+        interaction, created = messaging.new_whatsapp(
+            customer.phone,
+            digits,
+            direction=Direction.INBOUND,
+            now=start,
+            customer_name=push_name,
+            id=self.new_id(),
+        )
+        timeline = bundle.new_interaction(interaction)
+        timeline.add([created], start)
+        written: set[Direction] = set()
+        for index, ((sender, template, media_name), offset) in enumerate(
+            zip(script, offsets, strict=True)
+        ):
             at = start + timedelta(seconds=offset)
             body = fill(template, values)
-            media: list[dict[str, Any]] = []
-            if media_name:
-                media = [
-                    {
-                        "url": f"{content.MEDIA_BASE_URL}/whatsapp/{self._hex(32)}.jpg",
-                        "contentType": content.MEDIA_CONTENT_TYPES[media_name],
-                        "filename": media_name,
-                    }
-                ]
+            key = f"demo:{interaction.id}:{index}"  # the provider's delivery
+            if sender == "agent":
+                assert agent is not None
+                self._agent_message(
+                    bundle,
+                    timeline,
+                    interaction,
+                    agent,
+                    body,
+                    at,
+                    key=key,
+                    customer_ref=customer_ref,
+                    answered=Direction.INBOUND in written,
+                )
+                written.add(Direction.OUTBOUND)
+                continue
             inbound = sender == "customer"
-            message = Message(
-                id=self.new_id(),
-                interaction_id=interaction.id,
-                direction=Direction.INBOUND if inbound else Direction.OUTBOUND,
+            direction = Direction.INBOUND if inbound else Direction.OUTBOUND
+            attachments = []
+            if media_name:
+                url = f"{content.MEDIA_BASE_URL}/whatsapp/{self._hex(32)}.jpg"
+                attachments = [Attachment(url, content.MEDIA_CONTENT_TYPES[media_name], media_name)]
+            event = WhatsAppMessageEvent(
+                direction=direction.value,
+                customer_number=digits,
+                customer_name=push_name if inbound else None,
                 body=body,
-                media=media,
-                status=MessageStatus.RECEIVED if inbound else MessageStatus.SENT,
-                provider_message_id=None,
-                error_code=None,
-                error_message=None,
-                kind=MessageKind.TEXT.value,
-                created_at=at - timedelta(seconds=rng.uniform(0.5, 2)) if sender == "agent" else at,
-                updated_at=at,
-                sent_at=None if inbound else at,
-                delivered_at=None,
-                attempts=1 if sender == "agent" else 0,
+                attachments=attachments,
+                project_id=self.bot_project_id,
+            )
+            message, stored = messaging.whatsapp_message(
+                interaction,
+                event,
+                customer.phone,
+                at=at,
+                payload=self._whatsapp_payload(event),
+                key=key,
+                id=self.new_id(),
             )
             bundle.objects.append(message)
-            # What the 24-hour rule reads: a reply within 24 h joins this conversation.
-            last = interaction.last_message_at
-            interaction.last_message_at = max(last or message.created_at, message.created_at)
-            if inbound:
-                timeline.add(
-                    EventType.MESSAGE_RECEIVED,
-                    at,
-                    {"messageId": str(message.id), "direction": "INBOUND", "hasMedia": bool(media)},
-                    payload={
-                        "eventName": "message.incoming",
-                        "data": {
-                            "body": body,
-                            "name": push_name,
-                            "from": digits,
-                            "attachment": [
-                                {"url": m["url"], "mimetype": m["contentType"]} for m in media
-                            ],
-                            "projectId": self.bot_project_id,
-                        },
-                    },
-                )
-                continue
+            timeline.add([stored], at)
+            answered = messaging.other_direction(direction) in written
             timeline.add(
-                EventType.MESSAGE_SENT,
+                messaging.status_after_message(interaction, at, key, answered=answered),
                 at,
-                {
-                    "messageId": str(message.id),
-                    "direction": "OUTBOUND",
-                    "status": MessageStatus.SENT.value,
-                    "sender": sender,
-                },
-                payload={
-                    "eventName": "message.outgoing",
-                    "data": {"answer": body, "from": digits, "projectId": self.bot_project_id},
-                },
             )
-            if not answered:
-                answered = True
-                timeline.add(
-                    EventType.STATUS_CHANGED,
-                    at,
-                    {
-                        "field": "status",
-                        "from": InteractionStatus.NEW.value,
-                        "to": InteractionStatus.IN_PROGRESS.value,
-                    },
-                )
+            written.add(direction)
             if (
                 agent is not None
                 and sender == "bot"
                 and template in content.WHATSAPP_HANDOFF_REPLIES
             ):
+                # The agent takes the conversation from the bot in the console.
                 handoff_at = at + timedelta(seconds=1)
-                timeline.add(EventType.BOT_PAUSED, handoff_at, {"reason": "agent_takeover"})
-                timeline.add(
-                    EventType.AGENT_ASSIGNED,
-                    handoff_at,
-                    {"field": "assignedAgent", "from": None, "to": agent.username},
-                )
-        if closed_at is not None:
-            before = (
-                InteractionStatus.NEW if scenario == "abandoned" else InteractionStatus.IN_PROGRESS
-            )
-            by = agent.username if agent else "idle-24h"
-            timeline.add(
-                EventType.STATUS_CHANGED,
-                closed_at,
-                {"field": "status", "from": before.value, "to": status.value, "by": by},
-            )
-            if status is InteractionStatus.COMPLETED:
-                timeline.add(
-                    EventType.INTERACTION_COMPLETED,
-                    closed_at,
-                    {
-                        "status": status.value,
-                        "by": by,
-                        "outcome": outcome.value if outcome else None,
-                    },
-                )
+                paused = bot_controlled(interaction, "pause", agent.username, handoff_at)
+                timeline.add([paused], handoff_at)
+
+        if agent is not None:
+            # The agent closes the conversation, with its queue, topic and outcome (a PATCH).
+            assert close_after is not None
+            closed_at = start + timedelta(seconds=close_after)
+            outcome = Outcome.TICKETED if "{ticket}" in resolution else Outcome.RESOLVED
+            change = {
+                "queue": queue,
+                "status": InteractionStatus.COMPLETED,
+                "outcome": outcome,
+                "intent": intent.key,
+            }
+            self._patch(timeline, interaction, change, agent.username, closed_at)
+        elif queue is not None:
+            # The bot's integration files the conversation once the bot has answered, as
+            # resolved when the bot saw it through.
+            change = {"queue": queue, "intent": intent.key}
+            if finished:
+                change["outcome"] = Outcome.RESOLVED
+            actor = SYSTEM_CONTEXT.principal.actor_id
+            self._patch(timeline, interaction, change, actor, last_at + timedelta(seconds=0.5))
+        if idle_close_at is not None:
+            last = Direction.INBOUND if script[-1][0] == "customer" else Direction.OUTBOUND
+            closed = messaging.closed_idle(interaction, last_direction=last, now=idle_close_at)
+            timeline.add(closed, idle_close_at)
         self._whatsapp_windows.setdefault(customer.phone, []).append((start, last_at))
         return bundle
+
+    def _agent_message(
+        self,
+        bundle: _Bundle,
+        timeline: _Timeline,
+        interaction: Interaction,
+        agent: HumanAgent,
+        body: str,
+        at: datetime,
+        *,
+        key: str,
+        customer_ref: str | None,
+        answered: bool,
+    ) -> None:
+        """An agent's reply from the console: queued, sent by the job, echoed by the provider."""
+        rng = self.rng
+        message, events = outbound.whatsapp_send(
+            interaction,
+            body=body,
+            media_url=None,
+            assigned_agent=agent.username,
+            customer_ref=customer_ref,
+            actor=agent.username,
+            now=at,
+            id=self.new_id(),
+        )
+        bundle.objects.append(message)
+        at = message.created_at
+        timeline.add(events, at)
+        after = messaging.status_after_message(
+            interaction, at, f"message:{message.id}", answered=answered
+        )
+        timeline.add(after, at)
+        timeline.add([outbound.queued_event(message)], at)
+        outbound.claimed(message, at + timedelta(seconds=0.2))
+        sent_at = at + timedelta(seconds=rng.uniform(0.5, 2))
+        timeline.add([outbound.sent(message, None, sent_at)], sent_at)
+        echo_at = sent_at + timedelta(seconds=rng.uniform(0.1, 1))
+        echo = WhatsAppMessageEvent(
+            direction=Direction.OUTBOUND.value,
+            customer_number=interaction.from_number,
+            customer_name=None,
+            body=body,
+            attachments=[],
+            project_id=self.bot_project_id,
+        )
+        confirmed = messaging.echo_confirmed(
+            message,
+            echo,
+            interaction.customer_phone,
+            now=echo_at,
+            payload=self._whatsapp_payload(echo),
+            key=f"{key}:echo",
+        )
+        timeline.add([confirmed], echo_at)
+
+    @staticmethod
+    def _whatsapp_payload(event: WhatsAppMessageEvent) -> dict[str, Any]:
+        """The provider's webhook body of a message (what the timeline keeps)."""
+        if event.direction == Direction.INBOUND.value:
+            data: dict[str, Any] = {
+                "body": event.body,
+                "name": event.customer_name,
+                "from": event.customer_number,
+                "attachment": [
+                    {"url": a.url, "mimetype": a.content_type} for a in event.attachments
+                ],
+            }
+            return {
+                "eventName": "message.incoming",
+                "data": {**data, "projectId": event.project_id},
+            }
+        data = {"answer": event.body, "from": event.customer_number}
+        return {"eventName": "message.outgoing", "data": {**data, "projectId": event.project_id}}
+
+    def _patch(
+        self,
+        timeline: _Timeline,
+        interaction: Interaction,
+        change: dict[str, Any],
+        actor: str,
+        at: datetime,
+    ) -> None:
+        """A change as `PATCH /api/interactions/{id}` makes it (`interactions.service`)."""
+        changes = apply_changes(interaction, change, actor=actor, change_id=self._hex(32), now=at)
+        timeline.add([event for c in changes for event in c.events], at)
 
     def _whatsapp_customer(self, start: datetime, last_at: datetime) -> Customer | None:
         """A customer with no other conversation within 24 h of this one (one per customer)."""
 
         def free(customer: Customer) -> bool:
+            # Neither conversation's first message may join the other (the 24-hour rule).
             return all(
-                start > end + WHATSAPP_WINDOW or last_at + WHATSAPP_WINDOW < begin
+                not messaging.in_window(end, start) or not messaging.in_window(last_at, begin)
                 for begin, end in self._whatsapp_windows.get(customer.phone, ())
             )
 
@@ -1033,7 +1023,7 @@ class _Generator:
         plan = self._plan_sms(kind, purpose, verified=None)
         start = self._fits(start, plan.span)
         customer = self._customer()
-        bundle = _Bundle()
+        bundle = _Bundle(self)
         onboarding = kind is MessageKind.ONBOARDING_LINK
         known = self.rng.random() < (0.3 if onboarding else 0.95)
         self._sms_rows(bundle, plan, start, customer, customer_ref=customer.ref if known else None)
@@ -1044,6 +1034,7 @@ class _Generator:
     ) -> _SmsPlan:
         """Delivery and (for an OTP) verification of one SMS. `verified` forces the OTP's fate."""
         rng = self.rng
+        template: str | None = None
         if kind is MessageKind.TEXT:
             template = self._pick(content.SMS_TEXTS)
         elif kind is MessageKind.VERIFICATION_LINK:
@@ -1052,9 +1043,6 @@ class _Generator:
             template = self._pick(content.SMS_ONBOARDING_LINK)
         elif kind is MessageKind.CARD_ACTIVATION:
             template = self._pick(content.SMS_CARD_ACTIVATION)
-        else:
-            assert purpose is not None
-            template = self._pick(content.OTP_TEMPLATES[purpose.value])
 
         roll = 0.0 if verified else rng.random()
         error: tuple[str, str] | None = None
@@ -1096,59 +1084,41 @@ class _Generator:
                 "currency": "ARS",
                 "payee": self._pick(content.PAYEES),
             }
-        if error is not None:
+        if error is not None and sent_after is None:
+            # Refused by the provider: the send job gives the challenge up.
             plan.otp_status = OtpStatus.FAILED
             plan.otp_closed_after = final_after
             return plan
+        if error is not None:
+            # Sent but never delivered: no code reaches the customer, and the challenge expires.
+            plan.otp_status = OtpStatus.EXPIRED
+            plan.otp_closed_after = ttl + rng.uniform(0, 60)  # the expiry job's next run
+            return plan
         assert sent_after is not None
         arrived = final_after if final_after is not None else sent_after + rng.uniform(2, 10)
+        # The customer's last chance to type a code: before the challenge expires.
+        last_try = ttl - 5
         fate = 0.0 if verified else rng.random()
         if fate < 0.76:
             plan.otp_status = OtpStatus.VERIFIED
-            plan.otp_attempts = 2 if rng.random() < 0.12 else 1
-            plan.otp_closed_after = min(arrived + rng.uniform(8, 150), ttl - 5)
+            plan.otp_closed_after = min(arrived + rng.uniform(8, 150), last_try)
+            wrong = 1 if rng.random() < 0.12 else 0
+            end = plan.otp_closed_after
         elif fate < 0.92:
             plan.otp_status = OtpStatus.EXPIRED
-            plan.otp_attempts = 1 if rng.random() < 0.3 else 0
             plan.otp_closed_after = ttl + rng.uniform(0, 60)  # the expiry job's next run
+            wrong = 1 if rng.random() < 0.3 else 0
+            end = min(arrived + rng.uniform(8, 150), last_try)
         else:
             plan.otp_status = OtpStatus.LOCKED
-            plan.otp_attempts = self.settings.otp_max_attempts
-            plan.otp_closed_after = min(arrived + rng.uniform(40, 240), ttl - 5)
+            plan.otp_closed_after = min(arrived + rng.uniform(40, 240), last_try)
+            # The last wrong code locks it.
+            wrong = self.settings.otp_max_attempts - 1
+            end = plan.otp_closed_after
+        plan.otp_wrong_codes = sorted(rng.uniform(arrived, end) for _ in range(wrong))
+        if plan.otp_status is OtpStatus.LOCKED:
+            plan.otp_wrong_codes.append(end)
         return plan
-
-    def _sms_body(self, plan: _SmsPlan, values: dict[str, str], link_url: str | None) -> str:
-        if plan.kind is MessageKind.OTP:
-            context = plan.tx_context or {}
-            otp_values: dict[str, object] = {
-                **values,
-                "codigo": content.OTP_MASK,
-                "minutos": max(1, self.settings.otp_ttl_seconds // 60),
-            }
-            if context:
-                otp_values |= {
-                    "moneda": context["currency"],
-                    "importe": decimal_ar(context["amount"]),
-                    "destinatario": context["payee"],
-                }
-            return fill(plan.template, otp_values)
-        return fill(plan.template, {**values, "url": link_url} if link_url else values)
-
-    def _signed_link(
-        self, kind: MessageKind, start: datetime
-    ) -> tuple[SignedLink, str] | tuple[None, None]:
-        """For a link SMS, the link as the service signs it: it opens on the demo's landing page
-        (or the bank's site) and shows whether it is valid, expired or used."""
-        if kind.value not in LINK_PATHS:
-            return None, None
-        link = SignedLink(
-            id=self.new_id(),
-            kind=kind.value,
-            created_at=start,
-            expires_at=start + timedelta(seconds=self.settings.link_ttl_seconds),
-        )
-        token = make_token(self.link_key, link.id, link.expires_at)
-        return link, f"{self.site}/{LINK_PATHS[kind.value]}/{token}"
 
     def _sms_rows(
         self,
@@ -1158,9 +1128,11 @@ class _Generator:
         customer: Customer,
         *,
         customer_ref: str | None,
-        requested_from: tuple[Interaction, _Timeline] | None = None,
+        requested_from: Interaction | None = None,
     ) -> None:
-        """The SMS interaction, its message, events and (for an OTP) its challenge."""
+        """One SMS as the live system writes it: queued by the API (with its OTP challenge or its
+        signed link), sent or refused by the send job, moved by the provider's status callback;
+        then what the customer does with the code or the link."""
         rng = self.rng
 
         def after(seconds: float | None) -> datetime | None:
@@ -1174,200 +1146,156 @@ class _Generator:
             else None
         )
         values = self._values(customer, start)
-        link, link_url = self._signed_link(plan.kind, start)
-        body = self._sms_body(plan, values, link_url)
-        sid = f"SM{self._hex(32)}" if sent_at is not None else None
-        if plan.status is MessageStatus.DELIVERED:
-            status = InteractionStatus.COMPLETED
-        elif plan.status is MessageStatus.SENT:
-            status = InteractionStatus.IN_PROGRESS
+        context = otp.context_json(plan.purpose, plan.tx_context) if plan.purpose else None
+        if plan.template is None:
+            body = otp.masked_sms_text(self.templates, self.settings, context)
+        elif plan.kind.value in links.PATHS:
+            body = ""  # written once the link exists
         else:
-            status = InteractionStatus.FAILED
-        interaction = Interaction(
-            id=self.new_id(),
-            channel=Channel.SMS,
-            direction=Direction.OUTBOUND,
-            status=status,
-            started_at=start,
-            ended_at=final_at,
-            created_at=start,
-            updated_at=start,
-            from_number=self.sms_sender,
-            to_number=customer.phone,
-            customer_phone=customer.phone,
-            customer_name=None,
-            provider=Provider.TWILIO,
-            provider_conversation_id=None,
-            assigned_agent=agent.username if agent else None,
-            customer_ref=customer_ref,
-            queue=agent.queue if agent else None,
-            intent=None,
-            outcome=None,
-            ai_handled=False,
-        )
-        bundle.objects.append(interaction)
-        bundle.interactions += 1
-        message = Message(
-            id=self.new_id(),
-            interaction_id=interaction.id,
-            direction=Direction.OUTBOUND,
+            body = fill(plan.template, values)
+        interaction, message, events = outbound.new_sms(
+            to=customer.phone,
             body=body,
-            media=[],
-            status=plan.status,
-            provider_message_id=sid,
-            error_code=plan.error[0] if plan.error else None,
-            error_message=plan.error[1] if plan.error else None,
-            kind=plan.kind.value,
-            created_at=start,
-            updated_at=final_at or sent_at or start,
-            sent_at=sent_at,
-            delivered_at=final_at if plan.status is MessageStatus.DELIVERED else None,
-            attempts=1,
+            kind=plan.kind,
+            from_number=self.sms_sender,
+            customer_ref=customer_ref,
+            assigned_agent=agent.username if agent else None,
+            now=start,
+            new_id=self.new_id,
         )
+        timeline = bundle.new_interaction(interaction)
         bundle.objects.append(message)
-        interaction.last_message_at = message.created_at
-        if link is not None:
-            link.interaction_id = interaction.id
-            link.message_id = message.id
-            bundle.objects.append(link)
-
-        challenge: OtpChallenge | None = None
-        if plan.kind is MessageKind.OTP:
-            assert plan.purpose is not None
-            assert plan.otp_status is not None
-            closed_at = after(plan.otp_closed_after)
-            challenge = OtpChallenge(
+        timeline.add(events, start)
+        link: SignedLink | None = None
+        if plan.template is not None and plan.kind.value in links.PATHS:
+            # A link the service signs: it opens on the demo's landing page (or the bank's site)
+            # and shows whether it is valid, expired or used.
+            link, url = links.new_link(
+                plan.kind,
+                interaction.id,
+                ttl_seconds=self.settings.link_ttl_seconds,
+                key=self.link_key,
+                frontend_url=self.site,
+                now=start,
                 id=self.new_id(),
-                correlation_id=f"corr-{self._hex(24)}",
+            )
+            message.body = fill(plan.template, {**values, "url": url})
+            bundle.objects.append(link)
+        challenge: OtpChallenge | None = None
+        if plan.purpose is not None:
+            challenge, created = otp.new_challenge(
+                self.settings,
                 phone=customer.phone,
                 purpose=plan.purpose,
-                code_hash=None,  # the demo never had a code
-                status=plan.otp_status,
-                attempts=plan.otp_attempts,
-                max_attempts=self.settings.otp_max_attempts,
-                expires_at=start + timedelta(seconds=self.settings.otp_ttl_seconds),
-                verified_at=closed_at if plan.otp_status is OtpStatus.VERIFIED else None,
+                context=context,
+                correlation_id=f"corr-{self._hex(24)}",
                 interaction_id=interaction.id,
-                requested_from_interaction_id=requested_from[0].id if requested_from else None,
+                requested_from=requested_from.id if requested_from else None,
                 customer_ref=customer_ref,
-                context=plan.tx_context,
-                created_at=start,
-                updated_at=closed_at or start,
+                now=start,
+                id=self.new_id(),
             )
             bundle.objects.append(challenge)
+            bundle.record(created, start)
 
-        timeline = _Timeline(self, interaction, bundle)
-        timeline.add(
-            EventType.INTERACTION_CREATED,
-            start,
-            {
-                "channel": Channel.SMS.value,
-                "direction": Direction.OUTBOUND.value,
-                "provider": Provider.TWILIO.value,
-                "kind": plan.kind.value,
-            },
-        )
+        # The send job takes it at once; the provider accepts it or refuses it.
+        first = plan.sent_after if plan.sent_after is not None else plan.final_after
+        assert first is not None
+        outbound.claimed(message, start + timedelta(seconds=first / 2))
+        if sent_at is None:
+            assert final_at is not None
+            assert plan.error is not None
+            code, text = plan.error
+            failed = outbound.send_failed(
+                interaction,
+                message,
+                error_code=code,
+                error_message=text,
+                permanent=True,
+                now=final_at,
+            )
+            timeline.add(failed, final_at)
+            if challenge is not None:
+                bundle.record(otp.challenge_failed(challenge, code, final_at), final_at)
+        else:
+            sid = f"SM{self._hex(32)}"
+            timeline.add([outbound.sent(message, sid, sent_at)], sent_at)
+            if challenge is not None:
+                bundle.record(otp.challenge_sent(challenge, sent_at), sent_at)
+            if final_at is not None:
+                self._status_callback(timeline, interaction, message, plan, sid, final_at)
         if challenge is not None:
-            otp_created = {
-                "challengeId": str(challenge.id),
-                "correlationId": challenge.correlation_id,
-                "purpose": challenge.purpose.value,
-                "expiresAt": challenge.expires_at.isoformat(),
-            }
-            if requested_from is not None:
-                otp_created["requestedFromInteractionId"] = str(requested_from[0].id)
-                requested_from[1].add(
-                    EventType.OTP_CREATED,
-                    start,
-                    {**otp_created, "smsInteractionId": str(interaction.id)},
-                )
-            timeline.add(EventType.OTP_CREATED, start, otp_created)
-        callback = {
+            self._otp_attempts(bundle, challenge, plan, start)
+        if link is not None and final_at is not None and message.status is MessageStatus.DELIVERED:
+            self._link_opened(link, final_at, timeline)
+
+    def _status_callback(
+        self,
+        timeline: _Timeline,
+        interaction: Interaction,
+        message: Message,
+        plan: _SmsPlan,
+        sid: str,
+        at: datetime,
+    ) -> None:
+        """The provider's final status callback, applied as `messaging.service` applies it."""
+        wire = plan.status.value.lower()
+        code, text = plan.error or (None, None)
+        report = SmsStatusEvent(
+            message_sid=sid,
+            status=wire,
+            error_code=code,
+            error_message=text,
+            to=interaction.to_number,
+            from_=interaction.from_number,
+        )
+        payload = {
             "MessageSid": sid,
             "AccountSid": self.sms_account,
-            "From": self.sms_sender,
-            "To": customer.phone,
+            "From": interaction.from_number,
+            "To": interaction.to_number,
             "ApiVersion": "2010-04-01",
+            "MessageStatus": wire,
+            "SmsStatus": wire,
         }
-        if sent_at is not None:
-            timeline.add(
-                EventType.MESSAGE_SENT,
-                sent_at,
-                {
-                    "messageId": str(message.id),
-                    "providerMessageId": sid,
-                    "status": MessageStatus.SENT.value,
-                },
-                payload={"sid": sid, "status": "queued", "to": customer.phone, "num_segments": "1"},
+        if code is not None:
+            payload |= {"ErrorCode": code, "ErrorMessage": text}
+        new = messaging.applicable_status(message, report, source="callback")
+        if new is not None:
+            events = messaging.status_reported(
+                interaction,
+                message,
+                report,
+                new,
+                payload=payload,
+                key=f"{sid}:{wire}",
+                source="callback",
+                now=at,
             )
-            if challenge is not None:
-                timeline.add(EventType.OTP_SENT, sent_at, {"challengeId": str(challenge.id)})
-        if final_at is not None and plan.error is None:
-            timeline.add(
-                EventType.MESSAGE_STATUS,
-                final_at,
-                {"messageId": str(message.id), "status": MessageStatus.DELIVERED.value},
-                payload={**callback, "MessageStatus": "delivered", "SmsStatus": "delivered"},
-                provider_event_id=f"{sid}:delivered",
+            timeline.add(events, at)
+
+    @staticmethod
+    def _otp_attempts(
+        bundle: _Bundle, challenge: OtpChallenge, plan: _SmsPlan, start: datetime
+    ) -> None:
+        """The customer's codes (wrong ones first) or the expiry job, as the OTP domain takes
+        them; a closed challenge takes nothing more."""
+        for offset in plan.otp_wrong_codes:
+            if challenge.status in otp.CLOSED:
+                return
+            at = start + timedelta(seconds=offset)
+            checked = otp.code_checked(challenge, code_matched=False, context_matched=True, now=at)
+            bundle.record(checked.events, at)
+        if challenge.status in otp.CLOSED or plan.otp_closed_after is None:
+            return
+        closed_at = start + timedelta(seconds=plan.otp_closed_after)
+        if plan.otp_status is OtpStatus.VERIFIED:
+            checked = otp.code_checked(
+                challenge, code_matched=True, context_matched=True, now=closed_at
             )
-            timeline.add(
-                EventType.INTERACTION_COMPLETED,
-                final_at,
-                {"status": InteractionStatus.COMPLETED.value},
-            )
-        elif final_at is not None and plan.error is not None:
-            code, text = plan.error
-            failure = {
-                "messageId": str(message.id),
-                "status": plan.status.value,
-                "errorCode": code,
-                "errorMessage": text,
-            }
-            if sid is None:
-                timeline.add(EventType.MESSAGE_FAILED, final_at, failure)
-            else:
-                wire = plan.status.value.lower()
-                timeline.add(
-                    EventType.MESSAGE_STATUS,
-                    final_at,
-                    failure,
-                    payload={
-                        **callback,
-                        "MessageStatus": wire,
-                        "SmsStatus": wire,
-                        "ErrorCode": code,
-                    },
-                    provider_event_id=f"{sid}:{wire}",
-                )
-            timeline.add(
-                EventType.STATUS_CHANGED,
-                final_at,
-                {
-                    "field": "status",
-                    "from": InteractionStatus.IN_PROGRESS.value,
-                    "to": InteractionStatus.FAILED.value,
-                },
-            )
-        if challenge is not None:
-            closed_at = after(plan.otp_closed_after)
-            assert closed_at is not None
-            event_type = {
-                OtpStatus.VERIFIED: EventType.OTP_VERIFIED,
-                OtpStatus.EXPIRED: EventType.OTP_EXPIRED,
-                OtpStatus.LOCKED: EventType.OTP_LOCKED,
-                OtpStatus.FAILED: EventType.OTP_FAILED,
-            }[challenge.status]
-            timeline.add(
-                event_type,
-                closed_at,
-                {
-                    "challengeId": str(challenge.id),
-                    "status": challenge.status.value,
-                    "attempts": challenge.attempts,
-                },
-            )
-        if link is not None and final_at is not None and plan.status is MessageStatus.DELIVERED:
-            self._link_opened(link, final_at, timeline)
+            bundle.record(checked.events, closed_at)
+        elif plan.otp_status is OtpStatus.EXPIRED:
+            bundle.record(otp.challenge_expired(challenge, closed_at), closed_at)
 
     def _link_opened(self, link: SignedLink, delivered_at: datetime, timeline: _Timeline) -> None:
         """Most customers open a delivered link, and most of those complete what it was for;
@@ -1375,15 +1303,15 @@ class _Generator:
         rng = self.rng
         if rng.random() >= 0.7:
             return
-        opened = delivered_at + timedelta(seconds=rng.uniform(20, 3 * 3600))
-        if opened > self.anchor:
+        opened_at = delivered_at + timedelta(seconds=rng.uniform(20, 3 * 3600))
+        if opened_at > self.anchor:
             return
-        status = "valid" if opened < link.expires_at else "expired"
-        link.opened_at = opened
-        timeline.add(EventType.LINK_OPENED, opened, {"kind": link.kind, "status": status})
-        used = opened + timedelta(seconds=rng.uniform(60, 900))
-        if status == "valid" and rng.random() < 0.75 and used <= min(self.anchor, link.expires_at):
-            link.used_at = used
+        status, opened = links.link_opened(link, opened_at)
+        if opened is not None:
+            timeline.add([opened], opened_at)
+        used_at = opened_at + timedelta(seconds=rng.uniform(60, 900))
+        if status == "valid" and rng.random() < 0.75 and used_at <= self.anchor:
+            links.link_used(link, used_at)
 
 
 # --- customers -----------------------------------------------------------------------------------
@@ -1433,20 +1361,23 @@ async def _count_interactions(factory: async_sessionmaker[AsyncSession]) -> int:
 
 
 async def _write_batch(
-    factory: async_sessionmaker[AsyncSession],
-    store: RecordingStore,
-    objects: list[Base],
-    recordings: list[tuple[str, float]],
+    factory: async_sessionmaker[AsyncSession], store: RecordingStore, batch: _Bundle
 ) -> None:
     """One transaction per batch; interactions first, since the other rows refer to them by id.
 
     The recordings go to the store first: a call that claims one can always play it."""
-    for conversation_id, seconds in recordings:
-        await store.save(conversation_id, small_silent_mp3(min(seconds, RECORDING_SECONDS)))
+    for conversation_id, audio in batch.recordings:
+        await store.save(conversation_id, audio)
     async with factory() as session:
-        session.add_all([o for o in objects if isinstance(o, Interaction)])
+        session.add_all([o for o in batch.objects if isinstance(o, Interaction)])
         await session.flush()
-        session.add_all([o for o in objects if not isinstance(o, Interaction)])
+        session.add_all([o for o in batch.objects if not isinstance(o, Interaction)])
+        await session.flush()
+        if batch.events:
+            # Core's executemany: one statement for the batch (an ORM bulk insert splits it by
+            # which values are None).
+            events = cast(Table, InteractionEvent.__table__)
+            await session.execute(insert(events), batch.events)
         await session.commit()
 
 
@@ -1528,9 +1459,7 @@ async def write_demo_data(
     agents = await _create_agents(factory, settings.bank_name)
 
     written = 0
-    pending: list[Base] = []
-    recordings: list[tuple[str, float]] = []
-    pending_interactions = 0
+    pending = _Bundle(generator)
     done = 0
     with Progress(
         TextColumn("demo data"),
@@ -1541,19 +1470,16 @@ async def write_demo_data(
     ) as bar:
         task = bar.add_task("demo data", total=len(starts))
         for start in starts:
-            bundle = generator.interaction(start)
-            pending += bundle.objects
-            recordings += bundle.recordings
-            pending_interactions += bundle.interactions
+            pending.extend(generator.interaction(start))
             done += 1
-            if pending_interactions >= BATCH_INTERACTIONS:
-                await _write_batch(factory, store, pending, recordings)
-                written += pending_interactions
+            if pending.interactions >= BATCH_INTERACTIONS:
+                await _write_batch(factory, store, pending)
+                written += pending.interactions
                 bar.update(task, completed=done)
-                pending, recordings, pending_interactions = [], [], 0
-        if pending:
-            await _write_batch(factory, store, pending, recordings)
-            written += pending_interactions
+                pending = _Bundle(generator)
+        if pending.objects:
+            await _write_batch(factory, store, pending)
+            written += pending.interactions
         bar.update(task, completed=done)
     return DemoResult(interactions=written, agents=agents)
 

@@ -22,11 +22,6 @@ def pesos(amount: float | Decimal) -> str:
     return f"$ {text}"
 
 
-def decimal_ar(value: str) -> str:
-    """`150000.00` → `150.000,00`: no run of 6 digits in an OTP SMS before the code."""
-    return pesos(Decimal(value)).removeprefix("$ ")
-
-
 def placeholder_values(
     rng: random.Random,
     *,

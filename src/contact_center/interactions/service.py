@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
@@ -43,47 +44,67 @@ RECENT_CHILDREN = 10
 # --- events ---------------------------------------------------------------------------------
 
 
-async def record_event(
-    session: AsyncSession,
-    interaction: Interaction,
-    event_type: EventType,
-    *,
-    idempotency_key: str,
-    payload: Any = None,
-    normalized: Any = None,
-    provider_event_id: str | None = None,
-    occurred_at: datetime | None = None,
-) -> bool:
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """One timeline event as a rule decides it: what `record` writes, and what the demo data set
+    writes for the same step (so both follow the same rule)."""
+
+    type: EventType
+    key: str  # the idempotency key: one event per key, however often a step is repeated
+    normalized: Any = None
+    payload: Any = None
+    provider_event_id: str | None = None
+    # When it happened; None: when it is recorded.
+    occurred_at: datetime | None = None
+
+
+def event_values(
+    interaction_id: uuid.UUID, event: Event, *, now: datetime, id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    """The row of `event` recorded at `now`."""
+    return {
+        "id": id or uuid.uuid4(),
+        "interaction_id": interaction_id,
+        "type": event.type.value,
+        "occurred_at": event.occurred_at or now,
+        "payload": event.payload,
+        "normalized": event.normalized,
+        "provider_event_id": event.provider_event_id,
+        "idempotency_key": event.key,
+    }
+
+
+def touch(interaction: Interaction, now: datetime) -> None:
+    """An interaction's updatedAt follows its latest change (an event recorded at `now`)."""
+    interaction.updated_at = max(interaction.updated_at, now)
+
+
+async def record(session: AsyncSession, interaction: Interaction, event: Event) -> bool:
     """Write one timeline event, once per idempotency key, and bump the interaction's updatedAt.
 
     Returns False (and writes nothing) when an event with that key exists already.
     """
     now = utcnow()
-    inserted = await repository.insert_event(
-        session,
-        {
-            "id": uuid.uuid4(),
-            "interaction_id": interaction.id,
-            "type": event_type.value,
-            "occurred_at": occurred_at or now,
-            "payload": payload,
-            "normalized": normalized,
-            "provider_event_id": provider_event_id,
-            "idempotency_key": idempotency_key,
-        },
-    )
+    inserted = await repository.insert_event(session, event_values(interaction.id, event, now=now))
     if inserted:
-        interaction.updated_at = max(interaction.updated_at, now)
+        touch(interaction, now)
         note(
             session.info,
             {
                 "interactionId": str(interaction.id),
-                "type": event_type.value,
+                "type": event.type.value,
                 "channel": interaction.channel.value,
             },
             assigned_agent=interaction.assigned_agent,
         )
     return inserted
+
+
+async def record_all(
+    session: AsyncSession, interaction: Interaction, events: Iterable[Event]
+) -> None:
+    for event in events:
+        await record(session, interaction, event)
 
 
 # --- who may see and assign (decided here, once, for every path) ---------------------------
@@ -357,6 +378,69 @@ def _wire(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
 
 
+CHANGEABLE = ("assigned_agent", "queue", "status", "outcome", "intent")
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldChange:
+    """One field a change really moved, as the API names it, with its events."""
+
+    field: str
+    previous: Any
+    change: dict[str, Any]
+    events: list[Event]
+
+
+def apply_changes(
+    interaction: Interaction,
+    values: Mapping[str, Any],
+    *,
+    actor: str,
+    change_id: str,
+    now: datetime,
+) -> list[FieldChange]:
+    """Set the given fields (of CHANGEABLE, in that order); each that really changes gets its
+    event. A final status ends the interaction (at `now` unless it had ended; COMPLETED also
+    gets `interaction.completed`), another status reopens it."""
+    changes = []
+    for field in CHANGEABLE:
+        if field not in values:
+            continue
+        new = values[field]
+        if isinstance(new, str) and not isinstance(new, Enum):
+            new = new.strip() or None
+        old = getattr(interaction, field)
+        if new == old:
+            continue
+        setattr(interaction, field, new)
+        camel = {"assigned_agent": "assignedAgent"}.get(field, field)
+        change = {"field": camel, "from": _wire(old), "to": _wire(new)}
+        events = [
+            Event(
+                _FIELD_EVENTS[field],
+                f"patch:{change_id}:{field}",
+                normalized={**change, "actor": actor},
+            )
+        ]
+        if field == "status":
+            if new in _FINAL_STATUSES:
+                interaction.ended_at = interaction.ended_at or now
+                if new is InteractionStatus.COMPLETED:
+                    events.append(
+                        Event(
+                            EventType.INTERACTION_COMPLETED,
+                            f"patch:{change_id}:completed",
+                            normalized={"by": actor},
+                        )
+                    )
+            else:
+                interaction.ended_at = None
+        changes.append(FieldChange(camel, old, change, events))
+    if changes:
+        touch(interaction, now)
+    return changes
+
+
 async def update_interaction(
     session: AsyncSession,
     interaction_id: uuid.UUID,
@@ -379,54 +463,26 @@ async def update_interaction(
     )
     if "assigned_agent" in patch.model_fields_set:
         require_assignable(context.principal, patch.assigned_agent)
-    change_id = uuid.uuid4().hex
-    now = utcnow()
-    changed = False
-    for field in ("assigned_agent", "queue", "status", "outcome", "intent"):
-        if field not in patch.model_fields_set:
-            continue
-        new = getattr(patch, field)
-        if isinstance(new, str) and not isinstance(new, Enum):
-            new = new.strip() or None
-        old = getattr(interaction, field)
-        if new == old:
-            continue
-        setattr(interaction, field, new)
-        if field == "assigned_agent":
-            also_heard_by(session.info, interaction.id, old)
-        changed = True
-        camel = {"assigned_agent": "assignedAgent"}.get(field, field)
-        change = {"field": camel, "from": _wire(old), "to": _wire(new)}
-        await record_event(
-            session,
-            interaction,
-            _FIELD_EVENTS[field],
-            idempotency_key=f"patch:{change_id}:{field}",
-            normalized={**change, "actor": context.principal.actor_id},
-        )
-        if field == "status":
-            if new in _FINAL_STATUSES:
-                interaction.ended_at = interaction.ended_at or now
-                if new is InteractionStatus.COMPLETED:
-                    await record_event(
-                        session,
-                        interaction,
-                        EventType.INTERACTION_COMPLETED,
-                        idempotency_key=f"patch:{change_id}:completed",
-                        normalized={"by": context.principal.actor_id},
-                    )
-            else:
-                interaction.ended_at = None
+    changes = apply_changes(
+        interaction,
+        {field: getattr(patch, field) for field in CHANGEABLE if field in patch.model_fields_set},
+        actor=context.principal.actor_id,
+        change_id=uuid.uuid4().hex,
+        now=utcnow(),
+    )
+    for change in changes:
+        if change.field == "assignedAgent":
+            also_heard_by(session.info, interaction.id, change.previous)
+        await record_all(session, interaction, change.events)
         await audit.record(
             session,
             context,
-            f"interaction.update.{camel}",
+            f"interaction.update.{change.field}",
             entity_type="interaction",
             entity_id=interaction.id,
-            metadata=change,
+            metadata=change.change,
         )
-    if changed:
-        interaction.updated_at = max(interaction.updated_at, now)
+    if changes:
         await session.flush()
     return interaction
 

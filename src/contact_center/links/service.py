@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.db.base import utcnow
 from contact_center.errors import NotFound, ValidationFailed
-from contact_center.interactions.service import record_event
+from contact_center.interactions.service import Event, record
 from contact_center.links import repository
 from contact_center.message_templates import Templates
 from contact_center.messaging import outbound
@@ -52,6 +52,29 @@ def read_token(key: bytes, token: str) -> uuid.UUID | None:
     return link_id
 
 
+def new_link(
+    kind: MessageKind,
+    interaction_id: uuid.UUID,
+    *,
+    ttl_seconds: int,
+    key: bytes,
+    frontend_url: str,
+    now: datetime,
+    id: uuid.UUID | None = None,
+) -> tuple[SignedLink, str]:
+    """A link of `kind` for the SMS of `interaction_id`, valid `ttl_seconds` from `now`, and its
+    signed URL under `frontend_url`."""
+    link = SignedLink(
+        id=id or uuid.uuid4(),
+        kind=kind,
+        interaction_id=interaction_id,
+        created_at=now,
+        expires_at=now + timedelta(seconds=ttl_seconds),
+    )
+    token = make_token(key, link.id, link.expires_at)
+    return link, f"{frontend_url}/{PATHS[kind]}/{token}"
+
+
 async def create_link(
     session: AsyncSession,
     *,
@@ -61,17 +84,43 @@ async def create_link(
     key: bytes,
     frontend_url: str,
 ) -> tuple[SignedLink, str]:
-    now = utcnow()
-    link = SignedLink(
-        id=uuid.uuid4(),
-        kind=kind,
-        interaction_id=interaction_id,
-        created_at=now,
-        expires_at=now + timedelta(seconds=ttl_seconds),
+    link, url = new_link(
+        kind,
+        interaction_id,
+        ttl_seconds=ttl_seconds,
+        key=key,
+        frontend_url=frontend_url,
+        now=utcnow(),
     )
     await repository.add(session, link)
-    token = make_token(key, link.id, link.expires_at)
-    return link, f"{frontend_url}/{PATHS[kind]}/{token}"
+    return link, url
+
+
+def link_status(link: SignedLink, now: datetime) -> str:
+    """valid, expired or used."""
+    return "used" if link.used_at else ("expired" if now >= link.expires_at else "valid")
+
+
+def link_opened(link: SignedLink, now: datetime) -> tuple[str, Event | None]:
+    """The link's status when opened at `now`, and the event of its first opening."""
+    status = link_status(link, now)
+    if link.opened_at is not None:
+        return status, None
+    link.opened_at = now
+    opened = Event(
+        EventType.LINK_OPENED,
+        f"link:{link.id}:opened",
+        normalized={"kind": link.kind, "status": status},
+    )
+    return status, opened
+
+
+def link_used(link: SignedLink, now: datetime) -> bool:
+    """A valid link is used once; True when this use counted."""
+    if link_status(link, now) != "valid":
+        return False
+    link.used_at = now
+    return True
 
 
 @dataclass(frozen=True)
@@ -97,17 +146,9 @@ async def open_link(session: AsyncSession, key: bytes, token: str, viewer: Princ
     visible = interaction is not None and viewer.sees_assignment(interaction.assigned_agent)
     if link is None or interaction is None or not visible:
         raise NotFound("Unknown or tampered link.", code="link_not_found")
-    now = utcnow()
-    status = "used" if link.used_at else ("expired" if now >= link.expires_at else "valid")
-    if link.opened_at is None:
-        link.opened_at = now
-        await record_event(
-            session,
-            interaction,
-            EventType.LINK_OPENED,
-            idempotency_key=f"link:{link.id}:opened",
-            normalized={"kind": link.kind, "status": status},
-        )
+    status, opened = link_opened(link, utcnow())
+    if opened is not None:
+        await record(session, interaction, opened)
     return LinkState(
         status=status,
         kind=link.kind,
@@ -127,8 +168,7 @@ async def use_link(
     assert link_id is not None
     link = await repository.get(session, link_id)
     assert link is not None
-    link.used_at = utcnow()
-    return state, True
+    return state, link_used(link, utcnow())
 
 
 # --- a link sent by SMS -----------------------------------------------------------------------

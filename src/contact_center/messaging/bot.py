@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,8 +17,9 @@ from contact_center.audit import service as audit
 from contact_center.db.base import utcnow
 from contact_center.errors import ValidationFailed
 from contact_center.interactions import repository as interactions
-from contact_center.interactions.service import record_event, visible_interaction
+from contact_center.interactions.service import Event, record, visible_interaction
 from contact_center.models.enums import Channel, EventType
+from contact_center.models.interaction import Interaction
 from contact_center.principal import AuditContext
 
 Action = Literal["pause", "resume"]
@@ -37,6 +39,13 @@ async def customer_number(session: AsyncSession, interaction_id: uuid.UUID) -> s
     return interaction.customer_phone if interaction is not None else None
 
 
+def bot_controlled(interaction: Interaction, action: Action, actor: str, now: datetime) -> Event:
+    """A person takes the conversation from the bot (pause) or hands it back (resume)."""
+    kind = EventType.BOT_PAUSED if action == "pause" else EventType.BOT_RESUMED
+    interaction.ai_handled = action == "resume"
+    return Event(kind, f"bot:{interaction.id}:{action}:{now.isoformat()}", normalized={"by": actor})
+
+
 async def request_bot_control(
     session: AsyncSession, context: AuditContext, interaction_id: uuid.UUID, action: Action
 ) -> None:
@@ -47,16 +56,11 @@ async def request_bot_control(
             "Only a WhatsApp conversation with a customer number has a bot to pause.",
             code="not_a_whatsapp_conversation",
         )
-    kind = EventType.BOT_PAUSED if action == "pause" else EventType.BOT_RESUMED
-    now = utcnow()
-    await record_event(
+    await record(
         session,
         interaction,
-        kind,
-        idempotency_key=f"bot:{interaction.id}:{action}:{now.isoformat()}",
-        normalized={"by": context.principal.actor_id},
+        bot_controlled(interaction, action, context.principal.actor_id, utcnow()),
     )
-    interaction.ai_handled = action == "resume"
     await audit.record(
         session,
         context,

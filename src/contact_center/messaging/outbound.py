@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,8 +17,10 @@ from contact_center.db.base import utcnow
 from contact_center.errors import RateLimited, ValidationFailed
 from contact_center.interactions.schemas import MessageOut
 from contact_center.interactions.service import (
+    Event,
     mask_message,
-    record_event,
+    record,
+    record_all,
     require_assignable,
     require_visible,
     require_writable,
@@ -66,6 +69,47 @@ async def check_recipient_limit(limits: RateLimits, phone: str) -> None:
         )
 
 
+def new_sms(
+    *,
+    to: str,
+    body: str,
+    kind: MessageKind,
+    from_number: str,
+    customer_ref: str | None,
+    assigned_agent: str | None,
+    now: datetime,
+    new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+) -> tuple[Interaction, Message, list[Event]]:
+    """A new OUTBOUND SMS interaction with its QUEUED message, and their events."""
+    interaction = Interaction(
+        id=new_id(),
+        channel=Channel.SMS,
+        direction=Direction.OUTBOUND,
+        status=InteractionStatus.IN_PROGRESS,
+        started_at=now,
+        created_at=now,
+        updated_at=now,
+        from_number=from_number,
+        to_number=to,
+        customer_phone=to,
+        provider=Provider.TWILIO,
+        customer_ref=customer_ref,
+        assigned_agent=(assigned_agent or "").strip() or None,
+        ai_handled=False,
+        last_message_at=now,
+    )
+    # The message (and its event) come a microsecond after the creation: timelines keep that order.
+    at = now + timedelta(microseconds=1)
+    message = queued_message(interaction.id, body, kind, at, new_id())
+    created = Event(
+        EventType.INTERACTION_CREATED,
+        f"sms:{interaction.id}:created",
+        normalized={"kind": kind, "customerPhone": to},
+        occurred_at=now,
+    )
+    return interaction, message, [created, queued_event(message)]
+
+
 async def queue_sms(
     session: AsyncSession,
     context: AuditContext,
@@ -80,38 +124,17 @@ async def queue_sms(
 ) -> Queued:
     """A new OUTBOUND SMS interaction with its QUEUED message, event and audit row."""
     require_assignable(context.principal, assigned_agent)
-    assigned_agent = (assigned_agent or "").strip() or None
-    now = utcnow()
-    interaction = Interaction(
-        id=uuid.uuid4(),
-        channel=Channel.SMS,
-        direction=Direction.OUTBOUND,
-        status=InteractionStatus.IN_PROGRESS,
-        started_at=now,
-        created_at=now,
-        updated_at=now,
+    interaction, message, events = new_sms(
+        to=to,
+        body=body,
+        kind=kind,
         from_number=from_number,
-        to_number=to,
-        customer_phone=to,
-        provider=Provider.TWILIO,
         customer_ref=customer_ref,
         assigned_agent=assigned_agent,
-        ai_handled=False,
-        last_message_at=now,
+        now=utcnow(),
     )
-    # The message (and its event) come a microsecond after the creation: timelines keep that order.
-    at = now + timedelta(microseconds=1)
-    message = _message(interaction.id, body, kind, at)
     await repository.add(session, interaction, message)
-    await record_event(
-        session,
-        interaction,
-        EventType.INTERACTION_CREATED,
-        idempotency_key=f"sms:{interaction.id}:created",
-        normalized={"kind": kind, "customerPhone": to},
-        occurred_at=now,
-    )
-    await _queued_event(session, interaction, message)
+    await record_all(session, interaction, events)
     await audit.record(
         session,
         context,
@@ -126,6 +149,47 @@ async def queue_sms(
         },
     )
     return Queued(interaction.id, message.id, 0)
+
+
+def whatsapp_send(
+    interaction: Interaction,
+    *,
+    body: str,
+    media_url: str | None,
+    assigned_agent: str | None,
+    customer_ref: str | None,
+    actor: str,
+    now: datetime,
+    id: uuid.UUID | None = None,
+) -> tuple[Message, list[Event]]:
+    """A person's message into a WhatsApp conversation, QUEUED after its last message: the
+    person takes the conversation from the bot (and, when named, is assigned it)."""
+    at = now
+    if interaction.last_message_at is not None and at <= interaction.last_message_at:
+        at = interaction.last_message_at + timedelta(microseconds=1)
+    message = queued_message(interaction.id, body, MessageKind.TEXT, at, id or uuid.uuid4())
+    if media_url:
+        message.media = [{"url": media_url, "contentType": None, "filename": None}]
+    if customer_ref:
+        interaction.customer_ref = customer_ref
+    interaction.ai_handled = False
+    assigned_agent = (assigned_agent or "").strip() or None
+    events = []
+    if assigned_agent and assigned_agent != interaction.assigned_agent:
+        events.append(
+            Event(
+                EventType.AGENT_ASSIGNED,
+                f"whatsapp:{message.id}:agent",
+                normalized={
+                    "field": "assignedAgent",
+                    "from": interaction.assigned_agent,
+                    "to": assigned_agent,
+                    "actor": actor,
+                },
+            )
+        )
+        interaction.assigned_agent = assigned_agent
+    return message, events
 
 
 async def queue_whatsapp(
@@ -150,38 +214,24 @@ async def queue_whatsapp(
         session, to, None, direction=Direction.OUTBOUND, now=now
     )
     require_writable(interaction, principal)
-    at = now
-    if interaction.last_message_at is not None and at <= interaction.last_message_at:
-        at = interaction.last_message_at + timedelta(microseconds=1)
-    message = _message(interaction.id, body, MessageKind.TEXT, at)
-    if media_url:
-        message.media = [{"url": media_url, "contentType": None, "filename": None}]
+    previous_agent = interaction.assigned_agent
+    message, events = whatsapp_send(
+        interaction,
+        body=body,
+        media_url=media_url,
+        assigned_agent=assigned_agent,
+        customer_ref=customer_ref,
+        actor=principal.actor_id,
+        now=now,
+    )
     await repository.add(session, message)
-    if customer_ref:
-        interaction.customer_ref = customer_ref
-    # A person writing takes the conversation from the bot.
-    interaction.ai_handled = False
-    assigned_agent = (assigned_agent or "").strip() or None
-    reassigned_from: str | None = None
-    if assigned_agent and assigned_agent != interaction.assigned_agent:
-        reassigned_from = interaction.assigned_agent
-        also_heard_by(session.info, interaction.id, reassigned_from)
-        interaction.assigned_agent = assigned_agent
-        await record_event(
-            session,
-            interaction,
-            EventType.AGENT_ASSIGNED,
-            idempotency_key=f"whatsapp:{message.id}:agent",
-            normalized={
-                "field": "assignedAgent",
-                "from": reassigned_from,
-                "to": assigned_agent,
-                "actor": principal.actor_id,
-            },
-        )
+    if interaction.assigned_agent != previous_agent:
+        also_heard_by(session.info, interaction.id, previous_agent)
+    await record_all(session, interaction, events)
     # The same status rules as a message that arrives by webhook.
-    await after_message(session, interaction, Direction.OUTBOUND, at, f"message:{message.id}")
-    await _queued_event(session, interaction, message)
+    key = f"message:{message.id}"
+    await after_message(session, interaction, Direction.OUTBOUND, message.created_at, key)
+    await record(session, interaction, queued_event(message))
     await audit.record(
         session,
         context,
@@ -193,9 +243,12 @@ async def queue_whatsapp(
     return Queued(interaction.id, message.id, 0)
 
 
-def _message(interaction_id: uuid.UUID, body: str, kind: MessageKind, at: datetime) -> Message:
+def queued_message(
+    interaction_id: uuid.UUID, body: str, kind: MessageKind, at: datetime, id: uuid.UUID
+) -> Message:
+    """An outbound message as it waits for the send job."""
     return Message(
-        id=uuid.uuid4(),
+        id=id,
         interaction_id=interaction_id,
         direction=Direction.OUTBOUND,
         body=body,
@@ -208,12 +261,10 @@ def _message(interaction_id: uuid.UUID, body: str, kind: MessageKind, at: dateti
     )
 
 
-async def _queued_event(session: AsyncSession, interaction: Interaction, message: Message) -> None:
-    await record_event(
-        session,
-        interaction,
+def queued_event(message: Message) -> Event:
+    return Event(
         EventType.MESSAGE_QUEUED,
-        idempotency_key=f"message:{message.id}:queued",
+        f"message:{message.id}:queued",
         normalized={"messageId": str(message.id), "kind": message.kind},
         occurred_at=message.created_at,
     )
@@ -240,16 +291,21 @@ class Claim:
     attempt: int
 
 
+def claimed(message: Message, now: datetime) -> None:
+    """The send job holds the message: SENDING, one attempt more."""
+    message.status = MessageStatus.SENDING
+    message.attempts += 1
+    message.updated_at = now
+    message.next_attempt_at = None
+
+
 async def claim(session: AsyncSession, message_id: uuid.UUID) -> Claim | None:
     """QUEUED → SENDING, counting the attempt; None when the row is not QUEUED (idempotent)."""
     message = await repository.message(session, message_id)
     if message is None or message.status is not MessageStatus.QUEUED:
         return None
     interaction = await repository.interaction(session, message.interaction_id)
-    message.status = MessageStatus.SENDING
-    message.attempts += 1
-    message.updated_at = utcnow()
-    message.next_attempt_at = None
+    claimed(message, utcnow())
     to = interaction.customer_phone or interaction.to_number or interaction.from_number or ""
     media = message.media[0]["url"] if message.media else None
     return Claim(
@@ -264,24 +320,19 @@ async def claim(session: AsyncSession, message_id: uuid.UUID) -> Claim | None:
     )
 
 
-async def record_sent(session: AsyncSession, message_id: uuid.UUID, receipt: SendReceipt) -> None:
-    message = await repository.message(session, message_id)
-    assert message is not None
-    interaction = await repository.interaction(session, message.interaction_id)
-    now = utcnow()
-    if receipt.provider_message_id and message.provider_message_id is None:
-        message.provider_message_id = receipt.provider_message_id
+def sent(message: Message, provider_message_id: str | None, now: datetime) -> Event:
+    """The provider took the message: SENT (unless a status got further first), with its id."""
+    if provider_message_id and message.provider_message_id is None:
+        message.provider_message_id = provider_message_id
     if moves_forward(message.status, MessageStatus.SENT):
         message.status = MessageStatus.SENT
     message.sent_at = message.sent_at or now
     message.error_code = None
     message.error_message = None
     message.updated_at = now
-    await record_event(
-        session,
-        interaction,
+    return Event(
         EventType.MESSAGE_SENT,
-        idempotency_key=f"message:{message.id}:sent",
+        f"message:{message.id}:sent",
         normalized={
             "messageId": str(message.id),
             "providerMessageId": message.provider_message_id,
@@ -289,6 +340,13 @@ async def record_sent(session: AsyncSession, message_id: uuid.UUID, receipt: Sen
         },
         provider_event_id=message.provider_message_id,
     )
+
+
+async def record_sent(session: AsyncSession, message_id: uuid.UUID, receipt: SendReceipt) -> None:
+    message = await repository.message(session, message_id)
+    assert message is not None
+    interaction = await repository.interaction(session, message.interaction_id)
+    await record(session, interaction, sent(message, receipt.provider_message_id, utcnow()))
 
 
 def retry_delay(settings: Settings, attempt: int, retry_after: float | None) -> float:
@@ -310,6 +368,42 @@ async def release(session: AsyncSession, message_id: uuid.UUID) -> bool:
     return True
 
 
+def send_failed(
+    interaction: Interaction,
+    message: Message,
+    *,
+    error_code: str,
+    error_message: str,
+    permanent: bool,
+    now: datetime,
+) -> list[Event]:
+    """The send is given up: the message FAILED, and an SMS interaction with it."""
+    message.error_code = error_code
+    message.error_message = error_message[:500]
+    message.updated_at = now
+    message.status = MessageStatus.FAILED
+    normalized = {
+        "messageId": str(message.id),
+        "errorCode": message.error_code,
+        "errorMessage": message.error_message,
+        "attempts": message.attempts,
+        "permanent": permanent,
+    }
+    events = [Event(EventType.MESSAGE_FAILED, f"message:{message.id}:failed", normalized)]
+    if interaction.channel is Channel.SMS and interaction.status is not InteractionStatus.FAILED:
+        previous = interaction.status
+        interaction.status = InteractionStatus.FAILED
+        interaction.ended_at = now
+        events.append(
+            Event(
+                EventType.STATUS_CHANGED,
+                f"message:{message.id}:interaction-failed",
+                normalized={"from": previous.value, "to": "FAILED"},
+            )
+        )
+    return events
+
+
 async def record_failure(
     session: AsyncSession, settings: Settings, message_id: uuid.UUID, error: ProviderError
 ) -> datetime | None:
@@ -318,40 +412,24 @@ async def record_failure(
     assert message is not None
     interaction = await repository.interaction(session, message.interaction_id)
     now = utcnow()
-    message.error_code = error.code or (str(error.status) if error.status else "network")
-    message.error_message = error.message[:500]
-    message.updated_at = now
+    error_code = error.code or (str(error.status) if error.status else "network")
     if error.retryable and message.attempts < settings.send_max_attempts:
+        message.error_code = error_code
+        message.error_message = error.message[:500]
+        message.updated_at = now
         delay = retry_delay(settings, message.attempts, error.retry_after)
         message.status = MessageStatus.QUEUED
         message.next_attempt_at = now + timedelta(seconds=delay)
         return message.next_attempt_at
-    message.status = MessageStatus.FAILED
-    normalized = {
-        "messageId": str(message.id),
-        "errorCode": message.error_code,
-        "errorMessage": message.error_message,
-        "attempts": message.attempts,
-        "permanent": not error.retryable,
-    }
-    await record_event(
-        session,
+    events = send_failed(
         interaction,
-        EventType.MESSAGE_FAILED,
-        idempotency_key=f"message:{message.id}:failed",
-        normalized=normalized,
+        message,
+        error_code=error_code,
+        error_message=error.message,
+        permanent=not error.retryable,
+        now=now,
     )
-    if interaction.channel is Channel.SMS and interaction.status is not InteractionStatus.FAILED:
-        previous = interaction.status
-        interaction.status = InteractionStatus.FAILED
-        interaction.ended_at = now
-        await record_event(
-            session,
-            interaction,
-            EventType.STATUS_CHANGED,
-            idempotency_key=f"message:{message.id}:interaction-failed",
-            normalized={"from": previous.value, "to": "FAILED"},
-        )
+    await record_all(session, interaction, events)
     return None
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contact_center.audit import service as audit
 from contact_center.db.base import utcnow
 from contact_center.db.statements import lock_key
-from contact_center.interactions.service import record_event
+from contact_center.interactions.service import Event, record, record_all, touch
 from contact_center.messaging import repository
 from contact_center.messaging.status import FROM_TWILIO, TERMINAL, moves_forward
 from contact_center.models.enums import (
@@ -21,6 +21,7 @@ from contact_center.models.enums import (
     Direction,
     EventType,
     InteractionStatus,
+    MessageKind,
     MessageStatus,
     Provider,
 )
@@ -42,11 +43,59 @@ class WhatsAppResult:
     echo: bool
 
 
+def window_start(now: datetime) -> datetime:
+    """A WhatsApp message at `now` joins the customer's conversation whose last message is at
+    or after this; otherwise it opens a new one."""
+    return now - WHATSAPP_WINDOW
+
+
+def in_window(last_message_at: datetime | None, now: datetime) -> bool:
+    """Whether a message at `now` joins a conversation whose last message was at
+    `last_message_at` (the 24-hour rule, as `whatsapp_interaction` reads it)."""
+    return last_message_at is not None and last_message_at >= window_start(now)
+
+
 def _media(event: WhatsAppMessageEvent) -> list[dict[str, Any]]:
     return [
         {"url": a.url, "contentType": a.content_type, "filename": a.filename}
         for a in event.attachments
     ]
+
+
+def new_whatsapp(
+    phone: str | None,
+    raw: str | None,
+    *,
+    direction: Direction,
+    now: datetime,
+    customer_name: str | None = None,
+    id: uuid.UUID | None = None,
+) -> tuple[Interaction, Event]:
+    """A customer's new WhatsApp conversation, opened by a message at `now`, and its event."""
+    inbound = direction is Direction.INBOUND
+    interaction = Interaction(
+        id=id or uuid.uuid4(),
+        channel=Channel.WHATSAPP,
+        direction=direction,
+        status=InteractionStatus.NEW,
+        started_at=now,
+        created_at=now,
+        updated_at=now,
+        from_number=phone or raw if inbound else None,
+        to_number=None if inbound else phone or raw,
+        customer_phone=phone,
+        customer_name=customer_name,
+        provider=Provider.BUILDERBOT,
+        ai_handled=True,
+        last_message_at=now,
+    )
+    created = Event(
+        EventType.INTERACTION_CREATED,
+        f"whatsapp:{interaction.id}:created",
+        normalized={"customerPhone": phone, "direction": direction.value},
+        occurred_at=now,
+    )
+    return interaction, created
 
 
 async def whatsapp_interaction(
@@ -64,62 +113,128 @@ async def whatsapp_interaction(
     the second one finds the interaction the first one opened.
     """
     await lock_key(session, f"whatsapp:{phone or raw}")
-    current = await repository.current_whatsapp(session, phone, raw, now - WHATSAPP_WINDOW)
+    current = await repository.current_whatsapp(session, phone, raw, window_start(now))
     if current is not None:
         return current, False
-    inbound = direction is Direction.INBOUND
-    interaction = Interaction(
-        id=uuid.uuid4(),
-        channel=Channel.WHATSAPP,
-        direction=direction,
-        status=InteractionStatus.NEW,
-        started_at=now,
-        created_at=now,
-        updated_at=now,
-        from_number=phone or raw if inbound else None,
-        to_number=None if inbound else phone or raw,
-        customer_phone=phone,
-        customer_name=customer_name,
-        provider=Provider.BUILDERBOT,
-        ai_handled=True,
-        last_message_at=now,
+    interaction, created = new_whatsapp(
+        phone, raw, direction=direction, now=now, customer_name=customer_name
     )
     await repository.add(session, interaction)
-    await record_event(
-        session,
-        interaction,
-        EventType.INTERACTION_CREATED,
-        idempotency_key=f"whatsapp:{interaction.id}:created",
-        normalized={"customerPhone": phone, "direction": direction.value},
-        occurred_at=now,
-    )
+    await record(session, interaction, created)
     return interaction, True
+
+
+def status_after_message(
+    interaction: Interaction, at: datetime, key: str, *, answered: bool
+) -> list[Event]:
+    """Status after a message at `at`: both sides written (`answered`: the conversation has a
+    message the other way) → IN_PROGRESS; a closed one reopens."""
+    previous = interaction.status
+    if previous in {InteractionStatus.COMPLETED, InteractionStatus.ABANDONED}:
+        interaction.status = InteractionStatus.IN_PROGRESS
+        interaction.ended_at = None
+    elif previous is InteractionStatus.NEW and answered:
+        interaction.status = InteractionStatus.IN_PROGRESS
+    events = []
+    if interaction.status is not previous:
+        events.append(
+            Event(
+                EventType.STATUS_CHANGED,
+                f"{key}:status",
+                normalized={"from": previous.value, "to": interaction.status.value},
+                occurred_at=at,
+            )
+        )
+    interaction.last_message_at = at
+    touch(interaction, at)
+    return events
+
+
+def other_direction(direction: Direction) -> Direction:
+    return Direction.OUTBOUND if direction is Direction.INBOUND else Direction.INBOUND
 
 
 async def after_message(
     session: AsyncSession, interaction: Interaction, direction: Direction, at: datetime, key: str
 ) -> None:
     """Status after a message: both sides written → IN_PROGRESS; a closed one reopens."""
-    other = Direction.OUTBOUND if direction is Direction.INBOUND else Direction.INBOUND
-    previous = interaction.status
-    if previous in {InteractionStatus.COMPLETED, InteractionStatus.ABANDONED}:
-        interaction.status = InteractionStatus.IN_PROGRESS
-        interaction.ended_at = None
-    elif previous is InteractionStatus.NEW and await repository.has_direction(
-        session, interaction.id, other
-    ):
-        interaction.status = InteractionStatus.IN_PROGRESS
-    if interaction.status is not previous:
-        await record_event(
-            session,
-            interaction,
-            EventType.STATUS_CHANGED,
-            idempotency_key=f"{key}:status",
-            normalized={"from": previous.value, "to": interaction.status.value},
-            occurred_at=at,
-        )
-    interaction.last_message_at = at
-    interaction.updated_at = max(interaction.updated_at, at)
+    answered = interaction.status is InteractionStatus.NEW and await repository.has_direction(
+        session, interaction.id, other_direction(direction)
+    )
+    events = status_after_message(interaction, at, key, answered=answered)
+    await record_all(session, interaction, events)
+
+
+def _normalized(event: WhatsAppMessageEvent, phone: str | None) -> dict[str, Any]:
+    return {
+        "direction": Direction(event.direction).value,
+        "customerPhone": phone,
+        "body": event.body,
+        "media": _media(event),
+    }
+
+
+def echo_confirmed(
+    echoed: Message,
+    event: WhatsAppMessageEvent,
+    phone: str | None,
+    *,
+    now: datetime,
+    payload: Any,
+    key: str,
+) -> Event:
+    """Our own send coming back from the provider: it confirms the message (SENT at least)."""
+    echoed.provider_confirmed_at = now
+    if moves_forward(echoed.status, MessageStatus.SENT):
+        echoed.status = MessageStatus.SENT
+        echoed.sent_at = echoed.sent_at or now
+    echoed.updated_at = now
+    return Event(
+        EventType.MESSAGE_STATUS,
+        f"{key}:echo",
+        payload=payload,
+        normalized={**_normalized(event, phone), "messageId": str(echoed.id), "echo": True},
+    )
+
+
+def whatsapp_message(
+    interaction: Interaction,
+    event: WhatsAppMessageEvent,
+    phone: str | None,
+    *,
+    at: datetime,
+    payload: Any,
+    key: str,
+    id: uuid.UUID | None = None,
+) -> tuple[Message, Event]:
+    """A provider's message in the conversation at `at`: the customer's (RECEIVED; their name
+    kept) or the bot's (SENT, confirmed as it arrives), and its event."""
+    direction = Direction(event.direction)
+    if event.customer_name and direction is Direction.INBOUND:
+        interaction.customer_name = event.customer_name
+    outbound = direction is Direction.OUTBOUND
+    message = Message(
+        id=id or uuid.uuid4(),
+        interaction_id=interaction.id,
+        direction=direction,
+        body=event.body,
+        media=_media(event),
+        status=MessageStatus.SENT if outbound else MessageStatus.RECEIVED,
+        kind=MessageKind.TEXT,
+        created_at=at,
+        updated_at=at,
+        sent_at=at if outbound else None,
+        provider_confirmed_at=at if outbound else None,
+        attempts=0,
+    )
+    stored = Event(
+        EventType.MESSAGE_SENT if outbound else EventType.MESSAGE_RECEIVED,
+        f"{key}:message",
+        payload=payload,
+        normalized={**_normalized(event, phone), "messageId": str(message.id)},
+        occurred_at=at,
+    )
+    return message, stored
 
 
 async def apply_whatsapp(
@@ -130,38 +245,19 @@ async def apply_whatsapp(
     phone = normalize_possible("+" + raw, region) if raw else None
     now = utcnow()
     direction = Direction(event.direction)
-    normalized = {
-        "direction": direction.value,
-        "customerPhone": phone,
-        "body": event.body,
-        "media": _media(event),
-    }
     if direction is Direction.OUTBOUND and event.body:
         echoed = await repository.unconfirmed_echo(
             session, phone, raw, event.body, now - ECHO_WINDOW
         )
         if echoed is not None:
             # Our own send coming back: confirm it instead of storing it twice.
-            echoed.provider_confirmed_at = now
-            if moves_forward(echoed.status, MessageStatus.SENT):
-                echoed.status = MessageStatus.SENT
-                echoed.sent_at = echoed.sent_at or now
-            echoed.updated_at = now
+            confirmed = echo_confirmed(echoed, event, phone, now=now, payload=payload, key=key)
             interaction = await repository.interaction(session, echoed.interaction_id)
-            await record_event(
-                session,
-                interaction,
-                EventType.MESSAGE_STATUS,
-                idempotency_key=f"{key}:echo",
-                payload=payload,
-                normalized={**normalized, "messageId": str(echoed.id), "echo": True},
-            )
+            await record(session, interaction, confirmed)
             return WhatsAppResult(interaction, echoed, created_interaction=False, echo=True)
     interaction, created = await whatsapp_interaction(
         session, phone, raw, direction=direction, now=now, customer_name=event.customer_name
     )
-    if event.customer_name and direction is Direction.INBOUND:
-        interaction.customer_name = event.customer_name
     # Messages of one interaction get strictly increasing times: arrival order is kept.
     at = now
     if (
@@ -170,30 +266,9 @@ async def apply_whatsapp(
         and not created
     ):
         at = interaction.last_message_at + timedelta(microseconds=1)
-    message = Message(
-        id=uuid.uuid4(),
-        interaction_id=interaction.id,
-        direction=direction,
-        body=event.body,
-        media=_media(event),
-        status=MessageStatus.RECEIVED if direction is Direction.INBOUND else MessageStatus.SENT,
-        kind="TEXT",
-        created_at=at,
-        updated_at=at,
-        sent_at=at if direction is Direction.OUTBOUND else None,
-        provider_confirmed_at=at if direction is Direction.OUTBOUND else None,
-        attempts=0,
-    )
+    message, stored = whatsapp_message(interaction, event, phone, at=at, payload=payload, key=key)
     await repository.add(session, message)
-    await record_event(
-        session,
-        interaction,
-        EventType.MESSAGE_RECEIVED if direction is Direction.INBOUND else EventType.MESSAGE_SENT,
-        idempotency_key=f"{key}:message",
-        payload=payload,
-        normalized={**normalized, "messageId": str(message.id)},
-        occurred_at=at,
-    )
+    await record(session, interaction, stored)
     await after_message(session, interaction, direction, at, key)
     await session.flush()
     return WhatsAppResult(interaction, message, created_interaction=created, echo=False)
@@ -214,25 +289,33 @@ class StatusApplied:
     moved: bool
 
 
-async def _apply_sms_status(
-    session: AsyncSession, event: SmsStatusEvent, *, payload: Any, key: str, source: str
-) -> StatusApplied | None:
-    """The forward-only rules of SMS statuses, whoever reports them (`source`): a callback is
-    recorded on the timeline even when it moves nothing (it is the provider's word); a
-    reconciliation only when it moves the message."""
-    message = await repository.by_provider_id(session, event.message_sid)
-    if message is None:
-        return None
-    previous = message.status
+def applicable_status(
+    message: Message, event: SmsStatusEvent, *, source: str
+) -> MessageStatus | None:
+    """The status a report gives the message, or None when there is nothing to apply: a status
+    we do not track, or a reconciliation that moves nothing (a callback is the provider's word
+    and is recorded even when it moves nothing)."""
     new = FROM_TWILIO.get(event.status)
-    if new is None:
-        return StatusApplied(message, previous, moved=False)
-    moved = moves_forward(previous, new)
-    if not moved and source != "callback":
-        return StatusApplied(message, previous, moved=False)
-    interaction = await repository.interaction(session, message.interaction_id)
-    now = utcnow()
-    if moved:
+    if new is None or (not moves_forward(message.status, new) and source != "callback"):
+        return None
+    return new
+
+
+def status_reported(
+    interaction: Interaction,
+    message: Message,
+    event: SmsStatusEvent,
+    new: MessageStatus,
+    *,
+    payload: Any,
+    key: str,
+    source: str,
+    now: datetime,
+) -> list[Event]:
+    """The forward-only rules of SMS statuses (`new` from `applicable_status`), whoever reports
+    them (`source`): the message moves if it may, the report is on the timeline, and an SMS
+    interaction follows its message."""
+    if moves_forward(message.status, new):
         message.status = new
         message.updated_at = now
         if new in {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ}:
@@ -250,27 +333,40 @@ async def _apply_sms_status(
         "errorCode": event.error_code,
         "source": source,
     }
-    await record_event(
-        session,
-        interaction,
-        EventType.MESSAGE_STATUS,
-        idempotency_key=f"{key}:status",
-        payload=payload,
-        normalized=normalized,
-        provider_event_id=event.message_sid,
-    )
-    if message.status is new and new in {MessageStatus.FAILED, MessageStatus.UNDELIVERED}:
-        await record_event(
-            session,
-            interaction,
-            EventType.MESSAGE_FAILED,
-            idempotency_key=f"{key}:failed",
+    events = [
+        Event(
+            EventType.MESSAGE_STATUS,
+            f"{key}:status",
             normalized=normalized,
+            payload=payload,
+            provider_event_id=event.message_sid,
         )
+    ]
+    if message.status is new and new in {MessageStatus.FAILED, MessageStatus.UNDELIVERED}:
+        events.append(Event(EventType.MESSAGE_FAILED, f"{key}:failed", normalized=normalized))
     if interaction.channel is Channel.SMS:
-        await _sms_interaction_status(session, interaction, message.status, key)
+        events += sms_interaction_status(interaction, message.status, key, now)
+    return events
+
+
+async def _apply_sms_status(
+    session: AsyncSession, event: SmsStatusEvent, *, payload: Any, key: str, source: str
+) -> StatusApplied | None:
+    """`status_reported` on the message the report names; None when it is not known yet."""
+    message = await repository.by_provider_id(session, event.message_sid)
+    if message is None:
+        return None
+    previous = message.status
+    new = applicable_status(message, event, source=source)
+    if new is None:
+        return StatusApplied(message, previous, moved=False)
+    interaction = await repository.interaction(session, message.interaction_id)
+    events = status_reported(
+        interaction, message, event, new, payload=payload, key=key, source=source, now=utcnow()
+    )
+    await record_all(session, interaction, events)
     await session.flush()
-    return StatusApplied(message, previous, moved=moved)
+    return StatusApplied(message, previous, moved=message.status is not previous)
 
 
 # --- reconciling SMS statuses whose callbacks were lost ---------------------------------------
@@ -382,9 +478,9 @@ async def release_status_check(
         message.next_attempt_at = retry_at
 
 
-async def _sms_interaction_status(
-    session: AsyncSession, interaction: Interaction, status: MessageStatus, key: str
-) -> None:
+def sms_interaction_status(
+    interaction: Interaction, status: MessageStatus, key: str, now: datetime
+) -> list[Event]:
     """SMS: IN_PROGRESS while queued or sent, COMPLETED on delivered, FAILED on failure."""
     if status in TERMINAL or status is MessageStatus.READ:
         target = (
@@ -396,56 +492,64 @@ async def _sms_interaction_status(
         target = InteractionStatus.IN_PROGRESS
     previous = interaction.status
     if previous is target or previous in {InteractionStatus.COMPLETED, InteractionStatus.FAILED}:
-        return
+        return []
     interaction.status = target
-    now = utcnow()
     if target is not InteractionStatus.IN_PROGRESS:
         interaction.ended_at = now
-    await record_event(
-        session,
-        interaction,
-        EventType.STATUS_CHANGED,
-        idempotency_key=f"{key}:interaction-status",
-        normalized={"from": previous.value, "to": target.value},
-    )
-    if target is InteractionStatus.COMPLETED:
-        await record_event(
-            session,
-            interaction,
-            EventType.INTERACTION_COMPLETED,
-            idempotency_key=f"sms:{interaction.id}:completed",
-            normalized={"by": "delivery"},
+    events = [
+        Event(
+            EventType.STATUS_CHANGED,
+            f"{key}:interaction-status",
+            normalized={"from": previous.value, "to": target.value},
         )
+    ]
+    if target is InteractionStatus.COMPLETED:
+        events.append(
+            Event(
+                EventType.INTERACTION_COMPLETED,
+                f"sms:{interaction.id}:completed",
+                normalized={"by": "delivery"},
+            )
+        )
+    return events
+
+
+def closed_idle(
+    interaction: Interaction, *, last_direction: Direction | None, now: datetime
+) -> list[Event]:
+    """24 h without a message: COMPLETED, or ABANDONED when the customer got no reply; the
+    conversation ended with its last message."""
+    abandoned = last_direction is Direction.INBOUND
+    previous = interaction.status
+    interaction.status = InteractionStatus.ABANDONED if abandoned else InteractionStatus.COMPLETED
+    interaction.ended_at = interaction.last_message_at or now
+    interaction.updated_at = now
+    last_at = int((interaction.last_message_at or now).timestamp())
+    key = f"whatsapp:{interaction.id}:idle:{last_at}"
+    events = [
+        Event(
+            EventType.STATUS_CHANGED,
+            f"{key}:status",
+            normalized={"from": previous.value, "to": interaction.status.value, "by": "idle-24h"},
+        )
+    ]
+    if interaction.status is InteractionStatus.COMPLETED:
+        events.append(
+            Event(
+                EventType.INTERACTION_COMPLETED,
+                f"{key}:completed",
+                normalized={"by": "idle-24h"},
+            )
+        )
+    return events
 
 
 async def close_idle_whatsapp(session: AsyncSession, now: datetime, *, limit: int = 500) -> int:
     """24 h without a message: COMPLETED, or ABANDONED when the customer got no reply."""
     closed = 0
-    for interaction in await repository.idle_whatsapp(session, now - WHATSAPP_WINDOW, limit):
+    for interaction in await repository.idle_whatsapp(session, window_start(now), limit):
         last = await repository.last_message(session, interaction.id)
-        abandoned = last is not None and last.direction is Direction.INBOUND
-        previous = interaction.status
-        interaction.status = (
-            InteractionStatus.ABANDONED if abandoned else InteractionStatus.COMPLETED
-        )
-        interaction.ended_at = interaction.last_message_at or now
-        interaction.updated_at = now
-        last_at = int((interaction.last_message_at or now).timestamp())
-        key = f"whatsapp:{interaction.id}:idle:{last_at}"
-        await record_event(
-            session,
-            interaction,
-            EventType.STATUS_CHANGED,
-            idempotency_key=f"{key}:status",
-            normalized={"from": previous.value, "to": interaction.status.value, "by": "idle-24h"},
-        )
-        if interaction.status is InteractionStatus.COMPLETED:
-            await record_event(
-                session,
-                interaction,
-                EventType.INTERACTION_COMPLETED,
-                idempotency_key=f"{key}:completed",
-                normalized={"by": "idle-24h"},
-            )
+        events = closed_idle(interaction, last_direction=last.direction if last else None, now=now)
+        await record_all(session, interaction, events)
         closed += 1
     return closed

@@ -21,7 +21,7 @@ from contact_center.db.base import utcnow
 from contact_center.db.statements import lock_key
 from contact_center.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from contact_center.interactions import repository as interactions_repository
-from contact_center.interactions.service import record_event, visible_interaction
+from contact_center.interactions.service import Event, record, visible_interaction
 from contact_center.message_templates import Templates
 from contact_center.messaging import outbound
 from contact_center.messaging import repository as messaging_repository
@@ -87,6 +87,83 @@ def _sms_text(
     return templates.render("OTP", code=code, minutes=minutes)
 
 
+def masked_sms_text(
+    templates: Templates, settings: Settings, context: dict[str, Any] | None
+) -> str:
+    """The SMS text as stored: the code exists only in the send job, so it is masked here."""
+    return _sms_text(templates, settings, MASK, context)
+
+
+def context_json(purpose: OtpPurpose, raw: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The transaction a TX_CONFIRMATION code confirms, as the challenge keeps it (422 when
+    missing or invalid); None for the other purposes."""
+    tx = _context(purpose, raw, required=True)
+    return tx.model_dump(mode="json") if tx else None
+
+
+# Where each event of a challenge goes: (interaction id, event).
+Timeline = list[tuple[uuid.UUID, Event]]
+
+
+def challenge_events(challenge: OtpChallenge, kind: EventType, extra: dict[str, Any]) -> Timeline:
+    """The event on the challenge's SMS interaction and on the one it was requested from."""
+    normalized = {
+        "challengeId": str(challenge.id),
+        "correlationId": challenge.correlation_id,
+        "status": challenge.status.value,
+        "attempts": challenge.attempts,
+        **extra,
+    }
+    targets = dict.fromkeys((challenge.interaction_id, challenge.requested_from_interaction_id))
+    return [
+        (
+            interaction_id,
+            Event(
+                kind,
+                f"otp:{challenge.id}:{kind.value}:{challenge.attempts}:{interaction_id}",
+                normalized=normalized,
+            ),
+        )
+        for interaction_id in targets
+        if interaction_id is not None
+    ]
+
+
+def new_challenge(
+    settings: Settings,
+    *,
+    phone: str,
+    purpose: OtpPurpose,
+    context: dict[str, Any] | None,
+    correlation_id: str | None,
+    interaction_id: uuid.UUID,
+    requested_from: uuid.UUID | None,
+    customer_ref: str | None,
+    now: datetime,
+    id: uuid.UUID | None = None,
+) -> tuple[OtpChallenge, Timeline]:
+    """A PENDING challenge for the SMS of `interaction_id`, without a code (the send job makes
+    it), expiring OTP_TTL_SECONDS after `now`; and its creation events."""
+    challenge = OtpChallenge(
+        id=id or uuid.uuid4(),
+        correlation_id=correlation_id or uuid.uuid4().hex,
+        phone=phone,
+        purpose=purpose,
+        code_hash=None,
+        status=OtpStatus.PENDING,
+        attempts=0,
+        max_attempts=settings.otp_max_attempts,
+        expires_at=now + timedelta(seconds=settings.otp_ttl_seconds),
+        interaction_id=interaction_id,
+        requested_from_interaction_id=requested_from,
+        customer_ref=customer_ref,
+        context=context,
+        created_at=now,
+        updated_at=now,
+    )
+    return challenge, challenge_events(challenge, EventType.OTP_CREATED, {"purpose": purpose.value})
+
+
 async def create(
     session: AsyncSession,
     settings: Settings,
@@ -97,7 +174,7 @@ async def create(
     from_number: str,
 ) -> Created:
     """Rate-limit exactly (per phone and purpose), cancel the open challenge, queue the SMS."""
-    tx = _context(request.purpose, request.context, required=True)
+    tx = context_json(request.purpose, request.context)
     if request.interaction_id is not None:
         # The challenge writes onto that interaction's timeline: the caller's scope applies
         # (another agent's interaction answers the same 404 as an unknown one).
@@ -124,39 +201,32 @@ async def create(
         await audit.record(
             session, context, "otp.cancel", entity_type="otp_challenge", entity_id=previous.id
         )
-    context_json = tx.model_dump(mode="json") if tx else None
     queued = await outbound.queue_sms(
         session,
         context,
         to=phone,
-        body=_sms_text(templates, settings, MASK, context_json),
+        body=masked_sms_text(templates, settings, tx),
         kind=MessageKind.OTP,
         from_number=from_number,
         customer_ref=request.customer_ref,
         audit_metadata={"purpose": request.purpose.value},
     )
-    challenge = OtpChallenge(
-        id=uuid.uuid4(),
-        correlation_id=request.correlation_id or uuid.uuid4().hex,
+    challenge, events = new_challenge(
+        settings,
         phone=phone,
         purpose=request.purpose,
-        code_hash=None,
-        status=OtpStatus.PENDING,
-        attempts=0,
-        max_attempts=settings.otp_max_attempts,
-        expires_at=now + timedelta(seconds=settings.otp_ttl_seconds),
+        context=tx,
+        correlation_id=request.correlation_id,
         interaction_id=queued.interaction_id,
-        requested_from_interaction_id=request.interaction_id,
+        requested_from=request.interaction_id,
         customer_ref=request.customer_ref,
-        context=context_json,
-        created_at=now,
-        updated_at=now,
+        now=now,
     )
     if not await repository.add_unless_correlation_taken(session, challenge):
         # Another request took this correlation id since the check above: nothing of this one
         # is kept (the request's transaction rolls back).
         raise Conflict("correlationId is already used.", code="correlation_id_taken")
-    await _timeline(session, challenge, EventType.OTP_CREATED, {"purpose": request.purpose.value})
+    await _record(session, events)
     await audit.record(
         session,
         context,
@@ -187,29 +257,16 @@ async def _visible(session: AsyncSession, challenge: OtpChallenge, context: Audi
     return True
 
 
+async def _record(session: AsyncSession, events: Timeline) -> None:
+    for interaction_id, event in events:
+        interaction: Interaction = await messaging_repository.interaction(session, interaction_id)
+        await record(session, interaction, event)
+
+
 async def _timeline(
     session: AsyncSession, challenge: OtpChallenge, kind: EventType, extra: dict[str, Any]
 ) -> None:
-    """The event on the challenge's SMS interaction and on the one it was requested from."""
-    normalized = {
-        "challengeId": str(challenge.id),
-        "correlationId": challenge.correlation_id,
-        "status": challenge.status.value,
-        "attempts": challenge.attempts,
-        **extra,
-    }
-    for interaction_id in {challenge.interaction_id, challenge.requested_from_interaction_id} - {
-        None
-    }:
-        assert interaction_id is not None
-        interaction: Interaction = await messaging_repository.interaction(session, interaction_id)
-        await record_event(
-            session,
-            interaction,
-            kind,
-            idempotency_key=f"otp:{challenge.id}:{kind.value}:{challenge.attempts}:{interaction_id}",
-            normalized=normalized,
-        )
+    await _record(session, challenge_events(challenge, kind, extra))
 
 
 # --- the send job ----------------------------------------------------------------------------
@@ -232,25 +289,41 @@ async def issue_code(
     return _sms_text(templates, settings, code, challenge.context)
 
 
+def challenge_sent(challenge: OtpChallenge, now: datetime) -> Timeline | None:
+    """The code is on its way: a PENDING challenge is SENT (None: nothing to change)."""
+    if challenge.status is not OtpStatus.PENDING:
+        return None
+    challenge.status = OtpStatus.SENT
+    challenge.updated_at = now
+    return challenge_events(challenge, EventType.OTP_SENT, {})
+
+
 async def mark_sent(session: AsyncSession, interaction_id: uuid.UUID) -> None:
     challenge = await repository.by_sms_interaction(session, interaction_id)
-    if challenge is None or challenge.status is not OtpStatus.PENDING:
+    events = challenge_sent(challenge, utcnow()) if challenge is not None else None
+    if challenge is None or events is None:
         return
-    challenge.status = OtpStatus.SENT
-    challenge.updated_at = utcnow()
-    await _timeline(session, challenge, EventType.OTP_SENT, {})
+    await _record(session, events)
     await audit.record(
         session, SYSTEM_CONTEXT, "otp.send", entity_type="otp_challenge", entity_id=challenge.id
     )
 
 
+def challenge_failed(challenge: OtpChallenge, reason: str, now: datetime) -> Timeline | None:
+    """The SMS could not be sent: an open challenge FAILED (None: it was closed already)."""
+    if challenge.status in CLOSED:
+        return None
+    challenge.status = OtpStatus.FAILED
+    challenge.updated_at = now
+    return challenge_events(challenge, EventType.OTP_FAILED, {"reason": reason})
+
+
 async def mark_failed(session: AsyncSession, interaction_id: uuid.UUID, reason: str) -> None:
     challenge = await repository.by_sms_interaction(session, interaction_id)
-    if challenge is None or challenge.status in CLOSED:
+    events = challenge_failed(challenge, reason, utcnow()) if challenge is not None else None
+    if challenge is None or events is None:
         return
-    challenge.status = OtpStatus.FAILED
-    challenge.updated_at = utcnow()
-    await _timeline(session, challenge, EventType.OTP_FAILED, {"reason": reason})
+    await _record(session, events)
     await audit.record(
         session,
         SYSTEM_CONTEXT,
@@ -281,13 +354,50 @@ def _same_context(stored: dict[str, Any] | None, given: TxContext | None) -> boo
     )
 
 
-async def expire(session: AsyncSession, challenge: OtpChallenge, context: AuditContext) -> None:
+def challenge_expired(challenge: OtpChallenge, now: datetime) -> Timeline:
     challenge.status = OtpStatus.EXPIRED
-    challenge.updated_at = utcnow()
-    await _timeline(session, challenge, EventType.OTP_EXPIRED, {})
+    challenge.updated_at = now
+    return challenge_events(challenge, EventType.OTP_EXPIRED, {})
+
+
+async def expire(session: AsyncSession, challenge: OtpChallenge, context: AuditContext) -> None:
+    await _record(session, challenge_expired(challenge, utcnow()))
     await audit.record(
         session, context, "otp.expire", entity_type="otp_challenge", entity_id=challenge.id
     )
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What one verification attempt did to an open challenge, and how the audit names it."""
+
+    verified: bool
+    action: str
+    metadata: dict[str, Any]
+    events: Timeline
+
+
+def code_checked(
+    challenge: OtpChallenge, *, code_matched: bool, context_matched: bool, now: datetime
+) -> Checked:
+    """One attempt on an open, unexpired challenge: the right code (for the right transaction)
+    verifies it; anything else counts an attempt, and the last allowed one locks it."""
+    challenge.updated_at = now
+    if code_matched and context_matched:
+        challenge.status = OtpStatus.VERIFIED
+        challenge.verified_at = now
+        events = challenge_events(challenge, EventType.OTP_VERIFIED, {})
+        return Checked(True, "otp.verify", {"result": "verified"}, events)
+    challenge.attempts += 1
+    reason = "wrong_code" if not code_matched else "context_mismatch"
+    if challenge.attempts >= challenge.max_attempts:
+        challenge.status = OtpStatus.LOCKED
+        events = challenge_events(challenge, EventType.OTP_LOCKED, {"reason": reason})
+        action = "otp.lock"
+    else:
+        events = challenge_events(challenge, EventType.OTP_FAILED, {"reason": reason})
+        action = "otp.verify"
+    return Checked(False, action, {"result": reason, "attempts": challenge.attempts}, events)
 
 
 async def verify(
@@ -328,39 +438,22 @@ async def verify(
         await expire(session, challenge, context)
         return result(False)
     matches = await codes.code_matches(pepper, challenge.id, request.code, challenge.code_hash)
-    now = utcnow()
-    challenge.updated_at = now
-    if matches and _same_context(challenge.context, given):
-        challenge.status = OtpStatus.VERIFIED
-        challenge.verified_at = now
-        await _timeline(session, challenge, EventType.OTP_VERIFIED, {})
-        await audit.record(
-            session,
-            context,
-            "otp.verify",
-            entity_type="otp_challenge",
-            entity_id=challenge.id,
-            metadata={"result": "verified"},
-        )
-        return result(True)
-    challenge.attempts += 1
-    reason = "wrong_code" if not matches else "context_mismatch"
-    if challenge.attempts >= challenge.max_attempts:
-        challenge.status = OtpStatus.LOCKED
-        await _timeline(session, challenge, EventType.OTP_LOCKED, {"reason": reason})
-        action = "otp.lock"
-    else:
-        await _timeline(session, challenge, EventType.OTP_FAILED, {"reason": reason})
-        action = "otp.verify"
+    checked = code_checked(
+        challenge,
+        code_matched=matches,
+        context_matched=_same_context(challenge.context, given),
+        now=utcnow(),
+    )
+    await _record(session, checked.events)
     await audit.record(
         session,
         context,
-        action,
+        checked.action,
         entity_type="otp_challenge",
         entity_id=challenge.id,
-        metadata={"result": reason, "attempts": challenge.attempts},
+        metadata=checked.metadata,
     )
-    return result(False)
+    return result(checked.verified)
 
 
 async def expire_due(session: AsyncSession, now: datetime, *, limit: int = 500) -> int:
