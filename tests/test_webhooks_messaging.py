@@ -10,12 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from contact_center.db.base import utcnow
 from contact_center.messaging import service as messaging_service
-from contact_center.models import Interaction, Message, WebhookDelivery
+from contact_center.models import AuditLog, Interaction, Message, WebhookDelivery
 from contact_center.models.enums import (
     Channel,
     Direction,
@@ -470,3 +471,70 @@ async def test_the_reconciler_leaves_a_delivery_being_applied_alone(
         await session.execute(update(WebhookDelivery).values(received_at=old))
         await session.commit()
     assert [r.status for r in await replay_pending(app.state.webhooks)] == ["PROCESSED"]
+
+
+async def test_a_status_callback_is_applied_below_the_orm(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """The hot path: no ORM statement and no flush while a status callback is stored and
+    applied (the same rows as the ORM path, as the tests above check)."""
+    interaction, message = await sms(session_factory, "SM" + "5" * 32)
+    orm: list[str] = []
+
+    def executed(state: ORMExecuteState) -> None:
+        orm.append(str(state.statement)[:60])
+
+    def flushed(session: Session, *args: Any) -> None:
+        orm.append("flush")
+
+    event.listen(Session, "do_orm_execute", executed)
+    event.listen(Session, "before_flush", flushed)
+    try:
+        response = await post_twilio(
+            client, status_form(message.provider_message_id or "", "undelivered", "30003")
+        )
+    finally:
+        event.remove(Session, "do_orm_execute", executed)
+        event.remove(Session, "before_flush", flushed)
+    assert response.status_code == 200
+    assert response.json()["status"] == "PROCESSED"
+    assert orm == []
+    stored = await reload(session_factory, message)
+    assert (stored.status, stored.error_code) == (MessageStatus.UNDELIVERED, "30003")
+    assert (await reload(session_factory, interaction)).status is InteractionStatus.FAILED
+    async with session_factory() as session:
+        delivery = await session.get(WebhookDelivery, uuid.UUID(response.json()["deliveryId"]))
+        received = (
+            await session.scalars(select(AuditLog).where(AuditLog.action == "webhook.received"))
+        ).one()
+    assert delivery is not None
+    assert (delivery.status, delivery.attempts) == ("PROCESSED", 1)
+    assert delivery.processed_at is not None
+    assert received.entity_id == str(delivery.id)
+    assert received.metadata_ == {
+        "provider": "TWILIO",
+        "eventType": delivery.event_type,
+        "status": "RECEIVED",
+    }
+
+
+async def test_a_status_callback_that_fails_below_the_orm_is_kept_and_replayed(
+    client: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, message = await sms(session_factory, "SM" + "6" * 32)
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(messaging_service, "apply_sms_status_fast", broken)
+    response = await post_twilio(
+        client, status_form(message.provider_message_id or "", "delivered")
+    )
+    assert response.status_code == 200
+    assert response.json()["status"] == "FAILED"
+    assert (await reload(session_factory, message)).status is MessageStatus.SENT
+    replayed = await client.post(f"/api/webhooks/{response.json()['deliveryId']}/replay")
+    assert replayed.json()["status"] == "PROCESSED"
+    assert (await reload(session_factory, message)).status is MessageStatus.DELIVERED

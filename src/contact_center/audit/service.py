@@ -23,13 +23,28 @@ async def record(
     entity_id: object | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> None:
-    """Append one audit row. It commits or rolls back with the change it describes.
+    """Append one audit row. It commits or rolls back with the change it describes."""
+    await repository.add(
+        session,
+        row(context, action, entity_type=entity_type, entity_id=entity_id, metadata=metadata),
+    )
+
+
+def row(
+    context: AuditContext,
+    action: str,
+    *,
+    entity_type: str | None = None,
+    entity_id: object | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The audit row of an action, as `record` writes it (and the paths below the ORM do).
 
     Metadata is masked: the audit log records that a number was used, not the number. The
     actor's own id stays readable where the metadata repeats it (`{"username": "ana"}` on ana's
     sign-in): the row's actor column shows it anyway, so masking it would hide nothing.
     """
-    values = {
+    return {
         "id": new_id(),
         "occurred_at": utcnow(),
         "actor_type": context.principal.actor_type,
@@ -41,7 +56,6 @@ async def record(
         "user_agent": context.user_agent[:512] if context.user_agent else None,
         "metadata": _masked(metadata, context.principal.actor_id) if metadata else None,
     }
-    await repository.add(session, values)
 
 
 def _masked(metadata: dict[str, Any], actor_id: str) -> dict[str, Any]:

@@ -8,9 +8,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select
+from sqlalchemy import (
+    ClauseElement,
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.db.fast import Sql, Transaction
 from contact_center.db.statements import insert_ignore
 from contact_center.models.call_detail import CallDetail
 from contact_center.models.enums import (
@@ -262,3 +276,47 @@ async def otp_counts_by_status(session: AsyncSession, phone: str) -> dict[OtpSta
 async def insert_event(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Insert one event unless its idempotency key exists. True when inserted."""
     return await insert_ignore(session, InteractionEvent, values, ["idempotency_key"])
+
+
+# --- below the ORM (db/fast.py), for the hot paths --------------------------------------------
+
+EVENT = cast(Table, InteractionEvent.__table__)
+INTERACTION = cast(Table, Interaction.__table__)
+
+
+def _insert_event_ignoring(dialect: str) -> ClauseElement:
+    build = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        build(EVENT)
+        .values({c.key: bindparam(c.key, type_=c.type) for c in EVENT.columns})
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(EVENT.c.id)
+    )
+
+
+INSERT_EVENT = Sql(_insert_event_ignoring)
+UPDATE_INTERACTION_STATE = Sql(
+    update(INTERACTION).where(INTERACTION.c.id == bindparam("interaction_id")),
+    keys=["status", "ended_at", "updated_at"],
+)
+
+
+async def insert_event_fast(tx: Transaction, values: dict[str, Any]) -> bool:
+    """`insert_event` below the ORM. True when inserted."""
+    return await tx.one(INSERT_EVENT, **values) is not None
+
+
+async def update_state_fast(
+    tx: Transaction,
+    interaction_id: uuid.UUID,
+    status: InteractionStatus,
+    ended_at: datetime | None,
+    updated_at: datetime,
+) -> None:
+    await tx.run(
+        UPDATE_INTERACTION_STATE,
+        interaction_id=interaction_id,
+        status=status,
+        ended_at=ended_at,
+        updated_at=updated_at,
+    )

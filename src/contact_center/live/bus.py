@@ -192,13 +192,18 @@ def visible_to(notice: Notice, viewer: Principal) -> Notice | None:
     return {key: value for key, value in notice.items() if key != AUDIENCE}
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    notices = session.info.pop(PENDING, None)
-    audiences = session.info.pop(AUDIENCES, None) or {}
-    bus = session.info.get(BUS)
+def publish_pending(info: dict[str, Any], bus: object) -> None:
+    """After a commit: publish the notices `note` collected in `info` (a session's, or a
+    transaction's below the ORM)."""
+    notices = info.pop(PENDING, None)
+    audiences = info.pop(AUDIENCES, None) or {}
     if notices and isinstance(bus, EventBus):
         bus.publish_nowait(_with_audience(notices, audiences))
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    publish_pending(session.info, session.info.get(BUS))
 
 
 @event.listens_for(Session, "after_rollback")

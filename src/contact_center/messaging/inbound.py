@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.db.fast import Transaction
 from contact_center.messaging import service
 from contact_center.providers.base import SmsStatusEvent, WhatsAppMessageEvent
 from contact_center.webhooks.handlers import (
@@ -38,6 +39,16 @@ async def sms_status(
     return APPLIED if applied is not None else deferred(event.message_sid)
 
 
+async def sms_status_fast(
+    tx: Transaction, event: SmsStatusEvent, delivery: AppliedDelivery
+) -> Outcome:
+    """`sms_status` below the ORM: what a webhook ingest runs (a replay runs `sms_status`)."""
+    known = await service.apply_sms_status_fast(
+        tx, event, payload=delivery.payload, key=delivery.key
+    )
+    return APPLIED if known else deferred(event.message_sid)
+
+
 def register(handlers: WebhookHandlers) -> None:
     handlers.register(WhatsAppMessageEvent, whatsapp_message)
-    handlers.register(SmsStatusEvent, sms_status)
+    handlers.register(SmsStatusEvent, sms_status, fast=sms_status_fast)

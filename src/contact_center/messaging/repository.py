@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.db.fast import Sql, Transaction
 from contact_center.models.enums import (
     Channel,
     Direction,
@@ -215,3 +228,63 @@ async def last_message(session: AsyncSession, interaction_id: uuid.UUID) -> Mess
         .limit(1)
     )
     return (await session.scalars(stmt)).one_or_none()
+
+
+# --- below the ORM (db/fast.py), for the hot paths --------------------------------------------
+
+MESSAGE = cast(Table, Message.__table__)
+INTERACTION = cast(Table, Interaction.__table__)
+STATUS_MESSAGE_COLUMNS = (
+    "id",
+    "interaction_id",
+    "status",
+    "updated_at",
+    "sent_at",
+    "delivered_at",
+    "error_code",
+    "error_message",
+)
+STATUS_INTERACTION_COLUMNS = ("channel", "status", "ended_at", "updated_at", "assigned_agent")
+
+MESSAGE_FOR_STATUS = Sql(
+    select(
+        *(MESSAGE.c[name] for name in STATUS_MESSAGE_COLUMNS),
+        *(INTERACTION.c[name].label(f"interaction_{name}") for name in STATUS_INTERACTION_COLUMNS),
+    )
+    .join_from(MESSAGE, INTERACTION, MESSAGE.c.interaction_id == INTERACTION.c.id)
+    .where(MESSAGE.c.provider_message_id == bindparam("provider_message_id"))
+    .with_for_update()
+)
+UPDATE_MESSAGE_STATUS = Sql(
+    update(MESSAGE).where(MESSAGE.c.id == bindparam("message_id")),
+    keys=["status", "updated_at", "sent_at", "delivered_at", "error_code", "error_message"],
+)
+
+
+async def message_for_status_fast(
+    tx: Transaction, provider_message_id: str
+) -> tuple[Message, Interaction] | None:
+    """The message a provider id names and its interaction, both locked (as `by_provider_id`
+    and `interaction` lock them), as detached objects the status rules work on."""
+    found = await tx.one(MESSAGE_FOR_STATUS, provider_message_id=provider_message_id)
+    if found is None:
+        return None
+    message = Message(**{name: found[name] for name in STATUS_MESSAGE_COLUMNS})
+    interaction = Interaction(
+        id=found["interaction_id"],
+        **{name: found[f"interaction_{name}"] for name in STATUS_INTERACTION_COLUMNS},
+    )
+    return message, interaction
+
+
+async def update_message_status_fast(tx: Transaction, message: Message) -> None:
+    await tx.run(
+        UPDATE_MESSAGE_STATUS,
+        message_id=message.id,
+        status=message.status,
+        updated_at=message.updated_at,
+        sent_at=message.sent_at,
+        delivered_at=message.delivered_at,
+        error_code=message.error_code,
+        error_message=message.error_message,
+    )

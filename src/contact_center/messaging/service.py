@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
 from contact_center.db.base import utcnow
+from contact_center.db.fast import Transaction
 from contact_center.db.statements import lock_key
-from contact_center.interactions.service import Event, record, record_all, touch
+from contact_center.interactions import repository as interactions_repository
+from contact_center.interactions.service import Event, record, record_all, record_fast, touch
 from contact_center.messaging import repository
 from contact_center.messaging.status import FROM_TWILIO, TERMINAL, moves_forward
 from contact_center.models.enums import (
@@ -367,6 +369,45 @@ async def _apply_sms_status(
     await record_all(session, interaction, events)
     await session.flush()
     return StatusApplied(message, previous, moved=message.status is not previous)
+
+
+async def apply_sms_status_fast(
+    tx: Transaction, event: SmsStatusEvent, *, payload: Any, key: str
+) -> bool:
+    """A status callback below the ORM (the hot path): the rules of `_apply_sms_status`, in
+    three statements when it moves the message (read and lock, write the message, write the
+    events; the interaction's state with them). False when the message is not known yet."""
+    found = await repository.message_for_status_fast(tx, event.message_sid)
+    if found is None:
+        return False
+    message, interaction = found
+    new = applicable_status(message, event, source="callback")
+    if new is None:
+        return True
+
+    def fields() -> tuple[object, ...]:
+        return (
+            message.status,
+            message.sent_at,
+            message.delivered_at,
+            message.error_code,
+            message.error_message,
+        )
+
+    before = fields()
+    state = (interaction.status, interaction.ended_at)
+    events = status_reported(
+        interaction, message, event, new, payload=payload, key=key, source="callback", now=utcnow()
+    )
+    if fields() != before:
+        await repository.update_message_status_fast(tx, message)
+    updated_at = interaction.updated_at
+    await record_fast(tx, interaction, events)
+    if (interaction.status, interaction.ended_at) != state or interaction.updated_at != updated_at:
+        await interactions_repository.update_state_fast(
+            tx, interaction.id, interaction.status, interaction.ended_at, interaction.updated_at
+        )
+    return True
 
 
 # --- reconciling SMS statuses whose callbacks were lost ---------------------------------------

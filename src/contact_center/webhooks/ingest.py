@@ -16,10 +16,12 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contact_center.audit import service as audit
+from contact_center.db import fast
 from contact_center.db.base import utcnow
+from contact_center.live.bus import BUS, publish_pending
 from contact_center.logging import redact_text
 from contact_center.models.enums import ActorType, WebhookStatus
 from contact_center.models.webhook_delivery import WebhookDelivery
@@ -28,7 +30,7 @@ from contact_center.providers.base import InboundAdapter, ProviderName, Unparsea
 from contact_center.providers.registry import build_inbound
 from contact_center.settings import Settings
 from contact_center.webhooks import repository, service
-from contact_center.webhooks.handlers import AppliedDelivery, WebhookHandlers
+from contact_center.webhooks.handlers import AppliedDelivery, FastHandler, WebhookHandlers
 from contact_center.webhooks.service import Event, IncomingDelivery
 
 log = structlog.get_logger(__name__)
@@ -54,6 +56,17 @@ class WebhookDeps:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "inbound", build_inbound(self.settings))
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The sessions' engine: the hot path's transactions below the ORM use it."""
+        bind: AsyncEngine = self.sessions.kw["bind"]
+        return bind
+
+    @property
+    def bus(self) -> object:
+        """Where the sessions publish live notices after a commit."""
+        return (self.sessions.kw.get("info") or {}).get(BUS)
 
     def adapter(self, provider: ProviderName | str) -> InboundAdapter:
         return self.inbound[ProviderName(provider)]
@@ -173,26 +186,25 @@ async def ingest(
     event, error = service.read(adapter, incoming.raw)
     context = _provider_context(incoming.provider, ip, user_agent)
     failure: tuple[WebhookStatus, str] | None = None  # (status, error)
-    async with deps.sessions() as session:
-        delivery, duplicate = await _store_audited(
-            session, adapter, incoming, event, error, context
-        )
-        if duplicate or event is None:
-            result = IngestResult(
-                delivery.id,
-                WebhookStatus(delivery.status),
-                duplicate,
-                error if event is None else None,
-            )
-            await session.commit()
+    result: IngestResult | None = None
+    below_orm = deps.handlers.fast(event) if event is not None else None
+    if below_orm is not None and event is not None:
+        try:
+            result = await _ingest_fast(deps, adapter, incoming, event, below_orm, context)
+        except _Repeat:
+            result = None  # a repeat (or a body's later delivery): the general path knows
+        except Exception as exc:  # rolled back: stored again, alone, as the general path does
+            failure = _failure(exc, provider=incoming.provider.value)
+            result = None
+        if result is not None:
+            _log(incoming, adapter, event, result)
+            return result
+    if failure is None:
+        general = await _store_and_apply(deps, adapter, incoming, event, error, context)
+        if isinstance(general, tuple):
+            failure = general
         else:
-            try:
-                status = await _process(session, deps, delivery, event)
-                await session.commit()
-                result = IngestResult(delivery.id, status, duplicate=False)
-            except Exception as exc:  # kept with its error for the reconciler or a replay
-                await session.rollback()
-                failure = _failure(exc, provider=incoming.provider.value)
+            result = general
     if failure is not None:
         # The effects were rolled back with the ledger row: store the delivery again, alone.
         # A copy of it that arrived meanwhile and was applied makes this one a repeat.
@@ -207,6 +219,107 @@ async def ingest(
             duplicate,
             None if duplicate else failure[1],
         )
+    assert result is not None
+    _log(incoming, adapter, event, result)
+    return result
+
+
+async def _store_and_apply(
+    deps: WebhookDeps,
+    adapter: InboundAdapter,
+    incoming: IncomingDelivery,
+    event: Event | None,
+    error: str | None,
+    context: AuditContext,
+) -> IngestResult | tuple[WebhookStatus, str]:
+    """The general path, on the ORM: the result, or (status, error) when applying failed and
+    everything was rolled back."""
+    async with deps.sessions() as session:
+        delivery, duplicate = await _store_audited(
+            session, adapter, incoming, event, error, context
+        )
+        if duplicate or event is None:
+            result = IngestResult(
+                delivery.id,
+                WebhookStatus(delivery.status),
+                duplicate,
+                error if event is None else None,
+            )
+            await session.commit()
+            return result
+        try:
+            status = await _process(session, deps, delivery, event)
+            await session.commit()
+        except Exception as exc:  # kept with its error for the reconciler or a replay
+            await session.rollback()
+            return _failure(exc, provider=incoming.provider.value)
+        return IngestResult(delivery.id, status, duplicate=False)
+
+
+class _Repeat(Exception):
+    """The delivery's key is taken: the general path answers it (a repeat, or a later delivery
+    of a body within its family)."""
+
+
+async def _ingest_fast(
+    deps: WebhookDeps,
+    adapter: InboundAdapter,
+    incoming: IncomingDelivery,
+    event: Event,
+    handler: FastHandler[Any],
+    context: AuditContext,
+) -> IngestResult:
+    """The hot path below the ORM, with the same rows as the general one: the ledger row
+    (written as PROCESSED: it commits with the effects or not at all) and its audit row in one
+    statement on PostgreSQL, the handler's writes, and the outcome only when it is not
+    PROCESSED; committed before the answer. Raises _Repeat when the key is taken."""
+    now = utcnow()
+    delivery_id = uuid.uuid4()
+    key = service.event_key(adapter, event, incoming.raw)
+    raw_body, encoding = service.stored_body(incoming.raw)
+    kind = service.event_type(adapter, event)
+    values: dict[str, Any] = {
+        "id": delivery_id,
+        "provider": incoming.provider.value,
+        "event_key": key,
+        "event_type": kind,
+        "received_at": now,
+        "content_type": incoming.content_type[:128] if incoming.content_type else None,
+        "raw_body": raw_body,
+        "raw_body_encoding": encoding,
+        "headers": {k: v for k, v in incoming.headers.items() if k in STORED_HEADERS},
+        "status": WebhookStatus.PROCESSED.value,
+        "error": None,
+        "attempts": 1,
+        "processed_at": now,
+        "waiting_for": None,
+        "event_family": key if adapter.repeat_window is not None else None,
+    }
+    audited = audit.row(
+        context,
+        "webhook.received",
+        entity_type="webhook_delivery",
+        entity_id=delivery_id,
+        metadata={
+            "provider": incoming.provider.value,
+            "eventType": kind,
+            "status": WebhookStatus.RECEIVED.value,
+        },
+    )
+    applied = AppliedDelivery(delivery_id, deps.settings, incoming.raw, adapter.payload)
+    async with fast.transaction(deps.engine) as tx:
+        if await repository.store_fast(tx, values, audited) is None:
+            raise _Repeat
+        outcome = await handler(tx, event, applied)
+        if outcome.status is not WebhookStatus.PROCESSED:
+            await repository.set_outcome_fast(tx, delivery_id, outcome.status, outcome.waiting_for)
+    publish_pending(tx.info, deps.bus)
+    return IngestResult(delivery_id, outcome.status, duplicate=False)
+
+
+def _log(
+    incoming: IncomingDelivery, adapter: InboundAdapter, event: Event | None, result: IngestResult
+) -> None:
     log.info(
         "webhook",
         provider=incoming.provider.value,
@@ -216,7 +329,6 @@ async def ingest(
         duplicate=result.duplicate,
         error=result.error,
     )
-    return result
 
 
 async def _process(

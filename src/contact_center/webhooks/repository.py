@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ClauseElement, Table, bindparam, func, select, update
+from sqlalchemy import insert as core_insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.db.fast import Sql, Transaction
 from contact_center.db.statements import insert_ignore_returning
+from contact_center.models.audit_log import AuditLog
 from contact_center.models.enums import WebhookStatus
 from contact_center.models.webhook_delivery import WebhookDelivery
 
@@ -121,3 +126,63 @@ async def existing_keys(session: AsyncSession, provider: str, event_keys: list[s
         )
         found.update(str(key) for key in (await session.scalars(stmt)).all())
     return found
+
+
+# --- the hot path, below the ORM (db/fast.py) -------------------------------------------------
+
+LEDGER = cast(Table, WebhookDelivery.__table__)
+AUDIT = cast(Table, AuditLog.__table__)
+LEDGER_KEYS = [c.key for c in LEDGER.columns]
+AUDIT_KEYS = [c.key for c in AUDIT.columns]
+
+
+def _store_ignoring(dialect: str) -> ClauseElement:
+    build = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        build(LEDGER)
+        .values({key: bindparam(key, type_=LEDGER.c[key].type) for key in LEDGER_KEYS})
+        .on_conflict_do_nothing(index_elements=["provider", "event_key"])
+        .returning(LEDGER.c.id)
+    )
+
+
+def _store_audited(dialect: str) -> ClauseElement:
+    """PostgreSQL: the ledger row and, when it went in, its audit row, in one statement."""
+    stored = cast(Any, _store_ignoring(dialect)).cte("stored")
+    audit_row = select(
+        *(bindparam(f"audit_{key}", type_=AUDIT.c[key].type) for key in AUDIT_KEYS)
+    ).select_from(stored)
+    audited = core_insert(AUDIT).from_select(AUDIT_KEYS, audit_row).cte("audited")
+    return select(stored.c.id).add_cte(audited)
+
+
+STORE = Sql(_store_ignoring)
+STORE_AUDITED = Sql(_store_audited)
+INSERT_AUDIT = Sql(core_insert(AUDIT), keys=AUDIT_KEYS)
+SET_OUTCOME = Sql(
+    update(LEDGER).where(LEDGER.c.id == bindparam("delivery_id")),
+    keys=["status", "waiting_for"],
+)
+
+
+async def store_fast(
+    tx: Transaction, values: dict[str, Any], audit: dict[str, Any]
+) -> uuid.UUID | None:
+    """Store a delivery unless (provider, event_key) exists, with its audit row; its id, or
+    None for a repeat (and no audit row then)."""
+    if tx.postgresql:
+        stored = await tx.one(
+            STORE_AUDITED, **values, **{f"audit_{key}": value for key, value in audit.items()}
+        )
+        return None if stored is None else stored["id"]
+    stored = await tx.one(STORE, **values)
+    if stored is None:
+        return None
+    await tx.run(INSERT_AUDIT, **audit)
+    return cast(uuid.UUID, stored["id"])
+
+
+async def set_outcome_fast(
+    tx: Transaction, delivery_id: uuid.UUID, status: WebhookStatus, waiting_for: str | None
+) -> None:
+    await tx.run(SET_OUTCOME, delivery_id=delivery_id, status=status.value, waiting_for=waiting_for)
