@@ -49,6 +49,25 @@ def parse_moment(name: str, raw: str, settings: Settings, *, end: bool) -> datet
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def date_range(
+    settings: Settings, date_from: str | None, date_to: str | None
+) -> tuple[datetime | None, datetime | None]:
+    """`dateFrom` (inclusive) and `dateTo` (exclusive; a whole day when a date) as UTC moments;
+    422 when dateFrom is after dateTo."""
+    start = parse_moment("dateFrom", date_from, settings, end=False) if date_from else None
+    before = parse_moment("dateTo", date_to, settings, end=True) if date_to else None
+    if (
+        start is not None
+        and date_to
+        and start > parse_moment("dateTo", date_to, settings, end=False)
+    ):
+        raise ValidationFailed(
+            "dateFrom is after dateTo.",
+            details=[{"field": "query.dateFrom", "message": "must not be after dateTo"}],
+        )
+    return start, before
+
+
 def digits_query(name: str, raw: str | None) -> str | None:
     if raw is None:
         return None

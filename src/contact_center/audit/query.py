@@ -8,9 +8,8 @@ from fastapi import Depends, Query
 
 from contact_center.audit.repository import AuditFilters
 from contact_center.dependencies import SettingsDep
-from contact_center.errors import ValidationFailed
 from contact_center.models.enums import ActorType
-from contact_center.web import parse_moment
+from contact_center.web import date_range
 
 
 async def audit_filters(
@@ -40,17 +39,7 @@ async def audit_filters(
         Query(alias="dateTo", max_length=40, description="Exclusive datetime, or a whole day."),
     ] = None,
 ) -> AuditFilters:
-    occurred_from = parse_moment("dateFrom", date_from, settings, end=False) if date_from else None
-    occurred_before = parse_moment("dateTo", date_to, settings, end=True) if date_to else None
-    if (
-        date_to
-        and occurred_from is not None
-        and occurred_from > parse_moment("dateTo", date_to, settings, end=False)
-    ):
-        raise ValidationFailed(
-            "dateFrom is after dateTo.",
-            details=[{"field": "query.dateFrom", "message": "must not be after dateTo"}],
-        )
+    occurred_from, occurred_before = date_range(settings, date_from, date_to)
     return AuditFilters(
         actor_id=actor or None,
         actor_types=frozenset(actor_type or ()),

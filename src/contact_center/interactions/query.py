@@ -8,10 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from contact_center.dependencies import SettingsDep
-from contact_center.errors import ValidationFailed
 from contact_center.interactions.repository import InteractionFilters
 from contact_center.models.enums import Channel, Direction, InteractionStatus, Outcome, Provider
-from contact_center.web import digits_query, parse_moment
+from contact_center.web import date_range, digits_query
 
 
 async def filters_from_query(
@@ -45,15 +44,7 @@ async def filters_from_query(
     queue: Annotated[str | None, Query(max_length=128)] = None,
     outcome: Outcome | None = None,
 ) -> InteractionFilters:
-    started_from = parse_moment("dateFrom", date_from, settings, end=False) if date_from else None
-    started_before = parse_moment("dateTo", date_to, settings, end=True) if date_to else None
-    if started_from and started_before and date_from and date_to:
-        start_of_to = parse_moment("dateTo", date_to, settings, end=False)
-        if started_from > start_of_to:
-            raise ValidationFailed(
-                "dateFrom is after dateTo.",
-                details=[{"field": "query.dateFrom", "message": "must not be after dateTo"}],
-            )
+    started_from, started_before = date_range(settings, date_from, date_to)
     return InteractionFilters(
         channel=channel,
         direction=direction,

@@ -88,16 +88,7 @@ async def record(session: AsyncSession, interaction: Interaction, event: Event) 
     now = utcnow()
     inserted = await repository.insert_event(session, event_values(interaction.id, event, now=now))
     if inserted:
-        touch(interaction, now)
-        note(
-            session.info,
-            {
-                "interactionId": str(interaction.id),
-                "type": event.type.value,
-                "channel": interaction.channel.value,
-            },
-            assigned_agent=interaction.assigned_agent,
-        )
+        _recorded(session.info, interaction, event, now)
     return inserted
 
 
@@ -117,17 +108,23 @@ async def record_fast(tx: Transaction, interaction: Interaction, events: Iterabl
     for event in events:
         if await repository.insert_event_fast(tx, event_values(interaction.id, event, now=now)):
             inserted += 1
-            touch(interaction, now)
-            note(
-                tx.info,
-                {
-                    "interactionId": str(interaction.id),
-                    "type": event.type.value,
-                    "channel": interaction.channel.value,
-                },
-                assigned_agent=interaction.assigned_agent,
-            )
+            _recorded(tx.info, interaction, event, now)
     return inserted
+
+
+def _recorded(info: dict[str, Any], interaction: Interaction, event: Event, now: datetime) -> None:
+    """After an event went in: the interaction's updatedAt follows, and a live notice waits for
+    the commit."""
+    touch(interaction, now)
+    note(
+        info,
+        {
+            "interactionId": str(interaction.id),
+            "type": event.type.value,
+            "channel": interaction.channel.value,
+        },
+        assigned_agent=interaction.assigned_agent,
+    )
 
 
 # --- who may see and assign (decided here, once, for every path) ---------------------------
