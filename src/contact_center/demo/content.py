@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 BANK_NAME = "Banco Demo"
 BANK_VOICE_LINE = "+541152500000"
-BANK_WHATSAPP_NUMBER = "+5491152500001"
 SMS_SENDER_FALLBACK = "+15005550006"
 BANK_SITE = "https://www.bancodemo.example"
 MEDIA_BASE_URL = "https://media.example.com"
@@ -1215,27 +1214,6 @@ MEDIA_CONTENT_TYPES = {
 }
 
 # --- SMS ---------------------------------------------------------------------------------------
-
-OTP_MASK = "******"
-
-OTP_TEMPLATES = {
-    "LOGIN_2FA": (
-        "Tu código de verificación de {banco} es {codigo}. Vence en {minutos} minutos. No lo "
-        "compartas con nadie.",
-    ),
-    "TX_CONFIRMATION": (
-        "{banco}: para confirmar la transferencia de {moneda} {importe} a {destinatario} ingresá "
-        "el código {codigo}. Vence en {minutos} minutos. No lo compartas con nadie.",
-    ),
-    "PASSWORD_RESET": (
-        "{banco}: usá el código {codigo} para restablecer tu clave. Vence en {minutos} minutos. "
-        "Si no lo pediste, llamanos al {ayuda}.",
-    ),
-    "IDENTITY_VERIFICATION": (
-        "{banco}: tu código para validar tu identidad es {codigo}. Vence en {minutos} minutos. "
-        "Nunca te lo vamos a pedir por teléfono.",
-    ),
-}
 
 SMS_TEXTS = (
     "{banco}: el resumen de tu tarjeta ya está disponible en la app. Vence el {vence}.",
