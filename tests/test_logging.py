@@ -329,7 +329,7 @@ async def test_a_webhook_failing_in_our_code_keeps_no_number_in_the_ledger(
     async def refuse(*args: object, **kwargs: object) -> None:
         raise ValueError("cannot route +5491155551234 (code 482913)")
 
-    monkeypatch.setattr(messaging, "apply_whatsapp", refuse)
+    monkeypatch.setattr(messaging, "apply_whatsapp_fast", refuse)
     response = await post_builderbot(client, incoming("5491155551234", "hola"))
     assert response.json()["status"] == "FAILED"
     async with session_factory() as session:

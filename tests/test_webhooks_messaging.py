@@ -265,6 +265,7 @@ async def test_a_processing_failure_is_kept_and_replayed(
         raise RuntimeError("database hiccup")
 
     monkeypatch.setattr(messaging_service, "apply_whatsapp", broken)
+    monkeypatch.setattr(messaging_service, "apply_whatsapp_fast", broken)
     response = await post_builderbot(client, incoming(NUMBER, "hola"))
     assert response.status_code == 200
     assert response.json()["status"] == "FAILED"
@@ -413,6 +414,7 @@ async def test_the_reconciler_stops_retrying_after_ten_attempts(
         raise RuntimeError("still broken")
 
     monkeypatch.setattr(messaging_service, "apply_whatsapp", broken)
+    monkeypatch.setattr(messaging_service, "apply_whatsapp_fast", broken)
     await post_builderbot(client, incoming(NUMBER, "hola"))
     for _ in range(AUTOMATIC_ATTEMPTS + 3):
         await replay_pending(app.state.webhooks)
@@ -432,14 +434,12 @@ async def test_a_delivery_is_applied_once_however_many_appliers_race(
     first to lock it applies it, the others find it applied and leave it."""
     from contact_center.webhooks.ingest import apply, replay_pending
 
-    real = messaging_service.apply_whatsapp
-
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("down for a moment")
 
-    monkeypatch.setattr(messaging_service, "apply_whatsapp", broken)
+    monkeypatch.setattr(messaging_service, "apply_whatsapp_fast", broken)
     await post_builderbot(client, incoming(NUMBER, "hola, ¿me ayudan?"))
-    monkeypatch.setattr(messaging_service, "apply_whatsapp", real)
+    monkeypatch.undo()  # the appliers below run the general path, which works
     async with session_factory() as session:
         row = (await session.scalars(select(WebhookDelivery))).one()
     assert row.status == "FAILED"
@@ -538,3 +538,204 @@ async def test_a_status_callback_that_fails_below_the_orm_is_kept_and_replayed(
     replayed = await client.post(f"/api/webhooks/{response.json()['deliveryId']}/replay")
     assert replayed.json()["status"] == "PROCESSED"
     assert (await reload(session_factory, message)).status is MessageStatus.DELIVERED
+
+
+# --- the WhatsApp message below the ORM -------------------------------------------------------
+
+UUID_TEXT = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def _shape(value: Any, ids: dict[str, str]) -> Any:
+    """`value` with each id replaced by its order of appearance (rows of two runs compare)."""
+    import re
+
+    if isinstance(value, uuid.UUID):
+        value = str(value)
+    if isinstance(value, str):
+        value = re.sub(r"549115555000\d", "<number>", value)
+        return re.sub(UUID_TEXT, lambda m: ids.setdefault(m.group(0), f"id{len(ids)}"), value)
+    if isinstance(value, dict):
+        return {k: _shape(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v, ids) for v in value]
+    return value
+
+
+async def _conversation_rows(
+    session_factory: async_sessionmaker[AsyncSession], phone: str
+) -> list[Any]:
+    """Everything a conversation's messages wrote, in a form two runs compare: the ids by order
+    of appearance, the times as their order."""
+    from contact_center.models import InteractionEvent
+
+    async with session_factory() as session:
+        found = (
+            await session.scalars(
+                select(Interaction)
+                .where(Interaction.customer_phone == phone)
+                .order_by(Interaction.started_at)
+            )
+        ).all()
+        rows: list[Any] = []
+        ids: dict[str, str] = {}
+        for interaction in found:
+            stored = (
+                await session.scalars(
+                    select(Message)
+                    .where(Message.interaction_id == interaction.id)
+                    .order_by(Message.created_at, Message.id)
+                )
+            ).all()
+            events = (
+                await session.scalars(
+                    select(InteractionEvent)
+                    .where(InteractionEvent.interaction_id == interaction.id)
+                    .order_by(InteractionEvent.occurred_at, InteractionEvent.type)
+                )
+            ).all()
+            times = sorted(
+                {t for t in (interaction.last_message_at, interaction.updated_at) if t}
+                | {m.created_at for m in stored}
+            )
+            rows.append(
+                _shape(
+                    {
+                        "interaction": {
+                            "id": interaction.id,
+                            "status": interaction.status.value,
+                            "direction": interaction.direction.value,
+                            "customer_name": interaction.customer_name,
+                            "from_number": interaction.from_number,
+                            "to_number": interaction.to_number,
+                            "ai_handled": interaction.ai_handled,
+                            "ended": interaction.ended_at is not None,
+                            "last_message_at": times.index(interaction.last_message_at),
+                            "updated_is_latest": interaction.updated_at == times[-1],
+                        },
+                        "messages": [
+                            {
+                                "id": m.id,
+                                "direction": m.direction.value,
+                                "status": m.status.value,
+                                "body": m.body,
+                                "media": m.media,
+                                "kind": m.kind.value,
+                                "sent": m.sent_at is not None,
+                                "confirmed": m.provider_confirmed_at is not None,
+                                "at": times.index(m.created_at),
+                            }
+                            for m in stored
+                        ],
+                        "events": sorted(
+                            (
+                                {
+                                    "type": e.type,
+                                    "key": e.idempotency_key.split(":", 2)[-1],
+                                    "normalized": e.normalized,
+                                    "payload": e.payload,
+                                }
+                                for e in events
+                            ),
+                            key=json.dumps,
+                        ),
+                    },
+                    ids,
+                )
+            )
+    return rows
+
+
+async def _conversation(client: httpx.AsyncClient, number: str) -> None:
+    """A first message, a second, the bot's answer, an attachment, an idle-closed reopening."""
+    await post_builderbot(client, incoming(number, "hola"))
+    await post_builderbot(client, incoming(number, "¿están?", name="Juan P."))
+    await post_builderbot(client, outgoing(number, "¡Hola! ¿En qué puedo ayudarte?"))
+    await post_builderbot(
+        client,
+        incoming(
+            number,
+            "mi comprobante",
+            attachment=[{"url": "https://example.com/a.jpg", "mimetype": "image/jpeg"}],
+        ),
+    )
+
+
+async def test_a_whatsapp_message_below_the_orm_writes_what_the_orm_path_writes(
+    client: httpx.AsyncClient, app: Any, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """The same conversation through the hot path and through the general one (as a replay
+    applies it) leaves the same rows: interaction, messages, timeline."""
+    await _conversation(client, "5491155550001")
+    fast = app.state.webhooks.handlers._fast
+    saved = dict(fast)
+    fast.clear()
+    try:
+        await _conversation(client, "5491155550002")
+    finally:
+        fast.update(saved)
+    below = await _conversation_rows(session_factory, "+5491155550001")
+    general = await _conversation_rows(session_factory, "+5491155550002")
+    assert len(below) == 1 and len(below[0]["messages"]) == 4
+    assert below == general
+
+
+async def test_a_whatsapp_message_is_stored_below_the_orm(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """The hot path: no ORM statement and no flush while a BuilderBot message is stored and
+    applied, for a first message, one to an open conversation, the bot's and an echo."""
+    ours = f.interaction(
+        channel=Channel.WHATSAPP,
+        direction=Direction.OUTBOUND,
+        provider=Provider.BUILDERBOT,
+        started_at=utcnow(),
+        last_message_at=utcnow(),
+        to_number="+5491155550003",
+        customer_phone="+5491155550003",
+        from_number=None,
+    )
+    sent = f.message(
+        ours,
+        direction=Direction.OUTBOUND,
+        status=MessageStatus.QUEUED,
+        body="Su tarjeta fue bloqueada.",
+        created_at=utcnow(),
+    )
+    async with session_factory() as session:
+        await f.save(session, ours, sent)
+    orm: list[str] = []
+
+    def executed(state: ORMExecuteState) -> None:
+        orm.append(str(state.statement)[:60])
+
+    def flushed(session: Session, *args: Any) -> None:
+        orm.append("flush")
+
+    event.listen(Session, "do_orm_execute", executed)
+    event.listen(Session, "before_flush", flushed)
+    try:
+        answers = [
+            await post_builderbot(client, incoming(NUMBER, "hola")),
+            await post_builderbot(client, incoming(NUMBER, "¿hay alguien?")),
+            await post_builderbot(client, outgoing(NUMBER, "Sí, te leo.")),
+            await post_builderbot(client, outgoing("5491155550003", "Su tarjeta fue bloqueada.")),
+        ]
+    finally:
+        event.remove(Session, "do_orm_execute", executed)
+        event.remove(Session, "before_flush", flushed)
+    assert [a.json()["status"] for a in answers] == ["PROCESSED"] * 4
+    assert orm == []
+    conversation = (await whatsapp(session_factory))[-1]
+    assert conversation.status is InteractionStatus.IN_PROGRESS
+    assert len(await messages(session_factory, conversation.id)) == 3
+    echoed = await messages(session_factory, ours.id)
+    assert [(m.status, m.provider_confirmed_at is not None) for m in echoed] == [
+        (MessageStatus.SENT, True)
+    ]
+    async with session_factory() as session:
+        received = (
+            await session.scalars(select(AuditLog).where(AuditLog.action == "webhook.received"))
+        ).all()
+        deliveries = (await session.scalars(select(WebhookDelivery))).all()
+    assert len(received) == 4
+    assert {(d.status, d.attempts) for d in deliveries} == {("PROCESSED", 1)}

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Dialect
+from sqlalchemy import Dialect, Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
@@ -32,8 +32,12 @@ class Compiled:
     params: tuple[tuple[str, Processor], ...]
     columns: tuple[str, ...]
     results: tuple[Processor, ...]
+    # The values the statement itself holds (a literal in a WHERE clause), by parameter name.
+    literals: Mapping[str, Any] = field(default_factory=dict)
 
     def args(self, values: Mapping[str, Any]) -> list[Any]:
+        if self.literals:
+            values = {**self.literals, **values}
         return [
             value if process is None or value is None else process(value)
             for value, process in ((values[name], process) for name, process in self.params)
@@ -77,12 +81,32 @@ class Sql:
         names = compiled.positiontup or []
         processors = compiled._bind_processors
         params = tuple((name, cast(Processor, processors.get(name))) for name in names)
+        literals = {
+            name: bind.value
+            for name, bind in ((name, compiled.binds.get(name)) for name in names)
+            if bind is not None and not bind.required and bind.callable is None
+        }
         columns: list[str] = []
         results: list[Processor] = []
         for entry in compiled._result_columns:
             columns.append(entry[0])
             results.append(entry[3]._cached_result_processor(dialect, None))
-        return Compiled(compiled.string, params, tuple(columns), tuple(results))
+        return Compiled(compiled.string, params, tuple(columns), tuple(results), literals)
+
+
+def row_of(obj: Any, table: Table) -> dict[str, Any]:
+    """Every column of a new mapped object, as the INSERT the ORM would make: attributes left
+    unset take the column's Python default (a value, or a function such as `utcnow`)."""
+    values: dict[str, Any] = {}
+    state = obj.__dict__
+    for column in table.columns:
+        value = state.get(column.key)
+        default = column.default
+        if value is None and default is not None:
+            arg = cast(Any, default).arg
+            value = arg(None) if cast(Any, default).is_callable else arg
+        values[column.key] = value
+    return values
 
 
 class Transaction:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from contact_center.db.base import Base
+from contact_center.db.fast import Transaction
 
 M = TypeVar("M", bound=Base)
 
@@ -78,6 +79,12 @@ async def lock_key(session: AsyncSession, key: str) -> None:
         await session.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(key.encode()) - 2**31}
         )
+
+
+async def lock_key_fast(tx: Transaction, key: str) -> None:
+    """`lock_key` on a transaction below the ORM (db/fast.py)."""
+    if tx.postgresql:
+        await tx.raw("SELECT pg_advisory_xact_lock($1)", zlib.crc32(key.encode()) - 2**31)
 
 
 class json_array_length(FunctionElement[int]):  # noqa: N801 - reads as the SQL function it is

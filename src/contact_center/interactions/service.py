@@ -112,6 +112,20 @@ async def record_fast(tx: Transaction, interaction: Interaction, events: Iterabl
     return inserted
 
 
+def new_event_rows(
+    tx: Transaction, interaction: Interaction, events: Iterable[Event]
+) -> list[dict[str, Any]]:
+    """The rows of events whose keys are new (those of a delivery being stored), noted as
+    recorded (updatedAt, the live notice after the commit) for the caller to write in the same
+    transaction: a hot path writes them together with what they record."""
+    now = utcnow()
+    rows = []
+    for event in events:
+        rows.append(event_values(interaction.id, event, now=now))
+        _recorded(tx.info, interaction, event, now)
+    return rows
+
+
 def _recorded(info: dict[str, Any], interaction: Interaction, event: Event, now: datetime) -> None:
     """After an event went in: the interaction's updatedAt follows, and a live notice waits for
     the commit."""

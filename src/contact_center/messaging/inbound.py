@@ -29,6 +29,21 @@ async def whatsapp_message(
     return APPLIED
 
 
+async def whatsapp_message_fast(
+    tx: Transaction, event: WhatsAppMessageEvent, delivery: AppliedDelivery
+) -> Outcome:
+    """`whatsapp_message` below the ORM: what a webhook ingest runs (a replay runs
+    `whatsapp_message`)."""
+    await service.apply_whatsapp_fast(
+        tx,
+        delivery.settings.default_phone_region,
+        event,
+        payload=delivery.payload,
+        key=delivery.key,
+    )
+    return APPLIED
+
+
 async def sms_status(
     session: AsyncSession, event: SmsStatusEvent, delivery: AppliedDelivery
 ) -> Outcome:
@@ -50,5 +65,5 @@ async def sms_status_fast(
 
 
 def register(handlers: WebhookHandlers) -> None:
-    handlers.register(WhatsAppMessageEvent, whatsapp_message)
+    handlers.register(WhatsAppMessageEvent, whatsapp_message, fast=whatsapp_message_fast)
     handlers.register(SmsStatusEvent, sms_status, fast=sms_status_fast)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
+    ClauseElement,
     ColumnElement,
     Select,
     Table,
@@ -18,9 +19,12 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import insert as core_insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contact_center.db.fast import Sql, Transaction
+from contact_center.db.fast import Sql, Transaction, row_of
+from contact_center.interactions.repository import insert_event_fast
 from contact_center.models.enums import (
     Channel,
     Direction,
@@ -29,6 +33,7 @@ from contact_center.models.enums import (
     Provider,
 )
 from contact_center.models.interaction import Interaction
+from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.message import Message
 
 
@@ -288,3 +293,192 @@ async def update_message_status_fast(tx: Transaction, message: Message) -> None:
         error_code=message.error_code,
         error_message=message.error_message,
     )
+
+
+# The inbound WhatsApp message, below the ORM (messaging.service.apply_whatsapp_fast).
+
+EVENT = cast(Table, InteractionEvent.__table__)
+MESSAGE_KEYS = [c.key for c in MESSAGE.columns]
+EVENT_KEYS = [c.key for c in EVENT.columns]
+INTERACTION_KEYS = [c.key for c in INTERACTION.columns]
+# What the WhatsApp rules read of a conversation, and what a message changes in it.
+WHATSAPP_STATE_COLUMNS = (
+    "id",
+    "channel",
+    "status",
+    "ended_at",
+    "last_message_at",
+    "updated_at",
+    "customer_name",
+    "assigned_agent",
+)
+WHATSAPP_STATE_KEYS = ["status", "ended_at", "last_message_at", "updated_at", "customer_name"]
+
+
+def _current_whatsapp_fast(customer: ColumnElement[bool]) -> Sql:
+    """The customer's conversation with a message since `since`, locked, and whether it has a
+    message in `other` direction (a reply makes a NEW conversation IN_PROGRESS)."""
+    answered = (
+        exists()
+        .where(
+            MESSAGE.c.interaction_id == INTERACTION.c.id,
+            MESSAGE.c.direction == bindparam("other"),
+        )
+        .label("answered")
+    )
+    return Sql(
+        select(*(INTERACTION.c[name] for name in WHATSAPP_STATE_COLUMNS), answered)
+        .where(
+            INTERACTION.c.channel == Channel.WHATSAPP,
+            customer,
+            INTERACTION.c.last_message_at >= bindparam("since"),
+        )
+        .order_by(INTERACTION.c.last_message_at.desc())
+        .limit(1)
+        .with_for_update(of=INTERACTION)
+    )
+
+
+CURRENT_BY_PHONE = _current_whatsapp_fast(INTERACTION.c.customer_phone == bindparam("phone"))
+CURRENT_BY_RAW = _current_whatsapp_fast(
+    and_(INTERACTION.c.customer_phone.is_(None), INTERACTION.c.from_number == bindparam("raw"))
+)
+ECHO_MESSAGE_COLUMNS = ("id", "interaction_id", "status", "sent_at", "updated_at")
+
+
+def _echo_fast(customer: ColumnElement[bool]) -> Sql:
+    return Sql(
+        select(
+            *(MESSAGE.c[name] for name in ECHO_MESSAGE_COLUMNS),
+            *(INTERACTION.c[name].label(f"i_{name}") for name in WHATSAPP_STATE_COLUMNS),
+        )
+        .join_from(MESSAGE, INTERACTION, INTERACTION.c.id == MESSAGE.c.interaction_id)
+        .where(
+            INTERACTION.c.channel == Channel.WHATSAPP,
+            customer,
+            MESSAGE.c.direction == Direction.OUTBOUND,
+            MESSAGE.c.body == bindparam("body"),
+            MESSAGE.c.provider_confirmed_at.is_(None),
+            MESSAGE.c.created_at >= bindparam("since"),
+        )
+        .order_by(MESSAGE.c.created_at)
+        .limit(1)
+        .with_for_update()
+    )
+
+
+ECHO_BY_PHONE = _echo_fast(INTERACTION.c.customer_phone == bindparam("phone"))
+ECHO_BY_RAW = _echo_fast(
+    and_(INTERACTION.c.customer_phone.is_(None), INTERACTION.c.from_number == bindparam("raw"))
+)
+CONFIRM_ECHO = Sql(
+    update(MESSAGE).where(MESSAGE.c.id == bindparam("message_id")),
+    keys=["status", "sent_at", "provider_confirmed_at", "updated_at"],
+)
+INSERT_INTERACTION = Sql(core_insert(INTERACTION), keys=INTERACTION_KEYS)
+INSERT_MESSAGE = Sql(core_insert(MESSAGE), keys=MESSAGE_KEYS)
+UPDATE_WHATSAPP_STATE = Sql(
+    update(INTERACTION).where(INTERACTION.c.id == bindparam("interaction_id")),
+    keys=WHATSAPP_STATE_KEYS,
+)
+
+
+def _message_recorded() -> ClauseElement:
+    """PostgreSQL: a message, its event and the conversation's new state in one statement."""
+    message = (
+        core_insert(MESSAGE)
+        .values({key: bindparam(f"m_{key}", type_=MESSAGE.c[key].type) for key in MESSAGE_KEYS})
+        .cte("m")
+    )
+    event = (
+        pg_insert(EVENT)
+        .values({key: bindparam(f"e_{key}", type_=EVENT.c[key].type) for key in EVENT_KEYS})
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(EVENT.c.id)
+        .cte("e")
+    )
+    state = (
+        update(INTERACTION)
+        .where(INTERACTION.c.id == bindparam("interaction_id"))
+        .values(
+            {
+                key: bindparam(f"i_{key}", type_=INTERACTION.c[key].type)
+                for key in WHATSAPP_STATE_KEYS
+            }
+        )
+        .cte("i")
+    )
+    return select(func.count()).select_from(event).add_cte(message, state)
+
+
+MESSAGE_RECORDED = Sql(_message_recorded())
+
+
+def _state(row: dict[str, Any], prefix: str = "") -> Interaction:
+    """A detached conversation with what the rules read of it."""
+    return Interaction(**{name: row[f"{prefix}{name}"] for name in WHATSAPP_STATE_COLUMNS})
+
+
+async def current_whatsapp_fast(
+    tx: Transaction, phone: str | None, raw: str | None, since: datetime, other: Direction
+) -> tuple[Interaction, bool] | None:
+    """`current_whatsapp` below the ORM: the conversation (detached, locked) and whether it has
+    a message in the `other` direction."""
+    if phone is not None:
+        row = await tx.one(CURRENT_BY_PHONE, phone=phone, since=since, other=other)
+    else:
+        row = await tx.one(CURRENT_BY_RAW, raw=raw, since=since, other=other)
+    return None if row is None else (_state(row), bool(row["answered"]))
+
+
+async def unconfirmed_echo_fast(
+    tx: Transaction, phone: str | None, raw: str | None, body: str, since: datetime
+) -> tuple[Message, Interaction] | None:
+    """`unconfirmed_echo` below the ORM: the message and its conversation, both locked."""
+    if phone is not None:
+        row = await tx.one(ECHO_BY_PHONE, phone=phone, body=body, since=since)
+    else:
+        row = await tx.one(ECHO_BY_RAW, raw=raw, body=body, since=since)
+    if row is None:
+        return None
+    message = Message(**{name: row[name] for name in ECHO_MESSAGE_COLUMNS})
+    return message, _state(row, "i_")
+
+
+async def confirm_echo_fast(tx: Transaction, message: Message) -> None:
+    await tx.run(
+        CONFIRM_ECHO,
+        message_id=message.id,
+        status=message.status,
+        sent_at=message.sent_at,
+        provider_confirmed_at=message.provider_confirmed_at,
+        updated_at=message.updated_at,
+    )
+
+
+async def insert_interaction_fast(tx: Transaction, interaction: Interaction) -> None:
+    await tx.run(INSERT_INTERACTION, **row_of(interaction, INTERACTION))
+
+
+def _whatsapp_state(interaction: Interaction) -> dict[str, Any]:
+    return {key: getattr(interaction, key) for key in WHATSAPP_STATE_KEYS}
+
+
+async def store_message_fast(
+    tx: Transaction, message: Message, event: dict[str, Any], interaction: Interaction
+) -> None:
+    """A new message, its event (a row of a new key) and its conversation's new state: one
+    statement on PostgreSQL."""
+    state = _whatsapp_state(interaction)
+    if tx.postgresql:
+        await tx.one(
+            MESSAGE_RECORDED,
+            interaction_id=interaction.id,
+            **{f"m_{key}": value for key, value in row_of(message, MESSAGE).items()},
+            **{f"e_{key}": value for key, value in event.items()},
+            **{f"i_{key}": value for key, value in state.items()},
+        )
+        return
+    await tx.run(INSERT_MESSAGE, **row_of(message, MESSAGE))
+    await insert_event_fast(tx, event)
+    await tx.run(UPDATE_WHATSAPP_STATE, interaction_id=interaction.id, **state)

@@ -13,9 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contact_center.audit import service as audit
 from contact_center.db.base import utcnow
 from contact_center.db.fast import Transaction
-from contact_center.db.statements import lock_key
+from contact_center.db.statements import lock_key, lock_key_fast
 from contact_center.interactions import repository as interactions_repository
-from contact_center.interactions.service import Event, record, record_all, record_fast, touch
+from contact_center.interactions.service import (
+    Event,
+    new_event_rows,
+    record,
+    record_all,
+    record_fast,
+    touch,
+)
 from contact_center.messaging import repository
 from contact_center.messaging.status import FROM_TWILIO, TERMINAL, moves_forward
 from contact_center.models.enums import (
@@ -274,6 +281,66 @@ async def apply_whatsapp(
     await after_message(session, interaction, direction, at, key)
     await session.flush()
     return WhatsAppResult(interaction, message, created_interaction=created, echo=False)
+
+
+async def apply_whatsapp_fast(
+    tx: Transaction, region: str, event: WhatsAppMessageEvent, *, payload: Any, key: str
+) -> None:
+    """`apply_whatsapp` below the ORM (the hot path), with the same rules and rows. A message
+    to an open conversation is two statements: the conversation read and locked (with whether
+    it has an answer), then the message, its event and the conversation's new state together.
+    The per-customer lock is taken only when no conversation is open, where two first messages
+    could otherwise open two."""
+    raw = event.customer_number
+    phone = normalize_possible("+" + raw, region) if raw else None
+    now = utcnow()
+    direction = Direction(event.direction)
+    if direction is Direction.OUTBOUND and event.body:
+        echo = await repository.unconfirmed_echo_fast(tx, phone, raw, event.body, now - ECHO_WINDOW)
+        if echo is not None:
+            echoed, interaction = echo
+            confirmed = echo_confirmed(echoed, event, phone, now=now, payload=payload, key=key)
+            await repository.confirm_echo_fast(tx, echoed)
+            await record_fast(tx, interaction, [confirmed])
+            await interactions_repository.update_state_fast(
+                tx, interaction.id, interaction.status, interaction.ended_at, interaction.updated_at
+            )
+            return
+    since = window_start(now)
+    other = other_direction(direction)
+    found = await repository.current_whatsapp_fast(tx, phone, raw, since, other)
+    if found is None and tx.postgresql:
+        # None open: queue behind a first message of the same customer on another connection,
+        # then look again (SQLite's writers already run one at a time).
+        await lock_key_fast(tx, f"whatsapp:{phone or raw}")
+        found = await repository.current_whatsapp_fast(tx, phone, raw, since, other)
+    created = found is None
+    if found is None:
+        interaction, opened = new_whatsapp(
+            phone, raw, direction=direction, now=now, customer_name=event.customer_name
+        )
+        await repository.insert_interaction_fast(tx, interaction)
+        first = new_event_rows(tx, interaction, [opened])
+        answered = False
+    else:
+        interaction, answered = found
+        first = []
+    # Messages of one interaction get strictly increasing times: arrival order is kept.
+    at = now
+    last = interaction.last_message_at
+    if last is not None and at <= last and not created:
+        at = last + timedelta(microseconds=1)
+    message, stored = whatsapp_message(interaction, event, phone, at=at, payload=payload, key=key)
+    rows = new_event_rows(tx, interaction, [stored])
+    later = status_after_message(
+        interaction, at, key, answered=interaction.status is InteractionStatus.NEW and answered
+    )
+    rows += new_event_rows(tx, interaction, later)
+    for row in first:
+        await interactions_repository.insert_event_fast(tx, row)
+    await repository.store_message_fast(tx, message, rows[0], interaction)
+    for row in rows[1:]:
+        await interactions_repository.insert_event_fast(tx, row)
 
 
 async def apply_sms_status(
