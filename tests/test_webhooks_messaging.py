@@ -675,7 +675,8 @@ async def test_a_whatsapp_message_below_the_orm_writes_what_the_orm_path_writes(
         fast.update(saved)
     below = await _conversation_rows(session_factory, "+5491155550001")
     general = await _conversation_rows(session_factory, "+5491155550002")
-    assert len(below) == 1 and len(below[0]["messages"]) == 4
+    assert len(below) == 1
+    assert len(below[0]["messages"]) == 4
     assert below == general
 
 
