@@ -593,8 +593,9 @@ async def _conversation_rows(
                     .order_by(InteractionEvent.occurred_at, InteractionEvent.type)
                 )
             ).all()
+            assert interaction.last_message_at is not None
             times = sorted(
-                {t for t in (interaction.last_message_at, interaction.updated_at) if t}
+                {interaction.last_message_at, interaction.updated_at}
                 | {m.created_at for m in stored}
             )
             rows.append(
