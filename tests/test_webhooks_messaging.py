@@ -249,6 +249,7 @@ async def test_wrong_token_is_refused(
     ).status_code == 401
     no_token = await client.post("/webhooks/builderbot/whatsapp", json=incoming(NUMBER, "hola"))
     assert no_token.status_code == 401
+    assert no_token.json()["error"]["code"] == "webhook_unauthenticated"
     assert await whatsapp(session_factory) == []
     async with session_factory() as session:
         assert (await session.scalars(select(WebhookDelivery))).all() == []
@@ -741,3 +742,31 @@ async def test_a_whatsapp_message_is_stored_below_the_orm(
         deliveries = (await session.scalars(select(WebhookDelivery))).all()
     assert len(received) == 4
     assert {(d.status, d.attempts) for d in deliveries} == {("PROCESSED", 1)}
+
+
+async def test_deliveries_are_answered_before_routing_with_the_apps_headers_and_errors(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The webhook lane answers a POST to a provider's path without the router, inside the
+    request id, the access log and the security headers; other methods reach the router."""
+    from fastapi.routing import APIRoute
+
+    routed: list[str] = []
+    handle = APIRoute.handle
+
+    async def counted(self: APIRoute, *args: Any) -> None:
+        routed.append(self.path)
+        await handle(self, *args)
+
+    monkeypatch.setattr(APIRoute, "handle", counted)
+    answer = await post_builderbot(client, incoming(NUMBER, "hola"), token="wrong")
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "webhook_unauthenticated"
+    stored = await post_builderbot(client, incoming(NUMBER, "hola"))
+    assert stored.status_code == 200
+    assert routed == []
+    for response in (answer, stored):
+        assert response.headers["x-request-id"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+    assert (await client.get("/webhooks/builderbot/whatsapp")).status_code == 405
+    assert routed == ["/webhooks/builderbot/whatsapp"]  # the route answers the wrong method

@@ -47,6 +47,7 @@ from contact_center.providers.registry import emulated_providers
 from contact_center.runtime import start_runtime
 from contact_center.security_headers import edge
 from contact_center.settings import Settings, load_settings
+from contact_center.webhooks.endpoints import WebhookLane
 from contact_center.webhooks.endpoints import router as webhooks_router
 from contact_center.worker.build import build_worker
 
@@ -184,7 +185,9 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     app.state.error_page = error_page
-    # Outermost last: request id and access log, then authentication, then the body-size cap.
+    # Outermost last: request id and access log, then authentication, then the body-size cap,
+    # then the providers' deliveries, answered before routing.
+    app.add_middleware(WebhookLane)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(AuthenticationMiddleware)
     app.add_middleware(RequestContextMiddleware)

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from contact_center.dependencies import ADMIN_ONLY, SessionDep
 from contact_center.errors import NotFound, Unauthenticated, error_response
@@ -93,6 +95,45 @@ def _add_webhook_route(provider: ProviderName, route: InboundRoute) -> None:
 
 for _provider, _route in INBOUND_ROUTES.items():
     _add_webhook_route(_provider, _route)
+
+
+class WebhookLane:
+    """The providers' deliveries without the router's per-request machinery: a POST to a
+    webhook path is answered here, inside the request id, the access log, the security headers
+    and the body-size cap, by the same code as its documented route (which the OpenAPI
+    document keeps describing). Errors answer as the app's handlers answer them; anything
+    unexpected reaches the app's 500 handler, as from a route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.paths = {route.path: provider for provider, route in INBOUND_ROUTES.items()}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        provider = self.paths.get(scope["path"]) if scope["type"] == "http" else None
+        if provider is None or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response: Response = await _receive(request, provider)
+        except Exception as exc:
+            handler = _handler(scope, exc)
+            if handler is None:
+                raise
+            response = await handler(request, exc)
+        await response(scope, receive, send)
+
+
+def _handler(scope: Scope, exc: Exception) -> Any:
+    """The app's handler of `exc`, as its exception middleware finds it; None for the catch-all
+    (the server-error middleware outside runs it)."""
+    handlers = scope["app"].exception_handlers
+    for kind in type(exc).__mro__:
+        if kind is Exception:
+            return None
+        if kind in handlers:
+            return handlers[kind]
+    return None
 
 
 @router.get(
