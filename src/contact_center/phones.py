@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -25,6 +26,8 @@ def _candidates(raw: str) -> list[str]:
     return candidates
 
 
+# Parsing is the costliest step of a webhook's rules; the same customers write again and again.
+@lru_cache(maxsize=4096)
 def _parse(raw: str, region: str, *, valid: bool) -> str | None:
     if not raw or len(raw) > 64:
         return None
