@@ -15,6 +15,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    literal,
     or_,
     select,
     update,
@@ -482,3 +483,92 @@ async def store_message_fast(
     await tx.run(INSERT_MESSAGE, **row_of(message, MESSAGE))
     await insert_event_fast(tx, event)
     await tx.run(UPDATE_WHATSAPP_STATE, interaction_id=interaction.id, **state)
+
+
+# A status callback's writes, below the ORM: on PostgreSQL the message, its events and its
+# interaction's state in one statement (built once for each shape of writes).
+STATUS_KEYS = ["status", "updated_at", "sent_at", "delivered_at", "error_code", "error_message"]
+STATE_KEYS = ["status", "ended_at", "updated_at"]
+_STATUS_WRITES: dict[tuple[bool, int, bool], Sql] = {}
+
+
+def _status_writes(message: bool, events: int, state: bool) -> Sql:
+    key = (message, events, state)
+    found = _STATUS_WRITES.get(key)
+    if found is not None:
+        return found
+    ctes = []
+    if message:
+        ctes.append(
+            update(MESSAGE)
+            .where(MESSAGE.c.id == bindparam("m_id"))
+            .values({k: bindparam(f"m_{k}", type_=MESSAGE.c[k].type) for k in STATUS_KEYS})
+            .cte("m")
+        )
+    if state:
+        ctes.append(
+            update(INTERACTION)
+            .where(INTERACTION.c.id == bindparam("i_id"))
+            .values({k: bindparam(f"i_{k}", type_=INTERACTION.c[k].type) for k in STATE_KEYS})
+            .cte("i")
+        )
+    statement: Any
+    if events:
+        inserted = (
+            pg_insert(EVENT)
+            .values(
+                [
+                    {k: bindparam(f"e{n}_{k}", type_=EVENT.c[k].type) for k in EVENT_KEYS}
+                    for n in range(events)
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(EVENT.c.id)
+            .cte("e")
+        )
+        statement = select(func.count()).select_from(inserted)
+    else:
+        statement = select(literal(1))
+    found = _STATUS_WRITES[key] = Sql(statement.add_cte(*ctes))
+    return found
+
+
+async def status_applied_fast(
+    tx: Transaction,
+    message: Message | None,
+    events: list[dict[str, Any]],
+    interaction: Interaction | None,
+) -> None:
+    """What a status report changed: the message (None: unchanged), its events (rows of new
+    keys) and the interaction's state (None: unchanged). One statement on PostgreSQL."""
+    if message is None and not events and interaction is None:
+        return
+    if tx.postgresql:
+        values: dict[str, Any] = {}
+        if message is not None:
+            values["m_id"] = message.id
+            values.update({f"m_{k}": getattr(message, k) for k in STATUS_KEYS})
+        if interaction is not None:
+            values["i_id"] = interaction.id
+            values.update({f"i_{k}": getattr(interaction, k) for k in STATE_KEYS})
+        for n, row in enumerate(events):
+            values.update({f"e{n}_{k}": value for k, value in row.items()})
+        await tx.one(
+            _status_writes(message is not None, len(events), interaction is not None), **values
+        )
+        return
+    if message is not None:
+        await update_message_status_fast(tx, message)
+    for row in events:
+        await insert_event_fast(tx, row)
+    if interaction is not None:
+        await tx.run(
+            UPDATE_STATUS_STATE,
+            interaction_id=interaction.id,
+            **{k: getattr(interaction, k) for k in STATE_KEYS},
+        )
+
+
+UPDATE_STATUS_STATE = Sql(
+    update(INTERACTION).where(INTERACTION.c.id == bindparam("interaction_id")), keys=STATE_KEYS
+)

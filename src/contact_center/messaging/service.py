@@ -462,18 +462,20 @@ async def apply_sms_status_fast(
         )
 
     before = fields()
-    state = (interaction.status, interaction.ended_at)
+    state = (interaction.status, interaction.ended_at, interaction.updated_at)
     events = status_reported(
         interaction, message, event, new, payload=payload, key=key, source="callback", now=utcnow()
     )
-    if fields() != before:
-        await repository.update_message_status_fast(tx, message)
-    updated_at = interaction.updated_at
-    await record_fast(tx, interaction, events)
-    if (interaction.status, interaction.ended_at) != state or interaction.updated_at != updated_at:
-        await interactions_repository.update_state_fast(
-            tx, interaction.id, interaction.status, interaction.ended_at, interaction.updated_at
-        )
+    # The events' keys are new: the delivery's own, or a completion that happens once (the
+    # interaction is locked and was not COMPLETED).
+    rows = new_event_rows(tx, interaction, events)
+    moved = (interaction.status, interaction.ended_at, interaction.updated_at) != state
+    await repository.status_applied_fast(
+        tx,
+        message if fields() != before else None,
+        rows,
+        interaction if moved else None,
+    )
     return True
 
 
