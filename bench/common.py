@@ -1,13 +1,18 @@
 """What every benchmark needs: a database of its own, a private Redis, a free port, a
-percentile, an admin API token, a lean HTTP client."""
+percentile, an admin API token, a lean HTTP client, and the checkout whose code it runs."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import socket
+import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 
@@ -140,3 +145,93 @@ class RawHttp:
         if self._writer is not None:
             self._writer.close()
             self._reader = self._writer = None
+
+
+SAMPLER = Path(__file__).resolve().parent / "cpu_sampler.py"
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """The code a benchmark runs: this checkout, or a worktree of another commit.
+
+    Every checkout runs on this checkout's interpreter and installed dependencies: `PYTHONPATH`
+    puts the checkout's `src` (and its root, for `bench`) before the installed package, and its
+    processes start in its root, so `python -m contact_center …` and `python -m bench.…` are
+    the checkout's own code.
+    """
+
+    root: Path
+    label: str = "current"
+    commit: str = ""
+
+    def env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = dict(os.environ if base is None else base)
+        paths = [str(self.root / "src"), str(self.root)]
+        if env.get("PYTHONPATH"):
+            paths.append(env["PYTHONPATH"])
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+        return env
+
+    def module(self, module: str, *args: str, sample_to: Path | None = None) -> list[str]:
+        """`python -m module args`, under the CPU-time sampler (bench/cpu_sampler.py) writing
+        its collapsed stacks to `sample_to` when given (SIGUSR1 starts it, SIGUSR2 writes)."""
+        if sample_to is None:
+            return [sys.executable, "-m", module, *args]
+        return [sys.executable, str(SAMPLER), str(sample_to), "-m", module, *args]
+
+
+THIS_CHECKOUT = Checkout(Path(__file__).resolve().parent.parent)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def migrate_checkout(checkout: Checkout, env: dict[str, str]) -> None:
+    """`contact-center migrate` of the checkout, on the database `env` names."""
+    migrating = await asyncio.create_subprocess_exec(
+        *checkout.module("contact_center", "migrate"),
+        env=env,
+        cwd=checkout.root,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await migrating.communicate()
+    if migrating.returncode != 0:
+        raise SystemExit(f"migrate failed: {out.decode()[-800:]}")
+
+
+async def wait_answering(port: int, path: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until `GET path` answers 200 on 127.0.0.1:`port` (2 minutes at most)."""
+    deadline = time.monotonic() + 120
+    while True:
+        client = RawHttp("127.0.0.1", port)
+        try:
+            status, _ = await client.request("GET", path)
+            if status == 200:
+                return
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            pass
+        finally:
+            await client.close()
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{process.args!r} did not start; see {log}")
+        await asyncio.sleep(0.2)
+
+
+def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each (last started first), then SIGKILL what is still running after 30 s."""
+    for process in reversed(processes):
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

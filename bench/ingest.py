@@ -61,19 +61,23 @@ async def run_phase(
     seconds: float,
     concurrency: int,
     request: Callable[[RawHttp, int], Awaitable[tuple[int, bytes]]],
+    count: int | None = None,
 ) -> dict[str, Any]:
     """Closed loop: `concurrency` callers, each on its own keep-alive connection to one of the
-    API processes, sending its next request when the last was answered."""
+    API processes, sending its next request when the last was answered; requests are numbered
+    from 0, up to `count` if given (the phase then ends early when they are all answered)."""
     latencies: list[float] = []
     errors = 0
-    counter = iter(range(10**9))
+    counter = iter(range(10**9 if count is None else count))
     deadline = time.monotonic() + seconds
 
     async def caller(index: int) -> None:
         nonlocal errors
         client = RawHttp("127.0.0.1", ports[index % len(ports)])
         while time.monotonic() < deadline:
-            n = next(counter)
+            n = next(counter, None)
+            if n is None:
+                break
             started = time.perf_counter()
             try:
                 status, _ = await request(client, n)

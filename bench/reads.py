@@ -24,6 +24,7 @@ switch to after five executions, which is then what the service runs.
 
     .venv/bin/python -m bench.reads --keep --explain
     .venv/bin/python -m bench.reads --reuse-url postgresql://postgres@127.0.0.1:5432/cc_bench_x
+    .venv/bin/python -m bench.reads --rows 20000 --only detail,floor    # a minute: detail alone
 """
 
 from __future__ import annotations
@@ -794,11 +795,17 @@ def main() -> None:
     )
     parser.add_argument("--interactions", type=int, default=1_000_000)
     parser.add_argument("--messages", type=int, default=5_000_000)
+    parser.add_argument(
+        "--rows",
+        type=int,
+        help="a smaller data set: this many interactions and five times as many messages",
+    )
     parser.add_argument("--requests", type=int, default=200, help="measured, per operation")
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured, per operation")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--operations",
+        "--only",
         type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
         default=list(OPERATIONS),
         help="comma-separated subset of " + ",".join(OPERATIONS),
@@ -815,6 +822,8 @@ def main() -> None:
         help="EXPLAIN (ANALYZE, BUFFERS) the slowest statements (`full`: whole plans)",
     )
     args = parser.parse_args()
+    if args.rows:
+        args.interactions, args.messages = args.rows, 5 * args.rows
     unknown = set(args.operations) - set(OPERATIONS)
     if unknown:
         parser.error(f"unknown operations: {', '.join(sorted(unknown))}")

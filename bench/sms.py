@@ -16,24 +16,29 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 
 from bench.common import (
+    THIS_CHECKOUT,
+    Checkout,
     RawHttp,
     api_token,
+    cpu_seconds,
     create_database,
     drop_database,
     free_port,
     percentile,
     redis_server_command,
+    stop_all,
 )
 from bench.ingest import rss_kib
 
@@ -53,44 +58,59 @@ async def wait_ready(
         await asyncio.sleep(0.2)
 
 
-async def main(count: int, concurrency: int, workers: int) -> None:
+async def measure(
+    count: int,
+    concurrency: int,
+    workers: int,
+    checkout: Checkout = THIS_CHECKOUT,
+    sample_worker_to: Path | None = None,
+) -> dict[str, Any]:
+    """One run on a fresh database and Redis (dropped and stopped at the end); the measures.
+
+    With `sample_worker_to`, the first worker runs under the CPU-time sampler during the sends.
+    """
     url = await create_database()
     workdir = tempfile.mkdtemp(prefix="cc-sms-")
     redis_port, api_port, emulator_port = free_port(), free_port(), free_port()
     api_base = f"http://127.0.0.1:{api_port}"
     emulator_base = f"http://127.0.0.1:{emulator_port}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "APP_PORT": str(api_port),
-        "LOG_LEVEL": "WARNING",
-        "RECORDINGS_DIR": workdir,
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "EMULATOR_URL": emulator_base,
-        "PUBLIC_BASE_URL": api_base,
-        "TWILIO_MAX_MPS": "10000",
-        "OUTBOUND_RATE_LIMIT_MAX": "1000000",
-        "ELEVENLABS_SYNC_INTERVAL_MINUTES": "0",
-    }
+    env = checkout.env(
+        {
+            **os.environ,
+            "DATABASE_URL": url,
+            "APP_PORT": str(api_port),
+            "LOG_LEVEL": "WARNING",
+            "RECORDINGS_DIR": workdir,
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "EMULATOR_URL": emulator_base,
+            "PUBLIC_BASE_URL": api_base,
+            "TWILIO_MAX_MPS": "10000",
+            "OUTBOUND_RATE_LIMIT_MAX": "1000000",
+            "ELEVENLABS_SYNC_INTERVAL_MINUTES": "0",
+        }
+    )
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(name: str, *args: str) -> subprocess.Popen[bytes]:
+    def start(name: str, command: list[str]) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(
-            [*args],
+            command,
             env=env,
+            cwd=checkout.root,
             stdout=Path(workdir, f"{name}.log").open("wb"),
             stderr=subprocess.STDOUT,
         )
         processes.append(process)
         return process
 
-    start("redis", *redis_server_command(redis_port, workdir))
+    start("redis", redis_server_command(redis_port, workdir))
     emulator = start(
         "emulator",
-        sys.executable,
-        *("-m", "contact_center", "emulator", "--port", str(emulator_port), "--target", api_base),
+        checkout.module(
+            "contact_center", "emulator", "--port", str(emulator_port), "--target", api_base
+        ),
     )
-    api = start("api", sys.executable, "-m", "contact_center", "serve", "--no-worker")
+    api = start("api", checkout.module("contact_center", "serve", "--no-worker"))
+    worker_processes: list[subprocess.Popen[bytes]] = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     try:
         async with (
@@ -100,7 +120,9 @@ async def main(count: int, concurrency: int, workers: int) -> None:
             await wait_ready(http, "/api/health/ready", api)
             await wait_ready(provider, "/twilio/outbox", emulator)
             for i in range(workers):
-                start(f"worker-{i + 1}", sys.executable, "-m", "contact_center", "worker")
+                sampled = sample_worker_to if i == 0 else None
+                command = checkout.module("contact_center", "worker", sample_to=sampled)
+                worker_processes.append(start(f"worker-{i + 1}", command))
             http.headers["Authorization"] = f"Bearer {await api_token(env)}"
             database_connection = await asyncpg.connect(url)
             # Workers are up when the queue is consumed: one warm-up message.
@@ -134,6 +156,10 @@ async def main(count: int, concurrency: int, workers: int) -> None:
                     ids.append(str(json.loads(answer)["messageId"]))
                 await client.close()
 
+            measured = [api, *worker_processes]
+            cpu_before = [cpu_seconds(p.pid) for p in measured]
+            if sample_worker_to is not None:
+                os.kill(worker_processes[0].pid, signal.SIGUSR1)
             began = time.monotonic()
             await asyncio.gather(*(caller() for _ in range(concurrency)))
             api_done = time.monotonic() - began
@@ -150,38 +176,75 @@ async def main(count: int, concurrency: int, workers: int) -> None:
                     raise SystemExit(f"only {sent} of {count} sent; logs in {workdir}")
                 await asyncio.sleep(0.1)
             elapsed = time.monotonic() - began
+            if sample_worker_to is not None:
+                os.kill(worker_processes[0].pid, signal.SIGUSR2)
+            cpu = [cpu_seconds(p.pid) - b for p, b in zip(measured, cpu_before, strict=True)]
             await asyncio.sleep(3)  # let the last status callbacks land
             delivered = await database_connection.fetchval(
                 "SELECT count(*) FROM message WHERE id = ANY($1::uuid[]) AND status = 'DELIVERED'",
                 ids,
             )
+            # From the row written by the API to the provider's acceptance, as the rows say.
+            to_sent = [
+                float(value)
+                for value in await database_connection.fetchval(
+                    "SELECT array_agg(extract(epoch FROM sent_at - created_at) * 1000) "
+                    "FROM message WHERE id = ANY($1::uuid[]) AND sent_at IS NOT NULL",
+                    ids,
+                )
+                or []
+            ]
             await database_connection.close()
             outbox = (await provider.get("/twilio/outbox")).json()["items"]
             bodies = [item["body"] for item in outbox if "Su clave vence hoy" in item["body"]]
             api_rss = rss_kib(api.pid)
     finally:
-        for process in reversed(processes):
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_all(processes)
         await drop_database(url)
+    return {
+        "count": count,
+        "concurrency": concurrency,
+        "workers": workers,
+        "accept_rate": count / api_done,
+        "rate": count / elapsed,
+        "p50": statistics.median(accepted),
+        "p95": percentile(accepted, 95),
+        "p99": percentile(accepted, 99),
+        "sent_p50": statistics.median(to_sent) if to_sent else float("nan"),
+        "sent_p95": percentile(to_sent, 95) if to_sent else float("nan"),
+        "sent_p99": percentile(to_sent, 99) if to_sent else float("nan"),
+        "exactly_once": len(bodies) == len(set(bodies)) == count,
+        "delivered": delivered,
+        "api_cpu_ms": cpu[0] / count * 1000,
+        "workers_cpu_ms": sum(cpu[1:]) / count * 1000,
+        "api_rss_kib": api_rss,
+        "logs": workdir,
+    }
 
+
+async def main(count: int, concurrency: int, workers: int) -> None:
+    result = await measure(count, concurrency, workers)
+    rss, peak = result["api_rss_kib"]
     print(f"\n{count} SMS, {concurrency} concurrent callers, 1 API process, {workers} workers\n")
     print("| measure | result |")
     print("| --- | --- |")
-    print(f"| API accept rate (202 answers) | {count / api_done:.0f} /s |")
+    print(f"| API accept rate (202 answers) | {result['accept_rate']:.0f} /s |")
+    print(f"| API accept latency p50 / p99 | {result['p50']:.1f} ms / {result['p99']:.1f} ms |")
+    print(f"| end to end: first call to last message in the outbox | {result['rate']:.0f} /s |")
     print(
-        f"| API accept latency p50 / p99 | {statistics.median(accepted):.1f} ms / "
-        f"{percentile(accepted, 99):.1f} ms |"
+        f"| row written to provider acceptance p50 / p99 | {result['sent_p50']:.0f} ms / "
+        f"{result['sent_p99']:.0f} ms |"
     )
-    print(f"| end to end: first call to last message in the outbox | {count / elapsed:.0f} /s |")
-    print(f"| in the outbox exactly once | {len(bodies) == len(set(bodies)) == count} |")
-    print(f"| delivered (status callback applied) 3 s after the last send | {delivered} |")
-    print(f"| API process RSS / peak | {api_rss[0] // 1024} MiB / {api_rss[1] // 1024} MiB |")
-    print(f"\nlogs: {workdir}")
+    print(f"| in the outbox exactly once | {result['exactly_once']} |")
+    print(
+        f"| delivered (status callback applied) 3 s after the last send | {result['delivered']} |"
+    )
+    print(
+        f"| CPU per SMS: API / the workers | {result['api_cpu_ms']:.1f} ms / "
+        f"{result['workers_cpu_ms']:.1f} ms |"
+    )
+    print(f"| API process RSS / peak | {rss // 1024} MiB / {peak // 1024} MiB |")
+    print(f"\nlogs: {result['logs']}")
 
 
 if __name__ == "__main__":
