@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +32,26 @@ from tests.deliveries import incoming, outgoing, post_builderbot, post_twilio, s
 
 NUMBER = "5491155551234"
 PHONE = "+5491155551234"
+
+
+@contextlib.contextmanager
+def orm_statements() -> Iterator[list[str]]:
+    """The ORM statements and flushes run inside the block (the hot paths run none)."""
+    orm: list[str] = []
+
+    def executed(state: ORMExecuteState) -> None:
+        orm.append(str(state.statement)[:60])
+
+    def flushed(session: Session, *args: Any) -> None:
+        orm.append("flush")
+
+    event.listen(Session, "do_orm_execute", executed)
+    event.listen(Session, "before_flush", flushed)
+    try:
+        yield orm
+    finally:
+        event.remove(Session, "do_orm_execute", executed)
+        event.remove(Session, "before_flush", flushed)
 
 
 async def whatsapp(session_factory: async_sessionmaker[AsyncSession]) -> list[Interaction]:
@@ -480,23 +502,10 @@ async def test_a_status_callback_is_applied_below_the_orm(
     """The hot path: no ORM statement and no flush while a status callback is stored and
     applied (the same rows as the ORM path, as the tests above check)."""
     interaction, message = await sms(session_factory, "SM" + "5" * 32)
-    orm: list[str] = []
-
-    def executed(state: ORMExecuteState) -> None:
-        orm.append(str(state.statement)[:60])
-
-    def flushed(session: Session, *args: Any) -> None:
-        orm.append("flush")
-
-    event.listen(Session, "do_orm_execute", executed)
-    event.listen(Session, "before_flush", flushed)
-    try:
+    with orm_statements() as orm:
         response = await post_twilio(
             client, status_form(message.provider_message_id or "", "undelivered", "30003")
         )
-    finally:
-        event.remove(Session, "do_orm_execute", executed)
-        event.remove(Session, "before_flush", flushed)
     assert response.status_code == 200
     assert response.json()["status"] == "PROCESSED"
     assert orm == []
@@ -706,26 +715,13 @@ async def test_a_whatsapp_message_is_stored_below_the_orm(
     )
     async with session_factory() as session:
         await f.save(session, ours, sent)
-    orm: list[str] = []
-
-    def executed(state: ORMExecuteState) -> None:
-        orm.append(str(state.statement)[:60])
-
-    def flushed(session: Session, *args: Any) -> None:
-        orm.append("flush")
-
-    event.listen(Session, "do_orm_execute", executed)
-    event.listen(Session, "before_flush", flushed)
-    try:
+    with orm_statements() as orm:
         answers = [
             await post_builderbot(client, incoming(NUMBER, "hola")),
             await post_builderbot(client, incoming(NUMBER, "¿hay alguien?")),
             await post_builderbot(client, outgoing(NUMBER, "Sí, te leo.")),
             await post_builderbot(client, outgoing("5491155550003", "Su tarjeta fue bloqueada.")),
         ]
-    finally:
-        event.remove(Session, "do_orm_execute", executed)
-        event.remove(Session, "before_flush", flushed)
     assert [a.json()["status"] for a in answers] == ["PROCESSED"] * 4
     assert orm == []
     conversation = (await whatsapp(session_factory))[-1]

@@ -261,9 +261,9 @@ MESSAGE_FOR_STATUS = Sql(
     .where(MESSAGE.c.provider_message_id == bindparam("provider_message_id"))
     .with_for_update()
 )
+STATUS_KEYS = ["status", "updated_at", "sent_at", "delivered_at", "error_code", "error_message"]
 UPDATE_MESSAGE_STATUS = Sql(
-    update(MESSAGE).where(MESSAGE.c.id == bindparam("message_id")),
-    keys=["status", "updated_at", "sent_at", "delivered_at", "error_code", "error_message"],
+    update(MESSAGE).where(MESSAGE.c.id == bindparam("message_id")), keys=STATUS_KEYS
 )
 
 
@@ -283,17 +283,12 @@ async def message_for_status_fast(
     return message, interaction
 
 
+def _fields(row: Any, keys: list[str]) -> dict[str, Any]:
+    return {key: getattr(row, key) for key in keys}
+
+
 async def update_message_status_fast(tx: Transaction, message: Message) -> None:
-    await tx.run(
-        UPDATE_MESSAGE_STATUS,
-        message_id=message.id,
-        status=message.status,
-        updated_at=message.updated_at,
-        sent_at=message.sent_at,
-        delivered_at=message.delivered_at,
-        error_code=message.error_code,
-        error_message=message.error_message,
-    )
+    await tx.run(UPDATE_MESSAGE_STATUS, message_id=message.id, **_fields(message, STATUS_KEYS))
 
 
 # The inbound WhatsApp message, below the ORM (messaging.service.apply_whatsapp_fast).
@@ -372,9 +367,9 @@ ECHO_BY_PHONE = _echo_fast(INTERACTION.c.customer_phone == bindparam("phone"))
 ECHO_BY_RAW = _echo_fast(
     and_(INTERACTION.c.customer_phone.is_(None), INTERACTION.c.from_number == bindparam("raw"))
 )
+CONFIRMED_KEYS = ["status", "sent_at", "provider_confirmed_at", "updated_at"]
 CONFIRM_ECHO = Sql(
-    update(MESSAGE).where(MESSAGE.c.id == bindparam("message_id")),
-    keys=["status", "sent_at", "provider_confirmed_at", "updated_at"],
+    update(MESSAGE).where(MESSAGE.c.id == bindparam("message_id")), keys=CONFIRMED_KEYS
 )
 INSERT_INTERACTION = Sql(core_insert(INTERACTION), keys=INTERACTION_KEYS)
 INSERT_MESSAGE = Sql(core_insert(MESSAGE), keys=MESSAGE_KEYS)
@@ -447,22 +442,11 @@ async def unconfirmed_echo_fast(
 
 
 async def confirm_echo_fast(tx: Transaction, message: Message) -> None:
-    await tx.run(
-        CONFIRM_ECHO,
-        message_id=message.id,
-        status=message.status,
-        sent_at=message.sent_at,
-        provider_confirmed_at=message.provider_confirmed_at,
-        updated_at=message.updated_at,
-    )
+    await tx.run(CONFIRM_ECHO, message_id=message.id, **_fields(message, CONFIRMED_KEYS))
 
 
 async def insert_interaction_fast(tx: Transaction, interaction: Interaction) -> None:
     await tx.run(INSERT_INTERACTION, **row_of(interaction, INTERACTION))
-
-
-def _whatsapp_state(interaction: Interaction) -> dict[str, Any]:
-    return {key: getattr(interaction, key) for key in WHATSAPP_STATE_KEYS}
 
 
 async def store_message_fast(
@@ -470,7 +454,7 @@ async def store_message_fast(
 ) -> None:
     """A new message, its event (a row of a new key) and its conversation's new state: one
     statement on PostgreSQL."""
-    state = _whatsapp_state(interaction)
+    state = _fields(interaction, WHATSAPP_STATE_KEYS)
     if tx.postgresql:
         await tx.one(
             MESSAGE_RECORDED,
@@ -487,7 +471,6 @@ async def store_message_fast(
 
 # A status callback's writes, below the ORM: on PostgreSQL the message, its events and its
 # interaction's state in one statement (built once for each shape of writes).
-STATUS_KEYS = ["status", "updated_at", "sent_at", "delivered_at", "error_code", "error_message"]
 STATE_KEYS = ["status", "ended_at", "updated_at"]
 _STATUS_WRITES: dict[tuple[bool, int, bool], Sql] = {}
 
@@ -547,10 +530,10 @@ async def status_applied_fast(
         values: dict[str, Any] = {}
         if message is not None:
             values["m_id"] = message.id
-            values.update({f"m_{k}": getattr(message, k) for k in STATUS_KEYS})
+            values.update({f"m_{k}": v for k, v in _fields(message, STATUS_KEYS).items()})
         if interaction is not None:
             values["i_id"] = interaction.id
-            values.update({f"i_{k}": getattr(interaction, k) for k in STATE_KEYS})
+            values.update({f"i_{k}": v for k, v in _fields(interaction, STATE_KEYS).items()})
         for n, row in enumerate(events):
             values.update({f"e{n}_{k}": value for k, value in row.items()})
         await tx.one(
@@ -565,7 +548,7 @@ async def status_applied_fast(
         await tx.run(
             UPDATE_STATUS_STATE,
             interaction_id=interaction.id,
-            **{k: getattr(interaction, k) for k in STATE_KEYS},
+            **_fields(interaction, STATE_KEYS),
         )
 
 
