@@ -149,27 +149,40 @@ async def test_both_sides_make_it_in_progress_and_a_closed_one_reopens(
     assert reopened.assigned_agent == "Lucía"  # the assigned agent is kept
 
 
-async def test_outgoing_echo_confirms_our_own_message(
-    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
-) -> None:
+async def our_whatsapp_send(
+    session_factory: async_sessionmaker[AsyncSession],
+    phone: str,
+    body: str,
+    *,
+    customer_phone: bool = False,
+) -> Interaction:
+    """A conversation we opened with a WhatsApp message still QUEUED (its echo is to come)."""
     ours = f.interaction(
         channel=Channel.WHATSAPP,
         direction=Direction.OUTBOUND,
         provider=Provider.BUILDERBOT,
         started_at=utcnow(),
         last_message_at=utcnow(),
-        to_number=PHONE,
+        to_number=phone,
         from_number=None,
+        **({"customer_phone": phone} if customer_phone else {}),
     )
     sent = f.message(
         ours,
         direction=Direction.OUTBOUND,
         status=MessageStatus.QUEUED,
-        body="Su tarjeta fue bloqueada.",
+        body=body,
         created_at=utcnow(),
     )
     async with session_factory() as session:
         await f.save(session, ours, sent)
+    return ours
+
+
+async def test_outgoing_echo_confirms_our_own_message(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    ours = await our_whatsapp_send(session_factory, PHONE, "Su tarjeta fue bloqueada.")
     response = await post_builderbot(client, outgoing(NUMBER, "Su tarjeta fue bloqueada."))
     assert response.json()["status"] == "PROCESSED"
     stored = await messages(session_factory, ours.id)
@@ -696,25 +709,9 @@ async def test_a_whatsapp_message_is_stored_below_the_orm(
 ) -> None:
     """The hot path: no ORM statement and no flush while a BuilderBot message is stored and
     applied, for a first message, one to an open conversation, the bot's and an echo."""
-    ours = f.interaction(
-        channel=Channel.WHATSAPP,
-        direction=Direction.OUTBOUND,
-        provider=Provider.BUILDERBOT,
-        started_at=utcnow(),
-        last_message_at=utcnow(),
-        to_number="+5491155550003",
-        customer_phone="+5491155550003",
-        from_number=None,
+    ours = await our_whatsapp_send(
+        session_factory, "+5491155550003", "Su tarjeta fue bloqueada.", customer_phone=True
     )
-    sent = f.message(
-        ours,
-        direction=Direction.OUTBOUND,
-        status=MessageStatus.QUEUED,
-        body="Su tarjeta fue bloqueada.",
-        created_at=utcnow(),
-    )
-    async with session_factory() as session:
-        await f.save(session, ours, sent)
     with orm_statements() as orm:
         answers = [
             await post_builderbot(client, incoming(NUMBER, "hola")),
