@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ClauseElement, Table, bindparam, func, select, update
+from sqlalchemy import ClauseElement, Table, bindparam, exists, func, select, update
 from sqlalchemy import insert as core_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -186,3 +186,20 @@ async def set_outcome_fast(
     tx: Transaction, delivery_id: uuid.UUID, status: WebhookStatus, waiting_for: str | None
 ) -> None:
     await tx.run(SET_OUTCOME, delivery_id=delivery_id, status=status.value, waiting_for=waiting_for)
+
+
+# Asked by the send job as it records a send: whether a status callback waits for the id.
+ANY_WAITING = Sql(
+    select(
+        exists().where(
+            LEDGER.c.waiting_for == bindparam("reference"),
+            LEDGER.c.status == bindparam("deferred"),
+        )
+    )
+)
+
+
+async def any_waiting_fast(tx: Transaction, reference: str) -> bool:
+    """Whether a DEFERRED delivery waits for this provider message id (see `waiting_for`)."""
+    found = await tx.one(ANY_WAITING, reference=reference, deferred=WebhookStatus.DEFERRED.value)
+    return found is not None and bool(next(iter(found.values())))
