@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,8 +103,8 @@ def sending(engine: AsyncEngine, settings: Settings) -> Sending:
     async def slot() -> None:
         return None
 
-    async def nothing_waits(tx: fast.Transaction, reference: str) -> bool:
-        return False
+    async def nothing_waits(tx: fast.Transaction, references: Sequence[str]) -> set[str]:
+        return set()
 
     deps = SendDeps(
         settings=settings,
@@ -501,3 +502,25 @@ async def test_a_status_callback_that_waited_is_applied_after_the_send(
     assert (delivered.provider_message_id, delivered.status) == (sid, MessageStatus.DELIVERED)
     assert "message.status" in [e.type for e in events]
     assert (await rows(deps, ids[1]))[0].status is MessageStatus.SENT
+
+
+def test_the_worker_process_runs_on_uvloop(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvloop
+
+    from contact_center.cli import serving
+
+    started: dict[str, Any] = {}
+
+    def run_in_context(settings: Settings, work: Any, **options: Any) -> None:
+        started.update(options)
+
+    monkeypatch.setattr(serving, "command_settings", lambda: settings)
+    monkeypatch.setattr(serving, "run_in_context", run_in_context)
+    serving.worker()
+    loop = started["loop_factory"]()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()

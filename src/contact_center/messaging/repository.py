@@ -6,7 +6,7 @@ import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -16,6 +16,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    inspect,
     or_,
     select,
     update,
@@ -33,6 +34,8 @@ from contact_center.models.enums import (
 )
 from contact_center.models.interaction import Interaction
 from contact_center.models.message import Message
+
+T = TypeVar("T")
 
 
 def _customer(phone: str | None, raw: str | None) -> ColumnElement[bool]:
@@ -371,11 +374,22 @@ UPDATE_SEND_STATE = Sql(
 )
 
 
+def _loaded(cls: type[T], values: dict[str, Any]) -> T:
+    """A detached object holding `values` as if loaded (as the ORM makes one from a row: no
+    constructor and no change events: a tenth of the constructor's cost)."""
+    row: T = inspect(cls).class_manager.new_instance()
+    row.__dict__.update(values)
+    return row
+
+
 def _sending(found: dict[str, Any]) -> tuple[Message, Interaction]:
-    message = Message(**{name: found[name] for name in SEND_MESSAGE_COLUMNS})
-    interaction = Interaction(
-        id=found["interaction_id"],
-        **{name: found[f"interaction_{name}"] for name in SEND_INTERACTION_COLUMNS},
+    message = _loaded(Message, {name: found[name] for name in SEND_MESSAGE_COLUMNS})
+    interaction = _loaded(
+        Interaction,
+        {
+            "id": found["interaction_id"],
+            **{name: found[f"interaction_{name}"] for name in SEND_INTERACTION_COLUMNS},
+        },
     )
     return message, interaction
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -90,9 +90,9 @@ class SendDeps:
     # Status callbacks that arrived before the provider's id was known are applied after a send.
     after_sent: Callable[[str], Awaitable[object]]
     hooks: Mapping[MessageKind, SendHook] = field(default_factory=dict)
-    # Whether a status callback waits for this provider id (asked in the transaction that
-    # records the send, so `after_sent` runs only when one does); None: always run it.
-    waiting: Callable[[Transaction, str], Awaitable[bool]] | None = None
+    # Which of these provider ids a status callback waits for (asked below the ORM once the
+    # sends are recorded, so `after_sent` runs only for those); None: run it for every send.
+    waiting: Callable[[Transaction, Sequence[str]], Awaitable[set[str]]] | None = None
     # How many messages one job sends at most (its own and due ones beside it).
     batch: int = SEND_BATCH
 
@@ -260,6 +260,16 @@ async def _settle(
                 publish_pending(tx.info, deps.bus)
             except Exception:
                 log.exception("send_record_failed", message_id=str(claim.message_id))
+    waiting = await _waiting(
+        deps,
+        [
+            outcome.provider_message_id
+            for message_id, outcome in outcomes.items()
+            if message_id in recorded
+            and isinstance(outcome, SendReceipt)
+            and outcome.provider_message_id
+        ],
+    )
     results: dict[uuid.UUID, str] = {}
     errors: list[BaseException] = []
     for claim in claims:
@@ -274,7 +284,7 @@ async def _settle(
             log.info(
                 "sent", message_id=message_id, channel=claim.channel.value, attempt=claim.attempt
             )
-            if outcome.provider_message_id and done.waiting:
+            if outcome.provider_message_id in waiting:
                 await deps.after_sent(outcome.provider_message_id)
         elif isinstance(outcome, ProviderError):
             log.warning(
@@ -310,8 +320,20 @@ async def _settle(
 @dataclass(frozen=True)
 class Recorded:
     retry_at: datetime | None = None
-    waiting: bool = False
     released: bool = False
+
+
+async def _waiting(deps: SendDeps, references: list[str]) -> set[str]:
+    """The provider ids a status callback waits for. Asked after the sends are committed: a
+    callback that found no message for its id before then waits as DEFERRED by now."""
+    if deps.waiting is None or not references:
+        return set(references)
+    try:
+        async with fast.transaction(deps.engine) as tx:
+            return await deps.waiting(tx, references)
+    except Exception as exc:  # then ask for each, as every send did
+        log.warning("send_waiting_check_failed", error=type(exc).__name__)
+        return set(references)
 
 
 async def _record(
@@ -320,11 +342,7 @@ async def _record(
     outcome = outcomes[claim.message_id]
     if isinstance(outcome, SendReceipt):
         await outbound.record_sent_fast(tx, claim.message_id, outcome)
-        reference = outcome.provider_message_id
-        waiting = deps.waiting is None or (
-            reference is not None and await deps.waiting(tx, reference)
-        )
-        return Recorded(waiting=waiting)
+        return Recorded()
     if isinstance(outcome, ProviderError):
         retry_at = await outbound.record_failure_fast(tx, deps.settings, claim.message_id, outcome)
         return Recorded(retry_at=retry_at)

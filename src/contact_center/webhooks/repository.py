@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ClauseElement, Table, bindparam, exists, func, select, update
+from sqlalchemy import ClauseElement, Table, bindparam, func, select, update
 from sqlalchemy import insert as core_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -188,18 +190,26 @@ async def set_outcome_fast(
     await tx.run(SET_OUTCOME, delivery_id=delivery_id, status=status.value, waiting_for=waiting_for)
 
 
-# Asked by the send job as it records a send: whether a status callback waits for the id.
-ANY_WAITING = Sql(
-    select(
-        exists().where(
-            LEDGER.c.waiting_for == bindparam("reference"),
+# Asked by the send job once it recorded its sends: which of their ids a status callback waits for.
+@functools.cache
+def _waiting_among(count: int) -> Sql:
+    return Sql(
+        select(LEDGER.c.waiting_for)
+        .where(
+            LEDGER.c.waiting_for.in_([bindparam(f"reference_{i}") for i in range(count)]),
             LEDGER.c.status == bindparam("deferred"),
         )
+        .distinct()
     )
-)
 
 
-async def any_waiting_fast(tx: Transaction, reference: str) -> bool:
-    """Whether a DEFERRED delivery waits for this provider message id (see `waiting_for`)."""
-    found = await tx.one(ANY_WAITING, reference=reference, deferred=WebhookStatus.DEFERRED.value)
-    return found is not None and bool(next(iter(found.values())))
+async def waiting_among_fast(tx: Transaction, references: Sequence[str]) -> set[str]:
+    """Those of these provider message ids a DEFERRED delivery waits for (see `waiting_for`)."""
+    if not references:
+        return set()
+    found = await tx.all(
+        _waiting_among(len(references)),
+        deferred=WebhookStatus.DEFERRED.value,
+        **{f"reference_{i}": reference for i, reference in enumerate(references)},
+    )
+    return {row["waiting_for"] for row in found}

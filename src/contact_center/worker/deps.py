@@ -17,7 +17,7 @@ from contact_center.models.enums import MessageKind
 from contact_center.otp import tasks as otp
 from contact_center.runtime import Runtime
 from contact_center.webhooks.ingest import WebhookDeps, apply_waiting
-from contact_center.webhooks.repository import any_waiting_fast
+from contact_center.webhooks.repository import waiting_among_fast
 
 
 def send_hooks(runtime: Runtime) -> dict[MessageKind, SendHook]:
@@ -57,7 +57,7 @@ def send_deps(runtime: Runtime, webhooks: WebhookDeps) -> SendDeps:
         status_callback_url=runtime.status_callback_url,
         enqueue_send=enqueue_send,
         after_sent=partial(apply_waiting, webhooks),
-        waiting=any_waiting_fast,
+        waiting=waiting_among_fast,
         hooks=send_hooks(runtime),
     )
 
