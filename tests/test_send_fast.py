@@ -93,7 +93,7 @@ def sending(engine: AsyncEngine, settings: Settings) -> Sending:
     enqueued: list[tuple[str, int, datetime]] = []
     after: list[str] = []
 
-    async def enqueue_send(message_id: str, attempt: int, at: datetime) -> bool:
+    async def enqueue_send(message_id: str, attempt: int, at: datetime, salt: str) -> bool:
         enqueued.append((message_id, attempt, at))
         return True
 
@@ -524,3 +524,38 @@ def test_the_worker_process_runs_on_uvloop(
         assert isinstance(loop, uvloop.Loop)
     finally:
         loop.close()
+
+
+async def test_a_job_takes_no_more_than_the_rate_limit_lets_through(sending: Sending) -> None:
+    async def headroom() -> int:
+        return 2
+
+    deps = replace(sending.deps, sms_headroom=headroom)
+    ids = await queue(deps, 4)
+    assert await send_one(deps, str(ids[0])) == "sent"
+    assert [to for to, _ in sending.provider.sent] == [phone(0), phone(1)]
+    assert [(await rows(deps, m))[0].status for m in ids[2:]] == [MessageStatus.QUEUED] * 2
+
+
+async def test_a_message_beside_that_gets_no_slot_in_time_is_given_back(
+    sending: Sending, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contact_center.messaging import tasks
+
+    monkeypatch.setattr(tasks, "SLOT_WAIT_SECONDS", 0.1)
+    slots = asyncio.Semaphore(1)  # one slot, then the limit is reached for good
+
+    async def slot() -> None:
+        await slots.acquire()
+
+    deps = replace(sending.deps, sms_slot=slot)
+    ids = await queue(deps, 3)
+    assert await send_one(deps, str(ids[0])) == "sent"
+    assert sending.provider.sent == [(phone(0), "Mensaje 0")]
+    for message_id in ids[1:]:
+        message = (await rows(deps, message_id))[0]
+        # QUEUED and due, its attempt not counted: it was never tried.
+        assert (message.status, message.attempts) == (MessageStatus.QUEUED, 0)
+        assert message.next_attempt_at is not None
+        assert message.next_attempt_at <= utcnow()
+    assert sorted((m, a) for m, a, _ in sending.enqueued) == sorted((str(m), 0) for m in ids[1:])

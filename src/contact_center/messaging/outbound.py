@@ -382,10 +382,13 @@ def retry_delay(settings: Settings, attempt: int, retry_after: float | None) -> 
     return float(min(MAX_RETRY_DELAY, base * random.uniform(0.9, 1.1)))  # noqa: S311 - jitter
 
 
-def released(message: Message, now: datetime) -> bool:
-    """SENDING → QUEUED, due now: the send was interrupted (the worker is stopping)."""
+def released(message: Message, now: datetime, *, attempted: bool = True) -> bool:
+    """SENDING → QUEUED, due now: the send was interrupted (the worker is stopping), or never
+    began (`attempted` False: the claim's attempt is taken back)."""
     if message.status is not MessageStatus.SENDING:
         return False
+    if not attempted:
+        message.attempts -= 1
     message.status = MessageStatus.QUEUED
     message.next_attempt_at = now
     message.updated_at = now
@@ -557,10 +560,10 @@ async def record_failure_fast(
     return retry_at
 
 
-async def release_fast(tx: Transaction, message_id: uuid.UUID) -> bool:
+async def release_fast(tx: Transaction, message_id: uuid.UUID, *, attempted: bool = True) -> bool:
     """`release` below the ORM."""
     found = await repository.message_to_send_fast(tx, message_id)
-    if found is None or not released(found[0], utcnow()):
+    if found is None or not released(found[0], utcnow(), attempted=attempted):
         return False
     await repository.update_send_state_fast(tx, found[0])
     return True

@@ -74,6 +74,10 @@ class SendHook(Protocol):
 # A send job claims its own message and up to this many more that are due (their own jobs then
 # find them claimed and do nothing), sends them together and records the results together.
 SEND_BATCH = 10
+# A message a job took beside its own that gets no SMS slot within this long is given back
+# (QUEUED, its attempt not counted) for a job of its own: under a busy rate limit it waits as a
+# row, not in this job, which must end within its timeout.
+SLOT_WAIT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -86,15 +90,20 @@ class SendDeps:
     whatsapp: WhatsAppSender
     sms_slot: Callable[[], Awaitable[None]]
     status_callback_url: str
-    enqueue_send: Callable[[str, int, datetime], Awaitable[bool]]
+    # (message id, attempt, when, salt): the job key is the message's and the attempt's, and
+    # the salt's when one is given (a job of its own beside any the message has).
+    enqueue_send: Callable[[str, int, datetime, str], Awaitable[bool]]
     # Status callbacks that arrived before the provider's id was known are applied after a send.
     after_sent: Callable[[str], Awaitable[object]]
     hooks: Mapping[MessageKind, SendHook] = field(default_factory=dict)
     # Which of these provider ids a status callback waits for (asked below the ORM once the
     # sends are recorded, so `after_sent` runs only for those); None: run it for every send.
     waiting: Callable[[Transaction, Sequence[str]], Awaitable[set[str]]] | None = None
-    # How many messages one job sends at most (its own and due ones beside it).
+    # How many messages one job sends at most (its own and due ones beside it), and how many
+    # SMS the rate limit lets through now (a job takes no more than that: the others wait as
+    # QUEUED rows, not in a worker's memory, when the limit is what holds the sends back).
     batch: int = SEND_BATCH
+    sms_headroom: Callable[[], Awaitable[int]] | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -145,14 +154,18 @@ async def send_message(ctx: dict[str, Any], *, message_id: str) -> str:
 
 
 async def send_one(deps: SendDeps, message_id: str) -> str:
-    """Send the message, and up to `deps.batch - 1` others that are due, below the ORM: one
+    """Send the message, and up to `deps.batch - 1` others that are due (fewer when the rate
+    limit has less room), below the ORM: one
     transaction claims them all (QUEUED → SENDING), the provider calls run at once outside any
     transaction (under the rate limit), one transaction records every result. A message whose
     kind has a send hook takes the session path (`_send_hooked`), alone."""
     identifier = uuid.UUID(message_id)
+    extra = deps.batch - 1
+    if extra > 0 and deps.sms_headroom is not None:
+        extra = min(extra, await deps.sms_headroom() - 1)
     async with fast.transaction(deps.engine) as tx:
         batch = await outbound.claim_fast(
-            tx, identifier, hooked=deps.hooks.keys(), extra=deps.batch - 1
+            tx, identifier, hooked=deps.hooks.keys(), extra=max(0, extra)
         )
     if batch.hooked:
         return await _send_hooked(deps, identifier)
@@ -162,18 +175,31 @@ async def send_one(deps: SendDeps, message_id: str) -> str:
     return results[identifier]
 
 
-Outcome = SendReceipt | ProviderError | BaseException | None  # None: not sent (interrupted)
+class Unsent:
+    """A message of the batch that got no SMS slot in time: it was not sent."""
+
+
+UNSENT = Unsent()
+# None: interrupted before the provider answered.
+Outcome = SendReceipt | ProviderError | Unsent | BaseException | None
+Delivery = asyncio.Future[SendReceipt | ProviderError | Unsent]
 
 
 async def _deliver(
-    deps: SendDeps, claim: outbound.Claim, after: asyncio.Future[Any] | None
-) -> SendReceipt | ProviderError:
+    deps: SendDeps, claim: outbound.Claim, after: asyncio.Future[Any] | None, *, own: bool
+) -> SendReceipt | ProviderError | Unsent:
     if after is not None:
         # An earlier message of the same conversation goes first (whatever became of it).
         await asyncio.wait([after])
     try:
         if claim.channel is Channel.SMS:
-            await deps.sms_slot()
+            if own:
+                await deps.sms_slot()
+            else:
+                try:
+                    await asyncio.wait_for(deps.sms_slot(), SLOT_WAIT_SECONDS)
+                except TimeoutError:
+                    return UNSENT
             return await deps.sms.send_sms(
                 claim.to, claim.body, status_callback=deps.status_callback_url
             )
@@ -187,10 +213,11 @@ async def _send_batch(
 ) -> dict[uuid.UUID, str]:
     """Send the claimed messages concurrently (those of one conversation one after another,
     oldest first) and record what became of each."""
-    tasks: list[asyncio.Future[SendReceipt | ProviderError]] = []
+    tasks: list[Delivery] = []
     last: dict[uuid.UUID, asyncio.Future[Any]] = {}
     for claim in claims:
-        task = asyncio.ensure_future(_deliver(deps, claim, last.get(claim.interaction_id)))
+        after = last.get(claim.interaction_id)
+        task = asyncio.ensure_future(_deliver(deps, claim, after, own=claim.message_id == own))
         last[claim.interaction_id] = task
         tasks.append(task)
     try:
@@ -208,7 +235,7 @@ async def _send_batch(
 async def _interrupted(
     deps: SendDeps,
     claims: list[outbound.Claim],
-    tasks: list[asyncio.Future[SendReceipt | ProviderError]],
+    tasks: list[Delivery],
     own: uuid.UUID,
 ) -> None:
     for task in tasks:
@@ -219,7 +246,7 @@ async def _interrupted(
     await _settle(deps, claims, outcomes, own, interrupted=True)
 
 
-def _outcome(task: asyncio.Future[SendReceipt | ProviderError]) -> Outcome:
+def _outcome(task: Delivery) -> Outcome:
     if not task.done():
         task.cancel()
         return None
@@ -296,18 +323,25 @@ async def _settle(
                 retry_at=done.retry_at.isoformat() if done.retry_at else None,
             )
             if done.retry_at is not None:
-                await deps.enqueue_send(message_id, claim.attempt, done.retry_at)
+                await deps.enqueue_send(message_id, claim.attempt, done.retry_at, "")
                 results[claim.message_id] = "retry"
             else:
                 results[claim.message_id] = "failed"
-        elif outcome is None:
-            results[claim.message_id] = "interrupted"
+        elif outcome is None or isinstance(outcome, Unsent):
+            results[claim.message_id] = "interrupted" if outcome is None else "deferred"
             if done.released:
-                log.info("send_interrupted", message_id=message_id)
+                log.info(
+                    "send_interrupted" if outcome is None else "send_deferred",
+                    message_id=message_id,
+                )
                 if claim.message_id != own:
                     # Its own job may have run already (and found it claimed): a new one.
                     with contextlib.suppress(Exception):  # the reconciler finds it otherwise
-                        await deps.enqueue_send(message_id, claim.attempt, utcnow())
+                        if outcome is None:
+                            await deps.enqueue_send(message_id, claim.attempt, utcnow(), "")
+                        else:  # a key of its own: the attempt's may be the job's that skipped it
+                            salt = f"d{uuid.uuid4().hex[:8]}"
+                            await deps.enqueue_send(message_id, claim.attempt - 1, utcnow(), salt)
         else:
             results[claim.message_id] = "error"
             log.error("send_raised", message_id=message_id, error=type(outcome).__name__)
@@ -346,8 +380,10 @@ async def _record(
     if isinstance(outcome, ProviderError):
         retry_at = await outbound.record_failure_fast(tx, deps.settings, claim.message_id, outcome)
         return Recorded(retry_at=retry_at)
-    if outcome is None:
-        return Recorded(released=await outbound.release_fast(tx, claim.message_id))
+    if outcome is None or isinstance(outcome, Unsent):
+        attempted = outcome is None
+        released = await outbound.release_fast(tx, claim.message_id, attempted=attempted)
+        return Recorded(released=released)
     return Recorded()  # it raised: left SENDING, as a job that raised leaves it
 
 
@@ -403,7 +439,7 @@ async def _send_hooked(deps: SendDeps, identifier: uuid.UUID) -> str:
             retry_at=retry_at.isoformat() if retry_at else None,
         )
         if retry_at is not None:
-            await deps.enqueue_send(message_id, claim.attempt, retry_at)
+            await deps.enqueue_send(message_id, claim.attempt, retry_at, "")
             return "retry"
         return "failed"
     async with deps.sessions() as session:

@@ -45,8 +45,8 @@ def sync_deps(runtime: Runtime) -> SyncDeps:
 
 
 def send_deps(runtime: Runtime, webhooks: WebhookDeps) -> SendDeps:
-    async def enqueue_send(message_id: str, attempt: int, at: datetime) -> bool:
-        return await runtime.jobs.enqueue_send(message_id, attempt, at=at)
+    async def enqueue_send(message_id: str, attempt: int, at: datetime, salt: str) -> bool:
+        return await runtime.jobs.enqueue_send(message_id, attempt, at=at, salt=salt)
 
     return SendDeps(
         settings=runtime.settings,
@@ -54,6 +54,7 @@ def send_deps(runtime: Runtime, webhooks: WebhookDeps) -> SendDeps:
         sms=runtime.providers.sms,
         whatsapp=runtime.providers.whatsapp,
         sms_slot=partial(runtime.ratelimits.provider_slot, "twilio"),
+        sms_headroom=partial(runtime.ratelimits.provider_headroom, "twilio"),
         status_callback_url=runtime.status_callback_url,
         enqueue_send=enqueue_send,
         after_sent=partial(apply_waiting, webhooks),
