@@ -93,3 +93,13 @@ class RateLimits:
                 log.warning("rate_limit_unavailable", error=type(exc).__name__)
                 return
             await asyncio.sleep(1 / max(1, self.settings.twilio_max_mps))
+
+    async def provider_headroom(self, provider: str) -> int:
+        """How many sends the provider's cap lets through at once now (the size of a send
+        job's batch follows it). The cap, when the limiter cannot answer."""
+        try:
+            stats = await self.limiter.get_window_stats(self.twilio_item, "provider", provider)
+        except Exception as exc:
+            log.warning("rate_limit_unavailable", error=type(exc).__name__)
+            return self.settings.twilio_max_mps
+        return max(0, int(stats.remaining))

@@ -137,14 +137,17 @@ def run_in_context(
     work: Callable[[CommandContext], Awaitable[T]],
     *,
     migrate: bool,
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
 ) -> T:
-    """Run `work` on a new event loop, inside one command context."""
+    """Run `work` on a new event loop (asyncio's, or `loop_factory`'s), inside one command
+    context."""
 
     async def run() -> T:
         async with command_context(settings, migrate=migrate) as context:
             return await work(context)
 
-    return asyncio.run(run())
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        return runner.run(run())
 
 
 def in_transaction(

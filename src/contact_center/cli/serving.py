@@ -186,7 +186,19 @@ def worker() -> None:
         _on_termination(lambda: loop.call_soon_threadsafe(job_worker.event.set))
         await job_worker.start()
 
-    run_in_context(settings, run, migrate=True)
+    run_in_context(settings, run, migrate=True, loop_factory=_worker_loop())
+
+
+def _worker_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop for the worker process: its jobs spend much of their time in the event loop
+    (provider calls, the database driver, Redis), which uvloop runs in C. Where uvloop is not
+    installed (Windows), asyncio's own loop. (An embedded worker runs on the web server's loop,
+    which uvicorn makes uvloop already.)"""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - platforms without uvloop
+        return None
+    return uvloop.new_event_loop
 
 
 def emulator(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,13 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contact_center.audit import service as audit
 from contact_center.auth.reveal import RevealAsk, reveal_for
 from contact_center.db.base import utcnow
+from contact_center.db.fast import Transaction
 from contact_center.errors import RateLimited, ValidationFailed
+from contact_center.interactions import repository as interactions_repository
 from contact_center.interactions.schemas import MessageOut
 from contact_center.interactions.service import (
     Event,
     mask_message,
     record,
     record_all,
+    record_fast,
     require_assignable,
     require_visible,
     require_writable,
@@ -277,6 +280,14 @@ async def set_body(session: AsyncSession, message_id: uuid.UUID, body: str) -> N
 
 
 # --- the send job's steps (each in its own transaction, owned by the job) -------------------
+# Each step is a plain rule on a message (and its interaction) and two ways of applying it: on
+# the session (`claim`, `record_sent`, …: messages whose kind has a send hook, which works on
+# the session) and below the ORM (`claim_fast`, `record_sent_fast`, …: every other message),
+# which write the same rows.
+
+# A send job scheduled for a retry may start up to a second before the retry time (its
+# schedule is in whole seconds): it still claims the message.
+CLAIM_EARLY = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -291,6 +302,15 @@ class Claim:
     attempt: int
 
 
+def due(message: Message, now: datetime) -> bool:
+    """Whether a send job may claim the message: QUEUED, and its retry time (if any) reached.
+    (A job that finds a retry time still ahead is an earlier one of the message's: the retry
+    has a job of its own.)"""
+    return message.status is MessageStatus.QUEUED and (
+        message.next_attempt_at is None or message.next_attempt_at <= now + CLAIM_EARLY
+    )
+
+
 def claimed(message: Message, now: datetime) -> None:
     """The send job holds the message: SENDING, one attempt more."""
     message.status = MessageStatus.SENDING
@@ -299,13 +319,7 @@ def claimed(message: Message, now: datetime) -> None:
     message.next_attempt_at = None
 
 
-async def claim(session: AsyncSession, message_id: uuid.UUID) -> Claim | None:
-    """QUEUED → SENDING, counting the attempt; None when the row is not QUEUED (idempotent)."""
-    message = await repository.message(session, message_id)
-    if message is None or message.status is not MessageStatus.QUEUED:
-        return None
-    interaction = await repository.interaction(session, message.interaction_id)
-    claimed(message, utcnow())
+def _claim(message: Message, interaction: Interaction) -> Claim:
     to = interaction.customer_phone or interaction.to_number or interaction.from_number or ""
     media = message.media[0]["url"] if message.media else None
     return Claim(
@@ -318,6 +332,17 @@ async def claim(session: AsyncSession, message_id: uuid.UUID) -> Claim | None:
         message.kind,
         message.attempts,
     )
+
+
+async def claim(session: AsyncSession, message_id: uuid.UUID) -> Claim | None:
+    """QUEUED → SENDING, counting the attempt; None when the row is not due (idempotent)."""
+    message = await repository.message(session, message_id)
+    now = utcnow()
+    if message is None or not due(message, now):
+        return None
+    interaction = await repository.interaction(session, message.interaction_id)
+    claimed(message, now)
+    return _claim(message, interaction)
 
 
 def sent(message: Message, provider_message_id: str | None, now: datetime) -> Event:
@@ -357,15 +382,23 @@ def retry_delay(settings: Settings, attempt: int, retry_after: float | None) -> 
     return float(min(MAX_RETRY_DELAY, base * random.uniform(0.9, 1.1)))  # noqa: S311 - jitter
 
 
+def released(message: Message, now: datetime, *, attempted: bool = True) -> bool:
+    """SENDING → QUEUED, due now: the send was interrupted (the worker is stopping), or never
+    began (`attempted` False: the claim's attempt is taken back)."""
+    if message.status is not MessageStatus.SENDING:
+        return False
+    if not attempted:
+        message.attempts -= 1
+    message.status = MessageStatus.QUEUED
+    message.next_attempt_at = now
+    message.updated_at = now
+    return True
+
+
 async def release(session: AsyncSession, message_id: uuid.UUID) -> bool:
     """SENDING → QUEUED, due now: the send was interrupted (the worker is stopping)."""
     message = await repository.message(session, message_id)
-    if message is None or message.status is not MessageStatus.SENDING:
-        return False
-    message.status = MessageStatus.QUEUED
-    message.next_attempt_at = utcnow()
-    message.updated_at = message.next_attempt_at
-    return True
+    return message is not None and released(message, utcnow())
 
 
 def send_failed(
@@ -404,14 +437,15 @@ def send_failed(
     return events
 
 
-async def record_failure(
-    session: AsyncSession, settings: Settings, message_id: uuid.UUID, error: ProviderError
-) -> datetime | None:
-    """Back to QUEUED with a retry time, or FAILED (permanent error or last attempt)."""
-    message = await repository.message(session, message_id)
-    assert message is not None
-    interaction = await repository.interaction(session, message.interaction_id)
-    now = utcnow()
+def failure(
+    settings: Settings,
+    interaction: Interaction,
+    message: Message,
+    error: ProviderError,
+    now: datetime,
+) -> tuple[datetime | None, list[Event]]:
+    """A send the provider refused: back to QUEUED with a retry time (a transient error before
+    the last attempt), or FAILED with its events. (The retry time, or None and the events.)"""
     error_code = error.code or (str(error.status) if error.status else "network")
     if error.retryable and message.attempts < settings.send_max_attempts:
         message.error_code = error_code
@@ -420,7 +454,7 @@ async def record_failure(
         delay = retry_delay(settings, message.attempts, error.retry_after)
         message.status = MessageStatus.QUEUED
         message.next_attempt_at = now + timedelta(seconds=delay)
-        return message.next_attempt_at
+        return message.next_attempt_at, []
     events = send_failed(
         interaction,
         message,
@@ -429,8 +463,110 @@ async def record_failure(
         permanent=not error.retryable,
         now=now,
     )
+    return None, events
+
+
+async def record_failure(
+    session: AsyncSession, settings: Settings, message_id: uuid.UUID, error: ProviderError
+) -> datetime | None:
+    """Back to QUEUED with a retry time, or FAILED (permanent error or last attempt)."""
+    message = await repository.message(session, message_id)
+    assert message is not None
+    interaction = await repository.interaction(session, message.interaction_id)
+    retry_at, events = failure(settings, interaction, message, error, utcnow())
     await record_all(session, interaction, events)
-    return None
+    return retry_at
+
+
+# Below the ORM: the same steps on a transaction of db/fast.py. The rows come back as detached
+# objects; the rules above change them and the changed columns are written back.
+
+
+@dataclass(frozen=True)
+class ClaimedBatch:
+    """What a send job claimed: its own message and the due ones beside it (oldest first), or
+    nothing. `hooked`: its message is of a kind with a send hook, which takes the session
+    path (nothing was claimed)."""
+
+    claims: list[Claim]
+    hooked: bool = False
+
+
+async def _write_state(
+    tx: Transaction, message: Message, interaction: Interaction, events: list[Event]
+) -> None:
+    """The message's changed columns, the events, and the interaction's state when it moved."""
+    await repository.update_send_state_fast(tx, message)
+    if not events:
+        return
+    state = (interaction.status, interaction.ended_at, interaction.updated_at)
+    await record_fast(tx, interaction, events)
+    if (interaction.status, interaction.ended_at, interaction.updated_at) != state:
+        await interactions_repository.update_state_fast(
+            tx, interaction.id, interaction.status, interaction.ended_at, interaction.updated_at
+        )
+
+
+async def claim_fast(
+    tx: Transaction,
+    message_id: uuid.UUID,
+    *,
+    hooked: Collection[MessageKind],
+    extra: int,
+) -> ClaimedBatch:
+    """`claim` below the ORM, and up to `extra` more: QUEUED messages due now that no other
+    transaction holds (oldest first; none of a `hooked` kind), claimed by the same rule. Nothing
+    when the job's own message is not due (another job has it, or had it)."""
+    found = await repository.message_to_send_fast(tx, message_id)
+    if found is None:
+        return ClaimedBatch([])
+    message, interaction = found
+    if message.kind in hooked:
+        return ClaimedBatch([], hooked=True)
+    now = utcnow()
+    if not due(message, now):
+        return ClaimedBatch([])
+    rows = [(message, interaction)]
+    rows += await repository.due_to_send_fast(
+        tx, now=now, other_than=message_id, skip_kinds=sorted(hooked), limit=extra
+    )
+    rows.sort(key=lambda row: (row[0].created_at, str(row[0].id)))
+    claims = []
+    for message, interaction in rows:
+        claimed(message, now)
+        await repository.update_send_state_fast(tx, message)
+        claims.append(_claim(message, interaction))
+    return ClaimedBatch(claims)
+
+
+async def record_sent_fast(tx: Transaction, message_id: uuid.UUID, receipt: SendReceipt) -> None:
+    """`record_sent` below the ORM."""
+    found = await repository.message_to_send_fast(tx, message_id)
+    assert found is not None
+    message, interaction = found
+    event = sent(message, receipt.provider_message_id, utcnow())
+    await _write_state(tx, message, interaction, [event])
+
+
+async def record_failure_fast(
+    tx: Transaction, settings: Settings, message_id: uuid.UUID, error: ProviderError
+) -> datetime | None:
+    """`record_failure` below the ORM."""
+    found = await repository.message_to_send_fast(tx, message_id)
+    assert found is not None
+    message, interaction = found
+    retry_at, events = failure(settings, interaction, message, error, utcnow())
+    await _write_state(tx, message, interaction, events)
+    return retry_at
+
+
+async def release_fast(tx: Transaction, message_id: uuid.UUID, *, attempted: bool = True) -> bool:
+    """`release` below the ORM."""
+    found = await repository.message_to_send_fast(tx, message_id)
+    if found is None or not released(found[0], utcnow(), attempted=attempted):
+        return False
+    await repository.update_send_state_fast(tx, found[0])
+    return True
 
 
 async def diagnostic(

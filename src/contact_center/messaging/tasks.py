@@ -4,18 +4,22 @@ lost; close idle WhatsApp conversations."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
 from saq import Queue
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from contact_center.db import fast
 from contact_center.db.base import utcnow
+from contact_center.db.fast import Transaction
 from contact_center.jobs.queue import claim_period
+from contact_center.live.bus import BUS, publish_pending
 from contact_center.messaging import outbound
 from contact_center.messaging.bot import customer_number
 from contact_center.messaging.service import (
@@ -33,6 +37,7 @@ from contact_center.providers.base import (
     ProviderError,
     ProviderName,
     ProviderNotFound,
+    SendReceipt,
     SmsSender,
     SmsStatusSource,
     WhatsAppBotControl,
@@ -66,6 +71,15 @@ class SendHook(Protocol):
         """The provider accepted the message."""
 
 
+# A send job claims its own message and up to this many more that are due (their own jobs then
+# find them claimed and do nothing), sends them together and records the results together.
+SEND_BATCH = 10
+# A message a job took beside its own that gets no SMS slot within this long is given back
+# (QUEUED, its attempt not counted) for a job of its own: under a busy rate limit it waits as a
+# row, not in this job, which must end within its timeout.
+SLOT_WAIT_SECONDS = 5.0
+
+
 @dataclass(frozen=True)
 class SendDeps:
     """What sending one message needs; the worker builds it once from the runtime."""
@@ -76,10 +90,31 @@ class SendDeps:
     whatsapp: WhatsAppSender
     sms_slot: Callable[[], Awaitable[None]]
     status_callback_url: str
-    enqueue_send: Callable[[str, int, datetime], Awaitable[bool]]
+    # (message id, attempt, when, salt): the job key is the message's and the attempt's, and
+    # the salt's when one is given (a job of its own beside any the message has).
+    enqueue_send: Callable[[str, int, datetime, str], Awaitable[bool]]
     # Status callbacks that arrived before the provider's id was known are applied after a send.
     after_sent: Callable[[str], Awaitable[object]]
     hooks: Mapping[MessageKind, SendHook] = field(default_factory=dict)
+    # Which of these provider ids a status callback waits for (asked below the ORM once the
+    # sends are recorded, so `after_sent` runs only for those); None: run it for every send.
+    waiting: Callable[[Transaction, Sequence[str]], Awaitable[set[str]]] | None = None
+    # How many messages one job sends at most (its own and due ones beside it), and how many
+    # SMS the rate limit lets through now (a job takes no more than that: the others wait as
+    # QUEUED rows, not in a worker's memory, when the limit is what holds the sends back).
+    batch: int = SEND_BATCH
+    sms_headroom: Callable[[], Awaitable[int]] | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The sessions' engine: the send path below the ORM uses it."""
+        bind: AsyncEngine = self.sessions.kw["bind"]
+        return bind
+
+    @property
+    def bus(self) -> object:
+        """Where the sessions publish live notices after a commit."""
+        return (self.sessions.kw.get("info") or {}).get(BUS)
 
 
 @dataclass(frozen=True)
@@ -113,12 +148,249 @@ async def _release(deps: SendDeps, message_id: uuid.UUID) -> None:
 
 
 async def send_message(ctx: dict[str, Any], *, message_id: str) -> str:
-    """Send one QUEUED message. Acts only on a QUEUED row, so a repeated job never re-sends."""
+    """Send one QUEUED message (and others that are due). Acts only on a QUEUED row, so a
+    repeated job never re-sends."""
     return await send_one(_deps(ctx).send, message_id)
 
 
 async def send_one(deps: SendDeps, message_id: str) -> str:
+    """Send the message, and up to `deps.batch - 1` others that are due (fewer when the rate
+    limit has less room), below the ORM: one
+    transaction claims them all (QUEUED → SENDING), the provider calls run at once outside any
+    transaction (under the rate limit), one transaction records every result. A message whose
+    kind has a send hook takes the session path (`_send_hooked`), alone."""
     identifier = uuid.UUID(message_id)
+    extra = deps.batch - 1
+    if extra > 0 and deps.sms_headroom is not None:
+        extra = min(extra, await deps.sms_headroom() - 1)
+    async with fast.transaction(deps.engine) as tx:
+        batch = await outbound.claim_fast(
+            tx, identifier, hooked=deps.hooks.keys(), extra=max(0, extra)
+        )
+    if batch.hooked:
+        return await _send_hooked(deps, identifier)
+    if not batch.claims:
+        return "skipped"
+    results = await _send_batch(deps, batch.claims, identifier)
+    return results[identifier]
+
+
+class Unsent:
+    """A message of the batch that got no SMS slot in time: it was not sent."""
+
+
+UNSENT = Unsent()
+# None: interrupted before the provider answered.
+Outcome = SendReceipt | ProviderError | Unsent | BaseException | None
+Delivery = asyncio.Future[SendReceipt | ProviderError | Unsent]
+
+
+async def _deliver(
+    deps: SendDeps, claim: outbound.Claim, after: asyncio.Future[Any] | None, *, own: bool
+) -> SendReceipt | ProviderError | Unsent:
+    if after is not None:
+        # An earlier message of the same conversation goes first (whatever became of it).
+        await asyncio.wait([after])
+    try:
+        if claim.channel is Channel.SMS:
+            if own:
+                await deps.sms_slot()
+            else:
+                try:
+                    await asyncio.wait_for(deps.sms_slot(), SLOT_WAIT_SECONDS)
+                except TimeoutError:
+                    return UNSENT
+            return await deps.sms.send_sms(
+                claim.to, claim.body, status_callback=deps.status_callback_url
+            )
+        return await deps.whatsapp.send_whatsapp(claim.to, claim.body, media_url=claim.media_url)
+    except ProviderError as error:
+        return error
+
+
+async def _send_batch(
+    deps: SendDeps, claims: list[outbound.Claim], own: uuid.UUID
+) -> dict[uuid.UUID, str]:
+    """Send the claimed messages concurrently (those of one conversation one after another,
+    oldest first) and record what became of each."""
+    tasks: list[Delivery] = []
+    last: dict[uuid.UUID, asyncio.Future[Any]] = {}
+    for claim in claims:
+        after = last.get(claim.interaction_id)
+        task = asyncio.ensure_future(_deliver(deps, claim, after, own=claim.message_id == own))
+        last[claim.interaction_id] = task
+        tasks.append(task)
+    try:
+        await asyncio.gather(*tasks, return_exceptions=True)
+    except asyncio.CancelledError:
+        # Interrupted (a stopping worker, a job timeout): what the provider took is recorded;
+        # the rest is QUEUED again at once, so the next worker sends it without waiting for the
+        # stuck-SENDING threshold.
+        await asyncio.shield(_interrupted(deps, claims, tasks, own))
+        raise
+    outcomes = {claim.message_id: _outcome(task) for claim, task in zip(claims, tasks, strict=True)}
+    return await _settle(deps, claims, outcomes, own, interrupted=False)
+
+
+async def _interrupted(
+    deps: SendDeps,
+    claims: list[outbound.Claim],
+    tasks: list[Delivery],
+    own: uuid.UUID,
+) -> None:
+    for task in tasks:
+        task.cancel()
+    # Nothing is released while its provider call may still be running.
+    await asyncio.wait(tasks, timeout=10)
+    outcomes = {claim.message_id: _outcome(task) for claim, task in zip(claims, tasks, strict=True)}
+    await _settle(deps, claims, outcomes, own, interrupted=True)
+
+
+def _outcome(task: Delivery) -> Outcome:
+    if not task.done():
+        task.cancel()
+        return None
+    if task.cancelled():
+        return None
+    return task.exception() or task.result()
+
+
+async def _settle(
+    deps: SendDeps,
+    claims: list[outbound.Claim],
+    outcomes: Mapping[uuid.UUID, Outcome],
+    own: uuid.UUID,
+    *,
+    interrupted: bool,
+) -> dict[uuid.UUID, str]:
+    """Record the batch's results in one transaction (rows locked in interaction order, so two
+    batches never wait on each other in a cycle); if that fails, each message in its own. Then
+    schedule the retries and apply the status callbacks that waited for a provider id. A send
+    that raised anything else stays SENDING (the reconciler sends it again, as before) and the
+    first such error is raised once the others are recorded."""
+    ordered = sorted(claims, key=lambda c: (str(c.interaction_id), str(c.message_id)))
+    recorded: dict[uuid.UUID, Recorded] = {}
+    try:
+        async with fast.transaction(deps.engine) as tx:
+            for claim in ordered:
+                recorded[claim.message_id] = await _record(deps, tx, claim, outcomes)
+        publish_pending(tx.info, deps.bus)
+    except Exception as exc:
+        if len(ordered) == 1:
+            raise
+        log.warning("send_batch_record_failed", count=len(ordered), error=type(exc).__name__)
+        recorded.clear()
+        for claim in ordered:
+            try:
+                async with fast.transaction(deps.engine) as tx:
+                    recorded[claim.message_id] = await _record(deps, tx, claim, outcomes)
+                publish_pending(tx.info, deps.bus)
+            except Exception:
+                log.exception("send_record_failed", message_id=str(claim.message_id))
+    waiting = await _waiting(
+        deps,
+        [
+            outcome.provider_message_id
+            for message_id, outcome in outcomes.items()
+            if message_id in recorded
+            and isinstance(outcome, SendReceipt)
+            and outcome.provider_message_id
+        ],
+    )
+    results: dict[uuid.UUID, str] = {}
+    errors: list[BaseException] = []
+    for claim in claims:
+        outcome = outcomes[claim.message_id]
+        done = recorded.get(claim.message_id)
+        message_id = str(claim.message_id)
+        if done is None:  # the record failed: the message stays SENDING
+            results[claim.message_id] = "error"
+            continue
+        if isinstance(outcome, SendReceipt):
+            results[claim.message_id] = "sent"
+            log.info(
+                "sent", message_id=message_id, channel=claim.channel.value, attempt=claim.attempt
+            )
+            if outcome.provider_message_id in waiting:
+                await deps.after_sent(outcome.provider_message_id)
+        elif isinstance(outcome, ProviderError):
+            log.warning(
+                "send_failed",
+                message_id=message_id,
+                attempt=claim.attempt,
+                code=outcome.code,
+                retryable=outcome.retryable,
+                retry_at=done.retry_at.isoformat() if done.retry_at else None,
+            )
+            if done.retry_at is not None:
+                await deps.enqueue_send(message_id, claim.attempt, done.retry_at, "")
+                results[claim.message_id] = "retry"
+            else:
+                results[claim.message_id] = "failed"
+        elif outcome is None or isinstance(outcome, Unsent):
+            results[claim.message_id] = "interrupted" if outcome is None else "deferred"
+            if done.released:
+                log.info(
+                    "send_interrupted" if outcome is None else "send_deferred",
+                    message_id=message_id,
+                )
+                if claim.message_id != own:
+                    # Its own job may have run already (and found it claimed): a new one.
+                    with contextlib.suppress(Exception):  # the reconciler finds it otherwise
+                        if outcome is None:
+                            await deps.enqueue_send(message_id, claim.attempt, utcnow(), "")
+                        else:  # a key of its own: the attempt's may be the job's that skipped it
+                            salt = f"d{uuid.uuid4().hex[:8]}"
+                            await deps.enqueue_send(message_id, claim.attempt - 1, utcnow(), salt)
+        else:
+            results[claim.message_id] = "error"
+            log.error("send_raised", message_id=message_id, error=type(outcome).__name__)
+            errors.append(outcome)
+    if errors and not interrupted:
+        raise errors[0]
+    return results
+
+
+@dataclass(frozen=True)
+class Recorded:
+    retry_at: datetime | None = None
+    released: bool = False
+
+
+async def _waiting(deps: SendDeps, references: list[str]) -> set[str]:
+    """The provider ids a status callback waits for. Asked after the sends are committed: a
+    callback that found no message for its id before then waits as DEFERRED by now."""
+    if deps.waiting is None or not references:
+        return set(references)
+    try:
+        async with fast.transaction(deps.engine) as tx:
+            return await deps.waiting(tx, references)
+    except Exception as exc:  # then ask for each, as every send did
+        log.warning("send_waiting_check_failed", error=type(exc).__name__)
+        return set(references)
+
+
+async def _record(
+    deps: SendDeps, tx: Transaction, claim: outbound.Claim, outcomes: Mapping[uuid.UUID, Outcome]
+) -> Recorded:
+    outcome = outcomes[claim.message_id]
+    if isinstance(outcome, SendReceipt):
+        await outbound.record_sent_fast(tx, claim.message_id, outcome)
+        return Recorded()
+    if isinstance(outcome, ProviderError):
+        retry_at = await outbound.record_failure_fast(tx, deps.settings, claim.message_id, outcome)
+        return Recorded(retry_at=retry_at)
+    if outcome is None or isinstance(outcome, Unsent):
+        attempted = outcome is None
+        released = await outbound.release_fast(tx, claim.message_id, attempted=attempted)
+        return Recorded(released=released)
+    return Recorded()  # it raised: left SENDING, as a job that raised leaves it
+
+
+async def _send_hooked(deps: SendDeps, identifier: uuid.UUID) -> str:
+    """A message whose kind has a send hook (an OTP): the hook works on the session, so this
+    one is claimed, sent and recorded on the ORM, alone."""
+    message_id = str(identifier)
     async with deps.sessions() as session:
         claim = await outbound.claim(session, identifier)
         hook = deps.hooks.get(claim.kind) if claim is not None else None
@@ -167,7 +439,7 @@ async def send_one(deps: SendDeps, message_id: str) -> str:
             retry_at=retry_at.isoformat() if retry_at else None,
         )
         if retry_at is not None:
-            await deps.enqueue_send(message_id, claim.attempt, retry_at)
+            await deps.enqueue_send(message_id, claim.attempt, retry_at, "")
             return "retry"
         return "failed"
     async with deps.sessions() as session:

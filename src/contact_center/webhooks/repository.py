@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -186,3 +188,28 @@ async def set_outcome_fast(
     tx: Transaction, delivery_id: uuid.UUID, status: WebhookStatus, waiting_for: str | None
 ) -> None:
     await tx.run(SET_OUTCOME, delivery_id=delivery_id, status=status.value, waiting_for=waiting_for)
+
+
+# Asked by the send job once it recorded its sends: which of their ids a status callback waits for.
+@functools.cache
+def _waiting_among(count: int) -> Sql:
+    return Sql(
+        select(LEDGER.c.waiting_for)
+        .where(
+            LEDGER.c.waiting_for.in_([bindparam(f"reference_{i}") for i in range(count)]),
+            LEDGER.c.status == bindparam("deferred"),
+        )
+        .distinct()
+    )
+
+
+async def waiting_among_fast(tx: Transaction, references: Sequence[str]) -> set[str]:
+    """Those of these provider message ids a DEFERRED delivery waits for (see `waiting_for`)."""
+    if not references:
+        return set()
+    found = await tx.all(
+        _waiting_among(len(references)),
+        deferred=WebhookStatus.DEFERRED.value,
+        **{f"reference_{i}": reference for i, reference in enumerate(references)},
+    )
+    return {row["waiting_for"] for row in found}

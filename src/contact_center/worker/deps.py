@@ -17,6 +17,7 @@ from contact_center.models.enums import MessageKind
 from contact_center.otp import tasks as otp
 from contact_center.runtime import Runtime
 from contact_center.webhooks.ingest import WebhookDeps, apply_waiting
+from contact_center.webhooks.repository import waiting_among_fast
 
 
 def send_hooks(runtime: Runtime) -> dict[MessageKind, SendHook]:
@@ -44,8 +45,8 @@ def sync_deps(runtime: Runtime) -> SyncDeps:
 
 
 def send_deps(runtime: Runtime, webhooks: WebhookDeps) -> SendDeps:
-    async def enqueue_send(message_id: str, attempt: int, at: datetime) -> bool:
-        return await runtime.jobs.enqueue_send(message_id, attempt, at=at)
+    async def enqueue_send(message_id: str, attempt: int, at: datetime, salt: str) -> bool:
+        return await runtime.jobs.enqueue_send(message_id, attempt, at=at, salt=salt)
 
     return SendDeps(
         settings=runtime.settings,
@@ -53,9 +54,11 @@ def send_deps(runtime: Runtime, webhooks: WebhookDeps) -> SendDeps:
         sms=runtime.providers.sms,
         whatsapp=runtime.providers.whatsapp,
         sms_slot=partial(runtime.ratelimits.provider_slot, "twilio"),
+        sms_headroom=partial(runtime.ratelimits.provider_headroom, "twilio"),
         status_callback_url=runtime.status_callback_url,
         enqueue_send=enqueue_send,
         after_sent=partial(apply_waiting, webhooks),
+        waiting=waiting_among_fast,
         hooks=send_hooks(runtime),
     )
 
