@@ -403,6 +403,32 @@ async def test_callback_for_an_unknown_sid_waits_for_its_message(
     assert (await reload(session_factory, message)).status is MessageStatus.DELIVERED
 
 
+async def test_a_waiting_callback_missed_by_its_send_is_applied_by_the_reconciler(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], app: Any
+) -> None:
+    """A callback stored DEFERRED while its message's send committed (so the send's own look
+    for waiting callbacks did not see it) is applied by the reconciler; one whose message is
+    still unknown stays DEFERRED."""
+    from contact_center.webhooks.ingest import replay_pending
+
+    sid, unknown = "SM" + "7" * 32, "SM" + "8" * 32
+    deferred = await post_twilio(client, status_form(sid, "delivered"))
+    still = await post_twilio(client, status_form(unknown, "delivered"))
+    assert {deferred.json()["status"], still.json()["status"]} == {"DEFERRED"}
+    _, message = await sms(session_factory, sid)
+    assert await replay_pending(app.state.webhooks) == []  # not old enough yet
+    async with session_factory() as session:
+        old = utcnow() - timedelta(seconds=app.state.settings.reconcile_after_seconds + 1)
+        await session.execute(update(WebhookDelivery).values(received_at=old))
+        await session.commit()
+    results = {r.delivery_id: r.status for r in await replay_pending(app.state.webhooks)}
+    assert results == {
+        uuid.UUID(deferred.json()["deliveryId"]): "PROCESSED",
+        uuid.UUID(still.json()["deliveryId"]): "DEFERRED",
+    }
+    assert (await reload(session_factory, message)).status is MessageStatus.DELIVERED
+
+
 async def test_twilio_signature_uses_the_public_base_url(client_for: Any) -> None:
     http = await client_for(PUBLIC_BASE_URL="https://cc.bank.example")
     form = status_form("SM" + "5" * 32, "sent")

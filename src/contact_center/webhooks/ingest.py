@@ -431,9 +431,11 @@ AUTOMATIC_ATTEMPTS = 10
 
 
 async def replay_pending(deps: WebhookDeps, *, limit: int = 500) -> list[IngestResult]:
-    """Retry FAILED deliveries, oldest first, up to AUTOMATIC_ATTEMPTS each; and RECEIVED ones
-    older than RECONCILE_AFTER_SECONDS, which only earlier versions left (they committed the
-    ledger row before applying it, and a web process could die in between)."""
+    """Retry FAILED deliveries, oldest first, up to AUTOMATIC_ATTEMPTS each; RECEIVED ones older
+    than RECONCILE_AFTER_SECONDS, which only earlier versions left (they committed the ledger row
+    before applying it, and a web process could die in between); and DEFERRED ones as old: a
+    status callback stored while its message's send was committing is missed by the send's own
+    look for waiting callbacks, and is applied here (one still waiting stays DEFERRED)."""
     stuck_before = utcnow() - timedelta(seconds=deps.settings.reconcile_after_seconds)
     async with deps.sessions() as session:
         ids = await repository.pending(

@@ -101,13 +101,16 @@ async def listing(
 async def pending(
     session: AsyncSession, limit: int, *, received_before: datetime, max_attempts: int
 ) -> list[uuid.UUID]:
-    """FAILED deliveries, and RECEIVED ones stored before `received_before`, oldest first."""
+    """FAILED deliveries, and RECEIVED or DEFERRED ones stored before `received_before`, oldest
+    first."""
     stmt = (
         select(WebhookDelivery.id)
         .where(
             (WebhookDelivery.status == WebhookStatus.FAILED.value)
             | (
-                (WebhookDelivery.status == WebhookStatus.RECEIVED.value)
+                WebhookDelivery.status.in_(
+                    [WebhookStatus.RECEIVED.value, WebhookStatus.DEFERRED.value]
+                )
                 & (WebhookDelivery.received_at < received_before)
             ),
             WebhookDelivery.attempts < max_attempts,
