@@ -5,8 +5,9 @@
 
 The old commit is checked out in a temporary git worktree and run with this checkout's
 interpreter and installed dependencies (its `src` first on PYTHONPATH); the run refuses to start
-when the two commits' `uv.lock` differ. `--new REV` measures another commit the same way instead
-of this checkout (by default: this checkout as it is, uncommitted changes included, which the
+when the old commit's `uv.lock` pins a package at another version than this checkout's.
+`--new REV` measures another commit the same way instead of this checkout (by default: this
+checkout as it is, uncommitted changes included, which the
 report says). Each round runs, alternating the order of the contenders from one round to the
 next so that a drift of the machine's load does not favour one of them:
 
@@ -45,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,6 +105,18 @@ def git(*args: str) -> str:
     ).stdout.strip()
 
 
+def _pins(lock: str) -> dict[str, str]:
+    """Each locked package's version (the project's own entry, whose declared dependencies may
+    differ, aside)."""
+    packages = tomllib.loads(lock).get("package", [])
+    return {
+        p["name"]: str(p.get("version"))
+        for p in packages
+        if p.get("source", {}).get("editable") is None
+        and p.get("source", {}).get("virtual") is None
+    }
+
+
 @contextmanager
 def worktree(rev: str, label: str) -> Iterator[Checkout]:
     """A temporary worktree of `rev`, ready to run on this checkout's interpreter; removed after.
@@ -110,11 +124,12 @@ def worktree(rev: str, label: str) -> Iterator[Checkout]:
     The console's compiled catalogs and front-end files are not in git: they are compiled and
     copied from this checkout, as scripts/bootstrap makes them."""
     commit = git("rev-parse", "--verify", f"{rev}^{{commit}}")
-    ours = (THIS_CHECKOUT.root / "uv.lock").read_text()
-    theirs = git("show", f"{commit}:uv.lock")
-    if theirs.strip() != ours.strip():
+    ours = _pins((THIS_CHECKOUT.root / "uv.lock").read_text())
+    theirs = _pins(git("show", f"{commit}:uv.lock"))
+    other = sorted(name for name, version in theirs.items() if ours.get(name) != version)
+    if other:
         raise SystemExit(
-            f"{rev} ({commit[:12]}) pins other dependencies than this checkout (uv.lock differs):"
+            f"{rev} ({commit[:12]}) pins other versions than this checkout ({', '.join(other)}):"
             " running it on this checkout's environment would not measure it; use a checkout "
             "with its own environment instead"
         )
