@@ -89,7 +89,8 @@ class Transaction:
     """A transaction: hot statements go straight to its driver connection; `connection` is the
     same connection as SQLAlchemy sees it, for code that keeps the ORM (a session bound to it
     joins this transaction). `info` collects what is published after the commit (live notices).
-    Nothing here commits: `transaction()` does."""
+    Nothing here commits: `transaction()` does. (From `autocommit()`, the same statements run
+    each in its own transaction.)"""
 
     def __init__(self, dialect: Dialect, driver: Any, connection: AsyncConnection) -> None:
         self.dialect = dialect
@@ -162,3 +163,22 @@ async def transaction(engine: AsyncEngine) -> AsyncIterator[Transaction]:
             if adapted._transaction is None:
                 await adapted._start_transaction()
         yield Transaction(engine.dialect, driver, connection)
+
+
+@asynccontextmanager
+async def autocommit(engine: AsyncEngine) -> AsyncIterator[Transaction]:
+    """A pooled connection outside any transaction: each statement commits on its own.
+
+    For work that needs no snapshot or atomicity across statements (a lone read, or a read and
+    a lone write that does not depend on the read's snapshot): it saves the BEGIN and COMMIT
+    round trips, which cost more than a one-row read by its key. A connection that failed under
+    a statement is discarded rather than pooled again (SQLAlchemy did not see the failure)."""
+    async with engine.connect() as connection:
+        fairy = await connection.get_raw_connection()
+        driver = fairy.driver_connection
+        assert driver is not None
+        try:
+            yield Transaction(engine.dialect, driver, connection)
+        except BaseException:
+            await connection.invalidate()
+            raise

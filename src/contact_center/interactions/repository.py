@@ -11,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import (
     ClauseElement,
     ColumnElement,
+    Integer,
     Select,
     Table,
     and_,
@@ -189,15 +190,13 @@ async def _children(
             .order_by(table.c.interaction_id, time_col, table.c.id)
         )
     elif len(interaction_ids) == 1:
-        # One interaction (the detail): its last N, newest first, then turned around below.
-        newest = (
-            select(table)
-            .where(table.c.interaction_id == interaction_ids[0])
-            .order_by(time_col.desc(), table.c.id.desc())
-            .limit(per_interaction)
-            .subquery()
+        # One interaction (a detail, a profile of one): its last N, built once.
+        rows = await session.execute(
+            _LAST_CHILDREN[table.name],
+            {"interaction_id": interaction_ids[0], "per_interaction": per_interaction},
         )
-        stmt = select(newest).order_by(newest.c[time_column], newest.c.id)
+        result[interaction_ids[0]] = [row._asdict() for row in rows]
+        return result
     else:
         rank = (
             func.row_number()
@@ -236,23 +235,139 @@ async def events_for(
     )
 
 
-async def call_detail_for(session: AsyncSession, interaction_id: uuid.UUID) -> CallDetail | None:
-    stmt = select(CallDetail).where(CallDetail.interaction_id == interaction_id)
-    return (await session.scalars(stmt)).one_or_none()
+# --- one interaction's detail: plain rows, statements built once ------------------------------
+#
+# The detail is read on every open of an interaction (and every few seconds by a console that
+# follows it): building a statement and loading ORM objects cost more CPU than the queries.
+
+
+def _last_children(model: type[Message] | type[InteractionEvent], time_column: str) -> Select[Any]:
+    """The last N children of one interaction, oldest first (newest N, then turned around)."""
+    table = cast(Table, model.__table__)
+    time_col = table.c[time_column]
+    newest = (
+        select(table)
+        .where(table.c.interaction_id == bindparam("interaction_id"))
+        .order_by(time_col.desc(), table.c.id.desc())
+        .limit(bindparam("per_interaction", type_=Integer))
+        .subquery()
+    )
+    return select(newest).order_by(newest.c[time_column], newest.c.id)
+
+
+def _all_children(model: type[Message] | type[InteractionEvent], time_column: str) -> Select[Any]:
+    table = cast(Table, model.__table__)
+    return (
+        select(table)
+        .where(table.c.interaction_id == bindparam("interaction_id"))
+        .order_by(table.c[time_column], table.c.id)
+    )
+
+
+MESSAGE = cast(Table, Message.__table__)
+CALL_DETAIL = cast(Table, CallDetail.__table__)
+OTP_CHALLENGE = cast(Table, OtpChallenge.__table__)
+_LAST_CHILDREN = {
+    MESSAGE.name: _last_children(Message, "created_at"),
+    cast(Table, InteractionEvent.__table__).name: _last_children(InteractionEvent, "occurred_at"),
+}
+_ALL_CHILDREN = {
+    MESSAGE.name: _all_children(Message, "created_at"),
+    cast(Table, InteractionEvent.__table__).name: _all_children(InteractionEvent, "occurred_at"),
+}
+# What the detail shows of a call (the row's own id and interaction id are not shown).
+CALL_COLUMNS = (
+    "transcript",
+    "summary",
+    "recording_url",
+    "duration_secs",
+    "hangup_reason",
+    "call_successful",
+    "analysis",
+    "has_audio",
+    "fetched_at",
+)
+# The interaction and its call detail in one round trip (a call has one detail at most).
+_INTERACTION_WITH_CALL = (
+    select(
+        cast(Table, Interaction.__table__),
+        CALL_DETAIL.c.id.label("call_detail_id"),
+        *(CALL_DETAIL.c[name].label(f"call_detail_{name}") for name in CALL_COLUMNS),
+    )
+    .outerjoin(CALL_DETAIL, CALL_DETAIL.c.interaction_id == Interaction.id)
+    .where(Interaction.id == bindparam("interaction_id"))
+)
+# What the detail shows of an OTP challenge: never its code's hash.
+OTP_COLUMNS = (
+    "id",
+    "correlation_id",
+    "phone",
+    "purpose",
+    "status",
+    "attempts",
+    "max_attempts",
+    "expires_at",
+    "verified_at",
+    "interaction_id",
+    "requested_from_interaction_id",
+    "context",
+    "created_at",
+)
+_OTP_CHALLENGES_OF = (
+    select(*(OTP_CHALLENGE.c[name] for name in OTP_COLUMNS))
+    .where(
+        (OTP_CHALLENGE.c.interaction_id == bindparam("interaction_id"))
+        | (OTP_CHALLENGE.c.requested_from_interaction_id == bindparam("interaction_id"))
+    )
+    .order_by(OTP_CHALLENGE.c.created_at, OTP_CHALLENGE.c.id)
+)
+
+
+async def interaction_row(
+    session: AsyncSession, interaction_id: uuid.UUID
+) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """The interaction and its call detail (None when it has none), as plain dicts."""
+    connection = await session.connection()
+    found = (
+        await connection.execute(_INTERACTION_WITH_CALL, {"interaction_id": interaction_id})
+    ).one_or_none()
+    if found is None:
+        return None
+    row = found._asdict()
+    has_call = row.pop("call_detail_id") is not None
+    call = {name: row.pop(f"call_detail_{name}") for name in CALL_COLUMNS}
+    return row, call if has_call else None
+
+
+async def children_of(
+    session: AsyncSession,
+    interaction_id: uuid.UUID,
+    *,
+    messages: int | None,
+    events: int | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One interaction's messages and events, oldest first: the last N of each, or all (None)."""
+    connection = await session.connection()
+    values: dict[str, Any] = {"interaction_id": interaction_id}
+    found = []
+    for table, per in ((MESSAGE, messages), (cast(Table, InteractionEvent.__table__), events)):
+        if per is None:
+            rows = await connection.execute(_ALL_CHILDREN[table.name], values)
+        else:
+            rows = await connection.execute(
+                _LAST_CHILDREN[table.name], {**values, "per_interaction": per}
+            )
+        found.append([row._asdict() for row in rows])
+    return found[0], found[1]
 
 
 async def otp_challenges_for(
     session: AsyncSession, interaction_id: uuid.UUID
-) -> list[OtpChallenge]:
-    stmt = (
-        select(OtpChallenge)
-        .where(
-            (OtpChallenge.interaction_id == interaction_id)
-            | (OtpChallenge.requested_from_interaction_id == interaction_id)
-        )
-        .order_by(OtpChallenge.created_at, OtpChallenge.id)
-    )
-    return list((await session.scalars(stmt)).all())
+) -> list[dict[str, Any]]:
+    """The challenges sent in this interaction or requested from it, oldest first."""
+    connection = await session.connection()
+    rows = await connection.execute(_OTP_CHALLENGES_OF, {"interaction_id": interaction_id})
+    return [row._asdict() for row in rows]
 
 
 async def by_customer(session: AsyncSession, phone: str) -> list[Interaction]:

@@ -314,27 +314,31 @@ async def get_interaction(
     reveal: bool,
     viewer: Principal,
 ) -> InteractionDetailOut:
-    """One interaction. A `viewer` who may not see it gets the same 404 as an unknown id."""
-    interaction = require_visible(
-        await repository.get(session, interaction_id), viewer, interaction_id
+    """One interaction. A `viewer` who may not see it gets the same 404 as an unknown id.
+
+    Read as plain rows (the interaction with its call detail in one statement, then its
+    messages, events and OTP challenges) and validated once as a whole: no ORM object is
+    loaded, which cost more CPU than the four queries."""
+    # The rows are read below the ORM: changes made in this session go to the database first.
+    await session.flush()
+    found = await repository.interaction_row(session, interaction_id)
+    if found is None or not viewer.sees_assignment(found[0]["assigned_agent"]):
+        raise not_found(interaction_id)
+    row, call_detail = found
+    messages, events = await repository.children_of(
+        session,
+        interaction_id,
+        messages=None if all_messages else RECENT_CHILDREN,
+        events=None if all_events else RECENT_CHILDREN,
     )
-    per_msgs = None if all_messages else RECENT_CHILDREN
-    per_events = None if all_events else RECENT_CHILDREN
-    messages = (await repository.messages_for(session, [interaction.id], per_msgs))[interaction.id]
-    events = (await repository.events_for(session, [interaction.id], per_events))[interaction.id]
-    out = _present(
-        interaction,
-        messages,
-        events,
-        reveal=reveal,
-        detail=True,
-        call_detail=await repository.call_detail_for(session, interaction.id)
-        if interaction.channel is Channel.CALL
-        else None,
-        otp_challenges=await repository.otp_challenges_for(session, interaction.id),
-    )
-    assert isinstance(out, InteractionDetailOut)
-    return out
+    row["from"] = row.pop("from_number")
+    row["to"] = row.pop("to_number")
+    row["messages"] = messages
+    row["events"] = events
+    row["call_detail"] = call_detail if row["channel"] is Channel.CALL else None
+    row["otp_challenges"] = await repository.otp_challenges_for(session, interaction_id)
+    out = InteractionDetailOut.model_validate(row)
+    return out if reveal else mask_interaction(out)
 
 
 async def customer_profile(
