@@ -236,7 +236,10 @@ def shape(statement: str) -> str:
 
 
 class SqlClock:
-    """Sums the cursor executions of the engine while `key` is set (one request at a time)."""
+    """Sums the cursor executions of the engine while `key` is set (one request at a time),
+    and the statements run below the ORM (`db/fast.py`), which go to asyncpg directly, past the
+    cursor events: its `fetch` and `fetchrow` are timed the same way (SQLAlchemy runs its own
+    statements as prepared statements, not through these two)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.key: tuple[str, str] | None = None
@@ -245,6 +248,21 @@ class SqlClock:
         self.shapes: dict[tuple[str, str], dict[str, Statement]] = {}
         event.listen(engine.sync_engine, "before_cursor_execute", self._before)
         event.listen(engine.sync_engine, "after_cursor_execute", self._after)
+        for name in ("fetch", "fetchrow"):
+            self._time_driver_calls(name)
+
+    def _time_driver_calls(self, name: str) -> None:
+        original = getattr(asyncpg.connection.Connection, name)
+        clock = self
+
+        async def timed(connection: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await original(connection, query, *args, **kwargs)
+            finally:
+                clock._record(query, args, time.perf_counter() - started)
+
+        setattr(asyncpg.connection.Connection, name, timed)
 
     def start(self, key: tuple[str, str]) -> None:
         self.key, self.seconds, self.statements = key, 0.0, 0
@@ -282,6 +300,9 @@ class SqlClock:
         _executemany: bool,
     ) -> None:
         elapsed = time.perf_counter() - conn.info["bench_started"].pop()
+        self._record(statement, tuple(parameters or ()), elapsed)
+
+    def _record(self, statement: str, parameters: tuple[Any, ...], elapsed: float) -> None:
         if self.key is None:
             return
         self.seconds += elapsed
@@ -292,7 +313,7 @@ class SqlClock:
         if elapsed >= record.slowest:
             record.slowest = elapsed
             record.statement = statement
-            record.parameters = tuple(parameters or ())
+            record.parameters = parameters
 
 
 async def filters_for(settings: Settings, params: dict[str, str]) -> Any:

@@ -8,7 +8,16 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
-from sqlalchemy import ClauseElement, Table, bindparam, event, insert, select, update
+from sqlalchemy import (
+    ClauseElement,
+    Integer,
+    Table,
+    bindparam,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -174,3 +183,20 @@ async def test_autocommit_commits_each_statement_alone_and_discards_a_failed_con
         read = await tx.one(READ_AUDIT, id=kept["id"])
     assert read is not None
     assert read["metadata"] == kept["metadata"]
+
+
+async def test_a_limit_given_per_call_and_a_constant_the_statement_fixes(
+    engine: AsyncEngine,
+) -> None:
+    rows = [_audit(occurred_at=datetime.now(UTC) + timedelta(seconds=n)) for n in range(3)]
+    newest = Sql(
+        select(AUDIT.c.id)
+        .where(AUDIT.c.action == "fast.test")  # a constant: no value at the call
+        .order_by(AUDIT.c.occurred_at.desc())
+        .limit(bindparam("n", type_=Integer))  # SQLite adds an OFFSET the statement fixes
+    )
+    async with transaction(engine) as tx:
+        for row in rows:
+            await tx.one(INSERT_AUDIT, **row)
+        assert await tx.all(newest, n=2) == [{"id": rows[2]["id"]}, {"id": rows[1]["id"]}]
+        assert len(await tx.all(newest, n=5)) == 3

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
 Processor = Callable[[Any], Any] | None
+REQUIRED: Any = object()  # a parameter whose value each call gives
 
 
 @dataclass(frozen=True)
@@ -29,14 +30,19 @@ class Compiled:
     """One statement for one dialect: its SQL, its parameters in order, its result columns."""
 
     sql: str
-    params: tuple[tuple[str, Processor], ...]
+    # Each parameter: its name, its bind processor, and its value when the statement fixes it
+    # (a literal, such as the OFFSET 0 SQLite writes after a LIMIT), else REQUIRED.
+    params: tuple[tuple[str, Processor, Any], ...]
     columns: tuple[str, ...]
     results: tuple[Processor, ...]
 
     def args(self, values: Mapping[str, Any]) -> list[Any]:
         return [
             value if process is None or value is None else process(value)
-            for value, process in ((values[name], process) for name, process in self.params)
+            for value, process in (
+                (values[name] if fixed is REQUIRED else fixed, process)
+                for name, process, fixed in self.params
+            )
         ]
 
     def row(self, raw: Sequence[Any]) -> dict[str, Any]:
@@ -76,7 +82,14 @@ class Sql:
         assert isinstance(compiled, SQLCompiler)
         names = compiled.positiontup or []
         processors = compiled._bind_processors
-        params = tuple((name, cast(Processor, processors.get(name))) for name in names)
+        params = tuple(
+            (
+                name,
+                cast(Processor, processors.get(name)),
+                REQUIRED if compiled.binds[name].required else compiled.binds[name].value,
+            )
+            for name in names
+        )
         columns: list[str] = []
         results: list[Processor] = []
         for entry in compiled._result_columns:
@@ -85,18 +98,14 @@ class Sql:
         return Compiled(compiled.string, params, tuple(columns), tuple(results))
 
 
-class Transaction:
-    """A transaction: hot statements go straight to its driver connection; `connection` is the
-    same connection as SQLAlchemy sees it, for code that keeps the ORM (a session bound to it
-    joins this transaction). `info` collects what is published after the commit (live notices).
-    Nothing here commits: `transaction()` does. (From `autocommit()`, the same statements run
-    each in its own transaction.)"""
+class Reader:
+    """Statements that read (or write with RETURNING, in a `Transaction`), straight on a driver
+    connection; `connection` is the same connection as SQLAlchemy sees it."""
 
     def __init__(self, dialect: Dialect, driver: Any, connection: AsyncConnection) -> None:
         self.dialect = dialect
         self.postgresql = dialect.name == "postgresql"
         self.connection = connection
-        self.info: dict[str, Any] = {}
         self._driver = driver
 
     async def one(self, sql: Sql, **values: Any) -> dict[str, Any] | None:
@@ -125,6 +134,18 @@ class Transaction:
             finally:
                 await cursor.close()
         return [compiled.row(raw) for raw in rows]
+
+
+class Transaction(Reader):
+    """A transaction: hot statements go straight to its driver connection; `connection` is the
+    same connection as SQLAlchemy sees it, for code that keeps the ORM (a session bound to it
+    joins this transaction). `info` collects what is published after the commit (live notices).
+    Nothing here commits: `transaction()` does. (From `autocommit()`, the same statements run
+    each in its own transaction.)"""
+
+    def __init__(self, dialect: Dialect, driver: Any, connection: AsyncConnection) -> None:
+        super().__init__(dialect, driver, connection)
+        self.info: dict[str, Any] = {}
 
     async def run(self, sql: Sql, **values: Any) -> int:
         """Execute a write without RETURNING; the number of rows it touched."""
@@ -182,3 +203,16 @@ async def autocommit(engine: AsyncEngine) -> AsyncIterator[Transaction]:
         except BaseException:
             await connection.invalidate()
             raise
+
+
+async def reader(session: AsyncSession) -> Reader:
+    """Reads below the ORM on a request's session: its connection, and its transaction once
+    that has begun. On PostgreSQL the session begins its transaction at its first statement of
+    its own, so reads made before it (a read-only request) run each alone: READ COMMITTED gives
+    every statement its own snapshot inside a transaction too, and the BEGIN and COMMIT round
+    trips are saved. Changes the session holds are flushed first, so the reads see them."""
+    await session.flush()
+    connection = await session.connection()
+    fairy = await connection.get_raw_connection()
+    assert fairy.driver_connection is not None
+    return Reader(connection.dialect, fairy.driver_connection, connection)
