@@ -13,9 +13,12 @@ drawn from the data (existing ids, customers' phones, agents, days):
   dashboard  GET /api/metrics/summary?date=YYYY-MM-DD
 
 The same requests are then run in this process through the service functions the endpoints
-call, while a SQLAlchemy cursor-execute listener sums the time of every statement: "SQL" is the
-database and driver time of one request, "API" adds HTTP, authentication (a token lookup),
-validation and serialization; the floor, `GET /api/me`, is what authentication alone costs.
+call, while a SQLAlchemy cursor-execute listener (and a timer on asyncpg's fetch and fetchrow,
+for statements below the ORM) sums the time of every statement: "SQL" is the database and
+driver time of one request, "API" adds HTTP, authentication (a token lookup), validation and
+serialization; the floor, `GET /api/me`, is what authentication alone costs. The API is timed
+from a client that sends prepared bytes over one keep-alive connection (`--client httpx`: with
+httpx, as the first measures were, about a millisecond more per request).
 
 `--explain` runs EXPLAIN (ANALYZE, BUFFERS) on the statement that took the most time in each
 operation (and each filter of list and count), at its slowest parameters, twice: planned for
@@ -47,7 +50,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import asyncpg
 import httpx
@@ -63,6 +66,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 # here; `mypy src bench` checks these uses for real.
 from bench.common import (
     ADMIN,
+    RawHttp,
     api_token,
     asyncpg_url,
     create_database,
@@ -237,7 +241,10 @@ def shape(statement: str) -> str:
 
 
 class SqlClock:
-    """Sums the cursor executions of the engine while `key` is set (one request at a time)."""
+    """Sums the cursor executions of the engine while `key` is set (one request at a time),
+    and the statements run below the ORM (`db/fast.py`), which go to asyncpg directly, past the
+    cursor events: its `fetch` and `fetchrow` are timed the same way (SQLAlchemy runs its own
+    statements as prepared statements, not through these two)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.key: tuple[str, str] | None = None
@@ -246,6 +253,21 @@ class SqlClock:
         self.shapes: dict[tuple[str, str], dict[str, Statement]] = {}
         event.listen(engine.sync_engine, "before_cursor_execute", self._before)
         event.listen(engine.sync_engine, "after_cursor_execute", self._after)
+        for name in ("fetch", "fetchrow"):
+            self._time_driver_calls(name)
+
+    def _time_driver_calls(self, name: str) -> None:
+        original = getattr(asyncpg.connection.Connection, name)
+        clock = self
+
+        async def timed(connection: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await original(connection, query, *args, **kwargs)
+            finally:
+                clock._record(query, args, time.perf_counter() - started)
+
+        setattr(asyncpg.connection.Connection, name, timed)
 
     def start(self, key: tuple[str, str]) -> None:
         self.key, self.seconds, self.statements = key, 0.0, 0
@@ -283,6 +305,9 @@ class SqlClock:
         _executemany: bool,
     ) -> None:
         elapsed = time.perf_counter() - conn.info["bench_started"].pop()
+        self._record(statement, tuple(parameters or ()), elapsed)
+
+    def _record(self, statement: str, parameters: tuple[Any, ...], elapsed: float) -> None:
         if self.key is None:
             return
         self.seconds += elapsed
@@ -293,7 +318,7 @@ class SqlClock:
         if elapsed >= record.slowest:
             record.slowest = elapsed
             record.statement = statement
-            record.parameters = tuple(parameters or ())
+            record.parameters = parameters
 
 
 async def filters_for(settings: Settings, params: dict[str, str]) -> Any:
@@ -388,26 +413,33 @@ async def wait_healthy(http: httpx.AsyncClient, server: subprocess.Popen[bytes],
 
 async def measure_api(
     http: httpx.AsyncClient,
+    raw: RawHttp | None,
     plans: dict[str, list[Request]],
     warmup: int,
     timings: dict[tuple[str, str], Timings],
     progress: Progress,
 ) -> None:
+    """Each request timed from this client. With `raw` (the default), prepared bytes over one
+    keep-alive connection: httpx spends about a millisecond of CPU per request on the cores
+    the server uses, which is no part of the API's time."""
+    headers = {"Authorization": http.headers["Authorization"]}
     for operation, requests in plans.items():
         task = progress.add_task(f"API {operation}", total=len(requests))
         for n, request in enumerate(requests):
+            target = request.path + (f"?{urlencode(request.params)}" if request.params else "")
             started = time.perf_counter()
-            response = await http.get(request.path, params=request.params)
+            if raw is not None:
+                status, body = await raw.request("GET", target, headers=headers)
+            else:
+                response = await http.get(target)
+                status, body = response.status_code, response.content
             elapsed = (time.perf_counter() - started) * 1000
-            if response.status_code != 200:
-                raise SystemExit(
-                    f"GET {request.path} {request.params}: {response.status_code} "
-                    f"{response.text[:500]}"
-                )
+            if status != 200:
+                raise SystemExit(f"GET {target}: {status} {body[:500]!r}")
             if n >= warmup:
                 t = timings.setdefault((operation, request.kind), Timings())
                 t.api.append(elapsed)
-                t.size.append(len(response.content))
+                t.size.append(len(body))
             progress.advance(task)
 
 
@@ -748,8 +780,13 @@ async def run(args: argparse.Namespace) -> None:
             await wait_healthy(http, server, log)
             token = await api_token(env)
             http.headers["Authorization"] = f"Bearer {token}"
-            with Progress(console=console, transient=True) as progress:
-                await measure_api(http, plans, args.warmup, timings, progress)
+            raw = RawHttp("127.0.0.1", port) if args.client == "raw" else None
+            try:
+                with Progress(console=console, transient=True) as progress:
+                    await measure_api(http, raw, plans, args.warmup, timings, progress)
+            finally:
+                if raw is not None:
+                    await raw.close()
         server.terminate()
         server.wait(timeout=30)
         server = None
@@ -768,7 +805,8 @@ async def run(args: argparse.Namespace) -> None:
             )
         heading = (
             f"Read latency: {await dataset(url)}; {args.requests} sequential requests per "
-            f"operation after {args.warmup} warm-ups, 1 serve process{generation}; load average "
+            f"operation after {args.warmup} warm-ups ({args.client} client), 1 serve "
+            f"process{generation}; load average "
             f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after the measures"
         )
         report(console, timings, heading)
@@ -814,6 +852,13 @@ def main() -> None:
         "--reuse-url", help="an existing filled database: skip creating and generating"
     )
     parser.add_argument("--keep", action="store_true", help="do not drop the created database")
+    parser.add_argument(
+        "--client",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="the measuring client: prepared bytes on one keep-alive connection (raw), or httpx "
+        "(as the first measures were made; about 1 ms more per request)",
+    )
     parser.add_argument(
         "--explain",
         nargs="?",

@@ -9,7 +9,7 @@ import re
 import stat
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -340,6 +340,45 @@ async def test_expired_tokens_and_disabled_users_are_refused(
     disabled = await client.patch(f"/api/users/{user['id']}", json={"active": False})
     assert disabled.json()["active"] is False
     assert (await anonymous.get("/api/me", headers=auth.bearer(fresh["token"]))).status_code == 401
+
+
+async def test_a_token_records_its_last_use_at_most_once_a_minute(
+    client: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    created = (await client.post("/api/tokens", json={"name": "ivr"})).json()
+    headers = auth.bearer(created["token"])
+
+    async def last_used() -> datetime | None:
+        async with session_factory() as session:
+            stmt = select(ApiToken.last_used_at).where(ApiToken.id == uuid.UUID(created["id"]))
+            return (await session.execute(stmt)).scalar_one()
+
+    assert await last_used() is None
+    before = utcnow()
+    me = await anonymous.get("/api/me", headers=headers)
+    assert me.status_code == 200
+    assert me.json()["via"] == "token"
+    first = await last_used()
+    assert first is not None
+    assert first >= before
+    # Used again within the minute: not written again.
+    assert (await anonymous.get("/api/me", headers=headers)).status_code == 200
+    assert await last_used() == first
+    # A minute later it is.
+    stale = first - timedelta(seconds=61)
+    async with session_factory() as session:
+        await session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == uuid.UUID(created["id"]))
+            .values(last_used_at=stale)
+        )
+        await session.commit()
+    assert (await anonymous.get("/api/me", headers=headers)).status_code == 200
+    latest = await last_used()
+    assert latest is not None
+    assert latest > stale
 
 
 async def test_the_service_is_never_left_without_an_admin(

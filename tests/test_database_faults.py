@@ -101,15 +101,41 @@ async def test_a_connection_lost_under_a_request_answers_503_and_saves_nothing(
     assert await _ledger_size(app) == 2
 
 
+@POSTGRESQL
+async def test_a_connection_lost_under_the_token_check_answers_503_and_is_not_reused(
+    client: httpx.AsyncClient,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    backend: Backend,
+) -> None:
+    if backend.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    assert (await client.get("/api/me")).status_code == 200
+    # A busy process does not ping: the token check meets the dead connection.
+    monkeypatch.setattr(db_session, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    ended = await _drop_connections(database_url)
+    assert ended >= 1
+    lost = await client.get("/api/me")
+    assert lost.status_code == 503
+    assert lost.json()["error"]["code"] == "dependency_unavailable"
+    # A connection that failed is discarded, not pooled again: once each dead one has been met,
+    # every request succeeds.
+    answers = [(await client.get("/api/me")).status_code for _ in range(ended + 5)]
+    assert answers.count(503) < ended
+    assert answers[-5:] == [200] * 5
+
+
 async def test_a_database_that_refuses_connections_answers_503_not_500(
     app: FastAPI, anonymous: httpx.AsyncClient, client: httpx.AsyncClient
 ) -> None:
     # The app's sessions now lead to a PostgreSQL port where nothing listens (a database down).
     dead = create_engine(make_settings(f"postgresql://postgres@127.0.0.1:{free_port()}/down"))
     dead_sessions = create_session_factory(dead)
+    working = app.state.engine
     try:
         app.state.webhooks = dataclasses.replace(app.state.webhooks, sessions=dead_sessions)
         app.state.session_factory = dead_sessions
+        app.state.engine = dead  # the token check reads through the engine
         webhook = await deliveries.post_builderbot(
             anonymous, deliveries.incoming("5491155551234", "hola")
         )
@@ -120,6 +146,7 @@ async def test_a_database_that_refuses_connections_answers_503_not_500(
         assert api.status_code == 503
         assert api.json()["error"]["code"] == "dependency_unavailable"
     finally:
+        app.state.engine = working
         await dead.dispose()
 
 
@@ -177,9 +204,11 @@ async def test_a_database_starting_up_answers_503_with_retry_after(
             make_settings(f"postgresql://postgres@127.0.0.1:{server.port}/starting")
         )
         sessions = create_session_factory(starting)
+        working = app.state.engine
         try:
             app.state.webhooks = dataclasses.replace(app.state.webhooks, sessions=sessions)
             app.state.session_factory = sessions
+            app.state.engine = starting  # the token check reads through the engine
             webhook = await deliveries.post_builderbot(
                 anonymous, deliveries.incoming("5491155551234", "hola")
             )
@@ -191,6 +220,7 @@ async def test_a_database_starting_up_answers_503_with_retry_after(
             assert int(api.headers["Retry-After"]) >= 1
             assert server.attempts >= 1
         finally:
+            app.state.engine = working
             await starting.dispose()
 
 

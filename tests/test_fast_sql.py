@@ -8,12 +8,21 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
-from sqlalchemy import ClauseElement, Table, bindparam, insert, select, update
+from sqlalchemy import (
+    ClauseElement,
+    Integer,
+    Table,
+    bindparam,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from contact_center.db.fast import Sql, transaction
+from contact_center.db.fast import Sql, autocommit, transaction
 from contact_center.models import AuditLog, WebhookDelivery
 from contact_center.models.enums import ActorType
 
@@ -147,3 +156,47 @@ async def test_a_statement_per_dialect_a_conflict_and_an_update_count(
         stored = await session.get(WebhookDelivery, first["id"])
     assert stored is not None
     assert (stored.status, stored.attempts) == ("FAILED", 2)
+
+
+async def test_autocommit_commits_each_statement_alone_and_discards_a_failed_connection(
+    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    kept = _audit()
+    discarded: list[object] = []
+    event.listen(engine.sync_engine, "invalidate", lambda conn, *_: discarded.append(conn))
+    async with autocommit(engine) as tx:
+        await tx.one(READ_AUDIT, id=kept["id"])
+    assert discarded == []
+
+    async def insert_twice() -> None:
+        async with autocommit(engine) as tx:
+            await tx.one(INSERT_AUDIT, **kept)
+            await tx.one(INSERT_AUDIT, **kept)  # the same id again
+
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        await insert_twice()
+    # The first statement committed on its own; the connection is not pooled again.
+    async with session_factory() as session:
+        assert await session.get(AuditLog, kept["id"]) is not None
+    assert len(discarded) == 1
+    async with autocommit(engine) as tx:
+        read = await tx.one(READ_AUDIT, id=kept["id"])
+    assert read is not None
+    assert read["metadata"] == kept["metadata"]
+
+
+async def test_a_limit_given_per_call_and_a_constant_the_statement_fixes(
+    engine: AsyncEngine,
+) -> None:
+    rows = [_audit(occurred_at=datetime.now(UTC) + timedelta(seconds=n)) for n in range(3)]
+    newest = Sql(
+        select(AUDIT.c.id)
+        .where(AUDIT.c.action == "fast.test")  # a constant: no value at the call
+        .order_by(AUDIT.c.occurred_at.desc())
+        .limit(bindparam("n", type_=Integer))  # SQLite adds an OFFSET the statement fixes
+    )
+    async with transaction(engine) as tx:
+        for row in rows:
+            await tx.one(INSERT_AUDIT, **row)
+        assert await tx.all(newest, n=2) == [{"id": rows[2]["id"]}, {"id": rows[1]["id"]}]
+        assert len(await tx.all(newest, n=5)) == 3

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.db.fast import Sql, Transaction
 from contact_center.db.statements import insert_ignore
 from contact_center.models.enums import Role
 from contact_center.models.user_account import ApiToken, ConsoleSession, UserAccount
@@ -107,19 +108,38 @@ async def add_token(session: AsyncSession, token: ApiToken) -> None:
     await session.flush()
 
 
-# Every API request runs this: built once, the digest bound at execution.
-_TOKEN_WITH_USER = (
-    select(ApiToken, UserAccount)
+# Every API request runs these, below the ORM (db/fast.py): compiled once, one round trip each,
+# outside a transaction (`autocommit`); the touch runs at most once a minute per token.
+_TOKEN_WITH_USER = Sql(
+    select(
+        ApiToken.id,
+        ApiToken.expires_at,
+        ApiToken.last_used_at,
+        ApiToken.revoked_at,
+        UserAccount.id.label("user_id"),
+        UserAccount.username,
+        UserAccount.role,
+        UserAccount.active,
+        UserAccount.must_change_password,
+        UserAccount.language,
+    )
     .join(UserAccount, UserAccount.id == ApiToken.user_id)
     .where(ApiToken.token_hash == bindparam("token_hash"))
 )
+_TOUCH_TOKEN = Sql(
+    update(ApiToken)
+    .where(
+        ApiToken.id == bindparam("token_id"),
+        (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at < bindparam("stale_before")),
+    )
+    .values(last_used_at=bindparam("now", type_=ApiToken.last_used_at.type))
+)
 
 
-async def token_with_user(
-    session: AsyncSession, token_hash: str
-) -> tuple[ApiToken, UserAccount] | None:
-    row = (await session.execute(_TOKEN_WITH_USER, {"token_hash": token_hash})).one_or_none()
-    return None if row is None else (row[0], row[1])
+async def token_with_user(tx: Transaction, token_hash: str) -> dict[str, Any] | None:
+    """The token's id, expiry, last use and revocation, with its user's id, username, role,
+    `active`, `must_change_password` and language."""
+    return await tx.one(_TOKEN_WITH_USER, token_hash=token_hash)
 
 
 async def get_token(session: AsyncSession, token_id: uuid.UUID) -> ApiToken | None:
@@ -141,17 +161,8 @@ async def list_tokens(
     return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
 
 
-async def touch_token(session: AsyncSession, token_id: uuid.UUID, now: datetime) -> None:
-    stmt = (
-        update(ApiToken)
-        .where(
-            ApiToken.id == token_id,
-            (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at < now - TOUCH_EVERY),
-        )
-        .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(stmt)
+async def touch_token(tx: Transaction, token_id: uuid.UUID, now: datetime) -> None:
+    await tx.run(_TOUCH_TOKEN, token_id=token_id, stale_before=now - TOUCH_EVERY, now=now)
 
 
 # --- console sessions -----------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from contact_center.audit import service as audit
 from contact_center.auth import credentials, repository
 from contact_center.db.base import utcnow
+from contact_center.db.fast import Transaction
 from contact_center.errors import Conflict, NotFound, ValidationFailed
 from contact_center.hashing import off_loop
 from contact_center.languages import LANGUAGES, supported
@@ -545,19 +546,32 @@ async def revoke_token(
 
 
 async def principal_from_token(
-    session: AsyncSession, token: str, *, asked_admin_view: bool
+    tx: Transaction, token: str, *, asked_admin_view: bool
 ) -> Principal | None:
-    found = await repository.token_with_user(session, credentials.digest(token))
+    """Who an API token speaks for (None: unknown, revoked, expired, or its user disabled).
+
+    Every API request runs this, on a connection outside a transaction (`db.fast.autocommit`):
+    one read by the token's digest, and once a minute at most the token's last use."""
+    found = await repository.token_with_user(tx, credentials.digest(token))
     if found is None:
         return None
-    api_token, user = found
     now = utcnow()
+    expires_at, last_used_at = found["expires_at"], found["last_used_at"]
     if (
-        api_token.revoked_at is not None
-        or (api_token.expires_at is not None and api_token.expires_at <= now)
-        or not user.active
+        found["revoked_at"] is not None
+        or (expires_at is not None and expires_at <= now)
+        or not found["active"]
     ):
         return None
-    if api_token.last_used_at is None or api_token.last_used_at < now - repository.TOUCH_EVERY:
-        await repository.touch_token(session, api_token.id, now)
-    return principal_for(user, Via.TOKEN, asked_admin_view=asked_admin_view)
+    if last_used_at is None or last_used_at < now - repository.TOUCH_EVERY:
+        await repository.touch_token(tx, found["id"], now)
+    return Principal(
+        actor_type=ActorType.USER,
+        actor_id=found["username"],
+        role=found["role"],
+        asked_admin_view=asked_admin_view,
+        via=Via.TOKEN,
+        user_id=found["user_id"],
+        must_change_password=found["must_change_password"],
+        language=found["language"],
+    )

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Dialect, Table
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
 Processor = Callable[[Any], Any] | None
+REQUIRED: Any = object()  # a parameter whose value each call gives
 
 
 @dataclass(frozen=True)
@@ -29,18 +30,19 @@ class Compiled:
     """One statement for one dialect: its SQL, its parameters in order, its result columns."""
 
     sql: str
-    params: tuple[tuple[str, Processor], ...]
+    # Each parameter: its name, its bind processor, and its value when the statement fixes it
+    # (a literal, such as the OFFSET 0 SQLite writes after a LIMIT), else REQUIRED.
+    params: tuple[tuple[str, Processor, Any], ...]
     columns: tuple[str, ...]
     results: tuple[Processor, ...]
-    # The values the statement itself holds (a literal in a WHERE clause), by parameter name.
-    literals: Mapping[str, Any] = field(default_factory=dict)
 
     def args(self, values: Mapping[str, Any]) -> list[Any]:
-        if self.literals:
-            values = {**self.literals, **values}
         return [
             value if process is None or value is None else process(value)
-            for value, process in ((values[name], process) for name, process in self.params)
+            for value, process in (
+                (values[name] if fixed is REQUIRED else fixed, process)
+                for name, process, fixed in self.params
+            )
         ]
 
     def row(self, raw: Sequence[Any]) -> dict[str, Any]:
@@ -80,18 +82,20 @@ class Sql:
         assert isinstance(compiled, SQLCompiler)
         names = compiled.positiontup or []
         processors = compiled._bind_processors
-        params = tuple((name, cast(Processor, processors.get(name))) for name in names)
-        literals = {
-            name: bind.value
-            for name, bind in ((name, compiled.binds.get(name)) for name in names)
-            if bind is not None and not bind.required and bind.callable is None
-        }
+        params = tuple(
+            (
+                name,
+                cast(Processor, processors.get(name)),
+                REQUIRED if compiled.binds[name].required else compiled.binds[name].value,
+            )
+            for name in names
+        )
         columns: list[str] = []
         results: list[Processor] = []
         for entry in compiled._result_columns:
             columns.append(entry[0])
             results.append(entry[3]._cached_result_processor(dialect, None))
-        return Compiled(compiled.string, params, tuple(columns), tuple(results), literals)
+        return Compiled(compiled.string, params, tuple(columns), tuple(results))
 
 
 def row_of(obj: Any, table: Table) -> dict[str, Any]:
@@ -109,17 +113,14 @@ def row_of(obj: Any, table: Table) -> dict[str, Any]:
     return values
 
 
-class Transaction:
-    """A transaction: hot statements go straight to its driver connection; `connection` is the
-    same connection as SQLAlchemy sees it, for code that keeps the ORM (a session bound to it
-    joins this transaction). `info` collects what is published after the commit (live notices).
-    Nothing here commits: `transaction()` does."""
+class Reader:
+    """Statements that read (or write with RETURNING, in a `Transaction`), straight on a driver
+    connection; `connection` is the same connection as SQLAlchemy sees it."""
 
     def __init__(self, dialect: Dialect, driver: Any, connection: AsyncConnection) -> None:
         self.dialect = dialect
         self.postgresql = dialect.name == "postgresql"
         self.connection = connection
-        self.info: dict[str, Any] = {}
         self._driver = driver
 
     async def one(self, sql: Sql, **values: Any) -> dict[str, Any] | None:
@@ -148,6 +149,18 @@ class Transaction:
             finally:
                 await cursor.close()
         return [compiled.row(raw) for raw in rows]
+
+
+class Transaction(Reader):
+    """A transaction: hot statements go straight to its driver connection; `connection` is the
+    same connection as SQLAlchemy sees it, for code that keeps the ORM (a session bound to it
+    joins this transaction). `info` collects what is published after the commit (live notices).
+    Nothing here commits: `transaction()` does. (From `autocommit()`, the same statements run
+    each in its own transaction.)"""
+
+    def __init__(self, dialect: Dialect, driver: Any, connection: AsyncConnection) -> None:
+        super().__init__(dialect, driver, connection)
+        self.info: dict[str, Any] = {}
 
     async def run(self, sql: Sql, **values: Any) -> int:
         """Execute a write without RETURNING; the number of rows it touched."""
@@ -186,3 +199,35 @@ async def transaction(engine: AsyncEngine) -> AsyncIterator[Transaction]:
             if adapted._transaction is None:
                 await adapted._start_transaction()
         yield Transaction(engine.dialect, driver, connection)
+
+
+@asynccontextmanager
+async def autocommit(engine: AsyncEngine) -> AsyncIterator[Transaction]:
+    """A pooled connection outside any transaction: each statement commits on its own.
+
+    For work that needs no snapshot or atomicity across statements (a lone read, or a read and
+    a lone write that does not depend on the read's snapshot): it saves the BEGIN and COMMIT
+    round trips, which cost more than a one-row read by its key. A connection that failed under
+    a statement is discarded rather than pooled again (SQLAlchemy did not see the failure)."""
+    async with engine.connect() as connection:
+        fairy = await connection.get_raw_connection()
+        driver = fairy.driver_connection
+        assert driver is not None
+        try:
+            yield Transaction(engine.dialect, driver, connection)
+        except BaseException:
+            await connection.invalidate()
+            raise
+
+
+async def reader(session: AsyncSession) -> Reader:
+    """Reads below the ORM on a request's session: its connection, and its transaction once
+    that has begun. On PostgreSQL the session begins its transaction at its first statement of
+    its own, so reads made before it (a read-only request) run each alone: READ COMMITTED gives
+    every statement its own snapshot inside a transaction too, and the BEGIN and COMMIT round
+    trips are saved. Changes the session holds are flushed first, so the reads see them."""
+    await session.flush()
+    connection = await session.connection()
+    fairy = await connection.get_raw_connection()
+    assert fairy.driver_connection is not None
+    return Reader(connection.dialect, fairy.driver_connection, connection)

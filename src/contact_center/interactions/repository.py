@@ -11,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import (
     ClauseElement,
     ColumnElement,
+    Integer,
     Select,
     Table,
     and_,
@@ -24,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contact_center.db.fast import Sql, Transaction
+from contact_center.db.fast import Reader, Sql, Transaction, reader
 from contact_center.db.statements import insert_ignore
 from contact_center.models.call_detail import CallDetail
 from contact_center.models.enums import (
@@ -39,6 +40,9 @@ from contact_center.models.interaction import Interaction
 from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.message import Message
 from contact_center.models.otp_challenge import OtpChallenge
+
+EVENT = cast(Table, InteractionEvent.__table__)
+INTERACTION = cast(Table, Interaction.__table__)
 
 
 @dataclass(frozen=True)
@@ -189,15 +193,13 @@ async def _children(
             .order_by(table.c.interaction_id, time_col, table.c.id)
         )
     elif len(interaction_ids) == 1:
-        # One interaction (the detail): its last N, newest first, then turned around below.
-        newest = (
-            select(table)
-            .where(table.c.interaction_id == interaction_ids[0])
-            .order_by(time_col.desc(), table.c.id.desc())
-            .limit(per_interaction)
-            .subquery()
+        # One interaction (a detail, a profile of one): its last N, built once.
+        result[interaction_ids[0]] = await (await reader(session)).all(
+            _LAST_CHILDREN[table.name],
+            interaction_id=interaction_ids[0],
+            per_interaction=per_interaction,
         )
-        stmt = select(newest).order_by(newest.c[time_column], newest.c.id)
+        return result
     else:
         rank = (
             func.row_number()
@@ -236,23 +238,128 @@ async def events_for(
     )
 
 
-async def call_detail_for(session: AsyncSession, interaction_id: uuid.UUID) -> CallDetail | None:
-    stmt = select(CallDetail).where(CallDetail.interaction_id == interaction_id)
-    return (await session.scalars(stmt)).one_or_none()
+# --- one interaction's detail: below the ORM (db/fast.py) -------------------------------------
+#
+# The detail is read on every open of an interaction (and every few seconds by a console that
+# follows it): building statements, running them through the ORM layer and loading ORM objects
+# cost more CPU than the queries. These are compiled once and read plain rows.
 
 
-async def otp_challenges_for(
-    session: AsyncSession, interaction_id: uuid.UUID
-) -> list[OtpChallenge]:
-    stmt = (
-        select(OtpChallenge)
-        .where(
-            (OtpChallenge.interaction_id == interaction_id)
-            | (OtpChallenge.requested_from_interaction_id == interaction_id)
-        )
-        .order_by(OtpChallenge.created_at, OtpChallenge.id)
+def _last_children(model: type[Message] | type[InteractionEvent], time_column: str) -> Sql:
+    """The last N children of one interaction, oldest first (newest N, then turned around)."""
+    table = cast(Table, model.__table__)
+    time_col = table.c[time_column]
+    newest = (
+        select(table)
+        .where(table.c.interaction_id == bindparam("interaction_id"))
+        .order_by(time_col.desc(), table.c.id.desc())
+        .limit(bindparam("per_interaction", type_=Integer))
+        .subquery()
     )
-    return list((await session.scalars(stmt)).all())
+    return Sql(select(newest).order_by(newest.c[time_column], newest.c.id))
+
+
+def _all_children(model: type[Message] | type[InteractionEvent], time_column: str) -> Sql:
+    table = cast(Table, model.__table__)
+    return Sql(
+        select(table)
+        .where(table.c.interaction_id == bindparam("interaction_id"))
+        .order_by(table.c[time_column], table.c.id)
+    )
+
+
+MESSAGE = cast(Table, Message.__table__)
+CALL_DETAIL = cast(Table, CallDetail.__table__)
+OTP_CHALLENGE = cast(Table, OtpChallenge.__table__)
+_LAST_CHILDREN = {
+    MESSAGE.name: _last_children(Message, "created_at"),
+    EVENT.name: _last_children(InteractionEvent, "occurred_at"),
+}
+_ALL_CHILDREN = {
+    MESSAGE.name: _all_children(Message, "created_at"),
+    EVENT.name: _all_children(InteractionEvent, "occurred_at"),
+}
+# What the detail shows of a call (the row's own id and interaction id are not shown).
+CALL_COLUMNS = (
+    "transcript",
+    "summary",
+    "recording_url",
+    "duration_secs",
+    "hangup_reason",
+    "call_successful",
+    "analysis",
+    "has_audio",
+    "fetched_at",
+)
+# The interaction and its call detail in one round trip (a call has one detail at most).
+_INTERACTION_WITH_CALL = Sql(
+    select(
+        INTERACTION,
+        CALL_DETAIL.c.id.label("call_detail_id"),
+        *(CALL_DETAIL.c[name].label(f"call_detail_{name}") for name in CALL_COLUMNS),
+    )
+    .outerjoin(CALL_DETAIL, CALL_DETAIL.c.interaction_id == INTERACTION.c.id)
+    .where(INTERACTION.c.id == bindparam("interaction_id"))
+)
+# What the detail shows of an OTP challenge: never its code's hash.
+OTP_COLUMNS = (
+    "id",
+    "correlation_id",
+    "phone",
+    "purpose",
+    "status",
+    "attempts",
+    "max_attempts",
+    "expires_at",
+    "verified_at",
+    "interaction_id",
+    "requested_from_interaction_id",
+    "context",
+    "created_at",
+)
+_OTP_CHALLENGES_OF = Sql(
+    select(*(OTP_CHALLENGE.c[name] for name in OTP_COLUMNS))
+    .where(
+        (OTP_CHALLENGE.c.interaction_id == bindparam("interaction_id"))
+        | (OTP_CHALLENGE.c.requested_from_interaction_id == bindparam("interaction_id"))
+    )
+    .order_by(OTP_CHALLENGE.c.created_at, OTP_CHALLENGE.c.id)
+)
+
+
+async def interaction_row(
+    db: Reader, interaction_id: uuid.UUID
+) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """The interaction (keyed like the model's columns) and its call detail (None when it has
+    none), as plain dicts."""
+    row = await db.one(_INTERACTION_WITH_CALL, interaction_id=interaction_id)
+    if row is None:
+        return None
+    has_call = row.pop("call_detail_id") is not None
+    call = {name: row.pop(f"call_detail_{name}") for name in CALL_COLUMNS}
+    return row, call if has_call else None
+
+
+async def children_of(
+    db: Reader, interaction_id: uuid.UUID, *, messages: int | None, events: int | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One interaction's messages and events, oldest first: the last N of each, or all (None)."""
+    found = []
+    for table, per in ((MESSAGE, messages), (EVENT, events)):
+        if per is None:
+            found.append(await db.all(_ALL_CHILDREN[table.name], interaction_id=interaction_id))
+        else:
+            found.append(
+                await db.all(
+                    _LAST_CHILDREN[table.name], interaction_id=interaction_id, per_interaction=per
+                )
+            )
+    return found[0], found[1]
+
+
+async def otp_challenges_for(db: Reader, interaction_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The challenges sent in this interaction or requested from it, oldest first."""
+    return await db.all(_OTP_CHALLENGES_OF, interaction_id=interaction_id)
 
 
 async def by_customer(session: AsyncSession, phone: str) -> list[Interaction]:
@@ -279,9 +386,6 @@ async def insert_event(session: AsyncSession, values: dict[str, Any]) -> bool:
 
 
 # --- below the ORM (db/fast.py), for the hot paths --------------------------------------------
-
-EVENT = cast(Table, InteractionEvent.__table__)
-INTERACTION = cast(Table, Interaction.__table__)
 
 
 def _insert_event_ignoring(dialect: str) -> ClauseElement:
