@@ -442,7 +442,6 @@ async def stream(request: Request, principal: PrincipalDep) -> StreamingResponse
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STREAM_SECONDS
         with bus.subscribe() as queue:
-            await bus.ready()
             yield b"retry: 2000\n\n"
             while loop.time() < deadline:
                 if await request.is_disconnected():

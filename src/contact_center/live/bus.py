@@ -25,10 +25,6 @@ log = structlog.get_logger(__name__)
 CHANNEL = "contact-center:changes"
 QUEUE_SIZE = 256
 PUBLISH_BATCH = 500  # notices per Redis message at most
-# A process listens to the other processes' notices only while one of its streams is open, and
-# this long after the last one closed (a page being reloaded opens the next at once).
-IDLE_LISTEN_SECONDS = 30.0
-READY_SECONDS = 2.0
 Notice = dict[str, Any]
 
 
@@ -40,9 +36,6 @@ class EventBus:
         self._tasks: set[asyncio.Task[None]] = set()
         self._buffer: list[Notice] = []
         self._publisher: asyncio.Task[None] | None = None
-        self._enabled = False
-        self._subscribed = asyncio.Event()
-        self._idle: asyncio.TimerHandle | None = None
 
     @property
     def distributed(self) -> bool:
@@ -98,57 +91,16 @@ class EventBus:
 
     @contextlib.contextmanager
     def subscribe(self) -> Iterator[asyncio.Queue[Notice | None]]:
-        """A queue of the notices of every process, while the block runs. The first stream of
-        a process starts listening to the others (`ready` waits for it); when the last one has
-        been closed for IDLE_LISTEN_SECONDS, the process stops listening: a process nobody
-        watches decodes nobody's notices."""
         queue: asyncio.Queue[Notice | None] = asyncio.Queue(QUEUE_SIZE)
         self._subscribers.add(queue)
-        self._listen_now()
         try:
             yield queue
         finally:
             self._subscribers.discard(queue)
-            if not self._subscribers and self._listener is not None:
-                self._idle = asyncio.get_running_loop().call_later(
-                    IDLE_LISTEN_SECONDS, self._stop_listening
-                )
-
-    async def ready(self) -> None:
-        """Wait (a little) until this process hears the others: a stream opened now misses no
-        notice committed after this returns."""
-        if self._listener is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._subscribed.wait(), READY_SECONDS)
 
     async def start(self) -> None:
-        """Listening is allowed from now on; it begins with the first stream."""
-        self._enabled = True
-        if self._subscribers:
-            self._listen_now()
-
-    def _listen_now(self) -> None:
-        if self._idle is not None:
-            self._idle.cancel()
-            self._idle = None
-        if self._redis is None or not self._enabled:
-            return
-        if self._listener is None or self._listener.done():
-            self._subscribed.clear()
-            self._listener = asyncio.get_running_loop().create_task(
-                self._listen(), name="change-listener"
-            )
-
-    def _stop_listening(self) -> None:
-        self._idle = None
-        if not self._subscribers and self._listener is not None:
-            self._listener.cancel()
-            self._listener = None
-            self._subscribed.clear()
-
-    @property
-    def listening(self) -> bool:
-        return self._listener is not None and not self._listener.done()
+        if self._redis is not None and self._listener is None:
+            self._listener = asyncio.create_task(self._listen(), name="change-listener")
 
     async def _listen(self) -> None:
         assert self._redis is not None
@@ -157,7 +109,6 @@ class EventBus:
                 pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
                 async with pubsub:
                     await pubsub.subscribe(CHANNEL)
-                    self._subscribed.set()
                     async for message in pubsub.listen():
                         if message.get("type") != "message":
                             continue
@@ -170,7 +121,6 @@ class EventBus:
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
-                self._subscribed.clear()
                 log.warning("change_listener_reconnecting", error=type(exc).__name__)
                 await asyncio.sleep(1.0)
 
@@ -183,10 +133,6 @@ class EventBus:
 
     async def stop(self) -> None:
         self.close_streams()
-        self._enabled = False
-        if self._idle is not None:
-            self._idle.cancel()
-            self._idle = None
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
