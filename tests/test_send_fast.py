@@ -13,9 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import ORMExecuteState, Session
 
 from contact_center.db import fast
 from contact_center.db.base import utcnow
@@ -36,6 +35,7 @@ from contact_center.settings import Settings
 from contact_center.worker.deps import job_context
 from tests.conftest import Backend
 from tests.deliveries import post_twilio, status_form
+from tests.orm_watch import orm_statements
 
 SENDER = "+15005550006"
 
@@ -159,38 +159,15 @@ async def rows(deps: SendDeps, message_id: uuid.UUID) -> tuple[Message, Interact
     return message, interaction, list(events)
 
 
-def orm_statements() -> tuple[list[str], Any]:
-    seen: list[str] = []
-
-    def executed(state: ORMExecuteState) -> None:
-        seen.append(str(state.statement)[:60])
-
-    def flushed(session: Session, *args: Any) -> None:
-        seen.append("flush")
-
-    event.listen(Session, "do_orm_execute", executed)
-    event.listen(Session, "before_flush", flushed)
-
-    def stop() -> None:
-        event.remove(Session, "do_orm_execute", executed)
-        event.remove(Session, "before_flush", flushed)
-
-    return seen, stop
-
-
 async def test_a_plain_sms_is_sent_below_the_orm(sending: Sending) -> None:
     """No ORM statement and no flush while a plain SMS is claimed, sent and recorded; the same
     rows as the session path (the tests below compare them), and its live notice."""
     deps = sending.deps
     (message_id,) = await queue(deps, 1)
     _, before, _ = await rows(deps, message_id)
-    seen, stop = orm_statements()
-    try:
-        with sending.bus.subscribe() as notices:
-            assert await send_one(deps, str(message_id)) == "sent"
-            notice = notices.get_nowait()
-    finally:
-        stop()
+    with orm_statements() as seen, sending.bus.subscribe() as notices:
+        assert await send_one(deps, str(message_id)) == "sent"
+        notice = notices.get_nowait()
     assert notice is not None
     assert seen == []
     message, interaction, events = await rows(deps, message_id)

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import ORMExecuteState, Session
 
 from contact_center.db.base import utcnow
 from contact_center.messaging import service as messaging_service
@@ -29,29 +26,10 @@ from contact_center.models.enums import (
 from contact_center.webhooks import service as webhook_service
 from tests import factories as f
 from tests.deliveries import incoming, outgoing, post_builderbot, post_twilio, status_form
+from tests.orm_watch import orm_statements
 
 NUMBER = "5491155551234"
 PHONE = "+5491155551234"
-
-
-@contextlib.contextmanager
-def orm_statements() -> Iterator[list[str]]:
-    """The ORM statements and flushes run inside the block (the hot paths run none)."""
-    orm: list[str] = []
-
-    def executed(state: ORMExecuteState) -> None:
-        orm.append(str(state.statement)[:60])
-
-    def flushed(session: Session, *args: Any) -> None:
-        orm.append("flush")
-
-    event.listen(Session, "do_orm_execute", executed)
-    event.listen(Session, "before_flush", flushed)
-    try:
-        yield orm
-    finally:
-        event.remove(Session, "do_orm_execute", executed)
-        event.remove(Session, "before_flush", flushed)
 
 
 async def whatsapp(session_factory: async_sessionmaker[AsyncSession]) -> list[Interaction]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Dialect, Table
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
@@ -96,6 +96,12 @@ class Sql:
             columns.append(entry[0])
             results.append(entry[3]._cached_result_processor(dialect, None))
         return Compiled(compiled.string, params, tuple(columns), tuple(results))
+
+
+def engine_of(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The engine a sessionmaker binds: the hot paths' transactions below the ORM use it."""
+    bind: AsyncEngine = sessions.kw["bind"]
+    return bind
 
 
 def row_of(obj: Any, table: Table) -> dict[str, Any]:

@@ -192,6 +192,11 @@ def visible_to(notice: Notice, viewer: Principal) -> Notice | None:
     return {key: value for key, value in notice.items() if key != AUDIENCE}
 
 
+def bus_of(sessions: Any) -> object:
+    """Where a sessionmaker's sessions publish live notices after a commit."""
+    return (sessions.kw.get("info") or {}).get(BUS)
+
+
 def publish_pending(info: dict[str, Any], bus: object) -> None:
     """After a commit: publish the notices `note` collected in `info` (a session's, or a
     transaction's below the ORM)."""

@@ -19,7 +19,7 @@ from contact_center.db import fast
 from contact_center.db.base import utcnow
 from contact_center.db.fast import Transaction
 from contact_center.jobs.queue import claim_period
-from contact_center.live.bus import BUS, publish_pending
+from contact_center.live.bus import bus_of, publish_pending
 from contact_center.messaging import outbound
 from contact_center.messaging.bot import customer_number
 from contact_center.messaging.service import (
@@ -107,14 +107,11 @@ class SendDeps:
 
     @property
     def engine(self) -> AsyncEngine:
-        """The sessions' engine: the send path below the ORM uses it."""
-        bind: AsyncEngine = self.sessions.kw["bind"]
-        return bind
+        return fast.engine_of(self.sessions)
 
     @property
     def bus(self) -> object:
-        """Where the sessions publish live notices after a commit."""
-        return (self.sessions.kw.get("info") or {}).get(BUS)
+        return bus_of(self.sessions)
 
 
 @dataclass(frozen=True)

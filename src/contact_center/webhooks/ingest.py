@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from contact_center.audit import service as audit
 from contact_center.db import fast
 from contact_center.db.base import utcnow
-from contact_center.live.bus import BUS, publish_pending
+from contact_center.live.bus import bus_of, publish_pending
 from contact_center.logging import redact_text
 from contact_center.models.enums import ActorType, WebhookStatus
 from contact_center.models.webhook_delivery import WebhookDelivery
@@ -59,14 +59,11 @@ class WebhookDeps:
 
     @property
     def engine(self) -> AsyncEngine:
-        """The sessions' engine: the hot path's transactions below the ORM use it."""
-        bind: AsyncEngine = self.sessions.kw["bind"]
-        return bind
+        return fast.engine_of(self.sessions)
 
     @property
     def bus(self) -> object:
-        """Where the sessions publish live notices after a commit."""
-        return (self.sessions.kw.get("info") or {}).get(BUS)
+        return bus_of(self.sessions)
 
     def adapter(self, provider: ProviderName | str) -> InboundAdapter:
         return self.inbound[ProviderName(provider)]
