@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.db.fast import Sql, Transaction, row_of
-from contact_center.interactions.repository import insert_event_fast
+from contact_center.interactions.repository import insert_event_fast, update_state_fast
 from contact_center.models.enums import (
     Channel,
     Direction,
@@ -273,6 +273,30 @@ UPDATE_MESSAGE_STATUS = Sql(
 )
 
 
+def _loaded(cls: type[T], values: dict[str, Any]) -> T:
+    """A detached object holding `values` as if loaded (as the ORM makes one from a row: no
+    constructor and no change events: a tenth of the constructor's cost)."""
+    row: T = inspect(cls).class_manager.new_instance()
+    row.__dict__.update(values)
+    return row
+
+
+def _message_and_interaction(
+    found: dict[str, Any], message_columns: Sequence[str], interaction_columns: Sequence[str]
+) -> tuple[Message, Interaction]:
+    """A message and its interaction, detached, from a row of both (the interaction's columns
+    prefixed `interaction_`)."""
+    message = _loaded(Message, {name: found[name] for name in message_columns})
+    interaction = _loaded(
+        Interaction,
+        {
+            "id": found["interaction_id"],
+            **{name: found[f"interaction_{name}"] for name in interaction_columns},
+        },
+    )
+    return message, interaction
+
+
 async def message_for_status_fast(
     tx: Transaction, provider_message_id: str
 ) -> tuple[Message, Interaction] | None:
@@ -281,16 +305,17 @@ async def message_for_status_fast(
     found = await tx.one(MESSAGE_FOR_STATUS, provider_message_id=provider_message_id)
     if found is None:
         return None
-    message = Message(**{name: found[name] for name in STATUS_MESSAGE_COLUMNS})
-    interaction = Interaction(
-        id=found["interaction_id"],
-        **{name: found[f"interaction_{name}"] for name in STATUS_INTERACTION_COLUMNS},
-    )
-    return message, interaction
+    return _message_and_interaction(found, STATUS_MESSAGE_COLUMNS, STATUS_INTERACTION_COLUMNS)
 
 
 def _fields(row: Any, keys: list[str]) -> dict[str, Any]:
     return {key: getattr(row, key) for key in keys}
+
+
+def _bound(table: Table, keys: Sequence[str], prefix: str) -> dict[str, Any]:
+    """Column → a parameter named `prefix` + column, of the column's type (a statement that
+    writes several rows or tables names each one's parameters apart)."""
+    return {key: bindparam(f"{prefix}{key}", type_=table.c[key].type) for key in keys}
 
 
 async def update_message_status_fast(tx: Transaction, message: Message) -> None:
@@ -387,14 +412,10 @@ UPDATE_WHATSAPP_STATE = Sql(
 
 def _message_recorded() -> ClauseElement:
     """PostgreSQL: a message, its event and the conversation's new state in one statement."""
-    message = (
-        core_insert(MESSAGE)
-        .values({key: bindparam(f"m_{key}", type_=MESSAGE.c[key].type) for key in MESSAGE_KEYS})
-        .cte("m")
-    )
+    message = core_insert(MESSAGE).values(_bound(MESSAGE, MESSAGE_KEYS, "m_")).cte("m")
     event = (
         pg_insert(EVENT)
-        .values({key: bindparam(f"e_{key}", type_=EVENT.c[key].type) for key in EVENT_KEYS})
+        .values(_bound(EVENT, EVENT_KEYS, "e_"))
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(EVENT.c.id)
         .cte("e")
@@ -402,12 +423,7 @@ def _message_recorded() -> ClauseElement:
     state = (
         update(INTERACTION)
         .where(INTERACTION.c.id == bindparam("interaction_id"))
-        .values(
-            {
-                key: bindparam(f"i_{key}", type_=INTERACTION.c[key].type)
-                for key in WHATSAPP_STATE_KEYS
-            }
-        )
+        .values(_bound(INTERACTION, WHATSAPP_STATE_KEYS, "i_"))
         .cte("i")
     )
     return select(func.count()).select_from(event).add_cte(message, state)
@@ -418,7 +434,7 @@ MESSAGE_RECORDED = Sql(_message_recorded())
 
 def _state(row: dict[str, Any], prefix: str = "") -> Interaction:
     """A detached conversation with what the rules read of it."""
-    return Interaction(**{name: row[f"{prefix}{name}"] for name in WHATSAPP_STATE_COLUMNS})
+    return _loaded(Interaction, {name: row[f"{prefix}{name}"] for name in WHATSAPP_STATE_COLUMNS})
 
 
 async def current_whatsapp_fast(
@@ -443,7 +459,7 @@ async def unconfirmed_echo_fast(
         row = await tx.one(ECHO_BY_RAW, raw=raw, body=body, since=since)
     if row is None:
         return None
-    message = Message(**{name: row[name] for name in ECHO_MESSAGE_COLUMNS})
+    message = _loaded(Message, {name: row[name] for name in ECHO_MESSAGE_COLUMNS})
     return message, _state(row, "i_")
 
 
@@ -491,26 +507,21 @@ def _status_writes(message: bool, events: int, state: bool) -> Sql:
         ctes.append(
             update(MESSAGE)
             .where(MESSAGE.c.id == bindparam("m_id"))
-            .values({k: bindparam(f"m_{k}", type_=MESSAGE.c[k].type) for k in STATUS_KEYS})
+            .values(_bound(MESSAGE, STATUS_KEYS, "m_"))
             .cte("m")
         )
     if state:
         ctes.append(
             update(INTERACTION)
             .where(INTERACTION.c.id == bindparam("i_id"))
-            .values({k: bindparam(f"i_{k}", type_=INTERACTION.c[k].type) for k in STATE_KEYS})
+            .values(_bound(INTERACTION, STATE_KEYS, "i_"))
             .cte("i")
         )
     statement: Any
     if events:
         inserted = (
             pg_insert(EVENT)
-            .values(
-                [
-                    {k: bindparam(f"e{n}_{k}", type_=EVENT.c[k].type) for k in EVENT_KEYS}
-                    for n in range(events)
-                ]
-            )
+            .values([_bound(EVENT, EVENT_KEYS, f"e{n}_") for n in range(events)])
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(EVENT.c.id)
             .cte("e")
@@ -551,16 +562,9 @@ async def status_applied_fast(
     for row in events:
         await insert_event_fast(tx, row)
     if interaction is not None:
-        await tx.run(
-            UPDATE_STATUS_STATE,
-            interaction_id=interaction.id,
-            **_fields(interaction, STATE_KEYS),
+        await update_state_fast(
+            tx, interaction.id, interaction.status, interaction.ended_at, interaction.updated_at
         )
-
-
-UPDATE_STATUS_STATE = Sql(
-    update(INTERACTION).where(INTERACTION.c.id == bindparam("interaction_id")), keys=STATE_KEYS
-)
 
 
 # --- the send job below the ORM (db/fast.py) ---------------------------------------------------
@@ -641,24 +645,8 @@ UPDATE_SEND_STATE = Sql(
 )
 
 
-def _loaded(cls: type[T], values: dict[str, Any]) -> T:
-    """A detached object holding `values` as if loaded (as the ORM makes one from a row: no
-    constructor and no change events: a tenth of the constructor's cost)."""
-    row: T = inspect(cls).class_manager.new_instance()
-    row.__dict__.update(values)
-    return row
-
-
 def _sending(found: dict[str, Any]) -> tuple[Message, Interaction]:
-    message = _loaded(Message, {name: found[name] for name in SEND_MESSAGE_COLUMNS})
-    interaction = _loaded(
-        Interaction,
-        {
-            "id": found["interaction_id"],
-            **{name: found[f"interaction_{name}"] for name in SEND_INTERACTION_COLUMNS},
-        },
-    )
-    return message, interaction
+    return _message_and_interaction(found, SEND_MESSAGE_COLUMNS, SEND_INTERACTION_COLUMNS)
 
 
 async def message_to_send_fast(

@@ -150,6 +150,19 @@ async def send_message(ctx: dict[str, Any], *, message_id: str) -> str:
     return await send_one(_deps(ctx).send, message_id)
 
 
+def _log_failure(
+    message_id: str, claim: outbound.Claim, error: ProviderError, retry_at: datetime | None
+) -> None:
+    log.warning(
+        "send_failed",
+        message_id=message_id,
+        attempt=claim.attempt,
+        code=error.code,
+        retryable=error.retryable,
+        retry_at=retry_at.isoformat() if retry_at else None,
+    )
+
+
 async def send_one(deps: SendDeps, message_id: str) -> str:
     """Send the message, and up to `deps.batch - 1` others that are due (fewer when the rate
     limit has less room), below the ORM: one
@@ -311,14 +324,7 @@ async def _settle(
             if outcome.provider_message_id in waiting:
                 await deps.after_sent(outcome.provider_message_id)
         elif isinstance(outcome, ProviderError):
-            log.warning(
-                "send_failed",
-                message_id=message_id,
-                attempt=claim.attempt,
-                code=outcome.code,
-                retryable=outcome.retryable,
-                retry_at=done.retry_at.isoformat() if done.retry_at else None,
-            )
+            _log_failure(message_id, claim, outcome, done.retry_at)
             if done.retry_at is not None:
                 await deps.enqueue_send(message_id, claim.attempt, done.retry_at, "")
                 results[claim.message_id] = "retry"
@@ -427,14 +433,7 @@ async def _send_hooked(deps: SendDeps, identifier: uuid.UUID) -> str:
             if retry_at is None and hook is not None:
                 await hook.failed(session, claim, error.code or "send_failed")
             await session.commit()
-        log.warning(
-            "send_failed",
-            message_id=message_id,
-            attempt=claim.attempt,
-            code=error.code,
-            retryable=error.retryable,
-            retry_at=retry_at.isoformat() if retry_at else None,
-        )
+        _log_failure(message_id, claim, error, retry_at)
         if retry_at is not None:
             await deps.enqueue_send(message_id, claim.attempt, retry_at, "")
             return "retry"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -92,6 +92,30 @@ def _provider_context(
     return AuditContext(principal=principal, ip=ip, user_agent=user_agent)
 
 
+def _ledger_row(
+    incoming: IncomingDelivery,
+    event_type: str | None,
+    now: datetime,
+    status: WebhookStatus,
+    error: str | None,
+    attempts: int,
+) -> dict[str, Any]:
+    """A delivery's ledger row as received: what was sent, how it was read, and its outcome."""
+    raw_body, encoding = service.stored_body(incoming.raw)
+    return {
+        "provider": incoming.provider.value,
+        "event_type": event_type,
+        "received_at": now,
+        "content_type": incoming.content_type[:128] if incoming.content_type else None,
+        "raw_body": raw_body,
+        "raw_body_encoding": encoding,
+        "headers": {k: v for k, v in incoming.headers.items() if k in STORED_HEADERS},
+        "status": status.value,
+        "error": error,
+        "attempts": attempts,
+    }
+
+
 async def _store(
     session: AsyncSession,
     adapter: InboundAdapter,
@@ -106,19 +130,9 @@ async def _store(
     now = utcnow()
     key = service.event_key(adapter, event, incoming.raw)
     status = WebhookStatus.INVALID if event is None else failed or WebhookStatus.RECEIVED
-    raw_body, encoding = service.stored_body(incoming.raw)
-    values: dict[str, Any] = {
-        "provider": provider,
-        "event_type": service.event_type(adapter, event),
-        "received_at": now,
-        "content_type": incoming.content_type[:128] if incoming.content_type else None,
-        "raw_body": raw_body,
-        "raw_body_encoding": encoding,
-        "headers": {k: v for k, v in incoming.headers.items() if k in STORED_HEADERS},
-        "status": status.value,
-        "error": error,
-        "attempts": 1 if failed else 0,
-    }
+    values = _ledger_row(
+        incoming, service.event_type(adapter, event), now, status, error, 1 if failed else 0
+    )
     window = adapter.repeat_window if event is not None else None
     by_body = window is not None
     if by_body:
@@ -273,21 +287,11 @@ async def _ingest_fast(
     now = utcnow()
     delivery_id = uuid.uuid4()
     key = service.event_key(adapter, event, incoming.raw)
-    raw_body, encoding = service.stored_body(incoming.raw)
     kind = service.event_type(adapter, event)
-    values: dict[str, Any] = {
+    values = {
+        **_ledger_row(incoming, kind, now, WebhookStatus.PROCESSED, None, 1),
         "id": delivery_id,
-        "provider": incoming.provider.value,
         "event_key": key,
-        "event_type": kind,
-        "received_at": now,
-        "content_type": incoming.content_type[:128] if incoming.content_type else None,
-        "raw_body": raw_body,
-        "raw_body_encoding": encoding,
-        "headers": {k: v for k, v in incoming.headers.items() if k in STORED_HEADERS},
-        "status": WebhookStatus.PROCESSED.value,
-        "error": None,
-        "attempts": 1,
         "processed_at": now,
         "waiting_for": None,
         "event_family": key if adapter.repeat_window is not None else None,
