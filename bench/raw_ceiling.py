@@ -25,6 +25,17 @@ uses it):
     updated_at; then the message path as above.
   a repeat (same body within 10 s): BEGIN, the digest SELECT, COMMIT.
 
+  a Twilio status callback (`POST /webhooks/twilio/sms/status`, 5 round trips, the statements
+  of the product's below-the-ORM path as `bench.status_callbacks` runs it):
+    BEGIN
+    WITH the ledger row (already PROCESSED) … ON CONFLICT DO NOTHING, its audit row
+    SELECT the message joined with its interaction … FOR UPDATE
+    WITH the message's status (when it moves forward), the interaction's state, the timeline
+      event … ON CONFLICT (idempotency_key) DO NOTHING
+    COMMIT
+  with the form parsed and `X-Twilio-Signature` checked (HMAC-SHA1 of PUBLIC_BASE_URL + the
+  path + the sorted pairs, under TWILIO_AUTH_TOKEN) and one change notice per callback.
+
 The same token check (`X-Webhook-Token`, constant-time), the same sha256 body digest as the
 ledger key, the same values written (ledger row with the raw body and the stored headers, audit
 row, message, timeline event with payload and normalized JSON, interaction times), the same
@@ -49,6 +60,7 @@ processes beside the product's two API processes, with the same load generator a
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import hmac
@@ -58,6 +70,7 @@ import uuid
 import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 import asyncpg
 
@@ -157,6 +170,52 @@ SQL_LEDGER_DONE = (
     "UPDATE webhook_delivery SET status=$1::VARCHAR, attempts=$2::INTEGER, "
     "processed_at=$3::TIMESTAMP WITH TIME ZONE WHERE webhook_delivery.id = $4::UUID"
 )
+
+# a Twilio status callback (commit of bench/status_callbacks.py's measurement; 5 round trips:
+# BEGIN, the ledger row with its audit row, the message locked with its interaction, the
+# message + interaction + timeline event, COMMIT)
+SQL_STATUS_LEDGER = (
+    "WITH stored AS \n(INSERT INTO webhook_delivery (id, provider, event_key, event_type, "
+    "received_at, content_type, raw_body, raw_body_encoding, headers, status, error, attempts, "
+    "processed_at, waiting_for, event_family) VALUES ($11::UUID, $12::VARCHAR, $13::VARCHAR, "
+    "$14::VARCHAR, $15::TIMESTAMP WITH TIME ZONE, $16::VARCHAR, $17::VARCHAR, $18::VARCHAR, "
+    "$19::JSONB, $20::VARCHAR, $21::VARCHAR, $22::INTEGER, $23::TIMESTAMP WITH TIME ZONE, "
+    "$24::VARCHAR, $25::VARCHAR) ON CONFLICT (provider, event_key) DO NOTHING RETURNING "
+    "webhook_delivery.id), \naudited AS \n(INSERT INTO audit_log (id, occurred_at, actor_type, "
+    "actor_id, action, entity_type, entity_id, ip, user_agent, metadata) SELECT $1::UUID AS "
+    "anon_1, $2::TIMESTAMP WITH TIME ZONE AS anon_2, $3 AS anon_3, $4::VARCHAR AS anon_4, "
+    "$5::VARCHAR AS anon_5, $6::VARCHAR AS anon_6, $7::VARCHAR AS anon_7, $8::VARCHAR AS anon_8, "
+    "$9::VARCHAR AS anon_9, $10::JSONB AS anon_10 \nFROM stored)\n SELECT stored.id \nFROM stored"
+)
+SQL_STATUS_MESSAGE = (
+    "SELECT message.id, message.interaction_id, message.status, message.updated_at, "
+    "message.sent_at, message.delivered_at, message.error_code, message.error_message, "
+    "interaction.channel AS interaction_channel, interaction.status AS interaction_status, "
+    "interaction.ended_at AS interaction_ended_at, interaction.updated_at AS "
+    "interaction_updated_at, interaction.assigned_agent AS interaction_assigned_agent \n"
+    "FROM message JOIN interaction ON message.interaction_id = interaction.id \n"
+    "WHERE message.provider_message_id = $1::VARCHAR FOR UPDATE"
+)
+_STATUS_STATE = (
+    "i AS \n(UPDATE interaction SET status=$1, ended_at=$2::TIMESTAMP WITH TIME ZONE, "
+    "updated_at=$3::TIMESTAMP WITH TIME ZONE WHERE interaction.id = $4::UUID), \ne AS \n"
+    "(INSERT INTO interaction_event (id, interaction_id, type, occurred_at, payload, normalized, "
+    "provider_event_id, idempotency_key) VALUES ($5::UUID, $6::UUID, $7::VARCHAR, "
+    "$8::TIMESTAMP WITH TIME ZONE, $9::JSONB, $10::JSONB, $11::VARCHAR, $12::VARCHAR) ON CONFLICT "
+    "(idempotency_key) DO NOTHING RETURNING interaction_event.id)\n SELECT count(*) AS count_1 "
+    "\nFROM e"
+)
+SQL_STATUS_EVENT = "WITH " + _STATUS_STATE
+SQL_STATUS_ALL = (
+    "WITH m AS \n(UPDATE message SET status=$13, error_code=$14::VARCHAR, "
+    "error_message=$15::VARCHAR, updated_at=$16::TIMESTAMP WITH TIME ZONE, "
+    "sent_at=$17::TIMESTAMP WITH TIME ZONE, delivered_at=$18::TIMESTAMP WITH TIME ZONE "
+    "WHERE message.id = $19::UUID), \n" + _STATUS_STATE
+)
+STATUS_PATH = "/webhooks/twilio/sms/status"
+TWILIO_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000")
+STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
 
 
 def _now() -> datetime:
@@ -326,6 +385,67 @@ async def ingest(
     return {"deliveryId": str(delivery_id), "status": "PROCESSED", "duplicate": False}, notices
 
 
+def twilio_signature_ok(raw: bytes, signature: bytes) -> bool:
+    """X-Twilio-Signature: base64 HMAC-SHA1 of the URL and the sorted form pairs."""
+    pairs = sorted(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    text = PUBLIC_BASE_URL + STATUS_PATH + "".join(k + v for k, v in pairs)
+    digest = hmac.new(TWILIO_TOKEN.encode(), text.encode(), hashlib.sha1).digest()
+    return hmac.compare_digest(base64.b64encode(digest), signature)
+
+
+async def status_callback(
+    conn: Any, raw: bytes, headers: dict[bytes, bytes], ip: str | None
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    form = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    sid = form["MessageSid"]
+    status = form["MessageStatus"]
+    now = _now()
+    delivery_id = uuid.uuid4()
+    stored_headers = json.dumps(
+        {k.decode(): v.decode("latin-1") for k, v in headers.items() if k in STORED_HEADERS}
+    )
+    user_agent = headers.get(b"user-agent")
+    notices: list[dict[str, str]] = []
+    async with conn.transaction():
+        stored = await conn.fetchval(
+            SQL_STATUS_LEDGER,
+            uuid.uuid4(), now, "SYSTEM", "provider:twilio", "webhook.received", "webhook_delivery",
+            str(delivery_id), ip, user_agent.decode("latin-1") if user_agent else None,
+            json.dumps({"status": "RECEIVED", "provider": "TWILIO",
+                        "eventType": f"status.{status}"}),
+            delivery_id, "TWILIO", f"{sid}:{status}", f"status.{status}", now,
+            headers.get(b"content-type", b"").decode("latin-1") or None,
+            raw.decode("utf-8"), None, stored_headers, "PROCESSED", None, 1, now, None, None,
+        )  # fmt: skip
+        if stored is None:  # never in the benchmark (each callback once)
+            return {"deliveryId": None, "status": "PROCESSED", "duplicate": True}, []
+        row = await conn.fetchrow(SQL_STATUS_MESSAGE, sid)
+        at = _now()
+        normalized = json.dumps(
+            {"source": "callback", "status": status, "applied": True, "errorCode": None,
+             "messageId": str(row["id"]), "providerMessageId": sid}
+        )  # fmt: skip
+        state = (
+            row["interaction_status"], row["interaction_ended_at"], at, row["interaction_id"],
+            uuid.uuid4(), row["interaction_id"], "message.status", at, json.dumps(form),
+            normalized, sid, f"webhook:{delivery_id}:status",
+        )  # fmt: skip
+        new = status.upper()
+        if STATUS_RANK.get(status, 0) > STATUS_RANK.get(row["status"].lower(), 0):
+            await conn.fetchval(
+                SQL_STATUS_ALL,
+                *state, new, None, None, at, row["sent_at"],
+                at if status == "delivered" else row["delivered_at"], row["id"],
+            )  # fmt: skip
+        else:
+            await conn.fetchval(SQL_STATUS_EVENT, *state)
+        notices.append(
+            {"interactionId": str(row["interaction_id"]), "type": "message.status",
+             "channel": row["interaction_channel"]}
+        )  # fmt: skip
+    return {"deliveryId": str(delivery_id), "status": "PROCESSED", "duplicate": False}, notices
+
+
 # --- the bare ASGI app -----------------------------------------------------------------------
 
 _state: dict[str, Any] = {}
@@ -380,7 +500,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["path"] == "/ping":
         await _reply(send, 200, {"ok": True})
         return
-    if scope["path"] != PATH or scope["method"] != "POST":
+    if scope["path"] not in (PATH, STATUS_PATH) or scope["method"] != "POST":
         await _reply(send, 404, {"error": "not_found"})
         return
     chunks = []
@@ -391,12 +511,18 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         more = message.get("more_body", False)
     raw = b"".join(chunks)
     headers = dict(scope["headers"])
-    if not hmac.compare_digest(headers.get(b"x-webhook-token", b""), TOKEN):
+    status = scope["path"] == STATUS_PATH
+    if not (
+        twilio_signature_ok(raw, headers.get(b"x-twilio-signature", b""))
+        if status
+        else hmac.compare_digest(headers.get(b"x-webhook-token", b""), TOKEN)
+    ):
         await _reply(send, 401, {"error": "webhook_unauthenticated"})
         return
     client = scope.get("client")
+    work = status_callback if status else ingest
     async with _state["pool"].acquire() as conn:
-        answer, notices = await ingest(conn, raw, headers, client[0] if client else None)
+        answer, notices = await work(conn, raw, headers, client[0] if client else None)
     if notices:
         _state["notices"].publish_nowait(notices)
     await _reply(send, 200, answer)

@@ -57,6 +57,7 @@ from contact_center.providers.twilio import (  # type: ignore[import-untyped, un
 )
 
 PATH = "/webhooks/twilio/sms/status"
+TOKEN = EMULATOR_TWILIO_AUTH_TOKEN
 PUBLIC_BASE_URL = "http://bench.invalid"  # what the callbacks are signed for (PUBLIC_BASE_URL)
 FROM_NUMBER = "+15005550006"
 SPACING = 1000  # callbacks between a message's `sent` and its `delivered`
@@ -124,10 +125,13 @@ async def measure(
     concurrencies: list[int],
     checkout: Checkout = THIS_CHECKOUT,
     sample_api_to: Path | None = None,
+    ceiling: bool = False,
 ) -> list[dict[str, Any]]:
     """One run on a fresh database and Redis (dropped and stopped at the end): a warm-up and a
     measured phase per concurrency. With `sample_api_to`, the first API process runs under the
-    CPU-time sampler during the measured phase of the first concurrency."""
+    CPU-time sampler during the measured phase of the first concurrency. With `ceiling`, the two
+    processes are bench/raw_ceiling.py's bare app (the same statements on asyncpg) instead of
+    the product's."""
     url = await create_database()
     workdir = tempfile.mkdtemp(prefix="cc-status-")
     processes: list[subprocess.Popen[bytes]] = []
@@ -168,10 +172,22 @@ async def measure(
         for index, port in enumerate(ports):
             log = Path(workdir, f"serve-{port}.log")
             sampled = sample_api_to if index == 0 else None
+            command = checkout.module("contact_center", "serve", "--no-worker", sample_to=sampled)
+            if ceiling:
+                command = checkout.module(
+                    "uvicorn",
+                    *("bench.raw_ceiling:app", "--host", "127.0.0.1", "--port", str(port)),
+                    *("--no-access-log", "--log-level", "warning"),
+                    sample_to=sampled,
+                )
             processes.append(
                 subprocess.Popen(
-                    checkout.module("contact_center", "serve", "--no-worker", sample_to=sampled),
-                    env={**env, "APP_PORT": str(port)},
+                    command,
+                    env={
+                        **env,
+                        "APP_PORT": str(port),
+                        **({"TWILIO_AUTH_TOKEN": TOKEN} if ceiling else {}),
+                    },
                     cwd=checkout.root,
                     stdout=log.open("wb"),
                     stderr=subprocess.STDOUT,
@@ -179,7 +195,9 @@ async def measure(
             )
         servers = processes[1:]
         for port, server in zip(ports, servers, strict=True):
-            await wait_answering(port, "/api/health/ready", server, Path(workdir))
+            await wait_answering(
+                port, "/ping" if ceiling else "/api/health/ready", server, Path(workdir)
+            )
 
         first = 0
         for concurrency, (warm, measured) in zip(concurrencies, per_phase, strict=True):
@@ -231,17 +249,23 @@ async def measure(
     return results
 
 
-async def main(seconds: float, concurrencies: list[int]) -> None:
-    results = await measure(seconds, concurrencies)
+async def main(seconds: float, concurrencies: list[int], ceiling: bool) -> None:
+    runs = [("product", await measure(seconds, concurrencies))]
+    if ceiling:
+        runs.append(("raw ceiling", await measure(seconds, concurrencies, ceiling=True)))
     print(f"\n{seconds:.0f} s per phase, 2 API processes\n")
-    print("| callers | callbacks/s | p50 ms | p95 ms | p99 ms | errors | API CPU ms/callback |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for r in results:
-        print(
-            f"| {r['concurrency']} | {r['rate']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} "
-            f"| {r['p99']:.1f} | {r['errors']} | {r['api_cpu_ms']:.2f} |"
-        )
-    for r in results:
+    print(
+        "| server | callers | callbacks/s | p50 ms | p95 ms | p99 ms | errors "
+        "| API CPU ms/callback |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for server, results in runs:
+        for r in results:
+            print(
+                f"| {server} | {r['concurrency']} | {r['rate']:.0f} | {r['p50']:.1f} "
+                f"| {r['p95']:.1f} | {r['p99']:.1f} | {r['errors']} | {r['api_cpu_ms']:.2f} |"
+            )
+    for r in (r for _, results in runs for r in results):
         if r["ran_out"]:
             print(f"\n{r['concurrency']} callers: the seeded messages ran out before the end")
         if not r["delivered_ok"]:
@@ -258,5 +282,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--concurrency", type=concurrency_list, default=[8, 32])
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="then the same load on bench/raw_ceiling.py's bare app (its status callback route)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.concurrency))
+    asyncio.run(main(args.seconds, args.concurrency, args.ceiling))
