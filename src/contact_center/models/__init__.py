@@ -3,11 +3,14 @@
 from contact_center.models.app_secret import AppSecret
 from contact_center.models.audit_log import AuditLog
 from contact_center.models.call_detail import CallDetail
-from contact_center.models.interaction import Interaction
+from contact_center.models.canned_reply import CannedReply
+from contact_center.models.interaction import Interaction, InteractionLabel
 from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.message import Message
+from contact_center.models.note import InteractionNote, Notification
 from contact_center.models.otp_challenge import OtpChallenge
 from contact_center.models.signed_link import SignedLink
+from contact_center.models.team import RoutingRule, Team, TeamMember
 from contact_center.models.user_account import ApiToken, ConsoleSession, UserAccount
 from contact_center.models.webhook_delivery import WebhookDelivery
 
@@ -16,12 +19,19 @@ __all__ = [
     "AppSecret",
     "AuditLog",
     "CallDetail",
+    "CannedReply",
     "ConsoleSession",
     "Interaction",
     "InteractionEvent",
+    "InteractionLabel",
+    "InteractionNote",
     "Message",
+    "Notification",
     "OtpChallenge",
+    "RoutingRule",
     "SignedLink",
+    "Team",
+    "TeamMember",
     "UserAccount",
     "WebhookDelivery",
 ]

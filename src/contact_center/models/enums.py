@@ -104,6 +104,17 @@ class EventType(StrEnum):
     LINK_OPENED = "link.opened"
     BOT_PAUSED = "bot.paused"
     BOT_RESUMED = "bot.resumed"
+    # The conversation workflow (docs/workflow.md)
+    AGENT_UNASSIGNED = "agent.unassigned"
+    CONVERSATION_QUEUED = "conversation.queued"
+    CONVERSATION_TRANSFERRED = "conversation.transferred"
+    CONVERSATION_RESOLVED = "conversation.resolved"
+    CONVERSATION_REOPENED = "conversation.reopened"
+    CONVERSATION_SNOOZED = "conversation.snoozed"
+    CONVERSATION_WOKE = "conversation.woke"
+    PRIORITY_CHANGED = "priority.changed"
+    LABELS_CHANGED = "labels.changed"
+    NOTE_ADDED = "note.added"
 
 
 class Role(StrEnum):
@@ -124,3 +135,26 @@ class WebhookStatus(StrEnum):
     FAILED = "FAILED"
     INVALID = "INVALID"
     DEFERRED = "DEFERRED"
+
+
+class Availability(StrEnum):
+    """Whether a person takes new work: only ONLINE members are routed conversations."""
+
+    ONLINE = "ONLINE"
+    BUSY = "BUSY"
+    AWAY = "AWAY"
+    OFFLINE = "OFFLINE"
+
+
+class RoutingMode(StrEnum):
+    """How a team picks the member for its next waiting conversation."""
+
+    ROUND_ROBIN = "ROUND_ROBIN"  # the member assigned least recently
+    LEAST_BUSY = "LEAST_BUSY"  # the member with the fewest open conversations
+
+
+class Priority(StrEnum):
+    LOW = "LOW"
+    NORMAL = "NORMAL"
+    HIGH = "HIGH"
+    URGENT = "URGENT"

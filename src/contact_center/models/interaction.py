@@ -3,11 +3,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, Index, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contact_center.db.base import Base, new_id, utcnow
-from contact_center.models.enums import Channel, Direction, InteractionStatus, Outcome, Provider
+from contact_center.models.enums import (
+    Channel,
+    Direction,
+    InteractionStatus,
+    Outcome,
+    Priority,
+    Provider,
+)
 
 
 def str_enum(enum: type, name: str, *, constraint: bool = True) -> Enum:
@@ -61,6 +68,19 @@ class Interaction(Base):
     ai_handled: Mapped[bool] = mapped_column(default=False)
     # The last message in either direction: what WhatsApp's 24-hour grouping looks at.
     last_message_at: Mapped[datetime | None]
+    # The conversation workflow (docs/workflow.md): the team whose queue holds it, when it
+    # entered that queue (NULL: not waiting for a person), when its person was assigned, until
+    # when it sleeps, how it was resolved, and how urgent it is.
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
+    queued_at: Mapped[datetime | None]
+    assigned_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
+    resolution_code: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[Priority] = mapped_column(
+        str_enum(Priority, "priority"),
+        default=Priority.NORMAL,
+        server_default=Priority.NORMAL.value,
+    )
 
     __table_args__ = (
         UniqueConstraint("provider", "provider_conversation_id"),
@@ -100,4 +120,34 @@ class Interaction(Base):
         ),
         trigram_index("from_number"),
         trigram_index("to_number"),
+        # The queues: waiting conversations of a team, oldest first.
+        Index(
+            "ix_interaction_waiting",
+            "team_id",
+            "queued_at",
+            postgresql_where=text("queued_at IS NOT NULL"),
+            sqlite_where=text("queued_at IS NOT NULL"),
+        ),
+        # An agent's load: their open conversations per channel.
+        Index("ix_interaction_agent_status", "assigned_agent", "status", "channel"),
+        Index(
+            "ix_interaction_snoozed",
+            "snoozed_until",
+            postgresql_where=text("snoozed_until IS NOT NULL"),
+            sqlite_where=text("snoozed_until IS NOT NULL"),
+        ),
     )
+
+
+class InteractionLabel(Base):
+    """A label on a conversation (lower-case words the team agrees on: `fraude`, `tarjeta`)."""
+
+    __tablename__ = "interaction_label"
+
+    interaction_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("interaction.id", ondelete="CASCADE"), primary_key=True
+    )
+    label: Mapped[str] = mapped_column(String(50), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_interaction_label_label", "label"),)

@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contact_center.db.base import Base, new_id, utcnow
-from contact_center.models.enums import Role
+from contact_center.models.enums import Availability, Role
 from contact_center.models.interaction import str_enum
 
 
@@ -32,6 +32,17 @@ class UserAccount(Base):
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Routing (docs/workflow.md): whether this person takes new conversations, since when, and
+    # how many open conversations of each channel they hold at most.
+    availability: Mapped[Availability] = mapped_column(
+        str_enum(Availability, "availability"),
+        default=Availability.OFFLINE,
+        server_default=Availability.OFFLINE.value,
+    )
+    availability_changed_at: Mapped[datetime | None]
+    capacity_call: Mapped[int] = mapped_column(default=1, server_default="1")
+    capacity_whatsapp: Mapped[int] = mapped_column(default=5, server_default="5")
+    capacity_sms: Mapped[int] = mapped_column(default=5, server_default="5")
 
 
 class ApiToken(Base):
