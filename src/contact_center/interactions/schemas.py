@@ -13,6 +13,7 @@ from contact_center.models.enums import (
     OtpPurpose,
     OtpStatus,
     Outcome,
+    Priority,
     Provider,
 )
 from contact_center.schemas import ApiModel, RequestModel, Timestamp
@@ -108,6 +109,21 @@ class InteractionOut(ApiModel):
     intent: str | None
     outcome: Outcome | None
     ai_handled: bool
+    # The conversation workflow (docs/workflow.md).
+    team_id: uuid.UUID | None = Field(default=None, description="The team whose queue holds it.")
+    queued_at: Timestamp | None = Field(
+        default=None, description="When it entered its queue; null when not waiting for a person."
+    )
+    assigned_at: Timestamp | None = None
+    snoozed_until: Timestamp | None = None
+    resolution_code: str | None = None
+    priority: Priority = Priority.NORMAL
+    labels: list[str] = Field(default_factory=list)
+    whatsapp_window_closes_at: Timestamp | None = Field(
+        default=None,
+        description="WhatsApp: when free text can no longer be sent (24 h after the customer's "
+        "last message); null for other channels or before the customer wrote.",
+    )
     messages: list[MessageOut] = Field(
         default_factory=list,
         description="Oldest first; the 10 most recent unless includeAllMessages.",

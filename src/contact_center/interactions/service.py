@@ -220,6 +220,12 @@ def _present(
         "intent": interaction.intent,
         "outcome": interaction.outcome,
         "ai_handled": interaction.ai_handled,
+        "team_id": interaction.team_id,
+        "queued_at": interaction.queued_at,
+        "assigned_at": interaction.assigned_at,
+        "snoozed_until": interaction.snoozed_until,
+        "resolution_code": interaction.resolution_code,
+        "priority": interaction.priority,
         "messages": [MessageOut.model_validate(m) for m in messages],
         "events": [EventOut.model_validate(e) for e in events],
     }
