@@ -171,6 +171,15 @@ class Settings(BaseSettings):
     # Job queue
     worker_concurrency: int = Field(default=20, ge=1, le=500, alias="WORKER_CONCURRENCY")
     reconcile_after_seconds: int = Field(default=30, ge=5, le=3600, alias="RECONCILE_AFTER_SECONDS")
+    # The router (docs/workflow.md, "Routing"): how often every worker sweeps the queues (also
+    # at once when a conversation arrives or someone becomes available; 0: no routing), and how
+    # long an OFFLINE person keeps their open conversations before they return to the queues.
+    routing_interval_seconds: float = Field(
+        default=0.5, ge=0, le=60, alias="ROUTING_INTERVAL_SECONDS"
+    )
+    routing_offline_grace_seconds: int = Field(
+        default=120, ge=0, le=86400, alias="ROUTING_OFFLINE_GRACE_SECONDS"
+    )
     # SMS delivery statuses whose callbacks were lost: read from the provider for messages SENT
     # this long ago (then less and less often) until they are this old; at most a batch a run.
     sms_status_reconcile_interval_minutes: int = Field(

@@ -132,6 +132,8 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "sms_status_reconcile_after_seconds",
             "sms_status_reconcile_max_age_hours",
             "sms_status_reconcile_batch",
+            "routing_interval_seconds",
+            "routing_offline_grace_seconds",
         ),
     ),
     ("Provider emulator", ("emulator_url", "emulator_target_url")),
@@ -239,6 +241,12 @@ DESCRIPTIONS: dict[str, str] = {
     "less and less often).",
     "sms_status_reconcile_max_age_hours": "An SMS is no longer asked once it is this old.",
     "sms_status_reconcile_batch": "SMS asked per run at most.",
+    "routing_interval_seconds": "How often each worker's router sweeps the queues: assigns "
+    "waiting conversations to available people, wakes snoozed ones, returns those of people "
+    "offline past the grace period (it also sweeps at once when a conversation arrives or someone "
+    "becomes available; `0` turns routing off).",
+    "routing_offline_grace_seconds": "How long a person who goes OFFLINE keeps their open "
+    "conversations before they return to their queues.",
     "emulator_url": "Where the provider emulator answers; unset: mounted in this app at "
     "`http://127.0.0.1:$APP_PORT/_emulator`.",
     "emulator_target_url": "Where the emulator delivers provider webhooks; unset: this app.",

@@ -26,6 +26,7 @@ from contact_center.models.interaction import Interaction
 from contact_center.phones import normalize_possible
 from contact_center.providers.base import CallAudioEvent, CallEvent, CallInitiationFailureEvent
 from contact_center.recordings import RecordingStore
+from contact_center.routing.queue import enter_queue
 from contact_center.settings import Settings
 
 FINAL = {InteractionStatus.COMPLETED, InteractionStatus.ABANDONED, InteractionStatus.FAILED}
@@ -46,6 +47,8 @@ class CallResult:
 
 
 LABEL_LENGTH = 128
+# A call that ended with one of these is a follow-up for a person (docs/workflow.md).
+FOR_A_PERSON = {Outcome.ESCALATED, Outcome.TRANSFERRED}
 
 
 def audio_url(conversation_id: str) -> str:
@@ -209,6 +212,10 @@ def update_call(interaction: Interaction, fields: dict[str, Any], *, metadata_on
             continue
         if name == "ended_at" and value is None:
             continue
+        if name == "assigned_agent" and (
+            interaction.queued_at is not None or interaction.assigned_at is not None
+        ):
+            continue  # in a queue or with a person: the voice agent's name no longer applies
         setattr(interaction, name, value)
 
 
@@ -342,9 +349,41 @@ async def apply_call(
     events = call_events(
         event, interaction, created=created, before=before, payload=payload, source=source
     )
+    events += queued_for_a_person(
+        interaction,
+        before_outcome=None if created else before["outcome"],
+        voice_agent=event.agent_name or event.agent_id,
+    )
     await record_all(session, interaction, events)
     await session.flush()
     return CallResult(interaction=interaction, created=created, changed=changed)
+
+
+def queued_for_a_person(
+    interaction: Interaction, *, before_outcome: Outcome | None, voice_agent: str | None
+) -> list[Event]:
+    """A call whose outcome just became ESCALATED or TRANSFERRED and that no person holds (no
+    agent, or only the voice agent that took it; a transfer to a named person is held) enters
+    the queue (once: a later report of the same outcome does not put it back)."""
+    if (
+        interaction.outcome not in FOR_A_PERSON
+        or before_outcome in FOR_A_PERSON
+        or interaction.assigned_agent not in (None, voice_agent)
+        or interaction.queued_at is not None
+        or interaction.assigned_at is not None
+    ):
+        return []
+    now = utcnow()
+    enter_queue(interaction, now)
+    assert interaction.outcome is not None
+    return [
+        Event(
+            EventType.CONVERSATION_QUEUED,
+            f"call:{interaction.id}:queued",
+            normalized={"reason": interaction.outcome.value.lower()},
+            occurred_at=now,
+        )
+    ]
 
 
 def audio_kept(detail: CallDetail, conversation_id: str, *, size: int, digest: str) -> Event:

@@ -338,8 +338,20 @@ WHATSAPP_STATE_COLUMNS = (
     "updated_at",
     "customer_name",
     "assigned_agent",
+    "queued_at",
+    "snoozed_until",
+    "resolution_code",
 )
-WHATSAPP_STATE_KEYS = ["status", "ended_at", "last_message_at", "updated_at", "customer_name"]
+WHATSAPP_STATE_KEYS = [
+    "status",
+    "ended_at",
+    "last_message_at",
+    "updated_at",
+    "customer_name",
+    "queued_at",
+    "snoozed_until",
+    "resolution_code",
+]
 
 
 def _current_whatsapp_fast(customer: ColumnElement[bool]) -> Sql:

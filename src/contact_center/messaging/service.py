@@ -39,6 +39,7 @@ from contact_center.models.message import Message
 from contact_center.phones import normalize_possible
 from contact_center.principal import AuditContext
 from contact_center.providers.base import SmsStatusEvent, WhatsAppMessageEvent
+from contact_center.routing.queue import enter_queue
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 ECHO_WINDOW = timedelta(minutes=5)
@@ -97,6 +98,8 @@ def new_whatsapp(
         provider=Provider.BUILDERBOT,
         ai_handled=True,
         last_message_at=now,
+        # A customer's new conversation waits for a person from its first message.
+        queued_at=now if inbound else None,
     )
     created = Event(
         EventType.INTERACTION_CREATED,
@@ -134,14 +137,20 @@ async def whatsapp_interaction(
 
 
 def status_after_message(
-    interaction: Interaction, at: datetime, key: str, *, answered: bool
+    interaction: Interaction, at: datetime, key: str, *, answered: bool, inbound: bool = False
 ) -> list[Event]:
     """Status after a message at `at`: both sides written (`answered`: the conversation has a
-    message the other way) → IN_PROGRESS; a closed one reopens."""
+    message the other way) → IN_PROGRESS; a closed one reopens. The customer's message
+    (`inbound`) puts a reopened conversation nobody holds back in its queue, and wakes a snoozed
+    one (docs/workflow.md)."""
     previous = interaction.status
-    if previous in {InteractionStatus.COMPLETED, InteractionStatus.ABANDONED}:
+    reopened = previous in {InteractionStatus.COMPLETED, InteractionStatus.ABANDONED}
+    if reopened:
         interaction.status = InteractionStatus.IN_PROGRESS
         interaction.ended_at = None
+        interaction.resolution_code = None
+        if inbound and interaction.assigned_agent is None:
+            enter_queue(interaction, at)
     elif previous is InteractionStatus.NEW and answered:
         interaction.status = InteractionStatus.IN_PROGRESS
     events = []
@@ -151,6 +160,28 @@ def status_after_message(
                 EventType.STATUS_CHANGED,
                 f"{key}:status",
                 normalized={"from": previous.value, "to": interaction.status.value},
+                occurred_at=at,
+            )
+        )
+    by = "customer" if inbound else "message"
+    if reopened:
+        events.append(
+            Event(
+                EventType.CONVERSATION_REOPENED,
+                f"{key}:reopened",
+                normalized={"from": previous.value, "by": by},
+                occurred_at=at,
+            )
+        )
+    if inbound and interaction.snoozed_until is not None:
+        interaction.snoozed_until = None
+        if interaction.assigned_agent is None and interaction.queued_at is None:
+            enter_queue(interaction, at)
+        events.append(
+            Event(
+                EventType.CONVERSATION_WOKE,
+                f"{key}:woke",
+                normalized={"by": by},
                 occurred_at=at,
             )
         )
@@ -170,7 +201,9 @@ async def after_message(
     answered = interaction.status is InteractionStatus.NEW and await repository.has_direction(
         session, interaction.id, other_direction(direction)
     )
-    events = status_after_message(interaction, at, key, answered=answered)
+    events = status_after_message(
+        interaction, at, key, answered=answered, inbound=direction is Direction.INBOUND
+    )
     await record_all(session, interaction, events)
 
 
@@ -333,7 +366,11 @@ async def apply_whatsapp_fast(
     message, stored = whatsapp_message(interaction, event, phone, at=at, payload=payload, key=key)
     rows = new_event_rows(tx, interaction, [stored])
     later = status_after_message(
-        interaction, at, key, answered=interaction.status is InteractionStatus.NEW and answered
+        interaction,
+        at,
+        key,
+        answered=interaction.status is InteractionStatus.NEW and answered,
+        inbound=direction is Direction.INBOUND,
     )
     rows += new_event_rows(tx, interaction, later)
     for row in first:
@@ -634,6 +671,8 @@ def closed_idle(
     interaction.status = InteractionStatus.ABANDONED if abandoned else InteractionStatus.COMPLETED
     interaction.ended_at = interaction.last_message_at or now
     interaction.updated_at = now
+    # Closed: no longer waiting for a person.
+    interaction.queued_at = None
     last_at = int((interaction.last_message_at or now).timestamp())
     key = f"whatsapp:{interaction.id}:idle:{last_at}"
     events = [

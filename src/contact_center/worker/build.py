@@ -17,6 +17,7 @@ from contact_center.messaging.tasks import (
     send_message,
 )
 from contact_center.otp.tasks import expire_challenges
+from contact_center.routing.tasks import Router
 from contact_center.runtime import Runtime
 from contact_center.webhooks.ingest import WebhookDeps
 from contact_center.worker.deps import job_context
@@ -33,6 +34,14 @@ async def _reconcile_at_start(ctx: dict[str, Any]) -> None:
         await runtime.queue.enqueue("reconcile", key="reconcile:startup", timeout=120)
     except Exception as exc:  # the periodic reconcile will do it
         structlog.get_logger(__name__).warning("startup_reconcile_failed", error=type(exc).__name__)
+
+
+async def _start_routing(ctx: dict[str, Any]) -> None:
+    """The router's sweep loop runs in every worker (docs/workflow.md, "Routing")."""
+    runtime: Runtime = ctx["runtime"]
+    router = Router(runtime.sessions, runtime.settings, runtime.events)
+    ctx["router"] = router
+    await router.start()
 
 
 async def _bind_job(ctx: dict[str, Any]) -> None:
@@ -54,6 +63,9 @@ class GracefulWorker(Worker[Any]):
 
     async def stop(self) -> None:
         self.event.set()
+        router = self.context.get("router")
+        if isinstance(router, Router):
+            await router.stop()
         grace = self._shutdown_grace_period_s or SHUTDOWN_GRACE_SECONDS
         jobs = [c["task"] for c in list(self.job_task_contexts.values()) if not c["task"].done()]
         if jobs:
@@ -121,7 +133,7 @@ def build_worker(
         ],
         concurrency=runtime.settings.worker_concurrency,
         cron_jobs=cron_jobs(runtime),
-        startup=[_reconcile_at_start],
+        startup=[_reconcile_at_start, _start_routing],
         before_process=[_bind_job],
         after_process=[_unbind_job],
         shutdown_grace_period_s=SHUTDOWN_GRACE_SECONDS,
