@@ -140,7 +140,7 @@ async def seed(
     return team_ids
 
 
-async def decisions(url: str, routers: int) -> dict[str, Any]:
+async def decisions(url: str, routers: int, batch: int) -> dict[str, Any]:
     settings = load_settings(DATABASE_URL=url, DATABASE_POOL_SIZE="4")
     engine = create_engine(settings)
     await upgrade_database(engine)
@@ -163,7 +163,7 @@ async def decisions(url: str, routers: int) -> dict[str, Any]:
             for team_id in order:
                 started = time.perf_counter()
                 async with factory() as session:
-                    result = await route_team(session, team_id, datetime.now(UTC), batch=BATCH)
+                    result = await route_team(session, team_id, datetime.now(UTC), batch=batch)
                     await session.commit()
                 if result:
                     elapsed = (time.perf_counter() - started) * 1000
@@ -304,12 +304,14 @@ def _row(name: str, values: list[float]) -> str:
     )
 
 
-async def main(routers: int, arrivals: int) -> None:
-    url = await create_database()
-    try:
-        result = await decisions(url, routers)
-    finally:
-        await drop_database(url)
+async def main(routers: int, arrivals: int, batch: int) -> None:
+    results = {}
+    for count in sorted({1, routers}):
+        url = await create_database()
+        try:
+            results[count] = await decisions(url, count, batch)
+        finally:
+            await drop_database(url)
     url = await create_database()
     try:
         arrival = await end_to_end(url, arrivals)
@@ -317,23 +319,27 @@ async def main(routers: int, arrivals: int) -> None:
         await drop_database(url)
     print(
         f"\n{AGENTS} agents, {TEAMS} teams (each agent in 2), {CONVERSATIONS} waiting "
-        f"conversations, {routers} routers at once, up to {BATCH} assignments per transaction\n"
+        f"conversations, up to {batch} assignments per transaction\n"
     )
     print("| measure | p50 ms | p95 ms | p99 ms | max ms |")
     print("| --- | --- | --- | --- | --- |")
-    print(_row(f"team batch transaction ({result['batches']} batches)", result["batch"]))
-    print(_row("per assignment (batch time / its assignments)", result["each"]))
+    for count, result in results.items():
+        print(_row(f"team batch transaction, {count} router(s)", result["batch"]))
+        print(_row(f"per assignment, {count} router(s)", result["each"]))
     print(_row(f"arrival → assignment ({len(arrival)} arrivals, serve)", arrival))
-    print(
-        f"\nassigned {result['assigned']} (distinct {result['distinct']}, still waiting "
-        f"{result['waiting']}, max load {result['max_load']} of {CAPACITY}) in "
-        f"{result['seconds']:.2f} s: {result['rate']:.0f} assignments/s\n"
-    )
+    print()
+    for count, result in results.items():
+        print(
+            f"{count} router(s): assigned {result['assigned']} (distinct {result['distinct']}, "
+            f"still waiting {result['waiting']}, max load {result['max_load']} of {CAPACITY}) "
+            f"in {result['seconds']:.2f} s: {result['rate']:.0f} assignments/s"
+        )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--routers", type=int, default=4)
     parser.add_argument("--arrivals", type=int, default=50)
+    parser.add_argument("--batch", type=int, default=BATCH)
     args = parser.parse_args()
-    asyncio.run(main(args.routers, args.arrivals))
+    asyncio.run(main(args.routers, args.arrivals, args.batch))

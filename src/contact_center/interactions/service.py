@@ -113,11 +113,12 @@ async def record_fast(tx: Transaction, interaction: Interaction, events: Iterabl
 
 
 def new_event_rows(
-    tx: Transaction, interaction: Interaction, events: Iterable[Event]
+    tx: Transaction | AsyncSession, interaction: Interaction, events: Iterable[Event]
 ) -> list[dict[str, Any]]:
     """The rows of events whose keys are new (those of a delivery being stored), noted as
     recorded (updatedAt, the live notice after the commit) for the caller to write in the same
-    transaction: a hot path writes them together with what they record."""
+    transaction: a hot path writes them together with what they record (below the ORM, or a
+    batch of them in one statement on a session)."""
     now = utcnow()
     rows = []
     for event in events:

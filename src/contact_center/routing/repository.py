@@ -13,14 +13,18 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
+from contact_center.models.audit_log import AuditLog
 from contact_center.models.enums import Availability, Channel, InteractionStatus, Priority
 from contact_center.models.interaction import Interaction
+from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.team import RoutingRule, Team, TeamMember
 from contact_center.models.user_account import UserAccount
 
@@ -122,11 +126,37 @@ _LOAD = (
     .group_by(Interaction.assigned_agent, Interaction.channel)
 )
 _WAITING_IN_TEAM = (
-    select(Interaction)
+    select(
+        Interaction.id,
+        Interaction.channel,
+        Interaction.status,
+        Interaction.updated_at,
+        Interaction.team_id,
+    )
     .where(Interaction.team_id == bindparam("team_id"), _WAITING)
     .order_by(PRIORITY_RANK, Interaction.queued_at, Interaction.id)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
+)
+_INTERACTION = cast(Table, Interaction.__table__)
+# A batch's assignments: one statement on PostgreSQL (the rows' values as arrays), one
+# statement run for each row on SQLite.
+_ASSIGN_PG = text(
+    "UPDATE interaction AS i SET assigned_agent = v.agent, assigned_at = v.at, "
+    "queued_at = NULL, updated_at = v.updated "
+    "FROM unnest(CAST(:ids AS uuid[]), CAST(:agents AS varchar[]), "
+    "CAST(:ats AS timestamptz[]), CAST(:updated AS timestamptz[])) AS v(id, agent, at, updated) "
+    "WHERE i.id = v.id"
+)
+_ASSIGN = (
+    update(_INTERACTION)
+    .where(_INTERACTION.c.id == bindparam("b_id"))
+    .values(
+        assigned_agent=bindparam("b_agent"),
+        assigned_at=bindparam("b_at"),
+        queued_at=None,
+        updated_at=bindparam("b_updated"),
+    )
 )
 _MEMBER = cast(Table, TeamMember.__table__)
 _MEMBER_ASSIGNED = (
@@ -177,11 +207,49 @@ async def load(session: AsyncSession, usernames: Sequence[str]) -> dict[tuple[st
 
 async def waiting_in_team(
     session: AsyncSession, team_id: uuid.UUID, now: datetime, limit: int
-) -> Sequence[Interaction]:
-    """The team's waiting conversations in order (priority, then oldest), locked."""
-    return (
-        await session.scalars(_WAITING_IN_TEAM, {"team_id": team_id, "now": now, "limit": limit})
-    ).all()
+) -> list[Interaction]:
+    """The team's waiting conversations in order (priority, then oldest), locked: detached
+    copies holding what the router reads (it writes a batch in one statement, `assign`)."""
+    rows = await session.execute(_WAITING_IN_TEAM, {"team_id": team_id, "now": now, "limit": limit})
+    return [
+        Interaction(
+            id=row.id,
+            channel=row.channel,
+            status=row.status,
+            updated_at=row.updated_at,
+            team_id=row.team_id,
+        )
+        for row in rows
+    ]
+
+
+async def assign(session: AsyncSession, assigned: Sequence[Interaction]) -> None:
+    """Write a batch's assignments (`assigned_agent`, `assigned_at`, out of the queue)."""
+    if not assigned:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            _ASSIGN_PG,
+            {
+                "ids": [i.id for i in assigned],
+                "agents": [i.assigned_agent for i in assigned],
+                "ats": [i.assigned_at for i in assigned],
+                "updated": [i.updated_at for i in assigned],
+            },
+        )
+        return
+    await session.execute(
+        _ASSIGN,
+        [
+            {
+                "b_id": i.id,
+                "b_agent": i.assigned_agent,
+                "b_at": i.assigned_at,
+                "b_updated": i.updated_at,
+            }
+            for i in assigned
+        ],
+    )
 
 
 async def members_assigned(
@@ -196,6 +264,29 @@ async def members_assigned(
                 for user_id, at in assigned.items()
             ],
         )
+
+
+_AUDIT = insert(cast(Table, AuditLog.__table__))
+_EVENTS = {
+    "postgresql": pg_insert(cast(Table, InteractionEvent.__table__)).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]
+    ),
+    "sqlite": sqlite_insert(cast(Table, InteractionEvent.__table__)).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]
+    ),
+}
+
+
+async def add_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """A batch's timeline events in one statement (each key once)."""
+    if rows:
+        await session.execute(_EVENTS[session.get_bind().dialect.name], rows)
+
+
+async def add_audit_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """A batch's audit rows in one statement."""
+    if rows:
+        await session.execute(_AUDIT, rows)
 
 
 # --- snoozed and offline ---------------------------------------------------------------------

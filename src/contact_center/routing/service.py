@@ -10,11 +10,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
-from contact_center.interactions.service import Event, record
+from contact_center.interactions.service import Event, new_event_rows, record
 from contact_center.live.bus import also_heard_by
 from contact_center.models.enums import Channel, EventType, RoutingMode
 from contact_center.models.interaction import Interaction
@@ -26,7 +27,7 @@ from contact_center.routing.repository import OPEN, Member
 
 # Assignments per transaction at most: a team's lock is held for one batch, and a batch's
 # writes go to the database together.
-BATCH = 50
+BATCH = 25
 # Conversations a sweep gives a team, wakes or returns per transaction at most.
 SWEEP_LIMIT = 500
 BY = "routing"
@@ -123,6 +124,9 @@ async def route_team(
     waiting = await repository.waiting_in_team(session, team_id, now, batch)
     assignments: list[Assignment] = []
     assigned_at: dict[uuid.UUID, datetime] = {}
+    event_rows: list[dict[str, Any]] = []
+    audit_rows: list[dict[str, Any]] = []
+    taken: list[Interaction] = []
     for interaction in waiting:
         chosen = pick(members, RoutingMode(mode), interaction.channel)
         if chosen is None:
@@ -134,39 +138,48 @@ async def route_team(
         member.load[interaction.channel] = member.load.get(interaction.channel, 0) + 1
         member.last_assigned_at = at
         assigned_at[member.user_id] = at
-        await _assign(session, interaction, member.username, team_id, at)
+        events, audit_row = _assigned(session, interaction, member.username, team_id, at)
+        event_rows += events
+        audit_rows.append(audit_row)
+        taken.append(interaction)
         assignments.append(
             Assignment(interaction.id, member.username, team_id, interaction.channel)
         )
+    await repository.assign(session, taken)
+    await repository.add_events(session, event_rows)
+    await repository.add_audit_rows(session, audit_rows)
     await repository.members_assigned(session, team_id, assigned_at)
-    await session.flush()
     return assignments
 
 
-async def _assign(
+def _assigned(
     session: AsyncSession, interaction: Interaction, agent: str, team_id: uuid.UUID, at: datetime
-) -> None:
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Assign and return the rows it writes: its timeline event (its live notice waits for the
+    commit) and its audit row; a batch writes them together."""
     # Every agent heard of it while it waited unassigned: their pages drop it.
     also_heard_by(session.info, interaction.id, None)
     leave_queue(interaction, agent, at)
-    await record(
+    events = new_event_rows(
         session,
         interaction,
-        Event(
-            EventType.AGENT_ASSIGNED,
-            f"routing:{interaction.id}:assigned:{at.isoformat()}",
-            normalized={"from": None, "to": agent, "by": BY, "teamId": str(team_id)},
-            occurred_at=at,
-        ),
+        [
+            Event(
+                EventType.AGENT_ASSIGNED,
+                f"routing:{interaction.id}:assigned:{at.isoformat()}",
+                normalized={"from": None, "to": agent, "by": BY, "teamId": str(team_id)},
+                occurred_at=at,
+            )
+        ],
     )
-    await audit.record(
-        session,
+    audit_row = audit.row(
         SYSTEM_CONTEXT,
         "interaction.routed",
         entity_type="interaction",
         entity_id=interaction.id,
         metadata={"agent": agent, "teamId": str(team_id)},
     )
+    return events, audit_row
 
 
 # --- snoozed and offline ---------------------------------------------------------------------
