@@ -180,7 +180,8 @@ async def test_without_rules_or_a_default_team_a_conversation_waits_in_the_share
     await _team(session_factory, "ventas", ["vera"], whatsapp=5)
     ids = await _waiting(session_factory, 2, team_id=None)
     result = await sweep(session_factory, settings)
-    assert result.teamed == 0 and result.assignments == []
+    assert result.teamed == 0
+    assert result.assignments == []
     assert await _agents(session_factory, ids) == [None, None]
 
 
@@ -469,8 +470,10 @@ async def test_a_snooze_that_ended_wakes_the_conversation_back_into_its_queue(
     async with session_factory() as session:
         woke = await session.get(Interaction, over[0])
         asleep = await session.get(Interaction, later[0])
-    assert woke is not None and asleep is not None
-    assert woke.snoozed_until is None and woke.queued_at is not None
+    assert woke is not None
+    assert asleep is not None
+    assert woke.snoozed_until is None
+    assert woke.queued_at is not None
     assert asleep.snoozed_until is not None
     events = await _events(session_factory, "conversation.woke")
     assert [e.interaction_id for e in events] == over
@@ -512,7 +515,9 @@ async def test_an_offline_persons_conversations_return_to_the_queue_after_the_gr
     ]
     async with session_factory() as session:
         back = await session.get(Interaction, held["ana"][0])
-    assert back is not None and back.queued_at is not None and back.team_id == team
+    assert back is not None
+    assert back.queued_at is not None
+    assert back.team_id == team
     (event,) = await _events(session_factory, "agent.unassigned")
     assert event.normalized == {"from": "ana", "to": None, "by": "routing", "reason": "offline"}
     assert await _audits(session_factory, "interaction.unassigned") == 1
@@ -529,7 +534,7 @@ async def _conversation(sessions: Sessions, phone: str) -> Interaction:
 
 
 @pytest.mark.parametrize("path", ["fast", "orm"])
-async def test_an_inbound_message_queues_a_new_conversation_reopens_a_resolved_one_and_wakes_a_snoozed_one(
+async def test_an_inbound_message_queues_a_new_conversation_reopens_and_wakes_an_old_one(
     app: FastAPI, client: httpx.AsyncClient, session_factory: Sessions, path: str
 ) -> None:
     fast = app.state.webhooks.handlers._fast
@@ -559,7 +564,8 @@ async def test_an_inbound_message_queues_a_new_conversation_reopens_a_resolved_o
         again = await _conversation(session_factory, phone)
         assert again.status is InteractionStatus.IN_PROGRESS
         assert again.resolution_code is None
-        assert again.queued_at is not None and again.queued_at > first.queued_at
+        assert again.queued_at is not None
+        assert again.queued_at > first.queued_at
         reopened = [
             e
             for e in await _events(session_factory, "conversation.reopened")
@@ -579,7 +585,8 @@ async def test_an_inbound_message_queues_a_new_conversation_reopens_a_resolved_o
         await post_builderbot(client, incoming(number, "¿siguen ahí?"))
         woke = await _conversation(session_factory, phone)
         assert woke.snoozed_until is None
-        assert woke.assigned_agent == "ana" and woke.queued_at is None
+        assert woke.assigned_agent == "ana"
+        assert woke.queued_at is None
         assert [
             e.normalized
             for e in await _events(session_factory, "conversation.woke")
@@ -601,8 +608,10 @@ async def test_an_escalated_call_enters_the_queue_once(
                 select(Interaction).where(Interaction.provider_conversation_id == "conv_escalated")
             )
         ).one()
-    assert call.outcome is not None and call.outcome.value == "ESCALATED"
-    assert call.queued_at is not None and call.assigned_agent is None
+    assert call.outcome is not None
+    assert call.outcome.value == "ESCALATED"
+    assert call.queued_at is not None
+    assert call.assigned_agent is None
     # The same report again (a retry, the sync) does not move it or name the voice agent again.
     await post_elevenlabs(
         client, {**payload, "event_timestamp": payload.get("event_timestamp", 0) + 1}
@@ -610,7 +619,8 @@ async def test_an_escalated_call_enters_the_queue_once(
     async with session_factory() as session:
         again = await session.get(Interaction, call.id)
     assert again is not None
-    assert again.queued_at == call.queued_at and again.assigned_agent is None
+    assert again.queued_at == call.queued_at
+    assert again.assigned_agent is None
     queued = [
         e
         for e in await _events(session_factory, "conversation.queued")
@@ -629,4 +639,5 @@ async def test_a_resolved_call_does_not_enter_the_queue(
                 select(Interaction).where(Interaction.provider_conversation_id == "conv_resolved")
             )
         ).one()
-    assert call.queued_at is None and call.assigned_agent is not None
+    assert call.queued_at is None
+    assert call.assigned_agent is not None
