@@ -209,9 +209,10 @@ async def test_round_robin_takes_turns_starting_with_who_was_never_assigned(
     assert await _agents(session_factory, ids) == ["caro", "beto", "ana"] * 3
     events = await _events(session_factory, "agent.assigned")
     assert len(events) == 9
-    assert {e.normalized["by"] for e in events} == {"routing"}
-    assert {e.normalized["teamId"] for e in events} == {str(team)}
-    assert all(e.normalized["from"] is None for e in events)
+    normalized = [e.normalized or {} for e in events]
+    assert {n["by"] for n in normalized} == {"routing"}
+    assert {n["teamId"] for n in normalized} == {str(team)}
+    assert all(n["from"] is None for n in normalized)
     assert await _audits(session_factory, "interaction.routed") == 9
     async with session_factory() as session:
         queued = (

@@ -39,6 +39,9 @@ WAKE_TYPES = frozenset(
 )
 # A failing sweep (the database away) is tried again after this, not in a tight loop.
 RETRY_AFTER_ERROR_SECONDS = 2.0
+# Sweeps of one process start at least this far apart: under a burst of arrivals the notices
+# wake one sweep per gap, not one per message.
+MIN_SWEEP_GAP_SECONDS = 0.05
 
 
 @dataclass
@@ -152,5 +155,7 @@ class Router:
                     teamed=result.teamed,
                     ms=round((time.monotonic() - started) * 1000, 1),
                 )
+            gap = min(MIN_SWEEP_GAP_SECONDS, interval)
+            await asyncio.sleep(gap)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+                await asyncio.wait_for(self._wake.wait(), timeout=interval - gap)
