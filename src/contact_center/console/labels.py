@@ -125,6 +125,10 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
 
 # Every action the audit log records (a test checks each `audit.record` call has one here).
 AUDIT_ACTIONS: dict[str, str] = {
+    # The router (docs/workflow.md, "Routing").
+    "interaction.routed": N_("Conversation assigned by routing"),
+    "interaction.woke": N_("Snoozed conversation woke"),
+    "interaction.unassigned": N_("Conversation unassigned"),
     "auth.login": N_("Signed in"),
     "auth.login_failed": N_("Failed sign-in"),
     "auth.login_locked": N_("Sign-in refused: account locked"),

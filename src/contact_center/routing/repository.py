@@ -133,7 +133,11 @@ _WAITING_IN_TEAM = (
         Interaction.updated_at,
         Interaction.team_id,
     )
-    .where(Interaction.team_id == bindparam("team_id"), _WAITING)
+    .where(
+        Interaction.team_id == bindparam("team_id"),
+        Interaction.channel.in_(bindparam("channels", expanding=True)),
+        _WAITING,
+    )
     .order_by(PRIORITY_RANK, Interaction.queued_at, Interaction.id)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
@@ -206,11 +210,19 @@ async def load(session: AsyncSession, usernames: Sequence[str]) -> dict[tuple[st
 
 
 async def waiting_in_team(
-    session: AsyncSession, team_id: uuid.UUID, now: datetime, limit: int
+    session: AsyncSession,
+    team_id: uuid.UUID,
+    channels: Sequence[Channel],
+    now: datetime,
+    limit: int,
 ) -> list[Interaction]:
-    """The team's waiting conversations in order (priority, then oldest), locked: detached
-    copies holding what the router reads (it writes a batch in one statement, `assign`)."""
-    rows = await session.execute(_WAITING_IN_TEAM, {"team_id": team_id, "now": now, "limit": limit})
+    """The team's waiting conversations of `channels` in order (priority, then oldest), locked:
+    detached copies holding what the router reads (it writes a batch in one statement,
+    `assign`)."""
+    rows = await session.execute(
+        _WAITING_IN_TEAM,
+        {"team_id": team_id, "channels": list(channels), "now": now, "limit": limit},
+    )
     return [
         Interaction(
             id=row.id,

@@ -119,9 +119,12 @@ async def route_team(
     load = await repository.load(session, [m.username for m in members])
     for member in members:
         member.load = {ch: n for (agent, ch), n in load.items() if agent == member.username}
-    if all(m.load.get(ch, 0) >= m.capacity[ch] for m in members for ch in Channel):
+    # Only the channels someone has room for: waiting conversations of a full channel must not
+    # hold back those behind them.
+    channels = [ch for ch in Channel if any(m.load.get(ch, 0) < m.capacity[ch] for m in members)]
+    if not channels:
         return []
-    waiting = await repository.waiting_in_team(session, team_id, now, batch)
+    waiting = await repository.waiting_in_team(session, team_id, channels, now, batch)
     assignments: list[Assignment] = []
     assigned_at: dict[uuid.UUID, datetime] = {}
     event_rows: list[dict[str, Any]] = []

@@ -76,8 +76,6 @@ async def sweep(
             if not assigned:
                 break  # nobody free, nothing waiting, or another router has the team
             result.assignments.extend(assigned)
-            if len(assigned) < batch:
-                break
     return result
 
 
