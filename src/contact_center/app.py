@@ -47,6 +47,8 @@ from contact_center.providers.registry import emulated_providers
 from contact_center.runtime import start_runtime
 from contact_center.security_headers import edge
 from contact_center.settings import Settings, load_settings
+from contact_center.teams.endpoints import manage as teams_manage_router
+from contact_center.teams.endpoints import router as teams_router
 from contact_center.webhooks.endpoints import WebhookLane
 from contact_center.webhooks.endpoints import router as webhooks_router
 from contact_center.worker.build import build_worker
@@ -205,6 +207,8 @@ def create_app(
     app.include_router(auth_router)
     app.include_router(users_router)
     app.include_router(audit_router)
+    app.include_router(teams_router)
+    app.include_router(teams_manage_router)
     app.include_router(account_router)
     app.include_router(console_router)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")

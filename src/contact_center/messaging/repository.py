@@ -256,7 +256,14 @@ STATUS_MESSAGE_COLUMNS = (
     "error_code",
     "error_message",
 )
-STATUS_INTERACTION_COLUMNS = ("channel", "status", "ended_at", "updated_at", "assigned_agent")
+STATUS_INTERACTION_COLUMNS = (
+    "channel",
+    "status",
+    "ended_at",
+    "updated_at",
+    "assigned_agent",
+    "team_id",
+)
 
 MESSAGE_FOR_STATUS = Sql(
     select(
@@ -338,6 +345,7 @@ WHATSAPP_STATE_COLUMNS = (
     "updated_at",
     "customer_name",
     "assigned_agent",
+    "team_id",
 )
 WHATSAPP_STATE_KEYS = ["status", "ended_at", "last_message_at", "updated_at", "customer_name"]
 
@@ -593,6 +601,7 @@ SEND_INTERACTION_COLUMNS = (
     "ended_at",
     "updated_at",
     "assigned_agent",
+    "team_id",
     "customer_phone",
     "to_number",
     "from_number",
