@@ -125,6 +125,15 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
 
 # Every action the audit log records (a test checks each `audit.record` call has one here).
 AUDIT_ACTIONS: dict[str, str] = {
+    # Teams and people (docs/workflow.md).
+    "team.create": N_("Team created"),
+    "team.update": N_("Team changed"),
+    "team.delete": N_("Team deleted"),
+    "team.members": N_("Team members changed"),
+    "routing_rule.create": N_("Routing rule added"),
+    "routing_rule.delete": N_("Routing rule deleted"),
+    "user.availability": N_("Availability changed"),
+    "user.capacity": N_("Capacity changed"),
     "auth.login": N_("Signed in"),
     "auth.login_failed": N_("Failed sign-in"),
     "auth.login_locked": N_("Sign-in refused: account locked"),

@@ -402,3 +402,12 @@ async def set_capacity(
         )
         await session.flush()
     return CapacityOut(user_id=user.id, username=user.username, capacity=after)
+
+
+async def availability_of(session: AsyncSession, user_id: uuid.UUID | None) -> Availability | None:
+    """A user's availability (None: the caller is no user)."""
+    if user_id is None:
+        return None
+    found = await repository.users_by_ids(session, [user_id])
+    user = found.get(user_id)
+    return None if user is None else user.availability
