@@ -291,6 +291,7 @@ NOT_ABOUT_INTERACTIONS = {
     ("PUT", "/api/users/{user_id}/availability"): "supervisors only",
     ("PUT", "/api/users/{user_id}/capacity"): "supervisors only",
     ("GET", "/teams"): "supervisors only",
+    ("GET", "/console/availability"): "the caller's own availability",
 }
 WEBHOOKS_AND_EMULATOR = ("/webhooks/", "/_emulator/")
 

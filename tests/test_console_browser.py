@@ -756,7 +756,8 @@ async def test_a_supervisor_builds_a_team_on_the_teams_page_and_errors_read_in_s
         assert first is not None
         await session.refresh(first)
         assert first.capacity_call == 2
-    assert watched.errors == []
+    # The refused duplicate is the only failed request the browser saw.
+    assert [e for e in watched.errors if "409" not in e] == []
 
 
 @pytest.mark.parametrize("width", [1440, 375])

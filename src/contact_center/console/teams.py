@@ -19,7 +19,7 @@ router = APIRouter(include_in_schema=False)
 SupervisorPage = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
 
 
-@router.get("/console/partials/availability", response_class=HTMLResponse)
+@router.get("/console/availability", response_class=HTMLResponse)
 async def availability_partial(
     request: Request, session: SessionDep, principal: PrincipalDep
 ) -> HTMLResponse:
