@@ -277,6 +277,21 @@ NOT_ABOUT_INTERACTIONS = {
     ("POST", "/account/password"): "the caller's own password",
     ("GET", "/admin/users"): "admins only",
     ("GET", "/admin/audit"): "admins only",
+    ("GET", "/api/teams"): "teams and their members, no conversation",
+    ("GET", "/api/teams/{team_id}"): "a team and its members, no conversation",
+    ("POST", "/api/teams"): "supervisors only",
+    ("PATCH", "/api/teams/{team_id}"): "supervisors only",
+    ("DELETE", "/api/teams/{team_id}"): "supervisors only",
+    ("PUT", "/api/teams/{team_id}/members"): "supervisors only",
+    ("GET", "/api/routing/rules"): "supervisors only",
+    ("POST", "/api/routing/rules"): "supervisors only",
+    ("DELETE", "/api/routing/rules/{rule_id}"): "supervisors only",
+    ("GET", "/api/agents"): "people and their load counts, no conversation",
+    ("PUT", "/api/account/availability"): "the caller's own availability",
+    ("PUT", "/api/users/{user_id}/availability"): "supervisors only",
+    ("PUT", "/api/users/{user_id}/capacity"): "supervisors only",
+    ("GET", "/teams"): "supervisors only",
+    ("GET", "/console/availability"): "the caller's own availability",
 }
 WEBHOOKS_AND_EMULATOR = ("/webhooks/", "/_emulator/")
 

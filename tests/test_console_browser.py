@@ -30,7 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contact_center.console.i18n import Speaker
 from contact_center.demo.service import DemoResult, write_demo_data
 from contact_center.models import AuditLog, CallDetail, Interaction, Message
-from contact_center.models.enums import Channel, InteractionStatus, Role
+from contact_center.models.enums import Availability, Channel, InteractionStatus, Role
+from contact_center.models.team import RoutingRule, Team
+from contact_center.models.user_account import UserAccount
 from contact_center.settings import Settings
 from tests import auth
 from tests.conftest import Backend
@@ -203,6 +205,7 @@ async def pages(live: Live, session_factory: async_sessionmaker[AsyncSession]) -
         "audit": "/admin/audit",
         "audit-everyone": "/admin/audit?everyone=1",
         "password": "/account/password",
+        "teams": "/teams",
     }
 
 
@@ -674,3 +677,120 @@ async def test_every_seeded_recording_answers_audio(
         answer = await watched.page.request.get(console.base + str(url))
         assert answer.status == 200, url
         assert answer.headers["content-type"] == "audio/mpeg", url
+
+
+# --- teams and people (docs/workflow.md) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [1440, 375])
+async def test_a_supervisor_builds_a_team_on_the_teams_page_and_errors_read_in_spanish(
+    browser: Browser, console: Live, width: int
+) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    spanish = words("es-AR")
+    watched = await open_page(browser, console, width, username="sofia", role=Role.SUPERVISOR)
+    page = watched.page
+    if width == 375:
+        await page.click(".menu-toggle")
+    await page.click(f"nav a:has-text('{spanish.gettext('Teams')}')")
+    await page.wait_for_url(console.base + "/teams")
+    await expect(page.locator("main h1")).to_have_text(spanish.gettext("Teams"))
+    # A new team, the default one.
+    await page.fill("#new-team input[name=name]", "Tarjetas")
+    await page.fill("#new-team input[name=description]", "Consultas de tarjetas")
+    await page.select_option("#new-team select[name=routingMode]", "LEAST_BUSY")
+    await page.check("#new-team input[name=isDefault]")
+    async with page.expect_navigation():
+        await page.click("#new-team button[type=submit]")
+    team = page.locator('article[data-team="Tarjetas"]')
+    await expect(team).to_contain_text(spanish.gettext("default"))
+    # The same name again: refused, in Spanish, from the error's code.
+    await page.fill("#new-team input[name=name]", "Tarjetas")
+    await page.click("#new-team button[type=submit]")
+    await expect(page.locator("#new-team .notice.error")).to_have_text(
+        spanish.gettext("A team with that name exists.")
+    )
+    # Members: two people of the demo, chosen in the multi-select.
+    async with console.app.state.session_factory() as session:
+        agents = (
+            await session.scalars(
+                select(UserAccount)
+                .where(UserAccount.role == Role.AGENT, UserAccount.active.is_(True))
+                .order_by(UserAccount.username)
+                .limit(2)
+            )
+        ).all()
+    picker = team.locator("select[name=userIds]")
+    await picker.select_option([str(a.id) for a in agents])
+    async with page.expect_navigation():
+        await team.locator("form[data-method=PUT] button[type=submit]").click()
+    team = page.locator('article[data-team="Tarjetas"]')
+    for agent in agents:
+        await expect(team).to_contain_text(agent.display_name or agent.username)
+    # A routing rule for WhatsApp.
+    await page.select_option("#new-rule select[name=channel]", "WHATSAPP")
+    await page.fill("#new-rule input[name=intent]", "tarjeta")
+    async with page.expect_navigation():
+        await page.click("#new-rule button[type=submit]")
+    await expect(page.locator("#rules tbody tr")).to_have_count(1)
+    await expect(page.locator("#rules tbody")).to_contain_text("Tarjetas")
+    # A capacity below zero: the browser refuses it before any request (the API would too).
+    row = page.locator(f'#people tr[data-user="{agents[0].username}"]')
+    await row.locator("input[name=call]").fill("-1")
+    await row.locator("form.capacity button[type=submit]").click()
+    assert await row.locator("input[name=call]").evaluate("field => !field.validity.valid")
+    await expect(row.locator(".notice")).to_have_count(0)
+    await row.locator("input[name=call]").fill("2")
+    await row.locator("form.capacity button[type=submit]").click()
+    await expect(row.locator(".notice.ok")).to_have_text(spanish.gettext("Saved."))
+    layout = await page.evaluate(LAYOUT)
+    assert not layout["sideways"], layout
+    assert not layout["clipped"], layout
+    await page.screenshot(path=SHOTS / f"teams-es-AR-{width}.png", full_page=True)
+    async with console.app.state.session_factory() as session:
+        saved = (await session.scalars(select(Team).where(Team.name == "Tarjetas"))).one()
+        assert saved.is_default
+        assert saved.routing_mode.value == "LEAST_BUSY"
+        assert len((await session.scalars(select(RoutingRule))).all()) == 1
+        first = await session.get(UserAccount, agents[0].id)
+        assert first is not None
+        await session.refresh(first)
+        assert first.capacity_call == 2
+    # The refused duplicate is the only failed request the browser saw.
+    assert [e for e in watched.errors if "409" not in e] == []
+
+
+@pytest.mark.parametrize("width", [1440, 375])
+async def test_an_agent_sets_their_availability_from_the_header(
+    browser: Browser, console: Live, width: int
+) -> None:
+    spanish = words("es-AR")
+    watched = await open_page(browser, console, width, username="tomas", role=Role.AGENT)
+    page = watched.page
+    if width == 375:
+        await page.click(".menu-toggle")
+    selector = page.locator("#availability-select")
+    await expect(selector).to_be_visible()
+    await expect(selector.locator("option:checked")).to_have_text(spanish.gettext("Offline"))
+    # No teams page for an agent.
+    await expect(page.locator("nav a[href='/teams']")).to_have_count(0)
+    async with page.expect_response("**/api/account/availability") as answered:
+        await selector.select_option("ONLINE")
+    assert (await answered.value).status == 200
+    await page.screenshot(path=SHOTS / f"availability-es-AR-{width}.png")
+    async with console.app.state.session_factory() as session:
+        user = (
+            await session.scalars(select(UserAccount).where(UserAccount.username == "tomas"))
+        ).one()
+        assert user.availability is Availability.ONLINE
+    # Shown as chosen on the next page.
+    await page.goto(console.base + "/whatsapp", wait_until="networkidle")
+    if width == 375:
+        await page.click(".menu-toggle")
+    await expect(page.locator("#availability-select option:checked")).to_have_text(
+        spanish.gettext("Online")
+    )
+    forbidden = await page.goto(console.base + "/teams")
+    assert forbidden is not None
+    assert forbidden.status == 403
+    assert watched.errors == [] or all("403" in e for e in watched.errors)

@@ -105,6 +105,19 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "/api/users/{user_id}": {"role": "agent", "active": True, "displayName": "Otro Nombre"},
     "/api/tokens": {"name": "integración", "expiresInDays": 30},
+    "/api/teams": {"name": "Tarjetas", "description": "Consultas", "routingMode": "LEAST_BUSY"},
+    "/api/teams/{team_id}": {"name": "Ventas", "description": "Otra", "isDefault": True},
+    "/api/teams/{team_id}/members": {"userIds": [str(uuid.uuid4())]},
+    "/api/routing/rules": {
+        "teamId": str(uuid.uuid4()),
+        "channel": "WHATSAPP",
+        "intent": "deuda",
+        "queue": "mora",
+        "position": 1,
+    },
+    "/api/account/availability": {"availability": "ONLINE"},
+    "/api/users/{user_id}/availability": {"availability": "AWAY"},
+    "/api/users/{user_id}/capacity": {"call": 1, "whatsapp": 5, "sms": 5},
 }
 SAMPLES["/api/sms/otp"] = SAMPLES["/api/otp"]
 SAMPLES["/api/sync/full"] = SAMPLES["/api/elevenlabs/sync"]

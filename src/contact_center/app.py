@@ -25,6 +25,7 @@ from contact_center.console.account import router as account_router
 from contact_center.console.error_pages import error_page
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
 from contact_center.console.pages import router as console_router
+from contact_center.console.teams import router as console_teams_router
 from contact_center.db.migrate import upgrade_database
 from contact_center.db.session import create_engine
 from contact_center.emulator.app import create_emulator_app
@@ -47,6 +48,8 @@ from contact_center.providers.registry import emulated_providers
 from contact_center.runtime import start_runtime
 from contact_center.security_headers import edge
 from contact_center.settings import Settings, load_settings
+from contact_center.teams.endpoints import manage as teams_manage_router
+from contact_center.teams.endpoints import router as teams_router
 from contact_center.webhooks.endpoints import WebhookLane
 from contact_center.webhooks.endpoints import router as webhooks_router
 from contact_center.worker.build import build_worker
@@ -205,8 +208,11 @@ def create_app(
     app.include_router(auth_router)
     app.include_router(users_router)
     app.include_router(audit_router)
+    app.include_router(teams_router)
+    app.include_router(teams_manage_router)
     app.include_router(account_router)
     app.include_router(console_router)
+    app.include_router(console_teams_router)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")
     if emulator_state is not None:
         # Stand-ins for the providers without credentials; never in production.

@@ -47,6 +47,9 @@ class Principal:
     must_change_password: bool = False
     # The console language this user chose (None: the service's CONSOLE_LANGUAGE).
     language: str | None = None
+    # An agent's teams (docs/workflow.md, "Who sees what"): the queues whose unassigned
+    # conversations they see. Loaded at sign-in for agents only; others see everything.
+    team_ids: frozenset[uuid.UUID] = frozenset()
 
     @property
     def may_reveal_pii(self) -> bool:
@@ -58,14 +61,22 @@ class Principal:
 
     @property
     def agent_scope(self) -> str | None:
-        """An agent sees their own and unassigned interactions: the name they are assigned by."""
+        """An agent's view is scoped (see `sees_assignment`): the name they are assigned by.
+        None: the caller sees everything (supervisors, admins, the system, trusted mode)."""
         if self.trusted_network or self.role is not Role.AGENT:
             return None
         return self.actor_id
 
-    def sees_assignment(self, assigned_agent: str | None) -> bool:
+    def sees_assignment(self, assigned_agent: str | None, team_id: uuid.UUID | None) -> bool:
+        """Whether the caller sees a conversation assigned to `assigned_agent` in `team_id`'s
+        queue: an agent sees their own, the unassigned ones of their teams and the unassigned
+        ones in no team (the shared pool); everyone else sees all."""
         scope = self.agent_scope
-        return scope is None or assigned_agent is None or assigned_agent == scope
+        if scope is None:
+            return True
+        if assigned_agent is not None:
+            return assigned_agent == scope
+        return team_id is None or team_id in self.team_ids
 
     def may_assign(self, agent: str | None) -> bool:
         """An agent assigns work to themselves only (or leaves it as it is); others to anyone."""

@@ -51,7 +51,14 @@ async def me(principal: PrincipalDep) -> MeOut:
 
 @admin.get("/api/users", response_model=UserList, summary="Console users")
 async def list_users(session: SessionDep) -> UserList:
-    return UserList(items=[UserOut.model_validate(u) for u in await service.list_users(session)])
+    users = await service.list_users(session)
+    teams = await service.team_ids_by_user(session, [u.id for u in users])
+    return UserList(
+        items=[
+            UserOut.model_validate(u).model_copy(update={"teams": teams.get(u.id, [])})
+            for u in users
+        ]
+    )
 
 
 @admin.post("/api/users", status_code=201, response_model=UserCreated, summary="Create a user")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contact_center.db.fast import Sql, Transaction
 from contact_center.db.statements import insert_ignore
 from contact_center.models.enums import Role
+from contact_center.models.team import TeamMember
 from contact_center.models.user_account import ApiToken, ConsoleSession, UserAccount
 
 # last_used_at / last_seen_at are written at most this often: not one UPDATE per request.
@@ -214,3 +215,33 @@ async def end_user_sessions(
     if keep is not None:
         stmt = stmt.where(ConsoleSession.id != keep)
     await session.execute(stmt.values(ended_at=now).execution_options(synchronize_session=False))
+
+
+# --- an agent's teams (their view: docs/workflow.md, "Who sees what") ----------------------
+
+_TEAM_IDS = Sql(select(TeamMember.team_id).where(TeamMember.user_id == bindparam("user_id")))
+
+
+async def team_ids_of(session: AsyncSession, user_id: uuid.UUID) -> frozenset[uuid.UUID]:
+    stmt = select(TeamMember.team_id).where(TeamMember.user_id == user_id)
+    return frozenset((await session.scalars(stmt)).all())
+
+
+async def team_ids_fast(tx: Transaction, user_id: uuid.UUID) -> frozenset[uuid.UUID]:
+    """`team_ids_of` below the ORM, for the token's path (every API request of an agent)."""
+    return frozenset(row["team_id"] for row in await tx.all(_TEAM_IDS, user_id=user_id))
+
+
+async def team_ids_by_user(
+    session: AsyncSession, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Each user's teams, in one statement (the users list)."""
+    found: dict[uuid.UUID, list[uuid.UUID]] = {user_id: [] for user_id in user_ids}
+    if not user_ids:
+        return found
+    stmt = select(TeamMember.user_id, TeamMember.team_id).where(
+        TeamMember.user_id.in_(list(user_ids))
+    )
+    for user_id, team_id in (await session.execute(stmt)).all():
+        found.setdefault(user_id, []).append(team_id)
+    return found

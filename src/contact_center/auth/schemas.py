@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from contact_center.models.enums import Role
+from contact_center.models.enums import Availability, Role
 from contact_center.schemas import ApiModel, RequestModel, Timestamp
+
+
+class UserCapacity(ApiModel):
+    """Open conversations of each channel the person holds at most (docs/workflow.md)."""
+
+    call: int
+    whatsapp: int
+    sms: int
 
 
 class UserOut(ApiModel):
@@ -19,6 +28,21 @@ class UserOut(ApiModel):
     locked_until: Timestamp | None
     last_login_at: Timestamp | None
     created_at: Timestamp
+    availability: Availability
+    capacity: UserCapacity
+    teams: list[uuid.UUID] = Field(default_factory=list, description="the teams' ids")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _capacity_of_account(cls, data: Any) -> Any:
+        """From a user account: its three capacity columns make `capacity`."""
+        if isinstance(data, dict) or not hasattr(data, "capacity_call"):
+            return data
+        fields = {name: getattr(data, name) for name in cls.model_fields if hasattr(data, name)}
+        fields["capacity"] = UserCapacity(
+            call=data.capacity_call, whatsapp=data.capacity_whatsapp, sms=data.capacity_sms
+        )
+        return fields
 
 
 class UserCreated(UserOut):

@@ -42,6 +42,7 @@ def principal_for(
     *,
     asked_admin_view: bool = False,
     session_id: uuid.UUID | None = None,
+    team_ids: frozenset[uuid.UUID] = frozenset(),
 ) -> Principal:
     return Principal(
         actor_type=ActorType.USER,
@@ -53,6 +54,7 @@ def principal_for(
         session_id=session_id,
         must_change_password=user.must_change_password,
         language=user.language,
+        team_ids=team_ids,
     )
 
 
@@ -126,6 +128,13 @@ async def create_user(
 
 async def list_users(session: AsyncSession) -> Sequence[UserAccount]:
     return await repository.list_users(session)
+
+
+async def team_ids_by_user(
+    session: AsyncSession, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Each user's teams (one statement), for the users list."""
+    return await repository.team_ids_by_user(session, user_ids)
 
 
 async def _user(
@@ -479,7 +488,11 @@ async def principal_from_session(
         return None
     if console_session.last_seen_at < now - repository.TOUCH_EVERY:
         await repository.touch_session(session, console_session.id, now)
-    return principal_for(user, Via.SESSION, session_id=console_session.id)
+    # Only an agent's view depends on their teams: nobody else pays for the read.
+    teams = await repository.team_ids_of(session, user.id) if user.role is Role.AGENT else None
+    return principal_for(
+        user, Via.SESSION, session_id=console_session.id, team_ids=teams or frozenset()
+    )
 
 
 # --- API tokens -----------------------------------------------------------------------------
@@ -565,6 +578,12 @@ async def principal_from_token(
         return None
     if last_used_at is None or last_used_at < now - repository.TOUCH_EVERY:
         await repository.touch_token(tx, found["id"], now)
+    # Only an agent's view depends on their teams: nobody else pays for the read.
+    teams = (
+        await repository.team_ids_fast(tx, found["user_id"])
+        if found["role"] is Role.AGENT
+        else frozenset[uuid.UUID]()
+    )
     return Principal(
         actor_type=ActorType.USER,
         actor_id=found["username"],
@@ -574,4 +593,5 @@ async def principal_from_token(
         user_id=found["user_id"],
         must_change_password=found["must_change_password"],
         language=found["language"],
+        team_ids=teams,
     )

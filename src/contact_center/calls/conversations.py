@@ -140,7 +140,7 @@ async def require_recording_visible(
     if viewer.agent_scope is None:
         return
     call = await repository.by_conversation(session, conversation_id)
-    if call is None or not viewer.sees_assignment(call.assigned_agent):
+    if call is None or not viewer.sees_assignment(call.assigned_agent, call.team_id):
         raise NotFound(
             f"No recording for conversation {conversation_id}.", code="recording_not_found"
         )

@@ -342,7 +342,9 @@ async def apply_call(
     if not created:
         update_call(interaction, fields, metadata_only=metadata_only)
         if interaction.assigned_agent and before["assigned_agent"] != interaction.assigned_agent:
-            also_heard_by(session.info, interaction.id, before["assigned_agent"])
+            also_heard_by(
+                session.info, interaction.id, before["assigned_agent"], interaction.team_id
+            )
     changed = created or before != {name: getattr(interaction, name) for name in fields}
     detail = await _detail(session, interaction)
     changed = fill_detail(detail, event, metadata_only=metadata_only, now=utcnow()) or changed

@@ -191,6 +191,9 @@ ERROR_MESSAGES: dict[str, str] = {
     "reveal_reason_required": N_("Say why you need to see the personal data."),
     "username_taken": N_("That username is taken."),
     "last_admin": N_("The service needs at least one active administrator."),
+    "team_name_taken": N_("A team with that name exists."),
+    "unknown_user": N_("Members must be existing, active users."),
+    "unknown_team": N_("That team does not exist."),
 }
 
 

@@ -12,6 +12,7 @@ from enum import Enum
 
 from contact_center.models.enums import (
     ActorType,
+    Availability,
     Channel,
     Direction,
     EventType,
@@ -23,6 +24,7 @@ from contact_center.models.enums import (
     Outcome,
     Provider,
     Role,
+    RoutingMode,
     WebhookStatus,
 )
 
@@ -33,6 +35,13 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional name of gettext_no
 
 
 ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
+    Availability: {
+        "ONLINE": N_("Online"),
+        "BUSY": N_("Busy"),
+        "AWAY": N_("Away"),
+        "OFFLINE": N_("Offline"),
+    },
+    RoutingMode: {"ROUND_ROBIN": N_("Round robin"), "LEAST_BUSY": N_("Least busy")},
     Channel: {"CALL": N_("Call"), "WHATSAPP": N_("WhatsApp"), "SMS": N_("SMS")},
     Direction: {"INBOUND": N_("Inbound"), "OUTBOUND": N_("Outbound")},
     InteractionStatus: {
@@ -129,6 +138,15 @@ AUDIT_ACTIONS: dict[str, str] = {
     "interaction.routed": N_("Conversation assigned by routing"),
     "interaction.woke": N_("Snoozed conversation woke"),
     "interaction.unassigned": N_("Conversation unassigned"),
+    # Teams and people (docs/workflow.md).
+    "team.create": N_("Team created"),
+    "team.update": N_("Team changed"),
+    "team.delete": N_("Team deleted"),
+    "team.members": N_("Team members changed"),
+    "routing_rule.create": N_("Routing rule added"),
+    "routing_rule.delete": N_("Routing rule deleted"),
+    "user.availability": N_("Availability changed"),
+    "user.capacity": N_("Capacity changed"),
     "auth.login": N_("Signed in"),
     "auth.login_failed": N_("Failed sign-in"),
     "auth.login_locked": N_("Sign-in refused: account locked"),
@@ -213,6 +231,8 @@ ENTITY_TYPES: dict[str, str] = {
     "customer": N_("Customer"),
     "webhook_delivery": N_("Provider notification"),
     "sync": N_("Synchronization"),
+    "team": N_("Team"),
+    "routing_rule": N_("Routing rule"),
 }
 
 # The voice assistant's own verdict on a call.

@@ -114,7 +114,9 @@ async def _dashboard_context(
     day = parse_day(date, metrics.today(settings))
     principal = context.principal
     summary = (
-        await metrics.summary(session, settings, day) if principal.allows(Role.SUPERVISOR) else None
+        await metrics.summary(session, settings, day, viewer=principal)
+        if principal.allows(Role.SUPERVISOR)
+        else None
     )
     recent = await interactions.list_interactions(
         session,

@@ -46,6 +46,28 @@ INTERACTION = cast(Table, Interaction.__table__)
 
 
 @dataclass(frozen=True)
+class AgentView:
+    """What an agent sees (docs/workflow.md, "Who sees what"): their own conversations, the
+    unassigned ones in `team_ids`' queues and the unassigned ones in no team."""
+
+    agent: str
+    team_ids: frozenset[uuid.UUID] = frozenset()
+
+
+def visible_condition(view: AgentView) -> ColumnElement[bool]:
+    """`view` as a condition on the interaction table: the one place it is written in SQL."""
+    waiting = (
+        or_(Interaction.team_id.is_(None), Interaction.team_id.in_(sorted(view.team_ids)))
+        if view.team_ids
+        else Interaction.team_id.is_(None)
+    )
+    return or_(
+        Interaction.assigned_agent == view.agent,
+        and_(Interaction.assigned_agent.is_(None), waiting),
+    )
+
+
+@dataclass(frozen=True)
 class InteractionFilters:
     channel: Channel | None = None
     direction: Direction | None = None
@@ -59,8 +81,8 @@ class InteractionFilters:
     customer_ref: str | None = None
     queue: str | None = None
     outcome: Outcome | None = None
-    # An agent's view: their own and unassigned interactions.
-    visible_to: str | None = None
+    # An agent's view (None: everything).
+    visible_to: AgentView | None = None
 
 
 def _conditions(filters: InteractionFilters) -> list[ColumnElement[bool]]:
@@ -84,12 +106,7 @@ def _conditions(filters: InteractionFilters) -> list[ColumnElement[bool]]:
     if filters.to_digits:
         conditions.append(Interaction.to_number.contains(filters.to_digits, autoescape=True))
     if filters.visible_to is not None:
-        conditions.append(
-            or_(
-                Interaction.assigned_agent.is_(None),
-                Interaction.assigned_agent == filters.visible_to,
-            )
-        )
+        conditions.append(visible_condition(filters.visible_to))
     if filters.started_from is not None:
         conditions.append(Interaction.started_at >= filters.started_from)
     if filters.started_before is not None:

@@ -18,7 +18,7 @@ from contact_center.db.base import utcnow
 from contact_center.db.fast import Transaction, reader
 from contact_center.errors import Forbidden, NotFound, ValidationFailed
 from contact_center.interactions import repository
-from contact_center.interactions.repository import InteractionFilters
+from contact_center.interactions.repository import AgentView, InteractionFilters
 from contact_center.interactions.schemas import (
     CallDetailOut,
     CustomerProfile,
@@ -139,6 +139,7 @@ def _recorded(info: dict[str, Any], interaction: Interaction, event: Event, now:
             "channel": interaction.channel.value,
         },
         assigned_agent=interaction.assigned_agent,
+        team_id=interaction.team_id,
     )
 
 
@@ -149,12 +150,23 @@ def not_found(interaction_id: uuid.UUID) -> NotFound:
     return NotFound(f"No interaction with id {interaction_id}.", code="interaction_not_found")
 
 
+def sees(viewer: Principal, interaction: Interaction) -> bool:
+    """Whether `viewer` sees `interaction` (docs/workflow.md, "Who sees what")."""
+    return viewer.sees_assignment(interaction.assigned_agent, interaction.team_id)
+
+
+def agent_view(viewer: Principal) -> AgentView | None:
+    """The viewer's scope as the repository's filters take it (None: sees everything)."""
+    scope = viewer.agent_scope
+    return None if scope is None else AgentView(scope, viewer.team_ids)
+
+
 def require_visible(
     interaction: Interaction | None, viewer: Principal, interaction_id: uuid.UUID
 ) -> Interaction:
     """The interaction if `viewer` may see it; otherwise the same 404 as an unknown id, so an
     agent learns nothing of another agent's work (not even that it exists)."""
-    if interaction is None or not viewer.sees_assignment(interaction.assigned_agent):
+    if interaction is None or not sees(viewer, interaction):
         raise not_found(interaction_id)
     return interaction
 
@@ -179,10 +191,10 @@ def require_writable(interaction: Interaction, viewer: Principal) -> None:
     """Writing into a conversation someone else works (a send joining a customer's current
     conversation) is refused with 403 and says why; the caller named the customer, not the
     conversation, so this tells them nothing they could not see coming."""
-    if not viewer.sees_assignment(interaction.assigned_agent):
+    if not sees(viewer, interaction):
         raise Forbidden(
-            "This customer's conversation is assigned to another agent; a supervisor can "
-            "reassign it.",
+            "This customer's conversation is assigned to another agent or waits in another "
+            "team's queue; a supervisor can reassign it.",
             code="interaction_assigned_to_other_agent",
         )
 
@@ -296,9 +308,9 @@ async def _present_many(
 
 
 def scoped(filters: InteractionFilters, viewer: Principal) -> InteractionFilters:
-    """The viewer's view: an agent's lists and counts hold their own and unassigned work."""
-    scope = viewer.agent_scope
-    return filters if scope is None else dataclasses.replace(filters, visible_to=scope)
+    """The viewer's view: an agent's lists and counts hold what `sees` lets them see."""
+    view = agent_view(viewer)
+    return filters if view is None else dataclasses.replace(filters, visible_to=view)
 
 
 async def list_interactions(
@@ -342,7 +354,7 @@ async def get_interaction(
     statements and objects cost more CPU than the four queries."""
     db = await reader(session)
     found = await repository.interaction_row(db, interaction_id)
-    if found is None or not viewer.sees_assignment(found[0]["assigned_agent"]):
+    if found is None or not viewer.sees_assignment(found[0]["assigned_agent"], found[0]["team_id"]):
         raise not_found(interaction_id)
     row, call_detail = found
     messages, events = await repository.children_of(
@@ -372,11 +384,7 @@ async def customer_profile(
 ) -> CustomerProfile:
     """Every interaction of one customer across channels, newest first, with statistics (of
     the interactions the `viewer` may see)."""
-    interactions = [
-        i
-        for i in await repository.by_customer(session, phone)
-        if viewer.sees_assignment(i.assigned_agent)
-    ]
+    interactions = [i for i in await repository.by_customer(session, phone) if sees(viewer, i)]
     otp_counts = await repository.otp_counts_by_status(session, phone)
     started = [i.started_at for i in interactions]
     stats = CustomerStats(
@@ -516,7 +524,7 @@ async def update_interaction(
     )
     for change in changes:
         if change.field == "assignedAgent":
-            also_heard_by(session.info, interaction.id, change.previous)
+            also_heard_by(session.info, interaction.id, change.previous, interaction.team_id)
         await record_all(session, interaction, change.events)
         await audit.record(
             session,

@@ -143,7 +143,9 @@ async def open_link(session: AsyncSession, key: bytes, token: str, viewer: Princ
         if link is not None
         else None
     )
-    visible = interaction is not None and viewer.sees_assignment(interaction.assigned_agent)
+    visible = interaction is not None and viewer.sees_assignment(
+        interaction.assigned_agent, interaction.team_id
+    )
     if link is None or interaction is None or not visible:
         raise NotFound("Unknown or tampered link.", code="link_not_found")
     status, opened = link_opened(link, utcnow())

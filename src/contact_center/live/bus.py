@@ -2,7 +2,9 @@
 fanned out to the SSE streams of every web process (Redis pub/sub), or in-process when embedded.
 
 A notice says only which interaction changed and how (`{interactionId, type, channel}`); pages
-fetch what they show through the usual services, so nothing personal travels on the bus.
+fetch what they show through the usual services, so nothing personal travels on the bus. A few
+notices are for the other processes only (no interaction: `note_process`), such as an agent's
+availability change, which the routers of every process act on.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -153,40 +156,77 @@ BUS = "change_bus"
 
 AUDIENCE = "audience"
 AUDIENCES = "change_audiences"
+# Who held an interaction during a transaction: (assigned agent, team) pairs; an agent of None
+# means it waited unassigned in that team's queue (a team of None: the shared pool).
+Holder = tuple[str | None, str | None]
 
 
-def note(session_info: dict[str, Any], notice: Notice, *, assigned_agent: str | None) -> None:
+def note(
+    session_info: dict[str, Any],
+    notice: Notice,
+    *,
+    assigned_agent: str | None,
+    team_id: uuid.UUID | None,
+) -> None:
     """Remember a change; it is published if and when the transaction commits.
 
-    `assigned_agent` is who works the interaction at this point of the transaction. The
-    published notice carries every agent the interaction had during the transaction, so each
-    stream can be scoped (see `visible_to`)."""
+    `assigned_agent` and `team_id` are who works the interaction, and whose queue it is in, at
+    this point of the transaction. The published notice carries every holder the interaction
+    had during the transaction, so each stream can be scoped (see `visible_to`)."""
     session_info.setdefault(PENDING, []).append(notice)
-    also_heard_by(session_info, notice.get("interactionId"), assigned_agent)
+    also_heard_by(session_info, notice.get("interactionId"), assigned_agent, team_id)
 
 
-def also_heard_by(session_info: dict[str, Any], interaction_id: Any, agent: str | None) -> None:
-    """Add an agent to the audience of an interaction's notices in this transaction: the one
-    an interaction is taken from hears that it changed (their page drops it)."""
-    session_info.setdefault(AUDIENCES, {}).setdefault(str(interaction_id), set()).add(agent)
+def note_process(session_info: dict[str, Any], notice: Notice) -> None:
+    """Remember a notice for the other processes (not about one interaction: no console
+    stream carries it), published if and when the transaction commits. Notices of this kind:
+    `{"type": "agent.availability", "userId", "availability"}` (docs/workflow.md)."""
+    session_info.setdefault(PENDING, []).append(notice)
 
 
-def _with_audience(notices: list[Notice], audiences: dict[str, set[str | None]]) -> list[Notice]:
+def also_heard_by(
+    session_info: dict[str, Any], interaction_id: Any, agent: str | None, team_id: uuid.UUID | None
+) -> None:
+    """Add a holder to the audience of an interaction's notices in this transaction: the one
+    an interaction is taken from (an agent, or a team's queue) hears that it changed (their
+    page drops it)."""
+    holder: Holder = (agent, None if team_id is None else str(team_id))
+    session_info.setdefault(AUDIENCES, {}).setdefault(str(interaction_id), set()).add(holder)
+
+
+def _with_audience(notices: list[Notice], audiences: dict[str, set[Holder]]) -> list[Notice]:
     published = []
     for notice in notices:
-        audience = audiences.get(str(notice.get("interactionId")), {None})
-        # null stands for "unassigned": every agent may see it.
-        published.append({**notice, AUDIENCE: sorted(audience, key=lambda a: (a is not None, a))})
+        if "interactionId" not in notice:
+            published.append(notice)
+            continue
+        audience = audiences.get(str(notice.get("interactionId")), {(None, None)})
+        # [agent, teamId]; a null agent stands for "unassigned, in that team's queue".
+        ordered = sorted(audience, key=lambda h: (h[0] is not None, h[0] or "", h[1] or ""))
+        published.append({**notice, AUDIENCE: [list(h) for h in ordered]})
     return published
 
 
+def _team(value: Any) -> uuid.UUID | None:
+    try:
+        return None if value is None else uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 def visible_to(notice: Notice, viewer: Principal) -> Notice | None:
-    """The part of a notice a viewer's stream may carry, or None when it is not theirs: an
-    agent hears of their own and unassigned interactions only (as every read path decides)."""
+    """The part of a notice a viewer's stream may carry, or None when it is not theirs: only
+    interaction notices, and an agent hears of the interactions they see (as every read path
+    decides: `Principal.sees_assignment`)."""
+    if "interactionId" not in notice:
+        return None
     if viewer.agent_scope is not None:
         audience = notice.get(AUDIENCE)
         if not isinstance(audience, list) or not any(
-            agent is None or viewer.sees_assignment(agent) for agent in audience
+            isinstance(holder, list)
+            and len(holder) == 2
+            and viewer.sees_assignment(holder[0], _team(holder[1]))
+            for holder in audience
         ):
             return None
     return {key: value for key, value in notice.items() if key != AUDIENCE}

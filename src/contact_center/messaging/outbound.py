@@ -229,7 +229,7 @@ async def queue_whatsapp(
     )
     await repository.add(session, message)
     if interaction.assigned_agent != previous_agent:
-        also_heard_by(session.info, interaction.id, previous_agent)
+        also_heard_by(session.info, interaction.id, previous_agent, interaction.team_id)
     await record_all(session, interaction, events)
     # The same status rules as a message that arrives by webhook.
     key = f"message:{message.id}"

@@ -256,7 +256,14 @@ STATUS_MESSAGE_COLUMNS = (
     "error_code",
     "error_message",
 )
-STATUS_INTERACTION_COLUMNS = ("channel", "status", "ended_at", "updated_at", "assigned_agent")
+STATUS_INTERACTION_COLUMNS = (
+    "channel",
+    "status",
+    "ended_at",
+    "updated_at",
+    "assigned_agent",
+    "team_id",
+)
 
 MESSAGE_FOR_STATUS = Sql(
     select(
@@ -341,6 +348,7 @@ WHATSAPP_STATE_COLUMNS = (
     "queued_at",
     "snoozed_until",
     "resolution_code",
+    "team_id",
 )
 WHATSAPP_STATE_KEYS = [
     "status",
@@ -605,6 +613,7 @@ SEND_INTERACTION_COLUMNS = (
     "ended_at",
     "updated_at",
     "assigned_agent",
+    "team_id",
     "customer_phone",
     "to_number",
     "from_number",

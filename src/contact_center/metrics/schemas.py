@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from pydantic import Field
 
@@ -38,6 +39,16 @@ class Kpis(ApiModel):
     otp_challenges: int
 
 
+class TeamFigures(ApiModel):
+    """A team's queue now (not the day's): `teamId` null is the shared pool (no team)."""
+
+    team_id: uuid.UUID | None
+    name: str | None
+    waiting: int = Field(description="open, unassigned, queued and not snoozed")
+    open_assigned: int = Field(description="open (NEW, IN_PROGRESS) and assigned to someone")
+    members_online: int = Field(description="active members who are ONLINE")
+
+
 class MetricsSummary(ApiModel):
     date: dt.date
     timezone: str
@@ -48,3 +59,9 @@ class MetricsSummary(ApiModel):
     by_agent: list[AgentActivity] = Field(description="people's work, AI-handled excluded")
     ai_activity: AiActivity
     kpis: Kpis
+    team_id: uuid.UUID | None = Field(
+        default=None, description="the `teamId` asked: the day's interaction figures are its"
+    )
+    teams: list[TeamFigures] = Field(
+        default_factory=list, description="each team's queue now, then the shared pool"
+    )

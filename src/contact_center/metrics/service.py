@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import statistics
+import uuid
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.db.base import utcnow
+from contact_center.errors import ValidationFailed
+from contact_center.interactions.repository import AgentView
 from contact_center.metrics import repository
-from contact_center.metrics.schemas import AgentActivity, AiActivity, Kpis, MetricsSummary
+from contact_center.metrics.schemas import (
+    AgentActivity,
+    AiActivity,
+    Kpis,
+    MetricsSummary,
+    TeamFigures,
+)
 from contact_center.models.enums import Channel, Direction, InteractionStatus
+from contact_center.principal import SYSTEM, Principal
 from contact_center.settings import Settings
 
 
@@ -28,9 +39,35 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-async def summary(session: AsyncSession, settings: Settings, day: date) -> MetricsSummary:
+async def _scope(
+    session: AsyncSession, viewer: Principal, team_id: uuid.UUID | None
+) -> repository.Scope:
+    """What `viewer` may count (docs/workflow.md, "Who sees what"), narrowed to `team_id`."""
+    if team_id is not None and not await repository.team_exists(session, team_id):
+        raise ValidationFailed(
+            f"No team with id {team_id}.",
+            code="unknown_team",
+            details=[{"field": "query.teamId", "message": "unknown team"}],
+        )
+    agent = viewer.agent_scope
+    view = None if agent is None else AgentView(agent, viewer.team_ids)
+    return repository.Scope(view=view, team_id=team_id)
+
+
+async def summary(
+    session: AsyncSession,
+    settings: Settings,
+    day: date,
+    *,
+    viewer: Principal = SYSTEM,
+    team_id: uuid.UUID | None = None,
+) -> MetricsSummary:
+    """The day's figures and each team's queue now, as far as `viewer` sees (an agent: their
+    own work, their teams' queues and the shared pool); `team_id` narrows the interaction
+    figures and the teams to one team (OTP figures are the whole service's)."""
+    scope = await _scope(session, viewer, team_id)
     start, end = day_bounds(settings, day)
-    groups = await repository.groups(session, start, end)
+    groups = await repository.groups(session, start, end, scope)
     by_channel: Counter[str] = Counter({c.value: 0 for c in Channel})
     by_status: Counter[str] = Counter()
     by_direction: Counter[str] = Counter({d.value: 0 for d in Direction})
@@ -50,11 +87,21 @@ async def summary(session: AsyncSession, settings: Settings, day: date) -> Metri
             calls += group.count
             abandoned += group.count if group.status == InteractionStatus.ABANDONED.value else 0
             ai_calls += group.count if group.ai_handled else 0
-    pairs = await repository.first_response_pairs(session, start, end)
+    pairs = await repository.first_response_pairs(session, start, end, scope)
     waits = [(answered - asked).total_seconds() for asked, answered in pairs]
     otp = await repository.otp_statuses(session, start, end)
     otp_total = sum(n for status, n in otp.items() if status != "CANCELED")
-    aht = await repository.average_handle_time(session, start, end)
+    aht = await repository.average_handle_time(session, start, end, scope)
+    teams = [
+        TeamFigures(
+            team_id=row.team_id,
+            name=row.name,
+            waiting=row.waiting,
+            open_assigned=row.open_assigned,
+            members_online=row.members_online,
+        )
+        for row in await repository.team_figures(session, utcnow(), scope)
+    ]
     by_agent = sorted(
         (
             AgentActivity(agent=agent, total=sum(counts.values()), by_channel=dict(counts))
@@ -80,4 +127,6 @@ async def summary(session: AsyncSession, settings: Settings, day: date) -> Metri
             calls=calls,
             otp_challenges=otp_total,
         ),
+        team_id=team_id,
+        teams=teams,
     )

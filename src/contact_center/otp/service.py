@@ -252,7 +252,9 @@ async def _visible(session: AsyncSession, challenge: OtpChallenge, context: Audi
         if interaction_id is None:
             continue
         interaction = await interactions_repository.get(session, interaction_id)
-        if interaction is not None and not principal.sees_assignment(interaction.assigned_agent):
+        if interaction is not None and not principal.sees_assignment(
+            interaction.assigned_agent, interaction.team_id
+        ):
             return False
     return True
 

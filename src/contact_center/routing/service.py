@@ -161,7 +161,7 @@ def _assigned(
     """Assign and return the rows it writes: its timeline event (its live notice waits for the
     commit) and its audit row; a batch writes them together."""
     # Every agent heard of it while it waited unassigned: their pages drop it.
-    also_heard_by(session.info, interaction.id, None)
+    also_heard_by(session.info, interaction.id, None, interaction.team_id)
     leave_queue(interaction, agent, at)
     events = new_event_rows(
         session,
@@ -231,7 +231,7 @@ async def requeue_offline(
     returned = await repository.of_offline(session, now - timedelta(seconds=grace_seconds), limit)
     for interaction in returned:
         agent = interaction.assigned_agent
-        also_heard_by(session.info, interaction.id, agent)
+        also_heard_by(session.info, interaction.id, agent, interaction.team_id)
         enter_queue(interaction, now)
         await record(
             session,

@@ -169,6 +169,20 @@
     new FormData(form).forEach(function (value, key) {
       if (typeof value === "string" && value.trim() !== "") { payload[key] = value.trim(); }
     });
+    // Fields whose API value is not a string: a multi-select's list, a checkbox's true or false,
+    // a whole number (anything else goes as typed, for the API to refuse and say why).
+    Array.prototype.forEach.call(form.querySelectorAll("[data-json]"), function (field) {
+      var kind = field.getAttribute("data-json");
+      if (!field.name) { return; }
+      if (kind === "list") {
+        payload[field.name] = Array.prototype.filter.call(field.options, function (option) { return option.selected; })
+          .map(function (option) { return option.value; });
+      } else if (kind === "bool") {
+        payload[field.name] = field.checked;
+      } else if (kind === "int" && /^-?\d+$/.test(payload[field.name] || "")) {
+        payload[field.name] = parseInt(payload[field.name], 10);
+      }
+    });
     var result = form.querySelector(".result") || (form.parentElement && form.parentElement.querySelector(".result"));
     var button = form.querySelector("button[type=submit]");
     if (button) { button.disabled = true; }
@@ -203,6 +217,13 @@
     }).catch(function () {
       show(result, "error", say("unreachable"));
     }).finally(function () { if (button) { button.disabled = false; } });
+  });
+
+  // A selector marked data-submit-on-change saves as soon as it changes (the availability).
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (!field.matches || !field.matches("[data-submit-on-change]") || !field.form) { return; }
+    if (field.form.requestSubmit) { field.form.requestSubmit(); } else { field.form.dispatchEvent(new Event("submit", { cancelable: true, bubbles: true })); }
   });
 
   // A filter form sends only the filters that are set: an empty field would reach the API's
