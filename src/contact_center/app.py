@@ -41,6 +41,7 @@ from contact_center.links.landing import router as landing_router
 from contact_center.messaging.endpoints import router as messaging_router
 from contact_center.metrics.endpoints import router as metrics_router
 from contact_center.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from contact_center.notes.endpoints import router as notes_router
 from contact_center.otp.endpoints import router as otp_router
 from contact_center.providers.http import create_http_client
 from contact_center.providers.registry import emulated_providers
@@ -194,6 +195,7 @@ def create_app(
 
     app.include_router(health_router)
     app.include_router(interactions_router)
+    app.include_router(notes_router)
     app.include_router(webhooks_router)
     app.include_router(messaging_router)
     app.include_router(link_sms_router)
