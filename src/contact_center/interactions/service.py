@@ -514,7 +514,11 @@ async def update_interaction(
     if "assigned_agent" in patch.model_fields_set:
         require_assignable(context.principal, patch.assigned_agent)
         agent = (patch.assigned_agent or "").strip()
-        if agent and not await repository.active_user_exists(session, agent):
+        if (
+            agent
+            and agent != interaction.assigned_agent
+            and not await repository.active_user_exists(session, agent)
+        ):
             raise ValidationFailed(
                 f"No active user named {agent!r}.",
                 code="unknown_user",

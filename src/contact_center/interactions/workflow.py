@@ -104,7 +104,7 @@ async def _control_bot(
 # --- input rules ----------------------------------------------------------------------------
 
 
-def _invalid(field_name: str, message: str, code: str = "validation_failed") -> ValidationFailed:
+def _invalid(field_name: str, message: str, code: str | None = None) -> ValidationFailed:
     return ValidationFailed(message, code=code, details=[{"field": field_name, "message": message}])
 
 
