@@ -13,9 +13,9 @@ import asyncio
 import json
 import time
 import uuid
-from datetime import timedelta
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -241,6 +241,8 @@ def _steps(w: World) -> list[Step]:
         # The console: pages, partials and actions.
         ("GET", f"/interactions/{wa}", {}, 404),
         ("GET", f"/console/partials/interactions/{wa}", {}, 404),
+        ("GET", f"/console/partials/interactions/{wa}/workflow", {}, 404),
+        ("GET", f"/console/partials/interactions/{wa}/notes", {}, 404),
         ("POST", f"/console/interactions/{wa}/reply", {"data": {"body": "hola"}}, 404),
         ("POST", f"/console/interactions/{wa}/bot", {"data": {"action": "pause"}}, 404),
         ("GET", "/customers", {"params": {"interaction": str(wa)}}, 404),

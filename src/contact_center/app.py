@@ -25,6 +25,7 @@ from contact_center.console.account import router as account_router
 from contact_center.console.error_pages import error_page
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
 from contact_center.console.pages import router as console_router
+from contact_center.console.workflow import router as console_workflow_router
 from contact_center.db.migrate import upgrade_database
 from contact_center.db.session import create_engine
 from contact_center.emulator.app import create_emulator_app
@@ -209,6 +210,7 @@ def create_app(
     app.include_router(audit_router)
     app.include_router(account_router)
     app.include_router(console_router)
+    app.include_router(console_workflow_router)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")
     if emulator_state is not None:
         # Stand-ins for the providers without credentials; never in production.

@@ -416,6 +416,21 @@ async def active_user_exists(session: AsyncSession, username: str) -> bool:
     return (await session.scalars(stmt)).first() is not None
 
 
+async def active_people(session: AsyncSession) -> list[tuple[str, str | None]]:
+    """Every active user's username and display name, by username (the console's pickers)."""
+    stmt = (
+        select(UserAccount.username, UserAccount.display_name)
+        .where(UserAccount.active.is_(True))
+        .order_by(UserAccount.username)
+    )
+    return [(name, display) for name, display in (await session.execute(stmt)).all()]
+
+
+async def teams(session: AsyncSession) -> list[tuple[uuid.UUID, str]]:
+    stmt = select(Team.id, Team.name).order_by(Team.name)
+    return [(id, name) for id, name in (await session.execute(stmt)).all()]
+
+
 async def team_exists(session: AsyncSession, team_id: uuid.UUID) -> bool:
     return (await session.scalars(select(Team.id).where(Team.id == team_id))).first() is not None
 

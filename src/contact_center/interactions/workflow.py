@@ -455,3 +455,21 @@ async def taken_by_reply(
     if interaction.assigned_agent is None:
         await _assign(session, context, interaction, principal.actor_id, by="reply")
     return await _control_bot(session, context, interaction, "pause", utcnow())
+
+
+# --- what the console offers --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choices:
+    """Whom a conversation may go to: active people (username, display name) and teams."""
+
+    people: list[tuple[str, str | None]]
+    teams: list[tuple[uuid.UUID, str]]
+
+    def team_name(self, team_id: uuid.UUID | None) -> str | None:
+        return next((name for id, name in self.teams if id == team_id), None)
+
+
+async def choices(session: AsyncSession) -> Choices:
+    return Choices(await repository.active_people(session), await repository.teams(session))

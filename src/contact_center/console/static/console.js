@@ -167,7 +167,18 @@
     if (form.hasAttribute("data-confirm") && !window.confirm(form.getAttribute("data-confirm"))) { return; }
     var payload = {};
     new FormData(form).forEach(function (value, key) {
-      if (typeof value === "string" && value.trim() !== "") { payload[key] = value.trim(); }
+      var field = form.elements[key];
+      var kind = field && field.getAttribute ? field.getAttribute("type") : null;
+      if (field && field.hasAttribute && field.hasAttribute("data-list")) {
+        // A comma-separated field is a list (empty: an empty list).
+        payload[key] = String(value).split(",").map(function (item) { return item.trim(); })
+          .filter(function (item) { return item !== ""; });
+        return;
+      }
+      if (typeof value === "string" && value.trim() !== "") {
+        // A local date and time is sent as an instant (the API wants its time zone).
+        payload[key] = kind === "datetime-local" ? new Date(value).toISOString() : value.trim();
+      }
     });
     var result = form.querySelector(".result") || (form.parentElement && form.parentElement.querySelector(".result"));
     var button = form.querySelector("button[type=submit]");
