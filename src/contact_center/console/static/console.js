@@ -201,8 +201,10 @@
         }
         if (response.status === 401) { window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname)); return; }
         if (response.ok) {
-          show(result, "ok", response.status === 202 || response.status === 201 ? say("accepted") : say("saved"),
-            createdLink(form, body));
+          // `data-saved`: a record kept here (a note), not something sent on.
+          var kept = form.hasAttribute("data-saved");
+          show(result, "ok", !kept && (response.status === 202 || response.status === 201) ? say("accepted") : say("saved"),
+            kept ? null : createdLink(form, body));
           if (form.hasAttribute("data-reload")) { window.location.reload(); return; }
           if (response.status !== 200) { form.reset(); }
           document.body.dispatchEvent(new Event("cc:changed"));
