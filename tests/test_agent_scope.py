@@ -279,6 +279,8 @@ NOT_ABOUT_INTERACTIONS = {
     ("POST", "/api/users/{user_id}/unlock"): "admins only",
     ("GET", "/api/tokens"): "the caller's own tokens",
     ("GET", "/api/notifications"): "the caller's own notifications",
+    ("GET", "/notifications"): "the caller's own notifications",
+    ("GET", "/console/partials/notifications/badge"): "the caller's own notifications",
     ("POST", "/api/notifications/read-all"): "the caller's own notifications",
     ("POST", "/api/notifications/{notification_id}/read"): "the caller's own notifications",
     ("POST", "/api/tokens"): "the caller's own tokens",

@@ -203,6 +203,7 @@ async def pages(live: Live, session_factory: async_sessionmaker[AsyncSession]) -
         "audit": "/admin/audit",
         "audit-everyone": "/admin/audit?everyone=1",
         "password": "/account/password",
+        "notifications": "/notifications",
     }
 
 

@@ -23,6 +23,7 @@ from contact_center.models.note import Notification
 from contact_center.principal import SYSTEM_CONTEXT, Principal
 from tests import auth
 from tests import factories as f
+from tests.test_console_defects import Signed
 
 Sessions = async_sessionmaker[AsyncSession]
 PHONE = "+5491155551234"
@@ -300,3 +301,28 @@ async def test_a_system_send_takes_nothing(session_factory: Sessions) -> None:
         assert found.assigned_agent is None
         assert found.status is InteractionStatus.IN_PROGRESS
     assert await _bot_events(session_factory, row.id) == []
+
+
+async def test_the_console_lists_a_persons_notifications_and_counts_the_unread(
+    app: FastAPI, people: dict[str, httpx.AsyncClient], session_factory: Sessions
+) -> None:
+    row = await _conversation(session_factory)
+    await auth.user(session_factory, "sofia", Role.SUPERVISOR)
+    added = await people["bruno"].post(
+        f"/api/interactions/{row.id}/notes", json={"body": "@sofia mirá esto"}
+    )
+    assert added.status_code == 201
+    signed = await Signed(app).sign_in("sofia", Role.SUPERVISOR)
+    try:
+        badge = await signed.http.get("/console/partials/notifications/badge")
+        assert badge.status_code == 200
+        assert '<span class="count">1</span>' in badge.text
+        listed = await signed.http.get("/notifications")
+        assert listed.status_code == 200
+        assert "te mencionó en una nota" in listed.text
+        assert f'href="/interactions/{row.id}"' in listed.text
+        assert "mirá esto" not in listed.text  # the list says who and where, not what
+    finally:
+        await signed.http.aclose()
+    # Bruno's own list is empty.
+    assert (await people["bruno"].get("/api/notifications")).json()["items"] == []

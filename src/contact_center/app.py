@@ -23,6 +23,7 @@ from contact_center.auth.middleware import AuthenticationMiddleware, is_public
 from contact_center.calls.endpoints import router as calls_router
 from contact_center.console.account import router as account_router
 from contact_center.console.error_pages import error_page
+from contact_center.console.notifications import router as console_notifications_router
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
 from contact_center.console.pages import router as console_router
 from contact_center.console.workflow import router as console_workflow_router
@@ -211,6 +212,7 @@ def create_app(
     app.include_router(account_router)
     app.include_router(console_router)
     app.include_router(console_workflow_router)
+    app.include_router(console_notifications_router)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")
     if emulator_state is not None:
         # Stand-ins for the providers without credentials; never in production.
