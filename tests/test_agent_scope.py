@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -164,6 +165,23 @@ def _steps(w: World) -> list[Step]:
         ("PATCH", f"/api/interactions/{wa}", {"json": {"assignedAgent": "bruno"}}, 404),
         ("PATCH", f"/api/interactions/{sms}", {"json": {"status": "COMPLETED"}}, 404),
         ("POST", "/api/whatsapp/diagnostic", {"json": {"interactionId": str(wa)}}, 404),
+        # The lifecycle and the notes (docs/workflow.md).
+        ("POST", f"/api/interactions/{wa}/assign", {"json": {"agent": "bruno"}}, 404),
+        ("POST", f"/api/interactions/{wa}/unassign", {}, 404),
+        ("POST", f"/api/interactions/{wa}/transfer", {"json": {"agent": "bruno"}}, 404),
+        ("POST", f"/api/interactions/{wa}/resolve", {"json": {"resolutionCode": "x"}}, 404),
+        ("POST", f"/api/interactions/{sms}/reopen", {}, 404),
+        (
+            "POST",
+            f"/api/interactions/{wa}/snooze",
+            {"json": {"until": (utcnow() + timedelta(hours=1)).isoformat()}},
+            404,
+        ),
+        ("POST", f"/api/interactions/{wa}/unsnooze", {}, 404),
+        ("PUT", f"/api/interactions/{wa}/priority", {"json": {"priority": "LOW"}}, 404),
+        ("PUT", f"/api/interactions/{wa}/labels", {"json": {"labels": ["x"]}}, 404),
+        ("POST", f"/api/interactions/{wa}/notes", {"json": {"body": "hola"}}, 404),
+        ("GET", f"/api/interactions/{call}/notes", {}, 404),
         # Sends name a customer: joining Ana's conversation (and so reading it) is refused.
         ("POST", "/api/whatsapp/send", {"json": {"to": ANA_PHONE, "body": "hola"}}, 403),
         (
@@ -223,6 +241,8 @@ def _steps(w: World) -> list[Step]:
         # The console: pages, partials and actions.
         ("GET", f"/interactions/{wa}", {}, 404),
         ("GET", f"/console/partials/interactions/{wa}", {}, 404),
+        ("GET", f"/console/partials/interactions/{wa}/workflow", {}, 404),
+        ("GET", f"/console/partials/interactions/{wa}/notes", {}, 404),
         ("POST", f"/console/interactions/{wa}/reply", {"data": {"body": "hola"}}, 404),
         ("POST", f"/console/interactions/{wa}/bot", {"data": {"action": "pause"}}, 404),
         ("GET", "/customers", {"params": {"interaction": str(wa)}}, 404),
@@ -258,6 +278,11 @@ NOT_ABOUT_INTERACTIONS = {
     ("POST", "/api/users/{user_id}/reset-password"): "admins only",
     ("POST", "/api/users/{user_id}/unlock"): "admins only",
     ("GET", "/api/tokens"): "the caller's own tokens",
+    ("GET", "/api/notifications"): "the caller's own notifications",
+    ("GET", "/notifications"): "the caller's own notifications",
+    ("GET", "/console/partials/notifications/badge"): "the caller's own notifications",
+    ("POST", "/api/notifications/read-all"): "the caller's own notifications",
+    ("POST", "/api/notifications/{notification_id}/read"): "the caller's own notifications",
     ("POST", "/api/tokens"): "the caller's own tokens",
     ("DELETE", "/api/tokens/{token_id}"): "the caller's own tokens",
     ("POST", "/api/sms/verification-link"): "a new, unassigned SMS to a number",

@@ -206,6 +206,7 @@ async def pages(live: Live, session_factory: async_sessionmaker[AsyncSession]) -
         "audit-everyone": "/admin/audit?everyone=1",
         "password": "/account/password",
         "teams": "/teams",
+        "notifications": "/notifications",
     }
 
 
@@ -349,9 +350,14 @@ async def test_a_reply_to_a_seeded_conversation_in_progress_lands_in_it_and_reac
         outbox = (
             await console.http.get("/_emulator/builderbot/outbox", params={"number": digits})
         ).json()["items"]
-        if any(item["content"] == text for item in outbox):
+        # The reply, and the bot paused for the number (a person's reply takes the conversation).
+        if any(item.get("content") == text for item in outbox) and any(
+            item.get("blacklist") == "add" for item in outbox
+        ):
             break
-        assert time.monotonic() < deadline, "the reply never reached the provider"
+        assert time.monotonic() < deadline, (
+            "the reply or the bot's pause never reached the provider"
+        )
         await page.wait_for_timeout(200)
     assert watched.errors == []
 
@@ -482,18 +488,109 @@ async def test_the_sms_page_shows_one_form_per_kind_and_says_what_happened_in_wo
 async def test_assigning_an_agent_from_the_detail_page_saves_and_shows_it(
     browser: Browser, console: Live, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
-    call = await first_of(session_factory, Channel.CALL)
+    chat = await current_conversation(console, session_factory, "5491155550177")
+    await auth.user(session_factory, "lucia.fernandez", Role.AGENT)
     watched = await open_page(browser, console)
-    await watched.page.goto(f"{console.base}/interactions/{call.id}", wait_until="networkidle")
+    await watched.page.goto(f"{console.base}/interactions/{chat.id}", wait_until="networkidle")
     await watched.page.evaluate("window.sameDocument = true")
-    await watched.page.fill("form.assign input[name=assignedAgent]", "Lucía Fernández")
-    await watched.page.click("form.assign button[type=submit]")
+    # A picker of the active users, not a free-text box.
+    await watched.page.select_option("form.wf-assign select[name=agent]", "lucia.fernandez")
+    await watched.page.click("form.wf-assign button[type=submit]")
     # The fields panel shows it without a reload.
-    await expect(watched.page.locator(".fields dl")).to_contain_text("Lucía Fernández")
+    await expect(watched.page.locator(".fields dl#fields-list")).to_contain_text("lucia.fernandez")
     assert await watched.page.evaluate("window.sameDocument === true")
-    detail = (await console.http.get(f"/api/interactions/{call.id}")).json()
-    assert detail["assignedAgent"] == "Lucía Fernández"
+    detail = (await console.http.get(f"/api/interactions/{chat.id}")).json()
+    assert detail["assignedAgent"] == "lucia.fernandez"
     assert watched.errors == []
+
+
+@pytest.mark.parametrize("width", [1440, 375])
+async def test_the_workflow_of_a_conversation_from_its_detail_page(
+    browser: Browser,
+    console: Live,
+    session_factory: async_sessionmaker[AsyncSession],
+    width: int,
+) -> None:
+    """Labels, priority, a private note with a mention, snooze and wake, resolve and reopen:
+    each from the detail page, in Spanish, at a desktop's and a phone's width."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    backend = getattr(console, "backend", "db")
+    chat = await current_conversation(console, session_factory, f"54911555502{width % 100:02d}")
+    await auth.user(session_factory, "lucia.fernandez", Role.AGENT)
+    spanish = words("es-AR")
+    watched = await open_page(browser, console, width)
+    page = watched.page
+    await page.goto(f"{console.base}/interactions/{chat.id}", wait_until="networkidle")
+    panel = page.locator("#workflow")
+    await expect(panel.locator("form.wf-resolve")).to_be_visible()
+
+    async def act(form: str) -> None:
+        """Submit one of the panel's forms and wait until the panel shows its effect."""
+        actions = panel.locator(".wf-actions")
+        version = await actions.get_attribute("data-version")
+        await panel.locator(f"{form} button[type=submit]").click()
+        # The whole panel again (its forms too), not only its state on the live stream.
+        await expect(panel.locator(".wf-actions")).not_to_have_attribute(
+            "data-version", version or ""
+        )
+
+    await expect(page.locator(".notes .private")).to_contain_text(
+        spanish.gettext("Private note — the customer does not see it.")
+    )
+    # Labels and priority.
+    await panel.locator("form.wf-labels input[name=labels]").fill("Fraude, tarjeta crédito")
+    await act("form.wf-labels")
+    await expect(panel.locator("[data-field=labels]")).to_contain_text("tarjeta crédito")
+    await panel.locator("form.wf-priority select").select_option("URGENT")
+    await act("form.wf-priority")
+    await expect(panel.locator("[data-field=priority]")).to_have_text(spanish.gettext("Urgent"))
+    # A private note that mentions a colleague.
+    await page.fill(".note-form textarea", "@lucia.fernandez revisá el reclamo, por favor")
+    await page.click(".note-form button[type=submit]")
+    await expect(page.locator("#notes-list")).to_contain_text("revisá el reclamo")
+    await expect(page.locator(".timeline")).to_contain_text(spanish.gettext("Private note"))
+    # Snooze until tomorrow, then wake it.
+    await panel.locator("form.wf-snooze input[name=until]").fill(
+        (date.today() + timedelta(days=1)).isoformat() + "T09:30"
+    )
+    await act("form.wf-snooze")
+    await expect(panel.locator("form.wf-unsnooze")).to_be_visible()
+    layout = await page.evaluate(LAYOUT)
+    assert not layout["sideways"], layout
+    assert not layout["clipped"], layout
+    await page.screenshot(path=SHOTS / f"workflow-es-AR-{width}-{backend}.png", full_page=True)
+    await act("form.wf-unsnooze")
+    await expect(panel.locator("form.wf-snooze")).to_be_visible()
+    # Resolve with a code, then reopen.
+    await panel.locator("form.wf-resolve input[name=resolutionCode]").fill("answered")
+    await act("form.wf-resolve")
+    await expect(panel.locator("[data-field=resolution]")).to_have_text("answered")
+    await expect(panel.locator("form.wf-reopen")).to_be_visible()
+    await page.screenshot(
+        path=SHOTS / f"workflow-resolved-es-AR-{width}-{backend}.png", full_page=True
+    )
+    await act("form.wf-reopen")
+    await expect(panel.locator("form.wf-resolve")).to_be_visible()
+    detail = (
+        await console.http.get(f"/api/interactions/{chat.id}", params={"includeAllEvents": "true"})
+    ).json()
+    assert detail["labels"] == ["fraude", "tarjeta crédito"]
+    assert detail["priority"] == "URGENT"
+    assert detail["status"] == "IN_PROGRESS"
+    kinds = [e["type"] for e in detail["events"]]
+    for kind in (
+        "labels.changed",
+        "priority.changed",
+        "note.added",
+        "conversation.snoozed",
+        "conversation.woke",
+        "conversation.resolved",
+        "conversation.reopened",
+    ):
+        assert kind in kinds
+    notified = (await console.http.get("/api/notifications")).json()
+    assert notified["unread"] == 0  # the mention is Lucía's, not the admin's
+    assert [e for e in watched.errors if "status of 4" not in e] == []
 
 
 async def test_sign_in_sign_out_and_a_wrong_password(browser: Browser, console: Live) -> None:

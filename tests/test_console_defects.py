@@ -181,6 +181,7 @@ async def test_the_live_part_of_a_detail_page_brings_its_fields_along(
     async with session_factory() as session:
         await f.save(session, chat)
     await signed.sign_in("sofia", Role.SUPERVISOR)
+    await auth.user(session_factory, "lucia.fernandez", Role.AGENT)
     page = await signed.http.get(f"/interactions/{chat.id}")
     # The live part refreshes on the interaction's event and after a change made on the page.
     assert f"sse:i-{chat.id} throttle:500ms, cc:poll, cc:changed from:body" in page.text

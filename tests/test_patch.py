@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.models import AuditLog, InteractionEvent
+from contact_center.models.enums import Role
+from tests import auth
 from tests import factories as f
 
 
@@ -32,10 +34,11 @@ async def test_patch_changes_fields_with_events_and_audit(
     row = f.interaction(queue="general")
     async with session_factory() as session:
         await f.save(session, row)
+    await auth.user(session_factory, "lucia.fernandez", Role.AGENT)
     response = await client.patch(
         f"/api/interactions/{row.id}",
         json={
-            "assignedAgent": "Lucía Fernández",
+            "assignedAgent": "lucia.fernandez",
             "queue": "tarjetas",
             "status": "COMPLETED",
             "outcome": "RESOLVED",
@@ -45,7 +48,7 @@ async def test_patch_changes_fields_with_events_and_audit(
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["assignedAgent"] == "Lucía Fernández"
+    assert body["assignedAgent"] == "lucia.fernandez"
     assert body["status"] == "COMPLETED"
     assert body["endedAt"] is not None
     assert body["updatedAt"] > row.updated_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -115,6 +118,21 @@ async def test_invalid_patch_answers_422_and_changes_nothing(
     response = await client.patch(f"/api/interactions/{row.id}", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == "validation_error"
+    assert await _rows(session_factory, InteractionEvent, row.id) == []
+    assert await _rows(session_factory, AuditLog, row.id) == []
+
+
+async def test_patch_to_a_name_that_is_no_active_user_answers_422_and_changes_nothing(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    row = f.interaction()
+    async with session_factory() as session:
+        await f.save(session, row)
+    response = await client.patch(
+        f"/api/interactions/{row.id}", json={"assignedAgent": "Lucía Fernández"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "unknown_user"
     assert await _rows(session_factory, InteractionEvent, row.id) == []
     assert await _rows(session_factory, AuditLog, row.id) == []
 

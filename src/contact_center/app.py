@@ -23,9 +23,11 @@ from contact_center.auth.middleware import AuthenticationMiddleware, is_public
 from contact_center.calls.endpoints import router as calls_router
 from contact_center.console.account import router as account_router
 from contact_center.console.error_pages import error_page
+from contact_center.console.notifications import router as console_notifications_router
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
 from contact_center.console.pages import router as console_router
 from contact_center.console.teams import router as console_teams_router
+from contact_center.console.workflow import router as console_workflow_router
 from contact_center.db.migrate import upgrade_database
 from contact_center.db.session import create_engine
 from contact_center.emulator.app import create_emulator_app
@@ -42,6 +44,7 @@ from contact_center.links.landing import router as landing_router
 from contact_center.messaging.endpoints import router as messaging_router
 from contact_center.metrics.endpoints import router as metrics_router
 from contact_center.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from contact_center.notes.endpoints import router as notes_router
 from contact_center.otp.endpoints import router as otp_router
 from contact_center.providers.http import create_http_client
 from contact_center.providers.registry import emulated_providers
@@ -197,6 +200,7 @@ def create_app(
 
     app.include_router(health_router)
     app.include_router(interactions_router)
+    app.include_router(notes_router)
     app.include_router(webhooks_router)
     app.include_router(messaging_router)
     app.include_router(link_sms_router)
@@ -213,6 +217,8 @@ def create_app(
     app.include_router(account_router)
     app.include_router(console_router)
     app.include_router(console_teams_router)
+    app.include_router(console_workflow_router)
+    app.include_router(console_notifications_router)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")
     if emulator_state is not None:
         # Stand-ins for the providers without credentials; never in production.

@@ -26,7 +26,7 @@ from contact_center.models.interaction import Interaction
 from contact_center.phones import normalize_possible
 from contact_center.providers.base import CallAudioEvent, CallEvent, CallInitiationFailureEvent
 from contact_center.recordings import RecordingStore
-from contact_center.routing.queue import enter_queue
+from contact_center.interactions.queue import enter_queue
 from contact_center.settings import Settings
 
 FINAL = {InteractionStatus.COMPLETED, InteractionStatus.ABANDONED, InteractionStatus.FAILED}

@@ -349,6 +349,10 @@ async def reply(
         customer_ref=None,
     )
     background.add_task(runtime.jobs.enqueue_send, str(queued.message_id), queued.attempt)
+    if queued.bot is not None:
+        background.add_task(
+            runtime.jobs.enqueue_bot_control, str(queued.interaction_id), queued.bot
+        )
     speaker = speaker_for(request)
     if queued.interaction_id != interaction_id:
         text = escape(

@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Query
 
-from contact_center.auth.reveal import IncludePII, RevealAsk, RevealReason
+from contact_center.auth.reveal import IncludePII, RevealAsk, RevealReason, check_reveal
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
-from contact_center.interactions import service
+from contact_center.interactions import service, workflow
 from contact_center.interactions.query import InteractionFiltersDep
 from contact_center.interactions.schemas import (
+    AssignRequest,
     CustomerProfile,
     InteractionCount,
     InteractionDetailOut,
     InteractionPage,
     InteractionPatch,
+    LabelsRequest,
+    PriorityRequest,
+    ResolveRequest,
+    SnoozeRequest,
+    TransferRequest,
 )
 from contact_center.schemas import ERROR_RESPONSES
-from contact_center.web import valid_phone
+from contact_center.web import RuntimeDep, valid_phone
 
 router = APIRouter(prefix="/api/interactions", tags=["interactions"], responses=ERROR_RESPONSES)
 
@@ -127,4 +134,176 @@ async def update_interaction(
     """Assign an agent, set queue, status, outcome or intent (`null` clears). Audited, evented."""
     return await service.update_for(
         session, settings, context, interaction_id, patch, RevealAsk(include_pii, reveal_reason)
+    )
+
+
+# --- the lifecycle (docs/workflow.md): each answers the interaction as the detail route does --
+
+
+class Operation:
+    """What every lifecycle route shares: the transaction, who asks, the reveal they ask for,
+    and the queue that tells the provider afterwards (the WhatsApp bot)."""
+
+    def __init__(
+        self,
+        session: SessionDep,
+        settings: SettingsDep,
+        context: AuditContextDep,
+        runtime: RuntimeDep,
+        background: BackgroundTasks,
+        include_pii: IncludePII = False,
+        reveal_reason: RevealReason = None,
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.context = context
+        self.runtime = runtime
+        self.background = background
+        self.ask = RevealAsk(include_pii, reveal_reason)
+        # A reveal without its reason is refused before the change is made.
+        check_reveal(settings, context, self.ask)
+
+    async def answer(
+        self, interaction_id: uuid.UUID, done: Awaitable[workflow.Done]
+    ) -> InteractionDetailOut:
+        result = await done
+        if result.bot is not None:
+            # After the response, so after the commit.
+            self.background.add_task(
+                self.runtime.jobs.enqueue_bot_control, str(interaction_id), result.bot
+            )
+        return await service.detail_for(
+            self.session, self.settings, self.context, interaction_id, self.ask
+        )
+
+
+OperationDep = Annotated[Operation, Depends(Operation)]
+LIFECYCLE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The conversation's state does not allow it (transition_not_allowed)"}
+}
+
+
+@router.post(
+    "/{interaction_id}/assign",
+    response_model=InteractionDetailOut,
+    summary="Assign a conversation to a person",
+    responses=LIFECYCLE_RESPONSES,
+)
+async def assign(
+    interaction_id: uuid.UUID, payload: Annotated[AssignRequest, Body()], op: OperationDep
+) -> InteractionDetailOut:
+    """An open conversation, to an active user (an agent: to themselves only)."""
+    return await op.answer(
+        interaction_id, workflow.assign(op.session, op.context, interaction_id, payload.agent)
+    )
+
+
+@router.post(
+    "/{interaction_id}/unassign",
+    response_model=InteractionDetailOut,
+    summary="Unassign a conversation (back to its queue)",
+    responses=LIFECYCLE_RESPONSES,
+)
+async def unassign(interaction_id: uuid.UUID, op: OperationDep) -> InteractionDetailOut:
+    return await op.answer(
+        interaction_id, workflow.unassign(op.session, op.context, interaction_id)
+    )
+
+
+@router.post(
+    "/{interaction_id}/transfer",
+    response_model=InteractionDetailOut,
+    summary="Transfer a conversation to a person or a team",
+    responses=LIFECYCLE_RESPONSES,
+)
+async def transfer(
+    interaction_id: uuid.UUID, payload: Annotated[TransferRequest, Body()], op: OperationDep
+) -> InteractionDetailOut:
+    """Exactly one of `agent` (assigned to them) or `teamId` (waits in that team's queue)."""
+    return await op.answer(
+        interaction_id,
+        workflow.transfer(
+            op.session, op.context, interaction_id, agent=payload.agent, team_id=payload.team_id
+        ),
+    )
+
+
+@router.post(
+    "/{interaction_id}/resolve",
+    response_model=InteractionDetailOut,
+    summary="Resolve a conversation",
+    responses=LIFECYCLE_RESPONSES,
+)
+async def resolve(
+    interaction_id: uuid.UUID, payload: Annotated[ResolveRequest, Body()], op: OperationDep
+) -> InteractionDetailOut:
+    """COMPLETED with outcome RESOLVED and the code; it leaves any queue; a paused WhatsApp bot
+    resumes."""
+    return await op.answer(
+        interaction_id,
+        workflow.resolve(op.session, op.context, interaction_id, payload.resolution_code),
+    )
+
+
+@router.post(
+    "/{interaction_id}/reopen",
+    response_model=InteractionDetailOut,
+    summary="Reopen a resolved conversation",
+    responses=LIFECYCLE_RESPONSES,
+)
+async def reopen(interaction_id: uuid.UUID, op: OperationDep) -> InteractionDetailOut:
+    return await op.answer(interaction_id, workflow.reopen(op.session, op.context, interaction_id))
+
+
+@router.post(
+    "/{interaction_id}/snooze",
+    response_model=InteractionDetailOut,
+    summary="Snooze a conversation until a time",
+    responses=LIFECYCLE_RESPONSES,
+)
+async def snooze(
+    interaction_id: uuid.UUID, payload: Annotated[SnoozeRequest, Body()], op: OperationDep
+) -> InteractionDetailOut:
+    return await op.answer(
+        interaction_id, workflow.snooze(op.session, op.context, interaction_id, payload.until)
+    )
+
+
+@router.post(
+    "/{interaction_id}/unsnooze",
+    response_model=InteractionDetailOut,
+    summary="Wake a snoozed conversation now",
+    responses=LIFECYCLE_RESPONSES,
+)
+async def unsnooze(interaction_id: uuid.UUID, op: OperationDep) -> InteractionDetailOut:
+    return await op.answer(
+        interaction_id, workflow.unsnooze(op.session, op.context, interaction_id)
+    )
+
+
+@router.put(
+    "/{interaction_id}/priority",
+    response_model=InteractionDetailOut,
+    summary="Set a conversation's priority",
+)
+async def set_priority(
+    interaction_id: uuid.UUID, payload: Annotated[PriorityRequest, Body()], op: OperationDep
+) -> InteractionDetailOut:
+    return await op.answer(
+        interaction_id,
+        workflow.set_priority(op.session, op.context, interaction_id, payload.priority),
+    )
+
+
+@router.put(
+    "/{interaction_id}/labels",
+    response_model=InteractionDetailOut,
+    summary="Replace a conversation's labels",
+)
+async def set_labels(
+    interaction_id: uuid.UUID, payload: Annotated[LabelsRequest, Body()], op: OperationDep
+) -> InteractionDetailOut:
+    return await op.answer(
+        interaction_id,
+        workflow.set_labels(op.session, op.context, interaction_id, payload.labels),
     )

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    delete,
     func,
     or_,
     select,
@@ -36,10 +37,12 @@ from contact_center.models.enums import (
     Outcome,
     Provider,
 )
-from contact_center.models.interaction import Interaction
+from contact_center.models.interaction import Interaction, InteractionLabel
 from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.message import Message
 from contact_center.models.otp_challenge import OtpChallenge
+from contact_center.models.team import Team
+from contact_center.models.user_account import UserAccount
 
 EVENT = cast(Table, InteractionEvent.__table__)
 INTERACTION = cast(Table, Interaction.__table__)
@@ -377,6 +380,90 @@ async def children_of(
 async def otp_challenges_for(db: Reader, interaction_id: uuid.UUID) -> list[dict[str, Any]]:
     """The challenges sent in this interaction or requested from it, oldest first."""
     return await db.all(_OTP_CHALLENGES_OF, interaction_id=interaction_id)
+
+
+LABEL = cast(Table, InteractionLabel.__table__)
+_LABELS_OF = Sql(
+    select(LABEL.c.label)
+    .where(LABEL.c.interaction_id == bindparam("interaction_id"))
+    .order_by(LABEL.c.label)
+)
+
+
+async def labels_of(db: Reader, interaction_id: uuid.UUID) -> list[str]:
+    """One interaction's labels, alphabetically (the detail's fast path)."""
+    return [row["label"] for row in await db.all(_LABELS_OF, interaction_id=interaction_id)]
+
+
+async def labels_for(
+    session: AsyncSession, interaction_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """The labels of many interactions (a page), alphabetically, in one query."""
+    result: dict[uuid.UUID, list[str]] = {i: [] for i in interaction_ids}
+    if not interaction_ids:
+        return result
+    stmt = (
+        select(LABEL.c.interaction_id, LABEL.c.label)
+        .where(LABEL.c.interaction_id.in_(interaction_ids))
+        .order_by(LABEL.c.interaction_id, LABEL.c.label)
+    )
+    for interaction_id, label in (await session.execute(stmt)).all():
+        result[interaction_id].append(label)
+    return result
+
+
+async def replace_labels(
+    session: AsyncSession, interaction_id: uuid.UUID, labels: Sequence[str], now: datetime
+) -> None:
+    await session.execute(delete(LABEL).where(LABEL.c.interaction_id == interaction_id))
+    if labels:
+        await session.execute(
+            LABEL.insert(),
+            [
+                {"interaction_id": interaction_id, "label": label, "created_at": now}
+                for label in labels
+            ],
+        )
+
+
+async def active_user_exists(session: AsyncSession, username: str) -> bool:
+    stmt = select(UserAccount.id).where(
+        UserAccount.username == username, UserAccount.active.is_(True)
+    )
+    return (await session.scalars(stmt)).first() is not None
+
+
+async def active_people(session: AsyncSession) -> list[tuple[str, str | None]]:
+    """Every active user's username and display name, by username (the console's pickers)."""
+    stmt = (
+        select(UserAccount.username, UserAccount.display_name)
+        .where(UserAccount.active.is_(True))
+        .order_by(UserAccount.username)
+    )
+    return [(name, display) for name, display in (await session.execute(stmt)).all()]
+
+
+async def teams(session: AsyncSession) -> list[tuple[uuid.UUID, str]]:
+    stmt = select(Team.id, Team.name).order_by(Team.name)
+    return [(id, name) for id, name in (await session.execute(stmt)).all()]
+
+
+async def team_exists(session: AsyncSession, team_id: uuid.UUID) -> bool:
+    return (await session.scalars(select(Team.id).where(Team.id == team_id))).first() is not None
+
+
+async def latest_bot_event(session: AsyncSession, interaction_id: uuid.UUID) -> str | None:
+    """The type of the interaction's latest bot pause or resume, if any."""
+    stmt = (
+        select(InteractionEvent.type)
+        .where(
+            InteractionEvent.interaction_id == interaction_id,
+            InteractionEvent.type.in_(["bot.paused", "bot.resumed"]),
+        )
+        .order_by(InteractionEvent.occurred_at.desc(), InteractionEvent.id.desc())
+        .limit(1)
+    )
+    return (await session.scalars(stmt)).first()
 
 
 async def by_customer(session: AsyncSession, phone: str) -> list[Interaction]:

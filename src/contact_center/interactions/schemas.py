@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict, Field
@@ -184,3 +185,46 @@ class InteractionPatch(RequestModel):
     status: InteractionStatus | None = None
     outcome: Outcome | None = None
     intent: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+# --- the conversation workflow (docs/workflow.md) -------------------------------------------
+
+
+class _WorkflowRequest(RequestModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AssignRequest(_WorkflowRequest):
+    agent: str = Field(min_length=1, max_length=64, description="A user's username.")
+
+
+class TransferRequest(_WorkflowRequest):
+    """Exactly one of `agent` (a person) or `teamId` (a team's queue)."""
+
+    agent: str | None = Field(default=None, min_length=1, max_length=64)
+    team_id: uuid.UUID | None = None
+
+
+class ResolveRequest(_WorkflowRequest):
+    resolution_code: str = Field(
+        min_length=1,
+        max_length=64,
+        description="How it was resolved: lower-case letters, digits, `_` and `-`.",
+        examples=["answered"],
+    )
+
+
+class SnoozeRequest(_WorkflowRequest):
+    until: datetime = Field(description="When it wakes: in the future, at most 90 days ahead.")
+
+
+class PriorityRequest(_WorkflowRequest):
+    priority: Priority
+
+
+class LabelsRequest(_WorkflowRequest):
+    labels: list[str] = Field(
+        max_length=20,
+        description="The conversation's labels, replacing its current ones: each 1 to 50 "
+        "characters, stored lower-case; duplicates count once.",
+    )

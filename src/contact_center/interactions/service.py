@@ -211,6 +211,7 @@ def _present(
     detail: bool = False,
     call_detail: Any = None,
     otp_challenges: list[Any] | None = None,
+    labels: list[str] | None = None,
 ) -> InteractionOut | InteractionDetailOut:
     data: dict[str, Any] = {
         "id": interaction.id,
@@ -239,6 +240,7 @@ def _present(
         "snoozed_until": interaction.snoozed_until,
         "resolution_code": interaction.resolution_code,
         "priority": interaction.priority,
+        "labels": labels or [],
         "messages": [MessageOut.model_validate(m) for m in messages],
         "events": [EventOut.model_validate(e) for e in events],
     }
@@ -301,7 +303,11 @@ async def _present_many(
         session, ids, None if all_messages else RECENT_CHILDREN
     )
     events = await repository.events_for(session, ids, None if all_events else RECENT_CHILDREN)
-    return [_present(i, messages[i.id], events[i.id], reveal=reveal) for i in interactions]
+    labels = await repository.labels_for(session, ids)
+    return [
+        _present(i, messages[i.id], events[i.id], reveal=reveal, labels=labels[i.id])
+        for i in interactions
+    ]
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -369,6 +375,7 @@ async def get_interaction(
     row["events"] = events
     row["call_detail"] = call_detail if row["channel"] is Channel.CALL else None
     row["otp_challenges"] = await repository.otp_challenges_for(db, interaction_id)
+    row["labels"] = await repository.labels_of(db, interaction_id)
     out = InteractionDetailOut.model_validate(row)
     return out if reveal else mask_interaction(out)
 
@@ -515,6 +522,17 @@ async def update_interaction(
     )
     if "assigned_agent" in patch.model_fields_set:
         require_assignable(context.principal, patch.assigned_agent)
+        agent = (patch.assigned_agent or "").strip()
+        if (
+            agent
+            and agent != interaction.assigned_agent
+            and not await repository.active_user_exists(session, agent)
+        ):
+            raise ValidationFailed(
+                f"No active user named {agent!r}.",
+                code="unknown_user",
+                details=[{"field": "body.assignedAgent", "message": "not an active user"}],
+            )
     changes = apply_changes(
         interaction,
         {field: getattr(patch, field) for field in CHANGEABLE if field in patch.model_fields_set},

@@ -28,6 +28,7 @@ from contact_center.interactions.service import (
     require_visible,
     require_writable,
 )
+from contact_center.interactions.workflow import BotAction, taken_by_reply
 from contact_center.live.bus import also_heard_by
 from contact_center.messaging import repository
 from contact_center.messaging.schemas import Diagnostic, ProviderErrorOut
@@ -57,6 +58,8 @@ class Queued:
     interaction_id: uuid.UUID
     message_id: uuid.UUID
     attempt: int
+    # What the WhatsApp bot must be told after the commit (a person's reply pauses it).
+    bot: BotAction | None = None
 
 
 def _field_error(field: str, message: str) -> ValidationFailed:
@@ -213,7 +216,7 @@ async def queue_whatsapp(
     principal = context.principal
     require_assignable(principal, assigned_agent)
     now = utcnow()
-    interaction, _created = await whatsapp_interaction(
+    interaction, created = await whatsapp_interaction(
         session, to, None, direction=Direction.OUTBOUND, now=now
     )
     require_writable(interaction, principal)
@@ -243,7 +246,9 @@ async def queue_whatsapp(
         entity_id=message.id,
         metadata={"to": to, "interactionId": str(interaction.id), "media": bool(media_url)},
     )
-    return Queued(interaction.id, message.id, 0)
+    # A person's reply into a conversation takes it (docs/workflow.md).
+    bot = None if created else await taken_by_reply(session, context, interaction)
+    return Queued(interaction.id, message.id, 0, bot)
 
 
 def queued_message(

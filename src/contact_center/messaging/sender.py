@@ -52,6 +52,10 @@ class Sender:
         self.background.add_task(
             self.runtime.jobs.enqueue_send, str(queued.message_id), queued.attempt
         )
+        if queued.bot is not None:
+            self.background.add_task(
+                self.runtime.jobs.enqueue_bot_control, str(queued.interaction_id), queued.bot
+            )
         return Accepted(interaction_id=queued.interaction_id, message_id=queued.message_id)
 
 

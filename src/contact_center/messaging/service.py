@@ -39,7 +39,7 @@ from contact_center.models.message import Message
 from contact_center.phones import normalize_possible
 from contact_center.principal import AuditContext
 from contact_center.providers.base import SmsStatusEvent, WhatsAppMessageEvent
-from contact_center.routing.queue import enter_queue
+from contact_center.interactions.queue import enter_queue
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 ECHO_WINDOW = timedelta(minutes=5)

@@ -22,7 +22,7 @@ from contact_center.models.interaction import Interaction
 from contact_center.models.team import RoutingRule
 from contact_center.principal import SYSTEM_CONTEXT
 from contact_center.routing import repository
-from contact_center.routing.queue import enter_queue, leave_queue
+from contact_center.interactions.queue import enter_queue, leave_queue
 from contact_center.routing.repository import OPEN, Member
 
 # Assignments per transaction at most: a team's lock is held for one batch, and a batch's

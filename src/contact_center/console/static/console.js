@@ -167,7 +167,18 @@
     if (form.hasAttribute("data-confirm") && !window.confirm(form.getAttribute("data-confirm"))) { return; }
     var payload = {};
     new FormData(form).forEach(function (value, key) {
-      if (typeof value === "string" && value.trim() !== "") { payload[key] = value.trim(); }
+      var field = form.elements[key];
+      var kind = field && field.getAttribute ? field.getAttribute("type") : null;
+      if (field && field.hasAttribute && field.hasAttribute("data-list")) {
+        // A comma-separated field is a list (empty: an empty list).
+        payload[key] = String(value).split(",").map(function (item) { return item.trim(); })
+          .filter(function (item) { return item !== ""; });
+        return;
+      }
+      if (typeof value === "string" && value.trim() !== "") {
+        // A local date and time is sent as an instant (the API wants its time zone).
+        payload[key] = kind === "datetime-local" ? new Date(value).toISOString() : value.trim();
+      }
     });
     // Fields whose API value is not a string: a multi-select's list, a checkbox's true or false,
     // a whole number (anything else goes as typed, for the API to refuse and say why).
@@ -204,8 +215,10 @@
         }
         if (response.status === 401) { window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname)); return; }
         if (response.ok) {
-          show(result, "ok", response.status === 202 || response.status === 201 ? say("accepted") : say("saved"),
-            createdLink(form, body));
+          // `data-saved`: a record kept here (a note), not something sent on.
+          var kept = form.hasAttribute("data-saved");
+          show(result, "ok", !kept && (response.status === 202 || response.status === 201) ? say("accepted") : say("saved"),
+            kept ? null : createdLink(form, body));
           if (form.hasAttribute("data-reload")) { window.location.reload(); return; }
           if (response.status !== 200) { form.reset(); }
           document.body.dispatchEvent(new Event("cc:changed"));

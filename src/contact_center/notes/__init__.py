@@ -1,0 +1,1 @@
+"""Private notes on a conversation and the notifications of their @mentions (docs/workflow.md)."""
