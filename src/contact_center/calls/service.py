@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.calls import repository
 from contact_center.db.base import utcnow
+from contact_center.interactions.queue import enter_queue
 from contact_center.interactions.service import Event, record, record_all
 from contact_center.live.bus import also_heard_by
 from contact_center.models.call_detail import CallDetail
@@ -26,7 +27,6 @@ from contact_center.models.interaction import Interaction
 from contact_center.phones import normalize_possible
 from contact_center.providers.base import CallAudioEvent, CallEvent, CallInitiationFailureEvent
 from contact_center.recordings import RecordingStore
-from contact_center.interactions.queue import enter_queue
 from contact_center.settings import Settings
 
 FINAL = {InteractionStatus.COMPLETED, InteractionStatus.ABANDONED, InteractionStatus.FAILED}

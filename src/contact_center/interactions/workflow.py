@@ -23,6 +23,7 @@ from contact_center.audit import service as audit
 from contact_center.db.base import utcnow
 from contact_center.errors import Conflict, ValidationFailed
 from contact_center.interactions import repository
+from contact_center.interactions.queue import enter_queue, leave_queue
 from contact_center.interactions.service import (
     Event,
     record,
@@ -40,7 +41,6 @@ from contact_center.models.enums import (
 )
 from contact_center.models.interaction import Interaction
 from contact_center.principal import AuditContext, Principal
-from contact_center.interactions.queue import enter_queue, leave_queue
 
 BotAction = Literal["pause", "resume"]
 

@@ -15,6 +15,7 @@ from contact_center.db.base import utcnow
 from contact_center.db.fast import Transaction
 from contact_center.db.statements import lock_key, lock_key_fast
 from contact_center.interactions import repository as interactions_repository
+from contact_center.interactions.queue import enter_queue
 from contact_center.interactions.service import (
     Event,
     new_event_rows,
@@ -39,7 +40,6 @@ from contact_center.models.message import Message
 from contact_center.phones import normalize_possible
 from contact_center.principal import AuditContext
 from contact_center.providers.base import SmsStatusEvent, WhatsAppMessageEvent
-from contact_center.interactions.queue import enter_queue
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 ECHO_WINDOW = timedelta(minutes=5)

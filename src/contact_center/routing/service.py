@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
+from contact_center.interactions.queue import enter_queue, leave_queue
 from contact_center.interactions.service import Event, new_event_rows, record
 from contact_center.live.bus import also_heard_by
 from contact_center.models.enums import Channel, EventType, RoutingMode
@@ -22,7 +23,6 @@ from contact_center.models.interaction import Interaction
 from contact_center.models.team import RoutingRule
 from contact_center.principal import SYSTEM_CONTEXT
 from contact_center.routing import repository
-from contact_center.interactions.queue import enter_queue, leave_queue
 from contact_center.routing.repository import OPEN, Member
 
 # Assignments per transaction at most: a team's lock is held for one batch, and a batch's
