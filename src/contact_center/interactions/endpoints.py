@@ -172,8 +172,11 @@ class Operation:
             self.background.add_task(
                 self.runtime.jobs.enqueue_bot_control, str(interaction_id), result.bot
             )
+        # The operation read it through the caller's scope; the answer is its state after
+        # the change, even when the change took it out of that scope (a transfer to a team the
+        # caller is not in), masked as always unless revealed.
         return await service.detail_for(
-            self.session, self.settings, self.context, interaction_id, self.ask
+            self.session, self.settings, self.context, interaction_id, self.ask, scoped=False
         )
 
 

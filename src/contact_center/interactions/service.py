@@ -36,7 +36,7 @@ from contact_center.live.bus import also_heard_by, note
 from contact_center.models.enums import Channel, EventType, InteractionStatus, OtpStatus
 from contact_center.models.interaction import Interaction
 from contact_center.pii import mask_json, mask_name, mask_phone, mask_text
-from contact_center.principal import AuditContext, Principal
+from contact_center.principal import SYSTEM, AuditContext, Principal
 from contact_center.settings import Settings
 
 RECENT_CHILDREN = 10
@@ -624,16 +624,19 @@ async def detail_for(
     *,
     all_events: bool = False,
     all_messages: bool = False,
+    scoped: bool = True,
 ) -> InteractionDetailOut:
     """`GET /api/interactions/{id}`'s answer: the caller's scope, masked unless revealed (a
-    reveal is audited). Other routes that answer an interaction (PATCH, a call's refresh) too."""
+    reveal is audited). Other routes that answer an interaction (PATCH, a call's refresh) too.
+    `scoped=False` only for the answer to an operation that read it through the caller's scope
+    in this transaction and may have taken it out of that scope."""
     detail = await get_interaction(
         session,
         interaction_id,
         all_messages=all_messages,
         all_events=all_events,
         reveal=True,
-        viewer=context.principal,
+        viewer=context.principal if scoped else SYSTEM,
     )
     reveal = await reveal_for(
         session,
