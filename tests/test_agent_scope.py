@@ -395,6 +395,8 @@ async def test_an_agent_assigns_new_sends_to_themselves_only(
     app: FastAPI, people: dict[str, httpx.AsyncClient]
 ) -> None:
     bruno = people["bruno"]
+    async with app.state.session_factory() as session:
+        await f.customer_wrote(session, NEW_PHONE)  # WhatsApp's 24-hour window is open
     for path in ("/api/sms/send", "/api/whatsapp/send"):
         other = await bruno.post(
             path, json={"to": NEW_PHONE, "body": "hola", "assignedAgent": "ana"}

@@ -21,6 +21,7 @@ from contact_center.auth.endpoints import admin as users_router
 from contact_center.auth.endpoints import router as auth_router
 from contact_center.auth.middleware import AuthenticationMiddleware, is_public
 from contact_center.calls.endpoints import router as calls_router
+from contact_center.canned.endpoints import router as canned_router
 from contact_center.console.account import router as account_router
 from contact_center.console.error_pages import error_page
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
@@ -202,6 +203,7 @@ def create_app(
     app.include_router(otp_router)
     app.include_router(calls_router)
     app.include_router(metrics_router)
+    app.include_router(canned_router)
     app.include_router(auth_router)
     app.include_router(users_router)
     app.include_router(audit_router)
