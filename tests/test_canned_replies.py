@@ -113,7 +113,8 @@ async def test_a_supervisor_creates_reads_changes_and_deletes_a_reply_each_audit
     assert changed.json()["teamId"] is None
     async with app.state.session_factory() as session:
         row = await session.get(CannedReply, uuid.UUID(reply["id"]))
-        assert row is not None and row.scope_key == "global"
+        assert row is not None
+        assert row.scope_key == "global"
     deleted = await sup.delete(f"/api/canned-replies/{reply['id']}")
     assert deleted.status_code == 204
     assert (await sup.get(f"/api/canned-replies/{reply['id']}")).status_code == 404
@@ -305,9 +306,7 @@ async def test_a_send_fills_the_variables_on_the_server_and_no_log_line_holds_th
         await f.customer_wrote(session, PHONE, customer_name="Ezequiel Ramírez")
     body = "Hola {{customer_first_name}}, soy {{agent_name}}."
     with Capture() as capture:
-        whatsapp = await people["ana"].post(
-            "/api/whatsapp/send", json={"to": PHONE, "body": body}
-        )
+        whatsapp = await people["ana"].post("/api/whatsapp/send", json={"to": PHONE, "body": body})
         sms = await people["ana"].post("/api/sms/send", json={"to": PHONE, "body": body})
         nameless = await people["ana"].post(
             "/api/sms/send", json={"to": "+5491155550000", "body": body}

@@ -41,9 +41,7 @@ async def get_reply(
     return await service.get_reply(session, context.principal, reply_id)
 
 
-@router.post(
-    "", status_code=201, response_model=CannedReplyOut, summary="Create a canned reply"
-)
+@router.post("", status_code=201, response_model=CannedReplyOut, summary="Create a canned reply")
 async def create_reply(
     payload: Annotated[CannedReplyIn, Body()], session: SessionDep, context: AuditContextDep
 ) -> CannedReplyOut:
@@ -69,9 +67,7 @@ async def delete_reply(
     return Response(status_code=204)
 
 
-@router.post(
-    "/{reply_id}/preview", response_model=PreviewOut, summary="Preview a canned reply"
-)
+@router.post("/{reply_id}/preview", response_model=PreviewOut, summary="Preview a canned reply")
 async def preview(
     reply_id: uuid.UUID,
     payload: Annotated[PreviewIn, Body()],

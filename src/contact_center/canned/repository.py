@@ -90,10 +90,9 @@ async def delete(session: AsyncSession, reply: CannedReply) -> None:
 async def display_name(session: AsyncSession, user_id: uuid.UUID) -> str | None:
     stmt = select(
         func.coalesce(func.nullif(UserAccount.display_name, ""), UserAccount.username)
-    ).where(
-        UserAccount.id == user_id
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    ).where(UserAccount.id == user_id)
+    name: str | None = (await session.execute(stmt)).scalar_one_or_none()
+    return name
 
 
 async def customer_name_of(session: AsyncSession, phone: str) -> str | None:

@@ -55,4 +55,3 @@ def fill(body: str, values: Values) -> str:
         filled = re.sub(r"^[ \t]*[,;:][ \t]*", "", filled)
         filled = re.sub(r"(?<=\S)[ \t]{2,}", " ", filled)
     return filled
-

@@ -482,3 +482,15 @@ async def last_inbound_whatsapp_many(
         ).all():
             found[interaction_id] = last
     return found
+
+
+async def recent_inbound_whatsapp(
+    session: AsyncSession, since: datetime
+) -> list[tuple[str, datetime]]:
+    """Each customer number that wrote on WhatsApp since `since`, with its last message time."""
+    stmt = (
+        _INBOUND_WHATSAPP.add_columns(INTERACTION.c.customer_phone)
+        .where(MESSAGE.c.created_at >= since, INTERACTION.c.customer_phone.is_not(None))
+        .group_by(INTERACTION.c.customer_phone)
+    )
+    return [(phone, last) for last, phone in (await session.execute(stmt)).all()]

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
 from contact_center.auth.reveal import RevealAsk, reveal_for
-from contact_center.db.base import utcnow
 from contact_center.canned import service as canned
+from contact_center.db.base import utcnow
 from contact_center.db.fast import Transaction, reader
 from contact_center.errors import RateLimited, ValidationFailed
 from contact_center.interactions import repository as interactions_repository
