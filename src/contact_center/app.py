@@ -24,6 +24,7 @@ from contact_center.auth.middleware import AuthenticationMiddleware, is_public
 from contact_center.calls.endpoints import router as calls_router
 from contact_center.canned.endpoints import router as canned_router
 from contact_center.console.account import router as account_router
+from contact_center.console.canned import router as console_canned_router
 from contact_center.console.error_pages import error_page
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
 from contact_center.console.pages import router as console_router
@@ -225,6 +226,7 @@ def create_app(
     app.include_router(users_router)
     app.include_router(audit_router)
     app.include_router(account_router)
+    app.include_router(console_canned_router)
     app.include_router(console_router)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")
     if emulator_state is not None:

@@ -266,3 +266,9 @@ async def preview(
         agent_name=await agent_name(session, principal),
     )
     return PreviewOut(text=variables.fill(reply.body, values))
+
+
+async def teams_to_choose(session: AsyncSession, principal: Principal) -> list[tuple[str, str]]:
+    """(id, name) of the teams a reply may belong to, for the supervisors' page."""
+    _require_manager(principal)
+    return [(str(team.id), team.name) for team in await repository.teams(session)]
