@@ -175,6 +175,10 @@ async def current_conversation(
     """A WhatsApp conversation in progress (a customer just wrote)."""
     response = await post_builderbot(live.http, incoming(number, "Hola, tengo una consulta"))
     assert response.status_code == 200
+    # The webhook came from the test, not through the emulator: tell it the customer wrote, so
+    # WhatsApp's 24-hour window is open there too.
+    wrote = await live.http.post("/_emulator/builderbot/wrote", json={"number": number})
+    assert wrote.status_code == 204
     async with session_factory() as session:
         stmt = select(Interaction).where(
             Interaction.channel == Channel.WHATSAPP, Interaction.customer_phone == "+" + number

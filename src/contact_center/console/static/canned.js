@@ -4,6 +4,15 @@
   if (window.ccCanned) { return; }
   window.ccCanned = true;
 
+  // The picker's options: the replies this person may use.
+  function load(select) {
+    fetch(select.getAttribute("data-src"), { headers: { "Accept": "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) { if (html !== null) { select.innerHTML = html; } })
+      .catch(function () { /* the box works without the picker */ });
+  }
+  document.querySelectorAll("select[data-canned][data-src]").forEach(load);
+
   function insert(area, text) {
     var start = area.selectionStart, end = area.selectionEnd;
     if (typeof start === "number" && area.value !== "") {
