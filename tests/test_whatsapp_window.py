@@ -197,3 +197,21 @@ async def test_a_reengagement_code_behind_a_server_error_is_still_permanent() ->
                 await client.send_whatsapp(PHONE, "Hola")
     assert caught.value.code == "131047"
     assert caught.value.message == "Re-engagement message"
+
+
+async def test_the_emulator_knows_at_start_who_wrote_in_the_last_24_hours(
+    client_for: Any, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """`serve --demo` seeds conversations before the app starts: the emulator, standing in for
+    WhatsApp (which saw those messages), reads them back so both windows agree."""
+    async with session_factory() as session:
+        await f.customer_wrote(session, PHONE, ago=timedelta(hours=3))
+        await f.customer_wrote(session, "+5491155550002", ago=timedelta(hours=30))
+    http = await client_for()
+    url = f"/_emulator/builderbot/api/v2/{EMULATOR_BUILDERBOT_BOT_ID}/messages"
+    headers = {"x-api-builderbot": EMULATOR_BUILDERBOT_API_KEY}
+    answers = [
+        await http.post(url, headers=headers, json={"messages": {"content": "hola"}, "number": n})
+        for n in (DIGITS, "5491155550002")
+    ]
+    assert [a.status_code for a in answers] == [200, 400]
