@@ -225,6 +225,7 @@ def _steps(w: World) -> list[Step]:
         ("GET", f"/console/partials/interactions/{wa}", {}, 404),
         ("POST", f"/console/interactions/{wa}/reply", {"data": {"body": "hola"}}, 404),
         ("POST", f"/console/interactions/{wa}/bot", {"data": {"action": "pause"}}, 404),
+        ("POST", f"/console/interactions/{wa}/sms", {"data": {"body": "hola"}}, 404),
         ("GET", "/customers", {"params": {"interaction": str(wa)}}, 404),
     ]
 
@@ -248,6 +249,14 @@ LISTINGS: list[tuple[str, dict[str, Any]]] = [
 # Routes that hold nothing of anyone's interactions, with why.
 NOT_ABOUT_INTERACTIONS = {
     ("GET", "/api/me"): "the caller's own identity",
+    ("GET", "/api/canned-replies"): "the bank's saved answers (tests/test_canned_replies.py)",
+    ("GET", "/api/canned-replies/{reply_id}"): "the bank's saved answers",
+    ("POST", "/api/canned-replies"): "supervisors only",
+    ("PATCH", "/api/canned-replies/{reply_id}"): "supervisors only",
+    ("DELETE", "/api/canned-replies/{reply_id}"): "supervisors only",
+    ("POST", "/api/canned-replies/{reply_id}/preview"): "through the caller's scope: 404 (tested)",
+    ("GET", "/canned-replies"): "supervisors only",
+    ("GET", "/console/canned-replies/options"): "the bank's saved answers",
     ("GET", "/api/metrics/summary"): "supervisors only (403 for agents)",
     ("GET", "/api/audit"): "admins only",
     ("GET", "/api/webhooks"): "admins only",

@@ -4,6 +4,9 @@ refuses as WhatsApp does, and our BuilderBot client takes that refusal as perman
 
 from __future__ import annotations
 
+import asyncio
+import time
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,7 +33,7 @@ from contact_center.providers.registry import (
 from contact_center.settings import Settings
 from tests import auth
 from tests import factories as f
-from tests.live import Receiver, free_port, serve
+from tests.live import Receiver, free_port, live_app, serve
 
 PHONE = "+5491155551234"
 DIGITS = "5491155551234"
@@ -215,3 +218,30 @@ async def test_the_emulator_knows_at_start_who_wrote_in_the_last_24_hours(
         for n in (DIGITS, "5491155550002")
     ]
     assert [a.status_code for a in answers] == [200, 400]
+
+
+async def test_a_send_the_emulator_refuses_fails_once_and_is_not_retried(
+    settings_factory: Any,
+) -> None:
+    """End to end through the send job: when WhatsApp's view of the window differs from ours
+    (here the emulator never heard of the customer), its 131047 marks the message FAILED after
+    one attempt, with the code, and nothing reaches the customer."""
+    async with live_app(settings_factory) as live:
+        async with live.app.state.session_factory() as session:
+            await f.customer_wrote(session, PHONE, ago=timedelta(hours=1))
+        sent = await live.http.post("/api/whatsapp/send", json={"to": PHONE, "body": "Hola"})
+        assert sent.status_code == 202, sent.text
+        message_id = sent.json()["messageId"]
+        deadline = time.monotonic() + 15
+        while True:
+            async with live.app.state.session_factory() as session:
+                message = await session.get(Message, uuid.UUID(message_id))
+            assert message is not None
+            if message.status.value == "FAILED":
+                break
+            assert time.monotonic() < deadline, message.status
+            await asyncio.sleep(0.2)
+        assert message.error_code == "131047"
+        assert message.attempts == 1
+        outbox = (await live.http.get("/_emulator/builderbot/outbox")).json()
+        assert outbox["count"] == 0
