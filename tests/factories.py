@@ -113,3 +113,25 @@ async def save(session: AsyncSession, *rows: Any) -> None:
         session.add(row)
         await session.flush()
     await session.commit()
+
+
+async def customer_wrote(
+    session: AsyncSession,
+    phone: str = "+5491155551234",
+    *,
+    ago: timedelta = timedelta(minutes=5),
+    customer_name: str | None = None,
+) -> Interaction:
+    """The customer wrote on WhatsApp `ago` (so the 24-hour window is open, or closed when
+    `ago` is over 24 h): their conversation with that inbound message, committed."""
+    at = datetime.now(UTC) - ago
+    chat = interaction(
+        customer_phone=phone,
+        from_number=phone,
+        started_at=at,
+        last_message_at=at,
+        customer_name=customer_name,
+        ai_handled=False,
+    )
+    await save(session, chat, message(chat, created_at=at))
+    return chat

@@ -245,6 +245,7 @@ def _steps(w: World) -> list[Step]:
         ("GET", f"/console/partials/interactions/{wa}/notes", {}, 404),
         ("POST", f"/console/interactions/{wa}/reply", {"data": {"body": "hola"}}, 404),
         ("POST", f"/console/interactions/{wa}/bot", {"data": {"action": "pause"}}, 404),
+        ("POST", f"/console/interactions/{wa}/sms", {"data": {"body": "hola"}}, 404),
         ("GET", "/customers", {"params": {"interaction": str(wa)}}, 404),
     ]
 
@@ -268,6 +269,14 @@ LISTINGS: list[tuple[str, dict[str, Any]]] = [
 # Routes that hold nothing of anyone's interactions, with why.
 NOT_ABOUT_INTERACTIONS = {
     ("GET", "/api/me"): "the caller's own identity",
+    ("GET", "/api/canned-replies"): "the bank's saved answers (tests/test_canned_replies.py)",
+    ("GET", "/api/canned-replies/{reply_id}"): "the bank's saved answers",
+    ("POST", "/api/canned-replies"): "supervisors only",
+    ("PATCH", "/api/canned-replies/{reply_id}"): "supervisors only",
+    ("DELETE", "/api/canned-replies/{reply_id}"): "supervisors only",
+    ("POST", "/api/canned-replies/{reply_id}/preview"): "through the caller's scope: 404 (tested)",
+    ("GET", "/canned-replies"): "supervisors only",
+    ("GET", "/console/canned-replies/options"): "the bank's saved answers",
     ("GET", "/api/metrics/summary"): "supervisors only (403 for agents)",
     ("GET", "/api/audit"): "admins only",
     ("GET", "/api/webhooks"): "admins only",
@@ -435,6 +444,8 @@ async def test_an_agent_assigns_new_sends_to_themselves_only(
     app: FastAPI, people: dict[str, httpx.AsyncClient]
 ) -> None:
     bruno = people["bruno"]
+    async with app.state.session_factory() as session:
+        await f.customer_wrote(session, NEW_PHONE)  # WhatsApp's 24-hour window is open
     for path in ("/api/sms/send", "/api/whatsapp/send"):
         other = await bruno.post(
             path, json={"to": NEW_PHONE, "body": "hola", "assignedAgent": "ana"}

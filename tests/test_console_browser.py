@@ -11,7 +11,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -177,6 +177,10 @@ async def current_conversation(
     """A WhatsApp conversation in progress (a customer just wrote)."""
     response = await post_builderbot(live.http, incoming(number, "Hola, tengo una consulta"))
     assert response.status_code == 200
+    # The webhook came from the test, not through the emulator: tell it the customer wrote, so
+    # WhatsApp's 24-hour window is open there too.
+    wrote = await live.http.post("/_emulator/builderbot/wrote", json={"number": number})
+    assert wrote.status_code == 204
     async with session_factory() as session:
         stmt = select(Interaction).where(
             Interaction.channel == Channel.WHATSAPP, Interaction.customer_phone == "+" + number
@@ -317,7 +321,22 @@ async def test_a_reply_to_a_seeded_conversation_in_progress_lands_in_it_and_reac
                 .limit(1)
             )
         ).one()
+        last_inbound = await session.scalar(
+            select(func.max(Message.created_at)).where(
+                Message.interaction_id == chat.id, Message.direction == "INBOUND"
+            )
+        )
     assert chat.customer_phone is not None
+    assert last_inbound is not None
+    # The demo data was written after the emulator started (`serve --demo` seeds before it
+    # starts, and the emulator reads who wrote back then): tell it when this customer wrote,
+    # so WhatsApp's 24-hour window is open there as it is in the API.
+    hours_ago = (datetime.now(UTC) - last_inbound).total_seconds() / 3600
+    wrote = await console.http.post(
+        "/_emulator/builderbot/wrote",
+        json={"number": chat.customer_phone, "hoursAgo": max(0.0, hours_ago)},
+    )
+    assert wrote.status_code == 204
     watched = await open_page(browser, console)
     page = watched.page
     await page.goto(f"{console.base}/interactions/{chat.id}", wait_until="networkidle")

@@ -205,7 +205,8 @@ async def test_the_reply_notice_says_where_the_reply_shows() -> None:
     detail = (TEMPLATES / "detail.html").read_text()
     assert "it shows in the messages above" in source
     # …and the messages are above the reply form on the page.
-    assert detail.index('id="live"') < detail.index('class="reply"')
+    assert detail.index('id="live"') < detail.index('{% include "_reply.html" %}')
+    assert 'class="reply"' in (TEMPLATES / "_reply.html").read_text()
 
 
 async def test_disable_is_not_offered_on_your_own_account(

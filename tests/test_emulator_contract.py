@@ -288,6 +288,9 @@ async def test_elevenlabs_errors(emulator: httpx.AsyncClient) -> None:
 
 async def test_builderbot_shapes(emulator: httpx.AsyncClient) -> None:
     base = f"/builderbot/api/v2/{EMULATOR_BUILDERBOT_BOT_ID}"
+    assert (
+        await emulator.post("/builderbot/wrote", json={"number": "5491155551234"})
+    ).status_code == 204
     sent = await emulator.post(
         f"{base}/messages",
         headers=BB,

@@ -118,8 +118,16 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "/api/account/availability": {"availability": "ONLINE"},
     "/api/users/{user_id}/availability": {"availability": "AWAY"},
     "/api/users/{user_id}/capacity": {"call": 1, "whatsapp": 5, "sms": 5},
+    "/api/canned-replies": {
+        "shortcut": "saludo",
+        "title": "Saludo",
+        "body": "Hola {{customer_first_name}}, soy {{agent_name}}.",
+        "teamId": str(uuid.uuid4()),
+    },
+    "/api/canned-replies/{reply_id}/preview": {"interactionId": str(uuid.uuid4())},
 }
 SAMPLES["/api/sms/otp"] = SAMPLES["/api/otp"]
+SAMPLES["/api/canned-replies/{reply_id}"] = SAMPLES["/api/canned-replies"]
 SAMPLES["/api/sync/full"] = SAMPLES["/api/elevenlabs/sync"]
 PATH_VALUES = {"token": "abc.123.def", "conversationId": "conv_hostile", "phone": PHONE}
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.models import AuditLog, Interaction, Message, SignedLink
 from contact_center.models.enums import Channel, Direction, InteractionStatus, MessageStatus
+from tests import factories as f
 
 FRONTEND = "https://banco.example"
 
@@ -177,6 +178,8 @@ async def test_signed_link_is_valid_then_used_and_tampering_fails(
 async def test_whatsapp_send_joins_the_current_conversation(
     client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
+    async with session_factory() as session:
+        await f.customer_wrote(session, "+5491155551234")  # WhatsApp's 24-hour window is open
     first = (
         await client.post(
             "/api/whatsapp/send",
@@ -193,7 +196,11 @@ async def test_whatsapp_send_joins_the_current_conversation(
     assert interaction.ai_handled is False
 
 
-async def test_whatsapp_diagnostic(client: httpx.AsyncClient) -> None:
+async def test_whatsapp_diagnostic(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        await f.customer_wrote(session, "+5491155551234")
     sent = (
         await client.post(
             "/api/whatsapp/send", json={"to": "+5491155551234", "body": "Hola +5491155551234"}
@@ -204,8 +211,8 @@ async def test_whatsapp_diagnostic(client: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 200
     body = response.json()
-    assert body["messageCounts"] == {"INBOUND": {}, "OUTBOUND": {"QUEUED": 1}}
-    assert body["lastMessages"][0]["body"] == "Hola +54911******34"
+    assert body["messageCounts"] == {"INBOUND": {"RECEIVED": 1}, "OUTBOUND": {"QUEUED": 1}}
+    assert body["lastMessages"][-1]["body"] == "Hola +54911******34"
     assert body["lastErrors"] == []
     assert (
         await client.post("/api/whatsapp/diagnostic", json={"interactionId": str(uuid.uuid4())})

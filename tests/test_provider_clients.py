@@ -149,6 +149,8 @@ async def test_wrong_credentials_are_refused(live: Live) -> None:
 
 
 async def test_whatsapp_send_is_recorded_and_echoed(live: Live) -> None:
+    # WhatsApp sends free text only within 24 h of the customer's last message.
+    await live.emulator("POST", "/builderbot/wrote", json={"number": "+5491155551234"})
     await live.providers.whatsapp.send_whatsapp(
         "+5491155551234", "Su tarjeta fue bloqueada.", media_url="https://media.example.com/a.pdf"
     )

@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center import __version__
 from contact_center.audit.endpoints import router as audit_router
@@ -21,13 +22,16 @@ from contact_center.auth.endpoints import admin as users_router
 from contact_center.auth.endpoints import router as auth_router
 from contact_center.auth.middleware import AuthenticationMiddleware, is_public
 from contact_center.calls.endpoints import router as calls_router
+from contact_center.canned.endpoints import router as canned_router
 from contact_center.console.account import router as account_router
+from contact_center.console.canned import router as console_canned_router
 from contact_center.console.error_pages import error_page
 from contact_center.console.notifications import router as console_notifications_router
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
 from contact_center.console.pages import router as console_router
 from contact_center.console.teams import router as console_teams_router
 from contact_center.console.workflow import router as console_workflow_router
+from contact_center.db.base import utcnow
 from contact_center.db.migrate import upgrade_database
 from contact_center.db.session import create_engine
 from contact_center.emulator.app import create_emulator_app
@@ -37,6 +41,8 @@ from contact_center.errors import install_error_handlers
 from contact_center.handlers import webhook_deps
 from contact_center.health.endpoints import router as health_router
 from contact_center.health.schemas import CheckState
+from contact_center.interactions import repository as interactions_repository
+from contact_center.interactions import whatsapp_window
 from contact_center.interactions.endpoints import router as interactions_router
 from contact_center.links.endpoints import router as links_router
 from contact_center.links.endpoints import sms_router as link_sms_router
@@ -104,6 +110,18 @@ def _redis_check(settings: Settings) -> tuple[Callable[[], Awaitable[CheckState]
     return ping, client
 
 
+async def _emulator_learns_recent_customers(
+    sessions: async_sessionmaker[AsyncSession], state: EmulatorState
+) -> None:
+    """The emulator stands in for WhatsApp, which saw every customer message: those written
+    before it started (the demo's seeded conversations, an earlier run) are read back, so its
+    24-hour window agrees with the one the API shows."""
+    async with sessions() as session:
+        since = utcnow() - whatsapp_window.WHATSAPP_WINDOW
+        for phone, at in await interactions_repository.recent_inbound_whatsapp(session, since):
+            state.customer_wrote(phone, at)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -150,6 +168,7 @@ def create_app(
         traffic = None
         if emulator_state is not None:
             emulator_state.http = create_http_client()
+            await _emulator_learns_recent_customers(runtime.sessions, emulator_state)
             if simulate_traffic:
                 traffic = SimulatedTraffic(emulator_state, seed=settings.demo_seed)
                 traffic.start()
@@ -209,12 +228,14 @@ def create_app(
     app.include_router(otp_router)
     app.include_router(calls_router)
     app.include_router(metrics_router)
+    app.include_router(canned_router)
     app.include_router(auth_router)
     app.include_router(users_router)
     app.include_router(audit_router)
     app.include_router(teams_router)
     app.include_router(teams_manage_router)
     app.include_router(account_router)
+    app.include_router(console_canned_router)
     app.include_router(console_router)
     app.include_router(console_teams_router)
     app.include_router(console_workflow_router)

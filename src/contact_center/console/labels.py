@@ -195,6 +195,9 @@ AUDIT_ACTIONS: dict[str, str] = {
     "otp.verify": N_("Code checked"),
     "pii.reveal": N_("Personal data revealed"),
     "sms.send": N_("SMS sent"),
+    "canned_reply.create": N_("Canned reply created"),
+    "canned_reply.update": N_("Canned reply changed"),
+    "canned_reply.delete": N_("Canned reply deleted"),
     "sms.status_reconciled": N_("SMS status read from the provider"),
     "token.create": N_("API token created"),
     "token.revoke": N_("API token revoked"),
@@ -251,6 +254,7 @@ QUEUES: dict[str, str] = {
 ENTITY_TYPES: dict[str, str] = {
     "interaction": N_("Interaction"),
     "message": N_("Message"),
+    "canned_reply": N_("Canned reply"),
     "otp_challenge": N_("One-time code"),
     "user": N_("User"),
     "api_token": N_("API token"),

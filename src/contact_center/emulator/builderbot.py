@@ -8,6 +8,7 @@ import random
 import re
 import secrets
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -37,8 +38,37 @@ class IncomingRequest(ApiModel):
     bot_reply: bool = False
 
 
+class CustomerWrote(ApiModel):
+    """`POST /_emulator/builderbot/wrote`: the customer wrote `hours_ago` (WhatsApp's window)."""
+
+    number: str = Field(min_length=1, max_length=32)
+    hours_ago: float = Field(default=0.0, ge=0, le=24 * 365)
+
+
+# WhatsApp's answer to free text outside the 24-hour window, as BuilderBot passes it on: the
+# HTTP error with the Cloud API's code and words (providers.md documents no body of its own).
+REENGAGEMENT_CODE = 131047
+REENGAGEMENT_DETAILS = (
+    "Message failed to send because more than 24 hours have passed since the customer last "
+    "replied to this number."
+)
+
+
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message, "message": message}, status_code=status)
+
+
+def _window_closed() -> JSONResponse:
+    message = f"(#{REENGAGEMENT_CODE}) Re-engagement message"
+    return JSONResponse(
+        {
+            "error": message,
+            "message": message,
+            "code": REENGAGEMENT_CODE,
+            "details": REENGAGEMENT_DETAILS,
+        },
+        status_code=400,
+    )
 
 
 async def send_webhook(
@@ -90,6 +120,8 @@ def router(state: EmulatorState) -> APIRouter:
             return _error(400, "number must be digits with country code")
         if not isinstance(messages, dict) or not isinstance(messages.get("content"), str):
             return _error(400, "messages.content is required")
+        if not state.whatsapp_window_open(number):
+            return _window_closed()
         content = messages["content"]
         media_url = messages.get("mediaUrl")
         provider.outbox.append(
@@ -148,6 +180,7 @@ def router(state: EmulatorState) -> APIRouter:
             data["body"] = f"_event_media__{uuid.uuid4()}"
             data["attachment"] = [{"url": url, "mimetype": "image/jpeg"}]
             data["urlTempFile"] = url
+        state.customer_wrote(number)
         state.spawn(send_webhook(state, "message.incoming", data))
         if body.bot_reply and number not in state.blacklist:
             reply = {
@@ -157,5 +190,11 @@ def router(state: EmulatorState) -> APIRouter:
             }
             state.spawn(send_webhook(state, "message.outgoing", reply, delay=1.0))
         return {"from": number, "body": data["body"]}
+
+    @api.post("/wrote", status_code=204)
+    async def wrote(body: CustomerWrote) -> None:
+        """Tell the emulator a customer wrote (e.g. a webhook a test posted to the app itself),
+        so WhatsApp's 24-hour window is open for them: sends outside it answer 131047."""
+        state.customer_wrote(body.number, datetime.now(UTC) - timedelta(hours=body.hours_ago))
 
     return api

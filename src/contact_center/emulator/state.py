@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from pydantic import Field
 
 from contact_center.schemas import ApiModel
+
+WHATSAPP_WINDOW = timedelta(hours=24)
 
 
 class FaultSpec(ApiModel):
@@ -95,6 +97,19 @@ class EmulatorState:
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     callback_delays: tuple[float, float] = (0.2, 1.0)
+    # WhatsApp's 24-hour window: when each customer (by digits) last wrote, as the emulator knows
+    # it (its own simulated customers, `/builderbot/incoming`, or a test saying so).
+    whatsapp_inbound: dict[str, datetime] = field(default_factory=dict)
+
+    def customer_wrote(self, number: str, at: datetime | None = None) -> None:
+        digits = "".join(ch for ch in number if ch.isdigit())
+        self.whatsapp_inbound[digits] = at or datetime.now(UTC)
+
+    def whatsapp_window_open(self, number: str, now: datetime | None = None) -> bool:
+        """Free text may be sent: the customer wrote within the last 24 hours."""
+        digits = "".join(ch for ch in number if ch.isdigit())
+        last = self.whatsapp_inbound.get(digits)
+        return last is not None and (now or datetime.now(UTC)) - last < WHATSAPP_WINDOW
 
     def provider(self, name: str) -> ProviderState:
         state: ProviderState = getattr(self, name)

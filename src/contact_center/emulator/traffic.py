@@ -70,6 +70,7 @@ class SimulatedTraffic:
                 "attachment": [],
                 "projectId": EMULATOR_BUILDERBOT_BOT_ID,
             }
+            self.state.customer_wrote(digits)
             await builderbot.send_webhook(self.state, "message.incoming", data)
             if digits not in self.state.blacklist:
                 reply = {

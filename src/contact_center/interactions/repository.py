@@ -528,3 +528,73 @@ async def update_state_fast(
         ended_at=ended_at,
         updated_at=updated_at,
     )
+
+
+# --- the WhatsApp 24-hour window (docs/workflow.md) -------------------------------------------
+# When the customer last wrote on WhatsApp: in this conversation, or in any WhatsApp
+# conversation of the same number (a new conversation may have begun with our message).
+
+_INBOUND_WHATSAPP = (
+    select(func.max(MESSAGE.c.created_at).label("last_inbound"))
+    .select_from(MESSAGE.join(INTERACTION, INTERACTION.c.id == MESSAGE.c.interaction_id))
+    .where(
+        MESSAGE.c.direction == Direction.INBOUND,
+        INTERACTION.c.channel == Channel.WHATSAPP,
+    )
+)
+_LAST_INBOUND_WHATSAPP = Sql(
+    _INBOUND_WHATSAPP.where(
+        or_(
+            INTERACTION.c.id == bindparam("interaction_id"),
+            INTERACTION.c.customer_phone == bindparam("phone"),
+        )
+    )
+)
+
+
+async def last_inbound_whatsapp(
+    db: Reader, *, interaction_id: uuid.UUID | None, phone: str | None
+) -> datetime | None:
+    """The time of the customer's last inbound WhatsApp message (None: they never wrote)."""
+    row = await db.one(_LAST_INBOUND_WHATSAPP, interaction_id=interaction_id, phone=phone)
+    return None if row is None else row["last_inbound"]
+
+
+async def last_inbound_whatsapp_many(
+    session: AsyncSession, interactions: Sequence[Interaction]
+) -> dict[uuid.UUID, datetime]:
+    """`last_inbound_whatsapp` of each WhatsApp interaction of a page, in at most two queries:
+    by number, and by interaction for the few without a parsed number."""
+    chats = [i for i in interactions if i.channel is Channel.WHATSAPP]
+    phones = {i.customer_phone for i in chats if i.customer_phone}
+    by_phone: dict[str, datetime] = {}
+    if phones:
+        stmt = _INBOUND_WHATSAPP.add_columns(INTERACTION.c.customer_phone).where(
+            INTERACTION.c.customer_phone.in_(phones)
+        )
+        stmt = stmt.group_by(INTERACTION.c.customer_phone)
+        for last, phone in (await session.execute(stmt)).all():
+            by_phone[phone] = last
+    found = {i.id: by_phone[i.customer_phone] for i in chats if i.customer_phone in by_phone}
+    alone = [i.id for i in chats if not i.customer_phone]
+    if alone:
+        stmt = _INBOUND_WHATSAPP.add_columns(MESSAGE.c.interaction_id).where(
+            MESSAGE.c.interaction_id.in_(alone)
+        )
+        for last, interaction_id in (
+            await session.execute(stmt.group_by(MESSAGE.c.interaction_id))
+        ).all():
+            found[interaction_id] = last
+    return found
+
+
+async def recent_inbound_whatsapp(
+    session: AsyncSession, since: datetime
+) -> list[tuple[str, datetime]]:
+    """Each customer number that wrote on WhatsApp since `since`, with its last message time."""
+    stmt = (
+        _INBOUND_WHATSAPP.add_columns(INTERACTION.c.customer_phone)
+        .where(MESSAGE.c.created_at >= since, INTERACTION.c.customer_phone.is_not(None))
+        .group_by(INTERACTION.c.customer_phone)
+    )
+    return [(phone, last) for last, phone in (await session.execute(stmt)).all()]

@@ -17,7 +17,7 @@ from contact_center.auth.reveal import RevealAsk, check_reveal, reveal_for
 from contact_center.db.base import utcnow
 from contact_center.db.fast import Transaction, reader
 from contact_center.errors import Forbidden, NotFound, ValidationFailed
-from contact_center.interactions import repository
+from contact_center.interactions import repository, whatsapp_window
 from contact_center.interactions.repository import AgentView, InteractionFilters
 from contact_center.interactions.schemas import (
     CallDetailOut,
@@ -304,10 +304,14 @@ async def _present_many(
     )
     events = await repository.events_for(session, ids, None if all_events else RECENT_CHILDREN)
     labels = await repository.labels_for(session, ids)
-    return [
+    windows = await repository.last_inbound_whatsapp_many(session, interactions)
+    out = [
         _present(i, messages[i.id], events[i.id], reveal=reveal, labels=labels[i.id])
         for i in interactions
     ]
+    for item in out:
+        item.whatsapp_window_closes_at = whatsapp_window.closes_at(windows.get(item.id))
+    return out
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -376,6 +380,12 @@ async def get_interaction(
     row["call_detail"] = call_detail if row["channel"] is Channel.CALL else None
     row["otp_challenges"] = await repository.otp_challenges_for(db, interaction_id)
     row["labels"] = await repository.labels_of(db, interaction_id)
+    if row["channel"] is Channel.WHATSAPP:
+        row["whatsapp_window_closes_at"] = whatsapp_window.closes_at(
+            await repository.last_inbound_whatsapp(
+                db, interaction_id=interaction_id, phone=row["customer_phone"]
+            )
+        )
     out = InteractionDetailOut.model_validate(row)
     return out if reveal else mask_interaction(out)
 

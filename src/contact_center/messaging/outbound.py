@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
 from contact_center.auth.reveal import RevealAsk, reveal_for
+from contact_center.canned import service as canned
 from contact_center.db.base import utcnow
-from contact_center.db.fast import Transaction
+from contact_center.db.fast import Transaction, reader
 from contact_center.errors import RateLimited, ValidationFailed
 from contact_center.interactions import repository as interactions_repository
+from contact_center.interactions import whatsapp_window
 from contact_center.interactions.schemas import MessageOut
 from contact_center.interactions.service import (
     Event,
@@ -130,6 +132,8 @@ async def queue_sms(
 ) -> Queued:
     """A new OUTBOUND SMS interaction with its QUEUED message, event and audit row."""
     require_assignable(context.principal, assigned_agent)
+    if kind is MessageKind.TEXT:
+        body = await canned.filled(session, context.principal, body, phone=to)
     interaction, message, events = new_sms(
         to=to,
         body=body,
@@ -216,11 +220,20 @@ async def queue_whatsapp(
     principal = context.principal
     require_assignable(principal, assigned_agent)
     now = utcnow()
+    # Free text only within 24 h of the customer's last message: refused before anything is
+    # written (every send here is a person's free text; templates go by other paths).
+    last_inbound = await interactions_repository.last_inbound_whatsapp(
+        await reader(session), interaction_id=None, phone=to
+    )
+    whatsapp_window.require_open(last_inbound, now)
     interaction, created = await whatsapp_interaction(
         session, to, None, direction=Direction.OUTBOUND, now=now
     )
     require_writable(interaction, principal)
     previous_agent = interaction.assigned_agent
+    body = await canned.filled(
+        session, principal, body, customer_name=interaction.customer_name, phone=to
+    )
     message, events = whatsapp_send(
         interaction,
         body=body,

@@ -17,6 +17,7 @@ from contact_center.providers.base import (
     InboundEvent,
     InboundRequest,
     InboundRoute,
+    PermanentProviderError,
     ProviderName,
     SendReceipt,
     UnparseablePayload,
@@ -66,7 +67,12 @@ class BuilderBotClient:
         )
         raw = _json(response)
         if response.status_code >= 300:
-            raise error_for_status(PROVIDER, response, message=_message(raw, response))
+            code = _code(raw)
+            if code in PERMANENT_CODES:  # whatever HTTP status BuilderBot passes it on with
+                raise PermanentProviderError(
+                    PROVIDER, _message(raw, response), code=code, status=response.status_code
+                )
+            raise error_for_status(PROVIDER, response, code=code, message=_message(raw, response))
         # The API documents no message id; keep whatever it gave, if anything.
         message_id = raw.get("id") or raw.get("messageId")
         return SendReceipt(
@@ -97,8 +103,27 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+# WhatsApp's codes that no retry mends: 131047, free text more than 24 hours after the
+# customer's last message (the Cloud API's "Re-engagement message").
+PERMANENT_CODES = frozenset({"131047"})
+
+
+def _code(body: dict[str, Any]) -> str | None:
+    """The error's code, at the top (`code`) or WhatsApp's way (`error.code`)."""
+    code = body.get("code")
+    error = body.get("error")
+    if code is None and isinstance(error, dict):
+        code = error.get("code")
+    if isinstance(code, bool) or not isinstance(code, int | str):
+        return None
+    return str(code)[:64] or None
+
+
 def _message(body: dict[str, Any], response: httpx.Response) -> str:
-    return str(body.get("message") or body.get("error") or f"HTTP {response.status_code}")
+    error = body.get("error")
+    if isinstance(error, dict):
+        error = error.get("message")
+    return str(body.get("message") or error or f"HTTP {response.status_code}")
 
 
 # Bounds of what a message's fields may hold (the columns they end in).
