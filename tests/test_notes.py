@@ -41,10 +41,14 @@ async def people(app: FastAPI) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
         await http.aclose()
 
 
-async def _conversation(sessions: Sessions, **overrides: Any) -> Interaction:
+async def _conversation(
+    sessions: Sessions, *, customer_wrote: bool = False, **overrides: Any
+) -> Interaction:
+    """A conversation; with `customer_wrote`, holding the customer's message (WhatsApp's
+    24-hour window open from its start)."""
     row = f.interaction(**overrides)
     async with sessions() as session:
-        await f.save(session, row)
+        await f.save(session, row, *([f.message(row)] if customer_wrote else []))
     return row
 
 
@@ -245,6 +249,7 @@ async def test_a_reply_to_an_unassigned_conversation_assigns_it_and_pauses_the_b
         started_at=now,
         last_message_at=now,
         queued_at=now,
+        customer_wrote=True,
     )
     ana = people["ana"]
     for text in ("hola, te atiendo yo", "¿algo más?"):
@@ -280,7 +285,11 @@ async def test_a_reply_to_an_unassigned_conversation_assigns_it_and_pauses_the_b
 async def test_a_system_send_takes_nothing(session_factory: Sessions) -> None:
     now = utcnow()
     row = await _conversation(
-        session_factory, customer_phone=PHONE, started_at=now, last_message_at=now
+        session_factory,
+        customer_phone=PHONE,
+        started_at=now,
+        last_message_at=now,
+        customer_wrote=True,
     )
     async with session_factory() as session:
         queued = await outbound.queue_whatsapp(

@@ -243,5 +243,6 @@ async def test_a_send_the_emulator_refuses_fails_once_and_is_not_retried(
             await asyncio.sleep(0.2)
         assert message.error_code == "131047"
         assert message.attempts == 1
+        # Nothing reached the customer (the bot's pause for the person's reply may have).
         outbox = (await live.http.get("/_emulator/builderbot/outbox")).json()
-        assert outbox["count"] == 0
+        assert [item for item in outbox["items"] if "content" in item] == []
