@@ -240,3 +240,18 @@ async def test_the_live_stream_carries_another_teams_queue_to_nobody_but_its_tea
             )
             assert given.status_code == 200
             assert await _ids_until(lines, world.b_waiting) == [str(world.b_waiting)]
+
+
+async def test_the_supervisors_dashboard_shows_each_teams_queue_now(app: FastAPI) -> None:
+    world = await _world(app)
+    http = await auth.token_client(app, "sup", Role.SUPERVISOR)
+    try:
+        page = await http.get("/", headers={"Accept": "text/html"})
+    finally:
+        await http.aclose()
+    assert page.status_code == 200
+    assert "Colas ahora" in page.text
+    assert f'data-team-waiting="{world.team_a}">1<' in page.text
+    assert f'data-team-waiting="{world.team_b}">1<' in page.text
+    assert 'data-team-waiting="pool">1<' in page.text
+    assert "Sin equipo (bolsa común)" in page.text
