@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.models import AuditLog, InteractionEvent
-from contact_center.models.enums import Role
+from contact_center.models.enums import InteractionStatus, Role
 from tests import auth
 from tests import factories as f
 
@@ -157,3 +157,23 @@ async def test_reopening_clears_ended_at(
         await client.patch(f"/api/interactions/{row.id}", json={"status": "IN_PROGRESS"})
     ).json()
     assert reopened["endedAt"] is None
+
+
+async def test_a_patch_of_the_assignee_moves_the_conversation_out_of_and_back_into_its_queue(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    row = f.interaction(status=InteractionStatus.IN_PROGRESS)
+    async with session_factory() as session:
+        await f.save(session, row)
+    await auth.user(session_factory, "lucia.fernandez", Role.AGENT)
+    taken = await client.patch(
+        f"/api/interactions/{row.id}", json={"assignedAgent": "lucia.fernandez"}
+    )
+    assert taken.status_code == 200, taken.text
+    assert taken.json()["assignedAt"] is not None
+    assert taken.json()["queuedAt"] is None
+    released = await client.patch(f"/api/interactions/{row.id}", json={"assignedAgent": None})
+    assert released.status_code == 200, released.text
+    assert released.json()["assignedAgent"] is None
+    assert released.json()["assignedAt"] is None
+    assert released.json()["queuedAt"] is not None

@@ -18,6 +18,7 @@ from contact_center.db.base import utcnow
 from contact_center.db.fast import Transaction, reader
 from contact_center.errors import Forbidden, NotFound, ValidationFailed
 from contact_center.interactions import repository, whatsapp_window
+from contact_center.interactions.queue import enter_queue, leave_queue
 from contact_center.interactions.repository import AgentView, InteractionFilters
 from contact_center.interactions.schemas import (
     CallDetailOut,
@@ -436,6 +437,7 @@ _FIELD_EVENTS = {
     "outcome": EventType.INTERACTION_UPDATED,
     "intent": EventType.INTERACTION_UPDATED,
 }
+_OPEN_STATUSES = {InteractionStatus.NEW, InteractionStatus.IN_PROGRESS}
 _FINAL_STATUSES = {
     InteractionStatus.COMPLETED,
     InteractionStatus.ABANDONED,
@@ -482,6 +484,13 @@ def apply_changes(
         if new == old:
             continue
         setattr(interaction, field, new)
+        if field == "assigned_agent":
+            # As the lifecycle operations: assigned leaves the queue; unassigned while open
+            # waits in it again (docs/workflow.md).
+            if new is not None:
+                leave_queue(interaction, new, now)
+            elif interaction.status in _OPEN_STATUSES:
+                enter_queue(interaction, now)
         camel = {"assigned_agent": "assignedAgent"}.get(field, field)
         change = {"field": camel, "from": _wire(old), "to": _wire(new)}
         events = [
