@@ -26,6 +26,7 @@ from contact_center.db.base import Base
 from contact_center.db.migrate import upgrade_database
 from contact_center.db.session import create_engine, create_session_factory
 from contact_center.logging import configure_logging
+from contact_center.models.enums import Role
 from contact_center.settings import Settings, load_settings
 from tests import auth
 
@@ -193,6 +194,19 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport=transport, base_url="http://testserver", headers=auth.bearer(secret)
     ) as http:
         yield http
+
+
+@pytest.fixture
+async def people(app: FastAPI) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    """Signed-in clients (API tokens): agents `ana` and `bruno`, supervisor `sup`."""
+    made = {
+        "ana": await auth.token_client(app, "ana", Role.AGENT),
+        "bruno": await auth.token_client(app, "bruno", Role.AGENT),
+        "sup": await auth.token_client(app, "sup", Role.SUPERVISOR),
+    }
+    yield made
+    for http in made.values():
+        await http.aclose()
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import func, select
@@ -69,18 +68,6 @@ async def _snapshot(
             await session.execute(select(func.count()).where(Message.interaction_id.in_(ids)))
         ).scalar_one()
     return {"agents": agents, "events": events, "messages": messages}
-
-
-@pytest.fixture
-async def people(app: FastAPI) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    made = {
-        "ana": await auth.token_client(app, "ana", Role.AGENT),
-        "bruno": await auth.token_client(app, "bruno", Role.AGENT),
-        "sup": await auth.token_client(app, "sup", Role.SUPERVISOR),
-    }
-    yield made
-    for http in made.values():
-        await http.aclose()
 
 
 async def _world(app: FastAPI, ana: httpx.AsyncClient) -> World:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -25,18 +24,6 @@ from tests import factories as f
 from tests.test_logging import Capture
 
 PHONE = "+5491155551234"
-
-
-@pytest.fixture
-async def people(app: FastAPI) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    made = {
-        "ana": await auth.token_client(app, "ana", Role.AGENT),
-        "bruno": await auth.token_client(app, "bruno", Role.AGENT),
-        "sup": await auth.token_client(app, "sup", Role.SUPERVISOR),
-    }
-    yield made
-    for http in made.values():
-        await http.aclose()
 
 
 async def _teams(app: FastAPI) -> dict[str, uuid.UUID]:

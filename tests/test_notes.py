@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -27,18 +26,6 @@ from tests.test_console_defects import Signed
 
 Sessions = async_sessionmaker[AsyncSession]
 PHONE = "+5491155551234"
-
-
-@pytest.fixture
-async def people(app: FastAPI) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    made = {
-        "ana": await auth.token_client(app, "ana", Role.AGENT),
-        "bruno": await auth.token_client(app, "bruno", Role.AGENT),
-        "sup": await auth.token_client(app, "sup", Role.SUPERVISOR),
-    }
-    yield made
-    for http in made.values():
-        await http.aclose()
 
 
 async def _conversation(

@@ -23,16 +23,13 @@ from tests import factories as f
 
 
 @pytest.fixture
-async def people(app: FastAPI) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    made = {
-        "ana": await auth.token_client(app, "ana", Role.AGENT),
-        "bruno": await auth.token_client(app, "bruno", Role.AGENT),
-        "sup": await auth.token_client(app, "sup", Role.SUPERVISOR),
-        "admin": await auth.token_client(app, "root", Role.ADMIN),
-    }
-    yield made
-    for http in made.values():
-        await http.aclose()
+async def people(
+    app: FastAPI, people: dict[str, httpx.AsyncClient]
+) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    """The usual people (tests/conftest.py) and an admin."""
+    admin = await auth.token_client(app, "root", Role.ADMIN)
+    yield {**people, "admin": admin}
+    await admin.aclose()
 
 
 async def _user_id(app: FastAPI, username: str) -> uuid.UUID:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -28,18 +28,6 @@ from tests import factories as f
 from tests.conftest import Backend
 
 Sessions = async_sessionmaker[AsyncSession]
-
-
-@pytest.fixture
-async def people(app: FastAPI) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    made = {
-        "ana": await auth.token_client(app, "ana", Role.AGENT),
-        "bruno": await auth.token_client(app, "bruno", Role.AGENT),
-        "sup": await auth.token_client(app, "sup", Role.SUPERVISOR),
-    }
-    yield made
-    for http in made.values():
-        await http.aclose()
 
 
 async def _team(sessions: Sessions, name: str = "Tarjetas") -> uuid.UUID:

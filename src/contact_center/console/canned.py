@@ -14,13 +14,11 @@ from fastapi.responses import HTMLResponse
 from markupsafe import escape
 
 from contact_center.canned import service as canned
-from contact_center.console.pages import page, runtime_of, speaker_for, templates
+from contact_center.console.pages import page, reply_recipient, runtime_of, speaker_for, templates
 from contact_center.db.base import utcnow
 from contact_center.dependencies import AuditContextDep, SessionDep, require
-from contact_center.errors import ValidationFailed
-from contact_center.interactions import service as interactions
 from contact_center.messaging import outbound
-from contact_center.models.enums import Channel, MessageKind
+from contact_center.models.enums import MessageKind
 from contact_center.principal import Principal, Role
 from contact_center.providers.registry import twilio_credentials
 
@@ -73,21 +71,17 @@ async def sms_reply(
 ) -> HTMLResponse:
     """An SMS to a WhatsApp conversation's customer (after WhatsApp's 24-hour window)."""
     runtime = runtime_of(request)
-    detail = await interactions.get_interaction(
+    customer = await reply_recipient(
         session,
+        context,
         interaction_id,
-        all_messages=False,
-        all_events=False,
-        reveal=True,
-        viewer=context.principal,
+        runtime,
+        "SMS replies go to WhatsApp conversations with a customer number.",
     )
-    if detail.channel is not Channel.WHATSAPP or not detail.customer_phone:
-        raise ValidationFailed("SMS replies go to WhatsApp conversations with a customer number.")
-    await outbound.check_recipient_limit(runtime.ratelimits, detail.customer_phone)
     queued = await outbound.queue_sms(
         session,
         context,
-        to=detail.customer_phone,
+        to=customer,
         body=body.strip(),
         kind=MessageKind.TEXT,
         from_number=twilio_credentials(runtime.settings).from_number,

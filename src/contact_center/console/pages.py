@@ -317,6 +317,29 @@ def _channel_page(channel: Channel) -> str:
     return {Channel.CALL: "calls", Channel.WHATSAPP: "whatsapp", Channel.SMS: "sms"}[channel]
 
 
+async def reply_recipient(
+    session: SessionDep,
+    context: AuditContext,
+    interaction_id: uuid.UUID,
+    runtime: Runtime,
+    refusal: str,
+) -> str:
+    """The customer number of a WhatsApp conversation the caller may see (404 otherwise), once
+    the recipient's send limit allows one more message; `refusal` (422) for other channels."""
+    detail = await interactions.get_interaction(
+        session,
+        interaction_id,
+        all_messages=False,
+        all_events=False,
+        reveal=True,
+        viewer=context.principal,
+    )
+    if detail.channel is not Channel.WHATSAPP or not detail.customer_phone:
+        raise ValidationFailed(refusal)
+    await outbound.check_recipient_limit(runtime.ratelimits, detail.customer_phone)
+    return detail.customer_phone
+
+
 @router.post("/console/interactions/{interaction_id}/reply", response_class=HTMLResponse)
 async def reply(
     interaction_id: uuid.UUID,
@@ -328,21 +351,17 @@ async def reply(
 ) -> HTMLResponse:
     """A WhatsApp reply from the detail page, to the conversation's customer."""
     runtime = runtime_of(request)
-    detail = await interactions.get_interaction(
+    customer = await reply_recipient(
         session,
+        context,
         interaction_id,
-        all_messages=False,
-        all_events=False,
-        reveal=True,
-        viewer=context.principal,
+        runtime,
+        "Replies go to WhatsApp conversations with a customer number.",
     )
-    if detail.channel is not Channel.WHATSAPP or not detail.customer_phone:
-        raise ValidationFailed("Replies go to WhatsApp conversations with a customer number.")
-    await outbound.check_recipient_limit(runtime.ratelimits, detail.customer_phone)
     queued = await outbound.queue_whatsapp(
         session,
         context,
-        to=detail.customer_phone,
+        to=customer,
         body=body.strip(),
         media_url=None,
         assigned_agent=None,
