@@ -65,6 +65,31 @@ async def test_a_supervisor_manages_canned_replies_on_their_page(
     await expect(page.locator("tr[data-canned-reply=cierre]")).to_contain_text("Despedida")
     listed = (await console.http.get("/api/canned-replies")).json()["items"]
     assert sorted(r["shortcut"] for r in listed) == ["cierre", "saludo"]
+    # A team's reply made everyone's again through its edit form (the empty choice is null).
+    team = await console.http.post("/api/teams", json={"name": "Respuestas de tarjetas"})
+    assert team.status_code == 201, team.text
+    scoped = await console.http.post(
+        "/api/canned-replies",
+        json={
+            "shortcut": "tarjeta",
+            "title": "Tarjeta en camino",
+            "body": "Tu tarjeta está en camino.",
+            "teamId": team.json()["id"],
+        },
+    )
+    assert scoped.status_code == 201, scoped.text
+    await page.reload(wait_until="networkidle")
+    row = page.locator("tr[data-canned-reply=tarjeta]")
+    await expect(row).to_contain_text("Respuestas de tarjetas")
+    await row.locator("summary").click()
+    await row.locator("select[name=teamId]").select_option(value="")
+    await row.locator("form[data-method=PATCH] button[type=submit]").click()
+    await expect(page.locator("tr[data-canned-reply=tarjeta] td").nth(2)).to_have_text(
+        SPANISH.gettext("Everyone")
+    )
+    moved = await console.http.get(f"/api/canned-replies/{scoped.json()['id']}")
+    assert moved.json()["teamId"] is None
+    await console.http.delete(f"/api/canned-replies/{scoped.json()['id']}")
     # An agent has no such page.
     agent = await open_page(browser, console, username="ana", role=Role.AGENT)
     assert await agent.page.locator("nav a[href='/canned-replies']").count() == 0

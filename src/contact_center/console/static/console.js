@@ -181,7 +181,8 @@
       }
     });
     // Fields whose API value is not a string: a multi-select's list, a checkbox's true or false,
-    // a whole number (anything else goes as typed, for the API to refuse and say why).
+    // a whole number, an empty choice that means null (anything else goes as typed, for the API
+    // to refuse and say why).
     Array.prototype.forEach.call(form.querySelectorAll("[data-json]"), function (field) {
       var kind = field.getAttribute("data-json");
       if (!field.name) { return; }
@@ -192,6 +193,9 @@
         payload[field.name] = field.checked;
       } else if (kind === "int" && /^-?\d+$/.test(payload[field.name] || "")) {
         payload[field.name] = parseInt(payload[field.name], 10);
+      } else if (kind === "nullable" && !(field.name in payload)) {
+        // Left empty: the API's null (e.g. "for everyone" rather than one team).
+        payload[field.name] = null;
       }
     });
     var result = form.querySelector(".result") || (form.parentElement && form.parentElement.querySelector(".result"));
