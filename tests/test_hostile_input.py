@@ -13,6 +13,7 @@ import copy
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -125,6 +126,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "teamId": str(uuid.uuid4()),
     },
     "/api/canned-replies/{reply_id}/preview": {"interactionId": str(uuid.uuid4())},
+    "/api/interactions/{interaction_id}/assign": {"agent": "ana"},
+    "/api/interactions/{interaction_id}/transfer": {"teamId": str(uuid.uuid4())},
+    "/api/interactions/{interaction_id}/resolve": {"resolutionCode": "consulta_resuelta"},
+    "/api/interactions/{interaction_id}/snooze": {
+        "until": (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    },
+    "/api/interactions/{interaction_id}/priority": {"priority": "HIGH"},
+    "/api/interactions/{interaction_id}/labels": {"labels": ["fraude", "tarjeta"]},
+    "/api/interactions/{interaction_id}/notes": {"body": "Revisar el reclamo @ana"},
 }
 SAMPLES["/api/sms/otp"] = SAMPLES["/api/otp"]
 SAMPLES["/api/canned-replies/{reply_id}"] = SAMPLES["/api/canned-replies"]
