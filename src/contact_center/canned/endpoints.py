@@ -41,7 +41,18 @@ async def get_reply(
     return await service.get_reply(session, context.principal, reply_id)
 
 
-@router.post("", status_code=201, response_model=CannedReplyOut, summary="Create a canned reply")
+TAKEN: dict[int | str, dict[str, object]] = {
+    409: {"description": "The shortcut is already used in that scope (shortcut_taken)"}
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CannedReplyOut,
+    summary="Create a canned reply",
+    responses=TAKEN,
+)
 async def create_reply(
     payload: Annotated[CannedReplyIn, Body()], session: SessionDep, context: AuditContextDep
 ) -> CannedReplyOut:
@@ -49,7 +60,12 @@ async def create_reply(
     return await service.create_reply(session, context, payload)
 
 
-@router.patch("/{reply_id}", response_model=CannedReplyOut, summary="Change a canned reply")
+@router.patch(
+    "/{reply_id}",
+    response_model=CannedReplyOut,
+    summary="Change a canned reply",
+    responses=TAKEN,
+)
 async def update_reply(
     reply_id: uuid.UUID,
     payload: Annotated[CannedReplyPatch, Body()],
