@@ -326,18 +326,12 @@ async def reply_recipient(
 ) -> str:
     """The customer number of a WhatsApp conversation the caller may see (404 otherwise), once
     the recipient's send limit allows one more message; `refusal` (422) for other channels."""
-    detail = await interactions.get_interaction(
-        session,
-        interaction_id,
-        all_messages=False,
-        all_events=False,
-        reveal=True,
-        viewer=context.principal,
-    )
-    if detail.channel is not Channel.WHATSAPP or not detail.customer_phone:
+    # The conversation alone (not its messages and timeline): only its number is needed.
+    found = await interactions.visible_interaction(session, interaction_id, context.principal)
+    if found.channel is not Channel.WHATSAPP or not found.customer_phone:
         raise ValidationFailed(refusal)
-    await outbound.check_recipient_limit(runtime.ratelimits, detail.customer_phone)
-    return detail.customer_phone
+    await outbound.check_recipient_limit(runtime.ratelimits, found.customer_phone)
+    return found.customer_phone
 
 
 @router.post("/console/interactions/{interaction_id}/reply", response_class=HTMLResponse)
