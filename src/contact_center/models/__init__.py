@@ -9,6 +9,7 @@ from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.message import Message
 from contact_center.models.note import InteractionNote, Notification
 from contact_center.models.otp_challenge import OtpChallenge
+from contact_center.models.read_mark import ReadMark
 from contact_center.models.signed_link import SignedLink
 from contact_center.models.team import RoutingRule, Team, TeamMember
 from contact_center.models.user_account import ApiToken, ConsoleSession, UserAccount
@@ -28,6 +29,7 @@ __all__ = [
     "Message",
     "Notification",
     "OtpChallenge",
+    "ReadMark",
     "RoutingRule",
     "SignedLink",
     "Team",

@@ -76,6 +76,9 @@ class Interaction(Base):
     assigned_at: Mapped[datetime | None]
     snoozed_until: Mapped[datetime | None]
     resolution_code: Mapped[str | None] = mapped_column(String(64))
+    # The inbox (docs/inbox.md): when the customer's oldest unanswered message arrived; NULL when
+    # the last message is ours (a person's or the bot's) or there is none.
+    waiting_since: Mapped[datetime | None]
     priority: Mapped[Priority] = mapped_column(
         str_enum(Priority, "priority"),
         default=Priority.NORMAL,
@@ -130,6 +133,8 @@ class Interaction(Base):
         ),
         # An agent's load: their open conversations per channel.
         Index("ix_interaction_agent_status", "assigned_agent", "status", "channel"),
+        # The inbox's open conversations, longest waiting first.
+        Index("ix_interaction_status_waiting", "status", "waiting_since"),
         Index(
             "ix_interaction_snoozed",
             "snoozed_until",
