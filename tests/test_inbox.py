@@ -496,9 +496,7 @@ async def test_reading_marks_up_to_the_newest_message_and_only_moves_forward(
     assert marked.json()["unread"] == 1
     assert marked.json()["lastReadAt"] is not None
     # An older message does not move the mark back.
-    stale = await ana.post(
-        f"/api/interactions/{target}/read", json={"messageId": str(extra[0].id)}
-    )
+    stale = await ana.post(f"/api/interactions/{target}/read", json={"messageId": str(extra[0].id)})
     assert stale.json()["unread"] == 1
     # Without a message: up to the newest.
     done = await ana.post(f"/api/interactions/{target}/read")
