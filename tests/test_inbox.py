@@ -27,6 +27,7 @@ from contact_center.models.enums import (
     Channel,
     Direction,
     InteractionStatus,
+    MessageKind,
     MessageStatus,
     Role,
 )
@@ -150,7 +151,7 @@ async def test_an_sms_we_send_leaves_nobody_waiting(session_factory: Sessions) -
             SYSTEM_CONTEXT,
             to=PHONE,
             body="Tu turno es mañana",
-            kind=outbound.MessageKind.TEXT,
+            kind=MessageKind.TEXT,
             from_number="+15005550006",
         )
         await session.commit()
