@@ -21,7 +21,7 @@ from contact_center.db.base import utcnow
 from contact_center.errors import NotFound
 from contact_center.inbox import presence
 from contact_center.live.bus import visible_to
-from contact_center.live.presence import PREFIX, PresenceStore
+from contact_center.live.presence import PREFIX, SWEEP_AT, PresenceStore, Viewer
 from contact_center.models.enums import ActorType, Role
 from contact_center.models.interaction import Interaction
 from contact_center.models.user_account import UserAccount
@@ -249,3 +249,15 @@ async def test_presence_in_redis_is_shared_by_two_app_instances_and_expires(
     finally:
         await ana_first.aclose()
         await sup_second.aclose()
+
+
+async def test_the_in_process_store_forgets_conversations_whose_viewers_went_quiet() -> None:
+    store = PresenceStore()
+    old = utcnow() - timedelta(minutes=5)
+    for _ in range(SWEEP_AT + 1):
+        await store.touch(uuid.uuid4(), Viewer("ana", None, False, old))
+    chat = uuid.uuid4()
+    assert await store.touch(chat, Viewer("ana", None, False, utcnow()))
+    assert not await store.touch(chat, Viewer("ana", None, False, utcnow()))
+    assert len(store._local) == 1
+    assert [v.username for v in await store.viewers(chat, utcnow())] == ["ana"]
