@@ -623,3 +623,21 @@ async def test_a_page_costs_the_same_statements_whatever_its_size(
         assert len(page.items) == min(limit, 8)
         costs.append(len(seen))
     assert costs[0] == costs[1] == costs[2] <= 5
+
+
+async def test_resolving_ends_the_wait_and_the_next_message_starts_a_new_one(
+    client: httpx.AsyncClient, session_factory: Sessions
+) -> None:
+    await post_builderbot(client, incoming(NUMBER, "hola"))
+    chat = await _chat(session_factory)
+    assert chat.waiting_since is not None
+    resolved = await client.post(
+        f"/api/interactions/{chat.id}/resolve", json={"resolutionCode": "spam"}
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert (await _chat(session_factory)).waiting_since is None
+    await post_builderbot(client, incoming(NUMBER, "perdón, era otra cosa"))
+    again = await _chat(session_factory)
+    last = (await _messages(session_factory, chat.id))[-1]
+    assert again.status is InteractionStatus.IN_PROGRESS
+    assert again.waiting_since == last.created_at

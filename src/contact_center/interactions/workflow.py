@@ -324,6 +324,8 @@ async def resolve(
     interaction.resolution_code = code
     interaction.queued_at = None
     interaction.snoozed_until = None
+    # A person closed it: whatever the customer writes next starts a new wait.
+    interaction.waiting_since = None
     await _write(
         session,
         context,
