@@ -17,7 +17,7 @@ uses it):
     INSERT INTO message
     INSERT INTO interaction_event … ON CONFLICT (idempotency_key) DO NOTHING
     SELECT EXISTS (an outbound message of the interaction)
-    UPDATE interaction SET updated_at, last_message_at
+    UPDATE interaction SET updated_at, last_message_at, waiting_since
     UPDATE webhook_delivery SET status, attempts, processed_at
     COMMIT
   first message of a customer (15 round trips): after the locked select finds nothing,
@@ -155,16 +155,21 @@ SQL_HAS_DIRECTION = (
 )
 SQL_INTERACTION_TIMES = (
     "UPDATE interaction SET updated_at=$1::TIMESTAMP WITH TIME ZONE, "
-    "last_message_at=$2::TIMESTAMP WITH TIME ZONE WHERE interaction.id = $3::UUID"
+    "last_message_at=$2::TIMESTAMP WITH TIME ZONE, "
+    "waiting_since=COALESCE(waiting_since, $2::TIMESTAMP WITH TIME ZONE) "
+    "WHERE interaction.id = $3::UUID"
 )
 SQL_INTERACTION_TIMES_NAME = (
     "UPDATE interaction SET updated_at=$1::TIMESTAMP WITH TIME ZONE, "
-    "customer_name=$2::VARCHAR, last_message_at=$3::TIMESTAMP WITH TIME ZONE "
+    "customer_name=$2::VARCHAR, last_message_at=$3::TIMESTAMP WITH TIME ZONE, "
+    "waiting_since=COALESCE(waiting_since, $3::TIMESTAMP WITH TIME ZONE) "
     "WHERE interaction.id = $4::UUID"
 )
 SQL_INTERACTION_STATUS = (
     "UPDATE interaction SET status=$1, updated_at=$2::TIMESTAMP WITH TIME ZONE, "
-    "last_message_at=$3::TIMESTAMP WITH TIME ZONE WHERE interaction.id = $4::UUID"
+    "last_message_at=$3::TIMESTAMP WITH TIME ZONE, "
+    "waiting_since=COALESCE(waiting_since, $3::TIMESTAMP WITH TIME ZONE) "
+    "WHERE interaction.id = $4::UUID"
 )
 SQL_LEDGER_DONE = (
     "UPDATE webhook_delivery SET status=$1::VARCHAR, attempts=$2::INTEGER, "
