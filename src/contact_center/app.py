@@ -26,6 +26,7 @@ from contact_center.canned.endpoints import router as canned_router
 from contact_center.console.account import router as account_router
 from contact_center.console.canned import router as console_canned_router
 from contact_center.console.error_pages import error_page
+from contact_center.console.inbox import router as console_inbox_router
 from contact_center.console.notifications import router as console_notifications_router
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
 from contact_center.console.pages import router as console_router
@@ -239,6 +240,7 @@ def create_app(
     app.include_router(console_router)
     app.include_router(console_teams_router)
     app.include_router(console_workflow_router)
+    app.include_router(console_inbox_router)
     app.include_router(console_notifications_router)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")
     if emulator_state is not None:
