@@ -12,26 +12,24 @@ import uuid
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from contact_center.console.labels import N_
-from contact_center.console.pages import page, speaker_for
+from contact_center.console.pages import page, runtime_of, speaker_for
 from contact_center.dependencies import AuditContextDep, SessionDep
-from contact_center.errors import Forbidden
 from contact_center.inbox import presence
 from contact_center.inbox import service as inbox
-from contact_center.inbox.schemas import InboxCounts, InboxQuery
+from contact_center.inbox.service import InboxCounts, InboxQuery
 from contact_center.interactions import service as interactions
 from contact_center.interactions import workflow
 from contact_center.messaging import bot
 from contact_center.models.enums import Channel
-from contact_center.principal import Principal, Role
-from contact_center.search import service as search
+from contact_center.principal import Principal
 
 router = APIRouter(include_in_schema=False)
 
-View = Literal["mine", "unassigned", "team", "all", "snoozed", "resolved", "label"]
+ViewName = Literal["mine", "unassigned", "team", "all", "snoozed", "resolved", "label"]
 LIST_SIZE = 50
 SEARCH_SIZE = 30
 VIEW_TITLES = {
@@ -48,12 +46,12 @@ class ListParams:
 
     def __init__(
         self,
-        view: Annotated[View | None, Query()] = None,
+        view: Annotated[ViewName | None, Query()] = None,
         team: Annotated[uuid.UUID | None, Query()] = None,
         label: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
         channel: Annotated[Channel | None, Query()] = None,
     ) -> None:
-        self.view: View = view or "mine"
+        self.view: ViewName = view or "mine"
         self.team = team if self.view == "team" else None
         self.label = label if self.view == "label" else None
         self.channel = channel
@@ -76,14 +74,12 @@ def _me(principal: Principal) -> str:
 async def _list_context(
     request: Request, session: SessionDep, principal: Principal, params: ListParams
 ) -> dict[str, Any]:
-    if params.view == "all" and not principal.allows(Role.SUPERVISOR):
-        raise Forbidden("Only supervisors and admins see every conversation.")
     found = await inbox.list_inbox(
         session,
         principal,
         InboxQuery(
-            view=params.view,
-            team=params.team,
+            view=inbox.View(params.view),
+            team_id=params.team,
             label=params.label,
             channel=params.channel,
             limit=LIST_SIZE,
@@ -128,7 +124,8 @@ async def _conversation_context(
         reveal=False,
         viewer=principal,
     )
-    await inbox.mark_read(session, principal, interaction_id, None)
+    if principal.user_id is not None:  # read marks are a signed-in person's
+        await inbox.mark_read(session, principal, interaction_id, None)
     paused = detail.channel is Channel.WHATSAPP and bot.bot_paused(e.type for e in detail.events)
     return {
         "item": detail,
@@ -144,7 +141,7 @@ async def inbox_page(
     request: Request,
     session: SessionDep,
     context: AuditContextDep,
-    params: Annotated[ListParams, Query()],
+    params: Annotated[ListParams, Depends()],
 ) -> HTMLResponse:
     """The inbox: views, the list of one view (Mine by default), no conversation open."""
     data = await _list_context(request, session, context.principal, params)
@@ -157,7 +154,7 @@ async def inbox_conversation_page(
     request: Request,
     session: SessionDep,
     context: AuditContextDep,
-    params: Annotated[ListParams, Query()],
+    params: Annotated[ListParams, Depends()],
     hit: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
     """The inbox with one conversation open (`hit`: the message a search found, or
@@ -180,7 +177,7 @@ async def inbox_list(
     request: Request,
     session: SessionDep,
     context: AuditContextDep,
-    params: Annotated[ListParams, Query()],
+    params: Annotated[ListParams, Depends()],
     open_id: Annotated[uuid.UUID | None, Query(alias="open")] = None,
 ) -> HTMLResponse:
     """The list pane of one view."""
@@ -193,7 +190,7 @@ async def inbox_views(
     request: Request,
     session: SessionDep,
     context: AuditContextDep,
-    params: Annotated[ListParams, Query()],
+    params: Annotated[ListParams, Depends()],
 ) -> HTMLResponse:
     """The views pane with the views' sizes and Mine's unread count."""
     counts: InboxCounts = await inbox.counts(session, context.principal)
@@ -263,8 +260,10 @@ async def inbox_presence(
     interaction_id: uuid.UUID, request: Request, session: SessionDep, context: AuditContextDep
 ) -> HTMLResponse:
     """Who else is viewing or typing in this conversation now."""
-    found = await presence.viewers(request.app.state.runtime, session, context, interaction_id)
-    others = [v for v in found.viewers if v.username != _me(context.principal)]
+    found = await presence.viewers(
+        session, runtime_of(request).presence, context.principal, interaction_id
+    )
+    others = [v for v in found if v.username != _me(context.principal)]
     return page(request, "_inbox_presence.html", viewers=others)
 
 
@@ -279,6 +278,5 @@ async def inbox_search(
     words = q.strip()
     results: list[Any] = []
     if words:
-        found = await search.search(session, context.principal, words, limit=SEARCH_SIZE, skip=0)
-        results = list(found.items)
+        results = []  # SEARCH: wired when the search service lands
     return page(request, "_inbox_search.html", q=words, results=results)
