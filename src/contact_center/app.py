@@ -57,6 +57,7 @@ from contact_center.otp.endpoints import router as otp_router
 from contact_center.providers.http import create_http_client
 from contact_center.providers.registry import emulated_providers
 from contact_center.runtime import start_runtime
+from contact_center.search.endpoints import router as search_router
 from contact_center.security_headers import edge
 from contact_center.settings import Settings, load_settings
 from contact_center.teams.endpoints import manage as teams_manage_router
@@ -223,6 +224,7 @@ def create_app(
     app.include_router(interactions_router)
     app.include_router(inbox_router)
     app.include_router(notes_router)
+    app.include_router(search_router)
     app.include_router(webhooks_router)
     app.include_router(messaging_router)
     app.include_router(link_sms_router)
