@@ -235,6 +235,18 @@ def _steps(w: World) -> list[Step]:
         ("POST", f"/console/interactions/{wa}/sms", {"data": {"body": "hola"}}, 404),
         ("POST", f"/interactions/{wa}/reveal", {"data": {"reason": "disputa 4411"}}, (403, 404)),
         ("GET", "/customers", {"params": {"interaction": str(wa)}}, 404),
+        # The inbox (docs/inbox.md): read marks and presence on her conversation.
+        ("POST", f"/api/interactions/{wa}/read", {"json": {}}, 404),
+        ("GET", f"/api/interactions/{wa}/presence", {}, 404),
+        ("PUT", f"/api/interactions/{wa}/presence", {"json": {"typing": True}}, 404),
+        ("DELETE", f"/api/interactions/{wa}/presence", {}, 404),
+        # The inbox in the console: her conversation, open or in its partials.
+        ("GET", f"/inbox/{wa}", {}, 404),
+        ("GET", f"/inbox/{call}", {"params": {"hit": "transcript"}}, 404),
+        ("GET", f"/console/partials/inbox/conversation/{wa}", {}, 404),
+        ("GET", f"/console/partials/inbox/conversation/{wa}/thread", {}, 404),
+        ("GET", f"/console/partials/inbox/conversation/{wa}/customer", {}, 404),
+        ("GET", f"/console/partials/inbox/conversation/{wa}/presence", {}, 404),
     ]
 
 
@@ -244,6 +256,7 @@ LISTINGS: list[tuple[str, dict[str, Any]]] = [
     ("/api/interactions", {"params": {"assignedAgent": "ana"}}),
     (f"/api/interactions/client/{ANA_PHONE}", {}),
     ("/", {}),
+    ("/dashboard", {}),
     ("/calls", {}),
     ("/whatsapp", {}),
     ("/sms", {}),
@@ -252,6 +265,15 @@ LISTINGS: list[tuple[str, dict[str, Any]]] = [
     ("/console/partials/whatsapp", {}),
     ("/console/partials/sms", {"params": {"assignedAgent": "ana"}}),
     ("/customers", {"params": {"phone": ANA_PHONE}}),
+    ("/api/inbox", {"params": {"view": "unassigned"}}),
+    ("/api/inbox/counts", {}),
+    ("/api/search", {"params": {"q": "cliente de Ana"}}),
+    ("/inbox", {"params": {"view": "unassigned"}}),
+    ("/console/partials/inbox/list", {"params": {"view": "mine"}}),
+    ("/console/partials/inbox/list", {"params": {"view": "resolved"}}),
+    ("/console/partials/inbox/views", {}),
+    ("/console/partials/inbox/search", {"params": {"q": "cliente de Ana"}}),
+    ("/console/partials/inbox/search", {"params": {"q": ANA_PHONE[-6:]}}),
 ]
 
 # Routes that hold nothing of anyone's interactions, with why.

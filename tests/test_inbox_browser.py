@@ -14,10 +14,11 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contact_center.demo.service import write_demo_data
 from contact_center.models import CallDetail, Interaction
 from contact_center.models.enums import Channel, InteractionStatus, Role
 from contact_center.settings import Settings
@@ -44,9 +45,7 @@ NO_SIDEWAYS = "() => document.documentElement.scrollWidth <= window.innerWidth"
 async def console(
     settings_factory: Callable[..., Settings], backend: Backend
 ) -> AsyncIterator[Live]:
-    # The demo's data, and room for this test's own customers (their numbers are new).
-    from contact_center.demo.service import write_demo_data
-
+    # The demo's data; this test's own customers have new numbers.
     async with live_app(settings_factory) as live:
         await write_demo_data(
             live.app.state.engine,
@@ -76,9 +75,7 @@ async def customer_writes(live: Live, number: str, text: str) -> None:
     assert wrote.status_code == 204
 
 
-async def conversation_of(
-    sessions: async_sessionmaker[AsyncSession], number: str
-) -> Interaction:
+async def conversation_of(sessions: async_sessionmaker[AsyncSession], number: str) -> Interaction:
     async with sessions() as session:
         stmt = select(Interaction).where(
             Interaction.channel == Channel.WHATSAPP, Interaction.customer_phone == "+" + number
@@ -94,24 +91,18 @@ async def assigned_conversation(
     number = new_number()
     await customer_writes(live, number, text)
     found = await conversation_of(sessions, number)
-    assigned = await live.http.post(
-        f"/api/interactions/{found.id}/assign", json={"agent": agent}
-    )
+    assigned = await live.http.post(f"/api/interactions/{found.id}/assign", json={"agent": agent})
     assert assigned.status_code == 200, assigned.text
     return number, found.id
 
 
 async def inbox_as(
-    browser: Browser, live: Live, username: str, role: Role, width: int = 1440
+    chromium: Browser, live: Live, username: str, role: Role, width: int = 1440
 ) -> Watched:
-    watched = await open_page(browser, live, width, username=username, role=role)
+    watched = await open_page(chromium, live, width, username=username, role=role)
     # `/` is the inbox.
     await expect(watched.page.locator("#inbox")).to_be_visible()
     return watched
-
-
-def row(page: Page, interaction_id: uuid.UUID | str) -> object:
-    return page.locator(f"#row-{interaction_id}")
 
 
 async def test_a_customer_message_reaches_the_agents_mine_live_and_the_title_counts_it(
@@ -149,7 +140,8 @@ async def test_a_customer_message_reaches_the_agents_mine_live_and_the_title_cou
     await expect(mine.locator(".unread")).to_have_count(0)
     await expect(page.locator("#thread .msg.inbound").last).to_contain_text("bloquear")
     await page.screenshot(path=SHOTS / "inbox-conversation.png")
-    assert ana.errors == [] and bruno.errors == []
+    assert ana.errors == []
+    assert bruno.errors == []
 
 
 async def test_a_supervisor_sees_who_is_viewing_and_typing(
@@ -180,7 +172,8 @@ async def test_a_supervisor_sees_who_is_viewing_and_typing(
     # She leaves (the list again): the marker goes.
     await ana.page.goto(console.base + "/inbox", wait_until="load")
     await expect(marker).to_have_text("", timeout=3000)
-    assert ana.errors == [] and sup.errors == []
+    assert ana.errors == []
+    assert sup.errors == []
 
 
 async def test_the_keyboard_alone_opens_replies_and_resolves(

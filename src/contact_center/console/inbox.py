@@ -26,6 +26,7 @@ from contact_center.interactions import workflow
 from contact_center.messaging import bot
 from contact_center.models.enums import Channel
 from contact_center.principal import Principal
+from contact_center.search import service as search
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,7 +38,7 @@ VIEW_TITLES = {
     "unassigned": N_("Unassigned"),
     "all": N_("All"),
     "snoozed": N_("Snoozed"),
-    "resolved": N_("Resolved"),
+    "resolved": N_("Resolved conversations"),
 }
 
 
@@ -278,5 +279,6 @@ async def inbox_search(
     words = q.strip()
     results: list[Any] = []
     if words:
-        results = []  # SEARCH: wired when the search service lands
+        found = await search.search(session, context.principal, words, SEARCH_SIZE, 0)
+        results = list(found.items)
     return page(request, "_inbox_search.html", q=words, results=results)
