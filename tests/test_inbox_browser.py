@@ -39,6 +39,20 @@ pytestmark = pytest.mark.slow  # Chromium against a live app
 
 ES = words("es-AR")
 NO_SIDEWAYS = "() => document.documentElement.scrollWidth <= window.innerWidth"
+# The desktop notifications and sounds a page makes, recorded (the browser grants the permission).
+RECORD_ALERTS = """
+window.shownNotifications = [];
+window.Notification = class {
+  constructor(title, options) { window.shownNotifications.push(title); }
+  static get permission() { return "granted"; }
+  static requestPermission() { return Promise.resolve("granted"); }
+};
+window.beeps = 0;
+const RealAudio = window.AudioContext;
+window.AudioContext = class extends RealAudio {
+  createOscillator() { window.beeps += 1; return super.createOscillator(); }
+};
+"""
 
 
 @pytest.fixture
@@ -117,6 +131,15 @@ async def test_a_customer_message_reaches_the_agents_mine_live_and_the_title_cou
     ana = await inbox_as(browser, console, "ana", Role.AGENT)
     bruno = await inbox_as(browser, console, "bruno", Role.AGENT)
     page = ana.page
+    await page.add_init_script(RECORD_ALERTS)
+    await page.reload(wait_until="load")
+    # Notifications and sound are off until switched on (and stay on: localStorage).
+    notify = page.locator("input[data-pref=notify]")
+    await expect(notify).not_to_be_checked()
+    await notify.check()
+    await page.locator("input[data-pref=sound]").check()
+    await page.reload(wait_until="load")
+    await expect(notify).to_be_checked()
     mine = page.locator("#row-" + str(conversation))
     await expect(mine).to_be_visible()
     await expect(mine.locator(".unread")).to_have_text("1")
@@ -129,6 +152,10 @@ async def test_a_customer_message_reaches_the_agents_mine_live_and_the_title_cou
     await expect(page).to_have_title(re.compile(rf"^\({before + 1}\) "), timeout=2000)
     assert time.monotonic() - started < 2.5
     await expect(mine.locator(".preview")).to_contain_text("bloquear")
+    assert await page.evaluate("window.shownNotifications") == [
+        ES.gettext("New customer message in Mine")
+    ]
+    assert await page.evaluate("window.beeps") == 1
     # Not Bruno's: his Mine does not show it.
     await expect(bruno.page.locator("#row-" + str(conversation))).to_have_count(0)
     await page.screenshot(path=SHOTS / "inbox-desktop.png")
@@ -229,6 +256,28 @@ async def test_the_keyboard_alone_opens_replies_and_resolves(
     )
     found = await console.http.get(f"/api/interactions/{conversation}")
     assert found.json()["status"] == "COMPLETED"
+    # An unassigned conversation: j opens it, a assigns it to her, n opens the note tab.
+    await auth.user(session_factory, "ana", Role.AGENT)
+    other = new_number()
+    await customer_writes(console, other, "Buenas, ¿me atienden?")
+    waiting = await conversation_of(session_factory, other)
+    await page.goto(console.base + "/inbox?view=unassigned", wait_until="load")
+    await page.locator("body").focus()
+    target = page.locator(f"#row-{waiting.id}")
+    await expect(target).to_be_visible()
+    ids = [
+        await r.get_attribute("data-id")
+        for r in await page.locator("#inbox-items [role=option]").all()
+    ]
+    for step in range(ids.index(str(waiting.id)) + 1):
+        await page.keyboard.press("j")
+        await expect(page.locator("#conv")).to_have_attribute("data-conversation", ids[step])
+    await expect(page.locator("#conv")).to_have_attribute("data-conversation", str(waiting.id))
+    await page.keyboard.press("a")
+    await expect(page.locator('#conv [data-field="assignee"]')).to_have_text("ana", timeout=5000)
+    await page.locator("#thread").focus()
+    await page.keyboard.press("n")
+    await expect(page.locator("#pane-note textarea[name=body]")).to_be_focused()
     assert ana.errors == []
 
 

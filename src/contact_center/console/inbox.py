@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from contact_center.console.labels import N_
 from contact_center.console.pages import page, runtime_of, speaker_for
+from contact_center.db.base import utcnow
 from contact_center.dependencies import AuditContextDep, SessionDep
 from contact_center.inbox import presence
 from contact_center.inbox import service as inbox
@@ -52,6 +53,7 @@ class ListParams:
         label: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
         channel: Annotated[Channel | None, Query()] = None,
     ) -> None:
+        self.explicit = view is not None
         self.view: ViewName = view or "mine"
         self.team = team if self.view == "team" else None
         self.label = label if self.view == "label" else None
@@ -136,6 +138,19 @@ async def _conversation_context(
     }
 
 
+def _view_holding(item: Any, principal: Principal) -> ViewName:
+    """The view to list beside a conversation opened by its address: the one that holds it."""
+    if item.status not in workflow.OPEN:
+        return "resolved"
+    if item.snoozed_until is not None and item.snoozed_until > utcnow():
+        return "snoozed"
+    if item.assigned_agent == _me(principal):
+        return "mine"
+    if item.assigned_agent is None:
+        return "unassigned"
+    return "mine" if principal.agent_scope is not None else "all"
+
+
 @router.get("/", response_class=HTMLResponse)
 @router.get("/inbox", response_class=HTMLResponse)
 async def inbox_page(
@@ -161,6 +176,8 @@ async def inbox_conversation_page(
     """The inbox with one conversation open (`hit`: the message a search found, or
     `transcript` / `summary`)."""
     conversation = await _conversation_context(session, context, interaction_id)
+    if not params.explicit:
+        params.view = _view_holding(conversation["item"], context.principal)
     data = await _list_context(request, session, context.principal, params)
     return page(
         request,

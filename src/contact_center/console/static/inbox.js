@@ -217,7 +217,10 @@
     if (!target) { return; }
     if (target.id === "conversation") {
       opened();
-      soonRefreshList(); // its unread badge is gone now
+      // Its unread badge is gone now (again a little later, in case a refresh that left
+      // before the read mark was written answered after it).
+      soonRefreshList();
+      window.setTimeout(refreshList, 1500);
       var heading = $("#conv-title");
       if (heading && window.matchMedia("(max-width: 800px)").matches) { window.scrollTo(0, 0); }
     } else if (target.id === "inbox-views") {
