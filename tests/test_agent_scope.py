@@ -169,6 +169,13 @@ def _steps(w: World) -> list[Step]:
         ("PUT", f"/api/interactions/{wa}/labels", {"json": {"labels": ["x"]}}, 404),
         ("POST", f"/api/interactions/{wa}/notes", {"json": {"body": "hola"}}, 404),
         ("GET", f"/api/interactions/{call}/notes", {}, 404),
+        # The inbox (docs/inbox.md): her conversations' read marks and presence.
+        ("POST", f"/api/interactions/{wa}/read", {}, 404),
+        ("POST", f"/api/interactions/{call}/read", {"json": {"messageId": None}}, 404),
+        ("GET", f"/api/interactions/{wa}/presence", {}, 404),
+        ("PUT", f"/api/interactions/{wa}/presence", {"json": {"typing": True}}, 404),
+        ("DELETE", f"/api/interactions/{wa}/presence", {}, 404),
+        ("GET", "/api/inbox", {"params": {"view": "all"}}, 403),
         # Sends name a customer: joining Ana's conversation (and so reading it) is refused.
         ("POST", "/api/whatsapp/send", {"json": {"to": ANA_PHONE, "body": "hola"}}, 403),
         (
@@ -235,11 +242,6 @@ def _steps(w: World) -> list[Step]:
         ("POST", f"/console/interactions/{wa}/sms", {"data": {"body": "hola"}}, 404),
         ("POST", f"/interactions/{wa}/reveal", {"data": {"reason": "disputa 4411"}}, (403, 404)),
         ("GET", "/customers", {"params": {"interaction": str(wa)}}, 404),
-        # The inbox (docs/inbox.md): read marks and presence on her conversation.
-        ("POST", f"/api/interactions/{wa}/read", {"json": {}}, 404),
-        ("GET", f"/api/interactions/{wa}/presence", {}, 404),
-        ("PUT", f"/api/interactions/{wa}/presence", {"json": {"typing": True}}, 404),
-        ("DELETE", f"/api/interactions/{wa}/presence", {}, 404),
         # The inbox in the console: her conversation, open or in its partials.
         ("GET", f"/inbox/{wa}", {}, 404),
         ("GET", f"/inbox/{call}", {"params": {"hit": "transcript"}}, 404),
@@ -265,7 +267,10 @@ LISTINGS: list[tuple[str, dict[str, Any]]] = [
     ("/console/partials/whatsapp", {}),
     ("/console/partials/sms", {"params": {"assignedAgent": "ana"}}),
     ("/customers", {"params": {"phone": ANA_PHONE}}),
-    ("/api/inbox", {"params": {"view": "unassigned"}}),
+    ("/api/inbox", {}),
+    ("/api/inbox", {"params": {"view": "unassigned", "sort": "recent"}}),
+    ("/api/inbox", {"params": {"view": "resolved"}}),
+    ("/api/inbox", {"params": {"view": "snoozed", "channel": "WHATSAPP"}}),
     ("/api/inbox/counts", {}),
     ("/api/search", {"params": {"q": "cliente de Ana"}}),
     ("/inbox", {"params": {"view": "unassigned"}}),
