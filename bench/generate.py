@@ -291,6 +291,20 @@ SELECT gen_random_uuid(), id,
 FROM ins CROSS JOIN (VALUES (1), (2)) AS e(n)
 """
 
+# How long each open conversation's customer has waited (docs/inbox.md): their oldest message
+# after our last one. Run once the indexes are back (it reads each open conversation's messages
+# along ix_message_interaction_direction_created).
+WAITING_SQL = """
+UPDATE interaction SET waiting_since = (
+    SELECT min(m.created_at) FROM message m
+    WHERE m.interaction_id = interaction.id AND m.direction = 'INBOUND'
+      AND m.created_at > coalesce((
+          SELECT max(o.created_at) FROM message o
+          WHERE o.interaction_id = interaction.id AND o.direction = 'OUTBOUND'),
+          '-infinity'::timestamptz))
+WHERE status IN ('NEW', 'IN_PROGRESS')
+"""
+
 # The interactions messages go to: every WHATSAPP and SMS interaction, numbered (a table, not a
 # temporary one: every connection of the load reads it; dropped at the end).
 TARGETS_SQL = """
@@ -486,6 +500,9 @@ async def generate(url: str, interactions: int, messages: int) -> None:
                     await connection.execute(index["create_sql"])
                     progress.advance(rebuild)
                 phases["index rebuild"] = time.perf_counter() - started
+            started = time.perf_counter()
+            await connection.execute(WAITING_SQL)
+            phases["waiting since"] = time.perf_counter() - started
             started = time.perf_counter()
             analyze = progress.add_task("vacuum analyze", total=len(TABLES))
             for table in TABLES:

@@ -41,6 +41,7 @@ from contact_center.errors import install_error_handlers
 from contact_center.handlers import webhook_deps
 from contact_center.health.endpoints import router as health_router
 from contact_center.health.schemas import CheckState
+from contact_center.inbox.endpoints import router as inbox_router
 from contact_center.interactions import repository as interactions_repository
 from contact_center.interactions import whatsapp_window
 from contact_center.interactions.endpoints import router as interactions_router
@@ -220,6 +221,7 @@ def create_app(
 
     app.include_router(health_router)
     app.include_router(interactions_router)
+    app.include_router(inbox_router)
     app.include_router(notes_router)
     app.include_router(search_router)
     app.include_router(webhooks_router)

@@ -19,6 +19,7 @@ from contact_center.db.session import create_session_factory
 from contact_center.jobs.queue import Jobs, build_queue
 from contact_center.keys.service import Keys, load_keys
 from contact_center.live.bus import BUS, EventBus
+from contact_center.live.presence import PresenceStore
 from contact_center.message_templates import Templates
 from contact_center.providers.http import create_http_client
 from contact_center.providers.registry import Providers, build_providers, twilio_credentials
@@ -43,6 +44,7 @@ class Runtime:
     keys: Keys
     templates: Templates
     events: EventBus
+    presence: PresenceStore
 
     @property
     def status_callback_url(self) -> str:
@@ -58,6 +60,7 @@ class Runtime:
         except Exception as exc:  # Redis may be down at shutdown; nothing to save
             log.warning("queue_disconnect_failed", error=type(exc).__name__)
         await self.events.stop()
+        await self.presence.close()
         await self.http.aclose()
 
 
@@ -68,6 +71,11 @@ async def start_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
     queue = build_queue(settings)
     await queue.connect()
     events = EventBus(
+        Redis.from_url(settings.redis_dsn, socket_connect_timeout=3, health_check_interval=10)
+        if settings.redis_dsn
+        else None
+    )
+    presence = PresenceStore(
         Redis.from_url(settings.redis_dsn, socket_connect_timeout=3, health_check_interval=10)
         if settings.redis_dsn
         else None
@@ -87,4 +95,5 @@ async def start_runtime(settings: Settings, engine: AsyncEngine) -> Runtime:
         keys=keys,
         templates=Templates(settings),
         events=events,
+        presence=presence,
     )

@@ -377,6 +377,8 @@ def queued_for_a_person(
         return []
     now = utcnow()
     enter_queue(interaction, now)
+    # The caller waits for a person from now on (docs/inbox.md).
+    interaction.waiting_since = interaction.queued_at
     assert interaction.outcome is not None
     return [
         Event(

@@ -867,7 +867,9 @@ class _Generator:
             timeline.add([stored], at)
             answered = messaging.other_direction(direction) in written
             timeline.add(
-                messaging.status_after_message(interaction, at, key, answered=answered),
+                messaging.status_after_message(
+                    interaction, at, key, answered=answered, from_customer=inbound
+                ),
                 at,
             )
             written.add(direction)

@@ -349,6 +349,7 @@ WHATSAPP_STATE_COLUMNS = (
     "snoozed_until",
     "resolution_code",
     "team_id",
+    "waiting_since",
 )
 WHATSAPP_STATE_KEYS = [
     "status",
@@ -359,6 +360,7 @@ WHATSAPP_STATE_KEYS = [
     "queued_at",
     "snoozed_until",
     "resolution_code",
+    "waiting_since",
 ]
 
 

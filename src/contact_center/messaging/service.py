@@ -98,6 +98,7 @@ def new_whatsapp(
         provider=Provider.BUILDERBOT,
         ai_handled=True,
         last_message_at=now,
+        waiting_since=now if inbound else None,
         # A customer's new conversation waits for a person from its first message.
         queued_at=now if inbound else None,
     )
@@ -136,13 +137,31 @@ async def whatsapp_interaction(
     return interaction, True
 
 
+def keep_waiting(interaction: Interaction, at: datetime, *, inbound: bool) -> None:
+    """How long the customer has waited (docs/inbox.md): their message at `at` starts the wait
+    unless one is already running; any message of ours (a person's, the bot's) ends it."""
+    if not inbound:
+        interaction.waiting_since = None
+    elif interaction.waiting_since is None:
+        interaction.waiting_since = at
+
+
 def status_after_message(
-    interaction: Interaction, at: datetime, key: str, *, answered: bool, inbound: bool = False
+    interaction: Interaction,
+    at: datetime,
+    key: str,
+    *,
+    answered: bool,
+    inbound: bool = False,
+    from_customer: bool | None = None,
 ) -> list[Event]:
     """Status after a message at `at`: both sides written (`answered`: the conversation has a
     message the other way) → IN_PROGRESS; a closed one reopens. The customer's message
     (`inbound`) puts a reopened conversation nobody holds back in its queue, and wakes a snoozed
-    one (docs/workflow.md)."""
+    one (docs/workflow.md). The customer's wait starts or ends with the message's direction
+    (`from_customer`, by default `inbound`; a caller that does not want the queue and wake
+    rules of `inbound` still says whose message it is)."""
+    keep_waiting(interaction, at, inbound=inbound if from_customer is None else from_customer)
     previous = interaction.status
     reopened = previous in {InteractionStatus.COMPLETED, InteractionStatus.ABANDONED}
     if reopened:

@@ -1,0 +1,2 @@
+"""The agent inbox: views of the conversations a person works, unread marks, presence
+(docs/inbox.md)."""
