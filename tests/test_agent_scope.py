@@ -252,6 +252,11 @@ LISTINGS: list[tuple[str, dict[str, Any]]] = [
     ("/console/partials/whatsapp", {}),
     ("/console/partials/sms", {"params": {"assignedAgent": "ana"}}),
     ("/customers", {"params": {"phone": ANA_PHONE}}),
+    # Search: her message's words, her call's transcript and summary, her customer's digits.
+    ("/api/search", {"params": {"q": "soy cliente de Ana"}}),
+    ("/api/search", {"params": {"q": "ayudarle"}}),
+    ("/api/search", {"params": {"q": "consultó su saldo"}}),
+    ("/api/search", {"params": {"q": "55550101"}}),
 ]
 
 # Routes that hold nothing of anyone's interactions, with why.
