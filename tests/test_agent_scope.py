@@ -272,13 +272,17 @@ LISTINGS: list[tuple[str, dict[str, Any]]] = [
     ("/api/inbox", {"params": {"view": "resolved"}}),
     ("/api/inbox", {"params": {"view": "snoozed", "channel": "WHATSAPP"}}),
     ("/api/inbox/counts", {}),
-    ("/api/search", {"params": {"q": "cliente de Ana"}}),
     ("/inbox", {"params": {"view": "unassigned"}}),
     ("/console/partials/inbox/list", {"params": {"view": "mine"}}),
     ("/console/partials/inbox/list", {"params": {"view": "resolved"}}),
     ("/console/partials/inbox/views", {}),
     ("/console/partials/inbox/search", {"params": {"q": "cliente de Ana"}}),
     ("/console/partials/inbox/search", {"params": {"q": ANA_PHONE[-6:]}}),
+    # Search: her message's words, her call's transcript and summary, her customer's digits.
+    ("/api/search", {"params": {"q": "soy cliente de Ana"}}),
+    ("/api/search", {"params": {"q": "ayudarle"}}),
+    ("/api/search", {"params": {"q": "consultó su saldo"}}),
+    ("/api/search", {"params": {"q": "55550101"}}),
 ]
 
 # Routes that hold nothing of anyone's interactions, with why.
