@@ -311,8 +311,11 @@ async def test_search_finds_a_word_of_a_call_transcript_and_opens_it_there(
     await hit.click()
     await expect(page.locator("#conv")).to_be_visible()
     assert "hit=" in page.url
-    await expect(page.locator("#thread .hit")).to_be_visible()
+    # The turn that holds the word is marked and in view.
+    await expect(page.locator("#thread .turn.hit, #thread .summary.hit")).to_have_count(1)
+    await expect(page.locator("#thread .hit")).to_contain_text(word, ignore_case=True)
     await expect(page.locator("#thread .hit")).to_be_in_viewport()
+    await page.screenshot(path=SHOTS / "inbox-search-hit.png")
     assert sup.errors == []
 
 

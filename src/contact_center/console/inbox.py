@@ -172,6 +172,7 @@ async def inbox_conversation_page(
     context: AuditContextDep,
     params: Annotated[ListParams, Depends()],
     hit: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
     """The inbox with one conversation open (`hit`: the message a search found, or
     `transcript` / `summary`)."""
@@ -185,6 +186,7 @@ async def inbox_conversation_page(
         active="inbox",
         open_id=interaction_id,
         hit=hit,
+        q=q,
         **conversation,
         **data,
     )
@@ -231,10 +233,11 @@ async def inbox_conversation(
     session: SessionDep,
     context: AuditContextDep,
     hit: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    """The conversation pane (opening it marks it read)."""
+    """The conversation pane (opening it marks it read; `hit` and `q`: what a search found)."""
     data = await _conversation_context(session, context, interaction_id)
-    response = page(request, "_inbox_conversation.html", hit=hit, **data)
+    response = page(request, "_inbox_conversation.html", hit=hit, q=q, **data)
     response.headers["HX-Trigger"] = "cc:opened"
     return response
 

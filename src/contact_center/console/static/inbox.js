@@ -171,12 +171,29 @@
       row.setAttribute("aria-selected", row.getAttribute("data-id") === openId ? "true" : "false");
     });
   }
+  // Words without case or accents, as the search matched them.
+  function plain(text) {
+    return String(text || "").toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+  }
+  // The transcript turn (or the summary) holding the first searched word, by its stem.
+  function turnWith(section, q) {
+    var stems = plain(q).split(/[^a-z0-9ñ]+/).filter(function (w) { return w.length > 1; })
+      .map(function (w) { return w.length > 3 ? w.slice(0, Math.max(3, w.length - 2)) : w; });
+    if (!stems.length) { return null; }
+    var parts = $all(".turn, .summary", section);
+    for (var i = 0; i < parts.length; i += 1) {
+      var text = plain(parts[i].textContent);
+      if (stems.some(function (stem) { return text.indexOf(stem) >= 0; })) { return parts[i]; }
+    }
+    return null;
+  }
   function showHit(conv) {
     var hit = conv.getAttribute("data-hit") || "";
     var thread = $("#thread");
     var target = null;
     if (hit === "transcript" || hit === "summary") {
-      target = document.getElementById(hit) || document.getElementById("transcript");
+      var section = document.getElementById("transcript");
+      target = (section && turnWith(section, conv.getAttribute("data-q"))) || document.getElementById(hit) || section;
     } else if (hit) {
       target = document.getElementById("m-" + hit);
     }
