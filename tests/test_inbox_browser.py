@@ -342,4 +342,12 @@ async def test_on_a_phone_the_list_opens_a_conversation_and_goes_back_without_sc
     await expect(page.locator("#conv")).to_be_hidden()
     assert await page.evaluate(NO_SIDEWAYS)
     assert page.url.endswith("/inbox")
+    # Esc goes back too.
+    await page.locator(f"#row-{conversation} a").click()
+    await expect(page.locator("#conv")).to_be_visible()
+    await page.locator("#thread").focus()
+    await page.keyboard.press("Escape")
+    await expect(page.locator(f"#row-{conversation}")).to_be_visible()
+    await expect(page.locator(".inbox-conversation")).to_be_hidden()
+    assert await page.evaluate(NO_SIDEWAYS)
     assert ana.errors == []
