@@ -192,7 +192,7 @@ async def test_common_words_are_found_along_the_newest_rows(
 ) -> None:
     # On PostgreSQL, words matching more than FEW rows are found walking the newest rows rather
     # than sorted from the index's matches: the same answers, scope included.
-    monkeypatch.setattr(repository, "FEW", 0)
+    monkeypatch.setattr(repository, "FEW", {"message": 0, "call_detail": 0})
     assert _hits(await _search(people["sup"], "tarjeta")) == [
         ("message", world["credit"]),
         ("message", world["blocked"]),
@@ -234,6 +234,7 @@ HOSTILE = [
     "juan@example.com 'tarjeta'",
     "^tarjeta",
     "%_%",
+    "100% 12:30 http://a.example/x%20y:z",
     "🙂 tarjeta",
     "a" * 200,
 ]
