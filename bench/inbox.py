@@ -379,7 +379,10 @@ async def run(args: argparse.Namespace) -> None:
     if args.seed_only:
         return
     tokens = await accounts(url)
-    operations = await plan(url, args.requests, args.warmup, args.seed)
+    groups = set(args.only.split(","))
+    operations = [
+        op for op in await plan(url, args.requests, args.warmup, args.seed) if op.group in groups
+    ]
     workdir = tempfile.mkdtemp(prefix="bench_inbox_")
     port = free_port()
     env = {
@@ -427,6 +430,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--seed-only", action="store_true", help="fill and shape, no measures")
+    parser.add_argument(
+        "--only", default="inbox,open,search", help="the groups to measure (comma-separated)"
+    )
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the searches")
     parser.add_argument("--drop", action="store_true", help="drop the database and stop")
     asyncio.run(run(parser.parse_args()))

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from contact_center.models.enums import ActorType, Channel, Direction, Provider, Role
 from contact_center.principal import Principal
-from contact_center.search import service
+from contact_center.search import repository, service
 from tests import factories
 from tests.conftest import Backend
 
@@ -187,6 +187,23 @@ async def test_an_agent_finds_only_what_they_may_see(
     ]
 
 
+async def test_common_words_are_found_along_the_newest_rows(
+    people: dict[str, httpx.AsyncClient], world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On PostgreSQL, words matching more than FEW rows are found walking the newest rows rather
+    # than sorted from the index's matches: the same answers, scope included.
+    monkeypatch.setattr(repository, "FEW", {"message": 0, "call_detail": 0})
+    assert _hits(await _search(people["sup"], "tarjeta")) == [
+        ("message", world["credit"]),
+        ("message", world["blocked"]),
+        ("message", world["lost"]),
+    ]
+    assert {m for _, m in _hits(await _search(people["bruno"], "tarjeta"))} == {world["credit"]}
+    assert _hits(await _search(people["bruno"], "fraudulento")) == [("transcript", None)]
+    assert _hits(await _search(people["ana"], "seguro vida")) == [("summary", None)]
+    assert (await _search(people["ana"], "dorada"))["items"] == []
+
+
 async def test_pages(people: dict[str, httpx.AsyncClient], world: dict[str, Any]) -> None:
     first = await _search(people["sup"], "tarjeta", limit=2)
     assert _hits(first) == [("message", world["credit"]), ("message", world["blocked"])]
@@ -217,6 +234,7 @@ HOSTILE = [
     "juan@example.com 'tarjeta'",
     "^tarjeta",
     "%_%",
+    "100% 12:30 http://a.example/x%20y:z",
     "🙂 tarjeta",
     "a" * 200,
 ]

@@ -8,6 +8,7 @@ string (a prefix search: `"tarjeta"*`).
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 import uuid
@@ -19,7 +20,6 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     FromClause,
-    Select,
     String,
     Table,
     Text,
@@ -31,8 +31,10 @@ from sqlalchemy import (
     literal_column,
     select,
     table,
+    true,
 )
 from sqlalchemy import cast as cast_
+from sqlalchemy import text as text_
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -121,28 +123,65 @@ def _tsquery(query: TextQuery) -> ColumnElement[Any]:
     return cast_(literal(query.postgresql, String, literal_execute=True), TSQUERY)
 
 
+# PostgreSQL: words the planner expects in at most FEW rows are sorted from the GIN index's
+# matches; more common ones are found walking the newest rows (ix_message_created,
+# ix_interaction_started) until the page is full. Left to itself the planner walks for rare words
+# too (its LIMIT costing assumes the matches spread evenly along the order), and reads every row
+# when a word is nowhere. Calls walk the interactions (most of which are no call) and read each
+# one's scope from the table: they sort from the matches up to more rows.
+FEW = {"message": 10_000, "call_detail": 50_000}
+
+
+async def _few(session: AsyncSession, table: Table, match: ColumnElement[bool]) -> bool:
+    """Whether the planner expects `match` to hold for at most FEW rows of `table` (its
+    statistics of the tsvector's lexemes; planning only, nothing is read)."""
+    probe: Any = select(literal_column("1")).select_from(table).where(match)
+    sql = str(
+        probe.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
+    )
+    # No parameter in the probe: a colon inside the words is text, not a bind parameter.
+    plan = (
+        await session.execute(text_("EXPLAIN (FORMAT JSON) " + sql.replace(":", "\\:")))
+    ).scalar_one()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return float(plan[0]["Plan"]["Plan Rows"]) <= FEW[table.name]
+
+
+def _scope(view: AgentView | None) -> list[ColumnElement[bool]]:
+    return [] if view is None else [visible_condition(view)]
+
+
 async def message_hits(
     session: AsyncSession, query: TextQuery, view: AgentView | None, limit: int
 ) -> list[Hit]:
     """The newest messages whose text has every word."""
     source: FromClause = MESSAGE
+    columns: Any = MESSAGE.c
     match: ColumnElement[bool]
     if query.postgresql is not None:
         match = MESSAGE_VECTOR.op("@@")(_tsquery(query))
+        if await _few(session, MESSAGE, match):
+            # OFFSET 0: the matches first (the GIN index), then their scope and order.
+            found = (
+                select(MESSAGE.c.id, MESSAGE.c.interaction_id, MESSAGE.c.created_at)
+                .where(match)
+                .offset(0)
+                .subquery("found")
+            )
+            source, columns, match = found, found.c, true()
     elif query.sqlite is not None:
         source = source.join(MESSAGE_FTS, MESSAGE_FTS.c.rowid == literal_column("message.rowid"))
         match = literal_column("message_fts").op("MATCH")(bindparam("fts", query.sqlite))
     else:
         return []
-    scope: list[ColumnElement[bool]] = []
     if view is not None:
-        source = source.join(INTERACTION, INTERACTION.c.id == MESSAGE.c.interaction_id)
-        scope.append(visible_condition(view))
+        source = source.join(INTERACTION, INTERACTION.c.id == columns.interaction_id)
     stmt = (
-        select(MESSAGE.c.id, MESSAGE.c.interaction_id, MESSAGE.c.created_at)
+        select(columns.id, columns.interaction_id, columns.created_at)
         .select_from(source)
-        .where(match, *scope)
-        .order_by(MESSAGE.c.created_at.desc(), MESSAGE.c.id.desc())
+        .where(match, *_scope(view))
+        .order_by(columns.created_at.desc(), columns.id.desc())
         .limit(limit)
     )
     rows = (await session.execute(stmt)).all()
@@ -153,36 +192,35 @@ async def call_hits(
     session: AsyncSession, query: TextQuery, view: AgentView | None, limit: int, *, part: str
 ) -> list[Hit]:
     """The newest calls whose transcript (`part="transcript"`) or summary has every word."""
-    stmt: Select[Any]
+    source: FromClause
+    match: ColumnElement[bool]
     if query.postgresql is not None:
         vector = TRANSCRIPT_VECTOR if part == "transcript" else SUMMARY_VECTOR
-        stmt = (
-            select(INTERACTION.c.id, CALL_DETAIL.c.interaction_id, INTERACTION.c.started_at)
-            .select_from(
-                CALL_DETAIL.join(INTERACTION, INTERACTION.c.id == CALL_DETAIL.c.interaction_id)
-            )
-            .where(vector.op("@@")(_tsquery(query)))
-        )
+        match = vector.op("@@")(_tsquery(query))
+        if await _few(session, CALL_DETAIL, match):
+            found = select(CALL_DETAIL.c.interaction_id).where(match).offset(0).subquery("found")
+            source = found.join(INTERACTION, INTERACTION.c.id == found.c.interaction_id)
+            match = true()
+        else:
+            source = CALL_DETAIL.join(INTERACTION, INTERACTION.c.id == CALL_DETAIL.c.interaction_id)
     elif query.sqlite is not None:
-        stmt = (
-            select(INTERACTION.c.id, INTERACTION.c.id, INTERACTION.c.started_at)
-            .select_from(
-                CALL_DETAIL_FTS.join(
-                    INTERACTION, INTERACTION.c.id == CALL_DETAIL_FTS.c.interaction_id
-                )
-            )
-            .where(
-                literal_column("call_detail_fts").op("MATCH")(
-                    bindparam("fts", f"{{{part}}} : ({query.sqlite})")
-                )
-            )
+        source = CALL_DETAIL_FTS.join(
+            INTERACTION, INTERACTION.c.id == CALL_DETAIL_FTS.c.interaction_id
+        )
+        match = literal_column("call_detail_fts").op("MATCH")(
+            bindparam("fts", f"{{{part}}} : ({query.sqlite})")
         )
     else:
         return []
-    scope = [] if view is None else [visible_condition(view)]
-    ordered = stmt.where(*scope).order_by(INTERACTION.c.started_at.desc(), INTERACTION.c.id.desc())
-    rows = (await session.execute(ordered.limit(limit))).all()
-    return [Hit(part, row[0], None, row[2]) for row in rows]
+    stmt = (
+        select(INTERACTION.c.id, INTERACTION.c.started_at)
+        .select_from(source)
+        .where(match, *_scope(view))
+        .order_by(INTERACTION.c.started_at.desc(), INTERACTION.c.id.desc())
+        .limit(limit)
+    )
+    rows = (await session.execute(stmt)).all()
+    return [Hit(part, row[0], None, row[1]) for row in rows]
 
 
 async def customer_hits(
@@ -204,9 +242,7 @@ async def customer_hits(
     if not matches:
         return []
     condition = matches[0] if len(matches) == 1 else matches[0] | matches[1]
-    stmt = select(INTERACTION.c.id, INTERACTION.c.updated_at).where(condition)
-    if view is not None:
-        stmt = stmt.where(visible_condition(view))
+    stmt = select(INTERACTION.c.id, INTERACTION.c.updated_at).where(condition, *_scope(view))
     stmt = stmt.order_by(INTERACTION.c.updated_at.desc(), INTERACTION.c.id.desc()).limit(limit)
     rows = (await session.execute(stmt)).all()
     return [Hit("customer", row[0], None, row[1]) for row in rows]
