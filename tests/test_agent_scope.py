@@ -242,6 +242,13 @@ def _steps(w: World) -> list[Step]:
         ("POST", f"/console/interactions/{wa}/sms", {"data": {"body": "hola"}}, 404),
         ("POST", f"/interactions/{wa}/reveal", {"data": {"reason": "disputa 4411"}}, (403, 404)),
         ("GET", "/customers", {"params": {"interaction": str(wa)}}, 404),
+        # The inbox in the console: her conversation, open or in its partials.
+        ("GET", f"/inbox/{wa}", {}, 404),
+        ("GET", f"/inbox/{call}", {"params": {"hit": "transcript"}}, 404),
+        ("GET", f"/console/partials/inbox/conversation/{wa}", {}, 404),
+        ("GET", f"/console/partials/inbox/conversation/{wa}/thread", {}, 404),
+        ("GET", f"/console/partials/inbox/conversation/{wa}/customer", {}, 404),
+        ("GET", f"/console/partials/inbox/conversation/{wa}/presence", {}, 404),
     ]
 
 
@@ -251,6 +258,7 @@ LISTINGS: list[tuple[str, dict[str, Any]]] = [
     ("/api/interactions", {"params": {"assignedAgent": "ana"}}),
     (f"/api/interactions/client/{ANA_PHONE}", {}),
     ("/", {}),
+    ("/dashboard", {}),
     ("/calls", {}),
     ("/whatsapp", {}),
     ("/sms", {}),
@@ -264,6 +272,17 @@ LISTINGS: list[tuple[str, dict[str, Any]]] = [
     ("/api/inbox", {"params": {"view": "resolved"}}),
     ("/api/inbox", {"params": {"view": "snoozed", "channel": "WHATSAPP"}}),
     ("/api/inbox/counts", {}),
+    ("/inbox", {"params": {"view": "unassigned"}}),
+    ("/console/partials/inbox/list", {"params": {"view": "mine"}}),
+    ("/console/partials/inbox/list", {"params": {"view": "resolved"}}),
+    ("/console/partials/inbox/views", {}),
+    ("/console/partials/inbox/search", {"params": {"q": "cliente de Ana"}}),
+    ("/console/partials/inbox/search", {"params": {"q": ANA_PHONE[-6:]}}),
+    # Search: her message's words, her call's transcript and summary, her customer's digits.
+    ("/api/search", {"params": {"q": "soy cliente de Ana"}}),
+    ("/api/search", {"params": {"q": "ayudarle"}}),
+    ("/api/search", {"params": {"q": "consultó su saldo"}}),
+    ("/api/search", {"params": {"q": "55550101"}}),
 ]
 
 # Routes that hold nothing of anyone's interactions, with why.

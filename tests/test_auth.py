@@ -712,7 +712,11 @@ async def test_an_agent_console_shows_their_work_without_metrics(
     await auth.user(session_factory, "ana", Role.AGENT)
     agent = browser()
     await agent.sign_in("ana", auth.PASSWORD)
-    home = await agent.http.get("/")
+    # Home is the inbox; the agent's own work page moved to /dashboard.
+    inbox = await agent.http.get("/")
+    assert 'id="inbox"' in inbox.text
+    assert ids["theirs"] not in inbox.text
+    home = await agent.http.get("/dashboard")
     assert "Mi trabajo" in home.text
     assert "Abandono" not in home.text
     assert ids["mine"] in home.text

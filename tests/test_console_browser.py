@@ -194,8 +194,10 @@ async def pages(live: Live, session_factory: async_sessionmaker[AsyncSession]) -
     sms = await first_of(session_factory, Channel.SMS)
     today = date.fromisoformat((await live.http.get("/api/metrics/summary")).json()["date"])
     return {
-        "dashboard": "/",
-        "dashboard-day": f"/?date={today - timedelta(days=1)}",
+        "inbox": "/",
+        "inbox-conversation": f"/inbox/{chat.id}",
+        "dashboard": "/dashboard",
+        "dashboard-day": f"/dashboard?date={today - timedelta(days=1)}",
         "calls": "/calls",
         "calls-filtered": "/calls?status=COMPLETED&direction=INBOUND",
         "whatsapp": "/whatsapp",
@@ -434,7 +436,7 @@ async def test_a_webhook_shows_on_the_open_detail_page_within_2_seconds(
 
 async def test_the_dashboard_shows_the_apis_counts(browser: Browser, console: Live) -> None:
     watched = await open_page(browser, console)
-    await watched.page.goto(console.base + "/", wait_until="networkidle")
+    await watched.page.goto(console.base + "/dashboard", wait_until="networkidle")
     summary = (await console.http.get("/api/metrics/summary")).json()
     day = summary["date"]
     total = (
@@ -631,7 +633,7 @@ async def test_sign_in_sign_out_and_a_wrong_password(browser: Browser, console: 
     await watched.page.click("form.signin-form button[type=submit]")
     await watched.page.wait_for_url(console.base + "/calls")
     await expect(watched.page.locator(".who-am-i")).to_contain_text("ana")
-    await watched.page.goto(console.base + "/", wait_until="networkidle")
+    await watched.page.goto(console.base + "/dashboard", wait_until="networkidle")
     await expect(watched.page.locator("main h1")).to_have_text(words("es-AR").gettext("My work"))
     await watched.page.screenshot(path=SHOTS / "agent-home.png", full_page=True)
     await watched.page.click(".who-am-i button")

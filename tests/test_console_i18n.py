@@ -229,7 +229,7 @@ async def test_pages_speak_spanish_by_default_and_each_user_may_choose_english(
     assert "Ingresar" in login.text
     http = await _signed_in(app, "sofia", Role.SUPERVISOR)
     try:
-        home = await http.get("/")
+        home = await http.get("/dashboard")
         assert '<html lang="es-AR">' in home.text
         assert "Abandono" in home.text
         whatsapp = await http.get("/whatsapp")
@@ -248,7 +248,7 @@ async def test_pages_speak_spanish_by_default_and_each_user_may_choose_english(
             headers={"X-CSRF-Token": _csrf(account.text)},
         )
         assert chosen.status_code == 303
-        home = await http.get("/")
+        home = await http.get("/dashboard")
         assert '<html lang="en">' in home.text
         assert "Abandonment" in home.text
         detail_id = (await http.get("/whatsapp")).text.split('href="/interactions/', 1)[1][:36]

@@ -246,7 +246,7 @@ async def test_the_supervisors_dashboard_shows_each_teams_queue_now(app: FastAPI
     world = await _world(app)
     http = await auth.token_client(app, "sup", Role.SUPERVISOR)
     try:
-        page = await http.get("/", headers={"Accept": "text/html"})
+        page = await http.get("/dashboard", headers={"Accept": "text/html"})
     finally:
         await http.aclose()
     assert page.status_code == 200

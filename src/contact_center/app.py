@@ -26,6 +26,7 @@ from contact_center.canned.endpoints import router as canned_router
 from contact_center.console.account import router as account_router
 from contact_center.console.canned import router as console_canned_router
 from contact_center.console.error_pages import error_page
+from contact_center.console.inbox import router as console_inbox_router
 from contact_center.console.notifications import router as console_notifications_router
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
 from contact_center.console.pages import router as console_router
@@ -56,6 +57,7 @@ from contact_center.otp.endpoints import router as otp_router
 from contact_center.providers.http import create_http_client
 from contact_center.providers.registry import emulated_providers
 from contact_center.runtime import start_runtime
+from contact_center.search.endpoints import router as search_router
 from contact_center.security_headers import edge
 from contact_center.settings import Settings, load_settings
 from contact_center.teams.endpoints import manage as teams_manage_router
@@ -222,6 +224,7 @@ def create_app(
     app.include_router(interactions_router)
     app.include_router(inbox_router)
     app.include_router(notes_router)
+    app.include_router(search_router)
     app.include_router(webhooks_router)
     app.include_router(messaging_router)
     app.include_router(link_sms_router)
@@ -241,6 +244,7 @@ def create_app(
     app.include_router(console_router)
     app.include_router(console_teams_router)
     app.include_router(console_workflow_router)
+    app.include_router(console_inbox_router)
     app.include_router(console_notifications_router)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")
     if emulator_state is not None:

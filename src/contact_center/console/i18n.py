@@ -168,6 +168,7 @@ SCRIPT_MESSAGES: dict[str, str] = {
     "oneTimePassword": N_("One-time password for {username}."),
     "accepted": N_("Accepted: it goes out through the queue."),
     "saved": N_("Saved."),
+    "newMessage": N_("New customer message in Mine"),
     "open": N_("Open it"),
     "show": N_("Show it in the list"),
     "unreachable": N_("The server could not be reached. Check the connection and try again."),

@@ -276,6 +276,14 @@ VERDICTS: dict[str, str] = {
 # What a transcript turn's role is.
 SPEAKERS: dict[str, str] = {"agent": N_("Assistant"), "user": N_("Customer")}
 
+# Where a search found its words (docs/inbox.md#search).
+SEARCH_SOURCES: dict[str, str] = {
+    "message": N_("message"),
+    "transcript": N_("transcript"),
+    "summary": N_("call summary"),
+    "customer": N_("customer"),
+}
+
 
 def humanize(code: str) -> str:
     """`cambio_clave` → `Cambio clave`: a code with no label still reads as words."""
@@ -296,6 +304,7 @@ def label_id(value: object, kind: str | None = None) -> str | None:
         "intent": INTENTS,
         "queue": QUEUES,
         "speaker": SPEAKERS,
+        "search_source": SEARCH_SOURCES,
         "verdict": VERDICTS,
         "entity": ENTITY_TYPES,
         "role": ENUM_LABELS[Role],

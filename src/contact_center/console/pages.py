@@ -137,7 +137,7 @@ async def _dashboard_context(
     }
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/dashboard", response_class=HTMLResponse)
 async def dashboard(
     request: Request,
     session: SessionDep,

@@ -36,3 +36,7 @@ class CallDetail(Base):
             postgresql_include=["duration_secs"],
         ).ddl_if(dialect="postgresql"),
     )
+    # Full-text search (migration 0014) keeps its own structures beside this table, outside the
+    # model: on PostgreSQL the generated columns `transcript_vector` (the turns' messages) and
+    # `summary_vector` with their GIN indexes; on SQLite the FTS5 table `call_detail_fts` and its
+    # triggers. contact_center.search.repository reads them.

@@ -33,8 +33,8 @@ def str_enum(enum: type, name: str, *, constraint: bool = True) -> Enum:
 
 
 def trigram_index(column: str) -> Index:
-    """The `from`/`to` filters match digits anywhere in a number: a trigram (pg_trgm) GIN index
-    serves that LIKE '%…%' on PostgreSQL; SQLite scans."""
+    """The `from`/`to` filters and search match digits anywhere in a number: a trigram
+    (pg_trgm) GIN index serves that LIKE '%…%' on PostgreSQL; SQLite scans."""
     name = f"ix_interaction_{column.removesuffix('_number')}_trgm"
     return Index(
         name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}
@@ -123,6 +123,8 @@ class Interaction(Base):
         ),
         trigram_index("from_number"),
         trigram_index("to_number"),
+        # Search: digits anywhere in the customer's number (docs/inbox.md, "Search").
+        trigram_index("customer_phone"),
         # The queues: waiting conversations of a team, oldest first.
         Index(
             "ix_interaction_waiting",

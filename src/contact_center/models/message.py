@@ -48,4 +48,11 @@ class Message(Base):
         Index("ix_message_provider_message_id", "provider_message_id", unique=True),
         Index("ix_message_status_created", "status", "created_at"),
         Index("ix_message_status_next_attempt", "status", "next_attempt_at"),
+        # Search results, newest first (docs/inbox.md, "Search").
+        Index("ix_message_created", "created_at", "id"),
     )
+    # Full-text search (migration 0014) keeps its own structures beside this table, outside the
+    # model (they differ by database and no read of a message selects them): on PostgreSQL the
+    # generated column `search_vector` (tsvector of the body, GIN index `ix_message_search`); on
+    # SQLite the FTS5 table `message_fts` (external content: this table's body, by rowid) and
+    # its triggers. contact_center.search.repository reads them.

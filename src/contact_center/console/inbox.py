@@ -1,0 +1,304 @@
+"""The agent inbox (docs/inbox.md, "The console"): views, the list of a view, one conversation.
+
+`/`, `/inbox` and `/inbox/{id}` are full pages; the panes are partials htmx swaps in place
+(static/inbox.js refreshes them on the live stream's notices). Everything reads through the
+inbox, interactions and search services with the reader's principal, so an agent asking for
+another agent's conversation gets the same 404 as the API gives.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from contact_center.console.labels import N_
+from contact_center.console.pages import page, runtime_of, speaker_for
+from contact_center.db.base import utcnow
+from contact_center.dependencies import AuditContextDep, SessionDep
+from contact_center.inbox import presence
+from contact_center.inbox import service as inbox
+from contact_center.inbox.service import InboxCounts, InboxQuery
+from contact_center.interactions import service as interactions
+from contact_center.interactions import workflow
+from contact_center.messaging import bot
+from contact_center.models.enums import Channel
+from contact_center.principal import Principal
+from contact_center.search import service as search
+
+router = APIRouter(include_in_schema=False)
+
+ViewName = Literal["mine", "unassigned", "team", "all", "snoozed", "resolved", "label"]
+LIST_SIZE = 50
+SEARCH_SIZE = 30
+VIEW_TITLES = {
+    "mine": N_("Mine"),
+    "unassigned": N_("Unassigned"),
+    "all": N_("All"),
+    "snoozed": N_("Snoozed"),
+    "resolved": N_("Resolved conversations"),
+}
+
+
+class ListParams:
+    """The list pane's query: a view and its filters (validated as the API validates them)."""
+
+    def __init__(
+        self,
+        view: Annotated[ViewName | None, Query()] = None,
+        team: Annotated[uuid.UUID | None, Query()] = None,
+        label: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+        channel: Annotated[Channel | None, Query()] = None,
+    ) -> None:
+        self.explicit = view is not None
+        self.view: ViewName = view or "mine"
+        self.team = team if self.view == "team" else None
+        self.label = label if self.view == "label" else None
+        self.channel = channel
+
+    def query(self) -> str:
+        values: dict[str, str] = {"view": self.view}
+        if self.team:
+            values["team"] = str(self.team)
+        if self.label:
+            values["label"] = self.label
+        if self.channel:
+            values["channel"] = self.channel.value
+        return urlencode(values)
+
+
+def _me(principal: Principal) -> str:
+    return principal.actor_id
+
+
+async def _list_context(
+    request: Request, session: SessionDep, principal: Principal, params: ListParams
+) -> dict[str, Any]:
+    found = await inbox.list_inbox(
+        session,
+        principal,
+        InboxQuery(
+            view=inbox.View(params.view),
+            team_id=params.team,
+            label=params.label,
+            channel=params.channel,
+            limit=LIST_SIZE,
+            skip=0,
+        ),
+    )
+    counts = await inbox.counts(session, principal)
+    speaker = speaker_for(request)
+    if params.view == "team":
+        names = {t.id: t.name for t in counts.teams}
+        title = names.get(params.team, "") if params.team else ""
+    elif params.view == "label":
+        title = f"#{params.label}"
+    else:
+        title = speaker.gettext(VIEW_TITLES[params.view])
+    labels = sorted({label for item in found.items for label in item.labels})
+    if params.label and params.label not in labels:
+        labels.append(params.label)
+    return {
+        "items": found.items,
+        "has_more": found.has_more,
+        "counts": counts,
+        "labels": labels,
+        "view": params.view,
+        "current_team": str(params.team or ""),
+        "current_label": params.label or "",
+        "view_title": title,
+        "list_query": params.query(),
+    }
+
+
+async def _conversation_context(
+    session: SessionDep, context: AuditContextDep, interaction_id: uuid.UUID
+) -> dict[str, Any]:
+    """One conversation, masked, for the reader (404 outside their scope), marked read."""
+    principal = context.principal
+    detail = await interactions.get_interaction(
+        session,
+        interaction_id,
+        all_messages=True,
+        all_events=True,
+        reveal=False,
+        viewer=principal,
+    )
+    if principal.user_id is not None:  # read marks are a signed-in person's
+        await inbox.mark_read(session, principal, interaction_id, None)
+    paused = detail.channel is Channel.WHATSAPP and bot.bot_paused(e.type for e in detail.events)
+    return {
+        "item": detail,
+        "bot_paused": paused,
+        "is_open": detail.status in workflow.OPEN,
+        "me": _me(principal),
+    }
+
+
+def _view_holding(item: Any, principal: Principal) -> ViewName:
+    """The view to list beside a conversation opened by its address: the one that holds it."""
+    if item.status not in workflow.OPEN:
+        return "resolved"
+    if item.snoozed_until is not None and item.snoozed_until > utcnow():
+        return "snoozed"
+    if item.assigned_agent == _me(principal):
+        return "mine"
+    if item.assigned_agent is None:
+        return "unassigned"
+    return "mine" if principal.agent_scope is not None else "all"
+
+
+@router.get("/", response_class=HTMLResponse)
+@router.get("/inbox", response_class=HTMLResponse)
+async def inbox_page(
+    request: Request,
+    session: SessionDep,
+    context: AuditContextDep,
+    params: Annotated[ListParams, Depends()],
+) -> HTMLResponse:
+    """The inbox: views, the list of one view (Mine by default), no conversation open."""
+    data = await _list_context(request, session, context.principal, params)
+    return page(request, "inbox.html", active="inbox", item=None, open_id=None, **data)
+
+
+@router.get("/inbox/{interaction_id}", response_class=HTMLResponse)
+async def inbox_conversation_page(
+    interaction_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    context: AuditContextDep,
+    params: Annotated[ListParams, Depends()],
+    hit: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    """The inbox with one conversation open (`hit`: the message a search found, or
+    `transcript` / `summary`)."""
+    conversation = await _conversation_context(session, context, interaction_id)
+    if not params.explicit:
+        params.view = _view_holding(conversation["item"], context.principal)
+    data = await _list_context(request, session, context.principal, params)
+    return page(
+        request,
+        "inbox.html",
+        active="inbox",
+        open_id=interaction_id,
+        hit=hit,
+        q=q,
+        **conversation,
+        **data,
+    )
+
+
+@router.get("/console/partials/inbox/list", response_class=HTMLResponse)
+async def inbox_list(
+    request: Request,
+    session: SessionDep,
+    context: AuditContextDep,
+    params: Annotated[ListParams, Depends()],
+    open_id: Annotated[uuid.UUID | None, Query(alias="open")] = None,
+) -> HTMLResponse:
+    """The list pane of one view."""
+    data = await _list_context(request, session, context.principal, params)
+    return page(request, "_inbox_list.html", open_id=open_id, **data)
+
+
+@router.get("/console/partials/inbox/views", response_class=HTMLResponse)
+async def inbox_views(
+    request: Request,
+    session: SessionDep,
+    context: AuditContextDep,
+    params: Annotated[ListParams, Depends()],
+) -> HTMLResponse:
+    """The views pane with the views' sizes and Mine's unread count."""
+    counts: InboxCounts = await inbox.counts(session, context.principal)
+    return page(
+        request,
+        "_inbox_views.html",
+        counts=counts,
+        labels=[params.label] if params.label else [],
+        view=params.view,
+        current_team=str(params.team or ""),
+        current_label=params.label or "",
+        list_query=params.query(),
+    )
+
+
+@router.get("/console/partials/inbox/conversation/{interaction_id}", response_class=HTMLResponse)
+async def inbox_conversation(
+    interaction_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    context: AuditContextDep,
+    hit: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    """The conversation pane (opening it marks it read; `hit` and `q`: what a search found)."""
+    data = await _conversation_context(session, context, interaction_id)
+    response = page(request, "_inbox_conversation.html", hit=hit, q=q, **data)
+    response.headers["HX-Trigger"] = "cc:opened"
+    return response
+
+
+@router.get(
+    "/console/partials/inbox/conversation/{interaction_id}/thread", response_class=HTMLResponse
+)
+async def inbox_thread(
+    interaction_id: uuid.UUID, request: Request, session: SessionDep, context: AuditContextDep
+) -> HTMLResponse:
+    """The open conversation's thread, refreshed live (what is shown is read)."""
+    data = await _conversation_context(session, context, interaction_id)
+    return page(request, "_inbox_thread.html", oob=True, **data)
+
+
+@router.get(
+    "/console/partials/inbox/conversation/{interaction_id}/customer", response_class=HTMLResponse
+)
+async def inbox_customer(
+    interaction_id: uuid.UUID, request: Request, session: SessionDep, context: AuditContextDep
+) -> HTMLResponse:
+    """The customer's panel: their interactions across channels that the reader may see."""
+    found = await interactions.visible_interaction(session, interaction_id, context.principal)
+    profile = None
+    if found.customer_phone:
+        profile = await interactions.customer_profile(
+            session,
+            found.customer_phone,
+            all_messages=False,
+            all_events=False,
+            reveal=False,
+            viewer=context.principal,
+        )
+    return page(request, "_inbox_customer.html", profile=profile, current=interaction_id)
+
+
+@router.get(
+    "/console/partials/inbox/conversation/{interaction_id}/presence", response_class=HTMLResponse
+)
+async def inbox_presence(
+    interaction_id: uuid.UUID, request: Request, session: SessionDep, context: AuditContextDep
+) -> HTMLResponse:
+    """Who else is viewing or typing in this conversation now."""
+    found = await presence.viewers(
+        session, runtime_of(request).presence, context.principal, interaction_id
+    )
+    others = [v for v in found if v.username != _me(context.principal)]
+    return page(request, "_inbox_presence.html", viewers=others)
+
+
+@router.get("/console/partials/inbox/search", response_class=HTMLResponse)
+async def inbox_search(
+    request: Request,
+    session: SessionDep,
+    context: AuditContextDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    """Search results in the list pane (an empty box: the list again, by the script)."""
+    words = q.strip()
+    results: list[Any] = []
+    if words:
+        found = await search.search(session, context.principal, words, SEARCH_SIZE, 0)
+        results = list(found.items)
+    return page(request, "_inbox_search.html", q=words, results=results)
