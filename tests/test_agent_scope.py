@@ -169,6 +169,13 @@ def _steps(w: World) -> list[Step]:
         ("PUT", f"/api/interactions/{wa}/labels", {"json": {"labels": ["x"]}}, 404),
         ("POST", f"/api/interactions/{wa}/notes", {"json": {"body": "hola"}}, 404),
         ("GET", f"/api/interactions/{call}/notes", {}, 404),
+        # The inbox (docs/inbox.md): her conversations' read marks and presence.
+        ("POST", f"/api/interactions/{wa}/read", {}, 404),
+        ("POST", f"/api/interactions/{call}/read", {"json": {"messageId": None}}, 404),
+        ("GET", f"/api/interactions/{wa}/presence", {}, 404),
+        ("PUT", f"/api/interactions/{wa}/presence", {"json": {"typing": True}}, 404),
+        ("DELETE", f"/api/interactions/{wa}/presence", {}, 404),
+        ("GET", "/api/inbox", {"params": {"view": "all"}}, 403),
         # Sends name a customer: joining Ana's conversation (and so reading it) is refused.
         ("POST", "/api/whatsapp/send", {"json": {"to": ANA_PHONE, "body": "hola"}}, 403),
         (
@@ -257,6 +264,11 @@ LISTINGS: list[tuple[str, dict[str, Any]]] = [
     ("/api/search", {"params": {"q": "ayudarle"}}),
     ("/api/search", {"params": {"q": "consultó su saldo"}}),
     ("/api/search", {"params": {"q": "55550101"}}),
+    ("/api/inbox", {}),
+    ("/api/inbox", {"params": {"view": "unassigned", "sort": "recent"}}),
+    ("/api/inbox", {"params": {"view": "resolved"}}),
+    ("/api/inbox", {"params": {"view": "snoozed", "channel": "WHATSAPP"}}),
+    ("/api/inbox/counts", {}),
 ]
 
 # Routes that hold nothing of anyone's interactions, with why.

@@ -135,6 +135,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "/api/interactions/{interaction_id}/priority": {"priority": "HIGH"},
     "/api/interactions/{interaction_id}/labels": {"labels": ["fraude", "tarjeta"]},
     "/api/interactions/{interaction_id}/notes": {"body": "Revisar el reclamo @ana"},
+    "/api/interactions/{interaction_id}/read": {"messageId": str(uuid.uuid4())},
+    "/api/interactions/{interaction_id}/presence": {"typing": True},
 }
 SAMPLES["/api/sms/otp"] = SAMPLES["/api/otp"]
 SAMPLES["/api/canned-replies/{reply_id}"] = SAMPLES["/api/canned-replies"]

@@ -27,6 +27,7 @@ from contact_center.models.enums import (
     Channel,
     Direction,
     InteractionStatus,
+    MessageKind,
     MessageStatus,
     Role,
 )
@@ -71,10 +72,18 @@ async def _messages(sessions: Sessions, interaction_id: uuid.UUID) -> list[Messa
 
 
 async def test_the_webhook_path_below_the_orm_keeps_how_long_the_customer_waits(
-    client: httpx.AsyncClient, session_factory: Sessions
+    client: httpx.AsyncClient, session_factory: Sessions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The ingest runs `apply_whatsapp_fast`: the first customer message starts the wait, a
     second keeps it, the bot's answer ends it, the next customer message starts it again."""
+    ran: list[str] = []
+    below_the_orm = messaging.apply_whatsapp_fast
+
+    async def watched(*args: Any, **kwargs: Any) -> None:
+        ran.append(kwargs["key"])
+        await below_the_orm(*args, **kwargs)
+
+    monkeypatch.setattr(messaging, "apply_whatsapp_fast", watched)
     assert (await post_builderbot(client, incoming(NUMBER, "hola"))).status_code == 200
     chat = await _chat(session_factory)
     first = (await _messages(session_factory, chat.id))[0]
@@ -88,6 +97,7 @@ async def test_the_webhook_path_below_the_orm_keeps_how_long_the_customer_waits(
     last = (await _messages(session_factory, chat.id))[-1]
     assert last.direction is Direction.INBOUND
     assert again.waiting_since == last.created_at
+    assert len(ran) == 4  # every delivery went below the ORM
 
 
 def _whatsapp(direction: Direction, body: str) -> WhatsAppMessageEvent:
@@ -150,7 +160,7 @@ async def test_an_sms_we_send_leaves_nobody_waiting(session_factory: Sessions) -
             SYSTEM_CONTEXT,
             to=PHONE,
             body="Tu turno es mañana",
-            kind=outbound.MessageKind.TEXT,
+            kind=MessageKind.TEXT,
             from_number="+15005550006",
         )
         await session.commit()

@@ -185,13 +185,11 @@ async def _view_filter(session: AsyncSession, viewer: Principal, query: InboxQue
 
 
 async def _require_team(session: AsyncSession, viewer: Principal, team_id: uuid.UUID) -> None:
-    """An agent opens their own teams' views only (403); an unknown team is 404."""
-    if viewer.agent_scope is not None and team_id not in viewer.team_ids:
-        if not await repository.team_exists(session, team_id):
-            raise NotFound(f"No team with id {team_id}.", code="team_not_found")
-        raise Forbidden("An agent sees the views of their own teams only.", code="forbidden_view")
-    if viewer.agent_scope is None and not await repository.team_exists(session, team_id):
+    """An unknown team is 404; an agent opens their own teams' views only (403)."""
+    if not await repository.team_exists(session, team_id):
         raise NotFound(f"No team with id {team_id}.", code="team_not_found")
+    if viewer.agent_scope is not None and team_id not in viewer.team_ids:
+        raise Forbidden("An agent sees the views of their own teams only.", code="forbidden_view")
 
 
 def preview(row: dict[str, Any]) -> str:

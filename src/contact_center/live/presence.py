@@ -23,6 +23,8 @@ log = structlog.get_logger(__name__)
 
 TTL_SECONDS = 30
 PREFIX = "contact-center:presence:"
+# In the process: past this many conversations, a heartbeat sweeps the quiet ones.
+SWEEP_AT = 1000
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,12 @@ class PresenceStore:
             here = self._local.setdefault(interaction_id, {})
             before = here.get(viewer.username)
             here[viewer.username] = viewer
-            self._prune_local(interaction_id, now)
+            if len(self._local) > SWEEP_AT:
+                # Conversations nobody looked at again since their viewers went quiet.
+                for quiet in list(self._local):
+                    self._prune_local(quiet, now)
+            else:
+                self._prune_local(interaction_id, now)
         else:
             key = f"{PREFIX}{interaction_id}"
             async with self._redis.pipeline(transaction=True) as pipe:
