@@ -108,6 +108,7 @@ class Interaction(Base):
                 "direction",
                 "assigned_agent",
                 "ai_handled",
+                "team_id",
             ],
         ),
         # Counts by status or channel alone (hundreds of thousands of rows at a million): one

@@ -19,7 +19,8 @@ and delete, and they are filled here from the existing rows. A later migration t
 renumber rowids: it must create them again and rebuild the FTS tables.
 
 `message.created_at` gets its own index: search results are newest first. On PostgreSQL,
-`interaction.customer_phone` gets a trigram index (digits anywhere in the customer's number).
+`interaction.customer_phone` gets a trigram index (digits anywhere in the customer's number), and
+`ix_interaction_started` also holds `team_id` (an agent's scope, read from the index alone).
 """
 
 from collections.abc import Sequence
@@ -90,6 +91,9 @@ SQLITE_DOWN = [
     "DROP TABLE IF EXISTS message_fts",
 ]
 
+# What ix_interaction_started held since 0006.
+COVERED = ["updated_at", "id", "channel", "status", "direction", "assigned_agent", "ai_handled"]
+
 POSTGRES_UP = [
     "CREATE EXTENSION IF NOT EXISTS unaccent",
     "CREATE TEXT SEARCH CONFIGURATION cc_spanish (COPY = spanish)",
@@ -108,9 +112,16 @@ POSTGRES_UP = [
     "CREATE INDEX ix_call_detail_summary_search ON call_detail USING gin (summary_vector)",
     "CREATE INDEX ix_interaction_customer_phone_trgm ON interaction "
     "USING gin (customer_phone gin_trgm_ops)",
+    # An agent's search walks the newest interactions and keeps those they may see: the team
+    # joins the columns this index holds, so the walk reads no table row to decide.
+    "DROP INDEX ix_interaction_started",
+    f"CREATE INDEX ix_interaction_started ON interaction (started_at) "
+    f"INCLUDE ({', '.join([*COVERED, 'team_id'])})",
 ]
 
 POSTGRES_DOWN = [
+    "DROP INDEX ix_interaction_started",
+    f"CREATE INDEX ix_interaction_started ON interaction (started_at) INCLUDE ({', '.join(COVERED)})",
     "DROP INDEX IF EXISTS ix_interaction_customer_phone_trgm",
     "DROP INDEX IF EXISTS ix_call_detail_summary_search",
     "DROP INDEX IF EXISTS ix_call_detail_transcript_search",
