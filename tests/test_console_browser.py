@@ -914,3 +914,40 @@ async def test_an_agent_sets_their_availability_from_the_header(
     assert forbidden is not None
     assert forbidden.status == 403
     assert watched.errors == [] or all("403" in e for e in watched.errors)
+
+
+async def test_the_administration_menu_keeps_the_bar_one_line_and_works_from_the_keyboard(
+    browser: Browser, console: Live
+) -> None:
+    spanish = words("es-AR")
+    watched = await open_page(browser, console, 1280)  # an admin: every link
+    page = watched.page
+    await page.goto(console.base + "/calls", wait_until="networkidle")
+    bar = await page.locator(".topbar").bounding_box()
+    assert bar is not None
+    assert bar["height"] <= 64  # one line
+    summary = page.locator("nav details[data-more-menu] summary")
+    await expect(summary).to_have_text(spanish.gettext("Administration"))
+    audit = page.locator("nav a[href='/admin/audit']")
+    await expect(audit).to_be_hidden()
+    await summary.focus()
+    await page.keyboard.press("Enter")
+    for href in ("/teams", "/canned-replies", "/admin/users", "/admin/audit"):
+        await expect(page.locator(f"nav .more-links a[href='{href}']")).to_be_visible()
+    await page.screenshot(path=SHOTS / "administration-menu-1280.png")
+    await page.keyboard.press("Tab")
+    await expect(page.locator("nav .more-links a[href='/teams']")).to_be_focused()
+    await page.keyboard.press("Escape")
+    await expect(audit).to_be_hidden()
+    await expect(summary).to_be_focused()
+    # A click elsewhere closes it too; a link in it goes to its page, which it then marks.
+    await summary.click()
+    await expect(audit).to_be_visible()
+    await page.locator("main h1").click()
+    await expect(audit).to_be_hidden()
+    await summary.click()
+    async with page.expect_navigation():
+        await audit.click()
+    assert page.url.endswith("/admin/audit")
+    await expect(summary).to_have_class("current")
+    assert watched.errors == []
