@@ -81,8 +81,9 @@ def _labels(counts: InboxCounts, params: ListParams) -> list[tuple[str, int | No
     """The views pane's labels: those of the open conversations the reader sees, most used
     first, and the open label view's own even when none of those carry it any more."""
     labels: list[tuple[str, int | None]] = [(c.label, c.conversations) for c in counts.labels]
-    if params.label and params.label not in {label for label, _ in labels}:
-        labels.append((params.label, None))
+    current = " ".join((params.label or "").split()).lower()
+    if current and current not in {label for label, _ in labels}:
+        labels.append((params.label or current, None))
     return labels
 
 
