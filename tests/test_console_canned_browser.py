@@ -47,6 +47,7 @@ async def test_a_supervisor_manages_canned_replies_on_their_page(
         page = watched.page
         await page.goto(console.base + "/", wait_until="networkidle")
         if width > 800:
+            await page.click("nav details[data-more-menu] summary")
             await page.click("nav a[href='/canned-replies']")
         else:
             await page.goto(console.base + "/canned-replies", wait_until="networkidle")

@@ -468,6 +468,10 @@ async def test_the_counts_are_the_views_sizes_and_the_unread_total_of_mine(
         "unassigned": {"conversations": 2},
         "teams": [{"id": str(world.team_a), "name": "Tarjetas", "conversations": 3}],
         "snoozed": {"conversations": 1},
+        "labels": [
+            {"label": "tarjeta", "conversations": 2},
+            {"label": "fraude", "conversations": 1},
+        ],
     }
     sup = (await people["sup"].get("/api/inbox/counts")).json()
     assert sup["all"] == {"conversations": 8}
@@ -477,6 +481,52 @@ async def test_the_counts_are_the_views_sizes_and_the_unread_total_of_mine(
         {"id": str(world.team_b), "name": "Préstamos", "conversations": 1},
         {"id": str(world.team_a), "name": "Tarjetas", "conversations": 4},
     ]
+
+
+async def test_the_counts_list_the_labels_of_the_open_conversations_the_reader_sees(
+    app: FastAPI, world: World, people: dict[str, httpx.AsyncClient]
+) -> None:
+    sessions: Sessions = app.state.session_factory
+    async with sessions() as session:
+        await f.save(
+            session,
+            # Bruno's conversation (Ana must not learn its label), a snoozed and a closed one.
+            InteractionLabel(interaction_id=world.brunos, label="prestamo"),
+            InteractionLabel(interaction_id=world.brunos, label="tarjeta"),
+            InteractionLabel(interaction_id=world.snoozed, label="dormida"),
+            InteractionLabel(interaction_id=world.resolved, label="cerrada"),
+            InteractionLabel(interaction_id=world.pool, label="fraude"),
+        )
+    ana = (await people["ana"].get("/api/inbox/counts")).json()["labels"]
+    # The pool is unassigned without a team: Ana sees it, so its label counts for her.
+    assert ana == [
+        {"label": "fraude", "conversations": 2},
+        {"label": "tarjeta", "conversations": 2},
+    ]
+    bruno = (await people["bruno"].get("/api/inbox/counts")).json()["labels"]
+    assert bruno == [
+        {"label": "fraude", "conversations": 1},
+        {"label": "prestamo", "conversations": 1},
+        {"label": "tarjeta", "conversations": 1},
+    ]
+    sup = (await people["sup"].get("/api/inbox/counts")).json()["labels"]
+    assert sup == [
+        {"label": "tarjeta", "conversations": 3},
+        {"label": "fraude", "conversations": 2},
+        {"label": "prestamo", "conversations": 1},
+    ]
+    # Each label's count is its label view's size for the reader.
+    for person, labels in (("ana", ana), ("bruno", bruno), ("sup", sup)):
+        for entry in labels:
+            view = await people[person].get(
+                "/api/inbox", params={"view": "label", "label": entry["label"]}
+            )
+            assert len(_ids(view)) == entry["conversations"]
+    # The service keeps the most used ones only.
+    async with sessions() as session:
+        sup_principal = Principal(actor_type=ActorType.USER, actor_id="sup", role=Role.SUPERVISOR)
+        top = await inbox.open_labels(session, sup_principal, limit=1)
+    assert [(c.label, c.conversations) for c in top] == [("tarjeta", 3)]
 
 
 # --- unread and read marks ------------------------------------------------------------------

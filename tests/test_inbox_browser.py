@@ -12,17 +12,20 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 
 import pytest
 from playwright.async_api import Browser, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contact_center.db.base import utcnow
 from contact_center.demo.service import write_demo_data
-from contact_center.models import CallDetail, Interaction
-from contact_center.models.enums import Channel, InteractionStatus, Role
+from contact_center.models import CallDetail, Interaction, Message
+from contact_center.models.enums import Channel, Direction, InteractionStatus, Role
 from contact_center.settings import Settings
 from tests import auth
+from tests import factories as f
 from tests.conftest import Backend
 from tests.deliveries import incoming, post_builderbot
 from tests.live import Live, live_app
@@ -350,4 +353,150 @@ async def test_on_a_phone_the_list_opens_a_conversation_and_goes_back_without_sc
     await expect(page.locator(f"#row-{conversation}")).to_be_visible()
     await expect(page.locator(".inbox-conversation")).to_be_hidden()
     assert await page.evaluate(NO_SIDEWAYS)
+    assert ana.errors == []
+
+
+async def test_load_more_appends_a_page_that_j_and_k_walk_and_a_refresh_keeps(
+    browser: Browser,  # noqa: F811
+    console: Live,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    await auth.user(session_factory, "lucia", Role.AGENT)
+    now = utcnow()
+    chats = [
+        f.interaction(
+            assigned_agent="lucia",
+            customer_phone="+54911" + str(40000000 + i),
+            started_at=now - timedelta(hours=3),
+            last_message_at=now - timedelta(minutes=100 - i),
+        )
+        for i in range(57)
+    ]
+    async with session_factory() as session:
+        await f.save(session, *chats)
+    lucia = await inbox_as(browser, console, "lucia", Role.AGENT)
+    page = lucia.page
+    rows = page.locator("#inbox-items .conv-list > [role=option]")
+    await expect(rows).to_have_count(50)
+    more = page.locator("#inbox-more [data-load-more]")
+    await expect(more).to_have_text(ES.gettext("Load more"))
+    # The keyboard alone: to the button, Enter, and on to the first new row.
+    await more.focus()
+    await page.keyboard.press("Enter")
+    await expect(rows).to_have_count(57)
+    await expect(more).to_have_count(0)
+    await expect(rows.nth(50).locator("a")).to_be_focused()
+    ids = [await r.get_attribute("data-id") for r in await rows.all()]
+    assert len(set(ids)) == 57
+    await rows.nth(50).locator("a").click()
+    await expect(page.locator("#conv")).to_have_attribute("data-conversation", str(ids[50]))
+    await page.locator("#thread").focus()
+    await page.keyboard.press("j")
+    await expect(page.locator("#conv")).to_have_attribute("data-conversation", str(ids[51]))
+    await page.keyboard.press("k")
+    await expect(page.locator("#conv")).to_have_attribute("data-conversation", str(ids[50]))
+    await page.keyboard.press("k")
+    await expect(page.locator("#conv")).to_have_attribute("data-conversation", str(ids[49]))
+    # A live refresh (as a change on the page makes one) keeps every row shown.
+    async with page.expect_response(lambda r: "shown=57" in r.url):
+        await page.evaluate("document.body.dispatchEvent(new Event('cc:changed'))")
+    await expect(rows).to_have_count(57)
+    await expect(page.locator(f'#row-{ids[49]}[aria-selected="true"]')).to_have_count(1)
+    await page.locator("#inbox-items").evaluate("box => { box.scrollTop = box.scrollHeight; }")
+    await page.screenshot(path=SHOTS / "inbox-load-more.png")
+    assert lucia.errors == [], lucia.errors
+
+
+async def test_a_hit_at_the_end_of_a_long_transcript_is_wholly_in_the_thread(
+    browser: Browser,  # noqa: F811
+    console: Live,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    now = utcnow()
+    call = f.interaction(
+        channel=Channel.CALL,
+        assigned_agent="sup",
+        customer_phone="+5491144440000",
+        started_at=now - timedelta(minutes=20),
+    )
+    turns = [
+        {
+            "role": "user" if i % 2 else "agent",
+            "message": "Una respuesta larga sobre la cuenta y sus movimientos. " * 4,
+            "time_in_call_secs": i * 10,
+        }
+        for i in range(40)
+    ]
+    turns.append(
+        {
+            "role": "user",
+            "message": "Y al final quiero denunciar el extravío.",
+            "time_in_call_secs": 401,
+        }
+    )
+    async with session_factory() as session:
+        await f.save(session, call, f.call_detail(call, transcript=turns, summary=None))
+    sup = await inbox_as(browser, console, "sup", Role.SUPERVISOR)
+    page = sup.page
+    await page.goto(
+        f"{console.base}/inbox/{call.id}?hit=transcript&q=extravio", wait_until="networkidle"
+    )
+    hit = page.locator("#thread .turn.hit")
+    await expect(hit).to_have_count(1)
+    await expect(hit).to_contain_text("extravío")
+    # The whole turn inside the thread's box, and it stays there after the panes settle.
+    inside = """() => {
+      const t = document.querySelector('#thread').getBoundingClientRect();
+      const h = document.querySelector('#thread .hit').getBoundingClientRect();
+      const ok = h.top >= t.top - 1 && h.bottom <= t.bottom + 1 && h.bottom <= window.innerHeight;
+      const b = document.querySelector("#thread");
+      const seen = [t.top, t.bottom, h.top, h.bottom, window.innerHeight];
+      return ok ? "" : seen.concat([b.scrollTop, b.scrollHeight, b.clientHeight]).join(" ");
+    }"""
+    await page.screenshot(path=SHOTS / "inbox-search-hit-end.png")
+    assert await page.evaluate(inside) == ""
+    await page.wait_for_timeout(1800)
+    assert await page.evaluate(inside) == ""
+    assert sup.errors == []
+
+
+async def test_an_sms_conversation_replies_by_sms_from_the_composer(
+    browser: Browser,  # noqa: F811
+    console: Live,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    await auth.user(session_factory, "ana", Role.AGENT)
+    now = utcnow()
+    sms = f.interaction(
+        channel=Channel.SMS,
+        assigned_agent="ana",
+        customer_phone="+5491133330000",
+        started_at=now - timedelta(minutes=5),
+        last_message_at=now - timedelta(minutes=5),
+    )
+    async with session_factory() as session:
+        await f.save(session, sms, f.message(sms, body="¿Me mandan el resumen?"))
+    ana = await inbox_as(browser, console, "ana", Role.AGENT)
+    page = ana.page
+    await page.goto(f"{console.base}/inbox/{sms.id}", wait_until="networkidle")
+    await expect(page.locator("#tab-reply")).to_have_attribute("aria-selected", "true")
+    form = page.locator(f'#pane-reply form[hx-post="/console/interactions/{sms.id}/sms"]')
+    await expect(form).to_be_visible()
+    await page.keyboard.press("r")
+    await expect(form.locator("textarea")).to_be_focused()
+    await page.keyboard.type("Se lo enviamos hoy")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#pane-reply .result .notice.ok")).to_contain_text("SMS en cola")
+    await page.screenshot(path=SHOTS / "inbox-sms-reply.png")
+    async with session_factory() as session:
+        stmt = (
+            select(Message.body)
+            .join(Interaction, Interaction.id == Message.interaction_id)
+            .where(
+                Interaction.channel == Channel.SMS,
+                Interaction.customer_phone == "+5491133330000",
+                Message.direction == Direction.OUTBOUND,
+            )
+        )
+        assert list((await session.scalars(stmt)).all()) == ["Se lo enviamos hoy"]
     assert ana.errors == []

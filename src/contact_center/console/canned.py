@@ -1,6 +1,7 @@
 """Console routes of canned replies and of the WhatsApp 24-hour window (docs/workflow.md): the
 supervisors' page of canned replies, the picker in the reply box, and an SMS reply to a
-WhatsApp conversation's customer once WhatsApp's window has closed (the page does not hold the
+WhatsApp conversation's customer once WhatsApp's window has closed, or to an SMS conversation's
+customer (the page does not hold the
 customer's number unmasked, so the server sends it)."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from contact_center.console.pages import page, reply_recipient, runtime_of, spea
 from contact_center.db.base import utcnow
 from contact_center.dependencies import AuditContextDep, SessionDep, require
 from contact_center.messaging import outbound
-from contact_center.models.enums import MessageKind
+from contact_center.models.enums import Channel, MessageKind
 from contact_center.principal import Principal, Role
 from contact_center.providers.registry import twilio_credentials
 
@@ -69,14 +70,16 @@ async def sms_reply(
     context: AuditContextDep,
     body: Annotated[str, Form(min_length=1, max_length=1600)],
 ) -> HTMLResponse:
-    """An SMS to a WhatsApp conversation's customer (after WhatsApp's 24-hour window)."""
+    """An SMS to the customer of a WhatsApp conversation (after WhatsApp's 24-hour window) or
+    of an SMS conversation (its reply box); calls have none."""
     runtime = runtime_of(request)
     customer = await reply_recipient(
         session,
         context,
         interaction_id,
         runtime,
-        "SMS replies go to WhatsApp conversations with a customer number.",
+        "SMS replies go to WhatsApp or SMS conversations with a customer number.",
+        (Channel.WHATSAPP, Channel.SMS),
     )
     queued = await outbound.queue_sms(
         session,

@@ -33,6 +33,8 @@ router = APIRouter(include_in_schema=False)
 
 ViewName = Literal["mine", "unassigned", "team", "all", "snoozed", "resolved", "label"]
 LIST_SIZE = 50
+# A live refresh reloads as many rows as "Load more" showed, up to this many (then one page).
+MAX_SHOWN = 200
 SEARCH_SIZE = 30
 VIEW_TITLES = {
     "mine": N_("Mine"),
@@ -52,12 +54,17 @@ class ListParams:
         team: Annotated[uuid.UUID | None, Query()] = None,
         label: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
         channel: Annotated[Channel | None, Query()] = None,
+        skip: Annotated[int, Query(ge=0, le=inbox.MAX_SKIP)] = 0,
+        shown: Annotated[int, Query(ge=0, le=inbox.MAX_SKIP)] = 0,
     ) -> None:
         self.explicit = view is not None
         self.view: ViewName = view or "mine"
         self.team = team if self.view == "team" else None
         self.label = label if self.view == "label" else None
         self.channel = channel
+        # "Load more": the page after the `skip` rows shown. A refresh: `shown` rows again.
+        self.skip = skip
+        self.shown = shown
 
     def query(self) -> str:
         values: dict[str, str] = {"view": self.view}
@@ -70,25 +77,59 @@ class ListParams:
         return urlencode(values)
 
 
+def _labels(counts: InboxCounts, params: ListParams) -> list[tuple[str, int | None]]:
+    """The views pane's labels: those of the open conversations the reader sees, most used
+    first, and the open label view's own even when none of those carry it any more."""
+    labels: list[tuple[str, int | None]] = [(c.label, c.conversations) for c in counts.labels]
+    current = " ".join((params.label or "").split()).lower()
+    if current and current not in {label for label, _ in labels}:
+        labels.append((params.label or current, None))
+    return labels
+
+
 def _me(principal: Principal) -> str:
     return principal.actor_id
+
+
+def _inbox_query(params: ListParams, skip: int, limit: int) -> InboxQuery:
+    return InboxQuery(
+        view=inbox.View(params.view),
+        team_id=params.team,
+        label=params.label,
+        channel=params.channel,
+        limit=limit,
+        skip=skip,
+    )
+
+
+async def _rows(
+    session: SessionDep, principal: Principal, params: ListParams
+) -> tuple[list[Any], bool]:
+    """The rows the list shows: one page after `skip`, or (a refresh) as many as were shown,
+    whole pages up to MAX_SHOWN (beyond that, the first page again)."""
+    if params.skip:
+        found = await inbox.list_inbox(
+            session, principal, _inbox_query(params, params.skip, LIST_SIZE)
+        )
+        return list(found.items), found.has_more
+    pages = -(-params.shown // LIST_SIZE) if params.shown <= MAX_SHOWN else 1
+    wanted = max(1, pages) * LIST_SIZE
+    items: list[Any] = []
+    has_more = False
+    while len(items) < wanted:
+        limit = min(inbox.MAX_LIMIT, wanted - len(items))
+        found = await inbox.list_inbox(session, principal, _inbox_query(params, len(items), limit))
+        items += found.items
+        has_more = found.has_more
+        if not has_more:
+            break
+    return items, has_more
 
 
 async def _list_context(
     request: Request, session: SessionDep, principal: Principal, params: ListParams
 ) -> dict[str, Any]:
-    found = await inbox.list_inbox(
-        session,
-        principal,
-        InboxQuery(
-            view=inbox.View(params.view),
-            team_id=params.team,
-            label=params.label,
-            channel=params.channel,
-            limit=LIST_SIZE,
-            skip=0,
-        ),
-    )
+    items, has_more = await _rows(session, principal, params)
     counts = await inbox.counts(session, principal)
     speaker = speaker_for(request)
     if params.view == "team":
@@ -98,14 +139,12 @@ async def _list_context(
         title = f"#{params.label}"
     else:
         title = speaker.gettext(VIEW_TITLES[params.view])
-    labels = sorted({label for item in found.items for label in item.labels})
-    if params.label and params.label not in labels:
-        labels.append(params.label)
     return {
-        "items": found.items,
-        "has_more": found.has_more,
+        "items": items,
+        "has_more": has_more,
+        "skip": 0,
         "counts": counts,
-        "labels": labels,
+        "labels": _labels(counts, params),
         "view": params.view,
         "current_team": str(params.team or ""),
         "current_label": params.label or "",
@@ -200,7 +239,20 @@ async def inbox_list(
     params: Annotated[ListParams, Depends()],
     open_id: Annotated[uuid.UUID | None, Query(alias="open")] = None,
 ) -> HTMLResponse:
-    """The list pane of one view."""
+    """The list pane of one view; with `skip`, the next page's rows alone (appended to the
+    list), with "Load more" out of band."""
+    if params.skip:
+        items, has_more = await _rows(session, context.principal, params)
+        return page(
+            request,
+            "_inbox_page.html",
+            open_id=open_id,
+            items=items,
+            has_more=has_more,
+            skip=params.skip,
+            list_query=params.query(),
+            oob=True,
+        )
     data = await _list_context(request, session, context.principal, params)
     return page(request, "_inbox_list.html", open_id=open_id, **data)
 
@@ -218,7 +270,7 @@ async def inbox_views(
         request,
         "_inbox_views.html",
         counts=counts,
-        labels=[params.label] if params.label else [],
+        labels=_labels(counts, params),
         view=params.view,
         current_team=str(params.team or ""),
         current_label=params.label or "",

@@ -323,12 +323,14 @@ async def reply_recipient(
     interaction_id: uuid.UUID,
     runtime: Runtime,
     refusal: str,
+    channels: tuple[Channel, ...] = (Channel.WHATSAPP,),
 ) -> str:
-    """The customer number of a WhatsApp conversation the caller may see (404 otherwise), once
-    the recipient's send limit allows one more message; `refusal` (422) for other channels."""
+    """The customer number of a conversation of `channels` the caller may see (404 otherwise),
+    once the recipient's send limit allows one more message; `refusal` (422) for other
+    channels."""
     # The conversation alone (not its messages and timeline): only its number is needed.
     found = await interactions.visible_interaction(session, interaction_id, context.principal)
-    if found.channel is not Channel.WHATSAPP or not found.customer_phone:
+    if found.channel not in channels or not found.customer_phone:
         raise ValidationFailed(refusal)
     await outbound.check_recipient_limit(runtime.ratelimits, found.customer_phone)
     return found.customer_phone

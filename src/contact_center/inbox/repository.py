@@ -197,6 +197,23 @@ async def labels_for(
     return out
 
 
+async def label_counts(
+    session: AsyncSession, conditions: Sequence[ColumnElement[bool]], limit: int
+) -> list[tuple[str, int]]:
+    """The labels of the conversations `conditions` select, most used first (then by name),
+    each with how many of those conversations carry it."""
+    conversations = func.count(InteractionLabel.interaction_id)
+    stmt = (
+        select(InteractionLabel.label, conversations)
+        .join(Interaction, Interaction.id == InteractionLabel.interaction_id)
+        .where(and_(True, *conditions))
+        .group_by(InteractionLabel.label)
+        .order_by(conversations.desc(), InteractionLabel.label)
+        .limit(limit)
+    )
+    return [(row[0], int(row[1])) for row in await session.execute(stmt)]
+
+
 async def count(session: AsyncSession, conditions: Sequence[ColumnElement[bool]]) -> int:
     stmt = select(func.count()).select_from(Interaction).where(and_(True, *conditions))
     return int((await session.execute(stmt)).scalar_one())

@@ -53,6 +53,11 @@ class TeamCount(ApiModel):
     conversations: int
 
 
+class LabelCount(ApiModel):
+    label: str
+    conversations: int = Field(description="Open conversations with this label that I see.")
+
+
 class InboxCountsOut(ApiModel):
     model_config = ConfigDict(serialize_by_alias=True)
 
@@ -63,6 +68,10 @@ class InboxCountsOut(ApiModel):
         default=None, description="Supervisors and admins only (absent for agents)."
     )
     snoozed: ViewCount
+    labels: list[LabelCount] = Field(
+        description="The labels of the open conversations I see (each label view's size), "
+        "the 30 most used first."
+    )
 
 
 class ReadRequest(RequestModel):

@@ -32,6 +32,8 @@ PREVIEW_LENGTH = 120
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 MAX_SKIP = 100_000
+# The views pane lists at most this many labels (the most used).
+LABELS_SHOWN = 30
 
 
 class View(StrEnum):
@@ -110,6 +112,12 @@ class TeamCount:
 
 
 @dataclass(frozen=True)
+class LabelCount:
+    label: str
+    conversations: int
+
+
+@dataclass(frozen=True)
 class InboxCounts:
     mine: MineCount
     unassigned: ViewCount
@@ -117,6 +125,8 @@ class InboxCounts:
     # Supervisors and admins only.
     all: ViewCount | None = None
     snoozed: ViewCount = ViewCount(0)
+    # The labels of the open conversations the reader sees (the label views), most used first.
+    labels: list[LabelCount] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -273,7 +283,18 @@ async def counts(session: AsyncSession, viewer: Principal) -> InboxCounts:
         teams=[TeamCount(t.id, t.name, by_team.get(t.id, 0)) for t in teams],
         all=None if agent is not None else ViewCount(await repository.count(session, open_awake)),
         snoozed=ViewCount(await repository.count(session, snoozed)),
+        labels=await open_labels(session, viewer),
     )
+
+
+async def open_labels(
+    session: AsyncSession, viewer: Principal, limit: int = LABELS_SHOWN
+) -> list[LabelCount]:
+    """The labels of the open, awake conversations the reader sees (what each label view
+    holds), the `limit` most used first, each with its number of conversations."""
+    conditions = [*_scope(viewer), repository.open_condition(), repository.awake(utcnow())]
+    found = await repository.label_counts(session, conditions, limit)
+    return [LabelCount(label, conversations) for label, conversations in found]
 
 
 # --- read marks ------------------------------------------------------------------------------

@@ -60,6 +60,21 @@
     toggle.setAttribute("aria-expanded", open ? "true" : "false");
   });
 
+  // The bar's Administration menu closes on a click elsewhere, and on Esc (back to its button).
+  document.addEventListener("click", function (event) {
+    Array.prototype.forEach.call(document.querySelectorAll("details[data-more-menu][open]"), function (menu) {
+      if (!menu.contains(event.target)) { menu.open = false; }
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !event.target.closest) { return; }
+    var menu = event.target.closest("details[data-more-menu][open]");
+    if (!menu) { return; }
+    menu.open = false;
+    menu.querySelector("summary").focus();
+    event.preventDefault();
+  });
+
   // An htmx form marked data-reset-on-success empties once its request succeeded.
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;

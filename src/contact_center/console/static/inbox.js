@@ -83,7 +83,9 @@
       htmx.ajax("GET", views.getAttribute("data-src"), { target: "#inbox-views", swap: "innerHTML" });
     }
     if (searching()) { return; }
-    var src = listSrc() + (openId ? "&open=" + encodeURIComponent(openId) : "");
+    // As many rows as "Load more" showed (the server caps it, then shows the first page).
+    var shown = $all("#inbox-items .conv-list > [role=option]").length;
+    var src = listSrc() + (shown > 50 ? "&shown=" + shown : "") + (openId ? "&open=" + encodeURIComponent(openId) : "");
     htmx.ajax("GET", src, { target: "#inbox-items", swap: "innerHTML" });
   }
   var listTimer = null;
@@ -97,7 +99,8 @@
     if (!thread) { return; }
     var stick = atBottom(thread);
     htmx.ajax("GET", thread.getAttribute("data-src"), { target: "#thread", swap: "innerHTML" }).then(function () {
-      if (stick) { thread.scrollTop = thread.scrollHeight; }
+      var conv = $("#conv");
+      if (hitPinned && conv) { showHit(conv); } else if (stick) { thread.scrollTop = thread.scrollHeight; }
     });
   }
   function refreshPresence() {
@@ -199,11 +202,45 @@
     }
     if (target) {
       target.classList.add("hit");
-      target.scrollIntoView({ block: "center" });
+      hitPinned = true;
+      reveal(target, thread);
+      // Again whenever the thread's box changes size (the composer's notes and canned replies
+      // load after it, and shrink it), until the reader scrolls it.
+      if (hitWatch) { hitWatch.disconnect(); hitWatch = null; }
+      if (thread && window.ResizeObserver) {
+        hitWatch = new window.ResizeObserver(function () {
+          if (hitPinned && target.isConnected) { reveal(target, thread); }
+        });
+        hitWatch.observe(thread);
+      }
     } else if (thread) {
+      unpin();
       thread.scrollTop = thread.scrollHeight;
     }
   }
+  var hitWatch = null;
+  function unpin() {
+    hitPinned = false;
+    if (hitWatch) { hitWatch.disconnect(); hitWatch = null; }
+  }
+  // The hit wholly inside the thread's box (centred when it fits, else its top at the top),
+  // scrolling the thread alone and at once: no smooth scroll left running to race a refresh.
+  function reveal(target, thread) {
+    if (!thread || !thread.contains(target)) { target.scrollIntoView({ block: "nearest" }); return; }
+    var box = thread.getBoundingClientRect();
+    var rect = target.getBoundingClientRect();
+    var offset = rect.top - box.top + thread.scrollTop - thread.clientTop;
+    var room = thread.clientHeight;
+    var top = rect.height + 16 >= room ? offset - 8 : offset - (room - rect.height) / 2;
+    thread.scrollTop = Math.max(0, Math.min(top, thread.scrollHeight - room));
+  }
+  // Once the reader scrolls the thread, a refresh no longer brings the hit back.
+  var hitPinned = false;
+  ["wheel", "touchmove", "keydown", "mousedown"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (hitPinned && event.target.closest && event.target.closest("#thread")) { unpin(); }
+    }, { passive: true });
+  });
   function loadCanned(base) {
     $all("select[data-canned][data-src]", base).forEach(function (select) {
       if (select.ccLoaded) { return; }
@@ -229,6 +266,11 @@
       if (fresh) { arrive(); }
     }
   }
+  var moreHadFocus = false;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && elt.matches && elt.matches("[data-load-more]")) { moreHadFocus = document.activeElement === elt; }
+  });
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     if (!target) { return; }
@@ -244,6 +286,15 @@
       readCounts();
     } else if (target.id === "inbox-items") {
       markSelected();
+    } else if (target.classList && target.classList.contains("conv-list")) {
+      // "Load more" appended a page: j/k go on over it; the keyboard lands on its first row.
+      markSelected();
+      var start = $("[data-page-start]", target);
+      if (start) {
+        start.removeAttribute("data-page-start");
+        if (moreHadFocus) { $("a", start).focus(); }
+      }
+      moreHadFocus = false;
     }
   });
   // Back and forward: the page htmx restores is a whole inbox again.
@@ -353,6 +404,7 @@
     var target = event.target;
     var typingHere = target.closest && target.closest("input, textarea, select, [contenteditable]");
     if (event.key === "Escape") {
+      if (event.defaultPrevented) { return; } // the bar's menu closed
       var dialog = document.getElementById("inbox-help");
       if (dialog && dialog.open) { return; } // the dialog closes itself
       if (typingHere) { target.blur(); return; }
