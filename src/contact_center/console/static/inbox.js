@@ -77,16 +77,19 @@
     var inner = $("#inbox-items .list-inner[data-src]");
     return inner ? inner.getAttribute("data-src") : "/console/partials/inbox/list?view=mine";
   }
+  // Every pane's refresh names the pane as its source: htmx runs one request per source at a
+  // time and keeps only the last one waiting, so refreshes of one pane never drop another's
+  // (with no source they would all queue on <body>, and a thread refresh could drop the list's).
   function refreshList() {
     var views = $("#inbox-views .views-inner");
     if (views) {
-      htmx.ajax("GET", views.getAttribute("data-src"), { target: "#inbox-views", swap: "innerHTML" });
+      htmx.ajax("GET", views.getAttribute("data-src"), { source: "#inbox-views", target: "#inbox-views", swap: "innerHTML" });
     }
     if (searching()) { return; }
     // As many rows as "Load more" showed (the server caps it, then shows the first page).
     var shown = $all("#inbox-items .conv-list > [role=option]").length;
     var src = listSrc() + (shown > 50 ? "&shown=" + shown : "") + (openId ? "&open=" + encodeURIComponent(openId) : "");
-    htmx.ajax("GET", src, { target: "#inbox-items", swap: "innerHTML" });
+    htmx.ajax("GET", src, { source: "#inbox-items", target: "#inbox-items", swap: "innerHTML" });
   }
   var listTimer = null;
   function soonRefreshList() {
@@ -98,14 +101,14 @@
     var thread = $("#thread");
     if (!thread) { return; }
     var stick = atBottom(thread);
-    htmx.ajax("GET", thread.getAttribute("data-src"), { target: "#thread", swap: "innerHTML" }).then(function () {
+    htmx.ajax("GET", thread.getAttribute("data-src"), { source: "#thread", target: "#thread", swap: "innerHTML" }).then(function () {
       var conv = $("#conv");
       if (hitPinned && conv) { showHit(conv); } else if (stick) { thread.scrollTop = thread.scrollHeight; }
     });
   }
   function refreshPresence() {
     var marker = $("#presence");
-    if (marker) { htmx.ajax("GET", marker.getAttribute("data-src"), { target: "#presence", swap: "innerHTML" }); }
+    if (marker) { htmx.ajax("GET", marker.getAttribute("data-src"), { source: "#presence", target: "#presence", swap: "innerHTML" }); }
   }
 
   document.addEventListener("sse:change", function (event) {
@@ -330,7 +333,7 @@
       var src = "/console/partials/inbox/list?view=mine";
       var views = $("#inbox-views .views-inner");
       if (views) { src = views.getAttribute("data-src").replace("/views?", "/list?"); }
-      htmx.ajax("GET", src + (openId ? "&open=" + encodeURIComponent(openId) : ""), { target: "#inbox-items", swap: "innerHTML" });
+      htmx.ajax("GET", src + (openId ? "&open=" + encodeURIComponent(openId) : ""), { source: "#inbox-items", target: "#inbox-items", swap: "innerHTML" });
     }
   });
   // Switching views: the list and the views pane (its current view) follow, the URL too.
@@ -341,15 +344,15 @@
     var query = link.getAttribute("href").split("?")[1] || "view=mine";
     var box = $("#inbox-q");
     if (box) { box.value = ""; }
-    htmx.ajax("GET", "/console/partials/inbox/list?" + query + (openId ? "&open=" + encodeURIComponent(openId) : ""), { target: "#inbox-items", swap: "innerHTML" });
-    htmx.ajax("GET", "/console/partials/inbox/views?" + query, { target: "#inbox-views", swap: "innerHTML" });
+    htmx.ajax("GET", "/console/partials/inbox/list?" + query + (openId ? "&open=" + encodeURIComponent(openId) : ""), { source: "#inbox-items", target: "#inbox-items", swap: "innerHTML" });
+    htmx.ajax("GET", "/console/partials/inbox/views?" + query, { source: "#inbox-views", target: "#inbox-views", swap: "innerHTML" });
     if (!openId) { window.history.pushState({}, "", link.getAttribute("href")); }
     if (window.matchMedia("(max-width: 800px)").matches) { root.classList.remove("has-open"); }
   });
   // An emptied search box shows the list again.
   document.addEventListener("input", function (event) {
     if (event.target.id === "inbox-q" && event.target.value.trim() === "" && searching()) {
-      htmx.ajax("GET", (($("#inbox-views .views-inner") || {}).getAttribute ? $("#inbox-views .views-inner").getAttribute("data-src").replace("/views?", "/list?") : "/console/partials/inbox/list?view=mine"), { target: "#inbox-items", swap: "innerHTML" });
+      htmx.ajax("GET", (($("#inbox-views .views-inner") || {}).getAttribute ? $("#inbox-views .views-inner").getAttribute("data-src").replace("/views?", "/list?") : "/console/partials/inbox/list?view=mine"), { source: "#inbox-items", target: "#inbox-items", swap: "innerHTML" });
     }
   });
 
