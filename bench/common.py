@@ -206,6 +206,30 @@ async def migrate_checkout(checkout: Checkout, env: dict[str, str]) -> None:
         raise SystemExit(f"migrate failed: {out.decode()[-800:]}")
 
 
+def start_contact_center(
+    command: list[str], *, url: str, port: int, workdir: str, log_name: str, **extra: str
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """`contact-center <command>` on `url`, answering on `port` (for `serve`), its recordings in
+    `workdir`, its output in `workdir/log_name`; `extra` adds variables. Returns the process and
+    its log."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "APP_PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+        "RECORDINGS_DIR": workdir,
+        **extra,
+    }
+    log = Path(workdir, log_name)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "contact_center", *command],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    return process, log
+
+
 async def wait_answering(port: int, path: str, process: subprocess.Popen[bytes], log: Path) -> None:
     """Until `GET path` answers 200 on 127.0.0.1:`port` (2 minutes at most)."""
     deadline = time.monotonic() + 120

@@ -36,12 +36,9 @@ import argparse
 import asyncio
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlencode
 
 import asyncpg
@@ -54,6 +51,7 @@ from bench.common import (
     database_url,
     free_port,
     percentile,
+    start_contact_center,
     stop_all,
     wait_answering,
 )
@@ -385,19 +383,8 @@ async def run(args: argparse.Namespace) -> None:
     ]
     workdir = tempfile.mkdtemp(prefix="bench_inbox_")
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "APP_PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-        "RECORDINGS_DIR": workdir,
-    }
-    log = Path(workdir, "serve.log")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "contact_center", "serve", "--no-worker"],
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
+    server, log = start_contact_center(
+        ["serve", "--no-worker"], url=url, port=port, workdir=workdir, log_name="serve.log"
     )
     try:
         await wait_answering(port, "/api/health/ready", server, log)

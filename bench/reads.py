@@ -42,7 +42,6 @@ import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -73,6 +72,7 @@ from bench.common import (
     drop_database,
     free_port,
     percentile,
+    start_contact_center,
 )
 from bench.generate import generate, migrate
 from contact_center.db.session import (  # type: ignore[import-untyped, unused-ignore]
@@ -760,25 +760,14 @@ async def run(args: argparse.Namespace) -> None:
         }
 
         port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "APP_PORT": str(port),
-            "LOG_LEVEL": "WARNING",
-            "RECORDINGS_DIR": workdir,
-        }
-        log = Path(workdir, "serve.log")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "contact_center", "serve", "--no-worker"],
-            env=env,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
+        server, log = start_contact_center(
+            ["serve", "--no-worker"], url=url, port=port, workdir=workdir, log_name="serve.log"
         )
         timings: dict[tuple[str, str], Timings] = {}
         load_before = os.getloadavg()[0]
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
             await wait_healthy(http, server, log)
-            token = await api_token(env)
+            token = await api_token({**os.environ, "DATABASE_URL": url})
             http.headers["Authorization"] = f"Bearer {token}"
             raw = RawHttp("127.0.0.1", port) if args.client == "raw" else None
             try:
