@@ -127,24 +127,32 @@ async def _rows(
 
 
 async def _list_context(
-    request: Request, session: SessionDep, principal: Principal, params: ListParams
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    params: ListParams,
+    *,
+    with_views: bool = True,
 ) -> dict[str, Any]:
+    """The list pane's rows and title; `with_views`, also the views pane's sizes and labels (a
+    whole page: the list partial alone does not show them, the views partial reads its own)."""
     items, has_more = await _rows(session, principal, params)
-    counts = await inbox.counts(session, principal)
+    counts = await inbox.counts(session, principal) if with_views else None
     speaker = speaker_for(request)
     if params.view == "team":
-        names = {t.id: t.name for t in counts.teams}
-        title = names.get(params.team, "") if params.team else ""
+        title = (await inbox.team_name(session, params.team) or "") if params.team else ""
     elif params.view == "label":
         title = f"#{params.label}"
     else:
         title = speaker.gettext(VIEW_TITLES[params.view])
+    views: dict[str, Any] = (
+        {"counts": counts, "labels": _labels(counts, params)} if counts is not None else {}
+    )
     return {
         "items": items,
         "has_more": has_more,
         "skip": 0,
-        "counts": counts,
-        "labels": _labels(counts, params),
+        **views,
         "view": params.view,
         "current_team": str(params.team or ""),
         "current_label": params.label or "",
@@ -253,7 +261,7 @@ async def inbox_list(
             list_query=params.query(),
             oob=True,
         )
-    data = await _list_context(request, session, context.principal, params)
+    data = await _list_context(request, session, context.principal, params, with_views=False)
     return page(request, "_inbox_list.html", open_id=open_id, **data)
 
 

@@ -287,6 +287,12 @@ async def counts(session: AsyncSession, viewer: Principal) -> InboxCounts:
     )
 
 
+async def team_name(session: AsyncSession, team_id: uuid.UUID) -> str | None:
+    """A team's name (None: no such team)."""
+    found = await repository.teams(session, [team_id])
+    return found[0].name if found else None
+
+
 async def open_labels(
     session: AsyncSession, viewer: Principal, limit: int = LABELS_SHOWN
 ) -> list[LabelCount]:
