@@ -175,7 +175,10 @@ async def _conversation_context(
         viewer=principal,
     )
     if principal.user_id is not None:  # read marks are a signed-in person's
-        await inbox.mark_read(session, principal, interaction_id, None)
+        newest = detail.messages[-1] if detail.messages else None
+        await inbox.mark_shown(
+            session, principal, interaction_id, (newest.id, newest.created_at) if newest else None
+        )
     paused = detail.channel is Channel.WHATSAPP and bot.bot_paused(e.type for e in detail.events)
     return {
         "item": detail,

@@ -181,22 +181,6 @@ async def unread_total(
 UNREAD_CAP = 99
 
 
-async def labels_for(
-    session: AsyncSession, interaction_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[str]]:
-    out: dict[uuid.UUID, list[str]] = {i: [] for i in interaction_ids}
-    if not interaction_ids:
-        return out
-    stmt = (
-        select(InteractionLabel.interaction_id, InteractionLabel.label)
-        .where(InteractionLabel.interaction_id.in_(list(interaction_ids)))
-        .order_by(InteractionLabel.interaction_id, InteractionLabel.label)
-    )
-    for row in await session.execute(stmt):
-        out[row.interaction_id].append(row.label)
-    return out
-
-
 async def label_counts(
     session: AsyncSession, conditions: Sequence[ColumnElement[bool]], limit: int
 ) -> list[tuple[str, int]]:

@@ -20,6 +20,7 @@ from contact_center.db.base import utcnow
 from contact_center.errors import Forbidden, NotFound, ValidationFailed
 from contact_center.inbox import repository
 from contact_center.inbox.repository import UNREAD_CAP, ViewFilter
+from contact_center.interactions import repository as interactions_repository
 from contact_center.interactions.repository import visible_condition
 from contact_center.interactions.service import agent_view, visible_interaction
 from contact_center.interactions.workflow import LABEL
@@ -255,7 +256,7 @@ async def list_inbox(session: AsyncSession, viewer: Principal, query: InboxQuery
     ids = [row.id for row in rows]
     last = await repository.last_messages(session, ids)
     unread = await repository.unread_counts(session, viewer.user_id, ids)
-    labels = await repository.labels_for(session, ids)
+    labels = await interactions_repository.labels_for(session, ids)
     items = [_item(row, last.get(row.id), unread.get(row.id, 0), labels[row.id]) for row in rows]
     return InboxPage(items=items, has_more=has_more)
 
@@ -331,10 +332,30 @@ async def mark_read(
             )
     else:
         found = await repository.newest_message(session, interaction.id)
+    await _move_mark(session, user_id, interaction.id, found)
+    return await read_state(session, viewer, interaction.id)
+
+
+async def mark_shown(
+    session: AsyncSession,
+    viewer: Principal,
+    interaction_id: uuid.UUID,
+    newest: tuple[uuid.UUID, datetime] | None,
+) -> None:
+    """The console's mark once it has shown a conversation (read within the reader's scope):
+    up to the newest message it showed, `(id, created_at)`."""
+    await _move_mark(session, _reader(viewer), interaction_id, newest)
+
+
+async def _move_mark(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    interaction_id: uuid.UUID,
+    found: tuple[uuid.UUID, datetime] | None,
+) -> None:
     now = utcnow()
     read_id, read_at = found if found is not None else (None, now)
-    await repository.move_mark(session, user_id, interaction.id, read_id, read_at, now)
-    return await read_state(session, viewer, interaction.id)
+    await repository.move_mark(session, user_id, interaction_id, read_id, read_at, now)
 
 
 async def read_state(
