@@ -866,11 +866,9 @@ class _Generator:
             bundle.objects.append(message)
             timeline.add([stored], at)
             answered = messaging.other_direction(direction) in written
+            messaging.keep_waiting(interaction, at, inbound=inbound)
             timeline.add(
-                messaging.status_after_message(
-                    interaction, at, key, answered=answered, from_customer=inbound
-                ),
-                at,
+                messaging.status_after_message(interaction, at, key, answered=answered), at
             )
             written.add(direction)
             if (
@@ -938,6 +936,7 @@ class _Generator:
         bundle.objects.append(message)
         at = message.created_at
         timeline.add(events, at)
+        messaging.keep_waiting(interaction, at, inbound=False)
         after = messaging.status_after_message(
             interaction, at, f"message:{message.id}", answered=answered
         )

@@ -153,15 +153,11 @@ def status_after_message(
     *,
     answered: bool,
     inbound: bool = False,
-    from_customer: bool | None = None,
 ) -> list[Event]:
     """Status after a message at `at`: both sides written (`answered`: the conversation has a
     message the other way) → IN_PROGRESS; a closed one reopens. The customer's message
     (`inbound`) puts a reopened conversation nobody holds back in its queue, and wakes a snoozed
-    one (docs/workflow.md). The customer's wait starts or ends with the message's direction
-    (`from_customer`, by default `inbound`; a caller that does not want the queue and wake
-    rules of `inbound` still says whose message it is)."""
-    keep_waiting(interaction, at, inbound=inbound if from_customer is None else from_customer)
+    one (docs/workflow.md). (The customer's wait is the caller's: `keep_waiting`.)"""
     previous = interaction.status
     reopened = previous in {InteractionStatus.COMPLETED, InteractionStatus.ABANDONED}
     if reopened:
@@ -220,9 +216,9 @@ async def after_message(
     answered = interaction.status is InteractionStatus.NEW and await repository.has_direction(
         session, interaction.id, other_direction(direction)
     )
-    events = status_after_message(
-        interaction, at, key, answered=answered, inbound=direction is Direction.INBOUND
-    )
+    inbound = direction is Direction.INBOUND
+    keep_waiting(interaction, at, inbound=inbound)
+    events = status_after_message(interaction, at, key, answered=answered, inbound=inbound)
     await record_all(session, interaction, events)
 
 
@@ -384,6 +380,7 @@ async def apply_whatsapp_fast(
         at = last + timedelta(microseconds=1)
     message, stored = whatsapp_message(interaction, event, phone, at=at, payload=payload, key=key)
     rows = new_event_rows(tx, interaction, [stored])
+    keep_waiting(interaction, at, inbound=direction is Direction.INBOUND)
     later = status_after_message(
         interaction,
         at,
