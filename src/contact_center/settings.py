@@ -133,6 +133,46 @@ class Settings(BaseSettings):
     builderbot_api_key: SecretStr | None = Field(default=None, alias="BUILDERBOT_API_KEY")
     builderbot_bot_id: str | None = Field(default=None, alias="BUILDERBOT_BOT_ID")
 
+    # WhatsApp: which provider sends (docs/whatsapp-cloud.md). Both receive webhooks.
+    whatsapp_provider: Literal["builderbot", "cloud"] = Field(
+        default="builderbot", alias="WHATSAPP_PROVIDER"
+    )
+    # Meta's WhatsApp Business Cloud API
+    whatsapp_cloud_base_url: str = Field(
+        default="https://graph.facebook.com", alias="WHATSAPP_CLOUD_BASE_URL"
+    )
+    whatsapp_cloud_api_version: str = Field(
+        default="v23.0", pattern=r"^v\d{1,3}\.\d{1,2}$", alias="WHATSAPP_CLOUD_API_VERSION"
+    )
+    whatsapp_cloud_access_token: SecretStr | None = Field(
+        default=None, alias="WHATSAPP_CLOUD_ACCESS_TOKEN"
+    )
+    whatsapp_cloud_phone_number_id: str | None = Field(
+        default=None, pattern=r"^\d{1,32}$", alias="WHATSAPP_CLOUD_PHONE_NUMBER_ID"
+    )
+    whatsapp_cloud_waba_id: str | None = Field(
+        default=None, pattern=r"^\d{1,32}$", alias="WHATSAPP_CLOUD_WABA_ID"
+    )
+    whatsapp_cloud_app_secret: SecretStr | None = Field(
+        default=None, alias="WHATSAPP_CLOUD_APP_SECRET"
+    )
+    whatsapp_cloud_verify_token: SecretStr | None = Field(
+        default=None, alias="WHATSAPP_CLOUD_VERIFY_TOKEN"
+    )
+    # The approved authentication template one-time codes go out with, and its language.
+    whatsapp_otp_template: str = Field(
+        default="verification_code", min_length=1, max_length=512, alias="WHATSAPP_OTP_TEMPLATE"
+    )
+    whatsapp_otp_template_language: str = Field(
+        default="es_AR", min_length=2, max_length=16, alias="WHATSAPP_OTP_TEMPLATE_LANGUAGE"
+    )
+    # How often the worker syncs the template registry from the account (0 turns it off).
+    whatsapp_template_sync_minutes: int = Field(
+        default=60, ge=0, le=1440, alias="WHATSAPP_TEMPLATE_SYNC_MINUTES"
+    )
+    # Where fetched WhatsApp media (images, documents, voice notes) are kept.
+    media_dir: str = Field(default="./media", alias="MEDIA_DIR")
+
     # Twilio
     twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")

@@ -14,6 +14,7 @@ from contact_center.models.signed_link import SignedLink
 from contact_center.models.team import RoutingRule, Team, TeamMember
 from contact_center.models.user_account import ApiToken, ConsoleSession, UserAccount
 from contact_center.models.webhook_delivery import WebhookDelivery
+from contact_center.models.whatsapp_template import WhatsAppTemplate
 
 __all__ = [
     "ApiToken",
@@ -36,4 +37,5 @@ __all__ = [
     "TeamMember",
     "UserAccount",
     "WebhookDelivery",
+    "WhatsAppTemplate",
 ]

@@ -27,6 +27,7 @@ class Provider(StrEnum):
     BUILDERBOT = "BUILDERBOT"
     TWILIO = "TWILIO"
     GENERIC = "GENERIC"
+    WHATSAPP_CLOUD = "WHATSAPP_CLOUD"
 
 
 class Outcome(StrEnum):
@@ -54,6 +55,24 @@ class MessageKind(StrEnum):
     VERIFICATION_LINK = "VERIFICATION_LINK"
     ONBOARDING_LINK = "ONBOARDING_LINK"
     CARD_ACTIVATION = "CARD_ACTIVATION"
+
+
+class OtpChannel(StrEnum):
+    """How a one-time code reaches the customer (`POST /api/otp` `channel`)."""
+
+    SMS = "SMS"
+    WHATSAPP = "WHATSAPP"
+
+
+class TemplateStatus(StrEnum):
+    """A WhatsApp template's review status, as the provider reports it (only APPROVED is sent);
+    stored as a plain string (the provider may add values)."""
+
+    APPROVED = "APPROVED"
+    PENDING = "PENDING"
+    REJECTED = "REJECTED"
+    PAUSED = "PAUSED"
+    DISABLED = "DISABLED"
 
 
 class OtpPurpose(StrEnum):

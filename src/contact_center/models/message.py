@@ -38,6 +38,13 @@ class Message(Base):
     provider_confirmed_at: Mapped[datetime | None]
     # When the send job should try again (after a transient provider error); None = now.
     next_attempt_at: Mapped[datetime | None]
+    # A WhatsApp template message: {"name", "language", "category", "variables": {...},
+    # "otp": bool} (docs/whatsapp-cloud.md); None for free text.
+    template: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    # The provider's id of the message this one replies to (WhatsApp's `context.id`).
+    reply_to: Mapped[str | None] = mapped_column(String(128))
+    # When the customer read our message (WhatsApp's `read` status).
+    read_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_message_interaction_created", "interaction_id", "created_at", "id"),

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contact_center.db.base import Base, JsonType, new_id, utcnow
-from contact_center.models.enums import OtpPurpose, OtpStatus
+from contact_center.models.enums import OtpChannel, OtpPurpose, OtpStatus
 from contact_center.models.interaction import str_enum
 
 
@@ -33,6 +33,12 @@ class OtpChallenge(Base):
     )
     customer_ref: Mapped[str | None] = mapped_column(String(128))
     context: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    # How the code goes now (WHATSAPP falls back to SMS when WhatsApp refuses it for good),
+    # and when it fell back.
+    channel: Mapped[OtpChannel] = mapped_column(
+        str_enum(OtpChannel, "otp_channel"), default=OtpChannel.SMS, server_default="SMS"
+    )
+    fallback_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

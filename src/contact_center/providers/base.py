@@ -13,6 +13,7 @@ class ProviderName(StrEnum):
     ELEVENLABS = "ELEVENLABS"
     BUILDERBOT = "BUILDERBOT"
     TWILIO = "TWILIO"
+    WHATSAPP_CLOUD = "WHATSAPP_CLOUD"
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -115,6 +116,66 @@ class WhatsAppSender(Protocol):
         self, to: str, body: str, *, media_url: str | None = None
     ) -> SendReceipt:
         """Hand one WhatsApp message to the provider. Raises ProviderError."""
+        ...
+
+
+@dataclass(frozen=True)
+class TemplateButtonParameter:
+    """A value for one of a template's buttons: a URL button's suffix, a quick reply's payload,
+    or (an authentication template's copy-code button) the code again."""
+
+    index: int
+    sub_type: str  # "url" | "quick_reply"
+    value: str
+
+
+@dataclass(frozen=True)
+class TemplateMessage:
+    """An approved template to send, with its variables filled (positional, in order)."""
+
+    name: str
+    language: str
+    body: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    buttons: list[TemplateButtonParameter] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """One template of the account's registry, as the provider lists it."""
+
+    name: str
+    language: str
+    status: str  # APPROVED, PENDING, REJECTED, PAUSED, DISABLED, …
+    category: str  # MARKETING, UTILITY, AUTHENTICATION
+    components: list[dict[str, Any]]
+    provider_template_id: str | None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    content: bytes
+    content_type: str | None
+    sha256: str | None  # as the provider gave it (opaque), if it did
+
+
+class WhatsAppTemplateSender(Protocol):
+    async def send_template(self, to: str, template: TemplateMessage) -> SendReceipt:
+        """Hand one template message to the provider (allowed outside the 24-hour window).
+        Raises ProviderError."""
+        ...
+
+
+class WhatsAppTemplateSource(Protocol):
+    async def list_templates(self) -> list[TemplateInfo]:
+        """Every template of the account (all pages). Raises ProviderError."""
+        ...
+
+
+class WhatsAppMediaSource(Protocol):
+    async def fetch_media(self, media_id: str) -> MediaFile:
+        """The bytes of a media item a webhook named. Raises ProviderNotFound when it expired."""
         ...
 
 
@@ -222,8 +283,20 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class MediaRef:
+    """A media item a Cloud API message names by id: fetched later by a job, with the token."""
+
+    media_id: str
+    content_type: str | None
+    filename: str | None
+    sha256: str | None
+    voice: bool = False
+
+
+@dataclass(frozen=True)
 class WhatsAppMessageEvent:
-    """A BuilderBot message: `incoming` from the customer or `outgoing` from the bot or an agent."""
+    """A WhatsApp message: from the customer (INBOUND) or, on BuilderBot, the bot's or an
+    agent's (`outgoing`, OUTBOUND). The fields after `project_id` are the Cloud API's."""
 
     direction: str  # "INBOUND" | "OUTBOUND"
     customer_number: str | None
@@ -231,6 +304,33 @@ class WhatsAppMessageEvent:
     body: str | None
     attachments: list[Attachment]
     project_id: str | None
+    provider: ProviderName = ProviderName.BUILDERBOT
+    # The provider's id of the message (the Cloud API's `wamid.…`).
+    provider_message_id: str | None = None
+    # The message it replies to (`context.id`: our wamid when the customer quotes our message).
+    reply_to: str | None = None
+    # When the customer sent it (the webhook's `timestamp`).
+    sent_at: datetime | None = None
+    # Media named by id, to fetch (the Cloud API); BuilderBot's come as `attachments` URLs.
+    media: list[MediaRef] = field(default_factory=list)
+    # The message's type as the provider names it (text, image, button, interactive, …).
+    message_type: str = "text"
+    # The customer's business-scoped user id, when the provider gives one (BSUID).
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class WhatsAppStatusEvent:
+    """A status of a WhatsApp message we sent: sent, delivered, read, played or failed."""
+
+    provider: ProviderName
+    provider_message_id: str
+    status: str
+    occurred_at: datetime | None
+    recipient: str | None
+    error_code: str | None = None
+    error_title: str | None = None
+    error_details: str | None = None
 
 
 @dataclass(frozen=True)
@@ -259,6 +359,7 @@ InboundEvent = (
     | CallAudioEvent
     | CallInitiationFailureEvent
     | WhatsAppMessageEvent
+    | WhatsAppStatusEvent
     | SmsStatusEvent
     | IgnoredEvent
 )
@@ -290,6 +391,8 @@ class InboundRoute:
     summary: str
     description: str
     content_type: str  # of the request body
+    # The provider proves the URL with a GET before it delivers (`verify_subscription`).
+    handshake: bool = False
 
 
 class InboundAdapter(Protocol):
@@ -330,4 +433,16 @@ class InboundAdapter(Protocol):
     def applied_body(self, raw: bytes, event: InboundEvent) -> bytes | None:
         """The body to keep in the ledger once the event is applied, when it should shrink (a
         recording held elsewhere); None keeps it as received."""
+        ...
+
+    def updates(self, raw: bytes) -> list[bytes]:
+        """An authenticated body that carries several updates (the Cloud API batches messages
+        and statuses) as one body per update, each stored and applied on its own under its own
+        key; `[raw]` for a body that is one update (or that cannot be read: it is kept as
+        INVALID whole)."""
+        ...
+
+    def verify_subscription(self, query: Mapping[str, str]) -> str:
+        """The answer to the provider's subscription handshake (a GET with a challenge), when
+        the route has one. Raises InboundAuthFailed."""
         ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -269,3 +270,9 @@ class BuilderBotInbound:
 
     def applied_body(self, raw: bytes, event: InboundEvent) -> bytes | None:
         return None
+
+    def updates(self, raw: bytes) -> list[bytes]:
+        return [raw]
+
+    def verify_subscription(self, query: Mapping[str, str]) -> str:
+        raise InboundAuthFailed("this provider makes no subscription handshake")

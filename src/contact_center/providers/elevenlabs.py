@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -453,3 +453,9 @@ class ElevenLabsInbound:
             f"[stored: {event.conversation_id}.mp3, {len(event.audio)} bytes]"
         )
         return json.dumps(envelope).encode()
+
+    def updates(self, raw: bytes) -> list[bytes]:
+        return [raw]
+
+    def verify_subscription(self, query: Mapping[str, str]) -> str:
+        raise InboundAuthFailed("this provider makes no subscription handshake")

@@ -264,3 +264,9 @@ class TwilioInbound:
 
     def applied_body(self, raw: bytes, event: InboundEvent) -> bytes | None:
         return None
+
+    def updates(self, raw: bytes) -> list[bytes]:
+        return [raw]
+
+    def verify_subscription(self, query: Mapping[str, str]) -> str:
+        raise InboundAuthFailed("this provider makes no subscription handshake")
