@@ -67,14 +67,14 @@ def raw(value: Any) -> bytes:
 
 def with_message(message: dict[str, Any]) -> dict[str, Any]:
     """The full envelope of §2.1 holding another of the reference's messages."""
-    body = fixture("inbound_text")
+    body: dict[str, Any] = fixture("inbound_text")
     body["entry"][0]["changes"][0]["value"]["messages"] = [message]
     return body
 
 
 def with_value(value: dict[str, Any]) -> dict[str, Any]:
     """The full envelope of §2.1 with another of the reference's `value`s."""
-    body = fixture("inbound_text")
+    body: dict[str, Any] = fixture("inbound_text")
     body["entry"][0]["changes"][0]["value"] = value
     return body
 
@@ -438,7 +438,8 @@ def test_live_credentials_and_who_sends(settings_factory: Any) -> None:
     cloud = build_providers(settings_factory(WHATSAPP_PROVIDER="cloud"), httpx.AsyncClient())
     assert cloud.whatsapp_provider is ProviderName.WHATSAPP_CLOUD
     assert isinstance(cloud.whatsapp, WhatsAppCloudClient)
-    assert cloud.whatsapp_templates is cloud.whatsapp_template_source is cloud.whatsapp
+    assert cloud.whatsapp_templates is cloud.whatsapp
+    assert cloud.whatsapp_template_source is cloud.whatsapp
     with pytest.raises(ConfigError, match="WHATSAPP_CLOUD_BASE_URL"):
         settings_factory(WHATSAPP_CLOUD_BASE_URL="ftp://graph")
 
@@ -538,8 +539,8 @@ async def test_templates_with_body_and_buttons(client: WhatsAppCloudClient) -> N
     assert _sent(route)["template"] == {"name": "hello", "language": {"code": "en_US"}}
 
 
-def _error(code: int, status: int = 400, **extra: Any) -> dict[str, Any]:
-    body = fixture("error_response")
+def _error(code: int, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = fixture("error_response")
     body["error"]["code"] = code
     body["error"].update(extra)
     return body
