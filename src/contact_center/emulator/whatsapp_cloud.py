@@ -544,39 +544,10 @@ def router(state: EmulatorState) -> APIRouter:
         number = re.sub(r"\D", "", body.from_ or scenarios.random_customer_number(rng))
         name = body.name or scenarios.random_customer_name(rng)
         text = body.body if body.body is not None else scenarios.whatsapp_opening(rng, name)
-        wamid = new_wamid()
-        message: dict[str, Any] = {
-            "from": number,
-            "id": wamid,
-            "timestamp": str(int(time.time())),
-        }
-        if body.reply_to:
-            message["context"] = {
-                "from": EMULATOR_WHATSAPP_CLOUD_DISPLAY_NUMBER,
-                "id": body.reply_to,
-            }
-        media_id = None
-        if body.media:
-            media_id = store_media(state, body.media)
-            stored = state.whatsapp_cloud_media[media_id]
-            block: dict[str, Any] = {
-                "mime_type": stored["mime_type"],
-                "sha256": stored["sha256"],
-                "id": media_id,
-            }
-            if body.media == "audio":
-                block["voice"] = True
-            else:
-                block["caption"] = text
-            if body.media == "document":
-                block["filename"] = "comprobante.pdf"
-            message |= {"type": body.media, body.media: block}
-        else:
-            message |= {"type": "text", "text": {"body": text}}
-        contact = {"profile": {"name": name}, "wa_id": number}
-        state.customer_wrote(number)
-        value = {"metadata": _metadata(), "contacts": [contact], "messages": [message]}
-        state.spawn(send_webhook(state, envelope(value)))
+        body_, wamid, media_id = customer_message(
+            state, number, name, text, media=body.media, reply_to=body.reply_to
+        )
+        state.spawn(send_webhook(state, body_))
         return {"from": number, "id": wamid, "body": text, "mediaId": media_id}
 
     @api.post("/wrote", status_code=204)
@@ -619,6 +590,45 @@ def router(state: EmulatorState) -> APIRouter:
         ]
 
     return api
+
+
+def customer_message(
+    state: EmulatorState,
+    number: str,
+    name: str,
+    text: str,
+    *,
+    media: str | None = None,
+    reply_to: str | None = None,
+) -> tuple[dict[str, Any], str, str | None]:
+    """A customer's message as Meta's webhook carries it (with their contact), its wamid and
+    the id of its media; the customer's window opens."""
+    wamid = new_wamid()
+    message: dict[str, Any] = {"from": number, "id": wamid, "timestamp": str(int(time.time()))}
+    if reply_to:
+        message["context"] = {"from": EMULATOR_WHATSAPP_CLOUD_DISPLAY_NUMBER, "id": reply_to}
+    media_id = None
+    if media:
+        media_id = store_media(state, media)
+        stored = state.whatsapp_cloud_media[media_id]
+        block: dict[str, Any] = {
+            "mime_type": stored["mime_type"],
+            "sha256": stored["sha256"],
+            "id": media_id,
+        }
+        if media == "audio":
+            block["voice"] = True
+        else:
+            block["caption"] = text
+        if media == "document":
+            block["filename"] = "comprobante.pdf"
+        message |= {"type": media, media: block}
+    else:
+        message |= {"type": "text", "text": {"body": text}}
+    contact = {"profile": {"name": name}, "wa_id": number}
+    state.customer_wrote(number)
+    value = {"metadata": _metadata(), "contacts": [contact], "messages": [message]}
+    return envelope(value), wamid, media_id
 
 
 def _code(fault: FaultSpec) -> int | None:
