@@ -430,6 +430,26 @@ def test_emulated_without_a_token_with_fixed_credentials(settings: Settings) -> 
     assert isinstance(adapter, WhatsAppCloudInbound)
 
 
+def test_production_never_trusts_the_emulators_public_secrets(settings_factory: Any) -> None:
+    settings: Settings = settings_factory(APP_ENV="production")
+    assert ProviderName.WHATSAPP_CLOUD in emulated_providers(settings)
+    credentials = whatsapp_cloud_credentials(settings)
+    assert (credentials.app_secret, credentials.verify_token) == (None, None)
+    adapter = build_inbound(settings)[ProviderName.WHATSAPP_CLOUD]
+    body = b"{}"
+    forged = {"x-hub-signature-256": wa.signature(EMULATOR_WHATSAPP_CLOUD_APP_SECRET, body)}
+    with pytest.raises(InboundAuthFailed):
+        adapter.authenticate(_request(body, forged))
+    with pytest.raises(InboundAuthFailed):
+        adapter.verify_subscription(
+            {
+                "hub.mode": "subscribe",
+                "hub.verify_token": EMULATOR_WHATSAPP_CLOUD_VERIFY_TOKEN,
+                "hub.challenge": "1",
+            }
+        )
+
+
 def test_live_credentials_and_who_sends(settings_factory: Any) -> None:
     settings: Settings = settings_factory(
         WHATSAPP_CLOUD_ACCESS_TOKEN="EAAG-live",
