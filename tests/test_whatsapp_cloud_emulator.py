@@ -211,6 +211,10 @@ async def test_templates_are_listed_across_pages(live: Live) -> None:
     await live.emulator("DELETE", "/whatsapp-cloud/templates", params={"name": "promo_prestamo"})
     names = sorted(t.name for t in await source.list_templates())
     assert names == ["aviso_rechazado", "nuevo", "recordatorio_pago", "verification_code"]
+    refused = await live.emulator("POST", "/whatsapp-cloud/templates", content=b"[" * 5000)
+    assert refused.status_code == 400
+    await live.emulator("DELETE", "/whatsapp-cloud/templates")  # back to the defaults
+    assert len(await source.list_templates()) == 4
 
 
 async def test_templates_go_outside_the_window(live: Live) -> None:

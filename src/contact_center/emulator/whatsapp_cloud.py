@@ -28,6 +28,8 @@ from pydantic import Field
 from contact_center.emulator import scenarios
 from contact_center.emulator.delivery import deliver
 from contact_center.emulator.state import EmulatorState, FaultSpec, now_iso
+from contact_center.providers.base import UnparseablePayload
+from contact_center.providers.payloads import load_json
 from contact_center.providers.registry import (
     EMULATOR_WHATSAPP_CLOUD_ACCESS_TOKEN,
     EMULATOR_WHATSAPP_CLOUD_APP_SECRET,
@@ -437,8 +439,8 @@ def router(state: EmulatorState) -> APIRouter:
         if phone_number_id != EMULATOR_WHATSAPP_CLOUD_PHONE_NUMBER_ID:
             return unknown_object(phone_number_id)
         try:
-            payload = json.loads(await request.body())
-        except ValueError:
+            payload = load_json(await request.body())
+        except UnparseablePayload:
             return graph_error(100, details="the body is not JSON")
         if not isinstance(payload, dict) or payload.get("messaging_product") != "whatsapp":
             return graph_error(100, details="messaging_product must be whatsapp")
@@ -562,19 +564,22 @@ def router(state: EmulatorState) -> APIRouter:
         return body.model_dump(by_alias=True)
 
     @api.post("/templates", status_code=201)
-    async def put_template(request: Request) -> dict[str, Any]:
+    async def put_template(request: Request) -> JSONResponse:
         """Add a template to the account (or replace the one with its name and language)."""
-        template = await request.json()
+        try:
+            template = load_json(await request.body())
+        except UnparseablePayload:
+            template = None
         if not isinstance(template, dict) or not all(
             isinstance(template.get(key), str) for key in ("name", "language", "status")
         ):
-            return {"error": "name, language and status are required"}
+            return JSONResponse({"error": "name, language and status are required"}, 400)
         state.whatsapp_cloud_templates[:] = [
             t
             for t in state.whatsapp_cloud_templates
             if (t.get("name"), t.get("language")) != (template["name"], template["language"])
         ] + [template]
-        return {"count": len(state.whatsapp_cloud_templates)}
+        return JSONResponse({"count": len(state.whatsapp_cloud_templates)}, 201)
 
     @api.delete("/templates", status_code=204)
     async def delete_templates(name: str | None = None, language: str | None = None) -> None:
