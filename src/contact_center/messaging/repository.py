@@ -249,10 +249,12 @@ INTERACTION = cast(Table, Interaction.__table__)
 STATUS_MESSAGE_COLUMNS = (
     "id",
     "interaction_id",
+    "direction",
     "status",
     "updated_at",
     "sent_at",
     "delivered_at",
+    "read_at",
     "error_code",
     "error_message",
 )
@@ -274,7 +276,15 @@ MESSAGE_FOR_STATUS = Sql(
     .where(MESSAGE.c.provider_message_id == bindparam("provider_message_id"))
     .with_for_update()
 )
-STATUS_KEYS = ["status", "updated_at", "sent_at", "delivered_at", "error_code", "error_message"]
+STATUS_KEYS = [
+    "status",
+    "updated_at",
+    "sent_at",
+    "delivered_at",
+    "read_at",
+    "error_code",
+    "error_message",
+]
 UPDATE_MESSAGE_STATUS = Sql(
     update(MESSAGE).where(MESSAGE.c.id == bindparam("message_id")), keys=STATUS_KEYS
 )
