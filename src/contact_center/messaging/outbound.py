@@ -318,6 +318,8 @@ class Claim:
     media_url: str | None
     kind: MessageKind
     attempt: int
+    # A WhatsApp template message (message.template): sent as the template, not as text.
+    template: dict[str, Any] | None = None
 
 
 def due(message: Message, now: datetime) -> bool:
@@ -349,6 +351,7 @@ def _claim(message: Message, interaction: Interaction) -> Claim:
         media,
         message.kind,
         message.attempts,
+        message.template if isinstance(message.template, dict) else None,
     )
 
 
