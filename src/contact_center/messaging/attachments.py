@@ -23,7 +23,7 @@ from contact_center.messaging import repository
 from contact_center.messaging.service import to_fetch
 from contact_center.models.enums import MessageStatus
 from contact_center.principal import Principal
-from contact_center.providers.base import ProviderError, ProviderNotFound
+from contact_center.providers.base import ProviderAuthError, ProviderError, ProviderNotFound
 
 # A fetch that fails is tried again after 15 s, 30 s, 1 min, 2 min, 4 min (or the provider's
 # Retry-After), then the item is marked failed. (A media id lives 7 days at Meta.)
@@ -102,6 +102,10 @@ def media_settled(
         item["attempts"] = attempts
         if isinstance(result, ProviderNotFound):
             item["error"] = EXPIRED
+        elif not result.retryable and not isinstance(result, ProviderAuthError):
+            # Trying again gets the same answer (too large, no download URL, …). Our refused
+            # token is retried: fixing it lets the fetch succeed.
+            item["error"] = result.message[:500]
         elif attempts >= MEDIA_MAX_ATTEMPTS:
             item["error"] = f"Could not be fetched after {attempts} attempts: {result.message}"[
                 :500
