@@ -4,14 +4,15 @@ fetched and served), statuses applied forward-only, sends through the configured
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 import respx
 from fastapi import FastAPI
 from sqlalchemy import select, update
@@ -21,17 +22,31 @@ from contact_center.db.base import utcnow
 from contact_center.media import MediaStore, digest, disposition, safe_content_type
 from contact_center.messaging import attachments
 from contact_center.messaging import service as messaging_service
+from contact_center.messaging.outbound import Claim
 from contact_center.messaging.status import moves_forward, whatsapp_moves_forward
-from contact_center.messaging.tasks import MediaDeps, fetch_media, sweep_media
+from contact_center.messaging.tasks import (
+    MediaDeps,
+    control_bot,
+    fetch_media,
+    sweep_media,
+    template_message,
+)
 from contact_center.models import Interaction, InteractionEvent, Message, WebhookDelivery
 from contact_center.models.enums import (
     Channel,
     Direction,
+    MessageKind,
     MessageStatus,
     Provider,
     WebhookStatus,
 )
-from contact_center.providers.base import MediaRef, ProviderName, WhatsAppMessageEvent
+from contact_center.providers.base import (
+    MediaRef,
+    ProviderName,
+    TemplateButtonParameter,
+    TemplateMessage,
+    WhatsAppMessageEvent,
+)
 from contact_center.providers.registry import (
     EMULATOR_WHATSAPP_CLOUD_ACCESS_TOKEN,
     EMULATOR_WHATSAPP_CLOUD_APP_SECRET,
@@ -40,8 +55,10 @@ from contact_center.providers.registry import (
 from contact_center.providers.whatsapp_cloud import WhatsAppCloudClient, signature
 from contact_center.settings import Settings
 from contact_center.webhooks.ingest import apply_waiting
+from contact_center.worker.deps import job_context, media_deps
 from tests import factories as f
 from tests.deliveries import incoming, post_builderbot
+from tests.live import Live, live_app
 
 NUMBER = "5491155550101"
 PHONE = "+" + NUMBER
@@ -431,7 +448,7 @@ def graph_media(router: respx.MockRouter, media_id: str, content: bytes, mime: s
     )
 
 
-def media_deps(
+def graph_media_deps(
     sessions: async_sessionmaker[AsyncSession], http: httpx.AsyncClient, directory: str
 ) -> tuple[MediaDeps, list[tuple[str, datetime | None]]]:
     enqueued: list[tuple[str, datetime | None]] = []
@@ -480,7 +497,7 @@ async def test_media_is_fetched_stored_and_served_to_who_may_see_it(
 
     content = b"%PDF-1.4 test document"
     async with httpx.AsyncClient() as http:
-        deps, enqueued = media_deps(session_factory, http, settings.media_dir)
+        deps, enqueued = graph_media_deps(session_factory, http, settings.media_dir)
         with respx.mock(assert_all_called=True) as router:
             graph_media(router, "300000000000002", content, "application/pdf")
             assert await sweep_media(deps) == 1
@@ -546,7 +563,7 @@ async def test_an_expired_media_fails_at_once_and_a_flaky_one_is_retried_with_ba
     voice, _ = await the_message(session_factory, provider_message_id="wamid.IN_VOICE")
     gone, _ = await the_message(session_factory, provider_message_id="wamid.IN_GONE")
     async with httpx.AsyncClient() as http:
-        deps, enqueued = media_deps(session_factory, http, settings.media_dir)
+        deps, enqueued = graph_media_deps(session_factory, http, settings.media_dir)
         with respx.mock() as router:
             router.get(f"{GRAPH}/v23.0/300000000000004").mock(
                 return_value=httpx.Response(
@@ -627,6 +644,279 @@ def test_served_names_and_types_are_safe() -> None:
     assert store.path_for("A" * 64) is None
 
 
-@pytest.fixture
-def cloud_settings(settings_factory: Callable[..., Settings]) -> Settings:
-    return settings_factory(WHATSAPP_PROVIDER="cloud")
+# --- end to end against the emulator (the Cloud API sends) -------------------------------------
+
+
+async def eventually(check: Callable[[], Any], seconds: float = 30.0) -> Any:
+    """Wait until `check()` (awaited) gives something truthy; that value."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        value = await check()
+        if value:
+            return value
+        assert asyncio.get_running_loop().time() < deadline, "waited too long"
+        await asyncio.sleep(0.1)
+
+
+async def cloud_outbox(live: Live) -> list[dict[str, Any]]:
+    response = await live.http.get(f"{live.base}/_emulator/whatsapp-cloud/outbox")
+    return list(response.json()["items"])
+
+
+async def one_message(
+    sessions: async_sessionmaker[AsyncSession], message_id: str | uuid.UUID
+) -> Message:
+    return await reload(sessions, uuid.UUID(str(message_id)))
+
+
+async def customer_wrote(live: Live, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """The customer wrote a minute ago: our window and the emulator's are open."""
+    async with sessions() as session:
+        await f.customer_wrote(session, PHONE, ago=timedelta(minutes=1))
+    await live.emulator("/whatsapp-cloud/wrote", {"number": NUMBER, "hoursAgo": 0})
+
+
+async def test_a_customer_writes_with_media_and_gets_an_answer_read_by_them(
+    settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with live_app(settings_factory, WHATSAPP_PROVIDER="cloud") as live:
+        wrote = (
+            await live.http.post(
+                f"{live.base}/_emulator/whatsapp-cloud/incoming",
+                json={"from": NUMBER, "name": "Juana Perez", "media": "image", "body": "mi DNI"},
+            )
+        ).json()
+
+        async def received() -> Message | None:
+            async with session_factory() as session:
+                stmt = select(Message).where(Message.provider_message_id == wrote["id"])
+                return (await session.scalars(stmt)).one_or_none()
+
+        photo = await eventually(received)
+        assert photo.body == "mi DNI"
+        assert photo.media[0]["mediaId"] == wrote["mediaId"]
+        # The worker's job fetches it (the sweep enqueues it; run here to not wait for it).
+        await fetch_media(media_deps_of(live), str(photo.id))
+        stored = await one_message(session_factory, photo.id)
+        assert stored.media[0]["stored"] is True
+        served = await live.http.get(
+            f"/api/interactions/{photo.interaction_id}/messages/{photo.id}/media/0"
+        )
+        assert served.status_code == 200
+        assert served.headers["content-type"] == "image/jpeg"
+        assert digest(served.content) == stored.media[0]["sha256"]
+
+        sent = await live.http.post("/api/whatsapp/send", json={"to": PHONE, "body": "Recibido"})
+        assert sent.status_code == 202, sent.text
+        answer_id = sent.json()["messageId"]
+
+        async def read() -> bool:
+            return (await one_message(session_factory, answer_id)).status is MessageStatus.READ
+
+        await eventually(read)
+        outbox = await cloud_outbox(live)
+    assert [(item["to"], item["type"], item["body"]) for item in outbox] == [
+        (NUMBER, "text", "Recibido")
+    ]
+    answer = await one_message(session_factory, answer_id)
+    assert answer.interaction_id == photo.interaction_id
+    assert answer.provider_message_id == outbox[0]["id"]
+    assert answer.read_at is not None
+
+
+def media_deps_of(live: Live) -> MediaDeps:
+    return media_deps(live.app.state.runtime)
+
+
+async def test_free_text_outside_the_window_is_refused_before_the_provider(
+    settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with live_app(settings_factory, WHATSAPP_PROVIDER="cloud") as live:
+        async with session_factory() as session:
+            await f.customer_wrote(session, PHONE, ago=timedelta(hours=25))
+        refused = await live.http.post("/api/whatsapp/send", json={"to": PHONE, "body": "hola"})
+        assert refused.status_code == 409
+        assert refused.json()["error"]["code"] == "whatsapp_window_closed"
+        await asyncio.sleep(0.5)
+        assert await cloud_outbox(live) == []
+    async with session_factory() as session:
+        outbound = (
+            await session.scalars(select(Message).where(Message.direction == Direction.OUTBOUND))
+        ).all()
+    assert outbound == []
+
+
+async def test_a_rate_limit_is_retried_and_then_sent_once(
+    settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with live_app(settings_factory, WHATSAPP_PROVIDER="cloud") as live:
+        await customer_wrote(live, session_factory)
+        await live.emulator(
+            "/whatsapp-cloud/faults", {"status": 400, "code": 130429, "count": 2, "number": NUMBER}
+        )
+        sent = await live.http.post("/api/whatsapp/send", json={"to": PHONE, "body": "Hola"})
+        message_id = sent.json()["messageId"]
+
+        async def delivered() -> bool:
+            status = (await one_message(session_factory, message_id)).status
+            return status in {MessageStatus.DELIVERED, MessageStatus.READ}
+
+        await eventually(delivered)
+        outbox = await cloud_outbox(live)
+    message = await one_message(session_factory, message_id)
+    assert len(outbox) == 1
+    assert message.attempts == 3
+    assert message.error_code is None
+    assert message.provider_message_id == outbox[0]["id"]
+
+
+async def test_outside_the_window_at_meta_fails_at_once_with_what_to_do(
+    settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with live_app(settings_factory, WHATSAPP_PROVIDER="cloud") as live:
+        # Our window is open (the customer wrote here), Meta's is not (it never heard them).
+        async with session_factory() as session:
+            await f.customer_wrote(session, PHONE, ago=timedelta(minutes=1))
+        sent = await live.http.post("/api/whatsapp/send", json={"to": PHONE, "body": "Hola"})
+        message_id = sent.json()["messageId"]
+
+        async def failed() -> bool:
+            return (await one_message(session_factory, message_id)).status is MessageStatus.FAILED
+
+        await eventually(failed)
+        await asyncio.sleep(0.5)  # no retry comes
+        assert await cloud_outbox(live) == []
+    message = await one_message(session_factory, message_id)
+    assert message.attempts == 1
+    assert message.error_code == "131047"
+    assert "send an approved template" in (message.error_message or "")
+
+
+async def queued_template(
+    sessions: async_sessionmaker[AsyncSession], template: dict[str, Any], body: str
+) -> uuid.UUID:
+    """A QUEUED template message in the customer's conversation (as the template send path
+    writes it: message.template, and the text as its body)."""
+    async with sessions() as session:
+        chat = f.interaction(
+            customer_phone=PHONE,
+            from_number=PHONE,
+            provider=Provider.WHATSAPP_CLOUD,
+            last_message_at=utcnow() - timedelta(days=3),
+        )
+        message = f.message(
+            chat,
+            direction=Direction.OUTBOUND,
+            body=body,
+            status=MessageStatus.QUEUED,
+            template=template,
+            created_at=utcnow(),
+        )
+        await f.save(session, chat, message)
+        return message.id
+
+
+REMINDER = {
+    "name": "recordatorio_pago",
+    "language": "es_AR",
+    "category": "UTILITY",
+    "variables": {"body": ["Juana", "10 de enero"], "buttons": []},
+    "otp": False,
+}
+
+
+async def test_a_template_reaches_the_provider_once_with_its_variables(
+    settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with live_app(settings_factory, WHATSAPP_PROVIDER="cloud") as live:
+        message_id = await queued_template(
+            session_factory,
+            REMINDER,
+            "Hola Juana, te recordamos que el vencimiento de tu tarjeta es el 10 de enero.",
+        )
+        await live.app.state.runtime.jobs.enqueue_send(str(message_id), 0)
+        await live.app.state.runtime.jobs.enqueue_send(str(message_id), 0, salt="again")
+
+        async def delivered() -> bool:
+            status = (await one_message(session_factory, message_id)).status
+            return status in {MessageStatus.DELIVERED, MessageStatus.READ}
+
+        await eventually(delivered)
+        outbox = await cloud_outbox(live)
+    [item] = outbox
+    assert item["type"] == "template"
+    assert item["template"]["name"] == "recordatorio_pago"
+    assert item["template"]["language"] == {"code": "es_AR"}
+    assert item["body"] == (
+        "Hola Juana, te recordamos que el vencimiento de tu tarjeta es el 10 de enero."
+    )
+    message = await one_message(session_factory, message_id)
+    assert message.provider_message_id == item["id"]
+
+
+async def test_templates_without_the_cloud_api_fail_for_good(
+    settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with live_app(settings_factory) as live:  # BuilderBot sends
+        message_id = await queued_template(session_factory, REMINDER, "Hola Juana")
+        await live.app.state.runtime.jobs.enqueue_send(str(message_id), 0)
+
+        async def failed() -> bool:
+            return (await one_message(session_factory, message_id)).status is MessageStatus.FAILED
+
+        await eventually(failed)
+        assert await cloud_outbox(live) == []
+    message = await one_message(session_factory, message_id)
+    assert message.error_code == "templates_unavailable"
+    assert message.attempts == 1
+
+
+def test_an_otp_template_carries_the_code_in_its_body_and_copy_code_button() -> None:
+    claim = Claim(
+        message_id=uuid.uuid4(),
+        interaction_id=uuid.uuid4(),
+        channel=Channel.WHATSAPP,
+        to=PHONE,
+        body="482913",  # what the OTP send hook composed: the code alone
+        media_url=None,
+        kind=MessageKind.OTP,
+        attempt=1,
+        template={"name": "verification_code", "language": "es_AR", "otp": True},
+    )
+    assert template_message(claim) == TemplateMessage(
+        "verification_code",
+        "es_AR",
+        body=["482913"],
+        buttons=[TemplateButtonParameter(0, "url", "482913")],
+    )
+    with_buttons = replace(
+        claim,
+        template={
+            **REMINDER,
+            "variables": {
+                "body": ["Juana", "10 de enero"],
+                "buttons": [{"index": 1, "subType": "quick_reply", "value": "PAGAR"}, "abc123"],
+            },
+        },
+    )
+    assert template_message(with_buttons).buttons == [
+        TemplateButtonParameter(1, "quick_reply", "PAGAR"),
+        TemplateButtonParameter(1, "url", "abc123"),
+    ]
+
+
+async def test_no_bot_is_paused_for_a_cloud_conversation(
+    settings_factory: Callable[..., Settings], session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with live_app(settings_factory) as live:
+        async with session_factory() as session:
+            cloud = f.interaction(customer_phone=PHONE, provider=Provider.WHATSAPP_CLOUD)
+            builderbot = f.interaction(
+                customer_phone="+5491155550199", provider=Provider.BUILDERBOT
+            )
+            await f.save(session, cloud, builderbot)
+        ctx = job_context(live.app.state.runtime, live.app.state.webhooks)
+        await control_bot(ctx, interaction_id=str(cloud.id), action="pause")
+        await control_bot(ctx, interaction_id=str(builderbot.id), action="pause")
+        blacklist = (await live.http.get(f"{live.base}/_emulator/builderbot/blacklist")).json()
+    assert blacklist["numbers"] == ["5491155550199"]
