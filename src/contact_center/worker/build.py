@@ -95,7 +95,7 @@ def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
         CronJob(close_idle_conversations, cron="*/5 * * * *", timeout=300, retries=1),
         CronJob(expire_challenges, cron="* * * * * */20", timeout=120, retries=1),
         # WhatsApp media to fetch: new messages' (stored by webhooks), retries, a dead job's.
-        CronJob(sweep_whatsapp_media, cron="* * * * * */15", timeout=60, retries=1),
+        CronJob(sweep_whatsapp_media, cron="* * * * * */10", timeout=60, retries=1),
     ]
     period = sync_period_seconds(runtime.settings)
     if period:
