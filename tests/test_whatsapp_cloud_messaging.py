@@ -489,6 +489,9 @@ async def test_media_is_fetched_stored_and_served_to_who_may_see_it(
     route = f"/api/interactions/{chat.id}/messages/{message.id}/media/0"
     # Not fetched yet: 404, and the detail shows where it will be.
     assert (await client.get(route)).status_code == 404
+    thread = await client.get(f"/console/partials/inbox/conversation/{chat.id}/thread")
+    assert "DNI Juana" in thread.text
+    assert f'href="{route}"' not in thread.text
     detail = (await client.get(f"/api/interactions/{chat.id}")).json()
     shown = detail["messages"][0]["media"][0]
     assert shown["url"] == route
@@ -521,6 +524,9 @@ async def test_media_is_fetched_stored_and_served_to_who_may_see_it(
     assert served.headers["x-content-type-options"] == "nosniff"
     assert served.headers["content-disposition"].startswith('inline; filename="DNI Juana n.pdf"')
     assert "filename*=UTF-8''DNI%20Juana%20%C3%B1.pdf" in served.headers["content-disposition"]
+    # The console links the stored file from the thread (and not before: see above).
+    thread = await client.get(f"/console/partials/inbox/conversation/{chat.id}/thread")
+    assert f'href="{route}"' in thread.text
 
     # Scope: the conversation is ana's; bruno gets the same 404 as for an unknown one.
     async with session_factory() as session:
