@@ -781,8 +781,8 @@ class WhatsAppCloudInbound:
     def updates(self, raw: bytes) -> list[bytes]:
         """Every message (with its contact) and every status of every change of every entry
         as a body of its own in the same envelope; any other change (errors, other fields) as
-        a one-change body. An unreadable body is `[raw]`; an unreadable entry or change is kept
-        as its own body (parse then says why)."""
+        a one-change body. A body that is one update, or that cannot be read, is `[raw]`; an
+        unreadable entry or change of a batch is kept as its own body (parse then says why)."""
         try:
             body = payloads.load_json(raw)
         except UnparseablePayload:
@@ -790,8 +790,8 @@ class WhatsAppCloudInbound:
         if not isinstance(body, dict) or not isinstance(body.get("entry"), list):
             return [raw]
         found = [_dump(update) for update in _split(body)]
-        if not found or len(found) > MAX_UPDATES:
-            return [raw]
+        if len(found) <= 1 or len(found) > MAX_UPDATES:
+            return [raw]  # one update (or none): kept byte for byte as received
         return found
 
     def parse(self, raw: bytes) -> InboundEvent:
