@@ -926,3 +926,16 @@ async def test_no_bot_is_paused_for_a_cloud_conversation(
         await control_bot(ctx, interaction_id=str(builderbot.id), action="pause")
         blacklist = (await live.http.get(f"{live.base}/_emulator/builderbot/blacklist")).json()
     assert blacklist["numbers"] == ["5491155550199"]
+
+
+async def test_a_wamid_too_long_for_a_message_is_kept_on_the_ledger_only(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    wamid = "wamid." + "x" * 200
+    response = await post_cloud(client, inbound(wamid=wamid, body="hola"))
+    assert response.json()["status"] == "PROCESSED"
+    message, _ = await the_message(session_factory, body="hola")
+    assert message.provider_message_id is None
+    async with session_factory() as session:
+        delivery = (await session.scalars(select(WebhookDelivery))).one()
+    assert delivery.event_key == wamid

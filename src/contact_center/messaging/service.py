@@ -109,6 +109,17 @@ def to_fetch(media: list[dict[str, Any]]) -> list[int]:
     ]
 
 
+# The longest provider id a message keeps (the column's size; real wamids are about 60).
+PROVIDER_ID_LENGTH = 128
+
+
+def _wamid(event: WhatsAppMessageEvent) -> str | None:
+    """The Cloud API message's id as the message keeps it; one too long to be Meta's is left
+    out (the delivery keeps it) rather than cut, which could make two ids one."""
+    wamid = event.provider_message_id if is_cloud(event) else None
+    return wamid if wamid and len(wamid) <= PROVIDER_ID_LENGTH else None
+
+
 def is_cloud(event: WhatsAppMessageEvent) -> bool:
     return event.provider is ProviderName.WHATSAPP_CLOUD
 
@@ -349,7 +360,7 @@ def whatsapp_message(
         sent_at=at if outbound else None,
         provider_confirmed_at=at if outbound else None,
         attempts=0,
-        provider_message_id=event.provider_message_id if is_cloud(event) else None,
+        provider_message_id=_wamid(event),
         reply_to=event.reply_to[:128] if event.reply_to else None,
         next_attempt_at=at if to_fetch(media) else None,
     )
