@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.db.base import utcnow
+from contact_center.live.bus import EventBus
 from contact_center.media import MediaStore, digest, disposition, safe_content_type
 from contact_center.messaging import attachments
 from contact_center.messaging import service as messaging_service
@@ -26,6 +27,7 @@ from contact_center.messaging.outbound import Claim
 from contact_center.messaging.status import moves_forward, whatsapp_moves_forward
 from contact_center.messaging.tasks import (
     MediaDeps,
+    MediaWatcher,
     control_bot,
     fetch_media,
     sweep_media,
@@ -55,7 +57,7 @@ from contact_center.providers.registry import (
 from contact_center.providers.whatsapp_cloud import WhatsAppCloudClient, signature
 from contact_center.settings import Settings
 from contact_center.webhooks.ingest import apply_waiting
-from contact_center.worker.deps import job_context, media_deps
+from contact_center.worker.deps import job_context
 from tests import factories as f
 from tests.deliveries import incoming, post_builderbot
 from tests.live import Live, live_app
@@ -701,10 +703,13 @@ async def test_a_customer_writes_with_media_and_gets_an_answer_read_by_them(
         photo = await eventually(received)
         assert photo.body == "mi DNI"
         assert photo.media[0]["mediaId"] == wrote["mediaId"]
-        # The worker's job fetches it (the sweep enqueues it; run here to not wait for it).
-        await fetch_media(media_deps_of(live), str(photo.id))
-        stored = await one_message(session_factory, photo.id)
-        assert stored.media[0]["stored"] is True
+
+        # The worker fetches it once the message commits (woken by its notice).
+        async def fetched() -> Message | None:
+            message = await one_message(session_factory, photo.id)
+            return message if message.media[0].get("stored") else None
+
+        stored = await eventually(fetched, seconds=20)
         served = await live.http.get(
             f"/api/interactions/{photo.interaction_id}/messages/{photo.id}/media/0"
         )
@@ -728,10 +733,6 @@ async def test_a_customer_writes_with_media_and_gets_an_answer_read_by_them(
     assert answer.interaction_id == photo.interaction_id
     assert answer.provider_message_id == outbox[0]["id"]
     assert answer.read_at is not None
-
-
-def media_deps_of(live: Live) -> MediaDeps:
-    return media_deps(live.app.state.runtime)
 
 
 async def test_free_text_outside_the_window_is_refused_before_the_provider(
@@ -939,3 +940,51 @@ async def test_a_wamid_too_long_for_a_message_is_kept_on_the_ledger_only(
     async with session_factory() as session:
         delivery = (await session.scalars(select(WebhookDelivery))).one()
     assert delivery.event_key == wamid
+
+
+async def test_a_received_message_notice_wakes_the_media_fetch(
+    client: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    await post_cloud(
+        client, inbound("image", wamid="wamid.IN_WAKE", id="300000000000005", mime_type="image/png")
+    )
+    message, chat = await the_message(session_factory, provider_message_id="wamid.IN_WAKE")
+    bus = EventBus()
+    fetched: list[str] = []
+    async with httpx.AsyncClient() as http:
+        deps, _ = graph_media_deps(session_factory, http, settings.media_dir)
+
+        async def enqueue(message_id: str, at: datetime | None) -> bool:
+            fetched.append(await fetch_media(deps, message_id))
+            return True
+
+        watcher = MediaWatcher(replace(deps, enqueue=enqueue), bus)
+        await watcher.start()
+        try:
+            with respx.mock() as router:
+                graph_media(router, "300000000000005", b"\x89PNG-test", "image/png")
+                # Another channel's notice, or another kind, wakes nothing.
+                bus.publish_nowait(
+                    [{"interactionId": str(chat.id), "type": "message.received", "channel": "SMS"}]
+                )
+                await asyncio.sleep(0.3)
+                assert fetched == []
+                bus.publish_nowait(
+                    [
+                        {
+                            "interactionId": str(chat.id),
+                            "type": "message.received",
+                            "channel": "WHATSAPP",
+                        }
+                    ]
+                )
+
+                async def done() -> bool:
+                    return fetched == ["stored"]
+
+                await eventually(done, seconds=10)
+        finally:
+            await watcher.stop()
+    assert (await reload(session_factory, message.id)).media[0]["stored"] is True
