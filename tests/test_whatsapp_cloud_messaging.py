@@ -988,3 +988,24 @@ async def test_a_received_message_notice_wakes_the_media_fetch(
         finally:
             await watcher.stop()
     assert (await reload(session_factory, message.id)).media[0]["stored"] is True
+
+
+async def test_a_customer_known_only_by_their_user_id_has_one_conversation(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    for n, text in enumerate(("hola", "¿siguen ahí?")):
+        payload = inbound(wamid=f"wamid.IN_BSUID_{n}", body=text)
+        message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
+        del message["from"]
+        message["from_user_id"] = "AR.1000000000000000001"
+        payload["entry"][0]["changes"][0]["value"]["contacts"] = [
+            {"profile": {"name": "Juana"}, "user_id": "AR.1000000000000000001"}
+        ]
+        response = await post_cloud(client, payload)
+        assert response.json()["status"] == "PROCESSED", response.text
+    async with session_factory() as session:
+        [chat] = (await session.scalars(select(Interaction))).all()
+        stored = (await session.scalars(select(Message))).all()
+    assert chat.customer_phone is None
+    assert chat.from_number == "AR.1000000000000000001"
+    assert len(stored) == 2
