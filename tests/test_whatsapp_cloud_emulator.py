@@ -12,6 +12,8 @@ import httpx
 import pytest
 
 from contact_center.app import create_app
+from contact_center.emulator.state import EmulatorState
+from contact_center.emulator.traffic import SimulatedTraffic
 from contact_center.providers.base import (
     InboundRequest,
     PermanentProviderError,
@@ -48,6 +50,7 @@ class Live:
     providers: Providers
     http: httpx.AsyncClient
     receiver: Receiver
+    state: EmulatorState
 
     @property
     def cloud(self) -> WhatsAppCloudClient:
@@ -89,7 +92,7 @@ async def live(settings_factory: Any) -> AsyncIterator[Live]:
         app = create_app(settings, migrate=False)
         app.state.emulator.callback_delays = (0.05, 0.1)
         async with serve(app, port) as base, httpx.AsyncClient(timeout=10) as http:
-            yield Live(base, app.state.providers, http, receiver)
+            yield Live(base, app.state.providers, http, receiver, app.state.emulator)
 
 
 async def test_text_inside_the_window_is_sent_then_sent_delivered_read(live: Live) -> None:
@@ -208,6 +211,10 @@ async def test_templates_are_listed_across_pages(live: Live) -> None:
     await live.emulator("DELETE", "/whatsapp-cloud/templates", params={"name": "promo_prestamo"})
     names = sorted(t.name for t in await source.list_templates())
     assert names == ["aviso_rechazado", "nuevo", "recordatorio_pago", "verification_code"]
+    refused = await live.emulator("POST", "/whatsapp-cloud/templates", content=b"[" * 5000)
+    assert refused.status_code == 400
+    await live.emulator("DELETE", "/whatsapp-cloud/templates")  # back to the defaults
+    assert len(await source.list_templates()) == 4
 
 
 async def test_templates_go_outside_the_window(live: Live) -> None:
@@ -297,3 +304,15 @@ async def test_the_emulators_webhooks_are_signed_over_their_exact_bytes(live: Li
     assert "ñ" in request.body.decode("utf-8")
     body = json.loads(request.body)
     assert body["entry"][0]["changes"][0]["value"]["contacts"][0]["wa_id"] == "5491155551234"
+
+
+async def test_the_demo_traffic_also_writes_to_the_cloud_number(live: Live) -> None:
+    traffic = SimulatedTraffic(live.state, seed=7)
+    for _ in range(40):
+        await traffic.step()
+        cloud = [r for r in live.receiver.requests if r.url.endswith("/webhooks/whatsapp-cloud")]
+        if cloud:
+            break
+    [event] = _updates(cloud[0])
+    assert isinstance(event, WhatsAppMessageEvent)
+    assert event.body
