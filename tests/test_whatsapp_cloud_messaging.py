@@ -929,17 +929,51 @@ async def test_no_bot_is_paused_for_a_cloud_conversation(
     assert blacklist["numbers"] == ["5491155550199"]
 
 
-async def test_a_wamid_too_long_for_a_message_is_kept_on_the_ledger_only(
-    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+async def test_a_wamid_too_long_for_its_column_is_not_kept_on_the_message(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
-    wamid = "wamid." + "x" * 200
-    response = await post_cloud(client, inbound(wamid=wamid, body="hola"))
-    assert response.json()["status"] == "PROCESSED"
+    # The webhook refuses it (INVALID, kept on the ledger); an event that carries one anyway
+    # stores the message without it rather than failing (or cutting it).
+    refused = await post_cloud(client, inbound(wamid="wamid." + "x" * 200, body="hola"))
+    assert refused.status_code == 422
+    event = WhatsAppMessageEvent(
+        direction="INBOUND",
+        customer_number=NUMBER,
+        customer_name=None,
+        body="hola",
+        attachments=[],
+        project_id=None,
+        provider=ProviderName.WHATSAPP_CLOUD,
+        provider_message_id="wamid." + "x" * 200,
+    )
+    async with session_factory() as session:
+        await messaging_service.apply_whatsapp(
+            session, settings.default_phone_region, event, payload={}, key="webhook:long"
+        )
+        await session.commit()
     message, _ = await the_message(session_factory, body="hola")
     assert message.provider_message_id is None
+
+
+async def test_a_customer_known_only_by_their_user_id_has_one_conversation(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    for n, text in enumerate(("hola", "¿siguen ahí?")):
+        payload = inbound(wamid=f"wamid.IN_BSUID_{n}", body=text)
+        message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
+        del message["from"]
+        message["from_user_id"] = "AR.1000000000000000001"
+        payload["entry"][0]["changes"][0]["value"]["contacts"] = [
+            {"profile": {"name": "Juana"}, "user_id": "AR.1000000000000000001"}
+        ]
+        response = await post_cloud(client, payload)
+        assert response.json()["status"] == "PROCESSED", response.text
     async with session_factory() as session:
-        delivery = (await session.scalars(select(WebhookDelivery))).one()
-    assert delivery.event_key == wamid
+        [chat] = (await session.scalars(select(Interaction))).all()
+        stored = (await session.scalars(select(Message))).all()
+    assert chat.customer_phone is None
+    assert chat.from_number == "AR.1000000000000000001"
+    assert len(stored) == 2
 
 
 async def test_a_received_message_notice_wakes_the_media_fetch(
@@ -988,24 +1022,3 @@ async def test_a_received_message_notice_wakes_the_media_fetch(
         finally:
             await watcher.stop()
     assert (await reload(session_factory, message.id)).media[0]["stored"] is True
-
-
-async def test_a_customer_known_only_by_their_user_id_has_one_conversation(
-    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
-) -> None:
-    for n, text in enumerate(("hola", "¿siguen ahí?")):
-        payload = inbound(wamid=f"wamid.IN_BSUID_{n}", body=text)
-        message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
-        del message["from"]
-        message["from_user_id"] = "AR.1000000000000000001"
-        payload["entry"][0]["changes"][0]["value"]["contacts"] = [
-            {"profile": {"name": "Juana"}, "user_id": "AR.1000000000000000001"}
-        ]
-        response = await post_cloud(client, payload)
-        assert response.json()["status"] == "PROCESSED", response.text
-    async with session_factory() as session:
-        [chat] = (await session.scalars(select(Interaction))).all()
-        stored = (await session.scalars(select(Message))).all()
-    assert chat.customer_phone is None
-    assert chat.from_number == "AR.1000000000000000001"
-    assert len(stored) == 2
