@@ -61,6 +61,7 @@ from contact_center.worker.deps import job_context
 from tests import factories as f
 from tests.deliveries import incoming, post_builderbot
 from tests.live import Live, live_app
+from tests.orm_watch import orm_statements
 
 NUMBER = "5491155550101"
 PHONE = "+" + NUMBER
@@ -1022,3 +1023,29 @@ async def test_a_received_message_notice_wakes_the_media_fetch(
         finally:
             await watcher.stop()
     assert (await reload(session_factory, message.id)).media[0]["stored"] is True
+
+
+async def test_cloud_messages_and_statuses_are_applied_below_the_orm(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """The hot paths: no ORM statement and no flush while a Cloud message (first, with media,
+    to an open conversation) or a status (moving, not moving, failed) is stored and applied."""
+    ours = await sent_message(session_factory, "wamid.OUT_FAST")
+    with orm_statements() as orm:
+        answers = [
+            await post_cloud(client, inbound(number="5491155550120", body="hola")),
+            await post_cloud(
+                client, inbound("image", number="5491155550120", id="300000000000009")
+            ),
+            await post_cloud(client, status("wamid.OUT_FAST", "delivered")),
+            await post_cloud(client, status("wamid.OUT_FAST", "sent")),
+            await post_cloud(
+                client,
+                status("wamid.OUT_FAST", "failed", errors=[{"code": 131026, "title": "x"}]),
+            ),
+        ]
+    assert [a.json()["status"] for a in answers] == ["PROCESSED"] * 5
+    assert orm == []
+    final = await reload(session_factory, ours.id)
+    assert final.status is MessageStatus.FAILED
+    assert final.error_code == "131026"
