@@ -170,6 +170,7 @@ async def test_a_text_opens_a_cloud_conversation_with_its_wamid_reply_and_name(
     message, interaction = await the_message(session_factory, provider_message_id="wamid.IN_TEXT_1")
     assert interaction.provider is Provider.WHATSAPP_CLOUD
     assert interaction.channel is Channel.WHATSAPP
+    assert interaction.ai_handled is False  # no bot answers on the Cloud API
     assert interaction.customer_phone == PHONE
     assert interaction.customer_name == "Juana Perez"
     assert message.direction is Direction.INBOUND
