@@ -61,7 +61,15 @@ async def test_create_send_verify_once(settings_factory: Callable[..., Settings]
         assert created.status_code == 201
         body = created.json()
         assert body["status"] == "PENDING"
-        assert set(body) == {"id", "correlationId", "status", "expiresAt", "interactionId"}
+        assert set(body) == {
+            "id",
+            "correlationId",
+            "status",
+            "expiresAt",
+            "interactionId",
+            "channel",
+        }
+        assert body["channel"] == "SMS"
         code = await code_sent(live)
         assert await verify(live, body["id"], code) == {
             "verified": True,

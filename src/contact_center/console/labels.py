@@ -118,6 +118,7 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "otp.locked": N_("Code locked"),
         "otp.expired": N_("Code expired"),
         "otp.canceled": N_("Code canceled"),
+        "otp.fallback": N_("Code sent by SMS instead of WhatsApp"),
         "link.opened": N_("Link opened"),
         "bot.paused": N_("Agent took over from the bot"),
         "bot.resumed": N_("Handed back to the bot"),

@@ -73,9 +73,9 @@ async def get(
     return (await session.scalars(stmt)).one_or_none()
 
 
-async def by_sms_interaction(
-    session: AsyncSession, interaction_id: uuid.UUID
-) -> OtpChallenge | None:
+async def by_interaction(session: AsyncSession, interaction_id: uuid.UUID) -> OtpChallenge | None:
+    """The challenge whose code goes on this interaction (its SMS, or its WhatsApp template
+    until it falls back to SMS), locked."""
     stmt = (
         select(OtpChallenge).where(OtpChallenge.interaction_id == interaction_id).with_for_update()
     )
