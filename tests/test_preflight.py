@@ -21,7 +21,18 @@ SECRET_VARIABLES = (
     "BUILDERBOT_API_KEY",
     "BUILDERBOT_WEBHOOK_TOKEN",
     "TWILIO_WEBHOOK_TOKEN",
+    "WHATSAPP_CLOUD_ACCESS_TOKEN",
+    "WHATSAPP_CLOUD_APP_SECRET",
+    "WHATSAPP_CLOUD_VERIFY_TOKEN",
 )
+# What a bank sending through Meta's Cloud API sets beside the rest (docs/whatsapp-cloud.md,
+# "Connecting a real number").
+CLOUD = {
+    "WHATSAPP_PROVIDER": "cloud",
+    "WHATSAPP_CLOUD_ACCESS_TOKEN": "EAAG" + uuid.uuid4().hex + uuid.uuid4().hex,
+    "WHATSAPP_CLOUD_PHONE_NUMBER_ID": "106540352242922",
+    "WHATSAPP_CLOUD_WABA_ID": "102290129340398",
+}
 
 
 def production(**changes: str) -> dict[str, str]:
@@ -43,6 +54,9 @@ def production(**changes: str) -> dict[str, str]:
         "BUILDERBOT_API_KEY": "bb-" + uuid.uuid4().hex,
         "BUILDERBOT_BOT_ID": str(uuid.uuid4()),
         "BUILDERBOT_WEBHOOK_TOKEN": uuid.uuid4().hex,
+        # The Cloud API's webhook is served whoever sends WhatsApp messages.
+        "WHATSAPP_CLOUD_APP_SECRET": uuid.uuid4().hex,
+        "WHATSAPP_CLOUD_VERIFY_TOKEN": uuid.uuid4().hex,
     }
     values.update(changes)
     return values
@@ -70,6 +84,9 @@ def test_the_emulator_publishes_exactly_these_secrets() -> None:
         registry.EMULATOR_ELEVENLABS_API_KEY,
         registry.EMULATOR_BUILDERBOT_TOKEN,
         registry.EMULATOR_BUILDERBOT_API_KEY,
+        registry.EMULATOR_WHATSAPP_CLOUD_ACCESS_TOKEN,
+        registry.EMULATOR_WHATSAPP_CLOUD_APP_SECRET,
+        registry.EMULATOR_WHATSAPP_CLOUD_VERIFY_TOKEN,
     } == EMULATOR_SECRETS
     assert {"emulator-elevenlabs-secret", "emulator-builderbot-token", "emulator-twilio-token"} < (
         EMULATOR_SECRETS
@@ -93,6 +110,8 @@ def test_every_secret_refuses_every_value_the_emulator_publishes(
         ("TWILIO_FROM_NUMBER", registry.EMULATOR_TWILIO_FROM_NUMBER),
         ("BUILDERBOT_BOT_ID", registry.EMULATOR_BUILDERBOT_BOT_ID),
         ("ELEVENLABS_AGENT_ID", registry.EMULATOR_ELEVENLABS_AGENT_ID),
+        ("WHATSAPP_CLOUD_PHONE_NUMBER_ID", registry.EMULATOR_WHATSAPP_CLOUD_PHONE_NUMBER_ID),
+        ("WHATSAPP_CLOUD_WABA_ID", registry.EMULATOR_WHATSAPP_CLOUD_WABA_ID),
     ],
 )
 def test_the_emulators_identifiers_are_refused_too(variable: str, value: str) -> None:
@@ -111,6 +130,10 @@ def test_the_emulators_identifiers_are_refused_too(variable: str, value: str) ->
         ("TWILIO_AUTH_TOKEN", "f00dcafe1234", "shorter than 24"),
         ("BUILDERBOT_API_KEY", "abcabcabcabcabcabcabcabcabcabc", "too easy to guess"),
         ("ELEVENLABS_API_KEY", "changeme-please", "placeholder"),
+        ("WHATSAPP_CLOUD_VERIFY_TOKEN", "mi-token-de-verificacion", "shorter than 32"),
+        ("WHATSAPP_CLOUD_VERIFY_TOKEN", "bancodemobancodemobancodemobancodemo", "too easy"),
+        ("WHATSAPP_CLOUD_APP_SECRET", "3f2a9c1d7e", "shorter than 24"),
+        ("WHATSAPP_CLOUD_ACCESS_TOKEN", "<your-system-user-token>", "placeholder"),
     ],
 )
 def test_short_guessable_and_placeholder_secrets_are_refused_by_name(
@@ -135,3 +158,55 @@ def test_trusting_every_proxy_is_a_warning() -> None:
     assert not [
         f for f in findings(TRUSTED_PROXIES="10.0.0.0/8") if f.variable == "TRUSTED_PROXIES"
     ]
+
+
+def test_sending_through_the_cloud_api_needs_its_token_and_ids() -> None:
+    assert errors(findings(**CLOUD)) == []
+    for variable in (
+        "WHATSAPP_CLOUD_ACCESS_TOKEN",
+        "WHATSAPP_CLOUD_PHONE_NUMBER_ID",
+        "WHATSAPP_CLOUD_WABA_ID",
+    ):
+        missing = {name: value for name, value in CLOUD.items() if name != variable}
+        assert [f.variable for f in errors(findings(**missing))] == [variable]
+    # Without the token the Cloud API would be emulated: production refuses it.
+    no_token = {name: value for name, value in CLOUD.items() if "TOKEN" not in name}
+    assert "emulated" in refused("WHATSAPP_CLOUD_ACCESS_TOKEN", findings(**no_token)).message
+    # BuilderBot sending: the Cloud API's token and ids are not needed.
+    assert errors(findings(WHATSAPP_PROVIDER="builderbot")) == []
+
+
+@pytest.mark.parametrize("provider", ["builderbot", "cloud"])
+@pytest.mark.parametrize("variable", ["WHATSAPP_CLOUD_APP_SECRET", "WHATSAPP_CLOUD_VERIFY_TOKEN"])
+def test_the_cloud_webhook_needs_its_secrets_whoever_sends(provider: str, variable: str) -> None:
+    """Unset, the webhook would take the emulator's published app secret and verify token."""
+    found = findings(**{**CLOUD, "WHATSAPP_PROVIDER": provider, variable: ""})
+    assert [f.variable for f in errors(found)] == [variable]
+    assert "webhook" in refused(variable, found).message
+    staging = findings(**{**CLOUD, "APP_ENV": "staging", variable: ""})
+    assert [f.level for f in staging if f.variable == variable] == ["warning"]
+
+
+def test_the_cloud_api_base_url_must_be_https() -> None:
+    plain = findings(**CLOUD, WHATSAPP_CLOUD_BASE_URL="http://graph.facebook.com")
+    assert "https" in refused("WHATSAPP_CLOUD_BASE_URL", plain).message
+    assert errors(findings(**CLOUD, WHATSAPP_CLOUD_BASE_URL="https://graph.facebook.com")) == []
+
+
+def test_receiving_from_the_cloud_api_without_its_token_warns_about_media() -> None:
+    found = findings(WHATSAPP_PROVIDER="builderbot")
+    warned = [f for f in found if f.variable == "WHATSAPP_CLOUD_ACCESS_TOKEN"]
+    assert [f.level for f in warned] == ["warning"]
+    assert "media" in warned[0].message
+
+
+def test_no_cloud_finding_names_a_secret_value() -> None:
+    values = {
+        "WHATSAPP_CLOUD_ACCESS_TOKEN": "short-token",
+        "WHATSAPP_CLOUD_APP_SECRET": "emulator-whatsapp-cloud-app-secret",
+        "WHATSAPP_CLOUD_VERIFY_TOKEN": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    }
+    found = findings(**{**CLOUD, **values})
+    assert {f.variable for f in errors(found)} >= set(values)
+    for finding in found:
+        assert not any(value in finding.message for value in values.values())

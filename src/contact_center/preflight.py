@@ -28,6 +28,11 @@ from contact_center.providers.registry import (
     EMULATOR_TWILIO_ACCOUNT_SID,
     EMULATOR_TWILIO_AUTH_TOKEN,
     EMULATOR_TWILIO_FROM_NUMBER,
+    EMULATOR_WHATSAPP_CLOUD_ACCESS_TOKEN,
+    EMULATOR_WHATSAPP_CLOUD_APP_SECRET,
+    EMULATOR_WHATSAPP_CLOUD_PHONE_NUMBER_ID,
+    EMULATOR_WHATSAPP_CLOUD_VERIFY_TOKEN,
+    EMULATOR_WHATSAPP_CLOUD_WABA_ID,
     emulated_providers,
     secret_value,
 )
@@ -51,6 +56,9 @@ EMULATOR_SECRETS = frozenset(
         EMULATOR_ELEVENLABS_API_KEY,
         EMULATOR_BUILDERBOT_TOKEN,
         EMULATOR_BUILDERBOT_API_KEY,
+        EMULATOR_WHATSAPP_CLOUD_ACCESS_TOKEN,
+        EMULATOR_WHATSAPP_CLOUD_APP_SECRET,
+        EMULATOR_WHATSAPP_CLOUD_VERIFY_TOKEN,
     }
 )
 GENERATE_HINT = "generate one with `openssl rand -hex 32`"
@@ -161,12 +169,23 @@ def static_findings(settings: Settings) -> list[Finding]:
                 "is missing: WhatsApp webhooks would be refused",
             )
         )
+    found += _whatsapp_cloud_findings(settings, severe)
     found += _secret_findings(settings, severe)
     for name, identifier, emulators in (
         ("TWILIO_ACCOUNT_SID", settings.twilio_account_sid, EMULATOR_TWILIO_ACCOUNT_SID),
         ("TWILIO_FROM_NUMBER", settings.twilio_from_number, EMULATOR_TWILIO_FROM_NUMBER),
         ("BUILDERBOT_BOT_ID", settings.builderbot_bot_id, EMULATOR_BUILDERBOT_BOT_ID),
         ("ELEVENLABS_AGENT_ID", settings.elevenlabs_agent_id, EMULATOR_ELEVENLABS_AGENT_ID),
+        (
+            "WHATSAPP_CLOUD_PHONE_NUMBER_ID",
+            settings.whatsapp_cloud_phone_number_id,
+            EMULATOR_WHATSAPP_CLOUD_PHONE_NUMBER_ID,
+        ),
+        (
+            "WHATSAPP_CLOUD_WABA_ID",
+            settings.whatsapp_cloud_waba_id,
+            EMULATOR_WHATSAPP_CLOUD_WABA_ID,
+        ),
     ):
         if identifier and identifier.strip() == emulators:
             found.append(
@@ -186,6 +205,68 @@ def static_findings(settings: Settings) -> list[Finding]:
     return found
 
 
+def _whatsapp_cloud_findings(settings: Settings, severe: Level) -> list[Finding]:
+    """Meta's Cloud API (docs/whatsapp-cloud.md). Its webhooks are received whoever sends, so
+    the app secret and the verify token are needed in any case (unset, the emulator's published
+    ones would be accepted); sending through it (`WHATSAPP_PROVIDER=cloud`) needs the token and
+    the number's and account's ids too."""
+    found: list[Finding] = []
+    receiving = (
+        ("WHATSAPP_CLOUD_APP_SECRET", settings.whatsapp_cloud_app_secret),
+        ("WHATSAPP_CLOUD_VERIFY_TOKEN", settings.whatsapp_cloud_verify_token),
+    )
+    for name, secret in receiving:
+        if not (secret_value(secret) or "").strip():
+            found.append(
+                Finding(
+                    severe,
+                    name,
+                    "is missing: the Cloud API's webhook (/webhooks/whatsapp-cloud) is served "
+                    "whoever sends, and would accept the provider emulator's published value",
+                )
+            )
+    emulated = ProviderName.WHATSAPP_CLOUD in emulated_providers(settings)
+    if (
+        emulated
+        and settings.whatsapp_provider != "cloud"
+        and secret_value(settings.whatsapp_cloud_app_secret)
+    ):
+        found.append(
+            Finding(
+                "warning",
+                "WHATSAPP_CLOUD_ACCESS_TOKEN",
+                "is missing: media named by the Cloud API's webhooks cannot be fetched",
+            )
+        )
+    if settings.whatsapp_provider == "cloud":
+        if emulated:
+            found.append(
+                Finding(
+                    severe,
+                    "WHATSAPP_CLOUD_ACCESS_TOKEN",
+                    "missing: with WHATSAPP_PROVIDER=cloud the Cloud API would be emulated, "
+                    "which production refuses",
+                )
+            )
+        for name, identifier in (
+            ("WHATSAPP_CLOUD_PHONE_NUMBER_ID", settings.whatsapp_cloud_phone_number_id),
+            ("WHATSAPP_CLOUD_WABA_ID", settings.whatsapp_cloud_waba_id),
+        ):
+            if not identifier:
+                found.append(
+                    Finding(severe, name, "is missing: WHATSAPP_PROVIDER=cloud sends through it")
+                )
+    if urlsplit(settings.whatsapp_cloud_base_url).scheme != "https":
+        found.append(
+            Finding(
+                severe,
+                "WHATSAPP_CLOUD_BASE_URL",
+                "is not https: the access token goes with every call",
+            )
+        )
+    return found
+
+
 def _secret_findings(settings: Settings, severe: Level) -> list[Finding]:
     """Each secret set: not a placeholder, not a value the emulator publishes, long enough and
     hard enough to guess. A finding names the variable, never the value."""
@@ -200,6 +281,17 @@ def _secret_findings(settings: Settings, severe: Level) -> list[Finding]:
         ("ELEVENLABS_API_KEY", settings.elevenlabs_api_key, MIN_ISSUED_SECRET_LENGTH),
         ("ELEVENLABS_WEBHOOK_SECRET", settings.elevenlabs_webhook_secret, MIN_ISSUED_SECRET_LENGTH),
         ("BUILDERBOT_API_KEY", settings.builderbot_api_key, MIN_ISSUED_SECRET_LENGTH),
+        (
+            "WHATSAPP_CLOUD_VERIFY_TOKEN",
+            settings.whatsapp_cloud_verify_token,
+            MIN_SECRET_LENGTH,
+        ),
+        (
+            "WHATSAPP_CLOUD_ACCESS_TOKEN",
+            settings.whatsapp_cloud_access_token,
+            MIN_ISSUED_SECRET_LENGTH,
+        ),
+        ("WHATSAPP_CLOUD_APP_SECRET", settings.whatsapp_cloud_app_secret, MIN_ISSUED_SECRET_LENGTH),
     ):
         value = (secret_value(secret) or "").strip()
         if not value:
