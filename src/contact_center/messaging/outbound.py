@@ -211,8 +211,10 @@ async def queue_whatsapp(
     media_url: str | None,
     assigned_agent: str | None,
     customer_ref: str | None,
+    provider: Provider = Provider.BUILDERBOT,
 ) -> Queued:
-    """Into the customer's current WhatsApp interaction (or a new one), as a QUEUED message.
+    """Into the customer's current WhatsApp interaction (or a new one, carried by `provider`:
+    the one that sends), as a QUEUED message.
 
     The caller's scope applies to the conversation the message joins: an agent neither writes
     into (and so reads) a conversation assigned to someone else, nor assigns it to anyone but
@@ -227,7 +229,7 @@ async def queue_whatsapp(
     )
     whatsapp_window.require_open(last_inbound, now)
     interaction, created = await whatsapp_interaction(
-        session, to, None, direction=Direction.OUTBOUND, now=now
+        session, to, None, direction=Direction.OUTBOUND, now=now, provider=provider
     )
     require_writable(interaction, principal)
     previous_agent = interaction.assigned_agent
@@ -318,6 +320,8 @@ class Claim:
     media_url: str | None
     kind: MessageKind
     attempt: int
+    # A WhatsApp template message (message.template): sent as the template, not as text.
+    template: dict[str, Any] | None = None
 
 
 def due(message: Message, now: datetime) -> bool:
@@ -349,6 +353,7 @@ def _claim(message: Message, interaction: Interaction) -> Claim:
         media,
         message.kind,
         message.attempts,
+        message.template if isinstance(message.template, dict) else None,
     )
 
 
