@@ -226,8 +226,7 @@ DESCRIPTIONS: dict[str, str] = {
     "`whatsapp_business_management`. Unset: the Cloud API is emulated (production refuses it).",
     "whatsapp_cloud_phone_number_id": "The business number's id (sends go to "
     "`/{version}/{id}/messages`).",
-    "whatsapp_cloud_waba_id": "The WhatsApp Business Account's id (templates are listed from "
-    "it).",
+    "whatsapp_cloud_waba_id": "The WhatsApp Business Account's id (templates are listed from it).",
     "whatsapp_cloud_app_secret": "The Meta app's secret: every webhook's `X-Hub-Signature-256` "
     "is checked with it.",
     "whatsapp_cloud_verify_token": "The string typed in the App Dashboard: the webhook's "

@@ -509,6 +509,8 @@ def challenge_fell_back(
     requested from."""
     whatsapp_interaction_id = challenge.interaction_id
     challenge.interaction_id = sms_interaction_id
+    # Its code is not sent yet (a WhatsApp one may have been taken, then failed).
+    challenge.status = OtpStatus.PENDING
     challenge.channel = OtpChannel.SMS
     challenge.fallback_at = now
     challenge.code_hash = None
@@ -578,6 +580,28 @@ async def fall_back_to_sms(
         },
     )
     return queued.message_id
+
+
+async def fall_back_refused(
+    session: AsyncSession,
+    settings: Settings,
+    templates: Templates,
+    from_number: str,
+    now: datetime,
+    *,
+    limit: int = 100,
+) -> list[uuid.UUID]:
+    """The periodic job: WhatsApp codes the provider took and then reported failed (a `failed`
+    status webhook: 131026, 131047…) fall back to SMS as a refused send does. Returns the SMS
+    messages queued, whose sends the job enqueues after the commit."""
+    queued = []
+    for interaction_id, reason in await repository.whatsapp_failed(session, now, limit):
+        message_id = await fall_back_to_sms(
+            session, settings, templates, interaction_id, reason or "failed", from_number
+        )
+        if message_id is not None:
+            queued.append(message_id)
+    return queued
 
 
 # --- verification ----------------------------------------------------------------------------

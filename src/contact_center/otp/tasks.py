@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.db.base import utcnow
@@ -15,6 +17,7 @@ from contact_center.messaging.tasks import MessageWithdrawn, SendHook
 from contact_center.models.enums import Channel, MessageKind
 from contact_center.otp.service import (
     expire_due,
+    fall_back_refused,
     fall_back_to_sms,
     issue_code,
     mark_failed,
@@ -22,6 +25,8 @@ from contact_center.otp.service import (
 )
 from contact_center.providers.registry import twilio_credentials
 from contact_center.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,46 @@ async def expire_challenges(ctx: dict[str, Any]) -> int:
         expired = await expire_due(session, utcnow())
         await session.commit()
     return expired
+
+
+@dataclass(frozen=True)
+class OtpJobDeps:
+    """What the OTP domain's jobs are given (`ctx["otp"]`)."""
+
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    templates: Templates
+    # The SMS sender's number, for a code that falls back to SMS.
+    from_number: str
+    # Enqueue a message's send (after the commit that queued it).
+    enqueue_send: Callable[[str], Awaitable[bool]]
+
+
+async def fall_back_failed(ctx: dict[str, Any]) -> int:
+    """WhatsApp codes reported failed after the provider took them (a status webhook) go by
+    SMS; their sends are enqueued after the commit (if lost, the reconciler finds them)."""
+    deps: OtpJobDeps = ctx["otp"]
+    async with deps.sessions() as session:
+        queued = await fall_back_refused(
+            session, deps.settings, deps.templates, deps.from_number, utcnow()
+        )
+        await session.commit()
+    for message_id in queued:
+        await deps.enqueue_send(str(message_id))
+    if queued:
+        log.info("otp_fell_back_to_sms", count=len(queued))
+    return len(queued)
+
+
+def job_deps(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    templates: Templates,
+    enqueue_send: Callable[[str], Awaitable[bool]],
+) -> OtpJobDeps:
+    return OtpJobDeps(
+        settings, sessions, templates, twilio_credentials(settings).from_number, enqueue_send
+    )
 
 
 def register(
