@@ -4,7 +4,9 @@ conversation, and the fall back to SMS when WhatsApp refuses the code for good."
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -13,10 +15,11 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.app import create_app
+from contact_center.db.base import Base
 from contact_center.handlers import webhook_deps
 from contact_center.messaging import outbound
 from contact_center.messaging.tasks import send_one
@@ -38,7 +41,7 @@ from contact_center.settings import Settings
 from contact_center.worker.deps import send_deps
 from tests import auth
 from tests.deliveries import incoming, post_builderbot
-from tests.live import live_app
+from tests.live import Live, live_app
 from tests.test_logging import Capture
 from tests.test_otp import code_sent, verify
 
@@ -136,7 +139,7 @@ async def test_the_sms_route_sends_by_sms_only(client: httpx.AsyncClient) -> Non
 async def test_a_whatsapp_code_is_the_authentication_template_on_its_own_interaction(
     settings_factory: Callable[..., Settings],
 ) -> None:
-    async with live_app(settings_factory, with_worker=False, **CLOUD) as live:
+    async with live_app(settings_factory, with_worker=False, WHATSAPP_PROVIDER="cloud") as live:
         created = await create(live.http, customerRef="cliente-42")
         assert created.status_code == 201, created.text
         body = created.json()
@@ -201,7 +204,7 @@ async def test_the_customers_messages_never_join_the_codes_interaction(
 ) -> None:
     """Before and after a code, the customer's messages and an agent's reply make and keep
     the customer's own conversation; the code's interaction keeps its one message."""
-    async with live_app(settings_factory, with_worker=False, **CLOUD) as live:
+    async with live_app(settings_factory, with_worker=False, WHATSAPP_PROVIDER="cloud") as live:
         sessions = live.app.state.session_factory
         # A code first: the customer's message after it opens a conversation of its own.
         first = (await create(live.http)).json()
@@ -306,7 +309,7 @@ async def test_a_code_whatsapp_refuses_for_good_falls_back_to_sms(
     message to enqueue; the SMS's send issues a new code, which verifies, and the WhatsApp one
     does not."""
     with Capture() as capture:
-        async with live_app(settings_factory, with_worker=False, **CLOUD) as live:
+        async with live_app(settings_factory, with_worker=False, WHATSAPP_PROVIDER="cloud") as live:
             runtime = live.app.state.runtime
             sessions = live.app.state.session_factory
             hook = OtpSendHook(
@@ -371,3 +374,209 @@ async def test_a_code_whatsapp_refuses_for_good_falls_back_to_sms(
     log = capture.stream.getvalue()
     assert whatsapp_code not in log
     assert code not in log
+
+
+# --- end to end, against the emulator ----------------------------------------------------------
+
+
+async def whatsapp_sent(live: Live, phone: str = PHONE, *, count: int = 1) -> list[dict[str, Any]]:
+    """What the Cloud API's emulator received for this number, once `count` items are there."""
+    deadline = time.monotonic() + 30
+    while True:
+        response = await live.http.get("/_emulator/whatsapp-cloud/outbox", params={"number": phone})
+        items: list[dict[str, Any]] = response.json()["items"]
+        if len(items) >= count:
+            return items
+        assert time.monotonic() < deadline, "nothing reached the Cloud API"
+        await asyncio.sleep(0.1)
+
+
+def code_of(item: dict[str, Any]) -> str:
+    """The code as the customer's WhatsApp shows it: the authentication template's body
+    parameter; the copy-code button (index 0) carries the same code."""
+    assert item["type"] == "template"
+    template = item["template"]
+    assert template["name"] == "verification_code"
+    assert template["language"] == {"code": "es_AR"}
+    body, button = template["components"]
+    assert body["type"] == "body"
+    (parameter,) = body["parameters"]
+    code = str(parameter["text"])
+    assert re.fullmatch(r"\d{6}", code)
+    assert button == {
+        "type": "button",
+        "sub_type": "url",
+        "index": "0",
+        "parameters": [{"type": "text", "text": code}],
+    }
+    assert code in item["body"]  # the text the customer reads
+    return code
+
+
+async def settled(live: Live, challenge_id: str, status: OtpStatus) -> OtpChallenge:
+    """The challenge once it has `status` (the worker records it a moment after the send)."""
+    deadline = time.monotonic() + 30
+    sessions: async_sessionmaker[AsyncSession] = live.app.state.session_factory
+    while True:
+        async with sessions() as session:
+            challenge = await session.get(OtpChallenge, uuid.UUID(challenge_id))
+        assert challenge is not None
+        if challenge.status is status:
+            return challenge
+        assert time.monotonic() < deadline, challenge.status
+        await asyncio.sleep(0.1)
+
+
+async def nothing_at_rest(live: Live, *codes: str) -> None:
+    """No table and no queued job holds a code."""
+    redis = live.app.state.runtime.queue.redis
+    stored = [await redis.dump(key) for key in await redis.keys("*")]
+    for code in codes:
+        assert not any(value and code.encode() in value for value in stored)
+    async with live.app.state.session_factory() as session:
+        for table in Base.metadata.sorted_tables:
+            found = str((await session.execute(text(f"SELECT * FROM {table.name}"))).all())
+            for code in codes:
+                assert code not in found, table.name
+
+
+async def test_a_whatsapp_code_reaches_the_provider_once_and_verifies(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    with Capture() as capture:
+        async with live_app(settings_factory, WHATSAPP_PROVIDER="cloud") as live:
+            created = (await create(live.http)).json()
+            (item,) = await whatsapp_sent(live)
+            code = code_of(item)
+            challenge = await settled(live, created["id"], OtpStatus.SENT)
+            assert challenge.channel is OtpChannel.WHATSAPP
+            assert await verify(live, created["id"], code) == {
+                "verified": True,
+                "status": "VERIFIED",
+                "attemptsRemaining": 5,
+            }
+            # Sent once (the statuses the emulator sends back move nothing but the message),
+            # and nothing by SMS.
+            await asyncio.sleep(1.5)
+            assert len(await whatsapp_sent(live)) == 1
+            assert await live.outbox() == []
+            timeline = (await live.http.get(f"/api/interactions/{created['interactionId']}")).json()
+            types = [e["type"] for e in timeline["events"]]
+            assert {"otp.created", "otp.sent", "otp.verified"} <= set(types)
+            assert "otp.fallback" not in types
+            (message,) = timeline["messages"]
+            assert message["body"].count("******") == 1
+            assert code not in str(timeline)
+            await nothing_at_rest(live, code)
+    assert code not in capture.stream.getvalue()
+
+
+async def fell_back(live: Live, created: dict[str, Any], reason: str) -> tuple[OtpChallenge, str]:
+    """The challenge gone on by SMS, and the code the customer reads in that SMS."""
+    code = await code_sent(live)
+    challenge = await settled(live, created["id"], OtpStatus.SENT)
+    assert challenge.channel is OtpChannel.SMS
+    assert challenge.fallback_at is not None
+    assert challenge.interaction_id is not None
+    assert str(challenge.interaction_id) != created["interactionId"]
+    # The timeline says why: on the WhatsApp interaction and on the SMS one.
+    for interaction_id in (created["interactionId"], challenge.interaction_id):
+        timeline = (await live.http.get(f"/api/interactions/{interaction_id}")).json()
+        fallback = [e for e in timeline["events"] if e["type"] == "otp.fallback"]
+        assert len(fallback) == 1, [e["type"] for e in timeline["events"]]
+        assert fallback[0]["normalized"]["reason"] == reason
+        assert fallback[0]["normalized"]["from"] == "WHATSAPP"
+        assert fallback[0]["normalized"]["to"] == "SMS"
+    sms = (await live.http.get(f"/api/interactions/{challenge.interaction_id}")).json()
+    assert sms["channel"] == "SMS"
+    assert [m["kind"] for m in sms["messages"]] == ["OTP"]
+    async with live.app.state.session_factory() as session:
+        actions = (
+            await session.scalars(
+                select(AuditLog.action).where(AuditLog.entity_id == created["id"])
+            )
+        ).all()
+    assert actions.count("otp.fallback") == 1
+    return challenge, code
+
+
+async def test_a_code_whatsapp_refuses_goes_by_sms_and_only_that_code_verifies(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    """The Cloud API answers the send with 131026 (the number cannot receive WhatsApp): the
+    challenge goes on by SMS at once, the SMS's code verifies."""
+    with Capture() as capture:
+        async with live_app(settings_factory, WHATSAPP_PROVIDER="cloud") as live:
+            await live.emulator(
+                "/whatsapp-cloud/faults", {"status": 400, "code": 131026, "number": PHONE}
+            )
+            created = (await create(live.http)).json()
+            _, code = await fell_back(live, created, "131026")
+            assert len(await live.outbox()) == 1
+            assert await whatsapp_sent(live, count=0) == []
+            wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+            assert (await verify(live, created["id"], wrong))["verified"] is False
+            assert (await verify(live, created["id"], code))["verified"] is True
+            whatsapp = (await live.http.get(f"/api/interactions/{created['interactionId']}")).json()
+            (message,) = whatsapp["messages"]
+            assert message["status"] == "FAILED"
+            await nothing_at_rest(live, code)
+    assert code not in capture.stream.getvalue()
+
+
+async def test_a_code_whatsapp_takes_then_reports_failed_goes_by_sms(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    """The Cloud API takes the template, then a `failed` status webhook (131026) comes: the
+    challenge goes on by SMS with a new code; the WhatsApp code no longer verifies."""
+    with Capture() as capture:
+        async with live_app(settings_factory, WHATSAPP_PROVIDER="cloud") as live:
+            await live.emulator(
+                "/whatsapp-cloud/faults", {"status": 200, "code": 131026, "number": PHONE}
+            )
+            created = (await create(live.http)).json()
+            (item,) = await whatsapp_sent(live)
+            whatsapp_code = code_of(item)
+            _, code = await fell_back(live, created, "131026")
+            assert len(await live.outbox()) == 1
+            assert len(await whatsapp_sent(live)) == 1
+            if whatsapp_code != code:  # the same digits only by a one-in-a-million chance
+                refused = await verify(live, created["id"], whatsapp_code)
+                assert refused["verified"] is False
+            assert (await verify(live, created["id"], code))["verified"] is True
+            await nothing_at_rest(live, code, whatsapp_code)
+    log = capture.stream.getvalue()
+    assert code not in log
+    assert whatsapp_code not in log
+
+
+async def test_a_cloud_message_from_the_customer_after_a_code_is_their_own_conversation(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    async with live_app(settings_factory, WHATSAPP_PROVIDER="cloud") as live:
+        created = (await create(live.http)).json()
+        (item,) = await whatsapp_sent(live)
+        code = code_of(item)
+        # The customer writes through the Cloud API (a signed webhook from the emulator).
+        await live.emulator(
+            "/whatsapp-cloud/incoming", {"from": PHONE.lstrip("+"), "body": "No me llegó nada"}
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            _, interactions, messages = await rows(live.app.state.session_factory, created["id"])
+            if any(m.direction is Direction.INBOUND for m in messages):
+                break
+            assert time.monotonic() < deadline, "the customer's message was not stored"
+            await asyncio.sleep(0.1)
+        (inbound,) = [m for m in messages if m.direction is Direction.INBOUND]
+        assert str(inbound.interaction_id) != created["interactionId"]
+        conversation = next(i for i in interactions if i.id == inbound.interaction_id)
+        assert conversation.waiting_since is not None
+        code_interaction = next(i for i in interactions if str(i.id) == created["interactionId"])
+        assert code_interaction.waiting_since is None
+        assert code_interaction.queued_at is None
+        assert [m.kind for m in messages if m.interaction_id == code_interaction.id] == [
+            MessageKind.OTP
+        ]
+        # The code still verifies.
+        assert (await verify(live, created["id"], code))["verified"] is True
