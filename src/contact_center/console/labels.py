@@ -19,6 +19,7 @@ from contact_center.models.enums import (
     InteractionStatus,
     MessageKind,
     MessageStatus,
+    OtpChannel,
     OtpPurpose,
     OtpStatus,
     Outcome,
@@ -88,6 +89,7 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "IDENTITY_VERIFICATION": N_("Identity verification"),
         "LOGIN_2FA": N_("Sign-in"),
     },
+    OtpChannel: {"SMS": N_("SMS"), "WHATSAPP": N_("WhatsApp")},
     OtpStatus: {
         "PENDING": N_("Pending"),
         "SENT": N_("Sent"),
@@ -191,6 +193,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "otp.create": N_("Code requested"),
     "otp.expire": N_("Code expired"),
     "otp.fail": N_("Code could not be sent"),
+    "otp.fallback": N_("Code sent by SMS instead of WhatsApp"),
     "otp.lock": N_("Code locked"),
     "otp.send": N_("Code sent"),
     "otp.verify": N_("Code checked"),
