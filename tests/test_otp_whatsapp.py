@@ -466,6 +466,8 @@ async def test_a_whatsapp_code_reaches_the_provider_once_and_verifies(
             assert "otp.fallback" not in types
             (message,) = timeline["messages"]
             assert message["body"].count("******") == 1
+            (shown,) = timeline["otpChallenges"]
+            assert (shown["channel"], shown["fallbackAt"]) == ("WHATSAPP", None)
             assert code not in str(timeline)
             await nothing_at_rest(live, code)
     assert code not in capture.stream.getvalue()
@@ -490,6 +492,9 @@ async def fell_back(live: Live, created: dict[str, Any], reason: str) -> tuple[O
     sms = (await live.http.get(f"/api/interactions/{challenge.interaction_id}")).json()
     assert sms["channel"] == "SMS"
     assert [m["kind"] for m in sms["messages"]] == ["OTP"]
+    (shown,) = sms["otpChallenges"]
+    assert (shown["id"], shown["channel"]) == (created["id"], "SMS")
+    assert shown["fallbackAt"] is not None
     async with live.app.state.session_factory() as session:
         actions = (
             await session.scalars(
