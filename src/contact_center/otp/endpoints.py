@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
@@ -12,12 +12,19 @@ from contact_center.messaging.sender import Sender, SenderDep
 from contact_center.models.enums import OtpChannel
 from contact_center.otp import service
 from contact_center.otp.schemas import OtpCreate, OtpCreated, OtpVerified, OtpVerify
-from contact_center.schemas import ERROR_RESPONSES
+from contact_center.schemas import ERROR_RESPONSES, ErrorEnvelope
 from contact_center.web import RuntimeDep, valid_phone
 
 router = APIRouter(
     tags=["otp"], responses=ERROR_RESPONSES | {429: {"description": "Rate limited (Retry-After)"}}
 )
+CREATE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {
+        "model": ErrorEnvelope,
+        "description": "correlationId already used (correlation_id_taken), or a WhatsApp code "
+        "without the Cloud API as the sender (whatsapp_otp_unavailable)",
+    }
+}
 
 
 async def _create(payload: OtpCreate, sender: Sender) -> OtpCreated:
@@ -46,7 +53,11 @@ async def _create(payload: OtpCreate, sender: Sender) -> OtpCreated:
 
 
 @router.post(
-    "/api/otp", status_code=201, response_model=OtpCreated, summary="Create an OTP challenge"
+    "/api/otp",
+    status_code=201,
+    response_model=OtpCreated,
+    responses=CREATE_RESPONSES,
+    summary="Create an OTP challenge",
 )
 async def create_otp(payload: Annotated[OtpCreate, Body()], sender: SenderDep) -> OtpCreated:
     """Queues an SMS (or, with `channel: "WHATSAPP"`, the WhatsApp authentication template)
@@ -58,7 +69,11 @@ async def create_otp(payload: Annotated[OtpCreate, Body()], sender: SenderDep) -
 
 
 @router.post(
-    "/api/sms/otp", status_code=201, response_model=OtpCreated, summary="Send an OTP code by SMS"
+    "/api/sms/otp",
+    status_code=201,
+    response_model=OtpCreated,
+    responses=CREATE_RESPONSES,
+    summary="Send an OTP code by SMS",
 )
 async def sms_otp(payload: Annotated[OtpCreate, Body()], sender: SenderDep) -> OtpCreated:
     """The same as `POST /api/otp`, by SMS only (`channel` WHATSAPP: 422)."""
