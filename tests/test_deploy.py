@@ -106,8 +106,6 @@ def production_env(database_url: str, redis_url: str, **changes: str) -> dict[st
             "BUILDERBOT_API_KEY": "bb-" + uuid.uuid4().hex,
             "BUILDERBOT_BOT_ID": str(uuid.uuid4()),
             "BUILDERBOT_WEBHOOK_TOKEN": uuid.uuid4().hex,
-            "WHATSAPP_CLOUD_APP_SECRET": uuid.uuid4().hex,
-            "WHATSAPP_CLOUD_VERIFY_TOKEN": uuid.uuid4().hex,
         }
     )
     env.update(changes)
@@ -169,9 +167,8 @@ def test_check_config_passes_a_complete_production_configuration(
         ({"BUILDERBOT_WEBHOOK_TOKEN": "emulator-builderbot-token"}, "BUILDERBOT_WEBHOOK_TOKEN"),
         ({"TWILIO_AUTH_TOKEN": "emulator-twilio-token"}, "TWILIO_AUTH_TOKEN"),
         ({"OTP_PEPPER": "abcdefghijklmnopqrstuvwxyz0123456789"}, "OTP_PEPPER"),
-        # Sending through the Cloud API without its token; its webhook without its secret.
+        # Sending through the Cloud API without its token; the emulator's verify token.
         ({"WHATSAPP_PROVIDER": "cloud"}, "WHATSAPP_CLOUD_ACCESS_TOKEN"),
-        ({"WHATSAPP_CLOUD_APP_SECRET": ""}, "WHATSAPP_CLOUD_APP_SECRET"),
         (
             {"WHATSAPP_CLOUD_VERIFY_TOKEN": "emulator-whatsapp-cloud-verify-token"},
             "WHATSAPP_CLOUD_VERIFY_TOKEN",

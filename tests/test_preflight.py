@@ -32,6 +32,8 @@ CLOUD = {
     "WHATSAPP_CLOUD_ACCESS_TOKEN": "EAAG" + uuid.uuid4().hex + uuid.uuid4().hex,
     "WHATSAPP_CLOUD_PHONE_NUMBER_ID": "106540352242922",
     "WHATSAPP_CLOUD_WABA_ID": "102290129340398",
+    "WHATSAPP_CLOUD_APP_SECRET": uuid.uuid4().hex,
+    "WHATSAPP_CLOUD_VERIFY_TOKEN": uuid.uuid4().hex,
 }
 
 
@@ -54,9 +56,6 @@ def production(**changes: str) -> dict[str, str]:
         "BUILDERBOT_API_KEY": "bb-" + uuid.uuid4().hex,
         "BUILDERBOT_BOT_ID": str(uuid.uuid4()),
         "BUILDERBOT_WEBHOOK_TOKEN": uuid.uuid4().hex,
-        # The Cloud API's webhook is served whoever sends WhatsApp messages.
-        "WHATSAPP_CLOUD_APP_SECRET": uuid.uuid4().hex,
-        "WHATSAPP_CLOUD_VERIFY_TOKEN": uuid.uuid4().hex,
     }
     values.update(changes)
     return values
@@ -160,44 +159,54 @@ def test_trusting_every_proxy_is_a_warning() -> None:
     ]
 
 
-def test_sending_through_the_cloud_api_needs_its_token_and_ids() -> None:
+def test_sending_through_the_cloud_api_needs_its_token_ids_and_webhook_secrets() -> None:
     assert errors(findings(**CLOUD)) == []
-    for variable in (
-        "WHATSAPP_CLOUD_ACCESS_TOKEN",
-        "WHATSAPP_CLOUD_PHONE_NUMBER_ID",
-        "WHATSAPP_CLOUD_WABA_ID",
-    ):
+    for variable in CLOUD:
+        if variable == "WHATSAPP_PROVIDER":
+            continue
         missing = {name: value for name, value in CLOUD.items() if name != variable}
         assert [f.variable for f in errors(findings(**missing))] == [variable]
     # Without the token the Cloud API would be emulated: production refuses it.
-    no_token = {name: value for name, value in CLOUD.items() if "TOKEN" not in name}
+    no_token = {
+        name: value for name, value in CLOUD.items() if name != "WHATSAPP_CLOUD_ACCESS_TOKEN"
+    }
     assert "emulated" in refused("WHATSAPP_CLOUD_ACCESS_TOKEN", findings(**no_token)).message
-    # BuilderBot sending: the Cloud API's token and ids are not needed.
-    assert errors(findings(WHATSAPP_PROVIDER="builderbot")) == []
+    # Without a webhook secret, its statuses and the customers' messages would be refused.
+    no_secret = {**CLOUD, "WHATSAPP_CLOUD_APP_SECRET": ""}
+    assert "webhook" in refused("WHATSAPP_CLOUD_APP_SECRET", findings(**no_secret)).message
+    staging = findings(**{**no_secret, "APP_ENV": "staging"})
+    assert [f.level for f in staging if f.variable == "WHATSAPP_CLOUD_APP_SECRET"] == ["warning"]
 
 
-@pytest.mark.parametrize("provider", ["builderbot", "cloud"])
+def test_a_bank_without_the_cloud_api_needs_none_of_its_variables() -> None:
+    """BuilderBot sending and nothing of the Cloud API set: its webhook refuses every delivery
+    in production (never the emulator's secrets), and check-config says nothing of it."""
+    found = findings(WHATSAPP_PROVIDER="builderbot")
+    assert [f for f in found if f.variable.startswith("WHATSAPP")] == []
+
+
 @pytest.mark.parametrize("variable", ["WHATSAPP_CLOUD_APP_SECRET", "WHATSAPP_CLOUD_VERIFY_TOKEN"])
-def test_the_cloud_webhook_needs_its_secrets_whoever_sends(provider: str, variable: str) -> None:
-    """Unset, the webhook would take the emulator's published app secret and verify token."""
-    found = findings(**{**CLOUD, "WHATSAPP_PROVIDER": provider, variable: ""})
-    assert [f.variable for f in errors(found)] == [variable]
-    assert "webhook" in refused(variable, found).message
-    staging = findings(**{**CLOUD, "APP_ENV": "staging", variable: ""})
-    assert [f.level for f in staging if f.variable == variable] == ["warning"]
+def test_a_cloud_number_beside_builderbot_is_warned_of_what_it_misses(variable: str) -> None:
+    """Connected side by side (BuilderBot still sends): without a webhook secret its
+    deliveries are refused, without the token its media cannot be fetched; warnings only."""
+    partial = {**CLOUD, "WHATSAPP_PROVIDER": "builderbot", variable: ""}
+    found = [f for f in findings(**partial) if f.variable.startswith("WHATSAPP")]
+    assert [(f.level, f.variable) for f in found] == [("warning", variable)]
+    assert "refuses every delivery" in found[0].message
+    receiving = {
+        name: value
+        for name, value in CLOUD.items()
+        if name in ("WHATSAPP_CLOUD_APP_SECRET", "WHATSAPP_CLOUD_VERIFY_TOKEN")
+    }
+    found = [f for f in findings(**receiving) if f.variable.startswith("WHATSAPP")]
+    assert [(f.level, f.variable) for f in found] == [("warning", "WHATSAPP_CLOUD_ACCESS_TOKEN")]
+    assert "media" in found[0].message
 
 
 def test_the_cloud_api_base_url_must_be_https() -> None:
     plain = findings(**CLOUD, WHATSAPP_CLOUD_BASE_URL="http://graph.facebook.com")
     assert "https" in refused("WHATSAPP_CLOUD_BASE_URL", plain).message
     assert errors(findings(**CLOUD, WHATSAPP_CLOUD_BASE_URL="https://graph.facebook.com")) == []
-
-
-def test_receiving_from_the_cloud_api_without_its_token_warns_about_media() -> None:
-    found = findings(WHATSAPP_PROVIDER="builderbot")
-    warned = [f for f in found if f.variable == "WHATSAPP_CLOUD_ACCESS_TOKEN"]
-    assert [f.level for f in warned] == ["warning"]
-    assert "media" in warned[0].message
 
 
 def test_no_cloud_finding_names_a_secret_value() -> None:

@@ -206,40 +206,43 @@ def static_findings(settings: Settings) -> list[Finding]:
 
 
 def _whatsapp_cloud_findings(settings: Settings, severe: Level) -> list[Finding]:
-    """Meta's Cloud API (docs/whatsapp-cloud.md). Its webhooks are received whoever sends, so
-    the app secret and the verify token are needed in any case (unset, the emulator's published
-    ones would be accepted); sending through it (`WHATSAPP_PROVIDER=cloud`) needs the token and
-    the number's and account's ids too."""
+    """Meta's Cloud API (docs/whatsapp-cloud.md). Sending through it (`WHATSAPP_PROVIDER=cloud`)
+    needs its token, the number's and the account's ids, and (its statuses and the customers'
+    messages come by webhook) the app secret and the verify token. With BuilderBot sending, a
+    Cloud API partly configured (a number connected side by side) gets warnings: without its
+    secrets the webhook refuses every delivery (production never takes the emulator's), without
+    the token media cannot be fetched."""
     found: list[Finding] = []
-    receiving = (
-        ("WHATSAPP_CLOUD_APP_SECRET", settings.whatsapp_cloud_app_secret),
-        ("WHATSAPP_CLOUD_VERIFY_TOKEN", settings.whatsapp_cloud_verify_token),
-    )
-    for name, secret in receiving:
-        if not (secret_value(secret) or "").strip():
+    sends = settings.whatsapp_provider == "cloud"
+    token = bool((secret_value(settings.whatsapp_cloud_access_token) or "").strip())
+    webhook = {
+        "WHATSAPP_CLOUD_APP_SECRET": (
+            secret_value(settings.whatsapp_cloud_app_secret) or ""
+        ).strip(),
+        "WHATSAPP_CLOUD_VERIFY_TOKEN": (
+            secret_value(settings.whatsapp_cloud_verify_token) or ""
+        ).strip(),
+    }
+    identifiers = {
+        "WHATSAPP_CLOUD_PHONE_NUMBER_ID": settings.whatsapp_cloud_phone_number_id,
+        "WHATSAPP_CLOUD_WABA_ID": settings.whatsapp_cloud_waba_id,
+    }
+    configured = token or any(webhook.values()) or any(identifiers.values())
+    if not (sends or configured):
+        return found  # the Cloud API is not used: its webhook refuses everything in production
+    level: Level = severe if sends else "warning"
+    for name, value in webhook.items():
+        if not value:
             found.append(
                 Finding(
-                    severe,
+                    level,
                     name,
-                    "is missing: the Cloud API's webhook (/webhooks/whatsapp-cloud) is served "
-                    "whoever sends, and would accept the provider emulator's published value",
+                    "is missing: the Cloud API's webhook (/webhooks/whatsapp-cloud) refuses every "
+                    "delivery without it",
                 )
             )
-    emulated = ProviderName.WHATSAPP_CLOUD in emulated_providers(settings)
-    if (
-        emulated
-        and settings.whatsapp_provider != "cloud"
-        and secret_value(settings.whatsapp_cloud_app_secret)
-    ):
-        found.append(
-            Finding(
-                "warning",
-                "WHATSAPP_CLOUD_ACCESS_TOKEN",
-                "is missing: media named by the Cloud API's webhooks cannot be fetched",
-            )
-        )
-    if settings.whatsapp_provider == "cloud":
-        if emulated:
+    if sends:
+        if not token:
             found.append(
                 Finding(
                     severe,
@@ -248,14 +251,19 @@ def _whatsapp_cloud_findings(settings: Settings, severe: Level) -> list[Finding]
                     "which production refuses",
                 )
             )
-        for name, identifier in (
-            ("WHATSAPP_CLOUD_PHONE_NUMBER_ID", settings.whatsapp_cloud_phone_number_id),
-            ("WHATSAPP_CLOUD_WABA_ID", settings.whatsapp_cloud_waba_id),
-        ):
+        for name, identifier in identifiers.items():
             if not identifier:
                 found.append(
                     Finding(severe, name, "is missing: WHATSAPP_PROVIDER=cloud sends through it")
                 )
+    elif not token:
+        found.append(
+            Finding(
+                "warning",
+                "WHATSAPP_CLOUD_ACCESS_TOKEN",
+                "is missing: media named by the Cloud API's webhooks cannot be fetched",
+            )
+        )
     if urlsplit(settings.whatsapp_cloud_base_url).scheme != "https":
         found.append(
             Finding(

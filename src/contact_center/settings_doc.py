@@ -223,7 +223,8 @@ DESCRIPTIONS: dict[str, str] = {
     "API: templates and one-time codes by WhatsApp). Both receive webhooks at all times "
     "(docs/whatsapp-cloud.md).",
     "whatsapp_cloud_access_token": "A system user's token with `whatsapp_business_messaging` and "
-    "`whatsapp_business_management`. Unset: the Cloud API is emulated (production refuses it).",
+    "`whatsapp_business_management`. Unset: the Cloud API is emulated (production refuses that "
+    "with `WHATSAPP_PROVIDER=cloud`).",
     "whatsapp_cloud_phone_number_id": "The business number's id (sends go to "
     "`/{version}/{id}/messages`).",
     "whatsapp_cloud_waba_id": "The WhatsApp Business Account's id (templates are listed from it).",
