@@ -85,7 +85,9 @@ def production_env(database_url: str, redis_url: str, **changes: str) -> dict[st
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("APP_", "DATABASE", "REDIS", "TWILIO", "ELEVENLABS", "BUILDERBOT"))
+        if not key.startswith(
+            ("APP_", "DATABASE", "REDIS", "TWILIO", "ELEVENLABS", "BUILDERBOT", "WHATSAPP")
+        )
     }
     env.update(
         {
@@ -165,6 +167,12 @@ def test_check_config_passes_a_complete_production_configuration(
         ({"BUILDERBOT_WEBHOOK_TOKEN": "emulator-builderbot-token"}, "BUILDERBOT_WEBHOOK_TOKEN"),
         ({"TWILIO_AUTH_TOKEN": "emulator-twilio-token"}, "TWILIO_AUTH_TOKEN"),
         ({"OTP_PEPPER": "abcdefghijklmnopqrstuvwxyz0123456789"}, "OTP_PEPPER"),
+        # Sending through the Cloud API without its token; the emulator's verify token.
+        ({"WHATSAPP_PROVIDER": "cloud"}, "WHATSAPP_CLOUD_ACCESS_TOKEN"),
+        (
+            {"WHATSAPP_CLOUD_VERIFY_TOKEN": "emulator-whatsapp-cloud-verify-token"},
+            "WHATSAPP_CLOUD_VERIFY_TOKEN",
+        ),
     ],
 )
 def test_check_config_names_the_variable_to_fix(

@@ -47,6 +47,18 @@ async def code_sent(live: Live, phone: str = PHONE, *, count: int = 1) -> str:
         await asyncio.sleep(0.1)
 
 
+async def sent_recorded(live: Live, challenge_id: str) -> None:
+    """Wait until the worker has recorded the challenge SENT."""
+    deadline = time.monotonic() + 30
+    while True:
+        async with live.app.state.session_factory() as session:
+            row = await session.get(OtpChallenge, uuid.UUID(challenge_id))
+            if row is not None and row.status is OtpStatus.SENT:
+                return
+        assert time.monotonic() < deadline, "the send was not recorded"
+        await asyncio.sleep(0.05)
+
+
 async def verify(live: Live, challenge_id: str, code: str, **extra: Any) -> dict[str, Any]:
     response = await live.http.post(
         "/api/otp/verify", json={"challengeId": challenge_id, "code": code, **extra}
@@ -61,8 +73,18 @@ async def test_create_send_verify_once(settings_factory: Callable[..., Settings]
         assert created.status_code == 201
         body = created.json()
         assert body["status"] == "PENDING"
-        assert set(body) == {"id", "correlationId", "status", "expiresAt", "interactionId"}
+        assert set(body) == {
+            "id",
+            "correlationId",
+            "status",
+            "expiresAt",
+            "interactionId",
+            "channel",
+        }
+        assert body["channel"] == "SMS"
         code = await code_sent(live)
+        # The provider has the SMS a moment before the worker records it SENT (with its event).
+        await sent_recorded(live, body["id"])
         assert await verify(live, body["id"], code) == {
             "verified": True,
             "status": "VERIFIED",

@@ -21,7 +21,20 @@ SECRET_VARIABLES = (
     "BUILDERBOT_API_KEY",
     "BUILDERBOT_WEBHOOK_TOKEN",
     "TWILIO_WEBHOOK_TOKEN",
+    "WHATSAPP_CLOUD_ACCESS_TOKEN",
+    "WHATSAPP_CLOUD_APP_SECRET",
+    "WHATSAPP_CLOUD_VERIFY_TOKEN",
 )
+# What a bank sending through Meta's Cloud API sets beside the rest (docs/whatsapp-cloud.md,
+# "Connecting a real number").
+CLOUD = {
+    "WHATSAPP_PROVIDER": "cloud",
+    "WHATSAPP_CLOUD_ACCESS_TOKEN": "EAAG" + uuid.uuid4().hex + uuid.uuid4().hex,
+    "WHATSAPP_CLOUD_PHONE_NUMBER_ID": "106540352242922",
+    "WHATSAPP_CLOUD_WABA_ID": "102290129340398",
+    "WHATSAPP_CLOUD_APP_SECRET": uuid.uuid4().hex,
+    "WHATSAPP_CLOUD_VERIFY_TOKEN": uuid.uuid4().hex,
+}
 
 
 def production(**changes: str) -> dict[str, str]:
@@ -70,6 +83,9 @@ def test_the_emulator_publishes_exactly_these_secrets() -> None:
         registry.EMULATOR_ELEVENLABS_API_KEY,
         registry.EMULATOR_BUILDERBOT_TOKEN,
         registry.EMULATOR_BUILDERBOT_API_KEY,
+        registry.EMULATOR_WHATSAPP_CLOUD_ACCESS_TOKEN,
+        registry.EMULATOR_WHATSAPP_CLOUD_APP_SECRET,
+        registry.EMULATOR_WHATSAPP_CLOUD_VERIFY_TOKEN,
     } == EMULATOR_SECRETS
     assert {"emulator-elevenlabs-secret", "emulator-builderbot-token", "emulator-twilio-token"} < (
         EMULATOR_SECRETS
@@ -93,6 +109,8 @@ def test_every_secret_refuses_every_value_the_emulator_publishes(
         ("TWILIO_FROM_NUMBER", registry.EMULATOR_TWILIO_FROM_NUMBER),
         ("BUILDERBOT_BOT_ID", registry.EMULATOR_BUILDERBOT_BOT_ID),
         ("ELEVENLABS_AGENT_ID", registry.EMULATOR_ELEVENLABS_AGENT_ID),
+        ("WHATSAPP_CLOUD_PHONE_NUMBER_ID", registry.EMULATOR_WHATSAPP_CLOUD_PHONE_NUMBER_ID),
+        ("WHATSAPP_CLOUD_WABA_ID", registry.EMULATOR_WHATSAPP_CLOUD_WABA_ID),
     ],
 )
 def test_the_emulators_identifiers_are_refused_too(variable: str, value: str) -> None:
@@ -111,6 +129,10 @@ def test_the_emulators_identifiers_are_refused_too(variable: str, value: str) ->
         ("TWILIO_AUTH_TOKEN", "f00dcafe1234", "shorter than 24"),
         ("BUILDERBOT_API_KEY", "abcabcabcabcabcabcabcabcabcabc", "too easy to guess"),
         ("ELEVENLABS_API_KEY", "changeme-please", "placeholder"),
+        ("WHATSAPP_CLOUD_VERIFY_TOKEN", "mi-token-de-verificacion", "shorter than 32"),
+        ("WHATSAPP_CLOUD_VERIFY_TOKEN", "bancodemobancodemobancodemobancodemo", "too easy"),
+        ("WHATSAPP_CLOUD_APP_SECRET", "3f2a9c1d7e", "shorter than 24"),
+        ("WHATSAPP_CLOUD_ACCESS_TOKEN", "<your-system-user-token>", "placeholder"),
     ],
 )
 def test_short_guessable_and_placeholder_secrets_are_refused_by_name(
@@ -135,3 +157,65 @@ def test_trusting_every_proxy_is_a_warning() -> None:
     assert not [
         f for f in findings(TRUSTED_PROXIES="10.0.0.0/8") if f.variable == "TRUSTED_PROXIES"
     ]
+
+
+def test_sending_through_the_cloud_api_needs_its_token_ids_and_webhook_secrets() -> None:
+    assert errors(findings(**CLOUD)) == []
+    for variable in CLOUD:
+        if variable == "WHATSAPP_PROVIDER":
+            continue
+        missing = {name: value for name, value in CLOUD.items() if name != variable}
+        assert [f.variable for f in errors(findings(**missing))] == [variable]
+    # Without the token the Cloud API would be emulated: production refuses it.
+    no_token = {
+        name: value for name, value in CLOUD.items() if name != "WHATSAPP_CLOUD_ACCESS_TOKEN"
+    }
+    assert "emulated" in refused("WHATSAPP_CLOUD_ACCESS_TOKEN", findings(**no_token)).message
+    # Without a webhook secret, its statuses and the customers' messages would be refused.
+    no_secret = {**CLOUD, "WHATSAPP_CLOUD_APP_SECRET": ""}
+    assert "webhook" in refused("WHATSAPP_CLOUD_APP_SECRET", findings(**no_secret)).message
+    staging = findings(**{**no_secret, "APP_ENV": "staging"})
+    assert [f.level for f in staging if f.variable == "WHATSAPP_CLOUD_APP_SECRET"] == ["warning"]
+
+
+def test_a_bank_without_the_cloud_api_needs_none_of_its_variables() -> None:
+    """BuilderBot sending and nothing of the Cloud API set: its webhook refuses every delivery
+    in production (never the emulator's secrets), and check-config says nothing of it."""
+    found = findings(WHATSAPP_PROVIDER="builderbot")
+    assert [f for f in found if f.variable.startswith("WHATSAPP")] == []
+
+
+@pytest.mark.parametrize("variable", ["WHATSAPP_CLOUD_APP_SECRET", "WHATSAPP_CLOUD_VERIFY_TOKEN"])
+def test_a_cloud_number_beside_builderbot_is_warned_of_what_it_misses(variable: str) -> None:
+    """Connected side by side (BuilderBot still sends): without a webhook secret its
+    deliveries are refused, without the token its media cannot be fetched; warnings only."""
+    partial = {**CLOUD, "WHATSAPP_PROVIDER": "builderbot", variable: ""}
+    found = [f for f in findings(**partial) if f.variable.startswith("WHATSAPP")]
+    assert [(f.level, f.variable) for f in found] == [("warning", variable)]
+    assert "refuses every delivery" in found[0].message
+    receiving = {
+        name: value
+        for name, value in CLOUD.items()
+        if name in ("WHATSAPP_CLOUD_APP_SECRET", "WHATSAPP_CLOUD_VERIFY_TOKEN")
+    }
+    found = [f for f in findings(**receiving) if f.variable.startswith("WHATSAPP")]
+    assert [(f.level, f.variable) for f in found] == [("warning", "WHATSAPP_CLOUD_ACCESS_TOKEN")]
+    assert "media" in found[0].message
+
+
+def test_the_cloud_api_base_url_must_be_https() -> None:
+    plain = findings(**CLOUD, WHATSAPP_CLOUD_BASE_URL="http://graph.facebook.com")
+    assert "https" in refused("WHATSAPP_CLOUD_BASE_URL", plain).message
+    assert errors(findings(**CLOUD, WHATSAPP_CLOUD_BASE_URL="https://graph.facebook.com")) == []
+
+
+def test_no_cloud_finding_names_a_secret_value() -> None:
+    values = {
+        "WHATSAPP_CLOUD_ACCESS_TOKEN": "short-token",
+        "WHATSAPP_CLOUD_APP_SECRET": "emulator-whatsapp-cloud-app-secret",
+        "WHATSAPP_CLOUD_VERIFY_TOKEN": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    }
+    found = findings(**{**CLOUD, **values})
+    assert {f.variable for f in errors(found)} >= set(values)
+    for finding in found:
+        assert not any(value in finding.message for value in values.values())

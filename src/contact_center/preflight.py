@@ -28,6 +28,11 @@ from contact_center.providers.registry import (
     EMULATOR_TWILIO_ACCOUNT_SID,
     EMULATOR_TWILIO_AUTH_TOKEN,
     EMULATOR_TWILIO_FROM_NUMBER,
+    EMULATOR_WHATSAPP_CLOUD_ACCESS_TOKEN,
+    EMULATOR_WHATSAPP_CLOUD_APP_SECRET,
+    EMULATOR_WHATSAPP_CLOUD_PHONE_NUMBER_ID,
+    EMULATOR_WHATSAPP_CLOUD_VERIFY_TOKEN,
+    EMULATOR_WHATSAPP_CLOUD_WABA_ID,
     emulated_providers,
     secret_value,
 )
@@ -51,6 +56,9 @@ EMULATOR_SECRETS = frozenset(
         EMULATOR_ELEVENLABS_API_KEY,
         EMULATOR_BUILDERBOT_TOKEN,
         EMULATOR_BUILDERBOT_API_KEY,
+        EMULATOR_WHATSAPP_CLOUD_ACCESS_TOKEN,
+        EMULATOR_WHATSAPP_CLOUD_APP_SECRET,
+        EMULATOR_WHATSAPP_CLOUD_VERIFY_TOKEN,
     }
 )
 GENERATE_HINT = "generate one with `openssl rand -hex 32`"
@@ -161,12 +169,23 @@ def static_findings(settings: Settings) -> list[Finding]:
                 "is missing: WhatsApp webhooks would be refused",
             )
         )
+    found += _whatsapp_cloud_findings(settings, severe)
     found += _secret_findings(settings, severe)
     for name, identifier, emulators in (
         ("TWILIO_ACCOUNT_SID", settings.twilio_account_sid, EMULATOR_TWILIO_ACCOUNT_SID),
         ("TWILIO_FROM_NUMBER", settings.twilio_from_number, EMULATOR_TWILIO_FROM_NUMBER),
         ("BUILDERBOT_BOT_ID", settings.builderbot_bot_id, EMULATOR_BUILDERBOT_BOT_ID),
         ("ELEVENLABS_AGENT_ID", settings.elevenlabs_agent_id, EMULATOR_ELEVENLABS_AGENT_ID),
+        (
+            "WHATSAPP_CLOUD_PHONE_NUMBER_ID",
+            settings.whatsapp_cloud_phone_number_id,
+            EMULATOR_WHATSAPP_CLOUD_PHONE_NUMBER_ID,
+        ),
+        (
+            "WHATSAPP_CLOUD_WABA_ID",
+            settings.whatsapp_cloud_waba_id,
+            EMULATOR_WHATSAPP_CLOUD_WABA_ID,
+        ),
     ):
         if identifier and identifier.strip() == emulators:
             found.append(
@@ -186,6 +205,76 @@ def static_findings(settings: Settings) -> list[Finding]:
     return found
 
 
+def _whatsapp_cloud_findings(settings: Settings, severe: Level) -> list[Finding]:
+    """Meta's Cloud API (docs/whatsapp-cloud.md). Sending through it (`WHATSAPP_PROVIDER=cloud`)
+    needs its token, the number's and the account's ids, and (its statuses and the customers'
+    messages come by webhook) the app secret and the verify token. With BuilderBot sending, a
+    Cloud API partly configured (a number connected side by side) gets warnings: without its
+    secrets the webhook refuses every delivery (production never takes the emulator's), without
+    the token media cannot be fetched."""
+    found: list[Finding] = []
+    sends = settings.whatsapp_provider == "cloud"
+    token = bool((secret_value(settings.whatsapp_cloud_access_token) or "").strip())
+    webhook = {
+        "WHATSAPP_CLOUD_APP_SECRET": (
+            secret_value(settings.whatsapp_cloud_app_secret) or ""
+        ).strip(),
+        "WHATSAPP_CLOUD_VERIFY_TOKEN": (
+            secret_value(settings.whatsapp_cloud_verify_token) or ""
+        ).strip(),
+    }
+    identifiers = {
+        "WHATSAPP_CLOUD_PHONE_NUMBER_ID": settings.whatsapp_cloud_phone_number_id,
+        "WHATSAPP_CLOUD_WABA_ID": settings.whatsapp_cloud_waba_id,
+    }
+    configured = token or any(webhook.values()) or any(identifiers.values())
+    if not (sends or configured):
+        return found  # the Cloud API is not used: its webhook refuses everything in production
+    level: Level = severe if sends else "warning"
+    for name, value in webhook.items():
+        if not value:
+            found.append(
+                Finding(
+                    level,
+                    name,
+                    "is missing: the Cloud API's webhook (/webhooks/whatsapp-cloud) refuses every "
+                    "delivery without it",
+                )
+            )
+    if sends:
+        if not token:
+            found.append(
+                Finding(
+                    severe,
+                    "WHATSAPP_CLOUD_ACCESS_TOKEN",
+                    "missing: with WHATSAPP_PROVIDER=cloud the Cloud API would be emulated, "
+                    "which production refuses",
+                )
+            )
+        for name, identifier in identifiers.items():
+            if not identifier:
+                found.append(
+                    Finding(severe, name, "is missing: WHATSAPP_PROVIDER=cloud sends through it")
+                )
+    elif not token:
+        found.append(
+            Finding(
+                "warning",
+                "WHATSAPP_CLOUD_ACCESS_TOKEN",
+                "is missing: media named by the Cloud API's webhooks cannot be fetched",
+            )
+        )
+    if urlsplit(settings.whatsapp_cloud_base_url).scheme != "https":
+        found.append(
+            Finding(
+                severe,
+                "WHATSAPP_CLOUD_BASE_URL",
+                "is not https: the access token goes with every call",
+            )
+        )
+    return found
+
+
 def _secret_findings(settings: Settings, severe: Level) -> list[Finding]:
     """Each secret set: not a placeholder, not a value the emulator publishes, long enough and
     hard enough to guess. A finding names the variable, never the value."""
@@ -200,6 +289,17 @@ def _secret_findings(settings: Settings, severe: Level) -> list[Finding]:
         ("ELEVENLABS_API_KEY", settings.elevenlabs_api_key, MIN_ISSUED_SECRET_LENGTH),
         ("ELEVENLABS_WEBHOOK_SECRET", settings.elevenlabs_webhook_secret, MIN_ISSUED_SECRET_LENGTH),
         ("BUILDERBOT_API_KEY", settings.builderbot_api_key, MIN_ISSUED_SECRET_LENGTH),
+        (
+            "WHATSAPP_CLOUD_VERIFY_TOKEN",
+            settings.whatsapp_cloud_verify_token,
+            MIN_SECRET_LENGTH,
+        ),
+        (
+            "WHATSAPP_CLOUD_ACCESS_TOKEN",
+            settings.whatsapp_cloud_access_token,
+            MIN_ISSUED_SECRET_LENGTH,
+        ),
+        ("WHATSAPP_CLOUD_APP_SECRET", settings.whatsapp_cloud_app_secret, MIN_ISSUED_SECRET_LENGTH),
     ):
         value = (secret_value(secret) or "").strip()
         if not value:

@@ -90,6 +90,23 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     (
+        "WhatsApp Business Cloud API",
+        (
+            "whatsapp_provider",
+            "whatsapp_cloud_access_token",
+            "whatsapp_cloud_phone_number_id",
+            "whatsapp_cloud_waba_id",
+            "whatsapp_cloud_app_secret",
+            "whatsapp_cloud_verify_token",
+            "whatsapp_cloud_base_url",
+            "whatsapp_cloud_api_version",
+            "whatsapp_otp_template",
+            "whatsapp_otp_template_language",
+            "whatsapp_template_sync_minutes",
+            "media_dir",
+        ),
+    ),
+    (
         "Twilio (SMS)",
         (
             "twilio_account_sid",
@@ -202,6 +219,27 @@ DESCRIPTIONS: dict[str, str] = {
     "builderbot_api_url": "WhatsApp API base URL.",
     "builderbot_api_key": "WhatsApp API key.",
     "builderbot_bot_id": "The WhatsApp bot's id.",
+    "whatsapp_provider": "Who sends WhatsApp messages: `builderbot` or `cloud` (Meta's Cloud "
+    "API: templates and one-time codes by WhatsApp). Both receive webhooks at all times "
+    "(docs/whatsapp-cloud.md).",
+    "whatsapp_cloud_access_token": "A system user's token with `whatsapp_business_messaging` and "
+    "`whatsapp_business_management`. Unset: the Cloud API is emulated (production refuses that "
+    "with `WHATSAPP_PROVIDER=cloud`).",
+    "whatsapp_cloud_phone_number_id": "The business number's id (sends go to "
+    "`/{version}/{id}/messages`).",
+    "whatsapp_cloud_waba_id": "The WhatsApp Business Account's id (templates are listed from it).",
+    "whatsapp_cloud_app_secret": "The Meta app's secret: every webhook's `X-Hub-Signature-256` "
+    "is checked with it.",
+    "whatsapp_cloud_verify_token": "The string typed in the App Dashboard: the webhook's "
+    "subscription handshake answers only to it (32+ random characters in production).",
+    "whatsapp_cloud_base_url": "Graph API base URL (https in production).",
+    "whatsapp_cloud_api_version": "The Graph API version, pinned.",
+    "whatsapp_otp_template": "The approved authentication template (copy-code button) one-time "
+    "codes go out with by WhatsApp.",
+    "whatsapp_otp_template_language": "The language of `WHATSAPP_OTP_TEMPLATE`.",
+    "whatsapp_template_sync_minutes": "How often the worker syncs the template registry from "
+    "the account (`0`: only on demand).",
+    "media_dir": "Where media fetched from WhatsApp (images, documents, voice notes) are kept.",
     "twilio_account_sid": "SMS account SID.",
     "twilio_auth_token": "SMS auth token; also verifies `X-Twilio-Signature` on status callbacks.",
     "twilio_from_number": "The SMS sender number.",

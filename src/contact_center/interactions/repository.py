@@ -335,6 +335,8 @@ OTP_COLUMNS = (
     "interaction_id",
     "requested_from_interaction_id",
     "context",
+    "channel",
+    "fallback_at",
     "created_at",
 )
 _OTP_CHALLENGES_OF = Sql(

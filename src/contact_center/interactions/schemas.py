@@ -11,6 +11,7 @@ from contact_center.models.enums import (
     Direction,
     InteractionStatus,
     MessageStatus,
+    OtpChannel,
     OtpPurpose,
     OtpStatus,
     Outcome,
@@ -108,6 +109,9 @@ class OtpChallengeOut(ApiModel):
     interaction_id: uuid.UUID | None
     requested_from_interaction_id: uuid.UUID | None
     context: dict[str, Any] | None
+    # How the code goes (SMS, or WHATSAPP until it falls back to SMS at `fallbackAt`).
+    channel: OtpChannel
+    fallback_at: Timestamp | None
     created_at: Timestamp
 
 

@@ -57,6 +57,12 @@ def _current_whatsapp(customer: ColumnElement[bool]) -> Select[Interaction]:
             Interaction.channel == Channel.WHATSAPP,
             customer,
             Interaction.last_message_at >= bindparam("since"),
+            # A one-time code's own interaction (marked `otp:<challenge>` by otp/service.py)
+            # is never the customer's conversation.
+            or_(
+                Interaction.provider_conversation_id.is_(None),
+                Interaction.provider_conversation_id.not_like("otp:%"),
+            ),
         )
         .order_by(Interaction.last_message_at.desc())
         .limit(1)
@@ -417,6 +423,12 @@ def _current_whatsapp_fast(customer: ColumnElement[bool]) -> Sql:
             INTERACTION.c.channel == Channel.WHATSAPP,
             customer,
             INTERACTION.c.last_message_at >= bindparam("since"),
+            # A one-time code's own interaction (marked `otp:<challenge>` by otp/service.py)
+            # is never the customer's conversation.
+            or_(
+                INTERACTION.c.provider_conversation_id.is_(None),
+                INTERACTION.c.provider_conversation_id.not_like("otp:%"),
+            ),
         )
         .order_by(INTERACTION.c.last_message_at.desc())
         .limit(1)

@@ -71,8 +71,11 @@ class SendHook(Protocol):
     async def compose(self, session: AsyncSession, claim: outbound.Claim) -> str:
         """The text to send; raises MessageWithdrawn when the message must not go any more."""
 
-    async def failed(self, session: AsyncSession, claim: outbound.Claim, code: str) -> None:
-        """The message failed for good."""
+    async def failed(
+        self, session: AsyncSession, claim: outbound.Claim, code: str
+    ) -> Sequence[uuid.UUID] | None:
+        """The message failed for good. May return the messages the kind queued in its place
+        (an OTP refused by WhatsApp goes by SMS): the job enqueues their sends after the commit."""
 
     async def sent(self, session: AsyncSession, claim: outbound.Claim) -> None:
         """The provider accepted the message."""
@@ -507,12 +510,15 @@ async def _send_hooked(deps: SendDeps, identifier: uuid.UUID) -> str:
         await asyncio.shield(_release(deps, identifier))
         raise
     except ProviderError as error:
+        follow_ups: Sequence[uuid.UUID] | None = None
         async with deps.sessions() as session:
             retry_at = await outbound.record_failure(session, deps.settings, identifier, error)
             if retry_at is None and hook is not None:
-                await hook.failed(session, claim, error.code or "send_failed")
+                follow_ups = await hook.failed(session, claim, error.code or "send_failed")
             await session.commit()
         _log_failure(message_id, claim, error, retry_at)
+        for follow_up in follow_ups or ():  # if lost, the reconciler finds the QUEUED row
+            await deps.enqueue_send(str(follow_up), 0, utcnow(), "")
         if retry_at is not None:
             await deps.enqueue_send(message_id, claim.attempt, retry_at, "")
             return "retry"

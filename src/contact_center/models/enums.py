@@ -120,6 +120,7 @@ class EventType(StrEnum):
     OTP_LOCKED = "otp.locked"
     OTP_EXPIRED = "otp.expired"
     OTP_CANCELED = "otp.canceled"
+    OTP_FALLBACK = "otp.fallback"
     LINK_OPENED = "link.opened"
     BOT_PAUSED = "bot.paused"
     BOT_RESUMED = "bot.resumed"

@@ -8,7 +8,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.errors import unique_constraint
-from contact_center.models.enums import OtpPurpose, OtpStatus
+from contact_center.models.enums import (
+    MessageKind,
+    MessageStatus,
+    OtpChannel,
+    OtpPurpose,
+    OtpStatus,
+)
+from contact_center.models.message import Message
 from contact_center.models.otp_challenge import OtpChallenge
 
 OPEN = (OtpStatus.PENDING, OtpStatus.SENT)
@@ -73,9 +80,9 @@ async def get(
     return (await session.scalars(stmt)).one_or_none()
 
 
-async def by_sms_interaction(
-    session: AsyncSession, interaction_id: uuid.UUID
-) -> OtpChallenge | None:
+async def by_interaction(session: AsyncSession, interaction_id: uuid.UUID) -> OtpChallenge | None:
+    """The challenge whose code goes on this interaction (its SMS, or its WhatsApp template
+    until it falls back to SMS), locked."""
     stmt = (
         select(OtpChallenge).where(OtpChallenge.interaction_id == interaction_id).with_for_update()
     )
@@ -90,3 +97,26 @@ async def expired_open(session: AsyncSession, now: datetime, limit: int) -> list
         .with_for_update(skip_locked=True)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def whatsapp_failed(
+    session: AsyncSession, now: datetime, limit: int
+) -> list[tuple[uuid.UUID, str | None]]:
+    """Open, unexpired WhatsApp challenges whose code's message FAILED after the provider took
+    it: (the WhatsApp interaction, the error code). A refused send falls back in its own
+    transaction, so only failures reported later (a status webhook) are found here."""
+    stmt = (
+        select(OtpChallenge.interaction_id, Message.error_code)
+        .join(Message, Message.interaction_id == OtpChallenge.interaction_id)
+        .where(
+            OtpChallenge.status.in_(OPEN),
+            OtpChallenge.expires_at > now,
+            OtpChallenge.channel == OtpChannel.WHATSAPP,
+            Message.kind == MessageKind.OTP,
+            Message.status.in_((MessageStatus.FAILED, MessageStatus.UNDELIVERED)),
+        )
+        .order_by(OtpChallenge.created_at)
+        .limit(limit)
+    )
+    found = (await session.execute(stmt)).all()
+    return [(interaction_id, error_code) for interaction_id, error_code in found if interaction_id]

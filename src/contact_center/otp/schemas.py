@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator
 
-from contact_center.models.enums import OtpPurpose, OtpStatus
+from contact_center.models.enums import OtpChannel, OtpPurpose, OtpStatus
 from contact_center.schemas import ApiModel, RequestModel, Timestamp
 
 
@@ -42,6 +42,11 @@ class OtpCreate(RequestModel):
     customer_ref: str | None = Field(default=None, max_length=128)
     correlation_id: str | None = Field(default=None, min_length=1, max_length=128)
     context: dict[str, Any] | None = None
+    channel: OtpChannel = Field(
+        default=OtpChannel.SMS,
+        description="How the code goes: SMS, or WHATSAPP (the authentication template; needs "
+        "WHATSAPP_PROVIDER=cloud, falls back to SMS when WhatsApp refuses it for good)",
+    )
 
 
 class OtpCreated(ApiModel):
@@ -49,7 +54,9 @@ class OtpCreated(ApiModel):
     correlation_id: str
     status: OtpStatus
     expires_at: Timestamp
+    # The interaction the code goes on (its own outbound SMS or WhatsApp interaction).
     interaction_id: uuid.UUID
+    channel: OtpChannel
 
 
 class OtpVerify(RequestModel):

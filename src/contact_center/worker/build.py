@@ -19,7 +19,7 @@ from contact_center.messaging.tasks import (
     send_message,
     sweep_whatsapp_media,
 )
-from contact_center.otp.tasks import expire_challenges
+from contact_center.otp.tasks import expire_challenges, fall_back_failed
 from contact_center.routing.tasks import Router
 from contact_center.runtime import Runtime
 from contact_center.webhooks.ingest import WebhookDeps
@@ -109,6 +109,9 @@ def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
         CronJob(reconcile, cron="* * * * * */15", timeout=120, retries=1),
         CronJob(close_idle_conversations, cron="*/5 * * * *", timeout=300, retries=1),
         CronJob(expire_challenges, cron="* * * * * */20", timeout=120, retries=1),
+        # WhatsApp codes reported failed by a status webhook go by SMS (a refused send falls
+        # back at once, in the send job).
+        CronJob(fall_back_failed, cron="* * * * * */5", timeout=60, retries=1),
         # WhatsApp media to fetch: new messages' (stored by webhooks), retries, a dead job's.
         CronJob(sweep_whatsapp_media, cron="* * * * * */10", timeout=60, retries=1),
     ]
@@ -146,6 +149,7 @@ def build_worker(
             reconcile,
             close_idle_conversations,
             expire_challenges,
+            fall_back_failed,
             sync_recent_calls,
             control_bot,
             reconcile_sms_statuses,

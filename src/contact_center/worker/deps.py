@@ -106,6 +106,13 @@ def media_deps(runtime: Runtime) -> MediaDeps:
     )
 
 
+def otp_deps(runtime: Runtime) -> otp.OtpJobDeps:
+    async def enqueue_send(message_id: str) -> bool:
+        return await runtime.jobs.enqueue_send(message_id, 0)
+
+    return otp.job_deps(runtime.settings, runtime.sessions, runtime.templates, enqueue_send)
+
+
 def job_context(runtime: Runtime, webhooks: WebhookDeps) -> dict[str, Any]:
     """The worker's context: every job finds its dependencies here."""
     return {
@@ -120,4 +127,5 @@ def job_context(runtime: Runtime, webhooks: WebhookDeps) -> dict[str, Any]:
             media=media_deps(runtime),
         ),
         "calls": CallJobDeps(sync=sync_deps(runtime), queue=runtime.queue),
+        "otp": otp_deps(runtime),
     }
