@@ -64,6 +64,7 @@ from contact_center.teams.endpoints import manage as teams_manage_router
 from contact_center.teams.endpoints import router as teams_router
 from contact_center.webhooks.endpoints import WebhookLane
 from contact_center.webhooks.endpoints import router as webhooks_router
+from contact_center.whatsapp_templates.endpoints import router as whatsapp_templates_router
 from contact_center.worker.build import build_worker
 
 log = structlog.get_logger(__name__)
@@ -227,6 +228,7 @@ def create_app(
     app.include_router(search_router)
     app.include_router(webhooks_router)
     app.include_router(messaging_router)
+    app.include_router(whatsapp_templates_router)
     app.include_router(link_sms_router)
     app.include_router(links_router)
     app.include_router(landing_router)

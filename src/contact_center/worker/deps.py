@@ -15,9 +15,11 @@ from contact_center.calls.tasks import CallJobDeps
 from contact_center.messaging.tasks import MessagingJobDeps, SendDeps, SendHook, StatusCheckDeps
 from contact_center.models.enums import MessageKind
 from contact_center.otp import tasks as otp
+from contact_center.providers.base import WhatsAppTemplateSource
 from contact_center.runtime import Runtime
 from contact_center.webhooks.ingest import WebhookDeps, apply_waiting
 from contact_center.webhooks.repository import waiting_among_fast
+from contact_center.whatsapp_templates.tasks import TemplateJobDeps
 
 
 def send_hooks(runtime: Runtime) -> dict[MessageKind, SendHook]:
@@ -63,6 +65,14 @@ def send_deps(runtime: Runtime, webhooks: WebhookDeps) -> SendDeps:
     )
 
 
+def template_source(runtime: Runtime) -> WhatsAppTemplateSource | None:
+    """Where the template registry is synced from (None: no Cloud API account)."""
+    source: WhatsAppTemplateSource | None = getattr(
+        runtime.providers, "whatsapp_template_source", None
+    )
+    return source
+
+
 def job_context(runtime: Runtime, webhooks: WebhookDeps) -> dict[str, Any]:
     """The worker's context: every job finds its dependencies here."""
     return {
@@ -76,4 +86,10 @@ def job_context(runtime: Runtime, webhooks: WebhookDeps) -> dict[str, Any]:
             bot=runtime.providers.whatsapp_bot,
         ),
         "calls": CallJobDeps(sync=sync_deps(runtime), queue=runtime.queue),
+        "whatsapp_templates": TemplateJobDeps(
+            settings=runtime.settings,
+            sessions=runtime.sessions,
+            source=template_source(runtime),
+            queue=runtime.queue,
+        ),
     }
