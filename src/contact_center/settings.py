@@ -311,7 +311,9 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:///, sqlite+aiosqlite:///, or postgresql://")
         return value
 
-    @field_validator("elevenlabs_api_url", "builderbot_api_url", "twilio_api_url")
+    @field_validator(
+        "elevenlabs_api_url", "builderbot_api_url", "twilio_api_url", "whatsapp_cloud_base_url"
+    )
     @classmethod
     def _api_urls(cls, value: str) -> str:
         result = _base_url(value, "the value")

@@ -16,7 +16,10 @@ from contact_center.providers.base import (
     SmsSender,
     SmsStatusSource,
     WhatsAppBotControl,
+    WhatsAppMediaSource,
     WhatsAppSender,
+    WhatsAppTemplateSender,
+    WhatsAppTemplateSource,
 )
 from contact_center.providers.builderbot import WEBHOOK_ROUTE as BUILDERBOT_ROUTE
 from contact_center.providers.builderbot import BuilderBotClient, BuilderBotInbound
@@ -24,6 +27,8 @@ from contact_center.providers.elevenlabs import WEBHOOK_ROUTE as ELEVENLABS_ROUT
 from contact_center.providers.elevenlabs import ElevenLabsClient, ElevenLabsInbound
 from contact_center.providers.twilio import WEBHOOK_ROUTE as TWILIO_ROUTE
 from contact_center.providers.twilio import TwilioInbound, TwilioSmsClient
+from contact_center.providers.whatsapp_cloud import WEBHOOK_ROUTE as WHATSAPP_CLOUD_ROUTE
+from contact_center.providers.whatsapp_cloud import WhatsAppCloudClient, WhatsAppCloudInbound
 from contact_center.settings import Settings
 
 # Fixed credentials shared by the app and the emulator when a provider is emulated.
@@ -36,6 +41,13 @@ EMULATOR_ELEVENLABS_AGENT_ID = "agent_emulator_banco_demo"
 EMULATOR_BUILDERBOT_TOKEN = "emulator-builderbot-token"  # noqa: S105
 EMULATOR_BUILDERBOT_API_KEY = "bb-emulator-builderbot-key"
 EMULATOR_BUILDERBOT_BOT_ID = "7d4339ee-2a9b-424e-92f6-ad7790c1662f"
+EMULATOR_WHATSAPP_CLOUD_ACCESS_TOKEN = "emulator-whatsapp-cloud-token"  # noqa: S105
+EMULATOR_WHATSAPP_CLOUD_PHONE_NUMBER_ID = "100000000000001"
+EMULATOR_WHATSAPP_CLOUD_WABA_ID = "200000000000001"
+EMULATOR_WHATSAPP_CLOUD_APP_SECRET = "emulator-whatsapp-cloud-app-secret"  # noqa: S105
+EMULATOR_WHATSAPP_CLOUD_VERIFY_TOKEN = "emulator-whatsapp-cloud-verify-token"  # noqa: S105
+# The business number the emulated account sends from (display_phone_number in its webhooks).
+EMULATOR_WHATSAPP_CLOUD_DISPLAY_NUMBER = "5491100000099"
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,17 @@ class BuilderBotCredentials:
     api_url: str
 
 
+@dataclass(frozen=True)
+class WhatsAppCloudCredentials:
+    access_token: str
+    phone_number_id: str
+    waba_id: str
+    app_secret: str | None
+    verify_token: str | None
+    api_url: str
+    api_version: str
+
+
 def secret_value(value: object) -> str | None:
     getter = getattr(value, "get_secret_value", None)
     return str(getter()) if getter else None
@@ -78,6 +101,8 @@ def emulated_providers(settings: Settings) -> frozenset[ProviderName]:
         emulated.add(ProviderName.ELEVENLABS)
     if not (settings.builderbot_api_key and settings.builderbot_bot_id):
         emulated.add(ProviderName.BUILDERBOT)
+    if not secret_value(settings.whatsapp_cloud_access_token):
+        emulated.add(ProviderName.WHATSAPP_CLOUD)
     return frozenset(emulated)
 
 
@@ -144,6 +169,30 @@ def builderbot_credentials(settings: Settings) -> BuilderBotCredentials:
     )
 
 
+def whatsapp_cloud_credentials(settings: Settings) -> WhatsAppCloudCredentials:
+    if ProviderName.WHATSAPP_CLOUD in emulated_providers(settings):
+        return WhatsAppCloudCredentials(
+            access_token=EMULATOR_WHATSAPP_CLOUD_ACCESS_TOKEN,
+            phone_number_id=EMULATOR_WHATSAPP_CLOUD_PHONE_NUMBER_ID,
+            waba_id=EMULATOR_WHATSAPP_CLOUD_WABA_ID,
+            app_secret=secret_value(settings.whatsapp_cloud_app_secret)
+            or EMULATOR_WHATSAPP_CLOUD_APP_SECRET,
+            verify_token=secret_value(settings.whatsapp_cloud_verify_token)
+            or EMULATOR_WHATSAPP_CLOUD_VERIFY_TOKEN,
+            api_url=f"{emulator_base_url(settings)}/whatsapp-cloud",
+            api_version=settings.whatsapp_cloud_api_version,
+        )
+    return WhatsAppCloudCredentials(
+        access_token=secret_value(settings.whatsapp_cloud_access_token) or "",
+        phone_number_id=settings.whatsapp_cloud_phone_number_id or "",
+        waba_id=settings.whatsapp_cloud_waba_id or "",
+        app_secret=secret_value(settings.whatsapp_cloud_app_secret),
+        verify_token=secret_value(settings.whatsapp_cloud_verify_token),
+        api_url=settings.whatsapp_cloud_base_url,
+        api_version=settings.whatsapp_cloud_api_version,
+    )
+
+
 @dataclass(frozen=True)
 class Providers:
     """Every capability the app uses, built once at start-up (the composition root's job)."""
@@ -155,6 +204,13 @@ class Providers:
     conversations: ConversationSource
     audio: AudioSource
     emulated: frozenset[ProviderName]
+    # Media the Cloud API's webhooks name (they arrive whoever sends): the Cloud client always.
+    whatsapp_media: WhatsAppMediaSource
+    # Who sends WhatsApp messages (WHATSAPP_PROVIDER); both providers receive.
+    whatsapp_provider: ProviderName = ProviderName.BUILDERBOT
+    # Approved templates and their registry: the Cloud API only (None with BuilderBot sending).
+    whatsapp_templates: WhatsAppTemplateSender | None = None
+    whatsapp_template_source: WhatsAppTemplateSource | None = None
 
 
 def build_providers(settings: Settings, http: httpx.AsyncClient) -> Providers:
@@ -174,14 +230,28 @@ def build_providers(settings: Settings, http: httpx.AsyncClient) -> Providers:
         auth_token=twilio.auth_token,
         from_number=twilio.from_number,
     )
+    cloud_credentials = whatsapp_cloud_credentials(settings)
+    cloud = WhatsAppCloudClient(
+        http,
+        base_url=cloud_credentials.api_url,
+        version=cloud_credentials.api_version,
+        token=cloud_credentials.access_token,
+        phone_number_id=cloud_credentials.phone_number_id,
+        waba_id=cloud_credentials.waba_id,
+    )
+    cloud_sends = settings.whatsapp_provider == "cloud"
     return Providers(
         sms=sms,
         sms_status=sms,
-        whatsapp=builderbot,
+        whatsapp=cloud if cloud_sends else builderbot,
         whatsapp_bot=builderbot,
         conversations=elevenlabs,
         audio=elevenlabs,
         emulated=emulated_providers(settings),
+        whatsapp_provider=ProviderName.WHATSAPP_CLOUD if cloud_sends else ProviderName.BUILDERBOT,
+        whatsapp_templates=cloud if cloud_sends else None,
+        whatsapp_template_source=cloud if cloud_sends else None,
+        whatsapp_media=cloud,
     )
 
 
@@ -190,6 +260,7 @@ INBOUND_ROUTES: dict[ProviderName, InboundRoute] = {
     ProviderName.ELEVENLABS: ELEVENLABS_ROUTE,
     ProviderName.BUILDERBOT: BUILDERBOT_ROUTE,
     ProviderName.TWILIO: TWILIO_ROUTE,
+    ProviderName.WHATSAPP_CLOUD: WHATSAPP_CLOUD_ROUTE,
 }
 
 
@@ -197,6 +268,7 @@ def build_inbound(settings: Settings) -> Mapping[ProviderName, InboundAdapter]:
     """Each provider's webhook adapter with the credentials it checks deliveries with."""
     eleven = elevenlabs_credentials(settings)
     twilio = twilio_credentials(settings)
+    cloud = whatsapp_cloud_credentials(settings)
     adapters: list[InboundAdapter] = [
         ElevenLabsInbound(webhook_secret=eleven.webhook_secret, webhook_token=eleven.webhook_token),
         BuilderBotInbound(webhook_token=builderbot_credentials(settings).webhook_token),
@@ -206,5 +278,6 @@ def build_inbound(settings: Settings) -> Mapping[ProviderName, InboundAdapter]:
             public_base_url=settings.public_base_url,
             require_credentials=ProviderName.TWILIO not in emulated_providers(settings),
         ),
+        WhatsAppCloudInbound(app_secret=cloud.app_secret, verify_token=cloud.verify_token),
     ]
     return {adapter.provider: adapter for adapter in adapters}
