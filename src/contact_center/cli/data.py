@@ -276,13 +276,10 @@ def whatsapp_templates_sync() -> None:
     """Bring the template registry to the WhatsApp Business Account's list now; exit 1 when
     the list could not be read."""
     settings = command_settings()
-    from contact_center.providers.base import WhatsAppTemplateSource
     from contact_center.whatsapp_templates.service import SyncFailed, sync
 
     async def run(context: CommandContext) -> TemplateSyncResult | None:
-        source: WhatsAppTemplateSource | None = getattr(
-            context.providers, "whatsapp_template_source", None
-        )
+        source = context.providers.whatsapp_template_source
         if source is None:
             return None
         try:

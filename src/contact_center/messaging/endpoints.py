@@ -98,7 +98,7 @@ async def whatsapp_send(payload: Annotated[WhatsAppSend, Body()], sender: Sender
 async def _send_template(
     payload: WhatsAppSend, template: TemplateSendIn, sender: Sender
 ) -> Accepted:
-    if getattr(sender.runtime.providers, "whatsapp_templates", None) is None:
+    if sender.runtime.providers.whatsapp_templates is None:
         raise templates_unavailable()
     row, filled = await whatsapp_templates.for_send(
         sender.session, template.name, template.language, template.variables

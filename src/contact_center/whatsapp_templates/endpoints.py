@@ -57,7 +57,7 @@ async def list_templates(
 )
 async def sync_templates(runtime: RuntimeDep, context: AuditContextDep) -> SyncQueued:
     """Admins. Queues the sync job (the provider is called by the job, not here)."""
-    if getattr(runtime.providers, "whatsapp_template_source", None) is None:
+    if runtime.providers.whatsapp_template_source is None:
         raise service.templates_unavailable()
     if not await runtime.jobs.enqueue_template_sync(context.principal.actor_id):
         raise DependencyUnavailable("The job queue is unavailable; try again shortly.")

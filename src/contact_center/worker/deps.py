@@ -67,10 +67,7 @@ def send_deps(runtime: Runtime, webhooks: WebhookDeps) -> SendDeps:
 
 def template_source(runtime: Runtime) -> WhatsAppTemplateSource | None:
     """Where the template registry is synced from (None: no Cloud API account)."""
-    source: WhatsAppTemplateSource | None = getattr(
-        runtime.providers, "whatsapp_template_source", None
-    )
-    return source
+    return runtime.providers.whatsapp_template_source
 
 
 def job_context(runtime: Runtime, webhooks: WebhookDeps) -> dict[str, Any]:
