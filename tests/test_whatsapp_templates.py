@@ -108,7 +108,8 @@ async def _rows(sessions: async_sessionmaker[AsyncSession]) -> dict[tuple[str, s
         return {(row.name, row.language): row for row in found}
 
 
-async def _audits(sessions: async_sessionmaker[AsyncSession], action: str) -> list[AuditLog]:
+async def _audits(sessions: async_sessionmaker[AsyncSession], action: str) -> list[Any]:
+    """The audit rows of `action`, oldest first."""
     async with sessions() as session:
         stmt = select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.occurred_at)
         return list((await session.scalars(stmt)).all())
@@ -205,12 +206,13 @@ async def test_the_job_syncs_once_per_period_and_on_demand(
     account = Account(ACCOUNT)
     deps = TemplateJobDeps(settings, session_factory, account, queue)
     ctx: dict[str, Any] = {"whatsapp_templates": deps}
-    assert (await sync_whatsapp_templates(ctx))["created"] == 7
+    assert (await sync_whatsapp_templates(ctx) or {}).get("created") == 7
     assert await sync_whatsapp_templates(ctx) is None  # the same hour: claimed already
-    assert (await sync_whatsapp_templates(ctx, trigger="api", actor="admin"))["unchanged"] == 7
+    asked = await sync_whatsapp_templates(ctx, trigger="api", actor="admin")
+    assert (asked or {}).get("unchanged") == 7
     assert account.calls == 2
-    asked = (await _audits(session_factory, "whatsapp.templates.sync"))[-1]
-    assert (asked.actor_id, asked.metadata_["trigger"]) == ("admin", "api")
+    audit = (await _audits(session_factory, "whatsapp.templates.sync"))[-1]
+    assert (audit.actor_id, audit.metadata_["trigger"]) == ("admin", "api")
     none = TemplateJobDeps(settings, session_factory, None, queue)
     assert await sync_whatsapp_templates({"whatsapp_templates": none}) is None
     await queue.disconnect()
