@@ -20,6 +20,7 @@ from contact_center.messaging.schemas import (
 )
 from contact_center.messaging.sender import SEND_RESPONSES, Sender, SenderDep
 from contact_center.models.enums import MessageKind
+from contact_center.schemas import ErrorEnvelope
 from contact_center.whatsapp_templates import service as whatsapp_templates
 from contact_center.whatsapp_templates.schemas import TemplateSendIn
 from contact_center.whatsapp_templates.service import templates_unavailable
@@ -70,6 +71,14 @@ async def sms_activate_card(
     status_code=202,
     response_model=Accepted,
     summary="Send a WhatsApp message",
+    responses={
+        409: {
+            "model": ErrorEnvelope,
+            "description": "The 24-hour window is closed (whatsapp_window_closed), templates "
+            "need the Cloud API (templates_unavailable) or the template is not APPROVED "
+            "(template_not_approved)",
+        }
+    },
 )
 async def whatsapp_send(payload: Annotated[WhatsAppSend, Body()], sender: SenderDep) -> Accepted:
     """Into the customer's current conversation (activity in the last 24 h) or a new one;

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from contact_center.dependencies import ADMIN_ONLY, AuditContextDep, SessionDep
 from contact_center.errors import DependencyUnavailable
-from contact_center.schemas import ERROR_RESPONSES
+from contact_center.schemas import ERROR_RESPONSES, ErrorEnvelope
 from contact_center.web import RuntimeDep
 from contact_center.whatsapp_templates import service
 from contact_center.whatsapp_templates.repository import TemplateFilters
@@ -53,7 +53,10 @@ async def list_templates(
     response_model=SyncQueued,
     summary="Sync the template registry from the account",
     dependencies=ADMIN_ONLY,
-    responses={409: {"description": "No template source (templates_unavailable)"}},
+    responses={
+        409: {"model": ErrorEnvelope, "description": "No template source (templates_unavailable)"},
+        503: {"model": ErrorEnvelope, "description": "The job queue is unavailable"},
+    },
 )
 async def sync_templates(runtime: RuntimeDep, context: AuditContextDep) -> SyncQueued:
     """Admins. Queues the sync job (the provider is called by the job, not here)."""
