@@ -1,4 +1,5 @@
-"""The emulator as one ASGI app: `/twilio`, `/builderbot`, `/elevenlabs`, plus inspection routes."""
+"""The emulator as one ASGI app: `/twilio`, `/builderbot`, `/elevenlabs`, `/whatsapp-cloud`, plus
+inspection routes."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from typing import Any, Literal
 
 from fastapi import FastAPI
 
-from contact_center.emulator import builderbot, elevenlabs, twilio
+from contact_center.emulator import builderbot, elevenlabs, twilio, whatsapp_cloud
 from contact_center.emulator.state import EmulatorState, Fault, FaultSpec
 
-ProviderPath = Literal["twilio", "builderbot", "elevenlabs"]
+ProviderPath = Literal["twilio", "builderbot", "elevenlabs", "whatsapp-cloud"]
 
 
 def create_emulator_app(state: EmulatorState) -> FastAPI:
@@ -19,6 +20,7 @@ def create_emulator_app(state: EmulatorState) -> FastAPI:
     app.include_router(twilio.router(state))
     app.include_router(builderbot.router(state))
     app.include_router(elevenlabs.router(state))
+    app.include_router(whatsapp_cloud.router(state))
 
     @app.get("/{provider}/outbox")
     async def outbox(provider: ProviderPath, number: str | None = None) -> dict[str, Any]:

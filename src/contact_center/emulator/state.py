@@ -86,6 +86,12 @@ class EmulatorState:
     twilio: ProviderState = field(default_factory=ProviderState)
     builderbot: ProviderState = field(default_factory=ProviderState)
     elevenlabs: ProviderState = field(default_factory=ProviderState)
+    whatsapp_cloud: ProviderState = field(default_factory=ProviderState)
+    # The emulated WhatsApp Business Account's templates, and the media its customers sent.
+    whatsapp_cloud_templates: list[dict[str, Any]] = field(default_factory=list)
+    whatsapp_cloud_media: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Free text outside the window fails as a `failed` status webhook instead of HTTP 400.
+    whatsapp_cloud_window_as_status: bool = False
     conversations: dict[str, dict[str, Any]] = field(default_factory=dict)
     blacklist: set[str] = field(default_factory=set)
     http: httpx.AsyncClient | None = None
@@ -112,7 +118,7 @@ class EmulatorState:
         return last is not None and (now or datetime.now(UTC)) - last < WHATSAPP_WINDOW
 
     def provider(self, name: str) -> ProviderState:
-        state: ProviderState = getattr(self, name)
+        state: ProviderState = getattr(self, name.replace("-", "_"))
         return state
 
     def spawn(self, coroutine: Any) -> None:

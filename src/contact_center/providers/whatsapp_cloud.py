@@ -442,7 +442,8 @@ NAME_LENGTH = 200
 LABEL_LENGTH = 128
 TEXT_LENGTH = 65_536
 MAX_DIGITS = 20
-CHALLENGE_LENGTH = 256
+# Meta's challenge is digits; it is echoed back, so nothing but a token's characters is.
+CHALLENGE_RE = re.compile(r"[A-Za-z0-9._~-]{1,256}")
 # Meta batches up to 1,000 updates a body; more is not a body Meta sends (kept whole, INVALID).
 MAX_UPDATES = 5000
 IGNORED_TYPES = frozenset({"system", "unsupported", "reaction"})
@@ -773,7 +774,7 @@ class WhatsAppCloudInbound:
         ):
             raise InboundAuthFailed("bad hub.verify_token")
         challenge = query.get("hub.challenge") or ""
-        if not challenge or len(challenge) > CHALLENGE_LENGTH or not challenge.isprintable():
+        if not CHALLENGE_RE.fullmatch(challenge):
             raise InboundAuthFailed("missing or unusable hub.challenge")
         return challenge
 

@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from contact_center.dependencies import ADMIN_ONLY, SessionDep
-from contact_center.errors import NotFound, Unauthenticated, error_response
+from contact_center.errors import Forbidden, NotFound, Unauthenticated, error_response
 from contact_center.models.enums import WebhookStatus
-from contact_center.providers.base import InboundAuthFailed, InboundRoute, ProviderName
+from contact_center.providers.base import (
+    InboundAdapter,
+    InboundAuthFailed,
+    InboundRoute,
+    ProviderName,
+)
 from contact_center.providers.registry import INBOUND_ROUTES
 from contact_center.schemas import ERROR_RESPONSES
 from contact_center.webhooks import repository
 from contact_center.webhooks.ingest import WebhookDeps, ingest, replay
-from contact_center.webhooks.schemas import WebhookAck, WebhookDeliveryOut, WebhookDeliveryPage
+from contact_center.webhooks.schemas import (
+    WebhookAck,
+    WebhookDeliveryOut,
+    WebhookDeliveryPage,
+    WebhookUpdateAck,
+)
 from contact_center.webhooks.service import IncomingDelivery
 
 log = structlog.get_logger(__name__)
@@ -46,30 +57,84 @@ async def _receive(request: Request, provider: ProviderName) -> JSONResponse:
         url=str(request.url),
         content_type=request.headers.get("content-type"),
     )
+    adapter = deps.adapter(provider)
     try:
-        deps.adapter(provider).authenticate(incoming)
+        adapter.authenticate(incoming)
     except InboundAuthFailed as exc:
         log.warning("webhook_rejected", provider=provider.value, reason=str(exc))
         raise Unauthenticated(
             "Webhook authentication failed.", code="webhook_unauthenticated"
         ) from None
-    result = await ingest(
-        deps,
-        incoming,
-        ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
-    if result.http_status == 422:
+    # One ledger row per update: a body may batch several (each stored and applied alone).
+    results = [
+        await ingest(
+            deps,
+            replace(incoming, raw=body) if body is not raw else incoming,
+            ip=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
+        )
+        for body in _updates(adapter, provider, raw)
+    ]
+    invalid = [result for result in results if result.http_status == 422]
+    if invalid:
+        details: dict[str, Any] = {"deliveryId": str(invalid[0].delivery_id)}
+        if len(results) > 1:
+            details["deliveryIds"] = [str(result.delivery_id) for result in invalid]
         return error_response(
             422,
             "unparseable_payload",
-            result.error or "The payload could not be read.",
-            details={"deliveryId": str(result.delivery_id)},
+            invalid[0].error or "The payload could not be read.",
+            details=details,
         )
+    first = results[0]
     ack = WebhookAck(
-        delivery_id=result.delivery_id, status=result.status, duplicate=result.duplicate
+        delivery_id=first.delivery_id,
+        status=first.status,
+        duplicate=first.duplicate,
+        updates=[
+            WebhookUpdateAck(
+                delivery_id=result.delivery_id, status=result.status, duplicate=result.duplicate
+            )
+            for result in results
+        ]
+        if len(results) > 1
+        else None,
     )
-    return JSONResponse(ack.model_dump(mode="json", by_alias=True))
+    unbatched = {"updates"} if ack.updates is None else None  # other providers' answer as it was
+    return JSONResponse(ack.model_dump(mode="json", by_alias=True, exclude=unbatched))
+
+
+def _updates(adapter: InboundAdapter, provider: ProviderName, raw: bytes) -> list[bytes]:
+    """The body's updates; the whole body (kept INVALID if unreadable) should splitting fail."""
+    try:
+        bodies = adapter.updates(raw)
+    except Exception as exc:  # a splitter's bug is no reason to lose or 500 a delivery
+        log.error("webhook_split_failed", provider=provider.value, exc_info=exc)
+        return [raw]
+    return bodies or [raw]
+
+
+async def _handshake(request: Request, provider: ProviderName) -> Response:
+    deps: WebhookDeps = request.app.state.webhooks
+    try:
+        challenge = deps.adapter(provider).verify_subscription(dict(request.query_params))
+    except InboundAuthFailed as exc:
+        log.warning("webhook_verification_failed", provider=provider.value, reason=str(exc))
+        raise Forbidden(
+            "Webhook subscription verification failed.", code="webhook_verification_failed"
+        ) from None
+    log.info("webhook_verified", provider=provider.value)
+    return PlainTextResponse(challenge)
+
+
+_HANDSHAKE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The subscription is verified: the body is `hub.challenge`",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+    403: ERROR_RESPONSES[403]
+    | {"description": "Wrong mode or verify token (or no challenge); nothing is verified"},
+}
 
 
 def _add_webhook_route(provider: ProviderName, route: InboundRoute) -> None:
@@ -90,6 +155,31 @@ def _add_webhook_route(provider: ProviderName, route: InboundRoute) -> None:
                 "content": {route.content_type: {"schema": {"type": "object"}}},
             }
         },
+    )
+    if not route.handshake:
+        return
+
+    async def verify(
+        request: Request,
+        mode: Annotated[str | None, Query(alias="hub.mode")] = None,
+        verify_token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
+        challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
+    ) -> Response:
+        return await _handshake(request, provider)
+
+    router.add_api_route(
+        route.path,
+        verify,
+        methods=["GET"],
+        name=f"{route.name}_verify",
+        summary=f"{route.summary}: subscription handshake",
+        description=(
+            "The provider proves the callback URL before it delivers: `hub.mode=subscribe` and "
+            "`hub.verify_token` equal to the configured verify token answer the raw "
+            "`hub.challenge` as `text/plain`; anything else is 403. No signature is asked."
+        ),
+        response_class=PlainTextResponse,
+        responses=_HANDSHAKE_RESPONSES,
     )
 
 

@@ -5,12 +5,22 @@ import uuid
 from contact_center.schemas import ApiModel, Timestamp
 
 
-class WebhookAck(ApiModel):
-    """The answer to a provider: the ledger id and what became of the delivery."""
+class WebhookUpdateAck(ApiModel):
+    """One update of a body that carried several (the Cloud API batches them)."""
 
     delivery_id: uuid.UUID | None
     status: str
     duplicate: bool
+
+
+class WebhookAck(ApiModel):
+    """The answer to a provider: the ledger id and what became of the delivery (of its first
+    update, when it carried several: then `updates` lists each one's, in order)."""
+
+    delivery_id: uuid.UUID | None
+    status: str
+    duplicate: bool
+    updates: list[WebhookUpdateAck] | None = None
 
 
 class WebhookDeliveryOut(ApiModel):
