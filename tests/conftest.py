@@ -154,7 +154,12 @@ async def database_url(backend: Backend, tmp_path: Path) -> str:
 def settings_factory(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
     def build(**overrides: Any) -> Settings:
         return make_settings(
-            database_url, **{"RECORDINGS_DIR": str(tmp_path / "recordings"), **overrides}
+            database_url,
+            **{
+                "RECORDINGS_DIR": str(tmp_path / "recordings"),
+                "MEDIA_DIR": str(tmp_path / "media"),
+                **overrides,
+            },
         )
 
     return build

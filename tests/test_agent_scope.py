@@ -48,6 +48,7 @@ class World:
     challenge: uuid.UUID
     correlation: str
     ids: set[str] = field(default_factory=set[str])
+    photo: uuid.UUID | None = None  # a WhatsApp message of Ana's with a stored image
 
 
 async def _snapshot(
@@ -97,6 +98,7 @@ async def _world(app: FastAPI, ana: httpx.AsyncClient) -> World:
         to_number=ANA_PHONE,
         started_at=now,
     )
+    photo_id = uuid.uuid4()
     async with sessions() as session:
         await f.save(
             session,
@@ -104,6 +106,23 @@ async def _world(app: FastAPI, ana: httpx.AsyncClient) -> World:
             call,
             sms,
             f.message(whatsapp, body="Hola, soy cliente de Ana"),
+            # A Cloud API message with a fetched image (served by the media route).
+            f.message(
+                whatsapp,
+                id=photo_id,
+                body=None,
+                media=[
+                    {
+                        "mediaId": "300000000000001",
+                        "contentType": "image/png",
+                        "filename": "foto.png",
+                        "sha256": "ab" * 32,
+                        "voice": False,
+                        "stored": True,
+                        "size": 3,
+                    }
+                ],
+            ),
             f.call_detail(call),
             f.event(whatsapp),
         )
@@ -132,6 +151,7 @@ async def _world(app: FastAPI, ana: httpx.AsyncClient) -> World:
         body["correlationId"],
     )
     world.ids = {str(whatsapp.id), str(call.id), str(sms.id)}
+    world.photo = photo_id
     return world
 
 
@@ -175,6 +195,8 @@ def _steps(w: World) -> list[Step]:
         ("GET", f"/api/interactions/{wa}/presence", {}, 404),
         ("PUT", f"/api/interactions/{wa}/presence", {"json": {"typing": True}}, 404),
         ("DELETE", f"/api/interactions/{wa}/presence", {}, 404),
+        # A customer's media in her conversation (docs/whatsapp-cloud.md).
+        ("GET", f"/api/interactions/{wa}/messages/{w.photo}/media/0", {}, 404),
         ("GET", "/api/inbox", {"params": {"view": "all"}}, 403),
         # Sends name a customer: joining Ana's conversation (and so reading it) is refused.
         ("POST", "/api/whatsapp/send", {"json": {"to": ANA_PHONE, "body": "hola"}}, 403),
@@ -377,8 +399,11 @@ def _template(url: str, world: World) -> str:
         (world.link_token, "{token}"),
         (CONVERSATION, "{conversationId}"),
         (ANA_PHONE, "{phone}"),
+        (str(world.photo), "{message_id}"),
     ):
         path = path.replace(value, name)
+    if "/media/" in path:
+        path = path.rsplit("/", 1)[0] + "/{index}"
     return path
 
 

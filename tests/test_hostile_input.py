@@ -141,7 +141,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
 SAMPLES["/api/sms/otp"] = SAMPLES["/api/otp"]
 SAMPLES["/api/canned-replies/{reply_id}"] = SAMPLES["/api/canned-replies"]
 SAMPLES["/api/sync/full"] = SAMPLES["/api/elevenlabs/sync"]
-PATH_VALUES = {"token": "abc.123.def", "conversationId": "conv_hostile", "phone": PHONE}
+PATH_VALUES = {
+    "token": "abc.123.def",
+    "conversationId": "conv_hostile",
+    "phone": PHONE,
+    "index": "0",
+}
 
 
 def _json_routes() -> dict[tuple[str, str], bool]:

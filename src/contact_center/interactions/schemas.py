@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from contact_center.models.enums import (
     Channel,
@@ -21,9 +21,19 @@ from contact_center.schemas import ApiModel, RequestModel, Timestamp
 
 
 class MediaOut(ApiModel):
-    url: str
+    # BuilderBot's attachments: the provider's URL. The Cloud API's media: our copy's route
+    # (`/api/interactions/{id}/messages/{messageId}/media/{index}`), answering once `stored`.
+    url: str | None = None
     content_type: str | None = None
     filename: str | None = None
+    # The Cloud API's media, named by id and fetched by a job: stored (our SHA-256 and size)
+    # or failed (`error`); `voice` for a voice note.
+    media_id: str | None = None
+    stored: bool | None = None
+    size: int | None = None
+    sha256: str | None = None
+    voice: bool | None = None
+    error: str | None = None
 
 
 class MessageOut(ApiModel):
@@ -42,6 +52,18 @@ class MessageOut(ApiModel):
     sent_at: Timestamp | None
     delivered_at: Timestamp | None
     attempts: int
+    # WhatsApp: the provider's id of the message this one replies to, and when it was read.
+    reply_to: str | None = None
+    read_at: Timestamp | None = None
+
+    @model_validator(mode="after")
+    def _media_urls(self) -> MessageOut:
+        for index, item in enumerate(self.media):
+            if item.url is None and item.media_id is not None:
+                item.url = (
+                    f"/api/interactions/{self.interaction_id}/messages/{self.id}/media/{index}"
+                )
+        return self
 
 
 class EventOut(ApiModel):

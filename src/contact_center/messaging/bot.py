@@ -16,7 +16,7 @@ from contact_center.errors import ValidationFailed
 from contact_center.interactions import repository as interactions
 from contact_center.interactions.service import record, visible_interaction
 from contact_center.interactions.workflow import BotAction, bot_controlled, bot_paused
-from contact_center.models.enums import Channel
+from contact_center.models.enums import Channel, Provider
 from contact_center.principal import AuditContext
 
 Action = BotAction
@@ -24,8 +24,12 @@ __all__ = ["Action", "bot_controlled", "bot_paused", "customer_number", "request
 
 
 async def customer_number(session: AsyncSession, interaction_id: uuid.UUID) -> str | None:
+    """The number whose bot BuilderBot pauses or resumes; None when there is none to tell: a
+    conversation the Cloud API carries has no BuilderBot bot (the take-over is still recorded)."""
     interaction = await interactions.get(session, interaction_id)
-    return interaction.customer_phone if interaction is not None else None
+    if interaction is None or interaction.provider is Provider.WHATSAPP_CLOUD:
+        return None
+    return interaction.customer_phone
 
 
 async def request_bot_control(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Path
+from fastapi.responses import FileResponse
 
+from contact_center.audit import service as audit
 from contact_center.auth.reveal import RevealAsk, RevealReason
 from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
-from contact_center.errors import ValidationFailed
-from contact_center.messaging import outbound
+from contact_center.errors import NotFound, ValidationFailed
+from contact_center.media import MediaStore, disposition, safe_content_type
+from contact_center.messaging import attachments, outbound
 from contact_center.messaging.schemas import (
     Accepted,
     Diagnostic,
@@ -140,4 +144,51 @@ async def whatsapp_diagnostic(
     """Message counts by direction and status, the last 10 messages and the provider's errors."""
     return await outbound.diagnostic_for(
         session, settings, context, payload.interaction_id, RevealAsk(False, reveal_reason)
+    )
+
+
+@router.get(
+    "/api/interactions/{interaction_id}/messages/{message_id}/media/{index}",
+    response_class=FileResponse,
+    summary="A WhatsApp message's media (image, document, voice note)",
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The file"},
+    },
+)
+async def message_media(
+    interaction_id: uuid.UUID,
+    message_id: uuid.UUID,
+    index: Annotated[int, Path(ge=0, le=99, description="The item's position in `media`")],
+    session: SessionDep,
+    settings: SettingsDep,
+    context: AuditContextDep,
+) -> FileResponse:
+    """The stored copy of the message's `media[index]` (fetched from the provider by a job
+    after the message arrived), for whoever may see the conversation; 404 while it is not
+    stored (or when it failed: `media[index].error`)."""
+    item = await attachments.stored_media(
+        session, interaction_id, message_id, index, context.principal
+    )
+    path = MediaStore(settings.media_dir).path_for(item.sha256)
+    if path is None or not path.is_file():
+        raise NotFound("No stored media with that index.", code="media_not_found")
+    await audit.record(
+        session,
+        context,
+        "whatsapp.media.accessed",
+        entity_type="message",
+        entity_id=message_id,
+        metadata={"interactionId": str(interaction_id), "index": index},
+    )
+    content_type = safe_content_type(item.content_type)
+    return FileResponse(
+        path,
+        media_type=content_type,
+        headers={
+            "Content-Disposition": disposition(
+                content_type, item.filename, f"media-{message_id}-{index}"
+            ),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
     )

@@ -6,7 +6,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.db.fast import Transaction
 from contact_center.messaging import service
-from contact_center.providers.base import SmsStatusEvent, WhatsAppMessageEvent
+from contact_center.providers.base import (
+    SmsStatusEvent,
+    WhatsAppMessageEvent,
+    WhatsAppStatusEvent,
+)
 from contact_center.webhooks.handlers import (
     APPLIED,
     AppliedDelivery,
@@ -64,6 +68,29 @@ async def sms_status_fast(
     return APPLIED if known else deferred(event.message_sid)
 
 
+async def whatsapp_status(
+    session: AsyncSession, event: WhatsAppStatusEvent, delivery: AppliedDelivery
+) -> Outcome:
+    """A status of a message whose send is still being recorded waits for it (applied once the
+    send records the wamid)."""
+    applied = await service.apply_whatsapp_status(
+        session, event, payload=delivery.payload, key=delivery.key
+    )
+    return APPLIED if applied is not None else deferred(event.provider_message_id)
+
+
+async def whatsapp_status_fast(
+    tx: Transaction, event: WhatsAppStatusEvent, delivery: AppliedDelivery
+) -> Outcome:
+    """`whatsapp_status` below the ORM: what a webhook ingest runs (a replay runs
+    `whatsapp_status`)."""
+    known = await service.apply_whatsapp_status_fast(
+        tx, event, payload=delivery.payload, key=delivery.key
+    )
+    return APPLIED if known else deferred(event.provider_message_id)
+
+
 def register(handlers: WebhookHandlers) -> None:
     handlers.register(WhatsAppMessageEvent, whatsapp_message, fast=whatsapp_message_fast)
     handlers.register(SmsStatusEvent, sms_status, fast=sms_status_fast)
+    handlers.register(WhatsAppStatusEvent, whatsapp_status, fast=whatsapp_status_fast)

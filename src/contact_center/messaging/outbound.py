@@ -320,6 +320,8 @@ class Claim:
     media_url: str | None
     kind: MessageKind
     attempt: int
+    # A WhatsApp template message (message.template): sent as the template, not as text.
+    template: dict[str, Any] | None = None
 
 
 def due(message: Message, now: datetime) -> bool:
@@ -351,6 +353,7 @@ def _claim(message: Message, interaction: Interaction) -> Claim:
         media,
         message.kind,
         message.attempts,
+        message.template if isinstance(message.template, dict) else None,
     )
 
 

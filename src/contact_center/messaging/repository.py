@@ -218,6 +218,32 @@ async def sms_status_checks_due(
     return list((await session.scalars(stmt)).all())
 
 
+async def message_in(
+    session: AsyncSession, interaction_id: uuid.UUID, message_id: uuid.UUID
+) -> Message | None:
+    """One message of an interaction (not locked)."""
+    stmt = select(Message).where(Message.id == message_id, Message.interaction_id == interaction_id)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def media_due(
+    session: AsyncSession, *, now: datetime, limit: int
+) -> list[tuple[uuid.UUID, datetime]]:
+    """Received messages whose media fetch is due (`next_attempt_at` reached; a RECEIVED
+    message has one only while it has media to fetch), oldest first: (id, due time)."""
+    stmt = (
+        select(Message.id, Message.next_attempt_at)
+        .where(
+            Message.status == MessageStatus.RECEIVED,
+            Message.next_attempt_at.is_not(None),
+            Message.next_attempt_at <= now,
+        )
+        .order_by(Message.next_attempt_at)
+        .limit(limit)
+    )
+    return [(row[0], row[1] or now) for row in (await session.execute(stmt)).all()]
+
+
 async def idle_whatsapp(session: AsyncSession, before: datetime, limit: int) -> list[Interaction]:
     stmt = (
         select(Interaction)
@@ -249,10 +275,12 @@ INTERACTION = cast(Table, Interaction.__table__)
 STATUS_MESSAGE_COLUMNS = (
     "id",
     "interaction_id",
+    "direction",
     "status",
     "updated_at",
     "sent_at",
     "delivered_at",
+    "read_at",
     "error_code",
     "error_message",
 )
@@ -274,7 +302,15 @@ MESSAGE_FOR_STATUS = Sql(
     .where(MESSAGE.c.provider_message_id == bindparam("provider_message_id"))
     .with_for_update()
 )
-STATUS_KEYS = ["status", "updated_at", "sent_at", "delivered_at", "error_code", "error_message"]
+STATUS_KEYS = [
+    "status",
+    "updated_at",
+    "sent_at",
+    "delivered_at",
+    "read_at",
+    "error_code",
+    "error_message",
+]
 UPDATE_MESSAGE_STATUS = Sql(
     update(MESSAGE).where(MESSAGE.c.id == bindparam("message_id")), keys=STATUS_KEYS
 )
@@ -600,6 +636,7 @@ SEND_MESSAGE_COLUMNS = (
     "kind",
     "body",
     "media",
+    "template",
     "attempts",
     "next_attempt_at",
     "provider_message_id",

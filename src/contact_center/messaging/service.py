@@ -25,7 +25,13 @@ from contact_center.interactions.service import (
     touch,
 )
 from contact_center.messaging import repository
-from contact_center.messaging.status import FROM_TWILIO, TERMINAL, moves_forward
+from contact_center.messaging.status import (
+    FROM_TWILIO,
+    FROM_WHATSAPP,
+    TERMINAL,
+    moves_forward,
+    whatsapp_moves_forward,
+)
 from contact_center.models.enums import (
     Channel,
     Direction,
@@ -39,7 +45,13 @@ from contact_center.models.interaction import Interaction
 from contact_center.models.message import Message
 from contact_center.phones import normalize_possible
 from contact_center.principal import AuditContext
-from contact_center.providers.base import SmsStatusEvent, WhatsAppMessageEvent
+from contact_center.providers.base import (
+    MediaRef,
+    ProviderName,
+    SmsStatusEvent,
+    WhatsAppMessageEvent,
+    WhatsAppStatusEvent,
+)
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 ECHO_WINDOW = timedelta(minutes=5)
@@ -65,11 +77,50 @@ def in_window(last_message_at: datetime | None, now: datetime) -> bool:
     return last_message_at is not None and last_message_at >= window_start(now)
 
 
+def media_item(ref: MediaRef) -> dict[str, Any]:
+    """A media item a Cloud API message names by id, as the message keeps it until the media
+    job fetches it (`stored`, `size` and our `sha256` then, or `error`)."""
+    return {
+        "mediaId": ref.media_id,
+        "contentType": ref.content_type,
+        "filename": ref.filename,
+        "sha256": ref.sha256,
+        "voice": ref.voice,
+        "stored": False,
+    }
+
+
 def _media(event: WhatsAppMessageEvent) -> list[dict[str, Any]]:
     return [
         {"url": a.url, "contentType": a.content_type, "filename": a.filename}
         for a in event.attachments
+    ] + [media_item(ref) for ref in event.media]
+
+
+def to_fetch(media: list[dict[str, Any]]) -> list[int]:
+    """The indexes of the media items still to fetch (named by id, neither stored nor failed)."""
+    return [
+        index
+        for index, item in enumerate(media)
+        if isinstance(item, dict)
+        and item.get("mediaId")
+        and not item.get("stored")
+        and not item.get("error")
     ]
+
+
+def is_cloud(event: WhatsAppMessageEvent) -> bool:
+    return event.provider is ProviderName.WHATSAPP_CLOUD
+
+
+def event_direction(event: WhatsAppMessageEvent) -> Direction:
+    """A Cloud API message is always the customer's (our own sends never come back as
+    messages); BuilderBot's come both ways."""
+    return Direction.INBOUND if is_cloud(event) else Direction(event.direction)
+
+
+def event_provider(event: WhatsAppMessageEvent) -> Provider:
+    return Provider.WHATSAPP_CLOUD if is_cloud(event) else Provider.BUILDERBOT
 
 
 def new_whatsapp(
@@ -80,8 +131,10 @@ def new_whatsapp(
     now: datetime,
     customer_name: str | None = None,
     id: uuid.UUID | None = None,
+    provider: Provider = Provider.BUILDERBOT,
 ) -> tuple[Interaction, Event]:
-    """A customer's new WhatsApp conversation, opened by a message at `now`, and its event."""
+    """A customer's new WhatsApp conversation, opened by a message at `now` (carried by
+    `provider`), and its event."""
     inbound = direction is Direction.INBOUND
     interaction = Interaction(
         id=id or uuid.uuid4(),
@@ -95,7 +148,7 @@ def new_whatsapp(
         to_number=None if inbound else phone or raw,
         customer_phone=phone,
         customer_name=customer_name,
-        provider=Provider.BUILDERBOT,
+        provider=provider,
         ai_handled=True,
         last_message_at=now,
         waiting_since=now if inbound else None,
@@ -119,8 +172,10 @@ async def whatsapp_interaction(
     direction: Direction,
     now: datetime,
     customer_name: str | None = None,
+    provider: Provider = Provider.BUILDERBOT,
 ) -> tuple[Interaction, bool]:
-    """The customer's current WhatsApp interaction, or a new one: exactly one per customer.
+    """The customer's current WhatsApp interaction, or a new one: exactly one per customer
+    (whichever provider carries its messages).
 
     A per-customer lock makes concurrent first messages (on any number of processes) queue, so
     the second one finds the interaction the first one opened.
@@ -130,7 +185,7 @@ async def whatsapp_interaction(
     if current is not None:
         return current, False
     interaction, created = new_whatsapp(
-        phone, raw, direction=direction, now=now, customer_name=customer_name
+        phone, raw, direction=direction, now=now, customer_name=customer_name, provider=provider
     )
     await repository.add(session, interaction)
     await record(session, interaction, created)
@@ -223,12 +278,20 @@ async def after_message(
 
 
 def _normalized(event: WhatsAppMessageEvent, phone: str | None) -> dict[str, Any]:
-    return {
-        "direction": Direction(event.direction).value,
+    normalized = {
+        "direction": event_direction(event).value,
         "customerPhone": phone,
         "body": event.body,
         "media": _media(event),
     }
+    if is_cloud(event):
+        normalized |= {
+            "provider": Provider.WHATSAPP_CLOUD.value,
+            "providerMessageId": event.provider_message_id,
+            "replyTo": event.reply_to,
+            "messageType": event.message_type,
+        }
+    return normalized
 
 
 def echo_confirmed(
@@ -265,17 +328,20 @@ def whatsapp_message(
     id: uuid.UUID | None = None,
 ) -> tuple[Message, Event]:
     """A provider's message in the conversation at `at`: the customer's (RECEIVED; their name
-    kept) or the bot's (SENT, confirmed as it arrives), and its event."""
-    direction = Direction(event.direction)
+    kept) or the bot's (SENT, confirmed as it arrives), and its event. A Cloud API message keeps
+    its id (the wamid), the message it replies to and its media named by id, which the media
+    job fetches from `next_attempt_at` on."""
+    direction = event_direction(event)
     if event.customer_name and direction is Direction.INBOUND:
         interaction.customer_name = event.customer_name
     outbound = direction is Direction.OUTBOUND
+    media = _media(event)
     message = Message(
         id=id or uuid.uuid4(),
         interaction_id=interaction.id,
         direction=direction,
         body=event.body,
-        media=_media(event),
+        media=media,
         status=MessageStatus.SENT if outbound else MessageStatus.RECEIVED,
         kind=MessageKind.TEXT,
         created_at=at,
@@ -283,6 +349,9 @@ def whatsapp_message(
         sent_at=at if outbound else None,
         provider_confirmed_at=at if outbound else None,
         attempts=0,
+        provider_message_id=event.provider_message_id if is_cloud(event) else None,
+        reply_to=event.reply_to[:128] if event.reply_to else None,
+        next_attempt_at=at if to_fetch(media) else None,
     )
     stored = Event(
         EventType.MESSAGE_SENT if outbound else EventType.MESSAGE_RECEIVED,
@@ -297,11 +366,12 @@ def whatsapp_message(
 async def apply_whatsapp(
     session: AsyncSession, region: str, event: WhatsAppMessageEvent, *, payload: Any, key: str
 ) -> WhatsAppResult:
-    """Store one BuilderBot message in the customer's current interaction (or a new one)."""
+    """Store one WhatsApp message (BuilderBot's or the Cloud API's) in the customer's current
+    interaction (or a new one). Only BuilderBot echoes our own sends back."""
     raw = event.customer_number
     phone = normalize_possible("+" + raw, region) if raw else None
     now = utcnow()
-    direction = Direction(event.direction)
+    direction = event_direction(event)
     if direction is Direction.OUTBOUND and event.body:
         echoed = await repository.unconfirmed_echo(
             session, phone, raw, event.body, now - ECHO_WINDOW
@@ -313,7 +383,13 @@ async def apply_whatsapp(
             await record(session, interaction, confirmed)
             return WhatsAppResult(interaction, echoed, created_interaction=False, echo=True)
     interaction, created = await whatsapp_interaction(
-        session, phone, raw, direction=direction, now=now, customer_name=event.customer_name
+        session,
+        phone,
+        raw,
+        direction=direction,
+        now=now,
+        customer_name=event.customer_name,
+        provider=event_provider(event),
     )
     # Messages of one interaction get strictly increasing times: arrival order is kept.
     at = now
@@ -342,7 +418,7 @@ async def apply_whatsapp_fast(
     raw = event.customer_number
     phone = normalize_possible("+" + raw, region) if raw else None
     now = utcnow()
-    direction = Direction(event.direction)
+    direction = event_direction(event)
     if direction is Direction.OUTBOUND and event.body:
         echo = await repository.unconfirmed_echo_fast(tx, phone, raw, event.body, now - ECHO_WINDOW)
         if echo is not None:
@@ -365,7 +441,12 @@ async def apply_whatsapp_fast(
     created = found is None
     if found is None:
         interaction, opened = new_whatsapp(
-            phone, raw, direction=direction, now=now, customer_name=event.customer_name
+            phone,
+            raw,
+            direction=direction,
+            now=now,
+            customer_name=event.customer_name,
+            provider=event_provider(event),
         )
         await repository.insert_interaction_fast(tx, interaction)
         first = new_event_rows(tx, interaction, [opened])
@@ -526,6 +607,109 @@ async def apply_sms_status_fast(
     await repository.status_applied_fast(
         tx,
         message if fields() != before else None,
+        rows,
+        interaction if moved else None,
+    )
+    return True
+
+
+# --- WhatsApp statuses (the Cloud API's webhooks) ----------------------------------------------
+
+
+def whatsapp_error(event: WhatsAppStatusEvent) -> str | None:
+    """What a `failed` status says: the error's title and its details."""
+    parts = [p for p in (event.error_title, event.error_details) if p]
+    return ": ".join(parts)[:500] if parts else None
+
+
+def whatsapp_status_reported(
+    message: Message,
+    event: WhatsAppStatusEvent,
+    *,
+    payload: Any,
+    key: str,
+    now: datetime,
+) -> list[Event]:
+    """A WhatsApp status, forward-only (docs/whatsapp-cloud.md): sent < delivered < read (a
+    `played` voice note is read); `failed` is final and nothing moves a FAILED message; a status
+    we do not know is on the timeline and moves nothing. The times are the provider's."""
+    new = FROM_WHATSAPP.get(event.status)
+    at = event.occurred_at or now
+    moved = (
+        new is not None
+        and message.direction is Direction.OUTBOUND
+        and whatsapp_moves_forward(message.status, new)
+    )
+    if moved and new is not None:
+        message.status = new
+        message.updated_at = now
+        if new in {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ}:
+            message.sent_at = message.sent_at or at
+        if new in {MessageStatus.DELIVERED, MessageStatus.READ}:
+            message.delivered_at = message.delivered_at or at
+        if new is MessageStatus.READ:
+            message.read_at = message.read_at or at
+        if new is MessageStatus.FAILED:
+            message.error_code = (event.error_code or "")[:64] or message.error_code
+            message.error_message = whatsapp_error(event) or message.error_message
+    normalized = {
+        "messageId": str(message.id),
+        "providerMessageId": event.provider_message_id,
+        "status": event.status,
+        "applied": new is not None and message.status is new,
+        "moved": moved,
+        "errorCode": event.error_code,
+        "errorMessage": whatsapp_error(event),
+        "source": "webhook",
+    }
+    events = [
+        Event(
+            EventType.MESSAGE_STATUS,
+            f"{key}:status",
+            normalized=normalized,
+            payload=payload,
+            provider_event_id=event.provider_message_id,
+        )
+    ]
+    if moved and new is MessageStatus.FAILED:
+        events.append(Event(EventType.MESSAGE_FAILED, f"{key}:failed", normalized=normalized))
+    return events
+
+
+async def apply_whatsapp_status(
+    session: AsyncSession, event: WhatsAppStatusEvent, *, payload: Any, key: str
+) -> Message | None:
+    """Move a WhatsApp message by a status; None when the message is not known yet (its send is
+    still being recorded: the status waits for it)."""
+    message = await repository.by_provider_id(session, event.provider_message_id)
+    if message is None:
+        return None
+    interaction = await repository.interaction(session, message.interaction_id)
+    events = whatsapp_status_reported(message, event, payload=payload, key=key, now=utcnow())
+    await record_all(session, interaction, events)
+    await session.flush()
+    return message
+
+
+async def apply_whatsapp_status_fast(
+    tx: Transaction, event: WhatsAppStatusEvent, *, payload: Any, key: str
+) -> bool:
+    """`apply_whatsapp_status` below the ORM: read and lock the message with its interaction,
+    then the message and its events in one statement on PostgreSQL. False when the message is
+    not known yet."""
+    found = await repository.message_for_status_fast(tx, event.provider_message_id)
+    if found is None:
+        return False
+    message, interaction = found
+    before = message.status
+    state = (interaction.status, interaction.ended_at, interaction.updated_at)
+    events = whatsapp_status_reported(message, event, payload=payload, key=key, now=utcnow())
+    # The events' keys are new: the delivery's own.
+    rows = new_event_rows(tx, interaction, events)
+    moved = (interaction.status, interaction.ended_at, interaction.updated_at) != state
+    await repository.status_applied_fast(
+        tx,
+        message if message.status is not before else None,
         rows,
         interaction if moved else None,
     )

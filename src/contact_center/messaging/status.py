@@ -37,3 +37,32 @@ def moves_forward(current: MessageStatus, new: MessageStatus) -> bool:
     if current in TERMINAL and new in TERMINAL:
         return False
     return RANK[new] > RANK[current]
+
+
+# WhatsApp's statuses as ours (docs/whatsapp-cloud.md): `played` is a voice note's first play,
+# as good as read. Any other value is kept on the timeline and moves nothing.
+FROM_WHATSAPP = {
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.READ,
+    "played": MessageStatus.READ,
+    "failed": MessageStatus.FAILED,
+}
+WHATSAPP_RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.READ: 4,
+}
+
+
+def whatsapp_moves_forward(current: MessageStatus, new: MessageStatus) -> bool:
+    """WhatsApp's order: sent < delivered < read; FAILED is final (nothing moves it, READ
+    neither) and a message read did not fail. (Unlike SMS's rule, where READ may follow a
+    terminal status: Twilio reports read receipts only after delivery.)"""
+    if current not in WHATSAPP_RANK:  # FAILED, UNDELIVERED, RECEIVED: final or not ours
+        return False
+    if new is MessageStatus.FAILED:
+        return current is not MessageStatus.READ
+    return new in WHATSAPP_RANK and WHATSAPP_RANK[new] > WHATSAPP_RANK[current]

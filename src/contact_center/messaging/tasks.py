@@ -20,7 +20,8 @@ from contact_center.db.base import utcnow
 from contact_center.db.fast import Transaction
 from contact_center.jobs.queue import claim_period
 from contact_center.live.bus import bus_of, publish_pending
-from contact_center.messaging import outbound
+from contact_center.media import MediaStore
+from contact_center.messaging import attachments, outbound
 from contact_center.messaging.bot import customer_number
 from contact_center.messaging.service import (
     StatusCheck,
@@ -33,15 +34,21 @@ from contact_center.messaging.service import (
 from contact_center.models.enums import Channel, MessageKind
 from contact_center.principal import SYSTEM_CONTEXT, AuditContext
 from contact_center.providers.base import (
+    PermanentProviderError,
     ProviderAuthError,
     ProviderError,
     ProviderName,
     ProviderNotFound,
+    RetryableProviderError,
     SendReceipt,
     SmsSender,
     SmsStatusSource,
+    TemplateButtonParameter,
+    TemplateMessage,
     WhatsAppBotControl,
+    WhatsAppMediaSource,
     WhatsAppSender,
+    WhatsAppTemplateSender,
 )
 from contact_center.settings import Settings
 
@@ -104,6 +111,10 @@ class SendDeps:
     # QUEUED rows, not in a worker's memory, when the limit is what holds the sends back).
     batch: int = SEND_BATCH
     sms_headroom: Callable[[], Awaitable[int]] | None = None
+    # Who sends WhatsApp messages (WHATSAPP_PROVIDER), and its templates: None when that
+    # provider has none (BuilderBot): a template message then fails (`templates_unavailable`).
+    whatsapp_provider: ProviderName = ProviderName.BUILDERBOT
+    whatsapp_templates: WhatsAppTemplateSender | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -115,6 +126,17 @@ class SendDeps:
 
 
 @dataclass(frozen=True)
+class MediaDeps:
+    """What fetching WhatsApp media needs: the provider's media, the store, and a way to
+    enqueue a fetch (message id, when: None for now)."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    source: WhatsAppMediaSource
+    store: MediaStore
+    enqueue: Callable[[str, datetime | None], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
 class MessagingJobDeps:
     """Everything the messaging domain's jobs are given (`ctx["messaging"]`)."""
 
@@ -122,6 +144,7 @@ class MessagingJobDeps:
     status_checks: StatusCheckDeps
     queue: Queue
     bot: WhatsAppBotControl
+    media: MediaDeps | None = None
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -133,8 +156,66 @@ def _deps(ctx: dict[str, Any]) -> MessagingJobDeps:
     return deps
 
 
-def _provider(claim: outbound.Claim) -> ProviderName:
-    return ProviderName.TWILIO if claim.channel is Channel.SMS else ProviderName.BUILDERBOT
+def _provider(deps: SendDeps, claim: outbound.Claim) -> ProviderName:
+    """Who sends the claim: Twilio an SMS, the configured WhatsApp provider a WhatsApp one."""
+    return ProviderName.TWILIO if claim.channel is Channel.SMS else deps.whatsapp_provider
+
+
+TEMPLATES_UNAVAILABLE = "templates_unavailable"
+
+
+def _button(index: int, value: Any) -> TemplateButtonParameter:
+    """A button's variable as message.template keeps it: {"index", "subType", "value"} (or
+    the same in snake case, or a URL button's bare suffix, by position)."""
+    if isinstance(value, dict):
+        return TemplateButtonParameter(
+            index=int(value.get("index", index)),
+            sub_type=str(value.get("subType") or value.get("sub_type") or "url"),
+            value=str(value.get("value") or value.get("text") or value.get("payload") or ""),
+        )
+    return TemplateButtonParameter(index, "url", str(value))
+
+
+def template_message(claim: outbound.Claim) -> TemplateMessage:
+    """The template to send for a claim with message.template: its variables (body, header,
+    buttons); for a one-time code (`otp`) the text the send hook composed is the code, in the
+    body and in the copy-code button."""
+    template = claim.template or {}
+    name, language = str(template.get("name") or ""), str(template.get("language") or "")
+    if template.get("otp"):
+        code = claim.body
+        return TemplateMessage(
+            name, language, body=[code], buttons=[TemplateButtonParameter(0, "url", code)]
+        )
+    variables = template.get("variables")
+    variables = variables if isinstance(variables, dict) else {}
+
+    def texts(key: str) -> list[str]:
+        values = variables.get(key)
+        return [str(v) for v in values] if isinstance(values, list) else []
+
+    buttons = variables.get("buttons")
+    return TemplateMessage(
+        name,
+        language,
+        body=texts("body"),
+        header=texts("header"),
+        buttons=[_button(i, v) for i, v in enumerate(buttons)] if isinstance(buttons, list) else [],
+    )
+
+
+async def _send_whatsapp(deps: SendDeps, claim: outbound.Claim) -> SendReceipt:
+    """Free text (and media) through the configured provider, or a template through its
+    templates (only the Cloud API has them)."""
+    if claim.template is None:
+        return await deps.whatsapp.send_whatsapp(claim.to, claim.body, media_url=claim.media_url)
+    if deps.whatsapp_templates is None:
+        raise PermanentProviderError(
+            _provider(deps, claim),
+            "WhatsApp templates are sent only through the Cloud API (WHATSAPP_PROVIDER=cloud).",
+            code=TEMPLATES_UNAVAILABLE,
+        )
+    return await deps.whatsapp_templates.send_template(claim.to, template_message(claim))
 
 
 async def _release(deps: SendDeps, message_id: uuid.UUID) -> None:
@@ -213,7 +294,7 @@ async def _deliver(
             return await deps.sms.send_sms(
                 claim.to, claim.body, status_callback=deps.status_callback_url
             )
-        return await deps.whatsapp.send_whatsapp(claim.to, claim.body, media_url=claim.media_url)
+        return await _send_whatsapp(deps, claim)
     except ProviderError as error:
         return error
 
@@ -405,7 +486,7 @@ async def _send_hooked(deps: SendDeps, identifier: uuid.UUID) -> str:
                     session,
                     deps.settings,
                     identifier,
-                    ProviderError(_provider(claim), withdrawn.reason, code=withdrawn.code),
+                    ProviderError(_provider(deps, claim), withdrawn.reason, code=withdrawn.code),
                 )
                 await session.commit()
                 return "skipped"
@@ -419,9 +500,7 @@ async def _send_hooked(deps: SendDeps, identifier: uuid.UUID) -> str:
                 claim.to, claim.body, status_callback=deps.status_callback_url
             )
         else:
-            receipt = await deps.whatsapp.send_whatsapp(
-                claim.to, claim.body, media_url=claim.media_url
-            )
+            receipt = await _send_whatsapp(deps, claim)
     except asyncio.CancelledError:
         # Interrupted (a stopping worker, a job timeout): QUEUED again at once, so the next
         # worker sends it without waiting for the stuck-SENDING threshold.
@@ -614,7 +693,8 @@ async def control_bot(ctx: dict[str, Any], *, interaction_id: str, action: str) 
     deps = _deps(ctx)
     async with deps.sessions() as session:
         number = await customer_number(session, uuid.UUID(interaction_id))
-    if number is None:
+    if number is None:  # none, or a Cloud API conversation: no BuilderBot bot to tell
+        log.info("whatsapp_bot_control_skipped", action=action)
         return
     bot = deps.bot
     if action == "pause":
@@ -622,3 +702,84 @@ async def control_bot(ctx: dict[str, Any], *, interaction_id: str, action: str) 
     else:
         await bot.resume_bot(number)
     log.info("whatsapp_bot_control", action=action)
+
+
+# --- WhatsApp media named by id (the Cloud API) ------------------------------------------------
+
+MEDIA_SWEEP_BATCH = 200
+
+
+async def fetch_media(deps: MediaDeps, message_id: str) -> str:
+    """Fetch a message's media still to fetch, each outside any transaction, into the store;
+    record what became of each. A failed fetch is tried again later (the job enqueues itself
+    for then; the sweep finds it too), an expired media id fails at once."""
+    identifier = uuid.UUID(message_id)
+    async with deps.sessions() as session:
+        claim = await attachments.claim_media(
+            session, identifier, now=utcnow(), lease=attachments.MEDIA_FETCH_LEASE
+        )
+        await session.commit()
+    if claim is None:
+        return "skipped"
+    results: dict[int, attachments.FetchResult] = {}
+    for index, media_id in claim.items:
+        try:
+            fetched = await deps.source.fetch_media(media_id)
+            stored = await deps.store.save(fetched.content)
+            results[index] = attachments.Fetched(stored.sha256, stored.size, fetched.content_type)
+        except ProviderError as error:
+            results[index] = error
+        except OSError as exc:  # the store could not write: tried again later
+            results[index] = RetryableProviderError(
+                ProviderName.WHATSAPP_CLOUD, f"media store: {type(exc).__name__}", code="storage"
+            )
+    async with deps.sessions() as session:
+        retry_at = await attachments.record_media(session, identifier, results, now=utcnow())
+        await session.commit()
+    failed = [r for r in results.values() if isinstance(r, ProviderError)]
+    log.info(
+        "whatsapp_media_fetched",
+        message_id=message_id,
+        stored=len(results) - len(failed),
+        failed=len(failed),
+        codes=sorted({r.code or "error" for r in failed}),
+        retry_at=retry_at.isoformat() if retry_at else None,
+    )
+    if retry_at is not None:
+        await deps.enqueue(message_id, retry_at)
+        return "retry"
+    return "failed" if failed else "stored"
+
+
+def _media_deps(ctx: dict[str, Any]) -> MediaDeps | None:
+    return _deps(ctx).media
+
+
+async def fetch_whatsapp_media(ctx: dict[str, Any], *, message_id: str) -> str:
+    """The job: fetch the media of one message (see `fetch_media`)."""
+    deps = _media_deps(ctx)
+    if deps is None:
+        return "skipped"
+    return await fetch_media(deps, message_id)
+
+
+async def sweep_media(deps: MediaDeps, *, limit: int = MEDIA_SWEEP_BATCH) -> int:
+    """Enqueue a fetch for every message whose media fetch is due: the new ones (stored by a
+    webhook since the last sweep), those whose retry time came, those a dead job left."""
+    async with deps.sessions() as session:
+        due = await attachments.due_media(session, now=utcnow(), limit=limit)
+    enqueued = 0
+    for item in due:
+        if await deps.enqueue(str(item.message_id), item.due_at):
+            enqueued += 1
+    if enqueued:
+        log.info("whatsapp_media_swept", enqueued=enqueued)
+    return enqueued
+
+
+async def sweep_whatsapp_media(ctx: dict[str, Any]) -> int:
+    """The periodic job: `sweep_media` (every worker's scheduler agrees on one per tick)."""
+    deps = _media_deps(ctx)
+    if deps is None:
+        return 0
+    return await sweep_media(deps)

@@ -13,8 +13,10 @@ from contact_center.messaging.tasks import (
     STATUS_CHECK_JOB_TIMEOUT,
     close_idle_conversations,
     control_bot,
+    fetch_whatsapp_media,
     reconcile_sms_statuses,
     send_message,
+    sweep_whatsapp_media,
 )
 from contact_center.otp.tasks import expire_challenges
 from contact_center.routing.tasks import Router
@@ -93,6 +95,8 @@ def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
         CronJob(reconcile, cron="* * * * * */15", timeout=120, retries=1),
         CronJob(close_idle_conversations, cron="*/5 * * * *", timeout=300, retries=1),
         CronJob(expire_challenges, cron="* * * * * */20", timeout=120, retries=1),
+        # WhatsApp media to fetch: new messages' (stored by webhooks), retries, a dead job's.
+        CronJob(sweep_whatsapp_media, cron="* * * * * */15", timeout=60, retries=1),
     ]
     period = sync_period_seconds(runtime.settings)
     if period:
@@ -142,6 +146,8 @@ def build_worker(
             control_bot,
             reconcile_sms_statuses,
             sync_whatsapp_templates,
+            fetch_whatsapp_media,
+            sweep_whatsapp_media,
         ],
         concurrency=runtime.settings.worker_concurrency,
         cron_jobs=cron_jobs(runtime),

@@ -10,9 +10,18 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+import structlog
+
 from contact_center.calls.sync import SyncDeps
 from contact_center.calls.tasks import CallJobDeps
-from contact_center.messaging.tasks import MessagingJobDeps, SendDeps, SendHook, StatusCheckDeps
+from contact_center.media import MediaStore
+from contact_center.messaging.tasks import (
+    MediaDeps,
+    MessagingJobDeps,
+    SendDeps,
+    SendHook,
+    StatusCheckDeps,
+)
 from contact_center.models.enums import MessageKind
 from contact_center.otp import tasks as otp
 from contact_center.providers.base import WhatsAppTemplateSource
@@ -20,6 +29,8 @@ from contact_center.runtime import Runtime
 from contact_center.webhooks.ingest import WebhookDeps, apply_waiting
 from contact_center.webhooks.repository import waiting_among_fast
 from contact_center.whatsapp_templates.tasks import TemplateJobDeps
+
+log = structlog.get_logger(__name__)
 
 
 def send_hooks(runtime: Runtime) -> dict[MessageKind, SendHook]:
@@ -62,6 +73,38 @@ def send_deps(runtime: Runtime, webhooks: WebhookDeps) -> SendDeps:
         after_sent=partial(apply_waiting, webhooks),
         waiting=waiting_among_fast,
         hooks=send_hooks(runtime),
+        whatsapp_provider=runtime.providers.whatsapp_provider,
+        whatsapp_templates=runtime.providers.whatsapp_templates,
+    )
+
+
+# A media fetch: its provider calls (two per item, 20 s each at most) for a few items.
+MEDIA_JOB = {"timeout": 240, "retries": 2, "retry_delay": 5.0, "retry_backoff": 60.0, "ttl": 3600}
+
+
+def media_deps(runtime: Runtime) -> MediaDeps:
+    async def enqueue(message_id: str, at: datetime | None) -> bool:
+        """One job per message and due time: the sweep and a retry of the same time agree
+        on it; a later retry is a job of its own."""
+        scheduled = int(at.timestamp()) if at else 0
+        try:
+            job = await runtime.queue.enqueue(
+                "fetch_whatsapp_media",
+                key=f"media:{message_id}:{scheduled}",
+                scheduled=scheduled,
+                message_id=message_id,
+                **MEDIA_JOB,
+            )
+        except Exception as exc:  # the sweep enqueues it again
+            log.warning("enqueue_failed", job="fetch_whatsapp_media", error=type(exc).__name__)
+            return False
+        return job is not None
+
+    return MediaDeps(
+        sessions=runtime.sessions,
+        source=runtime.providers.whatsapp_media,
+        store=MediaStore(runtime.settings.media_dir),
+        enqueue=enqueue,
     )
 
 
@@ -81,6 +124,7 @@ def job_context(runtime: Runtime, webhooks: WebhookDeps) -> dict[str, Any]:
             status_checks=status_check_deps(runtime),
             queue=runtime.queue,
             bot=runtime.providers.whatsapp_bot,
+            media=media_deps(runtime),
         ),
         "calls": CallJobDeps(sync=sync_deps(runtime), queue=runtime.queue),
         "whatsapp_templates": TemplateJobDeps(
