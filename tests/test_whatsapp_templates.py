@@ -5,6 +5,7 @@ is stored, allowed outside the 24-hour window."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,7 @@ from contact_center.whatsapp_templates.tasks import (
 )
 from tests import auth
 from tests import factories as f
+from tests.live import live_app
 
 PHONE = "+5491155551234"
 
@@ -340,7 +342,7 @@ def test_a_filled_template_keeps_what_the_send_needs() -> None:
     assert tracking.body == "Tu envío AB123 está en camino."
     assert tracking.template["variables"] == {
         "body": ["AB123"],
-        "buttons": [{"index": 0, "sub_type": "url", "value": "AB123-x"}],
+        "buttons": [{"index": 0, "subType": "url", "value": "AB123-x"}],
     }
     named = service.validate_and_fill(_row(ACCOUNT[6]), ["Juana"])
     assert named.body == "Hola Juana, gracias por escribir. Juana, ¿algo más?"
@@ -630,3 +632,140 @@ async def test_the_recipient_limit_counts_template_sends(
         ]
         await http.aclose()
     assert answers == [202, 202, 429]
+
+
+# --- end to end: the emulated Cloud API over real HTTP -------------------------------------------
+
+
+async def _eventually(check: Any, seconds: float = 30.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        value = await check()
+        if value:
+            return value
+        assert asyncio.get_running_loop().time() < deadline, "waited too long"
+        await asyncio.sleep(0.1)
+
+
+EMULATED = {
+    ("verification_code", "es_AR"): ("APPROVED", "AUTHENTICATION", 1),
+    ("recordatorio_pago", "es_AR"): ("APPROVED", "UTILITY", 2),
+    ("promo_prestamo", "es_AR"): ("PENDING", "MARKETING", 1),
+    ("aviso_rechazado", "es_AR"): ("REJECTED", "MARKETING", None),
+}
+
+
+async def test_the_registry_syncs_from_the_emulator_and_a_template_reaches_it_once(
+    settings_factory: Any, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """The admin's sync request runs in the worker against the emulated account; a template
+    sent outside the window goes to the emulator once, with its variables, and the message
+    keeps the text the customer reads."""
+    async with live_app(settings_factory, WHATSAPP_PROVIDER="cloud") as live:
+        asked = await live.http.post("/api/whatsapp/templates/sync")
+        assert asked.status_code == 202, asked.text
+
+        async def synced() -> dict[tuple[str, str], Any]:
+            rows = await _rows(session_factory)
+            return rows if len(rows) >= len(EMULATED) else {}
+
+        rows = await _eventually(synced)
+        for key, (status, category, variables) in EMULATED.items():
+            assert (rows[key].status, rows[key].category) == (status, category)
+            if variables is not None:
+                assert rows[key].body_variables == variables
+        assert rows[("recordatorio_pago", "es_AR")].provider_template_id == "400000000000002"
+
+        async with session_factory() as session:
+            await _window_closed(session, PHONE)
+        sent = await live.http.post(
+            "/api/whatsapp/send",
+            json={
+                "to": PHONE,
+                "template": {
+                    "name": "recordatorio_pago",
+                    "language": "es_AR",
+                    "variables": ["Juana", "10 de enero"],
+                },
+            },
+        )
+        assert sent.status_code == 202, sent.text
+        message_id = uuid.UUID(sent.json()["messageId"])
+
+        async def delivered() -> Any:
+            async with session_factory() as session:
+                message = await session.get(Message, message_id)
+            assert message is not None
+            assert message.status.value != "FAILED", message.error_message
+            return message if message.status.value in ("DELIVERED", "READ") else None
+
+        message = await _eventually(delivered)
+        outbox = (await live.http.get("/_emulator/whatsapp-cloud/outbox")).json()["items"]
+        assert len(outbox) == 1
+        [item] = outbox
+        assert item["type"] == "template"
+        assert item["template"]["name"] == "recordatorio_pago"
+        assert item["template"]["components"] == [
+            {
+                "type": "body",
+                "parameters": [
+                    {"type": "text", "text": "Juana"},
+                    {"type": "text", "text": "10 de enero"},
+                ],
+            }
+        ]
+        assert item["body"] == message.body
+        assert message.body == (
+            "Hola Juana, te recordamos que el vencimiento de tu tarjeta es el 10 de enero."
+        )
+        assert message.provider_message_id == item["id"]
+
+        # The account drops a template: the next sync keeps it, no longer present.
+        dropped = await live.http.delete(
+            "/_emulator/whatsapp-cloud/templates", params={"name": "aviso_rechazado"}
+        )
+        assert dropped.status_code == 204
+        assert (await live.http.post("/api/whatsapp/templates/sync")).status_code == 202
+
+        async def gone() -> bool:
+            return not (await _rows(session_factory))[("aviso_rechazado", "es_AR")].present
+
+        await _eventually(gone)
+        listed = await live.http.get("/api/whatsapp/templates", params={"status": "REJECTED"})
+        assert [t["present"] for t in listed.json()["items"]] == [False]
+
+
+async def test_the_cli_syncs_the_registry_from_the_account(
+    database_url: str, tmp_path: Any, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    from typer.testing import CliRunner
+
+    from contact_center.cli import cli
+    from contact_center.emulator.app import create_emulator_app
+    from contact_center.emulator.state import EmulatorState
+    from tests.live import serve
+
+    async with serve(create_emulator_app(EmulatorState(target_url="http://127.0.0.1:9"))) as url:
+        env = {
+            "DATABASE_URL": database_url,
+            "APP_ENV": "test",
+            "RECORDINGS_DIR": str(tmp_path / "recordings"),
+            "EMULATOR_URL": url,
+            "WHATSAPP_PROVIDER": "cloud",
+        }
+        done = await asyncio.to_thread(
+            CliRunner().invoke, cli, ["whatsapp-templates", "sync"], env=env
+        )
+        assert done.exit_code == 0, done.output
+        assert "created 4" in done.output
+        without = await asyncio.to_thread(
+            CliRunner().invoke,
+            cli,
+            ["whatsapp-templates", "sync"],
+            env={**env, "WHATSAPP_PROVIDER": "builderbot"},
+        )
+        assert without.exit_code == 1
+    assert len(await _rows(session_factory)) == 4
+    audit = (await _audits(session_factory, "whatsapp.templates.sync"))[-1]
+    assert audit.actor_id.startswith("cli:")
+    assert audit.metadata_["trigger"] == "cli"

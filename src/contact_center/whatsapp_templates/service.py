@@ -327,7 +327,7 @@ def validate_and_fill(
         "variables": {
             "body": body_values,
             "buttons": [
-                {"index": index, "sub_type": "url", "value": value}
+                {"index": index, "subType": "url", "value": value}
                 for index, value in zip(buttons, button_values, strict=True)
             ],
         },
