@@ -219,6 +219,14 @@ def _steps(w: World) -> list[Step]:
             },
             (403, 409),
         ),
+        # The reply box's templates (docs/console.md): her conversation is unknown to him.
+        ("GET", f"/console/partials/interactions/{wa}/whatsapp-templates", {}, 404),
+        (
+            "POST",
+            f"/console/interactions/{wa}/whatsapp-template",
+            {"data": {"template": str(uuid.uuid4()), "variables": ["x"]}},
+            404,
+        ),
         # Nobody's conversation: an agent may not hand new work to someone else.
         (
             "POST",
@@ -332,6 +340,7 @@ NOT_ABOUT_INTERACTIONS = {
     ("GET", "/canned-replies"): "supervisors only",
     ("GET", "/console/canned-replies/options"): "the bank's saved answers",
     ("GET", "/api/whatsapp/templates"): "the account's WhatsApp templates, no conversation",
+    ("GET", "/admin/whatsapp-templates"): "admins only",
     ("POST", "/api/whatsapp/templates/sync"): "admins only",
     ("GET", "/api/metrics/summary"): "supervisors only (403 for agents)",
     ("GET", "/api/audit"): "admins only",
