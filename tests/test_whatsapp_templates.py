@@ -6,6 +6,8 @@ is stored, allowed outside the 24-hour window."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -677,7 +679,17 @@ async def test_the_registry_syncs_from_the_emulator_and_a_template_reaches_it_on
         assert rows[("recordatorio_pago", "es_AR")].provider_template_id == "400000000000002"
 
         async with session_factory() as session:
-            await _window_closed(session, PHONE)
+            chat = await _window_closed(session, PHONE)
+        notices: list[dict[str, Any]] = []
+
+        async def listen() -> None:
+            async with live.http.stream("GET", "/console/stream") as stream:
+                async for line in stream.aiter_lines():
+                    if line.startswith("data: "):
+                        notices.append(json.loads(line[6:]))
+
+        listening = asyncio.create_task(listen())
+        await asyncio.sleep(0.3)
         sent = await live.http.post(
             "/api/whatsapp/send",
             json={
@@ -719,6 +731,21 @@ async def test_the_registry_syncs_from_the_emulator_and_a_template_reaches_it_on
             "Hola Juana, te recordamos que el vencimiento de tu tarjeta es el 10 de enero."
         )
         assert message.provider_message_id == item["id"]
+
+        # The provider's statuses reach the console's live stream (the open thread refreshes on
+        # them) and the thread marks the message.
+        async def status_notice() -> bool:
+            return any(
+                n.get("interactionId") == str(chat.id) and n.get("type") == "message.status"
+                for n in notices
+            )
+
+        await _eventually(status_notice)
+        listening.cancel()
+        with contextlib.suppress(asyncio.CancelledError, httpx.HTTPError):
+            await listening
+        thread = await live.http.get(f"/console/partials/inbox/conversation/{chat.id}/thread")
+        assert 'data-receipt="delivered"' in thread.text or 'data-receipt="read"' in thread.text
 
         # The account drops a template: the next sync keeps it, no longer present.
         dropped = await live.http.delete(
