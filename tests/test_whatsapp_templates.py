@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -796,3 +797,63 @@ async def test_the_cli_syncs_the_registry_from_the_account(
     audit = (await _audits(session_factory, "whatsapp.templates.sync"))[-1]
     assert audit.actor_id.startswith("cli:")
     assert audit.metadata_["trigger"] == "cli"
+
+
+TEMPLATE_SAMPLE: dict[str, Any] = {
+    "to": PHONE,
+    "template": {"name": "payment_reminder", "language": "es_AR", "variables": ["Juana", "$1"]},
+    "assignedAgent": "admin",
+    "customerRef": "c-1",
+}
+
+
+def _hostile_template_bodies() -> list[Any]:
+    from tests.test_hostile_input import _deep, _spoiled, _with_nul, _wrong_type
+
+    cases = []
+    for kind, make in (("nul", _with_nul), ("type", _wrong_type), ("deep", _deep)):
+        for field, body in _spoiled(TEMPLATE_SAMPLE, make):
+            cases.append(pytest.param(body, id=f"{kind} {field}"))
+    for index in (0, 1):
+        body = copy.deepcopy(TEMPLATE_SAMPLE)
+        body["template"]["variables"][index] = "Juana\x00"
+        cases.append(pytest.param(body, id=f"nul variables[{index}]"))
+        body = copy.deepcopy(TEMPLATE_SAMPLE)
+        body["template"]["variables"][index] = {"text": "Juana"}
+        cases.append(pytest.param(body, id=f"type variables[{index}]"))
+        body = copy.deepcopy(TEMPLATE_SAMPLE)
+        body["template"]["variables"][index] = "x" * 100_000
+        cases.append(pytest.param(body, id=f"huge variables[{index}]"))
+    return cases
+
+
+@pytest.mark.parametrize("body", _hostile_template_bodies())
+async def test_a_spoiled_template_send_answers_4xx_and_writes_nothing(
+    admin: httpx.AsyncClient,
+    registry: Any,
+    session_factory: async_sessionmaker[AsyncSession],
+    body: Any,
+) -> None:
+    answer = await admin.post("/api/whatsapp/send", json=body)
+    assert 400 <= answer.status_code < 500, answer.text
+    assert answer.status_code not in (401, 403, 409), answer.text
+    assert set(answer.json()["error"]) == {"code", "message", "details"}
+    async with session_factory() as session:
+        assert (await session.scalars(select(Message))).all() == []
+
+
+async def test_a_non_ascii_header_and_invalid_utf8_on_the_template_routes_answer_4xx(
+    admin: httpx.AsyncClient,
+) -> None:
+    raw = json.dumps(TEMPLATE_SAMPLE).encode()[:-1] + b', "x": "\xff\xfe"}'
+    answer = await admin.post(
+        "/api/whatsapp/send", content=raw, headers={"Content-Type": "application/json"}
+    )
+    assert 400 <= answer.status_code < 500
+    listed = await admin.get(
+        "/api/whatsapp/templates", headers={"X-Note": "añadido".encode()}
+    )
+    assert listed.status_code == 200
+    for query in ("status=%00", "language=%ff", "category=" + "x" * 5000, "limit=-1", "skip=x"):
+        refused = await admin.get(f"/api/whatsapp/templates?{query}")
+        assert refused.status_code == 422, (query, refused.text)
