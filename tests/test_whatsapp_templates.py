@@ -850,9 +850,7 @@ async def test_a_non_ascii_header_and_invalid_utf8_on_the_template_routes_answer
         "/api/whatsapp/send", content=raw, headers={"Content-Type": "application/json"}
     )
     assert 400 <= answer.status_code < 500
-    listed = await admin.get(
-        "/api/whatsapp/templates", headers={"X-Note": "añadido".encode()}
-    )
+    listed = await admin.get("/api/whatsapp/templates", headers={b"X-Note": "añadido".encode()})
     assert listed.status_code == 200
     for query in ("status=%00", "language=%ff", "category=" + "x" * 5000, "limit=-1", "skip=x"):
         refused = await admin.get(f"/api/whatsapp/templates?{query}")
