@@ -79,6 +79,9 @@ async def test_the_reply_box_offers_approved_templates_once_the_window_closed(
     assert composer.status_code == 200
     text = html.unescape(composer.text)
     assert "Enviar una plantilla de WhatsApp aprobada" in text
+    # The window's notice is replaced (out of band): a template or an SMS.
+    assert 'id="window-notice" hx-swap-oob="true"' in text
+    assert "enviá una plantilla aprobada o continuá por SMS" in text
     # Approved, present, not authentication: by name and language.
     options = [line for line in text.splitlines() if "<option" in line]
     assert [o.split(">", 1)[1].split(" · ")[0] for o in options] == [
