@@ -32,8 +32,10 @@ from contact_center.providers.registry import (
     EMULATOR_BUILDERBOT_TOKEN,
     EMULATOR_ELEVENLABS_SECRET,
     EMULATOR_TWILIO_AUTH_TOKEN,
+    EMULATOR_WHATSAPP_CLOUD_APP_SECRET,
 )
 from contact_center.providers.twilio import compute_signature
+from contact_center.providers.whatsapp_cloud import signature as cloud_signature
 from contact_center.webhooks.service import received_body
 from tests import deliveries
 from tests.conftest import make_settings
@@ -357,10 +359,31 @@ def _form(**changes: str) -> bytes:
     return "&".join(f"{k}={v}" for k, v in form.items()).encode()
 
 
+CLOUD_TEXT = json.loads(
+    (deliveries.FIXTURES.parent / "whatsapp_cloud" / "inbound_text.json").read_text()
+)
+
+
+def _cloud(**changes: Any) -> bytes:
+    """The reference's inbound text (§2.1) with `changes` applied to its message
+    (`text__body=…`), or to its `value` (`value__…`)."""
+    payload = copy.deepcopy(CLOUD_TEXT)
+    value = payload["entry"][0]["changes"][0]["value"]
+    for path, change in changes.items():
+        keys = path.split("__")
+        target = value if keys[0] == "value" else value["messages"][0]
+        keys = keys[1:] if keys[0] == "value" else keys
+        for key in keys[:-1]:
+            target = target[key]
+        target[keys[-1]] = change
+    return json.dumps(payload, ensure_ascii=False).encode()
+
+
 GOOD = {
     "/webhooks/elevenlabs/call": _eleven(),
     "/webhooks/builderbot/whatsapp": _builder(),
     "/webhooks/twilio/sms/status": _form(),
+    "/webhooks/whatsapp-cloud": _cloud(),
 }
 DEEP_JSON = (
     '{"type": "post_call_transcription", "data": ' + "[" * DEEP + "]" * DEEP + "}"
@@ -443,6 +466,45 @@ HOSTILE: dict[str, list[tuple[str, bytes]]] = {
         ("MessageSid too long", _form(MessageSid="SM" + "a" * 300, SmsSid="SM" + "a" * 300)),
         ("no MessageSid", b"MessageStatus=delivered"),
     ],
+    "/webhooks/whatsapp-cloud": [
+        ("raw NUL byte", _cloud()[:-2] + b"\x00}"),
+        ("escaped NUL in the text", _cloud(text__body="ho\x00la")),
+        ("NUL in an object key", _cloud(extra={"a\x00": 1})),
+        ("lone surrogate", _cloud().replace(b'"Hola, necesito', b'"\\ud800')),
+        ("invalid UTF-8", _cloud().replace(b"Hola", b"Ho\xc3\x28la")),
+        (
+            "10,000-deep JSON",
+            (
+                '{"object": "whatsapp_business_account", "entry": ' + "[" * DEEP + "]" * DEEP + "}"
+            ).encode(),
+        ),
+        (
+            "entry as a string",
+            json.dumps({"object": "whatsapp_business_account", "entry": "x"}).encode(),
+        ),
+        ("messages: 7", _cloud(value__messages=7)),
+        ("a message that is a string", _cloud(value__messages=["x"])),
+        ("text as a string", _cloud(text="hola")),
+        ("text body as a list", _cloud(text__body=["hola"])),
+        ("from as an object", _cloud(**{"from": {"n": 1}})),
+        ("from too long", _cloud(**{"from": "5" * 300})),
+        ("id as a number", _cloud(id=5)),
+        ("wamid too long", _cloud(id="w" * 400)),
+        ("timestamp as a list", _cloud(timestamp=[1])),
+        ("timestamp in the year 300000", _cloud(timestamp=str(10**13))),
+        (
+            "contact name as a number",
+            _cloud(value__contacts=[{"profile": {"name": 5}, "wa_id": "5491100000000"}]),
+        ),
+        ("NaN anywhere", _cloud().replace(b'"type":', b'"n": NaN, "type":')),
+        ("a 400-digit number", _cloud().replace(b'"type":', b'"n": 1' + b"0" * 400 + b', "type":')),
+        (
+            "status as a number",
+            _cloud(value__messages=None, value__statuses=[{"id": "wamid.X", "status": 5}]),
+        ),
+        ("not JSON", b"\x00\x01\x02"),
+        ("empty", b""),
+    ],
 }
 
 
@@ -454,6 +516,11 @@ def _signed(path: str, raw: bytes) -> dict[str, str]:
         }
     if path == "/webhooks/builderbot/whatsapp":
         return {"X-Webhook-Token": EMULATOR_BUILDERBOT_TOKEN, "Content-Type": "application/json"}
+    if path == "/webhooks/whatsapp-cloud":
+        return {
+            "X-Hub-Signature-256": cloud_signature(EMULATOR_WHATSAPP_CLOUD_APP_SECRET, raw),
+            "Content-Type": "application/json",
+        }
     # As the app reads the form to check the signature (what Twilio signed).
     form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
     url = f"http://testserver{path}"
@@ -538,6 +605,7 @@ async def test_a_non_ascii_elevenlabs_signature_answers_401(
     [
         ("/webhooks/twilio/sms/status", b"x-twilio-signature"),
         ("/webhooks/builderbot/whatsapp", b"x-webhook-token"),
+        ("/webhooks/whatsapp-cloud", b"x-hub-signature-256"),
     ],
 )
 async def test_non_ascii_webhook_credentials_answer_401(

@@ -232,7 +232,10 @@ def test_errors_and_other_fields_are_ignored_and_keyed_by_their_body() -> None:
     ],
 )  # fmt: skip
 def test_system_unsupported_and_reactions_are_ignored(message: dict[str, Any]) -> None:
-    assert parse(with_message(message)) == IgnoredEvent(kind=f"message.{message['type']}")
+    [update] = ADAPTER.updates(raw(with_message(message)))
+    event = ADAPTER.parse(update)
+    assert event == IgnoredEvent(kind=f"message.{message['type']}")
+    assert ADAPTER.event_key(event, update) == message["id"]  # kept once, like any message
 
 
 def test_the_batch_splits_into_one_body_per_message_and_status() -> None:
@@ -300,7 +303,7 @@ def test_an_unreadable_update_is_kept_alone_beside_the_readable_ones() -> None:
         ({"from": "5491100000000", "id": "wamid.X", "type": "text", "text": {"body": 5}},
          "'message.text.body' is not a string"),
         ({"from": "5491100000000", "id": "w" * 400, "type": "text", "text": {"body": "x"}},
-         "'message.id' is longer than 256 characters"),
+         "'message.id' is longer than 128 characters"),
         ({"from": "5491100000000", "id": "wamid.X", "timestamp": "soon", "type": "text",
           "text": {"body": "x"}}, "'message.timestamp' is not a number"),
         ({"from": "5491100000000", "id": "wamid.X", "timestamp": 1e300, "type": "text",
@@ -329,8 +332,16 @@ def test_timestamps_may_be_strings_or_integers() -> None:
     assert event.sent_at == datetime.fromtimestamp(1767225800, UTC)
 
 
+def test_a_recipient_that_is_not_a_phone_number_is_left_out() -> None:
+    for recipient, expected in (("5491100000000", "5491100000000"), ("US.1349120865", None)):
+        status = {"id": "wamid.X", "status": "read", "timestamp": "1", "recipient_id": recipient}
+        event = parse(with_value({"statuses": [status]}))
+        assert isinstance(event, WhatsAppStatusEvent)
+        assert event.recipient == expected
+
+
 def test_status_keys_fit_the_ledger() -> None:
-    status = {"id": "w" * 256, "status": "delivered", "timestamp": "1", "recipient_id": "1"}
+    status = {"id": "w" * 128, "status": "delivered", "timestamp": "1", "recipient_id": "1"}
     event = parse(with_value({"statuses": [status]}))
     assert len(ADAPTER.event_key(event, b"")) <= 300
     bad = {"id": "wamid.X", "status": "<script>", "timestamp": "1"}
@@ -417,6 +428,26 @@ def test_emulated_without_a_token_with_fixed_credentials(settings: Settings) -> 
     assert INBOUND_ROUTES[ProviderName.WHATSAPP_CLOUD].handshake
     adapter = build_inbound(settings)[ProviderName.WHATSAPP_CLOUD]
     assert isinstance(adapter, WhatsAppCloudInbound)
+
+
+def test_production_never_trusts_the_emulators_public_secrets(settings_factory: Any) -> None:
+    settings: Settings = settings_factory(APP_ENV="production")
+    assert ProviderName.WHATSAPP_CLOUD in emulated_providers(settings)
+    credentials = whatsapp_cloud_credentials(settings)
+    assert (credentials.app_secret, credentials.verify_token) == (None, None)
+    adapter = build_inbound(settings)[ProviderName.WHATSAPP_CLOUD]
+    body = b"{}"
+    forged = {"x-hub-signature-256": wa.signature(EMULATOR_WHATSAPP_CLOUD_APP_SECRET, body)}
+    with pytest.raises(InboundAuthFailed):
+        adapter.authenticate(_request(body, forged))
+    with pytest.raises(InboundAuthFailed):
+        adapter.verify_subscription(
+            {
+                "hub.mode": "subscribe",
+                "hub.verify_token": EMULATOR_WHATSAPP_CLOUD_VERIFY_TOKEN,
+                "hub.challenge": "1",
+            }
+        )
 
 
 def test_live_credentials_and_who_sends(settings_factory: Any) -> None:

@@ -19,7 +19,11 @@ log = structlog.get_logger("contact_center.access")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_BODY_BYTES = 1024 * 1024
 # A post-call audio webhook carries the whole call as base64 MP3.
-LARGE_BODY_PATHS = {"/webhooks/elevenlabs/call": 64 * 1024 * 1024}
+# Meta batches up to 3 MB of WhatsApp updates in one delivery.
+LARGE_BODY_PATHS = {
+    "/webhooks/elevenlabs/call": 64 * 1024 * 1024,
+    "/webhooks/whatsapp-cloud": 4 * 1024 * 1024,
+}
 # Outbound messages are short: anything over 64 KiB is refused before it is read.
 SMALL_BODY_PREFIXES = ("/api/sms/", "/api/whatsapp/", "/api/otp")
 SMALL_BODY_BYTES = 64 * 1024

@@ -9,7 +9,7 @@ import re
 
 import structlog
 
-from contact_center.emulator import builderbot, elevenlabs, scenarios
+from contact_center.emulator import builderbot, elevenlabs, scenarios, whatsapp_cloud
 from contact_center.emulator.elevenlabs import CallsRequest
 from contact_center.emulator.state import EmulatorState
 from contact_center.providers.registry import EMULATOR_BUILDERBOT_BOT_ID
@@ -18,7 +18,8 @@ log = structlog.get_logger(__name__)
 
 
 class SimulatedTraffic:
-    """Every few seconds a scripted customer writes on WhatsApp (the bot answers) or calls."""
+    """Every few seconds a scripted customer writes on WhatsApp (to BuilderBot, whose bot answers,
+    or to the bank's Cloud API number) or calls."""
 
     def __init__(
         self, state: EmulatorState, *, mean_interval: float = 12.0, seed: int | None = None
@@ -63,6 +64,11 @@ class SimulatedTraffic:
             digits = re.sub(r"\D", "", number)
             # The bot answers the topic the customer opened with, by the customer's name.
             opening, answer = scenarios.whatsapp_exchange(self.rng, name)
+            if self.rng.random() < 0.25:
+                # The bank's own number (the Cloud API) receives beside BuilderBot: no bot there.
+                body, _, _ = whatsapp_cloud.customer_message(self.state, digits, name, opening)
+                await whatsapp_cloud.send_webhook(self.state, body)
+                return
             data = {
                 "body": opening,
                 "name": name,

@@ -28,6 +28,8 @@ from pydantic import Field
 from contact_center.emulator import scenarios
 from contact_center.emulator.delivery import deliver
 from contact_center.emulator.state import EmulatorState, FaultSpec, now_iso
+from contact_center.providers.base import UnparseablePayload
+from contact_center.providers.payloads import load_json
 from contact_center.providers.registry import (
     EMULATOR_WHATSAPP_CLOUD_ACCESS_TOKEN,
     EMULATOR_WHATSAPP_CLOUD_APP_SECRET,
@@ -437,8 +439,8 @@ def router(state: EmulatorState) -> APIRouter:
         if phone_number_id != EMULATOR_WHATSAPP_CLOUD_PHONE_NUMBER_ID:
             return unknown_object(phone_number_id)
         try:
-            payload = json.loads(await request.body())
-        except ValueError:
+            payload = load_json(await request.body())
+        except UnparseablePayload:
             return graph_error(100, details="the body is not JSON")
         if not isinstance(payload, dict) or payload.get("messaging_product") != "whatsapp":
             return graph_error(100, details="messaging_product must be whatsapp")
@@ -544,39 +546,10 @@ def router(state: EmulatorState) -> APIRouter:
         number = re.sub(r"\D", "", body.from_ or scenarios.random_customer_number(rng))
         name = body.name or scenarios.random_customer_name(rng)
         text = body.body if body.body is not None else scenarios.whatsapp_opening(rng, name)
-        wamid = new_wamid()
-        message: dict[str, Any] = {
-            "from": number,
-            "id": wamid,
-            "timestamp": str(int(time.time())),
-        }
-        if body.reply_to:
-            message["context"] = {
-                "from": EMULATOR_WHATSAPP_CLOUD_DISPLAY_NUMBER,
-                "id": body.reply_to,
-            }
-        media_id = None
-        if body.media:
-            media_id = store_media(state, body.media)
-            stored = state.whatsapp_cloud_media[media_id]
-            block: dict[str, Any] = {
-                "mime_type": stored["mime_type"],
-                "sha256": stored["sha256"],
-                "id": media_id,
-            }
-            if body.media == "audio":
-                block["voice"] = True
-            else:
-                block["caption"] = text
-            if body.media == "document":
-                block["filename"] = "comprobante.pdf"
-            message |= {"type": body.media, body.media: block}
-        else:
-            message |= {"type": "text", "text": {"body": text}}
-        contact = {"profile": {"name": name}, "wa_id": number}
-        state.customer_wrote(number)
-        value = {"metadata": _metadata(), "contacts": [contact], "messages": [message]}
-        state.spawn(send_webhook(state, envelope(value)))
+        body_, wamid, media_id = customer_message(
+            state, number, name, text, media=body.media, reply_to=body.reply_to
+        )
+        state.spawn(send_webhook(state, body_))
         return {"from": number, "id": wamid, "body": text, "mediaId": media_id}
 
     @api.post("/wrote", status_code=204)
@@ -591,19 +564,22 @@ def router(state: EmulatorState) -> APIRouter:
         return body.model_dump(by_alias=True)
 
     @api.post("/templates", status_code=201)
-    async def put_template(request: Request) -> dict[str, Any]:
+    async def put_template(request: Request) -> JSONResponse:
         """Add a template to the account (or replace the one with its name and language)."""
-        template = await request.json()
+        try:
+            template = load_json(await request.body())
+        except UnparseablePayload:
+            template = None
         if not isinstance(template, dict) or not all(
             isinstance(template.get(key), str) for key in ("name", "language", "status")
         ):
-            return {"error": "name, language and status are required"}
+            return JSONResponse({"error": "name, language and status are required"}, 400)
         state.whatsapp_cloud_templates[:] = [
             t
             for t in state.whatsapp_cloud_templates
             if (t.get("name"), t.get("language")) != (template["name"], template["language"])
         ] + [template]
-        return {"count": len(state.whatsapp_cloud_templates)}
+        return JSONResponse({"count": len(state.whatsapp_cloud_templates)}, 201)
 
     @api.delete("/templates", status_code=204)
     async def delete_templates(name: str | None = None, language: str | None = None) -> None:
@@ -619,6 +595,45 @@ def router(state: EmulatorState) -> APIRouter:
         ]
 
     return api
+
+
+def customer_message(
+    state: EmulatorState,
+    number: str,
+    name: str,
+    text: str,
+    *,
+    media: str | None = None,
+    reply_to: str | None = None,
+) -> tuple[dict[str, Any], str, str | None]:
+    """A customer's message as Meta's webhook carries it (with their contact), its wamid and
+    the id of its media; the customer's window opens."""
+    wamid = new_wamid()
+    message: dict[str, Any] = {"from": number, "id": wamid, "timestamp": str(int(time.time()))}
+    if reply_to:
+        message["context"] = {"from": EMULATOR_WHATSAPP_CLOUD_DISPLAY_NUMBER, "id": reply_to}
+    media_id = None
+    if media:
+        media_id = store_media(state, media)
+        stored = state.whatsapp_cloud_media[media_id]
+        block: dict[str, Any] = {
+            "mime_type": stored["mime_type"],
+            "sha256": stored["sha256"],
+            "id": media_id,
+        }
+        if media == "audio":
+            block["voice"] = True
+        else:
+            block["caption"] = text
+        if media == "document":
+            block["filename"] = "comprobante.pdf"
+        message |= {"type": media, media: block}
+    else:
+        message |= {"type": "text", "text": {"body": text}}
+    contact = {"profile": {"name": name}, "wa_id": number}
+    state.customer_wrote(number)
+    value = {"metadata": _metadata(), "contacts": [contact], "messages": [message]}
+    return envelope(value), wamid, media_id
 
 
 def _code(fault: FaultSpec) -> int | None:

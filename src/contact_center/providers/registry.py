@@ -175,10 +175,12 @@ def whatsapp_cloud_credentials(settings: Settings) -> WhatsAppCloudCredentials:
             access_token=EMULATOR_WHATSAPP_CLOUD_ACCESS_TOKEN,
             phone_number_id=EMULATOR_WHATSAPP_CLOUD_PHONE_NUMBER_ID,
             waba_id=EMULATOR_WHATSAPP_CLOUD_WABA_ID,
+            # The fixed test values are public: production (which never runs the emulator)
+            # checks webhooks only with configured ones, refusing everything without them.
             app_secret=secret_value(settings.whatsapp_cloud_app_secret)
-            or EMULATOR_WHATSAPP_CLOUD_APP_SECRET,
+            or (None if settings.is_production else EMULATOR_WHATSAPP_CLOUD_APP_SECRET),
             verify_token=secret_value(settings.whatsapp_cloud_verify_token)
-            or EMULATOR_WHATSAPP_CLOUD_VERIFY_TOKEN,
+            or (None if settings.is_production else EMULATOR_WHATSAPP_CLOUD_VERIFY_TOKEN),
             api_url=f"{emulator_base_url(settings)}/whatsapp-cloud",
             api_version=settings.whatsapp_cloud_api_version,
         )

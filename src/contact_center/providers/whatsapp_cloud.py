@@ -269,7 +269,7 @@ class WhatsAppCloudClient:
         messages = raw.get("messages")
         first = messages[0] if isinstance(messages, list) and messages else None
         message_id = first.get("id") if isinstance(first, dict) else None
-        if not isinstance(message_id, str) or not message_id or len(message_id) > 256:
+        if not isinstance(message_id, str) or not message_id or len(message_id) > ID_LENGTH:
             # Accepted without an id we could keep: statuses could never be matched to it.
             raise PermanentProviderError(
                 PROVIDER, "the send was answered without a message id", status=200
@@ -435,13 +435,16 @@ SIGNATURE_HEADER = "x-hub-signature-256"
 SIGNATURE_PREFIX = "sha256="
 OBJECT = "whatsapp_business_account"
 # Bounds of what a webhook's fields may hold (the ledger's and the message's columns).
-ID_LENGTH = 256  # a wamid; `<wamid>:<status>` must fit the ledger's 300-character key
+# A wamid (real ones are about 60 characters): the message's `providerMessageId` and `replyTo`
+# and the ledger's `waitingFor` hold 128; `<wamid>:<status>` fits its 300-character key.
+ID_LENGTH = 128
 STATUS_RE = re.compile(r"[a-z_]{1,32}")
 TYPE_RE = re.compile(r"[a-z_]{1,32}")
 NAME_LENGTH = 200
 LABEL_LENGTH = 128
 TEXT_LENGTH = 65_536
 MAX_DIGITS = 20
+PHONE_RE = re.compile(r"\d{1,20}")
 # Meta's challenge is digits; it is echoed back, so nothing but a token's characters is.
 CHALLENGE_RE = re.compile(r"[A-Za-z0-9._~-]{1,256}")
 # Meta batches up to 1,000 updates a body; more is not a body Meta sends (kept whole, INVALID).
@@ -714,10 +717,11 @@ def _status(data: dict[str, Any]) -> WhatsAppStatusEvent:
     status = payloads.required_text(data, "status", "status", max_length=LABEL_LENGTH).lower()
     if not STATUS_RE.fullmatch(status):
         raise UnparseablePayload("'status.status' is not a status")
-    recipient = _digits(
-        payloads.optional_scalar_text(data, "recipient_id", "status", max_length=LABEL_LENGTH),
-        "status.recipient_id",
+    recipient_id = payloads.optional_scalar_text(
+        data, "recipient_id", "status", max_length=LABEL_LENGTH
     )
+    # A phone number's digits; a group's or a business-scoped user's id is not a number.
+    recipient = recipient_id if recipient_id and PHONE_RE.fullmatch(recipient_id) else None
     code = title = details = None
     errors = payloads.optional_list(data, "errors", "status")
     if errors:
@@ -742,6 +746,15 @@ def _status(data: dict[str, Any]) -> WhatsAppStatusEvent:
         error_title=title,
         error_details=details,
     )
+
+
+def _message_id(raw: bytes) -> str | None:
+    """The wamid of a one-update body's message (one `parse` read already)."""
+    try:
+        value = json.loads(raw)["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+    except (ValueError, LookupError, TypeError):
+        return None
+    return value if isinstance(value, str) and 0 < len(value) <= ID_LENGTH else None
 
 
 @dataclass(frozen=True)
@@ -781,8 +794,8 @@ class WhatsAppCloudInbound:
     def updates(self, raw: bytes) -> list[bytes]:
         """Every message (with its contact) and every status of every change of every entry
         as a body of its own in the same envelope; any other change (errors, other fields) as
-        a one-change body. An unreadable body is `[raw]`; an unreadable entry or change is kept
-        as its own body (parse then says why)."""
+        a one-change body. A body that is one update, or that cannot be read, is `[raw]`; an
+        unreadable entry or change of a batch is kept as its own body (parse then says why)."""
         try:
             body = payloads.load_json(raw)
         except UnparseablePayload:
@@ -790,8 +803,8 @@ class WhatsAppCloudInbound:
         if not isinstance(body, dict) or not isinstance(body.get("entry"), list):
             return [raw]
         found = [_dump(update) for update in _split(body)]
-        if not found or len(found) > MAX_UPDATES:
-            return [raw]
+        if len(found) <= 1 or len(found) > MAX_UPDATES:
+            return [raw]  # one update (or none): kept byte for byte as received
         return found
 
     def parse(self, raw: bytes) -> InboundEvent:
@@ -802,6 +815,10 @@ class WhatsAppCloudInbound:
             return event.provider_message_id
         if isinstance(event, WhatsAppStatusEvent):
             return f"{event.provider_message_id}:{event.status}"
+        if isinstance(event, IgnoredEvent) and event.kind.startswith("message."):
+            wamid = _message_id(raw)  # a reaction, a system message: a message all the same
+            if wamid is not None:
+                return wamid
         return body_digest(raw)
 
     def event_type(self, event: InboundEvent) -> str:

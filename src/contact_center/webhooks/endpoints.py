@@ -127,13 +127,17 @@ async def _handshake(request: Request, provider: ProviderName) -> Response:
     return PlainTextResponse(challenge)
 
 
+_ENVELOPE = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
 _HANDSHAKE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The subscription is verified: the body is `hub.challenge`",
         "content": {"text/plain": {"schema": {"type": "string"}}},
     },
-    403: ERROR_RESPONSES[403]
-    | {"description": "Wrong mode or verify token (or no challenge); nothing is verified"},
+    403: {
+        "description": "Wrong mode or verify token (or no challenge); nothing is verified",
+        "content": _ENVELOPE,
+    },
+    422: {"description": "A query string no text column takes (NUL)", "content": _ENVELOPE},
 }
 
 
