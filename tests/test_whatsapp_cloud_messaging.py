@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.db.base import utcnow
+from contact_center.live.bus import EventBus
 from contact_center.media import MediaStore, digest, disposition, safe_content_type
 from contact_center.messaging import attachments
 from contact_center.messaging import service as messaging_service
@@ -26,6 +27,7 @@ from contact_center.messaging.outbound import Claim
 from contact_center.messaging.status import moves_forward, whatsapp_moves_forward
 from contact_center.messaging.tasks import (
     MediaDeps,
+    MediaWatcher,
     control_bot,
     fetch_media,
     sweep_media,
@@ -55,10 +57,11 @@ from contact_center.providers.registry import (
 from contact_center.providers.whatsapp_cloud import WhatsAppCloudClient, signature
 from contact_center.settings import Settings
 from contact_center.webhooks.ingest import apply_waiting
-from contact_center.worker.deps import job_context, media_deps
+from contact_center.worker.deps import job_context
 from tests import factories as f
 from tests.deliveries import incoming, post_builderbot
 from tests.live import Live, live_app
+from tests.orm_watch import orm_statements
 
 NUMBER = "5491155550101"
 PHONE = "+" + NUMBER
@@ -489,6 +492,9 @@ async def test_media_is_fetched_stored_and_served_to_who_may_see_it(
     route = f"/api/interactions/{chat.id}/messages/{message.id}/media/0"
     # Not fetched yet: 404, and the detail shows where it will be.
     assert (await client.get(route)).status_code == 404
+    thread = await client.get(f"/console/partials/inbox/conversation/{chat.id}/thread")
+    assert "DNI Juana" in thread.text
+    assert f'href="{route}"' not in thread.text
     detail = (await client.get(f"/api/interactions/{chat.id}")).json()
     shown = detail["messages"][0]["media"][0]
     assert shown["url"] == route
@@ -521,6 +527,9 @@ async def test_media_is_fetched_stored_and_served_to_who_may_see_it(
     assert served.headers["x-content-type-options"] == "nosniff"
     assert served.headers["content-disposition"].startswith('inline; filename="DNI Juana n.pdf"')
     assert "filename*=UTF-8''DNI%20Juana%20%C3%B1.pdf" in served.headers["content-disposition"]
+    # The console links the stored file from the thread (and not before: see above).
+    thread = await client.get(f"/console/partials/inbox/conversation/{chat.id}/thread")
+    assert f'href="{route}"' in thread.text
 
     # Scope: the conversation is ana's; bruno gets the same 404 as for an unknown one.
     async with session_factory() as session:
@@ -695,10 +704,13 @@ async def test_a_customer_writes_with_media_and_gets_an_answer_read_by_them(
         photo = await eventually(received)
         assert photo.body == "mi DNI"
         assert photo.media[0]["mediaId"] == wrote["mediaId"]
-        # The worker's job fetches it (the sweep enqueues it; run here to not wait for it).
-        await fetch_media(media_deps_of(live), str(photo.id))
-        stored = await one_message(session_factory, photo.id)
-        assert stored.media[0]["stored"] is True
+
+        # The worker fetches it once the message commits (woken by its notice).
+        async def fetched() -> Message | None:
+            message = await one_message(session_factory, photo.id)
+            return message if message.media[0].get("stored") else None
+
+        stored = await eventually(fetched, seconds=20)
         served = await live.http.get(
             f"/api/interactions/{photo.interaction_id}/messages/{photo.id}/media/0"
         )
@@ -722,10 +734,6 @@ async def test_a_customer_writes_with_media_and_gets_an_answer_read_by_them(
     assert answer.interaction_id == photo.interaction_id
     assert answer.provider_message_id == outbox[0]["id"]
     assert answer.read_at is not None
-
-
-def media_deps_of(live: Live) -> MediaDeps:
-    return media_deps(live.app.state.runtime)
 
 
 async def test_free_text_outside_the_window_is_refused_before_the_provider(
@@ -920,3 +928,124 @@ async def test_no_bot_is_paused_for_a_cloud_conversation(
         await control_bot(ctx, interaction_id=str(builderbot.id), action="pause")
         blacklist = (await live.http.get(f"{live.base}/_emulator/builderbot/blacklist")).json()
     assert blacklist["numbers"] == ["5491155550199"]
+
+
+async def test_a_wamid_too_long_for_its_column_is_not_kept_on_the_message(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    # The webhook refuses it (INVALID, kept on the ledger); an event that carries one anyway
+    # stores the message without it rather than failing (or cutting it).
+    refused = await post_cloud(client, inbound(wamid="wamid." + "x" * 200, body="hola"))
+    assert refused.status_code == 422
+    event = WhatsAppMessageEvent(
+        direction="INBOUND",
+        customer_number=NUMBER,
+        customer_name=None,
+        body="hola",
+        attachments=[],
+        project_id=None,
+        provider=ProviderName.WHATSAPP_CLOUD,
+        provider_message_id="wamid." + "x" * 200,
+    )
+    async with session_factory() as session:
+        await messaging_service.apply_whatsapp(
+            session, settings.default_phone_region, event, payload={}, key="webhook:long"
+        )
+        await session.commit()
+    message, _ = await the_message(session_factory, body="hola")
+    assert message.provider_message_id is None
+
+
+async def test_a_customer_known_only_by_their_user_id_has_one_conversation(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    for n, text in enumerate(("hola", "¿siguen ahí?")):
+        payload = inbound(wamid=f"wamid.IN_BSUID_{n}", body=text)
+        message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
+        del message["from"]
+        message["from_user_id"] = "AR.1000000000000000001"
+        payload["entry"][0]["changes"][0]["value"]["contacts"] = [
+            {"profile": {"name": "Juana"}, "user_id": "AR.1000000000000000001"}
+        ]
+        response = await post_cloud(client, payload)
+        assert response.json()["status"] == "PROCESSED", response.text
+    async with session_factory() as session:
+        [chat] = (await session.scalars(select(Interaction))).all()
+        stored = (await session.scalars(select(Message))).all()
+    assert chat.customer_phone is None
+    assert chat.from_number == "AR.1000000000000000001"
+    assert len(stored) == 2
+
+
+async def test_a_received_message_notice_wakes_the_media_fetch(
+    client: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    await post_cloud(
+        client, inbound("image", wamid="wamid.IN_WAKE", id="300000000000005", mime_type="image/png")
+    )
+    message, chat = await the_message(session_factory, provider_message_id="wamid.IN_WAKE")
+    bus = EventBus()
+    fetched: list[str] = []
+    async with httpx.AsyncClient() as http:
+        deps, _ = graph_media_deps(session_factory, http, settings.media_dir)
+
+        async def enqueue(message_id: str, at: datetime | None) -> bool:
+            fetched.append(await fetch_media(deps, message_id))
+            return True
+
+        watcher = MediaWatcher(replace(deps, enqueue=enqueue), bus)
+        await watcher.start()
+        try:
+            with respx.mock() as router:
+                graph_media(router, "300000000000005", b"\x89PNG-test", "image/png")
+                # Another channel's notice, or another kind, wakes nothing.
+                bus.publish_nowait(
+                    [{"interactionId": str(chat.id), "type": "message.received", "channel": "SMS"}]
+                )
+                await asyncio.sleep(0.3)
+                assert fetched == []
+                bus.publish_nowait(
+                    [
+                        {
+                            "interactionId": str(chat.id),
+                            "type": "message.received",
+                            "channel": "WHATSAPP",
+                        }
+                    ]
+                )
+
+                async def done() -> bool:
+                    return fetched == ["stored"]
+
+                await eventually(done, seconds=10)
+        finally:
+            await watcher.stop()
+    assert (await reload(session_factory, message.id)).media[0]["stored"] is True
+
+
+async def test_cloud_messages_and_statuses_are_applied_below_the_orm(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """The hot paths: no ORM statement and no flush while a Cloud message (first, with media,
+    to an open conversation) or a status (moving, not moving, failed) is stored and applied."""
+    ours = await sent_message(session_factory, "wamid.OUT_FAST")
+    with orm_statements() as orm:
+        answers = [
+            await post_cloud(client, inbound(number="5491155550120", body="hola")),
+            await post_cloud(
+                client, inbound("image", number="5491155550120", id="300000000000009")
+            ),
+            await post_cloud(client, status("wamid.OUT_FAST", "delivered")),
+            await post_cloud(client, status("wamid.OUT_FAST", "sent")),
+            await post_cloud(
+                client,
+                status("wamid.OUT_FAST", "failed", errors=[{"code": 131026, "title": "x"}]),
+            ),
+        ]
+    assert [a.json()["status"] for a in answers] == ["PROCESSED"] * 5
+    assert orm == []
+    final = await reload(session_factory, ours.id)
+    assert final.status is MessageStatus.FAILED
+    assert final.error_code == "131026"

@@ -55,6 +55,7 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
     Provider: {
         "ELEVENLABS": N_("ElevenLabs (voice)"),
         "BUILDERBOT": N_("BuilderBot (WhatsApp)"),
+        "WHATSAPP_CLOUD": N_("WhatsApp Cloud API"),
         "TWILIO": N_("Twilio (SMS)"),
         "GENERIC": N_("Other provider"),
     },
@@ -210,6 +211,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "webhook.replay": N_("Provider notification replayed"),
     "whatsapp.bot.paused": N_("Agent took over from the bot"),
     "whatsapp.bot.resumed": N_("Handed back to the bot"),
+    "whatsapp.media.accessed": N_("WhatsApp media opened"),
     "whatsapp.send": N_("WhatsApp message sent"),
     "whatsapp.send_template": N_("WhatsApp template sent"),
     "whatsapp.templates.sync": N_("WhatsApp templates synced"),

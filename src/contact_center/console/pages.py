@@ -37,6 +37,7 @@ from contact_center.interactions.query import InteractionFiltersDep
 from contact_center.interactions.repository import InteractionFilters
 from contact_center.live.bus import visible_to
 from contact_center.messaging import bot, outbound
+from contact_center.messaging.sender import whatsapp_provider
 from contact_center.metrics import service as metrics
 from contact_center.models.enums import Channel, Direction, InteractionStatus
 from contact_center.phones import normalize_valid
@@ -362,6 +363,7 @@ async def reply(
         media_url=None,
         assigned_agent=None,
         customer_ref=None,
+        provider=whatsapp_provider(runtime.settings),
     )
     background.add_task(runtime.jobs.enqueue_send, str(queued.message_id), queued.attempt)
     if queued.bot is not None:

@@ -104,6 +104,7 @@ async def whatsapp_send(payload: Annotated[WhatsAppSend, Body()], sender: Sender
         media_url=payload.media_url,
         assigned_agent=payload.assigned_agent,
         customer_ref=payload.customer_ref,
+        provider=sender.whatsapp_provider,
     )
     return sender.accepted(queued)
 

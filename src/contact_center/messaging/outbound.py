@@ -213,8 +213,10 @@ async def queue_whatsapp(
     media_url: str | None,
     assigned_agent: str | None,
     customer_ref: str | None,
+    provider: Provider = Provider.BUILDERBOT,
 ) -> Queued:
-    """Into the customer's current WhatsApp interaction (or a new one), as a QUEUED message.
+    """Into the customer's current WhatsApp interaction (or a new one, carried by `provider`:
+    the one that sends), as a QUEUED message.
 
     The caller's scope applies to the conversation the message joins: an agent neither writes
     into (and so reads) a conversation assigned to someone else, nor assigns it to anyone but
@@ -229,7 +231,7 @@ async def queue_whatsapp(
     )
     whatsapp_window.require_open(last_inbound, now)
     interaction, created = await whatsapp_interaction(
-        session, to, None, direction=Direction.OUTBOUND, now=now
+        session, to, None, direction=Direction.OUTBOUND, now=now, provider=provider
     )
     require_writable(interaction, principal)
     previous_agent = interaction.assigned_agent

@@ -13,6 +13,7 @@ from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep
 from contact_center.messaging import outbound
 from contact_center.messaging.outbound import Queued
 from contact_center.messaging.schemas import Accepted
+from contact_center.models.enums import Provider
 from contact_center.principal import AuditContext
 from contact_center.providers.registry import twilio_credentials
 from contact_center.runtime import Runtime
@@ -25,6 +26,12 @@ SEND_RESPONSES: dict[int | str, dict[str, Any]] = ERROR_RESPONSES | {
     413: {"description": "Body over 64 KiB"},
     429: {"description": "Too many messages to this recipient (Retry-After)"},
 }
+
+
+def whatsapp_provider(settings: Settings) -> Provider:
+    """Who sends WhatsApp messages (WHATSAPP_PROVIDER): a conversation our message opens is
+    that provider's."""
+    return Provider.WHATSAPP_CLOUD if settings.whatsapp_provider == "cloud" else Provider.BUILDERBOT
 
 
 @dataclass
@@ -40,6 +47,10 @@ class Sender:
     @property
     def from_number(self) -> str:
         return twilio_credentials(self.settings).from_number
+
+    @property
+    def whatsapp_provider(self) -> Provider:
+        return whatsapp_provider(self.settings)
 
     async def recipient(self, raw: str) -> str:
         """The validated E.164 number, within the per-recipient limit."""

@@ -3,6 +3,7 @@ reconciliation with the provider (docs/api.md)."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -107,6 +108,33 @@ def to_fetch(media: list[dict[str, Any]]) -> list[int]:
         and not item.get("stored")
         and not item.get("error")
     ]
+
+
+# The longest provider id a message keeps (the column's size; real wamids are about 60).
+PROVIDER_ID_LENGTH = 128
+
+
+def _wamid(event: WhatsAppMessageEvent) -> str | None:
+    """The Cloud API message's id as the message keeps it; one too long to be Meta's is left
+    out (the delivery keeps it) rather than cut, which could make two ids one."""
+    wamid = event.provider_message_id if is_cloud(event) else None
+    return wamid if wamid and len(wamid) <= PROVIDER_ID_LENGTH else None
+
+
+# What a conversation keeps as the customer's number (`from_number`) at most.
+CUSTOMER_KEY_LENGTH = 32
+
+
+def customer_key(event: WhatsAppMessageEvent) -> str | None:
+    """Who the customer is when there is no phone number to say it: a Cloud API message from
+    a customer known only by their business-scoped user id (BSUID, `US.1349…`) is kept under
+    that id, so their messages make one conversation (a long one by its digest)."""
+    if event.customer_number or not is_cloud(event) or not event.user_id:
+        return event.customer_number
+    user_id = event.user_id
+    if len(user_id) <= CUSTOMER_KEY_LENGTH:
+        return user_id
+    return "u:" + hashlib.sha256(user_id.encode()).hexdigest()[: CUSTOMER_KEY_LENGTH - 2]
 
 
 def is_cloud(event: WhatsAppMessageEvent) -> bool:
@@ -349,7 +377,7 @@ def whatsapp_message(
         sent_at=at if outbound else None,
         provider_confirmed_at=at if outbound else None,
         attempts=0,
-        provider_message_id=event.provider_message_id if is_cloud(event) else None,
+        provider_message_id=_wamid(event),
         reply_to=event.reply_to[:128] if event.reply_to else None,
         next_attempt_at=at if to_fetch(media) else None,
     )
@@ -368,8 +396,9 @@ async def apply_whatsapp(
 ) -> WhatsAppResult:
     """Store one WhatsApp message (BuilderBot's or the Cloud API's) in the customer's current
     interaction (or a new one). Only BuilderBot echoes our own sends back."""
-    raw = event.customer_number
-    phone = normalize_possible("+" + raw, region) if raw else None
+    raw = customer_key(event)
+    number = event.customer_number
+    phone = normalize_possible("+" + number, region) if number else None
     now = utcnow()
     direction = event_direction(event)
     if direction is Direction.OUTBOUND and event.body:
@@ -415,8 +444,9 @@ async def apply_whatsapp_fast(
     it has an answer), then the message, its event and the conversation's new state together.
     The per-customer lock is taken only when no conversation is open, where two first messages
     could otherwise open two."""
-    raw = event.customer_number
-    phone = normalize_possible("+" + raw, region) if raw else None
+    raw = customer_key(event)
+    number = event.customer_number
+    phone = normalize_possible("+" + number, region) if number else None
     now = utcnow()
     direction = event_direction(event)
     if direction is Direction.OUTBOUND and event.body:

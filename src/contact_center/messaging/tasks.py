@@ -19,7 +19,7 @@ from contact_center.db import fast
 from contact_center.db.base import utcnow
 from contact_center.db.fast import Transaction
 from contact_center.jobs.queue import claim_period
-from contact_center.live.bus import bus_of, publish_pending
+from contact_center.live.bus import EventBus, Notice, bus_of, publish_pending
 from contact_center.media import MediaStore
 from contact_center.messaging import attachments, outbound
 from contact_center.messaging.bot import customer_number
@@ -31,7 +31,7 @@ from contact_center.messaging.service import (
     reconcile_sms_status,
     release_status_check,
 )
-from contact_center.models.enums import Channel, MessageKind
+from contact_center.models.enums import Channel, EventType, MessageKind
 from contact_center.principal import SYSTEM_CONTEXT, AuditContext
 from contact_center.providers.base import (
     PermanentProviderError,
@@ -783,3 +783,63 @@ async def sweep_whatsapp_media(ctx: dict[str, Any]) -> int:
     if deps is None:
         return 0
     return await sweep_media(deps)
+
+
+# A burst of arriving messages wakes one sweep per gap, not one per message.
+MEDIA_WAKE_GAP_SECONDS = 0.2
+
+
+class MediaWatcher:
+    """Fetch media right after the webhook that named it commits: a customer's WhatsApp
+    message is a live notice once its transaction commits (`message.received`), which wakes a
+    sweep here. (The periodic sweep stays: a notice can be lost, a fetch can fail.)"""
+
+    def __init__(self, deps: MediaDeps, events: EventBus) -> None:
+        self._deps = deps
+        self._events = events
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        if self._tasks:
+            return
+        # A worker process hears other processes' notices only once the bus listens.
+        await self._events.start()
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="media-listener"),
+            asyncio.create_task(self._run(), name="media-sweeps"),
+        ]
+
+    async def stop(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    @staticmethod
+    def wakes(notice: Notice | None) -> bool:
+        return (
+            notice is not None
+            and notice.get("type") == EventType.MESSAGE_RECEIVED.value
+            and notice.get("channel") == Channel.WHATSAPP.value
+        )
+
+    async def _listen(self) -> None:
+        with self._events.subscribe() as notices:
+            while True:
+                if self.wakes(await notices.get()):
+                    self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await sweep_media(self._deps)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the periodic sweep finds them
+                log.warning("whatsapp_media_sweep_failed", error=type(exc).__name__)
+            await asyncio.sleep(MEDIA_WAKE_GAP_SECONDS)

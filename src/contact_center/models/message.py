@@ -36,7 +36,8 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     # When the provider echoed a message we sent (BuilderBot `message.outgoing`).
     provider_confirmed_at: Mapped[datetime | None]
-    # When the send job should try again (after a transient provider error); None = now.
+    # When the send job should try again (after a transient provider error); None = now. On a
+    # RECEIVED message: when its media fetch is due (None: nothing to fetch).
     next_attempt_at: Mapped[datetime | None]
     # A WhatsApp template message: {"name", "language", "category", "variables": {...},
     # "otp": bool} (docs/whatsapp-cloud.md); None for free text.

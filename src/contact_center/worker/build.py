@@ -11,6 +11,7 @@ from saq import CronJob, Queue, Worker
 from contact_center.calls.tasks import sync_period_seconds, sync_recent_calls
 from contact_center.messaging.tasks import (
     STATUS_CHECK_JOB_TIMEOUT,
+    MediaWatcher,
     close_idle_conversations,
     control_bot,
     fetch_whatsapp_media,
@@ -47,6 +48,17 @@ async def _start_routing(ctx: dict[str, Any]) -> None:
     await router.start()
 
 
+async def _start_media_watcher(ctx: dict[str, Any]) -> None:
+    """Media named by a webhook is fetched once its message commits (docs/whatsapp-cloud.md)."""
+    runtime: Runtime = ctx["runtime"]
+    media = ctx["messaging"].media
+    if media is None:
+        return
+    watcher = MediaWatcher(media, runtime.events)
+    ctx["media_watcher"] = watcher
+    await watcher.start()
+
+
 async def _bind_job(ctx: dict[str, Any]) -> None:
     job = ctx.get("job")
     if job is not None:
@@ -69,6 +81,9 @@ class GracefulWorker(Worker[Any]):
         router = self.context.get("router")
         if isinstance(router, Router):
             await router.stop()
+        watcher = self.context.get("media_watcher")
+        if isinstance(watcher, MediaWatcher):
+            await watcher.stop()
         grace = self._shutdown_grace_period_s or SHUTDOWN_GRACE_SECONDS
         jobs = [c["task"] for c in list(self.job_task_contexts.values()) if not c["task"].done()]
         if jobs:
@@ -96,7 +111,7 @@ def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
         CronJob(close_idle_conversations, cron="*/5 * * * *", timeout=300, retries=1),
         CronJob(expire_challenges, cron="* * * * * */20", timeout=120, retries=1),
         # WhatsApp media to fetch: new messages' (stored by webhooks), retries, a dead job's.
-        CronJob(sweep_whatsapp_media, cron="* * * * * */15", timeout=60, retries=1),
+        CronJob(sweep_whatsapp_media, cron="* * * * * */10", timeout=60, retries=1),
     ]
     period = sync_period_seconds(runtime.settings)
     if period:
@@ -151,7 +166,7 @@ def build_worker(
         ],
         concurrency=runtime.settings.worker_concurrency,
         cron_jobs=cron_jobs(runtime),
-        startup=[_reconcile_at_start, _start_routing],
+        startup=[_reconcile_at_start, _start_routing, _start_media_watcher],
         before_process=[_bind_job],
         after_process=[_unbind_job],
         shutdown_grace_period_s=SHUTDOWN_GRACE_SECONDS,
