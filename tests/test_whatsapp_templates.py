@@ -504,6 +504,7 @@ async def test_a_template_to_a_customer_silent_for_a_day_opens_a_new_conversatio
     assert sent.json()["interactionId"] != str(old.id)
     detail = (await admin.get(f"/api/interactions/{sent.json()['interactionId']}")).json()
     assert (detail["channel"], detail["direction"]) == ("WHATSAPP", "OUTBOUND")
+    assert detail["provider"] == "WHATSAPP_CLOUD"
 
 
 @pytest.mark.parametrize(

@@ -665,8 +665,9 @@ async def queue_whatsapp_template(
     principal = context.principal
     require_assignable(principal, assigned_agent)
     now = utcnow()
+    # A new conversation is the Cloud API's: only it sends templates.
     interaction, created = await whatsapp_interaction(
-        session, to, None, direction=Direction.OUTBOUND, now=now
+        session, to, None, direction=Direction.OUTBOUND, now=now, provider=Provider.WHATSAPP_CLOUD
     )
     require_writable(interaction, principal)
     previous_agent = interaction.assigned_agent
