@@ -189,6 +189,19 @@ async def test_a_template_the_account_dropped_is_kept_not_present_and_comes_back
     assert (await _rows(session_factory))[("old_notice", "es_AR")].present is True
 
 
+async def test_two_syncs_at_once_leave_one_row_per_template(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    results = await asyncio.gather(
+        *(
+            service.sync(session_factory, Account(ACCOUNT), SYSTEM_CONTEXT, trigger="api")
+            for _ in range(3)
+        )
+    )
+    assert sorted(r.created for r in results) == [0, 0, 7]
+    assert len(await _rows(session_factory)) == 7
+
+
 async def test_a_list_that_cannot_be_read_changes_nothing_and_is_audited(
     session_factory: async_sessionmaker[AsyncSession], registry: Account
 ) -> None:

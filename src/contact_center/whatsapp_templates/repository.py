@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.db.statements import lock_key
 from contact_center.models.whatsapp_template import WhatsAppTemplate
 
 
@@ -19,13 +20,12 @@ class TemplateFilters:
     language: str | None = None
 
 
-async def all_templates(
-    session: AsyncSession, *, for_update: bool = False
-) -> list[WhatsAppTemplate]:
-    """Every row of the registry (a sync compares the account's list with them)."""
+async def all_templates(session: AsyncSession, *, for_sync: bool = False) -> list[WhatsAppTemplate]:
+    """Every row of the registry (a sync compares the account's list with them). `for_sync`:
+    syncs run one at a time (two at once would insert the same new template)."""
+    if for_sync:
+        await lock_key(session, "whatsapp_template_sync")
     stmt = select(WhatsAppTemplate).order_by(WhatsAppTemplate.name, WhatsAppTemplate.language)
-    if for_update:
-        stmt = stmt.with_for_update()
     return list((await session.scalars(stmt)).all())
 
 

@@ -208,7 +208,7 @@ async def sync(
             )
         raise SyncFailed(exc) from exc
     async with sessions.begin() as session:
-        rows = await repository.all_templates(session, for_update=True)
+        rows = await repository.all_templates(session, for_sync=True)
         created, result = apply_listing(rows, listed, utcnow())
         for row in created:
             await repository.add(session, row)
