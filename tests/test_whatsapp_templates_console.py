@@ -125,6 +125,19 @@ async def test_without_the_cloud_api_the_reply_box_is_as_before(
     assert f'hx-post="/console/interactions/{chat}/sms"' in pane.text
 
 
+async def test_a_template_sent_without_the_cloud_api_is_refused_in_words(
+    people: dict[str, httpx.AsyncClient], session_factory: Sessions
+) -> None:
+    chat = await _closed(session_factory)
+    refused = await people["ana"].post(
+        f"/console/interactions/{chat}/whatsapp-template",
+        data={"template": str(uuid.uuid4()), "variables": ["x"]},
+        headers={"HX-Request": "true"},
+    )
+    assert refused.status_code == 409
+    assert "no están disponibles con este proveedor" in html.unescape(refused.text)
+
+
 async def test_an_open_window_offers_free_text_only(
     ana: httpx.AsyncClient, session_factory: Sessions
 ) -> None:
