@@ -170,6 +170,7 @@ async def test_a_text_opens_a_cloud_conversation_with_its_wamid_reply_and_name(
     message, interaction = await the_message(session_factory, provider_message_id="wamid.IN_TEXT_1")
     assert interaction.provider is Provider.WHATSAPP_CLOUD
     assert interaction.channel is Channel.WHATSAPP
+    assert interaction.ai_handled is False  # no bot answers on the Cloud API
     assert interaction.customer_phone == PHONE
     assert interaction.customer_name == "Juana Perez"
     assert message.direction is Direction.INBOUND
@@ -178,7 +179,7 @@ async def test_a_text_opens_a_cloud_conversation_with_its_wamid_reply_and_name(
     assert message.reply_to == "wamid.OUT_QUOTED"
     assert message.media == []
     assert message.next_attempt_at is None  # nothing to fetch
-    detail = (await client.get(f"/api/interactions/{interaction.id}?includePii=true")).json()
+    detail = (await client.get(f"/api/interactions/{interaction.id}")).json()
     [shown] = detail["messages"]
     assert shown["providerMessageId"] == "wamid.IN_TEXT_1"
     assert shown["replyTo"] == "wamid.OUT_QUOTED"
@@ -484,7 +485,7 @@ async def test_media_is_fetched_stored_and_served_to_who_may_see_it(
             wamid="wamid.IN_DOC",
             id="300000000000002",
             mime_type="application/pdf",
-            filename="DNI Juana ñ.pdf",
+            filename="DNI 30123456 ñ.pdf",
             caption="DNI",
         ),
     )
@@ -493,11 +494,21 @@ async def test_media_is_fetched_stored_and_served_to_who_may_see_it(
     # Not fetched yet: 404, and the detail shows where it will be.
     assert (await client.get(route)).status_code == 404
     thread = await client.get(f"/console/partials/inbox/conversation/{chat.id}/thread")
-    assert "DNI Juana" in thread.text
+    assert "DNI ******56" in thread.text
+    assert "30123456" not in thread.text
     assert f'href="{route}"' not in thread.text
     detail = (await client.get(f"/api/interactions/{chat.id}")).json()
     shown = detail["messages"][0]["media"][0]
     assert shown["url"] == route
+    assert shown["filename"] == "DNI ******56 ñ.pdf"  # masked unless revealed
+    revealed = (
+        await client.get(
+            f"/api/interactions/{chat.id}",
+            params={"includePII": "true"},
+            headers={"X-Reveal-Reason": "reclamo 123"},
+        )
+    ).json()
+    assert revealed["messages"][0]["media"][0]["filename"] == "DNI 30123456 ñ.pdf"
     assert shown["stored"] is False
     assert shown["mediaId"] == "300000000000002"
 
@@ -525,8 +536,8 @@ async def test_media_is_fetched_stored_and_served_to_who_may_see_it(
     assert served.content == content
     assert served.headers["content-type"] == "application/pdf"
     assert served.headers["x-content-type-options"] == "nosniff"
-    assert served.headers["content-disposition"].startswith('inline; filename="DNI Juana n.pdf"')
-    assert "filename*=UTF-8''DNI%20Juana%20%C3%B1.pdf" in served.headers["content-disposition"]
+    assert served.headers["content-disposition"].startswith('inline; filename="DNI 30123456 n.pdf"')
+    assert "filename*=UTF-8''DNI%2030123456%20%C3%B1.pdf" in served.headers["content-disposition"]
     # The console links the stored file from the thread (and not before: see above).
     thread = await client.get(f"/console/partials/inbox/conversation/{chat.id}/thread")
     assert f'href="{route}"' in thread.text

@@ -258,9 +258,21 @@ OutT = TypeVar("OutT", InteractionOut, InteractionDetailOut)
 
 
 def mask_message(message: MessageOut) -> MessageOut:
-    return message.model_copy(
-        update={"body": mask_text(message.body) if message.body else message.body}
+    masked = message.model_copy(
+        update={
+            "body": mask_text(message.body) if message.body else message.body,
+            "media": [item.model_copy() for item in message.media],
+        }
     )
+    _mask_media(masked)
+    return masked
+
+
+def _mask_media(message: MessageOut) -> None:
+    """A file's name is the customer's words too (`5491155551234.jpg`, `DNI 30123456.pdf`)."""
+    for item in message.media:
+        if item.filename:
+            item.filename = mask_text(item.filename)
 
 
 def mask_interaction(out: OutT) -> OutT:
@@ -274,6 +286,7 @@ def mask_interaction(out: OutT) -> OutT:
     for message in out.messages:
         if message.body:
             message.body = mask_text(message.body)
+        _mask_media(message)
     for event in out.events:
         event.payload = mask_json(event.payload)
         event.normalized = mask_json(event.normalized)

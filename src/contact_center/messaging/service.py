@@ -177,7 +177,8 @@ def new_whatsapp(
         customer_phone=phone,
         customer_name=customer_name,
         provider=provider,
-        ai_handled=True,
+        # BuilderBot's bot answers its conversations first; the Cloud API has no bot.
+        ai_handled=provider is not Provider.WHATSAPP_CLOUD,
         last_message_at=now,
         waiting_since=now if inbound else None,
         # A customer's new conversation waits for a person from its first message.
