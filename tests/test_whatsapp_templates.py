@@ -344,6 +344,21 @@ def test_unknown_not_approved_and_authentication_templates_are_refused() -> None
     assert (code.status_code, code.code) == (422, "template_not_sendable")
 
 
+def test_a_text_header_takes_the_first_values_and_a_media_header_is_not_sent() -> None:
+    headed = info("statement", body="Tu resumen de {{1}} está listo.")
+    headed.components.insert(0, {"type": "HEADER", "format": "TEXT", "text": "Hola {{1}}"})
+    row = _row(headed)
+    assert service.variable_count(row) == 2
+    filled = service.validate_and_fill(row, ["Juana", "enero"])
+    assert filled.body == "Tu resumen de enero está listo."
+    assert filled.template["variables"]["header"] == ["Juana"]
+    assert filled.template["variables"]["body"] == ["enero"]
+    pictured = info("promo_card", body="Mirá {{1}}")
+    pictured.components.insert(0, {"type": "HEADER", "format": "IMAGE"})
+    refused = _refusal(_row(pictured), ["x"])
+    assert (refused.status_code, refused.code) == (422, "template_not_sendable")
+
+
 def test_a_filled_template_keeps_what_the_send_needs() -> None:
     filled = service.validate_and_fill(REMINDER, ["Juana", "$1.500"])
     assert filled.body == "Hola Juana, tu pago de $1.500 vence mañana."

@@ -23,6 +23,7 @@ from contact_center.db.base import utcnow
 from contact_center.models import Interaction, Message, UserAccount, WhatsAppTemplate
 from contact_center.models.enums import Direction, MessageStatus, Role
 from contact_center.principal import SYSTEM_CONTEXT
+from contact_center.providers.base import TemplateInfo
 from contact_center.whatsapp_templates import service
 from tests import auth
 from tests import factories as f
@@ -64,6 +65,52 @@ async def _template_id(sessions: Sessions, name: str, language: str = "es_AR") -
             )
         )
         return found.one()
+
+
+async def test_a_text_header_has_its_own_field_and_a_media_header_is_not_offered(
+    ana: httpx.AsyncClient, session_factory: Sessions
+) -> None:
+    headed = {"type": "HEADER", "format": "TEXT", "text": "Hola {{1}}"}
+    pictured = {"type": "HEADER", "format": "IMAGE"}
+    account = Account(ACCOUNT)
+    account.templates = [
+        *ACCOUNT,
+        TemplateInfo(
+            "statement",
+            "es_AR",
+            "APPROVED",
+            "UTILITY",
+            [headed, {"type": "BODY", "text": "Tu resumen de {{1}}."}],
+            "9",
+        ),
+        TemplateInfo(
+            "promo_card",
+            "es_AR",
+            "APPROVED",
+            "MARKETING",
+            [pictured, {"type": "BODY", "text": "Mirá"}],
+            "8",
+        ),
+    ]
+    await service.sync(session_factory, account, SYSTEM_CONTEXT, trigger="cli")
+    chat = await _closed(session_factory)
+    statement = await _template_id(session_factory, "statement")
+    composer = html.unescape(
+        (
+            await ana.get(
+                f"/console/partials/interactions/{chat}/whatsapp-templates",
+                params={"template": str(statement)},
+            )
+        ).text
+    )
+    assert "promo_card" not in composer
+    assert composer.count('name="variables"') == 2
+    assert composer.index("Encabezado {{1}}") < composer.index("Variable {{1}}")
+    sent = await ana.post(
+        f"/console/interactions/{chat}/whatsapp-template",
+        data={"template": str(statement), "variables": ["Juana", "enero"]},
+    )
+    assert sent.status_code == 200, sent.text
 
 
 async def test_the_reply_box_offers_approved_templates_once_the_window_closed(

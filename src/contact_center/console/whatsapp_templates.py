@@ -46,8 +46,13 @@ REFUSALS = {
 
 
 def _labels(template: WhatsAppTemplate, speaker: Speaker) -> list[str]:
-    """One label per value the template takes: its body's variables, then its link buttons'."""
+    """One label per value the template takes: its text header's, its body's, then its link
+    buttons'."""
     labels = [
+        speaker.gettext("Header {{%(name)s}}") % {"name": name}
+        for name in registry.header_placeholders(template.components)
+    ]
+    labels += [
         speaker.gettext("Variable {{%(name)s}}") % {"name": name}
         for name in registry.placeholders(template.body_text)
     ]

@@ -43,6 +43,7 @@ async def list_templates(
     for row in rows[:limit]:
         out = TemplateOut.model_validate(row)
         out.button_variables = len(service.url_buttons(row.components))
+        out.header_variables = len(service.header_placeholders(row.components))
         items.append(out)
     return TemplatePage(items=items, limit=limit, skip=skip, has_more=len(rows) > limit)
 

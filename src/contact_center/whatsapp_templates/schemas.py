@@ -35,6 +35,7 @@ class TemplateOut(ApiModel):
     body_text: str | None
     body_variables: int
     button_variables: int = 0
+    header_variables: int = 0
     components: list[dict[str, Any]]
     provider_template_id: str | None
     present: bool

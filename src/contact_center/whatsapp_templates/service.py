@@ -95,9 +95,30 @@ def url_buttons(components: Sequence[Any]) -> list[int]:
     return indexes
 
 
+def header_placeholders(components: Sequence[Any]) -> list[str]:
+    """The placeholders of a TEXT header (one value each, before the body's)."""
+    header = _component(components, "HEADER")
+    if header is None or str(header.get("format") or "TEXT").upper() != "TEXT":
+        return []
+    text = header.get("text")
+    return placeholders(text if isinstance(text, str) else None)
+
+
+def media_header(components: Sequence[Any]) -> bool:
+    """Whether the template's header is an image, a video, a document or a location: a send
+    would need the media, which people do not send here."""
+    header = _component(components, "HEADER")
+    return header is not None and str(header.get("format") or "TEXT").upper() != "TEXT"
+
+
 def variable_count(template: WhatsAppTemplate) -> int:
-    """How many values a send of this template takes: the body's, then its URL buttons'."""
-    return template.body_variables + len(url_buttons(template.components))
+    """How many values a send of this template takes: its text header's, its body's, then its
+    URL buttons'."""
+    return (
+        len(header_placeholders(template.components))
+        + template.body_variables
+        + len(url_buttons(template.components))
+    )
 
 
 # --- sync --------------------------------------------------------------------------------------
@@ -233,7 +254,8 @@ async def listing(
 
 async def offered(session: AsyncSession) -> list[WhatsAppTemplate]:
     """What the console offers: approved templates of the account that people may send."""
-    return await repository.offered(session, SENDABLE_CATEGORIES)
+    found = await repository.offered(session, SENDABLE_CATEGORIES)
+    return [template for template in found if not media_header(template.components)]
 
 
 # --- a send ------------------------------------------------------------------------------------
@@ -275,9 +297,10 @@ def validate_and_fill(
 ) -> Filled:
     """The template's text with `variables` filled in, if the template may be sent with them:
     in the registry and the account (else 422 `template_not_found`), of a category people send
-    (422), APPROVED (409 `template_not_approved`), and exactly one value per placeholder (the
-    body's, then each URL button's), each non-empty, at most 1,024 characters, without a newline
-    or a tab and without more than four spaces in a row (422 naming the field)."""
+    without a media header (422), APPROVED (409 `template_not_approved`), and exactly one value
+    per placeholder (a text header's, the body's, then each URL button's), each non-empty, at
+    most 1,024 characters, without a newline or a tab and without more than four spaces in a row
+    (422 naming the field)."""
     if template is None or not template.present:
         shown = name if name is not None else (template.name if template else "")
         message = f"No WhatsApp template {shown!r} in that language in the account's registry."
@@ -299,9 +322,17 @@ def validate_and_fill(
             "it cannot be sent.",
             code="template_not_approved",
         )
+    if media_header(template.components):
+        message = "Templates with a media header (image, video, document) cannot be sent here."
+        raise ValidationFailed(
+            message,
+            code="template_not_sendable",
+            details=[{"field": f"{field_prefix}.name", "message": message}],
+        )
+    headers = header_placeholders(template.components)
     names = placeholders(template.body_text)
     buttons = url_buttons(template.components)
-    expected = len(names) + len(buttons)
+    expected = len(headers) + len(names) + len(buttons)
     values = list(variables)
     if len(values) != expected:
         message = f"The template {template.name!r} takes {expected} variables; {len(values)} given."
@@ -317,8 +348,9 @@ def validate_and_fill(
     if details:
         first = details[0]
         raise ValidationFailed(f"{first['field']} {first['message']}.", details=details)
-    body_values = values[: len(names)]
-    button_values = values[len(names) :]
+    header_values = values[: len(headers)]
+    body_values = values[len(headers) : len(headers) + len(names)]
+    button_values = values[len(headers) + len(names) :]
     body = _render(template.body_text or "", names, body_values)
     kept: dict[str, Any] = {
         "name": template.name,
@@ -333,6 +365,8 @@ def validate_and_fill(
         },
         "otp": False,
     }
+    if header_values:
+        kept["variables"]["header"] = header_values
     if names and not all(n.isdigit() for n in names):
         kept["variables"]["bodyNames"] = names
     return Filled(body=body or template.name, template=kept, variables=values)
