@@ -50,13 +50,15 @@ configure_logging("INFO")
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    # The periodic ElevenLabs sync and SMS status reconciliation are off unless a test turns them
-    # on: a 5-minute boundary crossed during a test would otherwise run them behind its back.
+    # The periodic ElevenLabs sync, SMS status reconciliation and WhatsApp template sync are off
+    # unless a test turns them on: a boundary crossed during a test would otherwise run them
+    # behind its back.
     values: dict[str, Any] = {
         "DATABASE_URL": database_url,
         "APP_ENV": "test",
         "ELEVENLABS_SYNC_INTERVAL_MINUTES": "0",
         "SMS_STATUS_RECONCILE_INTERVAL_MINUTES": "0",
+        "WHATSAPP_TEMPLATE_SYNC_MINUTES": "0",
     }
     values.update(overrides)
     return load_settings(**values)

@@ -206,6 +206,27 @@ def _steps(w: World) -> list[Step]:
             {"json": {"to": ANA_PHONE, "body": "hola", "assignedAgent": "bruno"}},
             403,
         ),
+        # A template into her conversation: refused (here without the Cloud API, 409 first;
+        # with it, 403: tests/test_whatsapp_templates.py).
+        (
+            "POST",
+            "/api/whatsapp/send",
+            {
+                "json": {
+                    "to": ANA_PHONE,
+                    "template": {"name": "x", "language": "es_AR", "variables": []},
+                }
+            },
+            (403, 409),
+        ),
+        # The reply box's templates (docs/console.md): her conversation is unknown to him.
+        ("GET", f"/console/partials/interactions/{wa}/whatsapp-templates", {}, 404),
+        (
+            "POST",
+            f"/console/interactions/{wa}/whatsapp-template",
+            {"data": {"template": str(uuid.uuid4()), "variables": ["x"]}},
+            404,
+        ),
         # Nobody's conversation: an agent may not hand new work to someone else.
         (
             "POST",
@@ -318,6 +339,9 @@ NOT_ABOUT_INTERACTIONS = {
     ("POST", "/api/canned-replies/{reply_id}/preview"): "through the caller's scope: 404 (tested)",
     ("GET", "/canned-replies"): "supervisors only",
     ("GET", "/console/canned-replies/options"): "the bank's saved answers",
+    ("GET", "/api/whatsapp/templates"): "the account's WhatsApp templates, no conversation",
+    ("GET", "/admin/whatsapp-templates"): "admins only",
+    ("POST", "/api/whatsapp/templates/sync"): "admins only",
     ("GET", "/api/metrics/summary"): "supervisors only (403 for agents)",
     ("GET", "/api/audit"): "admins only",
     ("GET", "/api/webhooks"): "admins only",

@@ -210,6 +210,7 @@ async def pages(live: Live, session_factory: async_sessionmaker[AsyncSession]) -
         "users": "/admin/users",
         "audit": "/admin/audit",
         "audit-everyone": "/admin/audit?everyone=1",
+        "whatsapp-templates": "/admin/whatsapp-templates",
         "password": "/account/password",
         "teams": "/teams",
         "notifications": "/notifications",

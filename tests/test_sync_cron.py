@@ -63,15 +63,23 @@ async def test_the_same_period_claimed_by_two_workers_syncs_once(
 def test_the_sync_is_scheduled_every_interval_and_can_be_turned_off(
     settings_factory: Callable[..., Settings],
 ) -> None:
-    def schedule(minutes: str) -> dict[str, str]:
+    def schedule(minutes: str, templates: str = "60", source: object = None) -> dict[str, str]:
         runtime = SimpleNamespace(
-            settings=settings_factory(ELEVENLABS_SYNC_INTERVAL_MINUTES=minutes)
+            settings=settings_factory(
+                ELEVENLABS_SYNC_INTERVAL_MINUTES=minutes, WHATSAPP_TEMPLATE_SYNC_MINUTES=templates
+            ),
+            providers=SimpleNamespace(whatsapp_template_source=source),
         )
         return {job.function.__name__: job.cron for job in cron_jobs(runtime)}  # type: ignore[arg-type]
 
     assert schedule("5")["sync_recent_calls"] == "*/5 * * * *"
     assert schedule("15")["sync_recent_calls"] == "*/15 * * * *"
     assert "sync_recent_calls" not in schedule("0")
+    # The WhatsApp template registry: only with a template source (the Cloud API), not at 0.
+    assert "sync_whatsapp_templates" not in schedule("5")
+    assert schedule("5", "60", object())["sync_whatsapp_templates"] == "0 */1 * * *"
+    assert schedule("5", "30", object())["sync_whatsapp_templates"] == "*/30 * * * *"
+    assert "sync_whatsapp_templates" not in schedule("5", "0", object())
 
 
 @pytest.mark.slow

@@ -31,6 +31,7 @@ from contact_center.console.notifications import router as console_notifications
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
 from contact_center.console.pages import router as console_router
 from contact_center.console.teams import router as console_teams_router
+from contact_center.console.whatsapp_templates import router as console_whatsapp_templates_router
 from contact_center.console.workflow import router as console_workflow_router
 from contact_center.db.base import utcnow
 from contact_center.db.migrate import upgrade_database
@@ -64,6 +65,7 @@ from contact_center.teams.endpoints import manage as teams_manage_router
 from contact_center.teams.endpoints import router as teams_router
 from contact_center.webhooks.endpoints import WebhookLane
 from contact_center.webhooks.endpoints import router as webhooks_router
+from contact_center.whatsapp_templates.endpoints import router as whatsapp_templates_router
 from contact_center.worker.build import build_worker
 
 log = structlog.get_logger(__name__)
@@ -227,6 +229,7 @@ def create_app(
     app.include_router(search_router)
     app.include_router(webhooks_router)
     app.include_router(messaging_router)
+    app.include_router(whatsapp_templates_router)
     app.include_router(link_sms_router)
     app.include_router(links_router)
     app.include_router(landing_router)
@@ -244,6 +247,7 @@ def create_app(
     app.include_router(console_router)
     app.include_router(console_teams_router)
     app.include_router(console_workflow_router)
+    app.include_router(console_whatsapp_templates_router)
     app.include_router(console_inbox_router)
     app.include_router(console_notifications_router)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")

@@ -31,6 +31,7 @@ cli.command()(serving.emulator)
 cli.add_typer(accounts.users_cli, name="users")
 cli.add_typer(accounts.tokens_cli, name="tokens")
 cli.add_typer(data.webhooks_cli, name="webhooks")
+cli.add_typer(data.whatsapp_templates_cli, name="whatsapp-templates")
 
 
 def main() -> None:

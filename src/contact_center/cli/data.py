@@ -1,5 +1,5 @@
-"""Commands that work on the data: `migrate`, `demo-data`, `sync`, `reconcile-sms` and the
-webhook ledger's `webhooks replay`."""
+"""Commands that work on the data: `migrate`, `demo-data`, `sync`, `reconcile-sms`, the
+webhook ledger's `webhooks replay` and `whatsapp-templates sync`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from contact_center.calls.sync import SyncResult
     from contact_center.demo.service import DemoAgent, DemoResult
     from contact_center.messaging.tasks import StatusCheckResult
+    from contact_center.whatsapp_templates.service import SyncResult as TemplateSyncResult
 
 
 def migrate() -> None:
@@ -263,3 +264,36 @@ def webhooks_replay(
         typer.echo(f"{identifier} {status}")
     if any(status == "FAILED" for _, status in outcomes):
         raise typer.Exit(code=1)
+
+
+whatsapp_templates_cli = typer.Typer(
+    help="The WhatsApp template registry (docs/whatsapp-cloud.md).", no_args_is_help=True
+)
+
+
+@whatsapp_templates_cli.command("sync")
+def whatsapp_templates_sync() -> None:
+    """Bring the template registry to the WhatsApp Business Account's list now; exit 1 when
+    the list could not be read."""
+    settings = command_settings()
+    from contact_center.whatsapp_templates.service import SyncFailed, sync
+
+    async def run(context: CommandContext) -> TemplateSyncResult | None:
+        source = context.providers.whatsapp_template_source
+        if source is None:
+            return None
+        try:
+            return await sync(context.sessions, source, context.audit, trigger="cli")
+        except SyncFailed as exc:
+            typer.secho(f"the templates could not be listed: {exc}", err=True, fg="red")
+            raise typer.Exit(code=1) from None
+
+    result = run_in_context(settings, run, migrate=True)
+    if result is None:
+        typer.secho(
+            "no WhatsApp Cloud API account to sync templates from (WHATSAPP_CLOUD_WABA_ID)",
+            err=True,
+            fg="red",
+        )
+        raise typer.Exit(code=1)
+    typer.echo(" · ".join(f"{name} {n}" for name, n in result.counts().items()))

@@ -195,6 +195,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "team_name_taken": N_("A team with that name exists."),
     "unknown_user": N_("Members must be existing, active users."),
     "unknown_team": N_("That team does not exist."),
+    "templates_unavailable": N_("WhatsApp templates are not available with this provider."),
 }
 
 

@@ -217,6 +217,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     "whatsapp.bot.resumed": N_("Handed back to the bot"),
     "whatsapp.media.accessed": N_("WhatsApp media opened"),
     "whatsapp.send": N_("WhatsApp message sent"),
+    "whatsapp.send_template": N_("WhatsApp template sent"),
+    "whatsapp.templates.sync": N_("WhatsApp templates synced"),
 }
 
 # How calls end (the voice provider's words and ours), shown on a call.
@@ -254,6 +256,20 @@ QUEUES: dict[str, str] = {
     "prestamos": N_("Loans"),
     "general": N_("General"),
     "fraude": N_("Fraud"),
+}
+
+# A WhatsApp template's review status and category, as the provider reports them.
+TEMPLATE_STATUSES: dict[str, str] = {
+    "APPROVED": N_("Approved"),
+    "PENDING": N_("Pending review"),
+    "REJECTED": N_("Rejected"),
+    "PAUSED": N_("Paused"),
+    "DISABLED": N_("Disabled"),
+}
+TEMPLATE_CATEGORIES: dict[str, str] = {
+    "UTILITY": N_("Utility"),
+    "MARKETING": N_("Marketing"),
+    "AUTHENTICATION": N_("Authentication"),
 }
 
 # What an audit row is about.
@@ -325,6 +341,8 @@ def label_id(value: object, kind: str | None = None) -> str | None:
         "actor": ENUM_LABELS[ActorType],
         "provider": ENUM_LABELS[Provider],
         "priority": ENUM_LABELS[Priority],
+        "template_status": TEMPLATE_STATUSES,
+        "template_category": TEMPLATE_CATEGORIES,
     }.get(kind or "")
     if table is None:
         return None

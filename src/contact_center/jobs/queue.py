@@ -143,6 +143,17 @@ class Jobs:
             retry_backoff=60.0,
         )
 
+    async def enqueue_template_sync(self, actor: str | None = None) -> bool:
+        """Sync the WhatsApp template registry now (an admin asked: POST
+        /api/whatsapp/templates/sync)."""
+        return await self._enqueue(
+            "sync_whatsapp_templates",
+            trigger="api",
+            actor=actor,
+            timeout=120,
+            retries=1,
+        )
+
 
 async def claim_once(queue: Queue, name: str, *, ttl_seconds: int) -> bool:
     """True for the first caller of `name` across every process sharing the queue's Redis.

@@ -22,8 +22,12 @@ from contact_center.messaging.schemas import (
     SmsSend,
     WhatsAppSend,
 )
-from contact_center.messaging.sender import SEND_RESPONSES, SenderDep
+from contact_center.messaging.sender import SEND_RESPONSES, Sender, SenderDep
 from contact_center.models.enums import MessageKind
+from contact_center.schemas import ErrorEnvelope
+from contact_center.whatsapp_templates import service as whatsapp_templates
+from contact_center.whatsapp_templates.schemas import TemplateSendIn
+from contact_center.whatsapp_templates.service import templates_unavailable
 
 router = APIRouter(tags=["messaging"], responses=SEND_RESPONSES)
 
@@ -71,9 +75,21 @@ async def sms_activate_card(
     status_code=202,
     response_model=Accepted,
     summary="Send a WhatsApp message",
+    responses={
+        409: {
+            "model": ErrorEnvelope,
+            "description": "The 24-hour window is closed (whatsapp_window_closed), templates "
+            "need the Cloud API (templates_unavailable) or the template is not APPROVED "
+            "(template_not_approved)",
+        }
+    },
 )
 async def whatsapp_send(payload: Annotated[WhatsAppSend, Body()], sender: SenderDep) -> Accepted:
-    """Into the customer's current conversation (activity in the last 24 h) or a new one."""
+    """Into the customer's current conversation (activity in the last 24 h) or a new one;
+    free text within the 24-hour window, an approved `template` at any time."""
+    if payload.template is not None:
+        return await _send_template(payload, payload.template, sender)
+    assert payload.body is not None  # the schema asks for one of body and template
     if payload.media_url is not None and not payload.media_url.startswith("https://"):
         raise ValidationFailed(
             "mediaUrl must be a public https URL.",
@@ -89,6 +105,27 @@ async def whatsapp_send(payload: Annotated[WhatsAppSend, Body()], sender: Sender
         assigned_agent=payload.assigned_agent,
         customer_ref=payload.customer_ref,
         provider=sender.whatsapp_provider,
+    )
+    return sender.accepted(queued)
+
+
+async def _send_template(
+    payload: WhatsAppSend, template: TemplateSendIn, sender: Sender
+) -> Accepted:
+    if sender.runtime.providers.whatsapp_templates is None:
+        raise templates_unavailable()
+    row, filled = await whatsapp_templates.for_send(
+        sender.session, template.name, template.language, template.variables
+    )
+    to = await sender.recipient(payload.to)
+    queued = await outbound.queue_whatsapp_template(
+        sender.session,
+        sender.context,
+        to=to,
+        template_row=row,
+        filled=filled,
+        assigned_agent=payload.assigned_agent,
+        customer_ref=payload.customer_ref,
     )
     return sender.accepted(queued)
 

@@ -47,10 +47,12 @@ from contact_center.models.enums import (
 )
 from contact_center.models.interaction import Interaction
 from contact_center.models.message import Message
+from contact_center.models.whatsapp_template import WhatsAppTemplate
 from contact_center.principal import AuditContext, Principal
 from contact_center.providers.base import ProviderError, SendReceipt
 from contact_center.ratelimits import RateLimits
 from contact_center.settings import Settings
+from contact_center.whatsapp_templates.service import Filled
 
 MAX_RETRY_DELAY = 300.0
 
@@ -644,3 +646,61 @@ async def diagnostic_for(
         last_messages=messages if reveal else [mask_message(m) for m in messages],
         last_errors=[ProviderErrorOut(**e) for e in result["errors"]],
     )
+
+
+async def queue_whatsapp_template(
+    session: AsyncSession,
+    context: AuditContext,
+    *,
+    to: str,
+    template_row: WhatsAppTemplate,
+    filled: Filled,
+    assigned_agent: str | None,
+    customer_ref: str | None,
+) -> Queued:
+    """An approved template into the customer's current WhatsApp interaction (or a new one), as
+    a QUEUED message: allowed outside the 24-hour window. The message keeps the template
+    (`message.template`) and, as its body, the text the customer reads. The caller's scope
+    applies as in `queue_whatsapp`."""
+    principal = context.principal
+    require_assignable(principal, assigned_agent)
+    now = utcnow()
+    # A new conversation is the Cloud API's: only it sends templates.
+    interaction, created = await whatsapp_interaction(
+        session, to, None, direction=Direction.OUTBOUND, now=now, provider=Provider.WHATSAPP_CLOUD
+    )
+    require_writable(interaction, principal)
+    previous_agent = interaction.assigned_agent
+    message, events = whatsapp_send(
+        interaction,
+        body=filled.body,
+        media_url=None,
+        assigned_agent=assigned_agent,
+        customer_ref=customer_ref,
+        actor=principal.actor_id,
+        now=now,
+    )
+    message.template = filled.template
+    await repository.add(session, message)
+    if interaction.assigned_agent != previous_agent:
+        also_heard_by(session.info, interaction.id, previous_agent, interaction.team_id)
+    await record_all(session, interaction, events)
+    key = f"message:{message.id}"
+    await after_message(session, interaction, Direction.OUTBOUND, message.created_at, key)
+    await record(session, interaction, queued_event(message))
+    await audit.record(
+        session,
+        context,
+        "whatsapp.send_template",
+        entity_type="message",
+        entity_id=message.id,
+        metadata={
+            "to": to,
+            "interactionId": str(interaction.id),
+            "template": template_row.name,
+            "language": template_row.language,
+            "category": template_row.category,
+        },
+    )
+    bot = None if created else await taken_by_reply(session, context, interaction)
+    return Queued(interaction.id, message.id, 0, bot)

@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from contact_center.interactions.schemas import MessageOut
 from contact_center.schemas import ApiModel, RequestModel, Timestamp
+from contact_center.whatsapp_templates.schemas import TemplateSendIn
 
 
 class _Request(RequestModel):
@@ -41,10 +42,20 @@ class SmsActivateCard(_Request):
 
 class WhatsAppSend(_Request):
     to: str = Field(min_length=1, max_length=64)
-    body: str = Field(min_length=1, max_length=4096)
+    body: str | None = Field(default=None, min_length=1, max_length=4096)
+    # An approved template instead of `body` (any time, also outside the 24-hour window).
+    template: TemplateSendIn | None = None
     media_url: str | None = Field(default=None, max_length=2000)
     assigned_agent: str | None = Field(default=None, max_length=128)
     customer_ref: str | None = Field(default=None, max_length=128)
+
+    @model_validator(mode="after")
+    def _body_or_template(self) -> WhatsAppSend:
+        if (self.body is None) == (self.template is None):
+            raise ValueError("give exactly one of body and template")
+        if self.template is not None and self.media_url is not None:
+            raise ValueError("a template message takes no mediaUrl")
+        return self
 
 
 class Accepted(ApiModel):

@@ -23,7 +23,8 @@ from contact_center.otp.tasks import expire_challenges, fall_back_failed
 from contact_center.routing.tasks import Router
 from contact_center.runtime import Runtime
 from contact_center.webhooks.ingest import WebhookDeps
-from contact_center.worker.deps import job_context
+from contact_center.whatsapp_templates.tasks import sync_cron, sync_whatsapp_templates
+from contact_center.worker.deps import job_context, template_source
 from contact_center.worker.reconciler import reconcile
 
 SHUTDOWN_GRACE_SECONDS = 25
@@ -136,6 +137,16 @@ def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
                 retries=1,
             )
         )
+    template_minutes = runtime.settings.whatsapp_template_sync_minutes
+    if template_minutes and template_source(runtime) is not None:
+        jobs.append(
+            CronJob(
+                sync_whatsapp_templates,
+                cron=sync_cron(template_minutes),
+                timeout=120,
+                retries=1,
+            )
+        )
     return jobs
 
 
@@ -153,6 +164,7 @@ def build_worker(
             sync_recent_calls,
             control_bot,
             reconcile_sms_statuses,
+            sync_whatsapp_templates,
             fetch_whatsapp_media,
             sweep_whatsapp_media,
         ],

@@ -24,9 +24,11 @@ from contact_center.messaging.tasks import (
 )
 from contact_center.models.enums import MessageKind
 from contact_center.otp import tasks as otp
+from contact_center.providers.base import WhatsAppTemplateSource
 from contact_center.runtime import Runtime
 from contact_center.webhooks.ingest import WebhookDeps, apply_waiting
 from contact_center.webhooks.repository import waiting_among_fast
+from contact_center.whatsapp_templates.tasks import TemplateJobDeps
 
 log = structlog.get_logger(__name__)
 
@@ -113,6 +115,11 @@ def otp_deps(runtime: Runtime) -> otp.OtpJobDeps:
     return otp.job_deps(runtime.settings, runtime.sessions, runtime.templates, enqueue_send)
 
 
+def template_source(runtime: Runtime) -> WhatsAppTemplateSource | None:
+    """Where the template registry is synced from (None: no Cloud API account)."""
+    return runtime.providers.whatsapp_template_source
+
+
 def job_context(runtime: Runtime, webhooks: WebhookDeps) -> dict[str, Any]:
     """The worker's context: every job finds its dependencies here."""
     return {
@@ -128,4 +135,10 @@ def job_context(runtime: Runtime, webhooks: WebhookDeps) -> dict[str, Any]:
         ),
         "calls": CallJobDeps(sync=sync_deps(runtime), queue=runtime.queue),
         "otp": otp_deps(runtime),
+        "whatsapp_templates": TemplateJobDeps(
+            settings=runtime.settings,
+            sessions=runtime.sessions,
+            source=template_source(runtime),
+            queue=runtime.queue,
+        ),
     }
