@@ -366,7 +366,12 @@ async def test_failed_is_final_with_the_error_and_a_later_read_leaves_it_failed(
     final = await reload(session_factory, message.id)
     assert final.status is MessageStatus.FAILED
     assert final.error_code == "131047"
-    assert final.error_message == "Re-engagement message: More than 24 hours have passed."
+    # Meta's title, what to do (as a refusal at send time says it) and Meta's details.
+    assert final.error_message == (
+        "Re-engagement message: The customer last wrote more than 24 hours ago, so WhatsApp's "
+        "customer-service window is closed: send an approved template instead. (More than 24 "
+        "hours have passed.)"
+    )
     assert final.read_at is None
     events = await status_events(session_factory, message.interaction_id)
     types = [e.type for e in events]
@@ -536,8 +541,13 @@ async def test_media_is_fetched_stored_and_served_to_who_may_see_it(
     assert served.content == content
     assert served.headers["content-type"] == "application/pdf"
     assert served.headers["x-content-type-options"] == "nosniff"
-    assert served.headers["content-disposition"].startswith('inline; filename="DNI 30123456 n.pdf"')
-    assert "filename*=UTF-8''DNI%2030123456%20%C3%B1.pdf" in served.headers["content-disposition"]
+    # The file's name is masked as the API masks it: a document number stays hidden.
+    assert served.headers["content-disposition"].startswith('inline; filename="DNI ______56 n.pdf"')
+    assert (
+        "filename*=UTF-8''DNI%20%2A%2A%2A%2A%2A%2A56%20%C3%B1.pdf"
+        in served.headers["content-disposition"]
+    )
+    assert "30123456" not in served.headers["content-disposition"]
     # The console links the stored file from the thread (and not before: see above).
     thread = await client.get(f"/console/partials/inbox/conversation/{chat.id}/thread")
     assert f'href="{route}"' in thread.text

@@ -203,7 +203,13 @@ def test_a_failed_status_carries_its_error() -> None:
         "Re-engagement message",
     )
     assert event.error_details is not None
-    assert event.error_details.startswith("Message failed to send because more than 24 hours")
+    # What to do first (as a refusal at send time says it), then Meta's own words.
+    assert event.error_details.startswith("The customer last wrote more than 24 hours ago")
+    assert "send an approved template" in event.error_details
+    assert event.error_details.endswith(
+        "(Message failed to send because more than 24 hours have passed since the customer last "
+        "replied to this number.)"
+    )
 
 
 def test_errors_and_other_fields_are_ignored_and_keyed_by_their_body() -> None:
@@ -726,9 +732,9 @@ async def test_templates_paging_stops_at_foreign_hosts_and_the_page_limit(
 @respx.mock
 async def test_media_is_fetched_with_the_token(client: WhatsAppCloudClient) -> None:
     info = fixture("media_info")
-    info["url"] = "https://lookaside.test/file?mid=1"
+    info["url"] = "https://lookaside.fbsbx.com/file?mid=1"
     respx.get(f"{ROOT}/300000000000001").respond(200, json=info)
-    download = respx.get("https://lookaside.test/file?mid=1").respond(
+    download = respx.get("https://lookaside.fbsbx.com/file?mid=1").respond(
         200, content=b"\xff\xd8jpeg", headers={"Content-Type": "image/jpeg"}
     )
     media = await client.fetch_media("300000000000001")
@@ -747,6 +753,38 @@ async def test_media_is_fetched_with_the_token(client: WhatsAppCloudClient) -> N
 
 
 @respx.mock
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data",  # an internal address
+        "http://lookaside.fbsbx.com/file?mid=1",  # Meta's host without TLS
+        "https://lookaside.fbsbx.com.evil.test/file",
+        "https://evil.test/lookaside.fbsbx.com/file",
+        "https://user:pw@lookaside.fbsbx.com/file",
+        "https://lookaside.fbsbx.com:8443/file",
+        "https://[::1/file",
+        "file:///etc/passwd",
+    ],
+)
+async def test_the_token_goes_to_no_host_but_metas(client: WhatsAppCloudClient, url: str) -> None:
+    info = fixture("media_info") | {"url": url}
+    respx.get(f"{ROOT}/300000000000001").respond(200, json=info)
+    elsewhere = respx.route(host__regex=r"^(?!graph\.test$)").respond(200, content=b"secret")
+    with pytest.raises(PermanentProviderError, match="host of Meta's"):
+        await client.fetch_media("300000000000001")
+    assert not elsewhere.called
+
+
+@respx.mock
+async def test_a_download_errors_body_is_read_only_so_far(client: WhatsAppCloudClient) -> None:
+    info = fixture("media_info") | {"url": "https://lookaside.fbsbx.com/big"}
+    respx.get(f"{ROOT}/300000000000001").respond(200, json=info)
+    respx.get("https://lookaside.fbsbx.com/big").respond(500, content=b"x" * (10 * 1024 * 1024))
+    with pytest.raises(RetryableProviderError):
+        await client.fetch_media("300000000000001")
+
+
+@respx.mock
 async def test_expired_media_is_not_found(client: WhatsAppCloudClient) -> None:
     respx.get(f"{ROOT}/300000000000009").respond(
         400, json=_error(100, error_subcode=33, error_data={"details": "does not exist"})
@@ -759,9 +797,9 @@ async def test_expired_media_is_not_found(client: WhatsAppCloudClient) -> None:
     with pytest.raises(ProviderNotFound):
         await client.fetch_media("../../me")
     # The URL answers 404: a new URL is asked for once, then it is not found.
-    info = fixture("media_info") | {"url": "https://lookaside.test/gone"}
+    info = fixture("media_info") | {"url": "https://lookaside.fbsbx.com/gone"}
     lookup = respx.get(f"{ROOT}/300000000000007").respond(200, json=info)
-    respx.get("https://lookaside.test/gone").respond(404)
+    respx.get("https://lookaside.fbsbx.com/gone").respond(404)
     with pytest.raises(ProviderNotFound):
         await client.fetch_media("300000000000007")
     assert lookup.call_count == 2

@@ -27,6 +27,7 @@ from contact_center.models.enums import (
     Provider,
     Role,
     RoutingMode,
+    TemplateStatus,
     WebhookStatus,
 )
 
@@ -266,6 +267,7 @@ TEMPLATE_STATUSES: dict[str, str] = {
     "PAUSED": N_("Paused"),
     "DISABLED": N_("Disabled"),
 }
+ENUM_LABELS[TemplateStatus] = TEMPLATE_STATUSES
 TEMPLATE_CATEGORIES: dict[str, str] = {
     "UTILITY": N_("Utility"),
     "MARKETING": N_("Marketing"),

@@ -24,6 +24,7 @@ from contact_center.messaging.schemas import (
 )
 from contact_center.messaging.sender import SEND_RESPONSES, Sender, SenderDep
 from contact_center.models.enums import MessageKind
+from contact_center.pii import mask_text
 from contact_center.schemas import ErrorEnvelope
 from contact_center.whatsapp_templates import service as whatsapp_templates
 from contact_center.whatsapp_templates.schemas import TemplateSendIn
@@ -186,8 +187,11 @@ async def message_media(
         path,
         media_type=content_type,
         headers={
+            # The name masked as the API shows it (a file name can carry a document number).
             "Content-Disposition": disposition(
-                content_type, item.filename, f"media-{message_id}-{index}"
+                content_type,
+                mask_text(item.filename) if item.filename else None,
+                f"media-{message_id}-{index}",
             ),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",

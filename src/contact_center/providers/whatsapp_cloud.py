@@ -145,6 +145,11 @@ MAX_TEMPLATE_PAGES = 50
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # Meta's cap on inbound files (131052 above it)
 MEDIA_ID_RE = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 USER_AGENT = "contact-center/1 (WhatsApp Cloud API media)"
+# Where Meta hands media out (the URL `GET /{media-id}` answers). Our token goes to these hosts
+# over HTTPS, or to the API's own origin (the emulator's, when emulated), and nowhere else.
+MEDIA_HOSTS = frozenset({"lookaside.fbsbx.com"})
+# An error answer's body is read this far at most.
+MAX_ERROR_BODY = 64 * 1024
 
 
 def e164(number: str) -> str:
@@ -329,13 +334,17 @@ class WhatsAppCloudClient:
         for attempt in (1, 2):
             info = await self._media_info(media_id)
             url = info.get("url")
-            if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
-                raise PermanentProviderError(PROVIDER, "the media has no download URL")
+            if not isinstance(url, str) or not self._trusted_media_url(url):
+                raise PermanentProviderError(
+                    PROVIDER, "the media has no download URL on a host of Meta's"
+                )
             size = info.get("file_size")
             if isinstance(size, str) and size.isascii() and size.isdigit() and len(size) < 19:
                 size = int(size)
             if isinstance(size, int) and not isinstance(size, bool) and size > MAX_MEDIA_BYTES:
-                raise PermanentProviderError(PROVIDER, f"the media is larger than {size} bytes")
+                raise PermanentProviderError(
+                    PROVIDER, f"the media is larger than {MAX_MEDIA_BYTES} bytes"
+                )
             try:
                 content, content_type = await self._download(url)
             except ProviderNotFound:
@@ -350,6 +359,26 @@ class WhatsAppCloudClient:
                 sha256=sha[:128] if isinstance(sha, str) else None,
             )
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _trusted_media_url(self, url: str) -> bool:
+        """The API's own origin, or HTTPS to one of Meta's media hosts: a URL that names any
+        other host (an internal address, say) never gets our token."""
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+            port = parts.port
+        except ValueError:
+            return False
+        if parts[:2] == self._origin:
+            return True
+        return (
+            parts.scheme == "https"
+            and host is not None
+            and host.lower() in MEDIA_HOSTS
+            and port in (None, 443)
+            and not parts.username
+            and not parts.password
+        )
 
     async def _media_info(self, media_id: str) -> dict[str, Any]:
         url = f"{self._root}/{media_id}"
@@ -367,7 +396,12 @@ class WhatsAppCloudClient:
         async def call() -> tuple[int, bytes, httpx.Response]:
             async with self._http.stream("GET", url, headers=headers) as response:
                 if response.status_code >= 300:
-                    return response.status_code, await response.aread(), response
+                    kept = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        kept += chunk[: MAX_ERROR_BODY - len(kept)]
+                        if len(kept) >= MAX_ERROR_BODY:
+                            break
+                    return response.status_code, bytes(kept), response
                 chunks: list[bytes] = []
                 total = 0
                 async for chunk in response.aiter_bytes():
@@ -388,7 +422,9 @@ class WhatsAppCloudClient:
                 PROVIDER, f"transport error: {type(exc).__name__}"
             ) from exc
         if status >= 300:
-            raise graph_error(response, not_found=True)
+            # What was read of the error's body, as the answer the classification reads.
+            answer = httpx.Response(status, headers=response.headers, content=content)
+            raise graph_error(answer, not_found=True)
         content_type = response.headers.get("content-type")
         return content, content_type[:128] if content_type else None
 
@@ -736,6 +772,8 @@ def _status(data: dict[str, Any]) -> WhatsAppStatusEvent:
             )
         elif isinstance(error_data, str):
             details = error_data[:2000]
+        if code in ADVICE:  # what to do, as a refusal at send time says it
+            details = f"{ADVICE[code]} ({details})" if details else ADVICE[code]
     return WhatsAppStatusEvent(
         provider=PROVIDER,
         provider_message_id=wamid,

@@ -76,7 +76,10 @@ async def _receive(request: Request, provider: ProviderName) -> JSONResponse:
         for body in _updates(adapter, provider, raw)
     ]
     invalid = [result for result in results if result.http_status == 422]
-    if invalid:
+    # A batch is answered 200 once every update is stored, even when some could not be read
+    # (kept INVALID, each in the answer's `updates`): a 4xx would make the provider deliver the
+    # whole batch again for days. Only a body with nothing readable answers 422.
+    if invalid and len(invalid) == len(results):
         details: dict[str, Any] = {"deliveryId": str(invalid[0].delivery_id)}
         if len(results) > 1:
             details["deliveryIds"] = [str(result.delivery_id) for result in invalid]
