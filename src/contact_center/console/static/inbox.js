@@ -89,8 +89,27 @@
     // As many rows as "Load more" showed (the server caps it, then shows the first page).
     var shown = $all("#inbox-items .conv-list > [role=option]").length;
     var src = listSrc() + (shown > 50 ? "&shown=" + shown : "") + (openId ? "&open=" + encodeURIComponent(openId) : "");
-    htmx.ajax("GET", src, { source: "#inbox-items", target: "#inbox-items", swap: "innerHTML" });
+    refreshAppends = listAppends;
+    htmx.ajax("GET", src, { source: "#inbox-items", target: "#inbox-items", swap: "innerHTML", headers: { "X-Inbox-Refresh": "1" } });
   }
+  // "Load more" pages appended so far, and as many as there were when the last refresh left: a
+  // refresh that left before a page was appended answers with fewer rows than are shown now and
+  // is not swapped in (another one goes, counting every row).
+  var listAppends = 0;
+  var refreshAppends = 0;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || target.id !== "inbox-items") { return; }
+    var config = event.detail.requestConfig || {};
+    var refresh = config.headers && config.headers["X-Inbox-Refresh"] === "1";
+    if (!refresh) {
+      listAppends = 0;  // another view or a search: a new list
+      refreshAppends = 0;
+    } else if (refreshAppends !== listAppends) {
+      event.detail.shouldSwap = false;
+      soonRefreshList();
+    }
+  });
   var listTimer = null;
   function soonRefreshList() {
     if (listTimer) { return; }
@@ -291,6 +310,7 @@
       markSelected();
     } else if (target.classList && target.classList.contains("conv-list")) {
       // "Load more" appended a page: j/k go on over it; the keyboard lands on its first row.
+      listAppends += 1;
       markSelected();
       var start = $("[data-page-start]", target);
       if (start) {
