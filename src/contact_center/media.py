@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+from contact_center.files import write_atomically
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 # A MIME type as it may be sent back in Content-Type (type/subtype and simple parameters).
@@ -69,17 +69,7 @@ class MediaStore:
     def _write(self, path: Path, content: bytes) -> None:
         if path.is_file() and path.stat().st_size == len(content):
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".media-", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, content, prefix=".media-")
 
     def exists(self, sha256: str) -> bool:
         path = self.path_for(sha256)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
-import tempfile
 from pathlib import Path
+
+from contact_center.files import write_atomically
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
@@ -35,17 +35,7 @@ class RecordingStore:
         return digest(audio)
 
     def _write(self, path: Path, audio: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".rec-", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(audio)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, audio, prefix=".rec-")
 
     def exists(self, conversation_id: str) -> bool:
         path = self.path_for(conversation_id)

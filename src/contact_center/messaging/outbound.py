@@ -234,19 +234,53 @@ async def queue_whatsapp(
         session, to, None, direction=Direction.OUTBOUND, now=now, provider=provider
     )
     require_writable(interaction, principal)
-    previous_agent = interaction.assigned_agent
     body = await canned.filled(
         session, principal, body, customer_name=interaction.customer_name, phone=to
     )
+    return await _queue_whatsapp_message(
+        session,
+        context,
+        interaction,
+        created,
+        body=body,
+        media_url=media_url,
+        template=None,
+        assigned_agent=assigned_agent,
+        customer_ref=customer_ref,
+        now=now,
+        action="whatsapp.send",
+        metadata={"to": to, "media": bool(media_url)},
+    )
+
+
+async def _queue_whatsapp_message(
+    session: AsyncSession,
+    context: AuditContext,
+    interaction: Interaction,
+    created: bool,
+    *,
+    body: str,
+    media_url: str | None,
+    template: dict[str, Any] | None,
+    assigned_agent: str | None,
+    customer_ref: str | None,
+    now: datetime,
+    action: str,
+    metadata: dict[str, Any],
+) -> Queued:
+    """A person's message (free text or a template) QUEUED in a conversation the caller may
+    write into, with its events, the status rules and its audit row."""
+    previous_agent = interaction.assigned_agent
     message, events = whatsapp_send(
         interaction,
         body=body,
         media_url=media_url,
         assigned_agent=assigned_agent,
         customer_ref=customer_ref,
-        actor=principal.actor_id,
+        actor=context.principal.actor_id,
         now=now,
     )
+    message.template = template
     await repository.add(session, message)
     if interaction.assigned_agent != previous_agent:
         also_heard_by(session.info, interaction.id, previous_agent, interaction.team_id)
@@ -258,10 +292,10 @@ async def queue_whatsapp(
     await audit.record(
         session,
         context,
-        "whatsapp.send",
+        action,
         entity_type="message",
         entity_id=message.id,
-        metadata={"to": to, "interactionId": str(interaction.id), "media": bool(media_url)},
+        metadata={**metadata, "interactionId": str(interaction.id)},
     )
     # A person's reply into a conversation takes it (docs/workflow.md).
     bot = None if created else await taken_by_reply(session, context, interaction)
@@ -670,37 +704,22 @@ async def queue_whatsapp_template(
         session, to, None, direction=Direction.OUTBOUND, now=now, provider=Provider.WHATSAPP_CLOUD
     )
     require_writable(interaction, principal)
-    previous_agent = interaction.assigned_agent
-    message, events = whatsapp_send(
-        interaction,
-        body=filled.body,
-        media_url=None,
-        assigned_agent=assigned_agent,
-        customer_ref=customer_ref,
-        actor=principal.actor_id,
-        now=now,
-    )
-    message.template = filled.template
-    await repository.add(session, message)
-    if interaction.assigned_agent != previous_agent:
-        also_heard_by(session.info, interaction.id, previous_agent, interaction.team_id)
-    await record_all(session, interaction, events)
-    key = f"message:{message.id}"
-    await after_message(session, interaction, Direction.OUTBOUND, message.created_at, key)
-    await record(session, interaction, queued_event(message))
-    await audit.record(
+    return await _queue_whatsapp_message(
         session,
         context,
-        "whatsapp.send_template",
-        entity_type="message",
-        entity_id=message.id,
+        interaction,
+        created,
+        body=filled.body,
+        media_url=None,
+        template=filled.template,
+        assigned_agent=assigned_agent,
+        customer_ref=customer_ref,
+        now=now,
+        action="whatsapp.send_template",
         metadata={
             "to": to,
-            "interactionId": str(interaction.id),
             "template": template_row.name,
             "language": template_row.language,
             "category": template_row.category,
         },
     )
-    bot = None if created else await taken_by_reply(session, context, interaction)
-    return Queued(interaction.id, message.id, 0, bot)
