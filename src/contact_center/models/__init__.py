@@ -4,12 +4,19 @@ from contact_center.models.app_secret import AppSecret
 from contact_center.models.audit_log import AuditLog
 from contact_center.models.call_detail import CallDetail
 from contact_center.models.canned_reply import CannedReply
+from contact_center.models.csat import CsatSurvey, RepeatContact
 from contact_center.models.interaction import Interaction, InteractionLabel
 from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.message import Message
 from contact_center.models.note import InteractionNote, Notification
 from contact_center.models.otp_challenge import OtpChallenge
 from contact_center.models.read_mark import ReadMark
+from contact_center.models.service_levels import (
+    BusinessHours,
+    ClosedDay,
+    ConversationSla,
+    SlaPolicy,
+)
 from contact_center.models.signed_link import SignedLink
 from contact_center.models.team import RoutingRule, Team, TeamMember
 from contact_center.models.user_account import ApiToken, ConsoleSession, UserAccount
@@ -20,9 +27,13 @@ __all__ = [
     "ApiToken",
     "AppSecret",
     "AuditLog",
+    "BusinessHours",
     "CallDetail",
     "CannedReply",
+    "ClosedDay",
     "ConsoleSession",
+    "ConversationSla",
+    "CsatSurvey",
     "Interaction",
     "InteractionEvent",
     "InteractionLabel",
@@ -31,8 +42,10 @@ __all__ = [
     "Notification",
     "OtpChallenge",
     "ReadMark",
+    "RepeatContact",
     "RoutingRule",
     "SignedLink",
+    "SlaPolicy",
     "Team",
     "TeamMember",
     "UserAccount",

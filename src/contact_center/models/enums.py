@@ -135,6 +135,12 @@ class EventType(StrEnum):
     PRIORITY_CHANGED = "priority.changed"
     LABELS_CHANGED = "labels.changed"
     NOTE_ADDED = "note.added"
+    # Service levels, CSAT and outcomes (docs/service-levels.md)
+    SLA_WARNING = "sla.warning"
+    SLA_BREACHED = "sla.breached"
+    CSAT_SENT = "csat.sent"
+    CSAT_ANSWERED = "csat.answered"
+    REPEAT_CONTACT = "conversation.repeat_contact"
 
 
 class Role(StrEnum):
@@ -178,3 +184,35 @@ class Priority(StrEnum):
     NORMAL = "NORMAL"
     HIGH = "HIGH"
     URGENT = "URGENT"
+
+
+class SlaTarget(StrEnum):
+    """What a service-level policy times (docs/service-levels.md)."""
+
+    FIRST_RESPONSE = "FIRST_RESPONSE"  # the customer's first message → a person's first reply
+    NEXT_RESPONSE = "NEXT_RESPONSE"  # each later customer message → the next reply
+    RESOLUTION = "RESOLUTION"  # the conversation's start → resolved
+
+
+class SlaState(StrEnum):
+    """Where one target's clock stands."""
+
+    RUNNING = "RUNNING"  # due in the future, under 80 % used
+    WARNING = "WARNING"  # 80 % of the target used, not yet met
+    BREACHED = "BREACHED"  # due time passed before it was met (stays so once met late)
+    MET = "MET"  # met before its due time
+
+
+class SlaAction(StrEnum):
+    """What a policy does when a target is breached (besides the event, audit row and notice)."""
+
+    NOTIFY = "NOTIFY"  # notify the team's supervisors (and every supervisor without a team)
+    RAISE_PRIORITY = "RAISE_PRIORITY"  # one step up, URGENT at most
+    REQUEUE = "REQUEUE"  # unassigned, back to its team's queue
+
+
+class Handler(StrEnum):
+    """Who resolved a conversation, for CSAT, containment and first-contact resolution."""
+
+    AI = "AI"
+    PERSON = "PERSON"

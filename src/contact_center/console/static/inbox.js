@@ -89,23 +89,22 @@
     // As many rows as "Load more" showed (the server caps it, then shows the first page).
     var shown = $all("#inbox-items .conv-list > [role=option]").length;
     var src = listSrc() + (shown > 50 ? "&shown=" + shown : "") + (openId ? "&open=" + encodeURIComponent(openId) : "");
-    refreshAppends = listAppends;
-    htmx.ajax("GET", src, { source: "#inbox-items", target: "#inbox-items", swap: "innerHTML", headers: { "X-Inbox-Refresh": "1" } });
+    // Each refresh carries the count of "Load more" pages its row count was taken with (it may
+    // wait behind the one in flight, and answers after later ones were asked for).
+    htmx.ajax("GET", src, { source: "#inbox-items", target: "#inbox-items", swap: "innerHTML", headers: { "X-Inbox-Refresh": String(listAppends) } });
   }
-  // "Load more" pages appended so far, and as many as there were when the last refresh left: a
-  // refresh that left before a page was appended answers with fewer rows than are shown now and
-  // is not swapped in (another one goes, counting every row).
+  // "Load more" pages appended to this list so far: a refresh whose rows were counted before a
+  // page was appended answers with fewer rows than are shown now and is not swapped in (another
+  // one goes, counting every row).
   var listAppends = 0;
-  var refreshAppends = 0;
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail && event.detail.target;
     if (!target || target.id !== "inbox-items") { return; }
     var config = event.detail.requestConfig || {};
-    var refresh = config.headers && config.headers["X-Inbox-Refresh"] === "1";
-    if (!refresh) {
+    var counted = config.headers ? config.headers["X-Inbox-Refresh"] : undefined;
+    if (counted === undefined || counted === null) {
       listAppends = 0;  // another view or a search: a new list
-      refreshAppends = 0;
-    } else if (refreshAppends !== listAppends) {
+    } else if (String(counted) !== String(listAppends)) {
       event.detail.shouldSwap = false;
       soonRefreshList();
     }
