@@ -399,8 +399,8 @@ async def test_load_more_appends_a_page_that_j_and_k_walk_and_a_refresh_keeps(
     await page.keyboard.press("k")
     await expect(page.locator("#conv")).to_have_attribute("data-conversation", str(ids[49]))
     # A live refresh (as a change on the page makes one) keeps every row shown. A refresh asked
-    # for while the list's previous one is still in flight is folded into it (htmx drops it):
-    # ask again until one goes.
+    # for while the list's previous one is in flight waits behind it and replaces any refresh
+    # already waiting there: ask again until one goes.
     for _ in range(5):
         try:
             async with page.expect_response(lambda r: "shown=57" in r.url, timeout=6_000):

@@ -328,6 +328,14 @@
     opened();
   });
 
+  // A row swapped in a moment ago may not be set up by htmx yet (it does that as the swap
+  // settles): a click then would load the whole page (the list's first page only). Set the
+  // row's link up before the click reaches it.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("#inbox-items a[data-open-link]");
+    if (link) { htmx.process(link); }
+  }, true);
+
   // The phone's back button: the list again.
   function backToList() {
     if (openId) { leave(openId); }
