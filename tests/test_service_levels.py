@@ -663,17 +663,18 @@ async def test_agents_are_refused_and_supervisors_only_read(
     app: FastAPI, people: dict[str, httpx.AsyncClient]
 ) -> None:
     ana, sup = people["ana"], people["sup"]
-    for method, url, body in [
+    asked: list[tuple[str, str, Any]] = [
         ("GET", "/api/sla-policies", None),
         ("GET", "/api/business-calendar", None),
         ("GET", "/api/business-calendar/holidays?year=2026", None),
         ("POST", "/api/sla-policies", POLICY),
         ("PUT", "/api/business-calendar/default", {"zone": "UTC", "hours": {}}),
         ("POST", "/api/business-calendar/closed-days", {"day": "2026-12-24", "name": "x"}),
-    ]:
+    ]
+    for method, url, body in asked:
         response = await ana.request(method, url, json=body)
         assert response.status_code == 403, (method, url, response.text)
-    for method, url, body in [
+    refused: list[tuple[str, str, Any]] = [
         ("POST", "/api/sla-policies", POLICY),
         ("PATCH", f"/api/sla-policies/{uuid.uuid4()}", {"enabled": False}),
         ("DELETE", f"/api/sla-policies/{uuid.uuid4()}", None),
@@ -685,7 +686,8 @@ async def test_agents_are_refused_and_supervisors_only_read(
         ("POST", "/api/business-calendar/closed-days", {"day": "2026-12-24", "name": "x"}),
         ("DELETE", "/api/business-calendar/closed-days/2026-12-24", None),
         ("DELETE", f"/api/teams/{uuid.uuid4()}/business-hours", None),
-    ]:
+    ]
+    for method, url, body in refused:
         response = await sup.request(method, url, json=body)
         assert response.status_code == 403, (method, url, response.text)
     assert (await sup.get("/api/sla-policies")).status_code == 200
