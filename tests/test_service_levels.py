@@ -5,6 +5,7 @@ validation and access rules."""
 from __future__ import annotations
 
 import asyncio
+import html
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -820,3 +821,36 @@ async def test_a_conversations_clocks_are_read_in_the_callers_scope(
     unknown = await people["ana"].get(f"/api/interactions/{uuid.uuid4()}/sla")
     assert unknown.status_code == 404
     assert (await people["sup"].get(f"/api/interactions/{theirs.id}/sla")).status_code == 200
+
+
+# --- the console page ----------------------------------------------------------------------
+
+
+async def test_the_service_levels_page_lists_policies_hours_closed_days_and_holidays(
+    app: FastAPI, people: dict[str, httpx.AsyncClient]
+) -> None:
+    sessions = _sessions(app)
+    team = Team(id=uuid.uuid4(), name="Tarjetas")
+    async with sessions() as session:
+        await f.save(session, team, ClosedDay(day=datetime(2026, 12, 24).date(), name="Nochebuena"))
+    await _policy(sessions, name="WhatsApp urgente", team_id=team.id, first_response_secs=900)
+    admin = await auth.session_client(app, "jefa", Role.ADMIN)
+    sup = await auth.session_client(app, "super", Role.SUPERVISOR)
+    agent = await auth.session_client(app, "agente", Role.AGENT)
+    try:
+        page = await admin.get("/admin/service-levels", headers={"Accept-Language": "es-AR"})
+        assert page.status_code == 200, page.text
+        text = html.unescape(page.text)
+        assert "WhatsApp urgente" in text
+        assert 'id="new-policy"' in text
+        assert "Nochebuena" in text
+        assert "24/12/2026" in text
+        assert 'href="/admin/service-levels"' in text
+        read = html.unescape((await sup.get("/admin/service-levels")).text)
+        assert "WhatsApp urgente" in read
+        assert 'id="new-policy"' not in read
+        assert 'data-method="DELETE"' not in read
+        assert (await agent.get("/admin/service-levels")).status_code == 403
+    finally:
+        for http in (admin, sup, agent):
+            await http.aclose()

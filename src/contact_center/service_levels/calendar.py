@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import time
+from datetime import date, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.business_time import MONDAY_TO_FRIDAY, BusinessCalendar, Interval
@@ -23,6 +24,15 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 DEFAULT_ZONE = "America/Argentina/Buenos_Aires"
 DEFAULT_COUNTRY = "AR"
 DEFAULT_OPENS, DEFAULT_CLOSES = time(9), time(18)
+
+
+def national_holidays(country: str, years: Sequence[int], language: str) -> dict[date, str]:
+    """A country's national holidays in `years`, named in `language` where the package has it."""
+    try:
+        found = holidays.country_holidays(country, years=list(years), language=language)
+    except NotImplementedError:
+        return {}
+    return {day: str(name) for day, name in found.items()}
 
 
 def default_hours() -> dict[str, list[list[str]]]:

@@ -28,6 +28,7 @@ from contact_center.service_levels.calendar import (
     build,
     default_hours,
     from_row,
+    national_holidays,
 )
 from contact_center.service_levels.schemas import (
     BusinessCalendarOut,
@@ -407,3 +408,17 @@ async def conversation_sla(
         paused_since=row.paused_since if row else None,
         updated_at=row.updated_at if row else None,
     )
+
+
+async def upcoming_holidays(
+    session: AsyncSession, today: date, default_zone: str, *, language: str, days: int = 366
+) -> list[HolidayOut]:
+    """The default calendar's national holidays from `today` on (named in `language`: `es`
+    or `en_US`), for the console."""
+    row = (await repository.business_hours_for(session, None)).get(None)
+    country = row.holiday_country if row is not None else DEFAULT_COUNTRY
+    if country is None:
+        return []
+    found = national_holidays(country, [today.year, today.year + 1], language)
+    end = date.fromordinal(today.toordinal() + days)
+    return [HolidayOut(day=d, name=n) for d, n in sorted(found.items()) if today <= d < end]
