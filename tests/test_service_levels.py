@@ -854,3 +854,37 @@ async def test_the_service_levels_page_lists_policies_hours_closed_days_and_holi
     finally:
         for http in (admin, sup, agent):
             await http.aclose()
+
+
+async def test_the_inbox_header_shows_the_pending_target_and_when_it_is_due(
+    app: FastAPI,
+) -> None:
+    sessions = _sessions(app)
+    await _policy(sessions, first_response_secs=HOUR)
+    waiting = await _conversation(sessions, TUESDAY, assigned_agent="lucia")
+    late = await _conversation(sessions, TUESDAY - timedelta(days=1), assigned_agent="lucia")
+    answered = await _conversation(
+        sessions, TUESDAY, assigned_agent="lucia", extra=[_reply(TUESDAY + timedelta(minutes=5))]
+    )
+    await _run(sessions, TUESDAY + timedelta(minutes=10))
+    agent = await auth.session_client(app, "lucia", Role.AGENT)
+    try:
+
+        async def header(chat: Interaction) -> str:
+            response = await agent.get(
+                f"/console/partials/inbox/conversation/{chat.id}",
+                headers={"Accept-Language": "es-AR"},
+            )
+            assert response.status_code == 200, response.text
+            return html.unescape(response.text)
+
+        text = await header(waiting)
+        assert 'data-sla="RUNNING"' in text
+        assert "Primera respuesta vence <time" in text
+        assert ">17/11/2026 11:00</time>" in text
+        text = await header(late)
+        assert 'data-sla="BREACHED"' in text
+        assert "Primera respuesta vencida" in text
+        assert "data-sla" not in await header(answered)
+    finally:
+        await agent.aclose()

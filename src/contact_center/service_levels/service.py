@@ -4,7 +4,8 @@ admin changes with their audit rows, and a conversation's clocks in the caller's
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from contact_center.business_time import CalendarError
 from contact_center.db.base import utcnow
 from contact_center.errors import Conflict, NotFound, ValidationFailed
 from contact_center.interactions.service import visible_interaction
+from contact_center.models.enums import SlaState
 from contact_center.models.service_levels import (
     BusinessHours,
     ClosedDay,
@@ -30,6 +32,7 @@ from contact_center.service_levels.calendar import (
     from_row,
     national_holidays,
 )
+from contact_center.service_levels.clocks import CLOSED
 from contact_center.service_levels.schemas import (
     BusinessCalendarOut,
     CalendarOut,
@@ -422,3 +425,45 @@ async def upcoming_holidays(
     found = national_holidays(country, [today.year, today.year + 1], language)
     end = date.fromordinal(today.toordinal() + days)
     return [HolidayOut(day=d, name=n) for d, n in sorted(found.items()) if today <= d < end]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The conversation's most pressing clock: its target, due time and state."""
+
+    target: str
+    due_at: datetime
+    state: SlaState
+
+
+async def pending(session: AsyncSession, interaction_id: uuid.UUID) -> Pending | None:
+    """The target an open conversation waits on now (a breached one first, then the earliest
+    due), for the inbox's header; None when nothing is timed or pending. The caller has read
+    the conversation through the reader's scope."""
+    interaction = await repository.interaction(session, interaction_id)
+    if interaction is None or interaction.status in CLOSED:
+        return None
+    row = await repository.clocks(session, interaction.id)
+    if row is None:
+        return None
+    running = (SlaState.RUNNING, SlaState.WARNING)
+    found: list[Pending] = []
+    due, state = row.first_response_due_at, row.first_response_state
+    if due and state and row.first_response_at is None and state is not SlaState.MET:
+        found.append(Pending("FIRST_RESPONSE", due, state))
+    due, state = row.next_response_due_at, row.next_response_state
+    if (
+        due
+        and state
+        and (
+            state in running
+            or (state is SlaState.BREACHED and interaction.waiting_since is not None)
+        )
+    ):
+        found.append(Pending("NEXT_RESPONSE", due, state))
+    due, state = row.resolution_due_at, row.resolution_state
+    if due and state and state is not SlaState.MET:
+        found.append(Pending("RESOLUTION", due, state))
+    if not found:
+        return None
+    return min(found, key=lambda p: (p.state is not SlaState.BREACHED, p.due_at))
