@@ -396,6 +396,7 @@ NOT_ABOUT_INTERACTIONS = {
     ("GET", "/console/partials/{page}"): "the lists: walked as LISTINGS (each page by its name)",
     ("GET", "/l/{path}/{token}"): "a customer's signed link: its token decides, no session",
     ("POST", "/account/language"): "the caller's own language",
+    ("GET", "/admin/service-levels"): "supervisors only",
     ("GET", "/api/business-calendar"): "supervisors only",
     ("GET", "/api/business-calendar/holidays"): "supervisors only",
     ("PUT", "/api/business-calendar/default"): "admins only",

@@ -29,6 +29,7 @@ from contact_center.models.enums import (
     RoutingMode,
     SlaAction,
     SlaState,
+    SlaTarget,
     TemplateStatus,
     WebhookStatus,
 )
@@ -146,6 +147,11 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "WARNING": N_("About to be breached"),
         "BREACHED": N_("Breached"),
         "MET": N_("Met"),
+    },
+    SlaTarget: {
+        "FIRST_RESPONSE": N_("First response"),
+        "NEXT_RESPONSE": N_("Next response"),
+        "RESOLUTION": N_("Resolution"),
     },
     SlaAction: {
         "NOTIFY": N_("Notify the supervisors"),
