@@ -779,6 +779,13 @@ async def test_the_business_calendar_is_set_checked_and_read(
         {"zone": "Mars/Olympus_Mons", "hours": {"monday": [{"opens": "09:00", "closes": "18:00"}]}},
         {"zone": "../../etc/passwd", "hours": {"monday": [{"opens": "09:00", "closes": "18:00"}]}},
         {"zone": "UTC", "hours": {"funday": [{"opens": "09:00", "closes": "18:00"}]}},
+        {
+            "zone": "UTC",
+            "hours": {
+                "monday": [{"opens": "09:00", "closes": "18:00"}],
+                "funday": [{"opens": "09:00", "closes": "18:00"}],
+            },
+        },
         {"zone": "UTC", "hours": {}},
         {"zone": "UTC", "hours": {"monday": [{"opens": "9", "closes": "18:00"}]}},
         {"zone": "UTC", "hours": {"monday": [{"opens": "25:00", "closes": "26:00"}]}},

@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import ConfigDict, Field, StrictBool, StrictInt
 
 from contact_center.models.enums import Channel, Priority, SlaAction, SlaState
 from contact_center.schemas import ApiModel, RequestModel, Timestamp
@@ -28,7 +28,9 @@ class Interval(RequestModel):
 
 
 class Week(RequestModel):
-    """Opening intervals per weekday (a missing day: closed)."""
+    """Opening intervals per weekday (a missing day: closed; an unknown one: 422)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     monday: list[Interval] = Field(default_factory=list, max_length=8)
     tuesday: list[Interval] = Field(default_factory=list, max_length=8)
