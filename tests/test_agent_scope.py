@@ -195,6 +195,8 @@ def _steps(w: World) -> list[Step]:
         ("GET", f"/api/interactions/{wa}/presence", {}, 404),
         ("PUT", f"/api/interactions/{wa}/presence", {"json": {"typing": True}}, 404),
         ("DELETE", f"/api/interactions/{wa}/presence", {}, 404),
+        # Service levels (docs/service-levels.md): her conversation's clocks.
+        ("GET", f"/api/interactions/{wa}/sla", {}, 404),
         # A customer's media in her conversation (docs/whatsapp-cloud.md).
         ("GET", f"/api/interactions/{wa}/messages/{w.photo}/media/0", {}, 404),
         ("GET", "/api/inbox", {"params": {"view": "all"}}, 403),
@@ -394,6 +396,19 @@ NOT_ABOUT_INTERACTIONS = {
     ("GET", "/console/partials/{page}"): "the lists: walked as LISTINGS (each page by its name)",
     ("GET", "/l/{path}/{token}"): "a customer's signed link: its token decides, no session",
     ("POST", "/account/language"): "the caller's own language",
+    ("GET", "/admin/service-levels"): "supervisors only",
+    ("GET", "/api/business-calendar"): "supervisors only",
+    ("GET", "/api/business-calendar/holidays"): "supervisors only",
+    ("PUT", "/api/business-calendar/default"): "admins only",
+    ("PUT", "/api/teams/{team_id}/business-hours"): "admins only",
+    ("DELETE", "/api/teams/{team_id}/business-hours"): "admins only",
+    ("POST", "/api/business-calendar/closed-days"): "admins only",
+    ("DELETE", "/api/business-calendar/closed-days/{day}"): "admins only",
+    ("GET", "/api/sla-policies"): "supervisors only",
+    ("GET", "/api/sla-policies/{policy_id}"): "supervisors only",
+    ("POST", "/api/sla-policies"): "admins only",
+    ("PATCH", "/api/sla-policies/{policy_id}"): "admins only",
+    ("DELETE", "/api/sla-policies/{policy_id}"): "admins only",
 }
 WEBHOOKS_AND_EMULATOR = ("/webhooks/", "/_emulator/")
 

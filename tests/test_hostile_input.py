@@ -139,7 +139,28 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "/api/interactions/{interaction_id}/notes": {"body": "Revisar el reclamo @ana"},
     "/api/interactions/{interaction_id}/read": {"messageId": str(uuid.uuid4())},
     "/api/interactions/{interaction_id}/presence": {"typing": True},
+    "/api/sla-policies": {
+        "name": "WhatsApp",
+        "position": 1,
+        "teamId": str(uuid.uuid4()),
+        "channel": "WHATSAPP",
+        "priority": "HIGH",
+        "firstResponseSecs": 3600,
+        "nextResponseSecs": 1800,
+        "resolutionSecs": 86400,
+        "pauseWhileWaitingOnCustomer": True,
+        "breachAction": "NOTIFY",
+        "enabled": True,
+    },
+    "/api/business-calendar/default": {
+        "zone": "America/Argentina/Buenos_Aires",
+        "hours": {"monday": [{"opens": "09:00", "closes": "18:00"}]},
+        "holidayCountry": "AR",
+    },
+    "/api/business-calendar/closed-days": {"day": "2026-12-24", "name": "Nochebuena"},
 }
+SAMPLES["/api/sla-policies/{policy_id}"] = SAMPLES["/api/sla-policies"]
+SAMPLES["/api/teams/{team_id}/business-hours"] = SAMPLES["/api/business-calendar/default"]
 SAMPLES["/api/sms/otp"] = SAMPLES["/api/otp"]
 SAMPLES["/api/canned-replies/{reply_id}"] = SAMPLES["/api/canned-replies"]
 SAMPLES["/api/sync/full"] = SAMPLES["/api/elevenlabs/sync"]
@@ -148,6 +169,7 @@ PATH_VALUES = {
     "conversationId": "conv_hostile",
     "phone": PHONE,
     "index": "0",
+    "day": "2026-12-24",
 }
 
 

@@ -30,6 +30,7 @@ from contact_center.console.inbox import router as console_inbox_router
 from contact_center.console.notifications import router as console_notifications_router
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
 from contact_center.console.pages import router as console_router
+from contact_center.console.service_levels import router as console_service_levels_router
 from contact_center.console.teams import router as console_teams_router
 from contact_center.console.whatsapp_templates import router as console_whatsapp_templates_router
 from contact_center.console.workflow import router as console_workflow_router
@@ -60,6 +61,9 @@ from contact_center.providers.registry import emulated_providers
 from contact_center.runtime import start_runtime
 from contact_center.search.endpoints import router as search_router
 from contact_center.security_headers import edge
+from contact_center.service_levels.endpoints import manage as service_levels_manage_router
+from contact_center.service_levels.endpoints import read as service_levels_read_router
+from contact_center.service_levels.endpoints import router as service_levels_router
 from contact_center.settings import Settings, load_settings
 from contact_center.teams.endpoints import manage as teams_manage_router
 from contact_center.teams.endpoints import router as teams_router
@@ -242,10 +246,14 @@ def create_app(
     app.include_router(audit_router)
     app.include_router(teams_router)
     app.include_router(teams_manage_router)
+    app.include_router(service_levels_router)
+    app.include_router(service_levels_read_router)
+    app.include_router(service_levels_manage_router)
     app.include_router(account_router)
     app.include_router(console_canned_router)
     app.include_router(console_router)
     app.include_router(console_teams_router)
+    app.include_router(console_service_levels_router)
     app.include_router(console_workflow_router)
     app.include_router(console_whatsapp_templates_router)
     app.include_router(console_inbox_router)

@@ -28,6 +28,7 @@ from contact_center.messaging import bot
 from contact_center.models.enums import Channel
 from contact_center.principal import Principal
 from contact_center.search import service as search
+from contact_center.service_levels import service as service_levels
 
 router = APIRouter(include_in_schema=False)
 
@@ -182,6 +183,7 @@ async def _conversation_context(
     paused = detail.channel is Channel.WHATSAPP and bot.bot_paused(e.type for e in detail.events)
     return {
         "item": detail,
+        "sla": await service_levels.pending(session, interaction_id),
         "bot_paused": paused,
         "is_open": detail.status in workflow.OPEN,
         "me": _me(principal),

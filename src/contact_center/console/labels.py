@@ -27,6 +27,9 @@ from contact_center.models.enums import (
     Provider,
     Role,
     RoutingMode,
+    SlaAction,
+    SlaState,
+    SlaTarget,
     TemplateStatus,
     WebhookStatus,
 )
@@ -136,6 +139,24 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "priority.changed": N_("Priority changed"),
         "labels.changed": N_("Labels changed"),
         "note.added": N_("Private note"),
+        "sla.warning": N_("Service level about to be breached"),
+        "sla.breached": N_("Service level breached"),
+    },
+    SlaState: {
+        "RUNNING": N_("Running"),
+        "WARNING": N_("About to be breached"),
+        "BREACHED": N_("Breached"),
+        "MET": N_("Met"),
+    },
+    SlaTarget: {
+        "FIRST_RESPONSE": N_("First response"),
+        "NEXT_RESPONSE": N_("Next response"),
+        "RESOLUTION": N_("Resolution"),
+    },
+    SlaAction: {
+        "NOTIFY": N_("Notify the supervisors"),
+        "RAISE_PRIORITY": N_("Raise the priority"),
+        "REQUEUE": N_("Back to the queue"),
     },
     Priority: {
         "LOW": N_("Low"),
@@ -220,6 +241,16 @@ AUDIT_ACTIONS: dict[str, str] = {
     "whatsapp.send": N_("WhatsApp message sent"),
     "whatsapp.send_template": N_("WhatsApp template sent"),
     "whatsapp.templates.sync": N_("WhatsApp templates synced"),
+    # Service levels (docs/service-levels.md).
+    "sla.warning": N_("Service level about to be breached"),
+    "sla.breached": N_("Service level breached"),
+    "sla_policy.create": N_("Service-level policy created"),
+    "sla_policy.update": N_("Service-level policy changed"),
+    "sla_policy.delete": N_("Service-level policy deleted"),
+    "business_hours.update": N_("Business hours changed"),
+    "business_hours.delete": N_("Team back to the default business hours"),
+    "closed_day.create": N_("Closed day added"),
+    "closed_day.delete": N_("Closed day removed"),
 }
 
 # How calls end (the voice provider's words and ours), shown on a call.
@@ -288,6 +319,9 @@ ENTITY_TYPES: dict[str, str] = {
     "sync": N_("Synchronization"),
     "team": N_("Team"),
     "routing_rule": N_("Routing rule"),
+    "sla_policy": N_("Service-level policy"),
+    "business_hours": N_("Business hours"),
+    "closed_day": N_("Closed day"),
 }
 
 # The voice assistant's own verdict on a call.
@@ -343,6 +377,8 @@ def label_id(value: object, kind: str | None = None) -> str | None:
         "actor": ENUM_LABELS[ActorType],
         "provider": ENUM_LABELS[Provider],
         "priority": ENUM_LABELS[Priority],
+        "sla_action": ENUM_LABELS[SlaAction],
+        "sla_state": ENUM_LABELS[SlaState],
         "template_status": TEMPLATE_STATUSES,
         "template_category": TEMPLATE_CATEGORIES,
     }.get(kind or "")

@@ -30,7 +30,7 @@ from contact_center.interactions.service import (
     require_visible,
     require_writable,
 )
-from contact_center.interactions.workflow import BotAction, taken_by_reply
+from contact_center.interactions.workflow import BotAction, is_person, taken_by_reply
 from contact_center.live.bus import also_heard_by
 from contact_center.messaging import repository
 from contact_center.messaging.schemas import Diagnostic, ProviderErrorOut
@@ -89,6 +89,7 @@ def new_sms(
     assigned_agent: str | None,
     now: datetime,
     new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+    person: bool | None = None,
 ) -> tuple[Interaction, Message, list[Event]]:
     """A new OUTBOUND SMS interaction with its QUEUED message, and their events."""
     interaction = Interaction(
@@ -117,7 +118,7 @@ def new_sms(
         normalized={"kind": kind, "customerPhone": to},
         occurred_at=now,
     )
-    return interaction, message, [created, queued_event(message)]
+    return interaction, message, [created, queued_event(message, person)]
 
 
 async def queue_sms(
@@ -144,6 +145,7 @@ async def queue_sms(
         customer_ref=customer_ref,
         assigned_agent=assigned_agent,
         now=utcnow(),
+        person=is_person(context.principal) and kind is MessageKind.TEXT,
     )
     await repository.add(session, interaction, message)
     await record_all(session, interaction, events)
@@ -288,7 +290,7 @@ async def _queue_whatsapp_message(
     # The same status rules as a message that arrives by webhook.
     key = f"message:{message.id}"
     await after_message(session, interaction, Direction.OUTBOUND, message.created_at, key)
-    await record(session, interaction, queued_event(message))
+    await record(session, interaction, queued_event(message, is_person(context.principal)))
     await audit.record(
         session,
         context,
@@ -320,11 +322,16 @@ def queued_message(
     )
 
 
-def queued_event(message: Message) -> Event:
+def queued_event(message: Message, person: bool | None = None) -> Event:
+    """`person`: whether a person queued it (a reply, for the service levels: docs/
+    service-levels.md); a one-time code, a link or a survey the system sends is not."""
+    normalized: dict[str, Any] = {"messageId": str(message.id), "kind": message.kind}
+    if person is not None:
+        normalized["person"] = person
     return Event(
         EventType.MESSAGE_QUEUED,
         f"message:{message.id}:queued",
-        normalized={"messageId": str(message.id), "kind": message.kind},
+        normalized=normalized,
         occurred_at=message.created_at,
     )
 

@@ -257,7 +257,7 @@ def new_whatsapp(
         },
         occurred_at=now,
     )
-    return interaction, message, [created, outbound.queued_event(message)]
+    return interaction, message, [created, outbound.queued_event(message, False)]
 
 
 async def _queue_whatsapp(

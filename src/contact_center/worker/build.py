@@ -22,6 +22,7 @@ from contact_center.messaging.tasks import (
 from contact_center.otp.tasks import expire_challenges, fall_back_failed
 from contact_center.routing.tasks import Router
 from contact_center.runtime import Runtime
+from contact_center.service_levels.tasks import keep_service_levels
 from contact_center.webhooks.ingest import WebhookDeps
 from contact_center.whatsapp_templates.tasks import sync_cron, sync_whatsapp_templates
 from contact_center.worker.deps import job_context, template_source
@@ -115,6 +116,8 @@ def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
         CronJob(fall_back_failed, cron="* * * * * */5", timeout=60, retries=1),
         # WhatsApp media to fetch: new messages' (stored by webhooks), retries, a dead job's.
         CronJob(sweep_whatsapp_media, cron="* * * * * */10", timeout=60, retries=1),
+        # Service-level clocks: warnings and breaches (docs/service-levels.md).
+        CronJob(keep_service_levels, cron="* * * * * */10", timeout=120, retries=1),
     ]
     period = sync_period_seconds(runtime.settings)
     if period:
@@ -167,6 +170,7 @@ def build_worker(
             sync_whatsapp_templates,
             fetch_whatsapp_media,
             sweep_whatsapp_media,
+            keep_service_levels,
         ],
         concurrency=runtime.settings.worker_concurrency,
         cron_jobs=cron_jobs(runtime),

@@ -26,6 +26,7 @@ from contact_center.models.enums import MessageKind
 from contact_center.otp import tasks as otp
 from contact_center.providers.base import WhatsAppTemplateSource
 from contact_center.runtime import Runtime
+from contact_center.service_levels.tasks import SlaJobDeps
 from contact_center.webhooks.ingest import WebhookDeps, apply_waiting
 from contact_center.webhooks.repository import waiting_among_fast
 from contact_center.whatsapp_templates.tasks import TemplateJobDeps
@@ -135,6 +136,9 @@ def job_context(runtime: Runtime, webhooks: WebhookDeps) -> dict[str, Any]:
         ),
         "calls": CallJobDeps(sync=sync_deps(runtime), queue=runtime.queue),
         "otp": otp_deps(runtime),
+        "service_levels": SlaJobDeps(
+            settings=runtime.settings, sessions=runtime.sessions, queue=runtime.queue
+        ),
         "whatsapp_templates": TemplateJobDeps(
             settings=runtime.settings,
             sessions=runtime.sessions,

@@ -211,6 +211,23 @@
       } else if (kind === "nullable" && !(field.name in payload)) {
         // Left empty: the API's null (e.g. "for everyone" rather than one team).
         payload[field.name] = null;
+      } else if (kind === "minutes") {
+        // Minutes typed, seconds sent (empty: null, no target).
+        var minutes = payload[field.name];
+        payload[field.name] = /^\d+$/.test(minutes || "") ? parseInt(minutes, 10) * 60
+          : (minutes === undefined ? null : minutes);
+      } else if (kind === "intervals") {
+        // "09:00-13:00, 14:00-18:00" → [{opens, closes}, …] at a dotted path (hours.monday).
+        var text = payload[field.name] || "";
+        delete payload[field.name];
+        var intervals = text.split(",").map(function (item) { return item.trim(); })
+          .filter(function (item) { return item !== ""; }).map(function (item) {
+            var parts = item.split("-");
+            return { opens: (parts[0] || "").trim(), closes: (parts.slice(1).join("-") || "").trim() };
+          });
+        var path = field.name.split("."), target = payload;
+        path.slice(0, -1).forEach(function (key) { target = target[key] = target[key] || {}; });
+        target[path[path.length - 1]] = intervals;
       }
     });
     var result = form.querySelector(".result") || (form.parentElement && form.parentElement.querySelector(".result"));
