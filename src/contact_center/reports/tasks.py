@@ -49,6 +49,34 @@ async def recompute_days(
     return counted
 
 
+async def rebuild(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    first: date | None,
+    last: date | None,
+    *,
+    on_start: Callable[[int], None] | None = None,
+    progress: Callable[[date, int], None] | None = None,
+) -> tuple[int, int]:
+    """Recompute [first, last] (default: the first to the last conversation's day); returns
+    the days and conversations. A rebuild of the whole history moves the job's watermark to
+    when it began: the job then only looks at what changed since."""
+    began = utcnow()
+    async with sessions() as session:
+        history = await service.history_range(session, settings)
+    start = first or (history[0] if history else None)
+    end = last or (history[1] if history else None)
+    days = service.days_between(start, end) if start and end and start <= end else []
+    if on_start is not None:
+        on_start(len(days))
+    counted = await recompute_days(sessions, settings, days, progress)
+    if first is None and last is None:
+        async with sessions() as session:
+            await service.move_watermark(session, began)
+            await session.commit()
+    return len(days), counted
+
+
 async def refresh(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> int:
     """One run: find the dirty days, recompute them, then move the watermark (a run that fails
     half-way leaves it, and the next run finds the same days again)."""
