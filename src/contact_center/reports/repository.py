@@ -265,22 +265,35 @@ async def lock_day(session: AsyncSession, day: date) -> None:
 async def replace_day(
     session: AsyncSession,
     day: date,
+    dimensions: Sequence[str],
     rollups: Sequence[dict[str, Any]],
     histograms: Sequence[dict[str, Any]],
     conversations: int,
     now: datetime,
 ) -> None:
-    await session.execute(delete(ReportRollup).where(ReportRollup.day == day))
-    await session.execute(delete(ReportHistogram).where(ReportHistogram.day == day))
-    await session.execute(delete(ReportDay).where(ReportDay.day == day))
+    """The day's rows, replaced (Core statements: no ORM objects to build). The deletes name
+    every dimension so the primary keys (dimension, day, …) find the day's rows."""
+    connection = await session.connection()
+    for table in (ReportRollup, ReportHistogram):
+        await connection.execute(
+            delete(table).where(table.dimension.in_(list(dimensions)), table.day == day)
+        )
+    await connection.execute(delete(ReportDay).where(ReportDay.day == day))
     if rollups:
-        await session.execute(insert(cast(Table, ReportRollup.__table__)), list(rollups))
+        await connection.execute(insert(cast(Table, ReportRollup.__table__)), list(rollups))
     if histograms:
-        await session.execute(insert(cast(Table, ReportHistogram.__table__)), list(histograms))
-    await session.execute(
+        await connection.execute(insert(cast(Table, ReportHistogram.__table__)), list(histograms))
+    await connection.execute(
         insert(cast(Table, ReportDay.__table__)),
         {"day": day, "conversations": conversations, "computed_at": now},
     )
+
+
+async def analyze(session: AsyncSession) -> None:
+    """Fresh planner statistics after a rebuild rewrote the rollups (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        connection = await session.connection()
+        await connection.exec_driver_sql("ANALYZE report_rollup, report_histogram, report_day")
 
 
 # --- what a report reads ---------------------------------------------------------------------
@@ -344,7 +357,9 @@ async def rollup_sums(
         .group_by(*groups)
     )
     out = []
-    for row in (await session.execute(stmt)).all():
+    # Plain rows (no ORM entities to build): the Core path of the session's connection.
+    connection = await session.connection()
+    for row in (await connection.execute(stmt)).all():
         key = tuple(row[: len(groups)])
         out.append(
             (key, {c: int(v or 0) for c, v in zip(COUNTERS, row[len(groups) :], strict=True)})
@@ -365,9 +380,10 @@ async def histogram_sums(
         .group_by(*groups, ReportHistogram.metric, ReportHistogram.bucket)
     )
     n = len(groups)
+    connection = await session.connection()
     return [
         (tuple(row[:n]), str(row[n]), int(row[n + 1]), int(row[n + 2] or 0))
-        for row in (await session.execute(stmt)).all()
+        for row in (await connection.execute(stmt)).all()
     ]
 
 

@@ -90,10 +90,11 @@ async def rebuild(
     counted = await recompute_days(
         sessions, settings, days, progress, concurrency=rebuild_concurrency(settings)
     )
-    if first is None and last is None:
-        async with sessions() as session:
+    async with sessions() as session:
+        if first is None and last is None:
             await service.move_watermark(session, began)
-            await session.commit()
+        await service.analyze(session)
+        await session.commit()
     return len(days), counted
 
 
