@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    String,
     Table,
     and_,
     delete,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     insert,
     select,
     true,
+    type_coerce,
     union,
     update,
 )
@@ -75,7 +77,12 @@ class DayMessage:
 
 
 def _value(v: Any) -> Any:
-    return getattr(v, "value", v)
+    return v
+
+
+def _text(column: Any) -> Any:
+    """An enum column read as its stored text: no enum objects built for rows read in bulk."""
+    return type_coerce(column, String())
 
 
 async def day_conversations(
@@ -87,20 +94,20 @@ async def day_conversations(
             Interaction.id,
             Interaction.started_at,
             Interaction.ended_at,
-            Interaction.channel,
-            Interaction.status,
-            Interaction.outcome,
+            _text(Interaction.channel),
+            _text(Interaction.status),
+            _text(Interaction.outcome),
             Interaction.team_id,
             Interaction.assigned_agent,
             Interaction.intent,
             Interaction.ai_handled,
             CallDetail.duration_secs,
-            ConversationSla.first_response_state,
+            _text(ConversationSla.first_response_state),
             ConversationSla.next_responses,
             ConversationSla.next_responses_met,
-            ConversationSla.resolution_state,
+            _text(ConversationSla.resolution_state),
             CsatSurvey.score,
-            CsatSurvey.handler,
+            _text(CsatSurvey.handler),
             CsatSurvey.agent,
             CsatSurvey.team_id,
             CsatSurvey.message_id,
@@ -136,7 +143,7 @@ async def day_conversations(
             csat_message_id=r[19],
             repeat_contact=r[20] is not None,
         )
-        for r in (await session.execute(stmt)).all()
+        for r in (await (await session.connection()).execute(stmt)).all()
     ]
 
 
@@ -146,9 +153,9 @@ async def day_messages(session: AsyncSession, start: datetime, end: datetime) ->
         select(
             Message.interaction_id,
             Message.id,
-            Message.direction,
-            Message.kind,
-            Message.status,
+            _text(Message.direction),
+            _text(Message.kind),
+            _text(Message.status),
             Message.attempts,
             Message.created_at,
         )
@@ -170,7 +177,7 @@ async def day_messages(session: AsyncSession, start: datetime, end: datetime) ->
             attempts=int(r[5] or 0),
             created_at=r[6],
         )
-        for r in (await session.execute(stmt)).all()
+        for r in (await (await session.connection()).execute(stmt)).all()
     ]
 
 

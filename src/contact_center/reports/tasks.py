@@ -23,7 +23,7 @@ ROLLUP_CRON = "* * * * * */20"
 # The first run recomputes the whole history (a million conversations: a few minutes).
 ROLLUP_TIMEOUT = 900
 # A rebuild recomputes this many days side by side (PostgreSQL).
-REBUILD_CONCURRENCY = 3
+REBUILD_CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
