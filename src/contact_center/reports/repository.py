@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -209,18 +209,9 @@ async def started_of_changed(session: AsyncSession, since: datetime) -> list[dat
 
 
 def _as_datetime(value: Any) -> datetime:
-    from contact_center.db.base import UtcDateTime
-
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            from datetime import UTC
-
-            return value.replace(tzinfo=UTC)
-        return value
-    parsed = datetime.fromisoformat(str(value))
-    result = UtcDateTime().process_result_value(parsed, cast(Any, None))
-    assert result is not None
-    return result
+    """A timestamp read without its column's type (SQLite: naive UTC, or its text)."""
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 async def started_range(session: AsyncSession) -> tuple[datetime, datetime] | None:
