@@ -345,6 +345,8 @@ NOT_ABOUT_INTERACTIONS = {
     ("GET", "/admin/whatsapp-templates"): "admins only",
     ("POST", "/api/whatsapp/templates/sync"): "admins only",
     ("GET", "/api/metrics/summary"): "supervisors only (403 for agents)",
+    ("GET", "/api/metrics/report"): "supervisors only (403 for agents; tests/test_reports.py)",
+    ("GET", "/api/metrics/report/export"): "supervisors only (403 for agents)",
     ("GET", "/api/audit"): "admins only",
     ("GET", "/api/webhooks"): "admins only",
     ("POST", "/api/webhooks/{delivery_id}/replay"): "admins only",

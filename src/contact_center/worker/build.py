@@ -20,6 +20,7 @@ from contact_center.messaging.tasks import (
     sweep_whatsapp_media,
 )
 from contact_center.otp.tasks import expire_challenges, fall_back_failed
+from contact_center.reports.tasks import ROLLUP_CRON, ROLLUP_TIMEOUT, refresh_report_rollups
 from contact_center.routing.tasks import Router
 from contact_center.runtime import Runtime
 from contact_center.service_levels.tasks import keep_service_levels
@@ -118,6 +119,8 @@ def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
         CronJob(sweep_whatsapp_media, cron="* * * * * */10", timeout=60, retries=1),
         # Service-level clocks: warnings and breaches (docs/service-levels.md).
         CronJob(keep_service_levels, cron="* * * * * */10", timeout=120, retries=1),
+        # Report rollups: the days changed since the last run (docs/service-levels.md).
+        CronJob(refresh_report_rollups, cron=ROLLUP_CRON, timeout=ROLLUP_TIMEOUT, retries=1),
     ]
     period = sync_period_seconds(runtime.settings)
     if period:
@@ -171,6 +174,7 @@ def build_worker(
             fetch_whatsapp_media,
             sweep_whatsapp_media,
             keep_service_levels,
+            refresh_report_rollups,
         ],
         concurrency=runtime.settings.worker_concurrency,
         cron_jobs=cron_jobs(runtime),
