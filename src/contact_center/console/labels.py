@@ -84,6 +84,7 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "VERIFICATION_LINK": N_("Verification link"),
         "ONBOARDING_LINK": N_("Onboarding link"),
         "CARD_ACTIVATION": N_("Card activation"),
+        "CSAT": N_("Satisfaction survey"),
     },
     OtpPurpose: {
         "PASSWORD_RESET": N_("Password reset"),
@@ -136,6 +137,9 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "priority.changed": N_("Priority changed"),
         "labels.changed": N_("Labels changed"),
         "note.added": N_("Private note"),
+        "csat.sent": N_("Satisfaction survey sent"),
+        "csat.answered": N_("Satisfaction survey answered"),
+        "conversation.repeat_contact": N_("Customer came back: not resolved first time"),
     },
     Priority: {
         "LOW": N_("Low"),

@@ -20,6 +20,7 @@ from contact_center.messaging.tasks import (
     sweep_whatsapp_media,
 )
 from contact_center.otp.tasks import expire_challenges, fall_back_failed
+from contact_center.outcomes.tasks import detect_repeat_contacts, send_csat_surveys
 from contact_center.routing.tasks import Router
 from contact_center.runtime import Runtime
 from contact_center.webhooks.ingest import WebhookDeps
@@ -115,6 +116,9 @@ def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
         CronJob(fall_back_failed, cron="* * * * * */5", timeout=60, retries=1),
         # WhatsApp media to fetch: new messages' (stored by webhooks), retries, a dead job's.
         CronJob(sweep_whatsapp_media, cron="* * * * * */10", timeout=60, retries=1),
+        # Satisfaction surveys of resolved conversations; repeat contacts (docs/service-levels.md).
+        CronJob(send_csat_surveys, cron="* * * * * */15", timeout=120, retries=1),
+        CronJob(detect_repeat_contacts, cron="* * * * * */30", timeout=240, retries=1),
     ]
     period = sync_period_seconds(runtime.settings)
     if period:
@@ -167,6 +171,8 @@ def build_worker(
             sync_whatsapp_templates,
             fetch_whatsapp_media,
             sweep_whatsapp_media,
+            send_csat_surveys,
+            detect_repeat_contacts,
         ],
         concurrency=runtime.settings.worker_concurrency,
         cron_jobs=cron_jobs(runtime),
