@@ -512,3 +512,90 @@ async def test_otp_conversations_and_outbound_ones_are_not_contacts(
     async with session_factory() as session:
         await factories.save(session, otp, outbound)
     assert await find_repeat_contacts(deps_of(app)) == 0
+
+
+# --- through the emulator ----------------------------------------------------------------------
+
+
+async def _wait_for(check: Any, seconds: float = 30.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        found = await check()
+        if found or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.2)
+
+
+async def test_the_emulator_receives_one_sms_survey_for_a_call_and_one_whatsapp_in_the_window(
+    settings_factory: Any,
+) -> None:
+    from tests.live import live_app
+
+    async with live_app(settings_factory) as live:
+        sessions = live.app.state.session_factory
+        call_phone, chat_phone = "+5491155550301", "+5491155550302"
+        await ai_call(sessions, phone=call_phone)
+        # The customer writes on WhatsApp (the emulator opens its window), a person resolves it.
+        await live.emulator(
+            "/builderbot/incoming", {"from": chat_phone.lstrip("+"), "body": "Hola, mi saldo"}
+        )
+
+        async def conversation() -> Interaction | None:
+            async with sessions() as session:
+                return (
+                    await session.scalars(
+                        select(Interaction).where(Interaction.customer_phone == chat_phone)
+                    )
+                ).first()
+
+        chat = await _wait_for(conversation)
+        assert chat is not None
+        resolved = await live.http.post(
+            f"/api/interactions/{chat.id}/resolve", json={"resolutionCode": "answered"}
+        )
+        assert resolved.status_code == 200, resolved.text
+        deps = deps_of(live.app)
+        await asyncio.gather(send_surveys(deps), send_surveys(deps))
+
+        async def sms() -> list[dict[str, Any]]:
+            return [i for i in await live.outbox() if i.get("to") == call_phone]
+
+        async def whatsapp() -> list[dict[str, Any]]:
+            items = (
+                await live.http.get(
+                    f"{live.base}/_emulator/builderbot/outbox",
+                    params={"number": chat_phone.lstrip("+")},
+                )
+            ).json()["items"]
+            return [i for i in items if "/csat/" in str(i.get("content"))]
+
+        assert await _wait_for(sms)
+        assert await _wait_for(whatsapp)
+        await send_surveys(deps)
+        await asyncio.sleep(1.0)
+        texts = [i["body"] for i in await sms()]
+        assert len(texts) == 1
+        assert "/csat/" in texts[0]
+        assert len(await whatsapp()) == 1
+
+        async def confirmed() -> bool:
+            async with sessions() as session:
+                (message,) = (
+                    await session.scalars(
+                        select(Message).where(
+                            Message.interaction_id == chat.id, Message.kind == MessageKind.CSAT
+                        )
+                    )
+                ).all()
+            return message.provider_confirmed_at is not None
+
+        # BuilderBot's echo of the survey confirms it; the conversation stays resolved.
+        assert await _wait_for(confirmed)
+        async with sessions() as session:
+            after = await session.get(Interaction, chat.id)
+        assert after is not None
+        assert after.status is InteractionStatus.COMPLETED
+        # The page the link opens answers on this server.
+        path = "/csat/" + (LINK.search(texts[0]) or [""] * 3)[2]
+        async with httpx.AsyncClient(base_url=live.base) as anonymous:
+            assert (await anonymous.get(path)).status_code == 200
