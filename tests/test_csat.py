@@ -541,12 +541,12 @@ async def test_the_emulator_receives_one_sms_survey_for_a_call_and_one_whatsapp_
         )
 
         async def conversation() -> Interaction | None:
+            session: AsyncSession
             async with sessions() as session:
-                return (
-                    await session.scalars(
-                        select(Interaction).where(Interaction.customer_phone == chat_phone)
-                    )
-                ).first()
+                found = await session.scalars(
+                    select(Interaction).where(Interaction.customer_phone == chat_phone)
+                )
+                return found.first()
 
         chat = await _wait_for(conversation)
         assert chat is not None
