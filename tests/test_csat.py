@@ -427,6 +427,11 @@ async def test_the_api_shows_the_survey_in_the_callers_scope_with_the_comment_ma
     assert "1155550101" not in body["survey"]["comment"]
     assert body["firstContactResolution"] is True
     assert body["repeatContact"] is None
+    panel = await people["ana"].get(f"/console/partials/interactions/{chat.id}/workflow")
+    assert panel.status_code == 200
+    assert "2/5" in panel.text
+    assert "Satisfacción" in panel.text
+    assert "1155550101" not in panel.text
     other = await people["bruno"].get(f"/api/interactions/{chat.id}/csat")
     assert other.status_code == 404
     assert other.json()["error"]["code"] == "interaction_not_found"
@@ -482,6 +487,8 @@ async def test_a_call_3_days_after_a_resolved_whatsapp_is_a_repeat_8_days_is_not
     assert (flagged[0].normalized or {})["repeatInteractionId"] == str(call.id)
     # Run again: nothing new (the first repeat only, idempotent).
     assert await find_repeat_contacts(deps) == 0
+    panel = await client.get(f"/console/partials/interactions/{first.id}/workflow")
+    assert "No resuelto al primer contacto" in panel.text
     shown = (await client.get(f"/api/interactions/{first.id}/csat")).json()
     assert shown["firstContactResolution"] is False
     assert shown["repeatContact"]["repeatInteractionId"] == str(call.id)
