@@ -189,6 +189,8 @@ def _steps(w: World) -> list[Step]:
         ("PUT", f"/api/interactions/{wa}/labels", {"json": {"labels": ["x"]}}, 404),
         ("POST", f"/api/interactions/{wa}/notes", {"json": {"body": "hola"}}, 404),
         ("GET", f"/api/interactions/{call}/notes", {}, 404),
+        # Her conversation's survey and repeat contact (docs/service-levels.md).
+        ("GET", f"/api/interactions/{wa}/csat", {}, 404),
         # The inbox (docs/inbox.md): her conversations' read marks and presence.
         ("POST", f"/api/interactions/{wa}/read", {}, 404),
         ("POST", f"/api/interactions/{call}/read", {"json": {"messageId": None}}, 404),
