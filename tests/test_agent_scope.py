@@ -395,6 +395,8 @@ NOT_ABOUT_INTERACTIONS = {
     ("GET", "/console/availability"): "the caller's own availability",
     ("GET", "/console/partials/{page}"): "the lists: walked as LISTINGS (each page by its name)",
     ("GET", "/l/{path}/{token}"): "a customer's signed link: its token decides, no session",
+    ("GET", "/csat/{token}"): "a customer's survey: its token decides, no session",
+    ("POST", "/csat/{token}"): "a customer's survey answer: its token decides, no session",
     ("POST", "/account/language"): "the caller's own language",
 }
 WEBHOOKS_AND_EMULATOR = ("/webhooks/", "/_emulator/")
