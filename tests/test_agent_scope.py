@@ -189,6 +189,8 @@ def _steps(w: World) -> list[Step]:
         ("PUT", f"/api/interactions/{wa}/labels", {"json": {"labels": ["x"]}}, 404),
         ("POST", f"/api/interactions/{wa}/notes", {"json": {"body": "hola"}}, 404),
         ("GET", f"/api/interactions/{call}/notes", {}, 404),
+        # Her conversation's survey and repeat contact (docs/service-levels.md).
+        ("GET", f"/api/interactions/{wa}/csat", {}, 404),
         # The inbox (docs/inbox.md): her conversations' read marks and presence.
         ("POST", f"/api/interactions/{wa}/read", {}, 404),
         ("POST", f"/api/interactions/{call}/read", {"json": {"messageId": None}}, 404),
@@ -397,6 +399,8 @@ NOT_ABOUT_INTERACTIONS = {
     ("GET", "/console/availability"): "the caller's own availability",
     ("GET", "/console/partials/{page}"): "the lists: walked as LISTINGS (each page by its name)",
     ("GET", "/l/{path}/{token}"): "a customer's signed link: its token decides, no session",
+    ("GET", "/csat/{token}"): "a customer's survey: its token decides, no session",
+    ("POST", "/csat/{token}"): "a customer's survey answer: its token decides, no session",
     ("POST", "/account/language"): "the caller's own language",
     ("GET", "/admin/service-levels"): "supervisors only",
     ("GET", "/api/business-calendar"): "supervisors only",

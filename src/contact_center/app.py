@@ -25,6 +25,7 @@ from contact_center.calls.endpoints import router as calls_router
 from contact_center.canned.endpoints import router as canned_router
 from contact_center.console.account import router as account_router
 from contact_center.console.canned import router as console_canned_router
+from contact_center.console.csat import router as console_csat_router
 from contact_center.console.error_pages import error_page
 from contact_center.console.inbox import router as console_inbox_router
 from contact_center.console.notifications import router as console_notifications_router
@@ -56,6 +57,7 @@ from contact_center.metrics.endpoints import router as metrics_router
 from contact_center.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from contact_center.notes.endpoints import router as notes_router
 from contact_center.otp.endpoints import router as otp_router
+from contact_center.outcomes.endpoints import router as outcomes_router
 from contact_center.providers.http import create_http_client
 from contact_center.providers.registry import emulated_providers
 from contact_center.reports.endpoints import router as reports_router
@@ -238,6 +240,7 @@ def create_app(
     app.include_router(link_sms_router)
     app.include_router(links_router)
     app.include_router(landing_router)
+    app.include_router(outcomes_router)
     app.include_router(otp_router)
     app.include_router(calls_router)
     app.include_router(metrics_router)
@@ -253,6 +256,7 @@ def create_app(
     app.include_router(service_levels_manage_router)
     app.include_router(account_router)
     app.include_router(console_canned_router)
+    app.include_router(console_csat_router)
     app.include_router(console_router)
     app.include_router(console_teams_router)
     app.include_router(console_service_levels_router)

@@ -22,6 +22,10 @@ DEFAULT_TEMPLATES = {
         "{bank}: para activar tu tarjeta{card_part} ingresá a Home Banking > Tarjetas > Activar, "
         "o desde la app en Tarjetas > Activar tarjeta. Nunca te pediremos tu clave por mensaje."
     ),
+    "CSAT": (
+        "{bank}: ¿cómo te atendimos? Calificá la atención de 1 a 5 en {url} . "
+        "Tenés {days} días para responder."
+    ),
     "OTP": (
         "{bank}: tu código de verificación es {code}. Vence en {minutes} minutos. "
         "No lo compartas con nadie."
@@ -35,6 +39,7 @@ PLACEHOLDERS = {
     "VERIFICATION_LINK": {"bank", "url", "hours"},
     "ONBOARDING_LINK": {"bank", "url", "hours", "name_part"},
     "CARD_ACTIVATION": {"bank", "card_part"},
+    "CSAT": {"bank", "url", "days"},
     "OTP": {"bank", "code", "minutes"},
     "OTP_TX": {"bank", "code", "minutes", "currency", "amount", "payee"},
 }
@@ -56,6 +61,10 @@ class Templates:
         if kind is MessageKind.ONBOARDING_LINK:
             values["name_part"] = f" {name}" if name else ""
         return self.render(kind, **values)
+
+    def csat(self, *, url: str, days: int) -> str:
+        """The satisfaction survey's message (SMS, or WhatsApp text inside the window)."""
+        return self.render(MessageKind.CSAT, url=url, days=str(days))
 
     def card_activation(self, card_last4: str | None) -> str:
         card_part = f" terminada en {card_last4}" if card_last4 else ""

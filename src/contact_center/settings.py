@@ -194,6 +194,9 @@ class Settings(BaseSettings):
     # Outbound
     link_signing_key: SecretStr | None = Field(default=None, alias="LINK_SIGNING_KEY")
     link_ttl_seconds: int = Field(default=86400, ge=60, alias="LINK_TTL_SECONDS")
+    # Satisfaction surveys after a resolution (docs/service-levels.md, "CSAT").
+    csat_enabled: bool = Field(default=True, alias="CSAT_ENABLED")
+    csat_expiry_days: int = Field(default=7, ge=1, le=90, alias="CSAT_EXPIRY_DAYS")
     outbound_rate_limit_max: int = Field(default=10, ge=1, alias="OUTBOUND_RATE_LIMIT_MAX")
     outbound_rate_limit_window_seconds: int = Field(
         default=3600, ge=1, alias="OUTBOUND_RATE_LIMIT_WINDOW_SECONDS"

@@ -133,6 +133,8 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "link_signing_key",
             "link_ttl_seconds",
+            "csat_enabled",
+            "csat_expiry_days",
             "outbound_rate_limit_max",
             "outbound_rate_limit_window_seconds",
             "send_max_attempts",
@@ -259,6 +261,10 @@ DESCRIPTIONS: dict[str, str] = {
     "production (32+ random characters); generated otherwise. Changing it invalidates sent "
     "links.",
     "link_ttl_seconds": "Lifetime of signed links.",
+    "csat_enabled": (
+        "Send a satisfaction survey after each resolved conversation (docs/service-levels.md)."
+    ),
+    "csat_expiry_days": "Days a survey can be answered after it was sent.",
     "outbound_rate_limit_max": "Anti-spam: SMS + WhatsApp sends accepted per recipient per window.",
     "outbound_rate_limit_window_seconds": "The window of `OUTBOUND_RATE_LIMIT_MAX`.",
     "send_max_attempts": "Attempts of a send whose provider errors are transient.",

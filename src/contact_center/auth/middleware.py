@@ -2,11 +2,11 @@
 
 `/api/*` needs an API token (`Authorization: Bearer …`) or a console session cookie; console pages
 need a session and otherwise redirect to the sign-in page. Health, the API documents, webhooks
-(they carry their own signatures), the emulator, static files and the links' landing page (its
-token is the proof) are public; in production the table list is not (it describes the database
-to anyone who asks). A cookie is ambient
-(the browser sends it by itself), so a request that changes something with it must also carry
-the session's CSRF token. With AUTH_DISABLED every caller is trusted, as in the original.
+(they carry their own signatures), the emulator, static files, the links' landing page and the
+satisfaction survey's page (their token is the proof) are public; in production the table list
+is not (it describes the database to anyone who asks). A cookie is ambient (the browser sends it
+by itself), so a request that changes something with it must also carry the session's CSRF token.
+With AUTH_DISABLED every caller is trusted, as in the original.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_EXACT = frozenset(
     {"/api/health", "/api/docs", "/api/openapi.json", "/__whoami", "/login", "/favicon.ico"}
 )
-PUBLIC_PREFIXES = ("/api/health/", "/webhooks/", "/_emulator/", "/static/", "/l/")
+PUBLIC_PREFIXES = ("/api/health/", "/webhooks/", "/_emulator/", "/static/", "/l/", "/csat/")
 # Public elsewhere (as in the original), authenticated in production.
 PRIVATE_IN_PRODUCTION = frozenset({"/api/health/tables"})
 # Pages a user who must change their password may still open.

@@ -87,6 +87,7 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "VERIFICATION_LINK": N_("Verification link"),
         "ONBOARDING_LINK": N_("Onboarding link"),
         "CARD_ACTIVATION": N_("Card activation"),
+        "CSAT": N_("Satisfaction survey"),
     },
     OtpPurpose: {
         "PASSWORD_RESET": N_("Password reset"),
@@ -157,6 +158,9 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "NOTIFY": N_("Notify the supervisors"),
         "RAISE_PRIORITY": N_("Raise the priority"),
         "REQUEUE": N_("Back to the queue"),
+        "csat.sent": N_("Satisfaction survey sent"),
+        "csat.answered": N_("Satisfaction survey answered"),
+        "conversation.repeat_contact": N_("Customer came back: not resolved first time"),
     },
     Priority: {
         "LOW": N_("Low"),

@@ -19,6 +19,7 @@ from contact_center.interactions import service as interactions
 from contact_center.interactions import workflow
 from contact_center.models.enums import Priority
 from contact_center.notes import service as notes
+from contact_center.outcomes import service as outcomes
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,6 +42,9 @@ async def workflow_panel(
         viewer=context.principal,
     )
     offered = await workflow.choices(session)
+    found = outcomes.csat_out(
+        await outcomes.outcomes_for(session, interaction_id, context.principal)
+    )
     scope = context.principal.agent_scope
     people = [p for p in offered.people if scope is None or p[0] == scope]
     return page(
@@ -55,6 +59,8 @@ async def workflow_panel(
         is_agent=scope is not None,
         priorities=list(Priority),
         resolution_codes=RESOLUTION_CODES,
+        survey=found.survey,
+        repeat=found.repeat_contact,
     )
 
 

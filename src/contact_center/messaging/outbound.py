@@ -304,6 +304,23 @@ async def _queue_whatsapp_message(
     return Queued(interaction.id, message.id, 0, bot)
 
 
+async def queue_automated_whatsapp(
+    session: AsyncSession, interaction: Interaction, *, body: str, kind: MessageKind
+) -> Queued:
+    """An automated message (a survey) QUEUED into an existing WhatsApp conversation, after its
+    last message, with its event: free text, so the caller checks the 24-hour window. Not a
+    person's reply: the conversation keeps its status, its person and its wait (a resolved one
+    stays resolved)."""
+    now = utcnow()
+    at = now
+    if interaction.last_message_at is not None and at <= interaction.last_message_at:
+        at = interaction.last_message_at + timedelta(microseconds=1)
+    message = queued_message(interaction.id, body, kind, at, uuid.uuid4())
+    await repository.add(session, message)
+    await record(session, interaction, queued_event(message))
+    return Queued(interaction.id, message.id, 0)
+
+
 def queued_message(
     interaction_id: uuid.UUID, body: str, kind: MessageKind, at: datetime, id: uuid.UUID
 ) -> Message:

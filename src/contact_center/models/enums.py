@@ -55,6 +55,9 @@ class MessageKind(StrEnum):
     VERIFICATION_LINK = "VERIFICATION_LINK"
     ONBOARDING_LINK = "ONBOARDING_LINK"
     CARD_ACTIVATION = "CARD_ACTIVATION"
+    # The satisfaction survey sent after a resolution (docs/service-levels.md): automated, so
+    # never a person's reply.
+    CSAT = "CSAT"
 
 
 class OtpChannel(StrEnum):

@@ -20,6 +20,7 @@ from contact_center.messaging.tasks import (
     sweep_whatsapp_media,
 )
 from contact_center.otp.tasks import expire_challenges, fall_back_failed
+from contact_center.outcomes.tasks import detect_repeat_contacts, send_csat_surveys
 from contact_center.reports.tasks import ROLLUP_CRON, ROLLUP_TIMEOUT, refresh_report_rollups
 from contact_center.routing.tasks import Router
 from contact_center.runtime import Runtime
@@ -121,6 +122,9 @@ def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
         CronJob(keep_service_levels, cron="* * * * * */10", timeout=120, retries=1),
         # Report rollups: the days changed since the last run (docs/service-levels.md).
         CronJob(refresh_report_rollups, cron=ROLLUP_CRON, timeout=ROLLUP_TIMEOUT, retries=1),
+        # Satisfaction surveys of resolved conversations; repeat contacts (docs/service-levels.md).
+        CronJob(send_csat_surveys, cron="* * * * * */15", timeout=120, retries=1),
+        CronJob(detect_repeat_contacts, cron="* * * * * */30", timeout=240, retries=1),
     ]
     period = sync_period_seconds(runtime.settings)
     if period:
@@ -175,6 +179,8 @@ def build_worker(
             sweep_whatsapp_media,
             keep_service_levels,
             refresh_report_rollups,
+            send_csat_surveys,
+            detect_repeat_contacts,
         ],
         concurrency=runtime.settings.worker_concurrency,
         cron_jobs=cron_jobs(runtime),

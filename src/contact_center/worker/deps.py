@@ -24,7 +24,10 @@ from contact_center.messaging.tasks import (
 )
 from contact_center.models.enums import MessageKind
 from contact_center.otp import tasks as otp
+from contact_center.outcomes.service import SurveyDeps, survey_key
+from contact_center.outcomes.tasks import WATERMARK_KEY, OutcomeJobDeps
 from contact_center.providers.base import WhatsAppTemplateSource
+from contact_center.providers.registry import twilio_credentials
 from contact_center.reports.tasks import ReportJobDeps
 from contact_center.runtime import Runtime
 from contact_center.service_levels.tasks import SlaJobDeps
@@ -117,6 +120,41 @@ def otp_deps(runtime: Runtime) -> otp.OtpJobDeps:
     return otp.job_deps(runtime.settings, runtime.sessions, runtime.templates, enqueue_send)
 
 
+def outcome_deps(runtime: Runtime) -> OutcomeJobDeps:
+    async def enqueue_send(message_id: str) -> bool:
+        return await runtime.jobs.enqueue_send(message_id, 0)
+
+    redis: Any = getattr(runtime.queue, "redis", None)
+
+    async def read_watermark() -> datetime | None:
+        if redis is None:
+            return None
+        raw = await redis.get(WATERMARK_KEY)
+        if not raw:
+            return None
+        try:
+            return datetime.fromisoformat(raw.decode() if isinstance(raw, bytes) else str(raw))
+        except ValueError:
+            return None
+
+    async def write_watermark(at: datetime) -> None:
+        if redis is not None:
+            await redis.set(WATERMARK_KEY, at.isoformat())
+
+    return OutcomeJobDeps(
+        sessions=runtime.sessions,
+        survey=SurveyDeps(
+            settings=runtime.settings,
+            templates=runtime.templates,
+            key=survey_key(runtime.keys.link_signing_key),
+            from_number=twilio_credentials(runtime.settings).from_number,
+        ),
+        enqueue_send=enqueue_send,
+        read_watermark=read_watermark,
+        write_watermark=write_watermark,
+    )
+
+
 def template_source(runtime: Runtime) -> WhatsAppTemplateSource | None:
     """Where the template registry is synced from (None: no Cloud API account)."""
     return runtime.providers.whatsapp_template_source
@@ -140,6 +178,7 @@ def job_context(runtime: Runtime, webhooks: WebhookDeps) -> dict[str, Any]:
         "service_levels": SlaJobDeps(
             settings=runtime.settings, sessions=runtime.sessions, queue=runtime.queue
         ),
+        "outcomes": outcome_deps(runtime),
         "whatsapp_templates": TemplateJobDeps(
             settings=runtime.settings,
             sessions=runtime.sessions,
