@@ -31,6 +31,7 @@ from contact_center.console.notifications import router as console_notifications
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
 from contact_center.console.pages import router as console_router
 from contact_center.console.teams import router as console_teams_router
+from contact_center.console.wallboard import router as console_wallboard_router
 from contact_center.console.whatsapp_templates import router as console_whatsapp_templates_router
 from contact_center.console.workflow import router as console_workflow_router
 from contact_center.db.base import utcnow
@@ -63,6 +64,7 @@ from contact_center.security_headers import edge
 from contact_center.settings import Settings, load_settings
 from contact_center.teams.endpoints import manage as teams_manage_router
 from contact_center.teams.endpoints import router as teams_router
+from contact_center.wallboard.endpoints import router as wallboard_router
 from contact_center.webhooks.endpoints import WebhookLane
 from contact_center.webhooks.endpoints import router as webhooks_router
 from contact_center.whatsapp_templates.endpoints import router as whatsapp_templates_router
@@ -236,6 +238,7 @@ def create_app(
     app.include_router(otp_router)
     app.include_router(calls_router)
     app.include_router(metrics_router)
+    app.include_router(wallboard_router)
     app.include_router(canned_router)
     app.include_router(auth_router)
     app.include_router(users_router)
@@ -246,6 +249,7 @@ def create_app(
     app.include_router(console_canned_router)
     app.include_router(console_router)
     app.include_router(console_teams_router)
+    app.include_router(console_wallboard_router)
     app.include_router(console_workflow_router)
     app.include_router(console_whatsapp_templates_router)
     app.include_router(console_inbox_router)
