@@ -106,17 +106,17 @@ async def seed(live: Live) -> dict[str | None, uuid.UUID | None]:
                     updated_at=now,
                 )
             )
-    for team, count in WAITING.items():
+    for queue, count in WAITING.items():
         for n in range(count):
             item = f.interaction(
-                team_id=ids[team],
+                team_id=ids[queue],
                 status=InteractionStatus.NEW,
                 queued_at=now - timedelta(minutes=2 + 3 * n, seconds=17),
                 ai_handled=False,
                 started_at=now - timedelta(minutes=2 + 3 * n, seconds=17),
             )
             rows.append(item)
-            if n == count - 1 and team is not None:
+            if n == count - 1 and queue is not None:
                 clocks.append(
                     ConversationSla(
                         interaction_id=item.id,
