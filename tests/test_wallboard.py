@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from contact_center.metrics.service import day_bounds, today
 from contact_center.models.enums import (
@@ -295,7 +295,7 @@ async def test_the_wallboard_counts_each_teams_queue_calls_breaches_and_service_
     assert listed["dario"]["teamIds"] == sorted(str(i) for i in world.teams.values())
 
 
-async def test_a_supervisor_sees_their_teams_and_the_shared_pool_only(
+async def test_a_supervisor_sees_their_teams_only(
     app: FastAPI, board: dict[str, httpx.AsyncClient]
 ) -> None:
     world = await _generated(app, 3)
@@ -305,12 +305,16 @@ async def test_a_supervisor_sees_their_teams_and_the_shared_pool_only(
         session.add(TeamMember(team_id=world.teams["Tarjetas"], user_id=sup.id))
         await session.commit()
     body = (await board["sup"].get("/api/metrics/wallboard")).json()
-    assert [t["name"] for t in body["teams"]] == ["Tarjetas", None]
+    # Their team; not the other, not the shared pool (as in the reports).
+    assert [t["name"] for t in body["teams"]] == ["Tarjetas"]
     settings = app.state.settings
     start, end = day_bounds(settings, today(settings))
-    expected = _expected(world, start, end, {"Tarjetas"})
-    assert body["totals"]["waiting"] == sum(r["waiting"] for r in expected["rows"].values())
-    assert body["totals"]["breachesNow"] == sum(r["breaches"] for r in expected["rows"].values())
+    expected = _expected(world, start, end, {"Tarjetas"})["rows"]["Tarjetas"]
+    totals = body["totals"]
+    assert totals["waiting"] == expected["waiting"]
+    assert totals["breachesNow"] == expected["breaches"]
+    assert totals["activeCalls"] == expected["calls"]
+    assert totals["slaToday"]["met"] == expected["met"]
     # Préstamos' people are not on this supervisor's board (dario is in both teams).
     assert {a["username"] for a in body["agents"]} == {"carla", "dario", "sup"}
     # The console page shows the same, and nothing of the other team.
@@ -319,16 +323,18 @@ async def test_a_supervisor_sees_their_teams_and_the_shared_pool_only(
         html = (await page.get("/wallboard")).text
         assert "Tarjetas" in html
         assert "Préstamos" not in html
+        assert "bolsa común" not in html
     finally:
         await page.aclose()
-    # A supervisor in no team sees every team (as supervisors see every conversation).
+    # A supervisor in no team has an empty board.
     async with sessions() as session:
-        await session.execute(
-            TeamMember.__table__.delete().where(TeamMember.user_id == sup.id)  # type: ignore[attr-defined]
-        )
+        await session.execute(delete(TeamMember).where(TeamMember.user_id == sup.id))
         await session.commit()
     body = (await board["sup"].get("/api/metrics/wallboard")).json()
-    assert [t["name"] for t in body["teams"]] == ["Préstamos", "Tarjetas", None]
+    assert body["teams"] == []
+    assert body["agents"] == []
+    assert body["totals"]["waiting"] == 0
+    assert body["totals"]["breachesNow"] == 0
 
 
 async def test_agents_and_strangers_are_refused_on_the_api_and_the_page(

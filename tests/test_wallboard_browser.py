@@ -160,7 +160,7 @@ async def test_the_board_fits_a_large_screen_and_draws_its_chart(
     width: int,
     height: int,
 ) -> None:
-    watched = await open_page(browser, wallboard, width, username="super", role=Role.SUPERVISOR)
+    watched = await open_page(browser, wallboard, width, username="jefa", role=Role.ADMIN)
     page = watched.page
     await page.set_viewport_size({"width": width, "height": height})
     await page.goto(wallboard.base + "/wallboard", wait_until="networkidle")
@@ -185,7 +185,7 @@ async def test_the_board_follows_a_new_message_and_a_breach_without_a_reload(
     browser: Browser,  # noqa: F811 - the fixture imported above
     wallboard: Live,
 ) -> None:
-    watched = await open_page(browser, wallboard, 1920, username="super", role=Role.SUPERVISOR)
+    watched = await open_page(browser, wallboard, 1920, username="jefa", role=Role.ADMIN)
     page = watched.page
     await page.set_viewport_size({"width": 1920, "height": 1080})
     await page.goto(wallboard.base + "/wallboard", wait_until="networkidle")

@@ -26,20 +26,24 @@ from contact_center.models.team import Team, TeamMember
 from contact_center.models.user_account import UserAccount
 
 OPEN = (InteractionStatus.NEW, InteractionStatus.IN_PROGRESS)
-POOL = "pool"  # the key of the shared pool (conversations in no team) in the maps below
 
 
 @dataclass(frozen=True)
 class Scope:
-    """The teams whose figures are counted (None: every team); the shared pool always is."""
+    """The teams whose figures are counted: None, every team and the shared pool (the
+    conversations in no team); else those teams only."""
 
     team_ids: frozenset[uuid.UUID] | None = None
 
+    @property
+    def pool(self) -> bool:
+        return self.team_ids is None
+
     def teams(self) -> ColumnElement[bool]:
-        """The interactions of the scope: its teams' and the shared pool's."""
+        """The interactions of the scope."""
         if self.team_ids is None:
             return true()
-        return or_(Interaction.team_id.is_(None), Interaction.team_id.in_(sorted(self.team_ids)))
+        return Interaction.team_id.in_(sorted(self.team_ids))
 
 
 TeamKey = uuid.UUID | None

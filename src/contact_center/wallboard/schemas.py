@@ -73,5 +73,7 @@ class Wallboard(ApiModel):
     day: dt.date = Field(description="today in APP_TIMEZONE (the day of `slaToday`)")
     timezone: str
     totals: WallboardTotals
-    teams: list[WallboardTeam] = Field(description="the caller's teams by name, then the pool")
+    teams: list[WallboardTeam] = Field(
+        description="the caller's teams by name, then (admins) the shared pool"
+    )
     agents: list[WallboardAgent]

@@ -1,12 +1,13 @@
 """The wallboard's figures now (docs/service-levels.md, "The wallboard").
 
-Who sees what is decided here, once: an admin every team; a supervisor the teams they belong to
-(every team when they belong to none); an agent nothing (403). The shared pool (conversations in
-no team) is everyone's and always shown.
+Who sees what is decided here, once, as the reports decide it: an admin every team and the
+shared pool (conversations in no team); a supervisor the teams they are a member of (the pool is
+not theirs; a supervisor in no team sees an empty board); an agent nothing (403).
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,8 +35,7 @@ async def scope_of(session: AsyncSession, viewer: Principal) -> repository.Scope
         raise Forbidden("The wallboard is for supervisors and admins.", code="forbidden")
     if viewer.trusted_network or viewer.role is Role.ADMIN or viewer.user_id is None:
         return repository.Scope()
-    own = await repository.member_teams(session, viewer.user_id)
-    return repository.Scope(team_ids=own or None)
+    return repository.Scope(team_ids=await repository.member_teams(session, viewer.user_id))
 
 
 def _sla(targets: Targets) -> SlaToday:
@@ -74,7 +74,9 @@ async def wallboard(session: AsyncSession, settings: Settings, viewer: Principal
     loads = await repository.loads(session, [p.username for p in people])
 
     rows: list[WallboardTeam] = []
-    keys = [*(await repository.teams(session, scope)), (None, None)]
+    keys: list[tuple[uuid.UUID | None, str | None]] = list(await repository.teams(session, scope))
+    if scope.pool:
+        keys.append((None, None))
     for team_id, name in keys:
         queued = waiting.get(team_id, Waiting(0, None))
         figures = open_now.get(team_id, OpenFigures(0, 0, 0))
