@@ -123,7 +123,8 @@ def pick(values: tuple[str, ...], rand: str) -> str:
 
 
 # One chunk of interactions ($1..$2 of the series), with their call_detail and two events each.
-# $3: distinct customers, $4: now. Random draws are materialized once per row.
+# $3: distinct customers, $4: now, $5: days of history. Random draws are materialized once per
+# row.
 INTERACTIONS_SQL = f"""
 WITH r AS MATERIALIZED (
     SELECT i,
@@ -131,7 +132,7 @@ WITH r AS MATERIALIZED (
            random() AS r_agent, random() AS r_queue, random() AS r_intent, random() AS r_ai,
            random() AS r_ref, random() AS r_dur, random() AS r_tail, random() AS r_open,
            floor(random() * $3::int)::int AS k,
-           $4::timestamptz - random() * interval '{DAYS} days' AS started_at
+           $4::timestamptz - random() * $5::int * interval '1 day' AS started_at
     FROM generate_series($1::bigint, $2::bigint) AS i
 ), s AS MATERIALIZED (
     SELECT r.*,
@@ -459,9 +460,10 @@ async def _chunks(
     await asyncio.gather(*(work(connection) for connection in connections))
 
 
-async def generate(url: str, interactions: int, messages: int) -> None:
-    """Add `interactions` interactions (with their calls and events) and `messages` messages to
-    the migrated PostgreSQL database at `url`, then VACUUM ANALYZE it.
+async def generate(url: str, interactions: int, messages: int, days: int = DAYS) -> None:
+    """Add `interactions` interactions (with their calls and events), started over the last
+    `days` days, and `messages` messages to the migrated PostgreSQL database at `url`, then
+    VACUUM ANALYZE it.
 
     When the tables are empty, their secondary indexes, unique and foreign-key constraints are
     dropped for the load and built again afterwards (much faster than maintaining them row by
@@ -492,7 +494,7 @@ async def generate(url: str, interactions: int, messages: int) -> None:
             for index in deferred:
                 await connection.execute(index["drop_sql"])
             try:
-                await _load(connections, progress, interactions, messages, phases)
+                await _load(connections, progress, interactions, messages, phases, days)
             finally:
                 started = time.perf_counter()
                 rebuild = progress.add_task("indexes and constraints", total=len(deferred))
@@ -525,6 +527,7 @@ async def _load(
     interactions: int,
     messages: int,
     phases: dict[str, float],
+    days: int = DAYS,
 ) -> None:
     connection = connections[0]
     started = time.perf_counter()
@@ -535,7 +538,7 @@ async def _load(
         connections,
         INTERACTIONS_SQL,
         interactions,
-        (customers, now),
+        (customers, now, days),
         lambda n: progress.advance(rows, n),
     )
     phases["interactions, calls, events"] = time.perf_counter() - started

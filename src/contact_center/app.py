@@ -58,6 +58,7 @@ from contact_center.notes.endpoints import router as notes_router
 from contact_center.otp.endpoints import router as otp_router
 from contact_center.providers.http import create_http_client
 from contact_center.providers.registry import emulated_providers
+from contact_center.reports.endpoints import router as reports_router
 from contact_center.runtime import start_runtime
 from contact_center.search.endpoints import router as search_router
 from contact_center.security_headers import edge
@@ -239,6 +240,7 @@ def create_app(
     app.include_router(calls_router)
     app.include_router(metrics_router)
     app.include_router(wallboard_router)
+    app.include_router(reports_router)
     app.include_router(canned_router)
     app.include_router(auth_router)
     app.include_router(users_router)

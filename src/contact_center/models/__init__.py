@@ -11,6 +11,12 @@ from contact_center.models.message import Message
 from contact_center.models.note import InteractionNote, Notification
 from contact_center.models.otp_challenge import OtpChallenge
 from contact_center.models.read_mark import ReadMark
+from contact_center.models.report import (
+    ReportDay,
+    ReportHistogram,
+    ReportRollup,
+    ReportWatermark,
+)
 from contact_center.models.service_levels import (
     BusinessHours,
     ClosedDay,
@@ -43,6 +49,10 @@ __all__ = [
     "OtpChallenge",
     "ReadMark",
     "RepeatContact",
+    "ReportDay",
+    "ReportHistogram",
+    "ReportRollup",
+    "ReportWatermark",
     "RoutingRule",
     "SignedLink",
     "SlaPolicy",

@@ -20,6 +20,7 @@ from contact_center.messaging.tasks import (
     sweep_whatsapp_media,
 )
 from contact_center.otp.tasks import expire_challenges, fall_back_failed
+from contact_center.reports.tasks import ROLLUP_CRON, ROLLUP_TIMEOUT, refresh_report_rollups
 from contact_center.routing.tasks import Router
 from contact_center.runtime import Runtime
 from contact_center.webhooks.ingest import WebhookDeps
@@ -115,6 +116,8 @@ def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
         CronJob(fall_back_failed, cron="* * * * * */5", timeout=60, retries=1),
         # WhatsApp media to fetch: new messages' (stored by webhooks), retries, a dead job's.
         CronJob(sweep_whatsapp_media, cron="* * * * * */10", timeout=60, retries=1),
+        # Report rollups: the days changed since the last run (docs/service-levels.md).
+        CronJob(refresh_report_rollups, cron=ROLLUP_CRON, timeout=ROLLUP_TIMEOUT, retries=1),
     ]
     period = sync_period_seconds(runtime.settings)
     if period:
@@ -167,6 +170,7 @@ def build_worker(
             sync_whatsapp_templates,
             fetch_whatsapp_media,
             sweep_whatsapp_media,
+            refresh_report_rollups,
         ],
         concurrency=runtime.settings.worker_concurrency,
         cron_jobs=cron_jobs(runtime),

@@ -25,6 +25,7 @@ from contact_center.messaging.tasks import (
 from contact_center.models.enums import MessageKind
 from contact_center.otp import tasks as otp
 from contact_center.providers.base import WhatsAppTemplateSource
+from contact_center.reports.tasks import ReportJobDeps
 from contact_center.runtime import Runtime
 from contact_center.webhooks.ingest import WebhookDeps, apply_waiting
 from contact_center.webhooks.repository import waiting_among_fast
@@ -141,4 +142,5 @@ def job_context(runtime: Runtime, webhooks: WebhookDeps) -> dict[str, Any]:
             source=template_source(runtime),
             queue=runtime.queue,
         ),
+        "reports": ReportJobDeps(settings=runtime.settings, sessions=runtime.sessions),
     }
