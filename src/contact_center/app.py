@@ -30,6 +30,7 @@ from contact_center.console.inbox import router as console_inbox_router
 from contact_center.console.notifications import router as console_notifications_router
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
 from contact_center.console.pages import router as console_router
+from contact_center.console.reports import router as console_reports_router
 from contact_center.console.teams import router as console_teams_router
 from contact_center.console.wallboard import router as console_wallboard_router
 from contact_center.console.whatsapp_templates import router as console_whatsapp_templates_router
@@ -252,6 +253,7 @@ def create_app(
     app.include_router(console_router)
     app.include_router(console_teams_router)
     app.include_router(console_wallboard_router)
+    app.include_router(console_reports_router)
     app.include_router(console_workflow_router)
     app.include_router(console_whatsapp_templates_router)
     app.include_router(console_inbox_router)
