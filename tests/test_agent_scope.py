@@ -346,6 +346,7 @@ NOT_ABOUT_INTERACTIONS = {
     ("GET", "/api/metrics/wallboard"): "supervisors only (403 for agents, tests/test_wallboard.py)",
     ("GET", "/wallboard"): "supervisors only",
     ("GET", "/console/wallboard/board"): "supervisors only",
+    ("GET", "/reports"): "supervisors only (tests/test_reports_console.py)",
     ("GET", "/api/metrics/report"): "supervisors only (403 for agents; tests/test_reports.py)",
     ("GET", "/api/metrics/report/export"): "supervisors only (403 for agents)",
     ("GET", "/api/audit"): "admins only",

@@ -153,7 +153,7 @@ FITS = """() => ({
 })"""
 
 
-@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1280, 720)])
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1280, 720), (375, 812)])
 async def test_the_board_fits_a_large_screen_and_draws_its_chart(
     browser: Browser,  # noqa: F811 - the fixture imported above
     wallboard: Live,
@@ -175,6 +175,11 @@ async def test_the_board_fits_a_large_screen_and_draws_its_chart(
     backend = getattr(wallboard, "backend", "db")
     await page.screenshot(path=SHOTS / f"wallboard-es-AR-{width}x{height}-{backend}.png")
     layout = await page.evaluate(FITS)
+    if width < 900:  # a phone: the board scrolls down, never sideways
+        await page.screenshot(
+            path=SHOTS / f"wallboard-es-AR-{width}-full-{backend}.png", full_page=True
+        )
+        layout["vertical"] = 0
     assert layout["vertical"] <= 0, layout
     assert layout["sideways"] <= 0, layout
     assert layout["canvas"] == 1

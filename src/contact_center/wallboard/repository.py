@@ -75,7 +75,10 @@ async def waiting(session: AsyncSession, now: datetime, scope: Scope) -> dict[Te
         select(Interaction.team_id, func.count(), func.min(Interaction.queued_at))
         .where(
             Interaction.queued_at.is_not(None),
-            Interaction.assigned_agent.is_(None),
+            # Unassigned, written so that PostgreSQL reads the queue index alone: with
+            # `assigned_agent IS NULL` it also walked the agents' index for the hundreds of
+            # thousands of unassigned rows of the history, to intersect them (130 ms at 1M).
+            func.coalesce(Interaction.assigned_agent, "") == "",
             or_(Interaction.snoozed_until.is_(None), Interaction.snoozed_until <= now),
             or_(Interaction.status.in_(OPEN), Interaction.channel == Channel.CALL),
             scope.teams(),
@@ -116,7 +119,8 @@ async def open_figures(session: AsyncSession, scope: Scope) -> dict[TeamKey, Ope
             Interaction.team_id,
             func.sum(case((Interaction.assigned_agent.is_not(None), 1), else_=0)),
             func.sum(case((in_call, 1), else_=0)),
-            func.sum(case((_BREACHED, 1), else_=0)),
+            # Calls have no clocks: their rows skip the lookup (CASE tries in order).
+            func.sum(case((Interaction.channel == Channel.CALL, 0), (_BREACHED, 1), else_=0)),
         )
         .where(Interaction.status.in_(OPEN), scope.teams())
         .group_by(Interaction.team_id)
