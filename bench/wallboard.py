@@ -381,7 +381,7 @@ async def measure_statements(url: str, requests: int, warmup: int) -> dict[str, 
 EXPLAINED = {
     "waiting": """
         SELECT team_id, count(*), min(queued_at) FROM interaction
-        WHERE queued_at IS NOT NULL AND assigned_agent IS NULL
+        WHERE queued_at IS NOT NULL AND coalesce(assigned_agent, '') = ''
           AND (snoozed_until IS NULL OR snoozed_until <= now())
           AND (status IN ('NEW', 'IN_PROGRESS') OR channel = 'CALL')
         GROUP BY team_id""",
@@ -389,7 +389,7 @@ EXPLAINED = {
         SELECT i.team_id,
                sum(CASE WHEN i.assigned_agent IS NOT NULL THEN 1 ELSE 0 END),
                sum(CASE WHEN i.channel = 'CALL' AND i.status = 'IN_PROGRESS' THEN 1 ELSE 0 END),
-               sum(CASE WHEN EXISTS (SELECT FROM conversation_sla c
+               sum(CASE WHEN i.channel = 'CALL' THEN 0 WHEN EXISTS (SELECT FROM conversation_sla c
                    WHERE c.interaction_id = i.id AND (c.first_response_state = 'BREACHED'
                    OR c.next_response_state = 'BREACHED' OR c.resolution_state = 'BREACHED'))
                    THEN 1 ELSE 0 END)

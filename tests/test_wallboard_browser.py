@@ -97,6 +97,8 @@ async def seed(live: Live) -> dict[str | None, uuid.UUID | None]:
                 started_at=now - timedelta(minutes=20 + n),
             )
             rows.append(item)
+            if item.channel is Channel.CALL:
+                continue  # calls are answered live: no clocks
             clocks.append(
                 ConversationSla(
                     interaction_id=item.id,
@@ -215,7 +217,13 @@ async def test_the_board_follows_a_new_message_and_a_breach_without_a_reload(
     async with sessions() as session:
         item = (
             await session.scalars(
-                select(Interaction).where(Interaction.assigned_agent == "lucia").limit(1)
+                select(Interaction)
+                .where(
+                    Interaction.assigned_agent == "lucia",
+                    Interaction.channel == Channel.WHATSAPP,
+                )
+                .order_by(Interaction.started_at)
+                .limit(1)
             )
         ).one()
         await session.execute(
