@@ -72,6 +72,8 @@ COMMANDS = [
     ("demo-data", "--days", "1", "--customers", "10"),
     ("sync", "--hours", "1", "--metadata-only"),
     ("check-config",),
+    ("reports", "rebuild"),
+    ("reports", "rebuild", "--from", "2026-11-01", "--to", "2026-11-03"),
 ]
 NOT_MIGRATING = {("check-config",)}
 

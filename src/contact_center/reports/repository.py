@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    String,
     Table,
     and_,
     delete,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     insert,
     select,
     true,
+    type_coerce,
     union,
     update,
 )
@@ -75,7 +77,12 @@ class DayMessage:
 
 
 def _value(v: Any) -> Any:
-    return getattr(v, "value", v)
+    return v
+
+
+def _text(column: Any) -> Any:
+    """An enum column read as its stored text: no enum objects built for rows read in bulk."""
+    return type_coerce(column, String())
 
 
 async def day_conversations(
@@ -87,20 +94,20 @@ async def day_conversations(
             Interaction.id,
             Interaction.started_at,
             Interaction.ended_at,
-            Interaction.channel,
-            Interaction.status,
-            Interaction.outcome,
+            _text(Interaction.channel),
+            _text(Interaction.status),
+            _text(Interaction.outcome),
             Interaction.team_id,
             Interaction.assigned_agent,
             Interaction.intent,
             Interaction.ai_handled,
             CallDetail.duration_secs,
-            ConversationSla.first_response_state,
+            _text(ConversationSla.first_response_state),
             ConversationSla.next_responses,
             ConversationSla.next_responses_met,
-            ConversationSla.resolution_state,
+            _text(ConversationSla.resolution_state),
             CsatSurvey.score,
-            CsatSurvey.handler,
+            _text(CsatSurvey.handler),
             CsatSurvey.agent,
             CsatSurvey.team_id,
             CsatSurvey.message_id,
@@ -136,7 +143,7 @@ async def day_conversations(
             csat_message_id=r[19],
             repeat_contact=r[20] is not None,
         )
-        for r in (await session.execute(stmt)).all()
+        for r in (await (await session.connection()).execute(stmt)).all()
     ]
 
 
@@ -146,9 +153,9 @@ async def day_messages(session: AsyncSession, start: datetime, end: datetime) ->
         select(
             Message.interaction_id,
             Message.id,
-            Message.direction,
-            Message.kind,
-            Message.status,
+            _text(Message.direction),
+            _text(Message.kind),
+            _text(Message.status),
             Message.attempts,
             Message.created_at,
         )
@@ -170,7 +177,7 @@ async def day_messages(session: AsyncSession, start: datetime, end: datetime) ->
             attempts=int(r[5] or 0),
             created_at=r[6],
         )
-        for r in (await session.execute(stmt)).all()
+        for r in (await (await session.connection()).execute(stmt)).all()
     ]
 
 
@@ -202,18 +209,9 @@ async def started_of_changed(session: AsyncSession, since: datetime) -> list[dat
 
 
 def _as_datetime(value: Any) -> datetime:
-    from contact_center.db.base import UtcDateTime
-
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            from datetime import UTC
-
-            return value.replace(tzinfo=UTC)
-        return value
-    parsed = datetime.fromisoformat(str(value))
-    result = UtcDateTime().process_result_value(parsed, cast(Any, None))
-    assert result is not None
-    return result
+    """A timestamp read without its column's type (SQLite: naive UTC, or its text)."""
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 async def started_range(session: AsyncSession) -> tuple[datetime, datetime] | None:
@@ -265,22 +263,35 @@ async def lock_day(session: AsyncSession, day: date) -> None:
 async def replace_day(
     session: AsyncSession,
     day: date,
+    dimensions: Sequence[str],
     rollups: Sequence[dict[str, Any]],
     histograms: Sequence[dict[str, Any]],
     conversations: int,
     now: datetime,
 ) -> None:
-    await session.execute(delete(ReportRollup).where(ReportRollup.day == day))
-    await session.execute(delete(ReportHistogram).where(ReportHistogram.day == day))
-    await session.execute(delete(ReportDay).where(ReportDay.day == day))
+    """The day's rows, replaced (Core statements: no ORM objects to build). The deletes name
+    every dimension so the primary keys (dimension, day, …) find the day's rows."""
+    connection = await session.connection()
+    for table in (ReportRollup, ReportHistogram):
+        await connection.execute(
+            delete(table).where(table.dimension.in_(list(dimensions)), table.day == day)
+        )
+    await connection.execute(delete(ReportDay).where(ReportDay.day == day))
     if rollups:
-        await session.execute(insert(cast(Table, ReportRollup.__table__)), list(rollups))
+        await connection.execute(insert(cast(Table, ReportRollup.__table__)), list(rollups))
     if histograms:
-        await session.execute(insert(cast(Table, ReportHistogram.__table__)), list(histograms))
-    await session.execute(
+        await connection.execute(insert(cast(Table, ReportHistogram.__table__)), list(histograms))
+    await connection.execute(
         insert(cast(Table, ReportDay.__table__)),
         {"day": day, "conversations": conversations, "computed_at": now},
     )
+
+
+async def analyze(session: AsyncSession) -> None:
+    """Fresh planner statistics after a rebuild rewrote the rollups (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        connection = await session.connection()
+        await connection.exec_driver_sql("ANALYZE report_rollup, report_histogram, report_day")
 
 
 # --- what a report reads ---------------------------------------------------------------------
@@ -344,7 +355,9 @@ async def rollup_sums(
         .group_by(*groups)
     )
     out = []
-    for row in (await session.execute(stmt)).all():
+    # Plain rows (no ORM entities to build): the Core path of the session's connection.
+    connection = await session.connection()
+    for row in (await connection.execute(stmt)).all():
         key = tuple(row[: len(groups)])
         out.append(
             (key, {c: int(v or 0) for c, v in zip(COUNTERS, row[len(groups) :], strict=True)})
@@ -365,9 +378,10 @@ async def histogram_sums(
         .group_by(*groups, ReportHistogram.metric, ReportHistogram.bucket)
     )
     n = len(groups)
+    connection = await session.connection()
     return [
         (tuple(row[:n]), str(row[n]), int(row[n + 1]), int(row[n + 2] or 0))
-        for row in (await session.execute(stmt)).all()
+        for row in (await connection.execute(stmt)).all()
     ]
 
 

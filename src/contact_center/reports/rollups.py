@@ -94,10 +94,12 @@ class DayRollup:
     )
 
     def add(self, keys: Sequence[tuple[str, str]], team: str, values: dict[str, int]) -> None:
+        nonzero = [(_INDEX[name], value) for name, value in values.items() if value]
+        counters = self.counters
         for dimension, key in keys:
-            row = self.counters[(dimension, key, team)]
-            for name, value in values.items():
-                row[_INDEX[name]] += value
+            row = counters[(dimension, key, team)]
+            for index, value in nonzero:
+                row[index] += value
 
     def count(self, keys: Sequence[tuple[str, str]], team: str, metric: str, secs: float) -> None:
         bucket = bucket_of(secs)

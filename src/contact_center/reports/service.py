@@ -20,7 +20,7 @@ from contact_center.principal import Principal
 from contact_center.reports import repository
 from contact_center.reports.buckets import BOUNDS, METRICS, percentile
 from contact_center.reports.repository import Slice
-from contact_center.reports.rollups import compute_day
+from contact_center.reports.rollups import DIMENSIONS, compute_day
 from contact_center.reports.schemas import (
     Containment,
     Csat,
@@ -64,6 +64,7 @@ async def recompute_day(session: AsyncSession, settings: Settings, day: date) ->
     await repository.replace_day(
         session,
         day,
+        DIMENSIONS,
         rollup.rollup_rows(),
         rollup.histogram_rows(),
         rollup.conversations,
@@ -91,6 +92,10 @@ async def dirty_days(session: AsyncSession, settings: Settings, now: datetime) -
         return DirtyDays(days_between(first, last), now)
     started = await repository.started_of_changed(session, since - OVERLAP)
     return DirtyDays(sorted({local_day(settings, at) for at in started}), now)
+
+
+async def analyze(session: AsyncSession) -> None:
+    await repository.analyze(session)
 
 
 async def move_watermark(session: AsyncSession, to: datetime) -> None:
@@ -223,21 +228,35 @@ def figures(counters: Mapping[str, int], histograms: Mapping[str, Mapping[int, i
     )
 
 
-async def _grouped(
+Counters = dict[str, int]
+Histograms = dict[str, dict[int, int]]
+
+
+async def _sums(
     session: AsyncSession, piece: Slice, by: Sequence[str]
-) -> dict[tuple[Any, ...], Figures]:
-    """Figures per group of `by` over `piece`: summed counters and their histograms."""
-    sums = await repository.rollup_sums(session, piece, by)
-    histograms: dict[tuple[Any, ...], dict[str, dict[int, int]]] = defaultdict(
+) -> dict[tuple[Any, ...], tuple[Counters, Histograms]]:
+    """Summed counters and histograms (metric → bucket → count) per group of `by`."""
+    histograms: dict[tuple[Any, ...], Histograms] = defaultdict(
         lambda: {metric: {} for metric in METRICS}
     )
     for group, metric, bucket, count in await repository.histogram_sums(session, piece, by):
         histograms[group][metric][bucket] = count
-    return {group: figures(counters, histograms[group]) for group, counters in sums}
+    return {
+        group: (counters, histograms[group])
+        for group, counters in await repository.rollup_sums(session, piece, by)
+    }
 
 
-def _empty() -> Figures:
-    return figures({}, {})
+def _added(parts: Sequence[tuple[Counters, Histograms]]) -> tuple[Counters, Histograms]:
+    counters: Counters = defaultdict(int)
+    histograms: Histograms = {metric: defaultdict(int) for metric in METRICS}
+    for part_counters, part_histograms in parts:
+        for name, value in part_counters.items():
+            counters[name] += value
+        for metric, buckets in part_histograms.items():
+            for bucket, count in buckets.items():
+                histograms[metric][bucket] += count
+    return counters, histograms
 
 
 async def report(
@@ -253,22 +272,31 @@ async def report(
     as far as `viewer` sees (docs/api.md, "Reports")."""
     teams = await visible_teams(session, viewer)
     whole = Slice("all", first, last, teams)
-    totals = (await _grouped(session, whole, ())).get((), _empty())
-    if group_by is GroupBy.TEAM:
-        by_group = await _grouped(session, whole, ("team",))
-    else:
-        by_group = await _grouped(session, Slice(group_by.value, first, last, teams), ("key",))
-    names = await repository.team_names(session) if group_by is GroupBy.TEAM else {}
-    groups = []
-    for (key,), values in by_group.items():
-        name = _group_name(group_by, key, names)
-        groups.append(GroupFigures(key=key or None, name=name, **values.model_dump(by_alias=False)))
-    groups.sort(key=lambda g: (-g.volume, g.name or "\uffff"))
-    daily_figures = await _grouped(session, whole, ("day",))
+    # The days' sums add up to the totals (one read of the `all` rows for both).
+    by_day = await _sums(session, whole, ("day",))
+    totals = figures(*_added(list(by_day.values())))
+    empty = figures({}, {}).model_dump(by_alias=False)
     daily = [
-        DayFigures(day=day, **daily_figures.get((day,), _empty()).model_dump(by_alias=False))
+        DayFigures(
+            day=day,
+            **(figures(*by_day[(day,)]).model_dump(by_alias=False) if (day,) in by_day else empty),
+        )
         for day in days_between(first, last)
     ]
+    if group_by is GroupBy.TEAM:
+        by_group = await _sums(session, whole, ("team",))
+    else:
+        by_group = await _sums(session, Slice(group_by.value, first, last, teams), ("key",))
+    names = await repository.team_names(session) if group_by is GroupBy.TEAM else {}
+    groups = [
+        GroupFigures(
+            key=key or None,
+            name=_group_name(group_by, key, names),
+            **figures(*values).model_dump(by_alias=False),
+        )
+        for (key,), values in by_group.items()
+    ]
+    groups.sort(key=lambda g: (-g.volume, g.name or "\uffff"))
     heat: dict[tuple[int, int], int] = defaultdict(int)
     hours = await repository.rollup_sums(session, Slice("hour", first, last, teams), ("day", "key"))
     for (day, key), counters in hours:

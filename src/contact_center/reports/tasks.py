@@ -4,6 +4,7 @@ rebuild` recomputes a range through the same routine."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +22,8 @@ log = structlog.get_logger(__name__)
 ROLLUP_CRON = "* * * * * */20"
 # The first run recomputes the whole history (a million conversations: a few minutes).
 ROLLUP_TIMEOUT = 900
+# A rebuild recomputes this many days side by side (PostgreSQL).
+REBUILD_CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
@@ -36,17 +39,32 @@ async def recompute_days(
     settings: Settings,
     days: Sequence[date],
     progress: Callable[[date, int], None] | None = None,
+    *,
+    concurrency: int = 1,
 ) -> int:
-    """Recompute each day in its own transaction; returns the conversations counted."""
+    """Recompute each day in its own transaction, `concurrency` days at a time (each on its own
+    connection; the database's work overlaps the aggregation's); returns the conversations."""
+    pending = list(reversed(days))
     counted = 0
-    for day in days:
-        async with sessions() as session:
-            n = await service.recompute_day(session, settings, day)
-            await session.commit()
-        counted += n
-        if progress is not None:
-            progress(day, n)
+
+    async def work() -> None:
+        nonlocal counted
+        while pending:
+            day = pending.pop()
+            async with sessions() as session:
+                n = await service.recompute_day(session, settings, day)
+                await session.commit()
+            counted += n
+            if progress is not None:
+                progress(day, n)
+
+    await asyncio.gather(*(work() for _ in range(max(1, concurrency))))
     return counted
+
+
+def rebuild_concurrency(settings: Settings) -> int:
+    """Days recomputed side by side by a rebuild: SQLite writes one at a time anyway."""
+    return 1 if settings.database_url.startswith("sqlite") else REBUILD_CONCURRENCY
 
 
 async def rebuild(
@@ -69,11 +87,14 @@ async def rebuild(
     days = service.days_between(start, end) if start and end and start <= end else []
     if on_start is not None:
         on_start(len(days))
-    counted = await recompute_days(sessions, settings, days, progress)
-    if first is None and last is None:
-        async with sessions() as session:
+    counted = await recompute_days(
+        sessions, settings, days, progress, concurrency=rebuild_concurrency(settings)
+    )
+    async with sessions() as session:
+        if first is None and last is None:
             await service.move_watermark(session, began)
-            await session.commit()
+        await service.analyze(session)
+        await session.commit()
     return len(days), counted
 
 
