@@ -214,6 +214,8 @@ async def pages(live: Live, session_factory: async_sessionmaker[AsyncSession]) -
         "password": "/account/password",
         "teams": "/teams",
         "notifications": "/notifications",
+        "wallboard": "/wallboard",
+        "reports": "/reports",
     }
 
 

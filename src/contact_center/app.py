@@ -31,8 +31,10 @@ from contact_center.console.inbox import router as console_inbox_router
 from contact_center.console.notifications import router as console_notifications_router
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
 from contact_center.console.pages import router as console_router
+from contact_center.console.reports import router as console_reports_router
 from contact_center.console.service_levels import router as console_service_levels_router
 from contact_center.console.teams import router as console_teams_router
+from contact_center.console.wallboard import router as console_wallboard_router
 from contact_center.console.whatsapp_templates import router as console_whatsapp_templates_router
 from contact_center.console.workflow import router as console_workflow_router
 from contact_center.db.base import utcnow
@@ -70,6 +72,7 @@ from contact_center.service_levels.endpoints import router as service_levels_rou
 from contact_center.settings import Settings, load_settings
 from contact_center.teams.endpoints import manage as teams_manage_router
 from contact_center.teams.endpoints import router as teams_router
+from contact_center.wallboard.endpoints import router as wallboard_router
 from contact_center.webhooks.endpoints import WebhookLane
 from contact_center.webhooks.endpoints import router as webhooks_router
 from contact_center.whatsapp_templates.endpoints import router as whatsapp_templates_router
@@ -244,6 +247,7 @@ def create_app(
     app.include_router(otp_router)
     app.include_router(calls_router)
     app.include_router(metrics_router)
+    app.include_router(wallboard_router)
     app.include_router(reports_router)
     app.include_router(canned_router)
     app.include_router(auth_router)
@@ -260,6 +264,8 @@ def create_app(
     app.include_router(console_router)
     app.include_router(console_teams_router)
     app.include_router(console_service_levels_router)
+    app.include_router(console_wallboard_router)
+    app.include_router(console_reports_router)
     app.include_router(console_workflow_router)
     app.include_router(console_whatsapp_templates_router)
     app.include_router(console_inbox_router)
