@@ -127,6 +127,7 @@ class Filler:
                 ("36", 14),
                 ("6042", 16),
                 ("2223", 16),
+                ("6799", 19),  # Maestro
             ]
         )
         if prefix == "5":
@@ -203,6 +204,18 @@ class Filler:
             return self.spoken_groups(number, 4)
         if style == "mixed":
             return number[:4] + " " + number[4:8] + ", " + self.spoken_digits(number[8:], group=4)
+        if style == "turns":
+            # The agent acknowledges each group while the customer dictates.
+            groups = [number[i : i + 4] for i in range(0, len(number), 4)]
+            said = [
+                self.spoken_digits(g) if self.rng.random() < 0.6 else self.spoken_group(g)
+                for g in groups
+            ]
+            acks = ["ajá", "sí", "ok", "dale", "perfecto, sigo", "mhm", "anotado"]
+            pieces = [said[0]]
+            for group in said[1:]:
+                pieces.append(f"\nAgente: {self.rng.choice(acks)}\nCliente: {group}")
+            return "".join(pieces)
         raise ValueError(style)
 
     def last_four_of_card(self) -> str:
@@ -243,6 +256,11 @@ class Filler:
             return ", ".join(self.spoken_group(g) for g in groups)
         if style == "spoken_digits":
             return self.spoken_digits(number)
+        if style == "said_with_digits":  # "38 millones 123 mil 456"
+            value = int(number)
+            millions, rest = divmod(value, 1_000_000)
+            thousands, units = divmod(rest, 1000)
+            return f"{millions} millones {thousands} mil {units}"
         raise ValueError(style)
 
     def cuit(self, style: str) -> str:

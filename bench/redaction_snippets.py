@@ -192,6 +192,56 @@ POSITIVE: list[tuple[str, str]] = [
         "me pidieron por whatsapp la {card:spaced} y el código de seguridad {cvv:digits} "
         "y se los di 😭 era estafa no?",
     ),
+    # --- harder: how calls and chats really go -----------------------------------------------
+    (
+        "call",
+        "Agente: bien, dígame el número de la tarjeta de a cuatro\nCliente: {card:turns}\n"
+        "Agente: perfecto, muchas gracias",
+    ),
+    ("call", "Cliente: {card:turns}\nAgente: ¿y la fecha de vencimiento?\nCliente: {date}"),
+    (
+        "call",
+        "Cliente: a ver esperá que la busco... ahí está, {card:turns}\n"
+        "Agente: ¿y los tres de atrás?\nCliente: {cvv:spoken_digits}",
+    ),
+    ("chat", "*{card:spaced}*"),
+    ("chat", "Tarjeta N° {card:digits} - titular {name}"),
+    ("chat", "tarj {card:dashed} cvv:{cvv:digits}"),
+    ("chat", "{cvv:digits}, ese es el código de seguridad"),
+    ("call", "Cliente: {cvv:spoken_digits} es el código de atrás"),
+    ("chat", "la del banco nuevo: {card:spaced}\nla vieja terminaba en {last4}"),
+    ("call", "Cliente: mi documento es {dni:said_with_digits}"),
+    ("call", "Cliente: eh bueno el DNI es {dni:said_with_digits}, y el teléfono {phone}"),
+    ("chat", "DNI:{dni:digits}"),
+    ("chat", "Nombre y apellido: {name}\nDNI: {dni:dotted}\nMail: {email}\nCel: {phone}"),
+    ("chat", "perdón, el dni bien es {dni:digits}, antes te pasé mal un número"),
+    ("chat", "mi cel es {phone} y el dni {dni:dotted}"),
+    ("chat", "buenas, me piden el CUIL {cuit:dashed} pero en AFIP figura otro"),
+    ("chat", "CUIT: {cuit:digits} - Razón social en trámite"),
+    ("call", "Cliente: mi cuil es el {cuit:spoken_parts} eso"),
+    (
+        "chat",
+        "Te paso los datos para la transferencia:\nCBU: {cbu:digits}\nAlias: {alias}\n"
+        "Titular: {name}",
+    ),
+    ("chat", "CVU {cvu} (es de una billetera virtual)"),
+    ("chat", "mandé {amount} al cvu {cvu} ayer y sigue pendiente"),
+    ("call", "Cliente: el alias es {alias} me parece, no sé si lo tenés bien"),
+    ("chat", "escribime a {email} que por acá no puedo mandar fotos"),
+    ("call", "Cliente: sí mi correo {email:spoken} todo en minúscula"),
+    ("chat", "Agente: {name:first}, ¿me confirmás tu mail?\nCliente: {email}"),
+    ("call", "Cliente: habla {name}, llamaba porque no me acreditan el sueldo"),
+    ("chat", "hola, soy {name:lower} y no puedo entrar al home banking"),
+    (
+        "call",
+        "Agente: ¿me repite el número?\nCliente: {card:spoken_digits}\nAgente: ¿el de atrás?\n"
+        "Cliente: {cvv:spoken_number}\nAgente: y su DNI\nCliente: {dni:spoken_number}",
+    ),
+    (
+        "chat",
+        "hola!! me debitaron {amount} dos veces de la {card:spaced}, mi dni {dni:digits}, "
+        "el reclamo anterior fue el {order8} y no me devolvieron nada",
+    ),
 ]
 
 # Snippets with nothing to redact (besides, sometimes, the customer's name: none is used here).
@@ -246,4 +296,30 @@ NEGATIVE: list[tuple[str, str]] = [
     ("call", "Cliente: pagué con transferencia el {date} número de operación {long_operation}"),
     ("chat", "Agente: Hola, soy {agent}. Para ayudarte, no compartas números de tarjeta por acá."),
     ("chat", "tengo {small} tarjetas, la visa y la master, las dos terminan en {last4}?? raro"),
+    # --- harder negatives --------------------------------------------------------------------
+    ("chat", "el DNI no lo tengo acá, mi cel es {phone}"),
+    ("chat", "dni lo tiene mi señora. el fijo es 4567-8901"),
+    ("chat", "DNI en trámite. Turno: {date}. Teléfono de contacto 4321-5678"),
+    ("chat", "me prestaron 1.500.000 y debo 2.345.678, ¿cuánto pago de cuota?"),
+    ("chat", "el préstamo de 12.350.000 me lo acreditaron el {date}"),
+    ("chat", "cobré el sueldo de {amount} y me descontaron {amount}"),
+    ("chat", "tengo un saldo de 10.245.300 y no me deja transferir"),
+    ("chat", "el plazo fijo renovó por 25.430.120 pesos"),
+    ("call", "Cliente: me llegó un sms diciendo que el código de seguridad es {otp}"),
+    ("call", "Agente: no le voy a pedir el código de seguridad ni la clave"),
+    ("call", "Cliente: el cvv no lo tengo, la tarjeta quedó en el trabajo"),
+    ("chat", "el código de seguridad de la app me vence cada {small} minutos"),
+    ("chat", "el alias no me sale, dice inválido"),
+    ("chat", "alias? no tengo, uso el cbu"),
+    ("chat", "me mandaste un mail a info@banco.com.ar?"),
+    ("call", "Cliente: sí gracias Noelia muy amable"),
+    ("chat", "Agente: Soy {agent}, te escribo del área de tarjetas. ¿Seguís ahí?"),
+    ("call", "Agente: le quedan {small} cuotas de {amount_spoken}"),
+    ("call", "Cliente: son ciento veinte mil pesos lo que me cobraron de más"),
+    ("call", "Cliente: llamé al cero ochocientos, cuatro cuatro cuatro, tres dos uno cero"),
+    ("chat", "operación {long_operation} del {date} por {amount}"),
+    ("chat", "el comprobante dice nro {order} y el importe {amount}"),
+    ("chat", "id de transacción 9f3a2b71-4c2d-4e1a-9b8c-0d1e2f3a4b5c"),
+    ("chat", "la cuenta termina en {last4}, la caja de ahorro en pesos"),
+    ("chat", "el código postal es 1425 y vivo en Palermo"),
 ]

@@ -88,6 +88,10 @@ def test_the_corpus_labels_hold_valid_numbers() -> None:
         ("45 09 noventa y cinco", "450995"),
         ("４５０９", "4509"),
         ("veinte guión treinta", "2030"),
+        ("38 millones 123 mil 456", "38123456"),
+        # A comma ends a number said in words: two groups, not 176,257.
+        ("ciento setenta y seis, mil doscientos cincuenta y siete", "1761257"),
+        ("cuatro cinco\nAgente: ajá\nCliente: cero nueve", "4509"),
     ],
 )
 def test_spoken_numbers_become_digits(text: str, digits: str) -> None:
@@ -167,6 +171,25 @@ def test_runs_end_at_words_and_map_back_to_the_text() -> None:
             "juan punto perez arroba gmail punto com",
             [(Entity.EMAIL, "juan punto perez arroba gmail punto com")],
         ),
+        ("456, ese es el código de seguridad", [(Entity.SECURITY_CODE, "456")]),
+        (
+            "el cvc es 231 eh no 556 perdón",
+            [(Entity.SECURITY_CODE, "231"), (Entity.SECURITY_CODE, "556")],
+        ),
+        ("mi documento es 38 millones 123 mil 456", [(Entity.DNI, "38 millones 123 mil 456")]),
+        # The agent's "de a cuatro" runs into the dictation: the card is the 16 digits after it.
+        (
+            "de a cuatro\nCliente: cuatro mil setecientos veintitrés mil cuatrocientos cuarenta y "
+            "siete ocho mil doscientos cuatro siete mil trescientos cuarenta y ocho",
+            [
+                (
+                    Entity.CARD,
+                    "cuatro mil setecientos veintitrés mil cuatrocientos cuarenta y siete ocho mil "
+                    "doscientos cuatro siete mil trescientos cuarenta y ocho",
+                )
+            ],
+        ),
+        ("maestro 6799 8001 5264 6480 782", [(Entity.CARD, "6799 8001 5264 6480 782")]),
     ],
 )
 def test_detectors_find(text: str, expected: list[tuple[Entity, str]]) -> None:
@@ -188,6 +211,12 @@ def test_detectors_find(text: str, expected: list[tuple[Entity, str]]) -> None:
         "pagué 1.500,50 el 12/05",
         "son dieciséis números, tómese su tiempo",
         "sesenta cuotas de doce mil quinientos",
+        "el DNI no lo tengo, mi cel es 4567-8901",
+        "dni lo tiene mi señora. el fijo es (0221) 496-5119",
+        "el reclamo es el 50967878",
+        "me prestaron 1.500.000 y debo 2.345.678",
+        "en el resumen del 24/03/2026 5.444.122 pesos",  # no CUIT across a date
+        "me mandaste un mail a info@banco.com.ar?",
     ],
 )
 def test_detectors_leave_alone(text: str) -> None:
@@ -196,6 +225,11 @@ def test_detectors_leave_alone(text: str) -> None:
 
 def test_a_date_near_dni_is_not_a_dni() -> None:
     assert _one("Tengo el DNI vencido, el turno es el 11-01-2025") == []
+
+
+def test_dni_context_points_at_the_first_number_after_it() -> None:
+    found = _one("mi dni 14931296, el reclamo anterior fue el 50967878")
+    assert found == [(Entity.DNI, "14931296")]
 
 
 def test_the_customers_own_name_without_accents_or_case() -> None:

@@ -78,22 +78,51 @@ def _card_prefix_ok(digits: str) -> bool:
         return digits[:2] in ("34", "37")
     if n == 16:
         return first in "23456"
-    return first in "3456"  # 17–19: Maestro, Cabal, UnionPay, Visa Electron
+    if n == 19:
+        return first in "3456"  # Visa, Maestro, UnionPay, Diners/JCB
+    return first in "56"  # 17–18: Maestro
 
 
 def _scan(
-    run: NumberRun, min_digits: int, max_digits: int, valid: Callable[[Window], bool]
+    run: NumberRun,
+    min_digits: int,
+    max_digits: int,
+    valid: Callable[[Window], bool],
+    rank: Callable[[Window], int] = lambda w: 0,
 ) -> Iterator[Window]:
-    """The valid numbers of a run, left to right: each search starts where the last one ended."""
+    """The valid numbers of a run, left to right: each search starts where the last one ended.
+
+    Of the valid stretches that start near there, the best `rank` wins, then the earliest, then
+    the longest.
+    """
     if len(run.digits) < min_digits:
         return
     first = 0
     while first < len(run.phrases):
-        hit = next((w for w in run.windows(min_digits, max_digits, first) if valid(w)), None)
-        if hit is None:
+        hits = [w for w in run.windows(min_digits, max_digits, first) if valid(w)]
+        if not hits:
             return
+        hit = min(hits, key=lambda w: (rank(w), w.first, -len(w.digits)))
         yield hit
         first = hit.last + 1
+
+
+# A dictated card is read in stretches, and one stretch in ten passes Luhn by chance: prefer the
+# whole run, then a stretch that ends where the run ends (a stray number said before the card,
+# such as the agent's "de a cuatro"), then the lengths cards have most ("4 4723 1447 8204 7348"
+# is the 16 digits after the stray "cuatro", not the 13 from it).
+_CARD_LENGTH_RANK = {16: 0, 15: 1, 19: 2, 14: 3, 18: 4, 17: 5, 13: 6}
+
+
+def _card_rank(run: NumberRun) -> Callable[[Window], int]:
+    last = len(run.phrases) - 1
+
+    def rank(window: Window) -> int:
+        whole = window.first == 0 and window.last == last
+        to_the_end = window.last == last
+        return (0 if whole else 20 if to_the_end else 40) + _CARD_LENGTH_RANK[len(window.digits)]
+
+    return rank
 
 
 def _after_plus(text: str, start: int) -> bool:
@@ -112,7 +141,7 @@ def detect_cards(text: str, runs: Iterable[NumberRun]) -> list[Span]:
             # "+54 9 …": an international phone number
             return not (window.first == 0 and _after_plus(text, window.start))
 
-        for window in _scan(run, 13, 19, valid):
+        for window in _scan(run, 13, 19, valid, _card_rank(run)):
             digits = window.digits
             detector = "card.spoken" if window.spoken else "card.digits"
             spans.append(
@@ -192,9 +221,21 @@ _DNI_CONTEXT = re.compile(
     r"(?<![^\W\d_])(?:d\.?\s?n\.?\s?i|documento|docu|doc|nro\.?\s+de\s+doc)(?![^\W\d_])",
     re.IGNORECASE,
 )
-_MONEY_BEFORE = re.compile(r"(?:\$|ars|usd|u\$s|us\$|saldo|monto|importe|total)\W{0,3}$", re.I)
+_MONEY_BEFORE = re.compile(
+    r"(?:\$|(?<![^\W\d_])(?:ars|usd|u\$s|us\$|saldo|monto|importe|total|deuda|debo|deb[eé]s"
+    r"|pagu[eé]|cobr\w{0,5}|transfer\w{0,5}|gast[eé]|sueldo|cuotas?|pr[eé]st\w{0,6})(?:\W{1,3}de)?)"
+    r"\W{0,3}$",
+    re.I,
+)
+# A local phone number ("cel 4567-8901") said near "DNI" is still a phone number.
+_PHONE_BEFORE = re.compile(
+    r"(?:cel\w{0,5}|tel\w{0,6}|whatsapp|wsp|wpp|llam\w{0,5}|contacto|fijo)\W{0,3}"
+    r"(?:(?:es|el|al|mi|de|a|número|numero)\W{1,3}){0,3}$",
+    re.I,
+)
+_PHONE_SHAPE = re.compile(r"\d{4}[-\s]\d{4}")
 _MONEY_AFTER = re.compile(
-    r"^\s{0,2}(?:,\d|pesos|mangos|lucas|d[oó]lares|usd|ars|de\s+pesos|millones)", re.I
+    r"^\s{0,2}(?:,\d|pesos|mangos|lucas|d[oó]lares|usd|ars|de\s+pesos|millones|de\s+deuda)", re.I
 )
 _CONTEXT_BEFORE = 60  # characters from the end of "DNI"/"documento" to the number
 _CONTEXT_AFTER = 30  # from the end of the number to a following "…es mi DNI"
@@ -206,37 +247,61 @@ _DATE = re.compile(r"\d{1,2}[-./]\d{1,2}[-./](?:19|20)?\d{2}")
 
 def _money(text: str, start: int, end: int) -> bool:
     return bool(
-        _MONEY_BEFORE.search(text[max(0, start - 12) : start])
+        _MONEY_BEFORE.search(text[max(0, start - 20) : start])
         or _MONEY_AFTER.match(text[end : end + 16])
     )
 
 
-def _keyword_near(
-    positions: list[tuple[int, int]], starts: list[int], start: int, end: int
-) -> bool:
-    """Is a context keyword within reach before `start` or just after `end`?"""
-    i = bisect.bisect_right(starts, end + _CONTEXT_AFTER)
-    for k in range(i - 1, -1, -1):
-        kw_start, kw_end = positions[k]
-        if kw_end <= start:
-            return start - kw_end <= _CONTEXT_BEFORE
-        if kw_start >= end:
-            return True
-    return False
+def _phone(text: str, start: int, end: int) -> bool:
+    return bool(
+        _PHONE_SHAPE.fullmatch(text, start, end)
+        or _PHONE_BEFORE.search(text[max(0, start - 30) : start])
+    )
 
 
-def detect_dni(text: str, runs: Iterable[NumberRun]) -> list[Span]:
+def _dni_candidates(
+    text: str, runs: list[NumberRun], keywords: list[tuple[int, int]]
+) -> Iterator[NumberRun]:
+    """The number a context word points at: the first number of five digits or more after it
+    (within reach), or the last one just before it ("38123456 es mi DNI")."""
+    run_starts = [r.start for r in runs]
+    run_ends = [r.end for r in runs]
+    for kw_start, kw_end in keywords:
+        i = bisect.bisect_left(run_starts, kw_end)
+        while i < len(runs) and runs[i].start - kw_end <= _CONTEXT_BEFORE:
+            if len(runs[i].digits) >= 5:
+                yield runs[i]
+                break
+            i += 1
+        k = bisect.bisect_right(run_ends, kw_start) - 1
+        if k >= 0 and kw_start - runs[k].end <= _CONTEXT_AFTER:
+            yield runs[k]
+
+
+# A DNI is written 38.123.456, 38 123 456 or 38123456; "4567-8901" is a local phone number.
+_HYPHENATED = re.compile(r"\d{1,2}-\d{3}-\d{3}")
+
+
+def _dni_shape_ok(text: str, start: int, end: int) -> bool:
+    if "-" in text[start:end] and not _HYPHENATED.fullmatch(text, start, end):
+        return False
+    return not (_DATE.fullmatch(text, start, end) or _phone(text, start, end))
+
+
+def detect_dni(text: str, runs: list[NumberRun]) -> list[Span]:
     spans: list[Span] = []
     for match in _DOTTED_DNI.finditer(text):
         start, end = match.span()
         digits = match.group().replace(".", "")
-        if dni.is_valid(digits) and not _money(text, start, end):
+        # A round number with dots ("1.500.000") is an amount, whatever words stand near it.
+        if dni.is_valid(digits) and not digits.endswith("000") and not _money(text, start, end):
             spans.append(Span(start, end, Entity.DNI, "dni.dotted", match.group(), digits))
     keywords = [m.span() for m in _DNI_CONTEXT.finditer(text)]
-    if not keywords:
-        return spans
-    starts = [k[0] for k in keywords]
-    for run in runs:
+    seen: set[int] = set()
+    for run in _dni_candidates(text, runs, keywords):
+        if run.start in seen:
+            continue
+        seen.add(run.start)
         digits = run.digits
         phrases = run.phrases
         start = run.start
@@ -246,9 +311,7 @@ def detect_dni(text: str, runs: Iterable[NumberRun]) -> list[Span]:
             start = phrases[1].start
         if len(digits) not in (7, 8) or digits[0] == "0" or not dni.is_valid(digits):
             continue
-        if _money(text, start, run.end) or not _keyword_near(keywords, starts, start, run.end):
-            continue
-        if _DATE.fullmatch(text, start, run.end):
+        if _money(text, start, run.end) or not _dni_shape_ok(text, start, run.end):
             continue
         kind = "spoken" if run.spoken else "digits"
         spans.append(
@@ -278,10 +341,36 @@ _CORRECTION = re.compile(
 )
 
 
+_CODE_THEN_CONTEXT = re.compile(
+    r"[\s,.:;\-–]{0,4}(?:(?:es|son|ese|esos|eso|el|los|mi|del|de\s{1,3}la\s{1,3}tarjeta)[\s,]{1,3}){0,4}",
+    re.I,
+)
+
+
+def _code_span(text: str, run: NumberRun) -> Span:
+    kind = "spoken" if run.spoken else "digits"
+    return Span(
+        run.start,
+        run.end,
+        Entity.SECURITY_CODE,
+        f"security_code.context.{kind}",
+        text[run.start : run.end],
+        run.digits,
+    )
+
+
 def detect_security_codes(text: str, runs: list[NumberRun]) -> list[Span]:
     spans: list[Span] = []
     run_starts = [r.start for r in runs]
+    run_ends = [r.end for r in runs]
     for match in _CODE_CONTEXT.finditer(text):
+        # "…456, ese es el código de seguridad": the code just before its context words.
+        before = bisect.bisect_right(run_ends, match.start()) - 1
+        if before >= 0:
+            run = runs[before]
+            gap = text[run.end : match.start()]
+            if len(run.digits) in (3, 4) and _CODE_THEN_CONTEXT.fullmatch(gap):
+                spans.append(_code_span(text, run))
         kw_end = match.end()
         i = bisect.bisect_left(run_starts, kw_end)
         while i < len(runs) and runs[i].start - kw_end <= _CODE_REACH:
@@ -291,17 +380,7 @@ def detect_security_codes(text: str, runs: list[NumberRun]) -> list[Span]:
                 continue  # "son 3 números": how many, not which
             digits = run.digits
             if len(digits) in (3, 4):
-                kind = "spoken" if run.spoken else "digits"
-                spans.append(
-                    Span(
-                        run.start,
-                        run.end,
-                        Entity.SECURITY_CODE,
-                        f"security_code.context.{kind}",
-                        text[run.start : run.end],
-                        digits,
-                    )
-                )
+                spans.append(_code_span(text, run))
                 following = runs[i] if i < len(runs) else None
                 if (
                     following is not None
@@ -353,11 +432,19 @@ _SPOKEN_EMAIL = re.compile(
 )
 
 
+# A company's role address (the bank's own "info@…") is nobody's personal data.
+_ROLE_ADDRESSES = frozenset(
+    {"info", "contacto", "soporte", "ayuda", "noreply", "no-reply", "no_reply", "atencion"}
+    | {"clientes", "consultas", "reclamos", "ventas", "prensa", "hola", "admin", "postmaster"}
+)
+
+
 def detect_emails(text: str, folded: FoldedText | None) -> list[Span]:
     spans = [
         Span(m.start(), m.end(), Entity.EMAIL, "email.written", m.group(), m.group())
         for m in _EMAIL.finditer(text)
         if not m.group().startswith(".")
+        and m.group().split("@", 1)[0].lower() not in _ROLE_ADDRESSES
     ]
     if folded is not None:
         for m in _SPOKEN_EMAIL.finditer(folded.text):

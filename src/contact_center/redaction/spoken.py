@@ -92,11 +92,19 @@ _HUNDREDS = {
 }
 _REPEAT = {"doble": 2, "triple": 3}
 _MILLION = frozenset({"millon", "millones"})
+_MULTIPLIERS = _MILLION | {"mil"}
 # Words people say between the groups of a number they dictate; they do not end the run.
-_FILLERS = frozenset({"eh", "ehh", "ehhh", "em", "emm", "mm", "mmm", "este", "guion", "guiones"})
+_FILLERS = frozenset(
+    {
+        *("eh", "ehh", "ehhh", "em", "emm", "mm", "mmm", "mhm", "este", "guion", "guiones"),
+        # A call transcript: the agent acknowledges each group while the customer dictates.
+        *("agente", "cliente", "aja", "si", "ok", "okey", "dale", "bien", "perfecto", "listo"),
+        *("sigo", "segui", "anoto", "anotado"),
+    }
+)
 # What may stand between two phrases of one run, besides fillers (and invisible characters).
 _SEPARATORS = frozenset(" \t\r\n\u00a0,.-–—:;")
-_MAX_GAP = 24  # characters between two phrases of one run
+_MAX_GAP = 40  # characters between two phrases of one run (fillers included)
 MAX_RUN_PHRASES = 256  # a longer run is cut (with an overlap) so work per run stays bounded
 RUN_OVERLAP = 24
 LEADING_STARTS = 4  # phrases of a run where a number may start (see NumberRun.windows)
@@ -226,27 +234,54 @@ def _glued(text: str, token: _Token) -> bool:
 
 
 class _Parser:
-    def __init__(self, tokens: list[_Token]) -> None:
+    def __init__(self, text: str, tokens: list[_Token]) -> None:
+        self.text = text
         self.tokens = tokens
 
     def word(self, i: int) -> str:
         return self.tokens[i].word if i < len(self.tokens) else ""
 
-    def below_thousand(self, i: int) -> tuple[int, int] | None:
+    def next(self, i: int) -> str:
+        """Token i's word if it goes on the same number: only spaces since the one before
+        ("ciento setenta y seis, mil doscientos" is two numbers, not 176,200)."""
+        if i >= len(self.tokens) or i == 0:
+            return ""
+        gap = self.text[self.tokens[i - 1].end : self.tokens[i].start]
+        return self.tokens[i].word if gap.isspace() and "\n" not in gap else ""
+
+    def digit_group(self, i: int, multiplied: bool) -> int | None:
+        """Up to three digits said with "mil"/"millones" ("38 millones 123 mil 456")."""
+        if i >= len(self.tokens):
+            return None
+        token = self.tokens[i]
+        if not token.digits or len(token.digits) > 3 or _glued(self.text, token):
+            return None
+        if multiplied and not self.next(i) and i > 0:
+            gap = self.text[self.tokens[i - 1].end : token.start]
+            if not gap.isspace() or "\n" in gap:
+                return None
+        if multiplied or self.next(i + 1) in _MULTIPLIERS:
+            return int(token.digits)
+        return None
+
+    def below_thousand(self, i: int, multiplied: bool = False) -> tuple[int, int] | None:
         """A number below 1000 from token i: (value, next index), or None."""
-        w = self.word(i)
+        group = self.digit_group(i, multiplied)
+        if group is not None:
+            return group, i + 1
+        w = self.next(i) if multiplied else self.word(i)
         value = 0
         if w == "cien":
             return 100, i + 1
         if w in _HUNDREDS:
             value = _HUNDREDS[w]
             i += 1
-            w = self.word(i)
+            w = self.next(i)
         if w in _TEENS:
             return value + _TEENS[w], i + 1
         if w in _TENS:
             value += _TENS[w]
-            if self.word(i + 1) == "y" and _UNITS.get(self.word(i + 2), 0) > 0:
+            if self.next(i + 1) == "y" and _UNITS.get(self.next(i + 2), 0) > 0:
                 return value + _UNITS[self.word(i + 2)], i + 3
             return value, i + 1
         if _UNITS.get(w, 0) > 0:
@@ -261,16 +296,17 @@ class _Parser:
         part = self.below_thousand(i)
         j = part[1] if part else i
         current = part[0] if part else None
-        if current is not None and self.word(j) in _MILLION:
+        if current is not None and self.next(j) in _MILLION:
             total += current * 1_000_000
             j += 1
-            part = self.below_thousand(j)
+            part = self.below_thousand(j, multiplied=True)
             current = part[0] if part else None
             j = part[1] if part else j
-        if self.word(j) == "mil" and (current is None or current < 1000):
+        word = self.word(j) if j == i else self.next(j)
+        if word == "mil" and (current is None or current < 1000):
             total += (1 if current is None else current) * 1000
             j += 1
-            part = self.below_thousand(j)
+            part = self.below_thousand(j, multiplied=True)
             current = part[0] if part else None
             j = part[1] if part else j
         if j == i:
@@ -282,11 +318,15 @@ class _Parser:
         if token.digits:
             if _glued(text, token):
                 return None
+            said = self.cardinal(i) if self.next(i + 1) in _MULTIPLIERS else None
+            if said is not None:  # "38 millones 123 mil 456"
+                value, j = said
+                return NumberPhrase(token.start, self.tokens[j - 1].end, str(value), True), j
             return NumberPhrase(token.start, token.end, token.digits, False), i + 1
         w = token.word
         if w == "cero":
             return NumberPhrase(token.start, token.end, "0", True), i + 1
-        if w in _REPEAT and self.word(i + 1) in _UNITS:
+        if w in _REPEAT and self.next(i + 1) in _UNITS:
             digit = str(_UNITS[self.word(i + 1)])
             end = self.tokens[i + 1].end
             return NumberPhrase(token.start, end, digit * _REPEAT[w], True), i + 2
@@ -311,10 +351,16 @@ def _joinable(text: str, start: int, end: int) -> bool:
     return True
 
 
+def _slashed(text: str, phrase: NumberPhrase) -> bool:
+    before = text[phrase.start - 1] if phrase.start > 0 else ""
+    after = text[phrase.end] if phrase.end < len(text) else ""
+    return before == "/" or after == "/"
+
+
 def number_runs(text: str) -> list[NumberRun]:
     """Every run of consecutive numbers in `text` (digits, spoken words, or both)."""
     tokens = _tokens(text)
-    parser = _Parser(tokens)
+    parser = _Parser(text, tokens)
     runs: list[NumberRun] = []
     current: list[NumberPhrase] = []
 
@@ -334,6 +380,12 @@ def number_runs(text: str) -> list[NumberRun]:
         phrase, i = parsed
         if current and not _joinable(text, current[-1].end, phrase.start):
             flush()
+        # Next to a slash a number is part of a date or a fraction ("24/03/2026", "08/27"):
+        # it stands alone, so "…/2026 5.444.122" is no 11-digit number.
+        if _slashed(text, phrase):
+            flush()
+            runs.append(NumberRun((phrase,)))
+            continue
         if len(current) >= MAX_RUN_PHRASES:
             # Cut a very long run, keeping an overlap so a number across the cut is still seen.
             kept = current[-RUN_OVERLAP:]
