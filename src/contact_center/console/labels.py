@@ -16,6 +16,7 @@ from contact_center.models.enums import (
     Channel,
     Direction,
     EventType,
+    Handler,
     InteractionStatus,
     MessageKind,
     MessageStatus,
@@ -142,6 +143,13 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "note.added": N_("Private note"),
         "sla.warning": N_("Service level about to be breached"),
         "sla.breached": N_("Service level breached"),
+        "csat.sent": N_("Satisfaction survey sent"),
+        "csat.answered": N_("Satisfaction survey answered"),
+        "conversation.repeat_contact": N_("Customer came back: not resolved first time"),
+    },
+    Handler: {
+        "AI": N_("AI agent"),
+        "PERSON": N_("A person"),
     },
     SlaState: {
         "RUNNING": N_("Running"),
@@ -158,9 +166,6 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "NOTIFY": N_("Notify the supervisors"),
         "RAISE_PRIORITY": N_("Raise the priority"),
         "REQUEUE": N_("Back to the queue"),
-        "csat.sent": N_("Satisfaction survey sent"),
-        "csat.answered": N_("Satisfaction survey answered"),
-        "conversation.repeat_contact": N_("Customer came back: not resolved first time"),
     },
     Priority: {
         "LOW": N_("Low"),
