@@ -17,12 +17,14 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from structlog.testing import capture_logs
 
 from contact_center.models.audit_log import AuditLog
 from contact_center.models.enums import (
     Channel,
     Direction,
     EventType,
+    InteractionStatus,
     MessageStatus,
     Priority,
     Role,
@@ -35,8 +37,8 @@ from contact_center.models.note import Notification
 from contact_center.models.service_levels import ClosedDay, ConversationSla, SlaPolicy
 from contact_center.models.team import Team, TeamMember
 from contact_center.models.user_account import UserAccount
-from contact_center.service_levels import tasks
-from contact_center.service_levels.clocks import best_policy
+from contact_center.service_levels import keeper, tasks
+from contact_center.service_levels.clocks import best_policy, compute
 from tests import auth
 from tests import factories as f
 
@@ -534,6 +536,271 @@ async def test_conversations_of_calls_and_without_a_policy_get_no_clocks(app: Fa
     async with sessions() as session:
         assert await session.get(ConversationSla, call.id) is None
         assert await session.get(ConversationSla, chat.id) is not None
+
+
+# --- what is timed, pauses, failures and breaches that stay --------------------------------
+
+
+async def _sent_by_the_bank(
+    sessions: Sessions, at: datetime, provider_conversation_id: str, **overrides: Any
+) -> Interaction:
+    """An SMS the bank sent on its own (a code, a link, a survey): no customer message."""
+    chat = f.interaction(
+        channel=Channel.SMS,
+        direction=Direction.OUTBOUND,
+        provider_conversation_id=provider_conversation_id,
+        started_at=at.astimezone(UTC),
+        updated_at=at.astimezone(UTC),
+        last_message_at=at.astimezone(UTC),
+        ai_handled=False,
+        **overrides,
+    )
+    async with sessions() as session:
+        await f.save(session, chat)
+    await _add(sessions, chat, _reply(at, person=False), touch=at)
+    return chat
+
+
+async def test_messages_the_bank_sends_on_its_own_get_no_clocks_and_fire_nothing(
+    app: FastAPI, people: dict[str, httpx.AsyncClient]
+) -> None:
+    sessions = _sessions(app)
+    await _policy(
+        sessions,
+        first_response_secs=HOUR,
+        next_response_secs=HOUR,
+        resolution_secs=2 * HOUR,
+        breach_action=SlaAction.RAISE_PRIORITY,
+    )
+    otp = await _sent_by_the_bank(sessions, TUESDAY, f"otp:{uuid.uuid4().hex}")
+    link = await _sent_by_the_bank(sessions, TUESDAY, f"link:{uuid.uuid4().hex}")
+    survey = await _sent_by_the_bank(
+        sessions, TUESDAY, f"csat:{uuid.uuid4().hex}", status=InteractionStatus.COMPLETED
+    )
+    # A row written for one of them before the rule: removed.
+    async with sessions() as session:
+        await f.save(
+            session,
+            ConversationSla(
+                interaction_id=link.id,
+                resolution_state=SlaState.RUNNING,
+                next_check_at=(TUESDAY + timedelta(hours=1)).astimezone(UTC),
+            ),
+        )
+    results = [await _run(sessions, TUESDAY + timedelta(days=days)) for days in (0, 3, 30)]
+    assert [r.fired for r in results] == [[], [], []]
+    async with sessions() as session:
+        for chat in (otp, link, survey):
+            assert await session.get(ConversationSla, chat.id) is None
+            found = await session.get(Interaction, chat.id)
+            assert found is not None
+            assert found.priority is Priority.NORMAL
+        assert (await session.scalars(select(Notification))).all() == []
+        timed = select(InteractionEvent).where(InteractionEvent.type.like("sla.%"))
+        assert (await session.scalars(timed)).all() == []
+    assert await _audits(sessions, "sla.breached") == []
+
+
+async def test_the_resolution_clock_starts_at_the_customers_first_message(app: FastAPI) -> None:
+    sessions = _sessions(app)
+    await _policy(sessions, first_response_secs=None, resolution_secs=2 * HOUR)
+    # The bank sent a link at 10:00; the customer answered it at 11:00.
+    chat = await _sent_by_the_bank(sessions, TUESDAY, f"link:{uuid.uuid4().hex}")
+    await _add(
+        sessions,
+        chat,
+        lambda c: f.message(c, id=uuid.uuid4(), created_at=(TUESDAY + timedelta(hours=1))),
+        touch=TUESDAY + timedelta(hours=1),
+    )
+    await _run(sessions, TUESDAY + timedelta(hours=2, minutes=30))
+    row = await _row(sessions, chat.id)
+    assert _local(row.resolution_due_at) == TUESDAY + timedelta(hours=3)
+    assert row.resolution_state is SlaState.RUNNING
+
+
+def _bot(at: datetime) -> Any:
+    """A bot's message: stored from the provider, never queued."""
+    return lambda chat: f.message(
+        chat,
+        id=uuid.uuid4(),
+        direction=Direction.OUTBOUND,
+        status=MessageStatus.SENT,
+        created_at=at.astimezone(UTC),
+    )
+
+
+async def test_waiting_on_the_customer_pauses_after_a_persons_reply_never_in_the_queue(
+    app: FastAPI,
+) -> None:
+    sessions = _sessions(app)
+    await _policy(
+        sessions,
+        first_response_secs=HOUR,
+        resolution_secs=2 * HOUR,
+        pause_while_waiting_on_customer=True,
+    )
+    start = TUESDAY
+    # The bot hands over at 10:05 and the customer waits in the queue: nothing pauses.
+    handed_over = await _conversation(
+        sessions,
+        start,
+        extra=[_bot(start + timedelta(minutes=5))],
+        queued_at=(start + timedelta(minutes=5)).astimezone(UTC),
+    )
+    # A person replied at 10:10 and the customer has not written since: paused.
+    replied = await _conversation(sessions, start, extra=[_reply(start + timedelta(minutes=10))])
+    # A person replied at 10:10, then it went back to the queue at 10:30: paused until then.
+    requeued = await _conversation(
+        sessions,
+        start,
+        extra=[_reply(start + timedelta(minutes=10))],
+        queued_at=(start + timedelta(minutes=30)).astimezone(UTC),
+    )
+    await _run(sessions, start + timedelta(hours=1, minutes=1))
+    row = await _row(sessions, handed_over.id)
+    assert row.first_response_state is SlaState.BREACHED
+    assert (row.paused_secs, row.paused_since) == (0, None)
+    assert _local(row.resolution_due_at) == start + timedelta(hours=2)
+    row = await _row(sessions, replied.id)
+    assert row.first_response_state is SlaState.MET
+    assert _local(row.paused_since) == start + timedelta(minutes=10)
+    row = await _row(sessions, requeued.id)
+    assert row.paused_since is None
+    assert row.paused_secs == 20 * 60
+    assert _local(row.resolution_due_at) == start + timedelta(hours=2, minutes=20)
+
+
+async def test_a_conversation_that_fails_is_skipped_logged_and_tried_again_on_the_next_run(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sessions = _sessions(app)
+    await _policy(sessions, first_response_secs=HOUR)
+    bad = await _conversation(sessions, TUESDAY + timedelta(minutes=5))
+    good = await _conversation(sessions, TUESDAY)
+    later = await _conversation(sessions, TUESDAY + timedelta(minutes=10))
+    real = compute
+
+    def failing(history: Any, *args: Any) -> Any:
+        if history.interaction.id == bad.id:
+            raise RuntimeError(f"boom {history.interaction.customer_phone}")
+        return real(history, *args)
+
+    monkeypatch.setattr(keeper, "compute", failing)
+    with capture_logs() as logs:
+        first = await _run(sessions, TUESDAY + timedelta(minutes=20))
+    assert first.failed == [bad.id]
+    assert first.looked == 2
+    for chat in (good, later):
+        assert (await _row(sessions, chat.id)).first_response_state is SlaState.RUNNING
+    async with sessions() as session:
+        assert await session.get(ConversationSla, bad.id) is None
+    # The watermark moves past the failed one; it is remembered for the next run instead.
+    assert first.watermark == (TUESDAY + timedelta(minutes=10)).astimezone(UTC)
+    failures = [e for e in logs if e["event"] == "sla_keep_failed"]
+    assert failures == [
+        {
+            "event": "sla_keep_failed",
+            "interaction_id": str(bad.id),
+            "error": "RuntimeError",
+            "log_level": "warning",
+        }
+    ]
+    assert "555" not in repr(logs)
+    monkeypatch.setattr(keeper, "compute", real)
+    # Long after: the failed one is no longer among the changes, but it is tried again.
+    second = await tasks.run(
+        sessions,
+        (TUESDAY + timedelta(minutes=30)).astimezone(UTC),
+        first.watermark + timedelta(hours=1),
+        default_zone="America/Argentina/Buenos_Aires",
+        retry=first.failed,
+    )
+    assert second.failed == []
+    assert (await _row(sessions, bad.id)).first_response_state is SlaState.RUNNING
+
+
+class _Redis:
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    async def get(self, key: str) -> bytes | None:
+        value = self.values.get(key)
+        return None if value is None else value.encode()
+
+    async def set(self, key: str, value: str) -> None:
+        self.values[key] = value
+
+    async def delete(self, key: str) -> None:
+        self.values.pop(key, None)
+
+
+async def test_the_failed_conversations_are_remembered_in_redis_between_runs() -> None:
+    queue: Any = type("Queue", (), {"redis": _Redis()})()
+    failed = [uuid.uuid4(), uuid.uuid4()]
+    await tasks._write_retry(queue, failed)
+    assert await tasks._read_retry(queue) == failed
+    queue.redis.values[tasks.RETRY_KEY] = f"not-a-uuid,{failed[0]}"
+    assert await tasks._read_retry(queue) == [failed[0]]
+    await tasks._write_retry(queue, [])
+    assert await tasks._read_retry(queue) == []
+
+
+async def test_a_breach_stays_when_another_policy_gives_a_longer_target(app: FastAPI) -> None:
+    sessions = _sessions(app)
+    await _policy(
+        sessions,
+        priority=Priority.NORMAL,
+        first_response_secs=HOUR,
+        resolution_secs=2 * HOUR,
+        breach_action=SlaAction.RAISE_PRIORITY,
+    )
+    await _policy(
+        sessions, priority=Priority.HIGH, first_response_secs=8 * HOUR, resolution_secs=9 * HOUR
+    )
+    chat = await _conversation(sessions, TUESDAY, priority=Priority.NORMAL)
+    breached_at = TUESDAY + timedelta(hours=1, minutes=1)
+    await _run(sessions, breached_at)
+    row = await _row(sessions, chat.id)
+    assert row.first_response_state is SlaState.BREACHED
+    due = row.first_response_due_at
+    async with sessions() as session:
+        found = await session.get(Interaction, chat.id)
+        assert found is not None
+        assert found.priority is Priority.HIGH  # now under the 8 h policy
+    # Looked at again (it changed), and later a reply comes well inside 8 h.
+    await _run(sessions, breached_at + timedelta(minutes=1))
+    assert (await _row(sessions, chat.id)).first_response_state is SlaState.BREACHED
+    await _add(sessions, chat, _reply(TUESDAY + timedelta(hours=2)), touch=breached_at)
+    await _run(sessions, TUESDAY + timedelta(hours=3))
+    row = await _row(sessions, chat.id)
+    assert row.first_response_state is SlaState.BREACHED
+    assert row.first_response_due_at == due
+    assert len(await _events(sessions, chat.id, "sla.breached")) == 1
+
+
+async def test_deleting_or_disabling_a_policy_leaves_the_states_as_they_were(
+    app: FastAPI, people: dict[str, httpx.AsyncClient]
+) -> None:
+    sessions = _sessions(app)
+    deleted = await _policy(sessions, channel=Channel.WHATSAPP, first_response_secs=HOUR)
+    disabled = await _policy(sessions, channel=Channel.SMS, first_response_secs=HOUR)
+    one = await _conversation(sessions, TUESDAY)
+    other = await _conversation(sessions, TUESDAY, channel=Channel.SMS)
+    await _run(sessions, TUESDAY + timedelta(hours=2))
+    for chat in (one, other):
+        assert (await _row(sessions, chat.id)).first_response_state is SlaState.BREACHED
+    admin = people["admin"]
+    response = await admin.delete(f"/api/sla-policies/{deleted.id}")
+    assert response.status_code == 204, response.text
+    response = await admin.patch(f"/api/sla-policies/{disabled.id}", json={"enabled": False})
+    assert response.status_code == 200, response.text
+    await _add(sessions, one, _reply(TUESDAY + timedelta(hours=3)), touch=TUESDAY)
+    await _add(sessions, other, _reply(TUESDAY + timedelta(hours=3)), touch=TUESDAY)
+    await _run(sessions, TUESDAY + timedelta(hours=4))
+    for chat in (one, other):
+        row = await _row(sessions, chat.id)
+        assert row.first_response_state is SlaState.BREACHED
+        assert row.next_check_at is None
 
 
 # --- the API -------------------------------------------------------------------------------

@@ -197,18 +197,28 @@ def closed_spells(history: History) -> list[Pause]:
     return found
 
 
-def waiting_on_customer(history: History) -> list[Pause]:
-    """While the last message is ours (a person's or the bot's), until the customer writes."""
+def waiting_on_customer(history: History, answers: Sequence[datetime]) -> list[Pause]:
+    """From a person's reply until the customer writes again. A bot's message or one the
+    system queued (a code, a link, a survey) pauses nothing, and a conversation waiting in a
+    queue (`queued_at` set) is never paused: an open pause ends when it entered the queue."""
     found: list[Pause] = []
     since: datetime | None = None
-    for direction, _, at in history.messages:
-        if direction is Direction.OUTBOUND and since is None:
+    moments = sorted(
+        [(at, 1) for at in answers] + [(at, 0) for at in inbound(history)],
+        key=lambda m: m,
+    )
+    for at, is_reply in moments:
+        if is_reply and since is None:
             since = at
-        elif direction is Direction.INBOUND and since is not None:
+        elif not is_reply and since is not None:
             found.append((since, at))
             since = None
     if since is not None:
-        found.append((since, None))
+        queued = history.interaction.queued_at
+        if queued is None:
+            found.append((since, None))
+        elif queued > since:
+            found.append((since, queued))
     return found
 
 
@@ -299,7 +309,7 @@ def compute(
 
     stood_still = [*snoozes(history, now), *closed_spells(history)]
     if policy is not None and policy.pause_while_waiting_on_customer:
-        stood_still += waiting_on_customer(history)
+        stood_still += waiting_on_customer(history, answers)
     pauses = merged(stood_still)
     if closed_at is None:
         ongoing = next((s for s, e in pauses if e is None), None)
@@ -323,8 +333,9 @@ def compute(
         result.first_response = make(
             "first_response", first_in, policy.first_response_secs, first_reply
         )
-    if policy.resolution_secs:
-        result.resolution = make("resolution", started, policy.resolution_secs, result.resolved_at)
+    if policy.resolution_secs and first_in is not None:
+        # From the customer's first message: what the bank sent before it is not a request.
+        result.resolution = make("resolution", first_in, policy.resolution_secs, result.resolved_at)
     if policy.next_response_secs and first_reply is not None:
         last: Clock | None = None
         for start, ended in _episodes(customer, answers, first_reply):

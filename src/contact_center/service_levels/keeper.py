@@ -18,7 +18,7 @@ from contact_center.db.base import utcnow
 from contact_center.interactions.queue import enter_queue
 from contact_center.interactions.service import Event, record
 from contact_center.live.bus import also_heard_by
-from contact_center.models.enums import EventType, Priority, SlaAction, SlaState
+from contact_center.models.enums import Direction, EventType, Priority, SlaAction, SlaState
 from contact_center.models.interaction import Interaction
 from contact_center.models.note import Notification
 from contact_center.models.service_levels import SlaPolicy
@@ -74,10 +74,23 @@ async def keep(
         return []
     policy = best_policy(policies, interaction)
     existing = await repository.clocks(session, interaction.id)
-    if policy is None and existing is None:
+    if policy is None:
+        # No policy (deleted, disabled, or none matches any more): the states stay as they
+        # are (a breach is never erased) and stop moving.
+        if existing is not None and existing.next_check_at is not None:
+            await repository.update_clocks(
+                session, interaction.id, {"next_check_at": None, "updated_at": now}
+            )
+        return []
+    past = await history(session, interaction)
+    if not any(direction is Direction.INBOUND for direction, _, _ in past.messages):
+        # Only a conversation the customer wrote in is timed: a one-time code, a link or a
+        # survey the bank sent on its own has no clocks (a row written before is removed).
+        if existing is not None:
+            await repository.delete_clocks(session, interaction.id)
         return []
     calendar = await calendars.of(interaction.team_id)
-    clocks = compute(await history(session, interaction), policy, calendar, now)
+    clocks = compute(past, policy, calendar, now)
     if existing is None:
         await repository.create_clocks(
             session,
@@ -86,10 +99,19 @@ async def keep(
         existing = await repository.clocks(session, interaction.id)
         assert existing is not None
     previous_due = {t: getattr(existing, f"{t}_due_at") for t in TARGETS}
+    previous_state = {t: getattr(existing, f"{t}_state") for t in TARGETS}
+    values = clocks.values()
     fired: list[Fired] = []
     for target in TARGETS:
         current = clocks.clock(target)
         wanted = current.state if current else None
+        if previous_state[target] is SlaState.BREACHED and await _same_clock(
+            session, interaction.id, target, current
+        ):
+            # A breach stays a breach for its clock (the same customer message): a longer
+            # target under another policy does not undo it, nor a policy without the target.
+            values[f"{target}_due_at"] = previous_due[target]
+            continue
         moved = await repository.move_state(
             session,
             interaction.id,
@@ -98,10 +120,10 @@ async def keep(
             previous_due[target]
             if wanted is not SlaState.RUNNING
             else (current.due_at if current else None),
+            new_clock=previous_state[target] is SlaState.BREACHED,
         )
         if moved and current is not None and wanted in (SlaState.WARNING, SlaState.BREACHED):
             assert wanted is not None
-            assert policy is not None
             if await _fire(session, interaction, policy, current, wanted, now):
                 fired.append(
                     Fired(
@@ -111,8 +133,26 @@ async def keep(
                         policy.breach_action if wanted is SlaState.BREACHED else None,
                     )
                 )
-    await repository.update_clocks(session, interaction.id, {**clocks.values(), "updated_at": now})
+    await repository.update_clocks(session, interaction.id, {**values, "updated_at": now})
     return fired
+
+
+def _breach_key(interaction_id: uuid.UUID, target: str, start: datetime) -> str:
+    return f"sla:{interaction_id}:{target}:{start.isoformat()}:breached"
+
+
+async def _same_clock(
+    session: AsyncSession, interaction_id: uuid.UUID, target: str, current: Clock | None
+) -> bool:
+    """Whether the row's breach belongs to the clock computed now. The first response and the
+    resolution have one clock a conversation (from the customer's first message); a next
+    response starts anew with each customer message that waits, so the breach is of the
+    current one when that clock's breach event (keyed by its start) exists."""
+    if current is None or target != "next_response":
+        return True
+    return await repository.event_exists(
+        session, _breach_key(interaction_id, target, current.start)
+    )
 
 
 async def _fire(

@@ -123,10 +123,20 @@ async def policy_named(session: AsyncSession, name: str) -> SlaPolicy | None:
 async def changed_since(
     session: AsyncSession, since: datetime, limit: int
 ) -> list[tuple[uuid.UUID, datetime]]:
-    """WhatsApp and SMS conversations changed at or after `since`, oldest change first."""
+    """WhatsApp and SMS conversations the customer wrote in (an inbound message) changed at
+    or after `since`, oldest change first: what the bank sends on its own is never timed."""
+    customer_wrote = (
+        select(Message.id)
+        .where(Message.interaction_id == Interaction.id, Message.direction == Direction.INBOUND)
+        .exists()
+    )
     stmt = (
         select(Interaction.id, Interaction.updated_at)
-        .where(Interaction.updated_at >= since, Interaction.channel.in_(TIMED_CHANNELS))
+        .where(
+            Interaction.updated_at >= since,
+            Interaction.channel.in_(TIMED_CHANNELS),
+            customer_wrote,
+        )
         .order_by(Interaction.updated_at, Interaction.id)
         .limit(limit)
     )
@@ -204,6 +214,19 @@ async def create_clocks(session: AsyncSession, values: dict[str, Any]) -> bool:
     return await insert_ignore(session, ConversationSla, values, ["interaction_id"])
 
 
+async def delete_clocks(session: AsyncSession, interaction_id: uuid.UUID) -> None:
+    await session.execute(
+        delete(ConversationSla)
+        .where(ConversationSla.interaction_id == interaction_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def event_exists(session: AsyncSession, idempotency_key: str) -> bool:
+    stmt = select(InteractionEvent.id).where(InteractionEvent.idempotency_key == idempotency_key)
+    return (await session.scalars(stmt.limit(1))).first() is not None
+
+
 async def update_clocks(
     session: AsyncSession, interaction_id: uuid.UUID, values: dict[str, Any]
 ) -> None:
@@ -229,30 +252,33 @@ async def move_state(
     target: str,
     to: SlaState | None,
     due_at: datetime | None,
+    *,
+    new_clock: bool = False,
 ) -> bool:
     """Move one target's state by a conditional update; True when this transaction moved it.
 
     WARNING only from RUNNING; BREACHED only from RUNNING or WARNING; MET from RUNNING or
-    WARNING; RUNNING (a new clock) from anything but a WARNING or BREACHED of the same due
-    time; None (not timed) from anything."""
+    WARNING; RUNNING from anything but a WARNING of the same due time; None (not timed) from
+    anything. Never from BREACHED unless `new_clock` (a later customer message started another
+    clock of the target): a breach is not undone by a changed due time."""
     state, due = _state_column(target), _due_column(target)
-    unset = state.is_(None)
+    sources: list[Any] = [state.is_(None)]
+    if new_clock:
+        sources.append(state == SlaState.BREACHED.value)
     if to is SlaState.WARNING:
-        allowed: Any = or_(unset, state == SlaState.RUNNING.value)
+        sources.append(state == SlaState.RUNNING.value)
     elif to in (SlaState.BREACHED, SlaState.MET):
-        allowed = or_(unset, state.in_([SlaState.RUNNING.value, SlaState.WARNING.value]))
+        sources.append(state.in_([SlaState.RUNNING.value, SlaState.WARNING.value]))
     elif to is SlaState.RUNNING:
-        allowed = or_(
-            unset,
-            state == SlaState.RUNNING.value,
-            due.is_(None),
-            due != due_at,
-            state == SlaState.MET.value,
-        )
+        sources += [
+            state.in_([SlaState.RUNNING.value, SlaState.MET.value]),
+            and_(state == SlaState.WARNING.value, or_(due.is_(None), due != due_at)),
+        ]
     else:
-        allowed = state.is_not(None)
-    if to is not None and to is not SlaState.RUNNING:
-        allowed = and_(allowed, or_(state.is_(None), state != to.value))
+        sources = [state.in_([SlaState.RUNNING.value, SlaState.WARNING.value, SlaState.MET.value])]
+        if new_clock:
+            sources.append(state == SlaState.BREACHED.value)
+    allowed = or_(*sources)
     result = await session.execute(
         update(ConversationSla)
         .where(ConversationSla.interaction_id == interaction_id, allowed)

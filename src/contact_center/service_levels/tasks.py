@@ -1,11 +1,14 @@
 """The service-level job (docs/service-levels.md): every 10 s it brings the clocks of the
 WhatsApp and SMS conversations changed since its watermark (less an overlap, so a transaction
 that committed late is still seen) and of the rows whose `next_check_at` has come up to date,
-one conversation per transaction."""
+one conversation per transaction. A conversation whose keeping fails is logged (its id and the
+error's class) and skipped: the others are kept and the watermark moves on; the failed ones are
+remembered in Redis and tried again on the next run."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +34,9 @@ OVERLAP = timedelta(seconds=30)
 FIRST_LOOKBACK = timedelta(days=1)
 BATCH = 500
 WATERMARK_KEY = f"{QUEUE_NAME}:sla:watermark"
+RETRY_KEY = f"{QUEUE_NAME}:sla:retry"
+# At most this many failed conversations are remembered for the next run.
+MAX_RETRY = 1000
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class Run:
     watermark: datetime
     looked: int = 0
     fired: list[Fired] = field(default_factory=list)
+    # Conversations whose keeping failed this run (tried again on the next).
+    failed: list[uuid.UUID] = field(default_factory=list)
 
 
 async def run(
@@ -56,9 +64,11 @@ async def run(
     *,
     default_zone: str,
     batch: int = BATCH,
+    retry: Collection[uuid.UUID] = (),
 ) -> Run:
-    """One pass at `now`: conversations changed at or after `since - OVERLAP`, then the rows
-    whose next check has come. Returns the new watermark (the latest change seen)."""
+    """One pass at `now`: conversations changed at or after `since - OVERLAP`, then those that
+    failed on the last run (`retry`), then the rows whose next check has come. Returns the new
+    watermark (the latest change seen, failed or not) and the conversations that failed."""
     result = Run(watermark=since)
     done: set[uuid.UUID] = set()
     cursor = since - OVERLAP
@@ -74,6 +84,10 @@ async def run(
             cursor = changed[-1][1]
         if len(changed) < batch or not fresh:
             break
+    for interaction_id in retry:
+        if interaction_id not in done:
+            await _keep_one(sessions, interaction_id, now, default_zone, result)
+            done.add(interaction_id)
     while True:
         async with sessions() as session:
             due = [i for i in await repository.due_for_check(session, now, batch) if i not in done]
@@ -92,11 +106,16 @@ async def _keep_one(
     default_zone: str,
     result: Run,
 ) -> None:
-    async with sessions() as session:
-        calendars = Calendars(session, default_zone)
-        policies = await repository.policies(session, enabled_only=True)
-        fired = await keep(session, interaction_id, now, calendars, policies)
-        await session.commit()
+    try:
+        async with sessions() as session:
+            calendars = Calendars(session, default_zone)
+            policies = await repository.policies(session, enabled_only=True)
+            fired = await keep(session, interaction_id, now, calendars, policies)
+            await session.commit()
+    except Exception as exc:  # one conversation never holds the others back
+        log.warning("sla_keep_failed", interaction_id=str(interaction_id), error=type(exc).__name__)
+        result.failed.append(interaction_id)
+        return
     result.looked += 1
     result.fired.extend(fired)
 
@@ -128,13 +147,50 @@ async def _write_watermark(queue: Queue, value: datetime) -> None:
         log.warning("sla_watermark_unavailable", error=type(exc).__name__)
 
 
+async def _read_retry(queue: Queue) -> list[uuid.UUID]:
+    redis = getattr(queue, "redis", None)
+    if redis is None:
+        return []
+    try:
+        raw = await redis.get(RETRY_KEY)
+    except (RedisError, OSError) as exc:
+        log.warning("sla_retry_unavailable", error=type(exc).__name__)
+        return []
+    if not raw:
+        return []
+    found: list[uuid.UUID] = []
+    for part in (raw.decode() if isinstance(raw, bytes) else str(raw)).split(","):
+        try:
+            found.append(uuid.UUID(part))
+        except ValueError:
+            continue
+    return found
+
+
+async def _write_retry(queue: Queue, failed: list[uuid.UUID]) -> None:
+    redis = getattr(queue, "redis", None)
+    if redis is None:
+        return
+    try:
+        if failed:
+            await redis.set(RETRY_KEY, ",".join(str(i) for i in failed[:MAX_RETRY]))
+        else:
+            await redis.delete(RETRY_KEY)
+    except (RedisError, OSError) as exc:
+        log.warning("sla_retry_unavailable", error=type(exc).__name__)
+
+
 async def keep_service_levels(ctx: dict[str, Any]) -> dict[str, int]:
     """The cron entry (every 10 s)."""
     deps: SlaJobDeps = ctx["service_levels"]
     now = utcnow()
     since = await _read_watermark(deps.queue) or now - FIRST_LOOKBACK
-    result = await run(deps.sessions, now, since, default_zone=deps.settings.app_timezone)
+    retry = await _read_retry(deps.queue)
+    result = await run(
+        deps.sessions, now, since, default_zone=deps.settings.app_timezone, retry=retry
+    )
     await _write_watermark(deps.queue, result.watermark)
+    await _write_retry(deps.queue, result.failed)
     if result.fired:
         log.info("sla_fired", fired=len(result.fired), looked=result.looked)
-    return {"looked": result.looked, "fired": len(result.fired)}
+    return {"looked": result.looked, "fired": len(result.fired), "failed": len(result.failed)}
