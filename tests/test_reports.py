@@ -713,6 +713,84 @@ async def test_a_conversation_counts_on_the_local_day_and_hour_it_started(
     assert cells == [(5, 23)]  # a Saturday, 23 h
 
 
+async def test_contacts_resolution_and_the_handler_follow_what_happened(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """A call the AI agent kept counts as AI whatever voice agent it names; an escalated one is
+    a person's; a chat a person replied in stays a person's after the bot resumes; the bank's
+    codes, links and surveys by SMS are no contact."""
+    sessions = app.state.session_factory
+    day = FIRST_DAY
+    done = {"status": InteractionStatus.COMPLETED, "ended_at": _at(day, 13, 0)}
+    ai_call = f.interaction(
+        started_at=_at(day, 10, 0), channel=Channel.CALL, assigned_agent="Sofía (voz)",
+        ai_handled=True, outcome=Outcome.RESOLVED, **done,
+    )  # fmt: skip
+    escalated = f.interaction(
+        started_at=_at(day, 10, 5), channel=Channel.CALL, assigned_agent="Sofía (voz)",
+        ai_handled=True, outcome=Outcome.ESCALATED, **done,
+    )  # fmt: skip
+    taken = f.interaction(
+        started_at=_at(day, 10, 10), ai_handled=True, outcome=Outcome.RESOLVED, **done
+    )
+    bot_only = f.interaction(
+        started_at=_at(day, 10, 15), ai_handled=True, outcome=Outcome.RESOLVED, **done
+    )
+    sms = {"channel": Channel.SMS, "direction": Direction.OUTBOUND, "ai_handled": False}
+    code = f.interaction(
+        started_at=_at(day, 11, 0), provider_conversation_id=f"otp:{uuid.uuid4()}", **sms
+    )
+    link = f.interaction(started_at=_at(day, 11, 5), **sms)
+    survey_sms = f.interaction(started_at=_at(day, 11, 10), **sms)
+    survey_message = uuid.uuid4()
+    async with sessions() as session:
+        session.add_all([ai_call, escalated, taken, bot_only, code, link, survey_sms])
+        await session.flush()
+        session.add_all(
+            [
+                f.message(taken, created_at=_at(day, 10, 10)),
+                _person(taken, _at(day, 10, 12)),
+                f.event(taken, type="bot.paused", occurred_at=_at(day, 10, 12)),
+                f.event(taken, type="bot.resumed", occurred_at=_at(day, 13, 0)),
+                f.event(
+                    taken, type="conversation.resolved", occurred_at=_at(day, 13, 0),
+                    normalized={"actor": "ana"},
+                ),
+                f.message(bot_only, created_at=_at(day, 10, 15)),
+                _person(bot_only, _at(day, 10, 16), status=MessageStatus.SENT, attempts=0),
+                f.event(
+                    bot_only, type="conversation.resolved", occurred_at=_at(day, 13, 0),
+                    normalized={"actor": "system"},
+                ),
+                _person(code, _at(day, 11, 0), kind=MessageKind.OTP),
+                f.message(code, created_at=_at(day, 11, 1)),
+                _person(link, _at(day, 11, 5), kind=MessageKind.VERIFICATION_LINK),
+                _person(survey_sms, _at(day, 11, 10), kind=MessageKind.CSAT, id=survey_message),
+            ]
+        )  # fmt: skip
+        await session.flush()
+        session.add(
+            CsatSurvey(
+                interaction_id=taken.id, channel=Channel.SMS, message_id=survey_message,
+                handler=Handler.PERSON, agent="ana", sent_at=_at(day, 13, 1),
+                expires_at=_at(day, 13, 1) + timedelta(days=7), created_at=_at(day, 13, 1),
+                updated_at=_at(day, 13, 1),
+            )
+        )  # fmt: skip
+        await session.commit()
+    await tasks.refresh(sessions, settings)
+    params = {"from": day.isoformat(), "to": day.isoformat(), "groupBy": "handler"}
+    body = (await client.get("/api/metrics/report", params=params)).json()
+    totals = body["totals"]
+    assert totals["volume"] == 4  # the code, the link and the survey by SMS are not contacts
+    assert {g["key"]: g["volume"] for g in body["groups"]} == {"AI": 2, "PERSON": 2}
+    assert totals["fcr"]["resolved"] == 3  # the escalated call is not resolved
+    assert totals["containment"] == {"aiHandled": 2, "contained": 2, "n": 2, "rate": 1.0}
+    channels = {**params, "groupBy": "channel"}
+    body = (await client.get("/api/metrics/report", params=channels)).json()
+    assert {g["key"]: g["volume"] for g in body["groups"]} == {"CALL": 2, "WHATSAPP": 2}
+
+
 # --- the job ---------------------------------------------------------------------------------
 
 
@@ -927,6 +1005,11 @@ async def test_agents_are_refused_and_supervisors_see_their_teams_only(
         {"from": "2026-11-05", "to": "2026-11-04"},
         {"from": "2025-01-01", "to": "2026-12-31"},  # over 400 days
         {"from": "99999-01-01"},
+        # The calendar's ends: the default range around them would overflow.
+        {"from": "9999-12-31"},
+        {"to": "0001-01-01"},
+        {"from": "0001-01-01", "to": "0001-01-02"},
+        {"from": "2101-01-01", "to": "2101-01-02"},
         {"from": "2026-11-01\x00"},
         {"from": "2026-11-01", "to": "2026-11-0١"},  # an Arabic-Indic digit
         {"groupBy": "customer"},
@@ -941,6 +1024,17 @@ async def test_a_bad_range_or_grouping_answers_422(
         if "format" in params and path.endswith("report"):
             continue
         assert_envelope(await client.get(path, params=params), 422, "validation_error")
+
+
+async def test_the_years_2000_to_2100_are_the_range_a_report_covers(
+    client: httpx.AsyncClient,
+) -> None:
+    for path in ("/api/metrics/report", "/api/metrics/report/export"):
+        for params in ({"from": "2000-01-01"}, {"to": "2100-12-31"}):
+            assert (await client.get(path, params=params)).status_code == 200
+        refused = await client.get(path, params={"from": "9999-12-31"})
+        assert_envelope(refused, 422, "validation_error")
+        assert refused.json()["error"]["details"][0]["field"] == "query.from"
 
 
 async def test_invalid_utf8_in_the_query_answers_4xx(client: httpx.AsyncClient) -> None:

@@ -127,6 +127,10 @@ async def test_the_week_and_month_series_add_up_the_days(
         {"range": "custom", "from": "2026-05-01", "to": "2026-01-01"},
         {"range": "custom", "from": "2020-01-01", "to": "2026-01-01"},
         {"range": "custom", "from": "x", "to": "2026-01-01"},
+        # The calendar's ends: a default range around them would overflow.
+        {"range": "custom", "from": "9999-12-31"},
+        {"range": "custom", "to": "0001-01-01"},
+        {"range": "custom", "from": "1999-12-31", "to": "2000-01-01"},
         {"range": "nonsense", "groupBy": "nonsense", "every": "year"},
         {"groupBy": "TEAM", "every": "WEEK"},
     ],
