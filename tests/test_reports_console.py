@@ -142,6 +142,7 @@ async def test_odd_query_strings_answer_the_page_with_a_notice_not_an_error(
     assert page.status_code == 200, page.text
     if params.get("range") == "custom":
         assert "Esas fechas no forman un período válido" in page.text
+        assert "de 2000 a 2100" in page.text
 
 
 async def test_nul_bytes_and_huge_values_are_refused_with_a_4xx(admin: httpx.AsyncClient) -> None:
