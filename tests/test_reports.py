@@ -209,8 +209,73 @@ async def _generate(
                     detected_at=_at(FIRST_DAY + timedelta(days=DAYS), 12, 0),
                 )
             )
+        await _automated_and_events(session, random.Random(seed + 1000), parents)
         await session.commit()
     return World(team_a.id, team_b.id, ids)
+
+
+async def _automated_and_events(
+    session: AsyncSession, rng: random.Random, parents: list[Interaction]
+) -> None:
+    """What the bank sends on its own (one-time codes, links, surveys by SMS: not contacts),
+    and the events that say who handled a conversation (a bot paused, who resolved it)."""
+    extra: list[Interaction] = []
+    messages: list[Any] = []
+    for d in range(DAYS):
+        day = FIRST_DAY + timedelta(days=d)
+        for n, kind in enumerate(
+            (MessageKind.OTP, MessageKind.VERIFICATION_LINK, MessageKind.CSAT, MessageKind.OTP)
+        ):
+            at = _at(day, rng.randrange(24), 10 + n)
+            otp = kind is MessageKind.OTP
+            i = f.interaction(
+                started_at=at,
+                created_at=at,
+                updated_at=at,
+                channel=rng.choice([Channel.SMS, Channel.WHATSAPP]),
+                direction=Direction.OUTBOUND,
+                status=InteractionStatus.IN_PROGRESS,
+                ai_handled=False,
+                provider_conversation_id=f"otp:{uuid.uuid4()}" if otp else None,
+            )
+            extra.append(i)
+            messages.append(_person(i, at, kind=kind))
+            if n == 3:  # the customer answered a code's message: still no contact
+                messages.append(f.message(i, created_at=at + timedelta(seconds=5)))
+        # A link the customer answered is a contact.
+        at = _at(day, rng.randrange(24), 30)
+        answered = f.interaction(
+            started_at=at, created_at=at, updated_at=at, channel=Channel.SMS,
+            direction=Direction.OUTBOUND, ai_handled=rng.random() < 0.5,
+        )  # fmt: skip
+        extra.append(answered)
+        messages.append(_person(answered, at, kind=MessageKind.ONBOARDING_LINK))
+        messages.append(f.message(answered, created_at=at + timedelta(seconds=40)))
+    session.add_all(extra)
+    await session.flush()
+    session.add_all(messages)
+    events: list[Any] = []
+    for i in parents:
+        if i.channel is not Channel.CALL and rng.random() < 0.25:
+            events.append(
+                f.event(
+                    i, type="bot.paused", occurred_at=i.started_at + timedelta(seconds=1),
+                    idempotency_key=f"paused:{i.id}", normalized={"actor": "ana"},
+                )
+            )  # fmt: skip
+        if rng.random() < 0.4:
+            # Resolved once or twice: the latest resolve's actor is who resolved it.
+            for r in range(rng.randrange(1, 3)):
+                events.append(
+                    f.event(
+                        i, type="conversation.resolved",
+                        occurred_at=i.started_at + timedelta(minutes=10 + r),
+                        idempotency_key=f"resolved:{i.id}:{r}",
+                        normalized={"actor": rng.choice(["system", "ana", "bruno"])},
+                    )
+                )  # fmt: skip
+    session.add_all(events)
+    await session.flush()
 
 
 # --- the recomputation in plain SQL ----------------------------------------------------------
@@ -218,10 +283,36 @@ async def _generate(
 PERSON = """({m}.direction = 'OUTBOUND' AND {m}.kind = 'TEXT'
     AND ({m}.attempts > 0 OR {m}.status IN ('QUEUED', 'SENDING'))
     AND NOT EXISTS (SELECT 1 FROM csat_survey AS sv WHERE sv.message_id = {m}.id))"""
+# Resolved: a call the AI agent completed counts unless it was escalated or transferred.
 RESOLVED = """(i.status = 'COMPLETED'
-    AND (i.outcome = 'RESOLVED' OR (i.channel = 'CALL' AND i.ai_handled)))"""
-HANDLER = """CASE WHEN coalesce(i.assigned_agent, '') <> '' THEN 'PERSON'
-    WHEN i.ai_handled THEN 'AI' ELSE 'NONE' END"""
+    AND (i.outcome = 'RESOLVED' OR (i.channel = 'CALL' AND i.ai_handled
+         AND (i.outcome IS NULL OR i.outcome NOT IN ('ESCALATED', 'TRANSFERRED')))))"""
+# A contact: not a one-time code's conversation; a call, or a conversation with no message, a
+# message of the customer's or a TEXT one (not only the bank's automated messages).
+CONTACT = """(i.provider_conversation_id IS NULL OR i.provider_conversation_id NOT LIKE 'otp:%')
+    AND (i.channel = 'CALL'
+         OR NOT EXISTS (SELECT 1 FROM message AS a WHERE a.interaction_id = i.id)
+         OR EXISTS (SELECT 1 FROM message AS a WHERE a.interaction_id = i.id
+                    AND (a.direction = 'INBOUND' OR a.kind = 'TEXT')))"""
+# Who handled it: a person who resolved it (the latest conversation.resolved's actor); a call
+# by its outcome and ai_handled; WhatsApp and SMS by a person's reply or assignment, else the
+# AI when the bot was never paused.
+HANDLER = """CASE
+    WHEN coalesce((SELECT {actor} FROM interaction_event AS e
+                   WHERE e.interaction_id = i.id AND e.type = 'conversation.resolved'
+                   ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1), '')
+         NOT IN ('', 'system') THEN 'PERSON'
+    WHEN i.channel = 'CALL' AND i.outcome IN ('ESCALATED', 'TRANSFERRED') THEN 'PERSON'
+    WHEN i.channel = 'CALL' AND i.ai_handled THEN 'AI'
+    WHEN i.channel = 'CALL' AND coalesce(i.assigned_agent, '') <> '' THEN 'PERSON'
+    WHEN i.channel = 'CALL' THEN 'NONE'
+    WHEN coalesce(i.assigned_agent, '') <> '' THEN 'PERSON'
+    WHEN EXISTS (SELECT 1 FROM message AS pm WHERE pm.interaction_id = i.id AND {person})
+        THEN 'PERSON'
+    WHEN i.ai_handled AND NOT EXISTS (
+        SELECT 1 FROM interaction_event AS bp
+        WHERE bp.interaction_id = i.id AND bp.type = 'bot.paused') THEN 'AI'
+    ELSE 'NONE' END"""
 # What a conversation is grouped by, and what its survey answer is (team, agent, handler).
 KEYS = {
     "all": ("''", "''"),
@@ -248,9 +339,8 @@ SELECT {key} AS k, count(*) AS volume,
   sum(CASE WHEN {resolved} AND NOT EXISTS (
       SELECT 1 FROM repeat_contact AS r WHERE r.interaction_id = i.id) THEN 1 ELSE 0 END)
       AS first_time,
-  sum(CASE WHEN i.ai_handled THEN 1 ELSE 0 END) AS ai,
-  sum(CASE WHEN i.ai_handled AND {resolved} AND i.assigned_agent IS NULL THEN 1 ELSE 0 END)
-      AS contained
+  sum(CASE WHEN ({handler}) = 'AI' THEN 1 ELSE 0 END) AS ai,
+  sum(CASE WHEN ({handler}) = 'AI' AND {resolved} THEN 1 ELSE 0 END) AS contained
 FROM interaction AS i
 LEFT JOIN call_detail AS cd ON cd.interaction_id = i.id
 LEFT JOIN conversation_sla AS c ON c.interaction_id = i.id
@@ -379,11 +469,20 @@ async def expected(
 ) -> dict[str | None, dict[str, Any]]:
     """Per group key: the figures the report must answer, recomputed from the source tables."""
     params = {**_bounds(first, last), **_team_params(session, teams)}
+    actor = (
+        "json_extract(e.normalized, '$.actor')"
+        if session.get_bind().dialect.name == "sqlite"
+        else "e.normalized ->> 'actor'"
+    )
+    handler = HANDLER.format(actor=actor, person=PERSON.format(m="pm"))
     key, survey_key = KEYS[group]
-    scope, survey_scope = _scope("i.team_id", teams), _scope("s.team_id", teams)
+    key = handler if key == HANDLER else key
+    scope = f"{_scope('i.team_id', teams)} AND {CONTACT}"
+    survey_scope = f"{_scope('s.team_id', teams)} AND {CONTACT}"
     out: dict[str | None, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
     rows = await session.execute(
-        _statement(COUNTER_SQL.format(key=key, scope=scope, resolved=RESOLVED)), params
+        _statement(COUNTER_SQL.format(key=key, scope=scope, resolved=RESOLVED, handler=handler)),
+        params,
     )
     for row in rows.mappings():
         figures = out[_key(row["k"])]
@@ -550,7 +649,7 @@ async def assert_report_matches(
         starts = await session.execute(
             _statement(
                 "SELECT i.started_at AS s FROM interaction AS i WHERE i.started_at >= :start"
-                f" AND i.started_at < :end AND {_scope('i.team_id', teams)}"
+                f" AND i.started_at < :end AND {_scope('i.team_id', teams)} AND {CONTACT}"
             ).columns(s=UtcDateTime()),
             params,
         )
@@ -612,6 +711,84 @@ async def test_a_conversation_counts_on_the_local_day_and_hour_it_started(
     ]
     cells = [(c["weekday"], c["hour"]) for c in body["heatmap"] if c["volume"]]
     assert cells == [(5, 23)]  # a Saturday, 23 h
+
+
+async def test_contacts_resolution_and_the_handler_follow_what_happened(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """A call the AI agent kept counts as AI whatever voice agent it names; an escalated one is
+    a person's; a chat a person replied in stays a person's after the bot resumes; the bank's
+    codes, links and surveys by SMS are no contact."""
+    sessions = app.state.session_factory
+    day = FIRST_DAY
+    done = {"status": InteractionStatus.COMPLETED, "ended_at": _at(day, 13, 0)}
+    ai_call = f.interaction(
+        started_at=_at(day, 10, 0), channel=Channel.CALL, assigned_agent="Sofía (voz)",
+        ai_handled=True, outcome=Outcome.RESOLVED, **done,
+    )  # fmt: skip
+    escalated = f.interaction(
+        started_at=_at(day, 10, 5), channel=Channel.CALL, assigned_agent="Sofía (voz)",
+        ai_handled=True, outcome=Outcome.ESCALATED, **done,
+    )  # fmt: skip
+    taken = f.interaction(
+        started_at=_at(day, 10, 10), ai_handled=True, outcome=Outcome.RESOLVED, **done
+    )
+    bot_only = f.interaction(
+        started_at=_at(day, 10, 15), ai_handled=True, outcome=Outcome.RESOLVED, **done
+    )
+    sms = {"channel": Channel.SMS, "direction": Direction.OUTBOUND, "ai_handled": False}
+    code = f.interaction(
+        started_at=_at(day, 11, 0), provider_conversation_id=f"otp:{uuid.uuid4()}", **sms
+    )
+    link = f.interaction(started_at=_at(day, 11, 5), **sms)
+    survey_sms = f.interaction(started_at=_at(day, 11, 10), **sms)
+    survey_message = uuid.uuid4()
+    async with sessions() as session:
+        session.add_all([ai_call, escalated, taken, bot_only, code, link, survey_sms])
+        await session.flush()
+        session.add_all(
+            [
+                f.message(taken, created_at=_at(day, 10, 10)),
+                _person(taken, _at(day, 10, 12)),
+                f.event(taken, type="bot.paused", occurred_at=_at(day, 10, 12)),
+                f.event(taken, type="bot.resumed", occurred_at=_at(day, 13, 0)),
+                f.event(
+                    taken, type="conversation.resolved", occurred_at=_at(day, 13, 0),
+                    normalized={"actor": "ana"},
+                ),
+                f.message(bot_only, created_at=_at(day, 10, 15)),
+                _person(bot_only, _at(day, 10, 16), status=MessageStatus.SENT, attempts=0),
+                f.event(
+                    bot_only, type="conversation.resolved", occurred_at=_at(day, 13, 0),
+                    normalized={"actor": "system"},
+                ),
+                _person(code, _at(day, 11, 0), kind=MessageKind.OTP),
+                f.message(code, created_at=_at(day, 11, 1)),
+                _person(link, _at(day, 11, 5), kind=MessageKind.VERIFICATION_LINK),
+                _person(survey_sms, _at(day, 11, 10), kind=MessageKind.CSAT, id=survey_message),
+            ]
+        )  # fmt: skip
+        await session.flush()
+        session.add(
+            CsatSurvey(
+                interaction_id=taken.id, channel=Channel.SMS, message_id=survey_message,
+                handler=Handler.PERSON, agent="ana", sent_at=_at(day, 13, 1),
+                expires_at=_at(day, 13, 1) + timedelta(days=7), created_at=_at(day, 13, 1),
+                updated_at=_at(day, 13, 1),
+            )
+        )  # fmt: skip
+        await session.commit()
+    await tasks.refresh(sessions, settings)
+    params = {"from": day.isoformat(), "to": day.isoformat(), "groupBy": "handler"}
+    body = (await client.get("/api/metrics/report", params=params)).json()
+    totals = body["totals"]
+    assert totals["volume"] == 4  # the code, the link and the survey by SMS are not contacts
+    assert {g["key"]: g["volume"] for g in body["groups"]} == {"AI": 2, "PERSON": 2}
+    assert totals["fcr"]["resolved"] == 3  # the escalated call is not resolved
+    assert totals["containment"] == {"aiHandled": 2, "contained": 2, "n": 2, "rate": 1.0}
+    channels = {**params, "groupBy": "channel"}
+    body = (await client.get("/api/metrics/report", params=channels)).json()
+    assert {g["key"]: g["volume"] for g in body["groups"]} == {"CALL": 2, "WHATSAPP": 2}
 
 
 # --- the job ---------------------------------------------------------------------------------
@@ -735,7 +912,9 @@ async def test_a_rebuild_of_the_history_moves_the_watermark(
     days, conversations = await tasks.rebuild(
         sessions, settings, None, None, progress=lambda day, n: seen.append(day)
     )
-    assert (days, conversations) == (DAYS, DAYS * 2)
+    # Each day: its two conversations and a link the customer answered (the bank's codes, links
+    # and surveys by SMS are not contacts).
+    assert (days, conversations) == (DAYS, DAYS * 3)
     assert sorted(seen) == [FIRST_DAY + timedelta(days=n) for n in range(DAYS)]
     # The job has nothing left to do: the rebuild moved its watermark.
     assert await tasks.refresh(sessions, settings) == 0
@@ -757,13 +936,20 @@ async def test_the_rebuild_command_recomputes_a_range_with_its_progress(
     assert bad.exit_code == 2
     done = await asyncio.to_thread(invoke, "--from", "2026-10-30", "--to", "2026-11-01")
     assert done.exit_code == 0, done.output
-    assert "recomputed 3 days, 9 conversations" in done.stdout
+    volumes = []
+    async with sessions() as session:
+        for n in range(3):
+            one = date(2026, 10, 30) + timedelta(days=n)
+            volumes.append((await expected(session, one, one, "all", [None]))[None]["volume"])
+    # The contacts of the three days (the bank's codes, links and surveys by SMS are not).
+    assert f"recomputed 3 days, {sum(volumes)} conversations" in done.stdout
     assert "Recomputing days" in done.stderr
     body = (
         await client.get("/api/metrics/report", params={"from": "2026-10-27", "to": "2026-11-05"})
     ).json()
     assert body["daysComputed"] == 3
-    assert [d["volume"] for d in body["daily"]] == [0, 0, 0, 3, 3, 3, 0, 0, 0, 0]
+    assert [d["volume"] for d in body["daily"]] == [0, 0, 0, *volumes, 0, 0, 0, 0]
+    assert all(v >= 3 for v in volumes)
 
 
 # --- who sees what ---------------------------------------------------------------------------
@@ -819,6 +1005,11 @@ async def test_agents_are_refused_and_supervisors_see_their_teams_only(
         {"from": "2026-11-05", "to": "2026-11-04"},
         {"from": "2025-01-01", "to": "2026-12-31"},  # over 400 days
         {"from": "99999-01-01"},
+        # The calendar's ends: the default range around them would overflow.
+        {"from": "9999-12-31"},
+        {"to": "0001-01-01"},
+        {"from": "0001-01-01", "to": "0001-01-02"},
+        {"from": "2101-01-01", "to": "2101-01-02"},
         {"from": "2026-11-01\x00"},
         {"from": "2026-11-01", "to": "2026-11-0١"},  # an Arabic-Indic digit
         {"groupBy": "customer"},
@@ -833,6 +1024,17 @@ async def test_a_bad_range_or_grouping_answers_422(
         if "format" in params and path.endswith("report"):
             continue
         assert_envelope(await client.get(path, params=params), 422, "validation_error")
+
+
+async def test_the_years_2000_to_2100_are_the_range_a_report_covers(
+    client: httpx.AsyncClient,
+) -> None:
+    for path in ("/api/metrics/report", "/api/metrics/report/export"):
+        for params in ({"from": "2000-01-01"}, {"to": "2100-12-31"}):
+            assert (await client.get(path, params=params)).status_code == 200
+        refused = await client.get(path, params={"from": "9999-12-31"})
+        assert_envelope(refused, 422, "validation_error")
+        assert refused.json()["error"]["details"][0]["field"] == "query.from"
 
 
 async def test_invalid_utf8_in_the_query_answers_4xx(client: httpx.AsyncClient) -> None:

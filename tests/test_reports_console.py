@@ -127,6 +127,10 @@ async def test_the_week_and_month_series_add_up_the_days(
         {"range": "custom", "from": "2026-05-01", "to": "2026-01-01"},
         {"range": "custom", "from": "2020-01-01", "to": "2026-01-01"},
         {"range": "custom", "from": "x", "to": "2026-01-01"},
+        # The calendar's ends: a default range around them would overflow.
+        {"range": "custom", "from": "9999-12-31"},
+        {"range": "custom", "to": "0001-01-01"},
+        {"range": "custom", "from": "1999-12-31", "to": "2000-01-01"},
         {"range": "nonsense", "groupBy": "nonsense", "every": "year"},
         {"groupBy": "TEAM", "every": "WEEK"},
     ],
@@ -138,6 +142,7 @@ async def test_odd_query_strings_answer_the_page_with_a_notice_not_an_error(
     assert page.status_code == 200, page.text
     if params.get("range") == "custom":
         assert "Esas fechas no forman un período válido" in page.text
+        assert "de 2000 a 2100" in page.text
 
 
 async def test_nul_bytes_and_huge_values_are_refused_with_a_4xx(admin: httpx.AsyncClient) -> None:

@@ -204,9 +204,12 @@ async def _context(
             first, last = reports.parse_range(settings, raw_from, raw_to)
         except ValidationFailed:
             error = speaker.gettext(
-                "Those dates are not a range the report covers: a day as YYYY-MM-DD, "
-                "the first before the last, %(days)s days at most.",
+                "Those dates are not a range the report covers: a day as YYYY-MM-DD "
+                "from %(min_year)s to %(max_year)s, the first before the last, %(days)s days "
+                "at most.",
                 days=reports.MAX_RANGE_DAYS,
+                min_year=reports.MIN_YEAR,
+                max_year=reports.MAX_YEAR,
             )
             first, last = preset_range(DEFAULT_PRESET, now)
     else:

@@ -28,12 +28,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contact_center.db.statements import lock_key
 from contact_center.models.call_detail import CallDetail
 from contact_center.models.csat import CsatSurvey, RepeatContact
-from contact_center.models.enums import Channel
+from contact_center.models.enums import Channel, EventType
 from contact_center.models.interaction import Interaction
+from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.message import Message
 from contact_center.models.report import ReportDay, ReportHistogram, ReportRollup, ReportWatermark
 from contact_center.models.service_levels import ConversationSla
 from contact_center.models.team import Team, TeamMember
+from contact_center.outcomes.repository import not_otp, resolved
 
 # --- a day's source rows ------------------------------------------------------------------
 
@@ -63,6 +65,12 @@ class DayConversation:
     csat_team_id: uuid.UUID | None
     csat_message_id: uuid.UUID | None
     repeat_contact: bool
+    # Resolved as contact_center.outcomes decides it (its `resolved()`, read with the row).
+    resolved: bool = False
+    # Whether the bot was ever paused in it (a person took it over): a `bot.paused` event.
+    bot_paused: bool = False
+    # The actor of its latest `conversation.resolved` event (None: none, or no actor).
+    resolver: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,10 +93,35 @@ def _text(column: Any) -> Any:
     return type_coerce(column, String())
 
 
+def _actor(normalized: Any) -> str | None:
+    actor = normalized.get("actor") if isinstance(normalized, dict) else None
+    return actor if isinstance(actor, str) and actor else None
+
+
 async def day_conversations(
     session: AsyncSession, start: datetime, end: datetime
 ) -> list[DayConversation]:
-    """The conversations started in [start, end): one row each (every join is one-to-one)."""
+    """The conversations started in [start, end), one-time codes' left out (not contacts, as
+    for contact_center.outcomes): one row each (every join is one-to-one). Whether the rest
+    are contacts is decided on their messages (rollups.is_contact)."""
+    bot_paused = (
+        select(InteractionEvent.id)
+        .where(
+            InteractionEvent.interaction_id == Interaction.id,
+            InteractionEvent.type == EventType.BOT_PAUSED.value,
+        )
+        .exists()
+    )
+    latest_resolve = (
+        select(InteractionEvent.normalized)
+        .where(
+            InteractionEvent.interaction_id == Interaction.id,
+            InteractionEvent.type == EventType.CONVERSATION_RESOLVED.value,
+        )
+        .order_by(InteractionEvent.occurred_at.desc(), InteractionEvent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     stmt = (
         select(
             Interaction.id,
@@ -112,12 +145,15 @@ async def day_conversations(
             CsatSurvey.team_id,
             CsatSurvey.message_id,
             RepeatContact.interaction_id,
+            resolved(),
+            bot_paused,
+            latest_resolve,
         )
         .outerjoin(CallDetail, CallDetail.interaction_id == Interaction.id)
         .outerjoin(ConversationSla, ConversationSla.interaction_id == Interaction.id)
         .outerjoin(CsatSurvey, CsatSurvey.interaction_id == Interaction.id)
         .outerjoin(RepeatContact, RepeatContact.interaction_id == Interaction.id)
-        .where(Interaction.started_at >= start, Interaction.started_at < end)
+        .where(Interaction.started_at >= start, Interaction.started_at < end, not_otp())
     )
     return [
         DayConversation(
@@ -142,6 +178,9 @@ async def day_conversations(
             csat_team_id=r[18],
             csat_message_id=r[19],
             repeat_contact=r[20] is not None,
+            resolved=bool(r[21]),
+            bot_paused=bool(r[22]),
+            resolver=_actor(r[23]),
         )
         for r in (await (await session.connection()).execute(stmt)).all()
     ]
@@ -164,6 +203,7 @@ async def day_messages(session: AsyncSession, start: datetime, end: datetime) ->
             Interaction.started_at >= start,
             Interaction.started_at < end,
             Interaction.channel.in_([Channel.WHATSAPP, Channel.SMS]),
+            not_otp(),
         )
         .order_by(Message.interaction_id, Message.created_at, Message.id)
     )

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from contact_center.models.report import NO_TEAM
+from contact_center.principal import SYSTEM_CONTEXT
 from contact_center.reports.buckets import bucket_of
 from contact_center.reports.repository import COUNTERS, DayConversation, DayMessage
 
@@ -21,6 +22,8 @@ DIMENSIONS = ("all", "hour", "agent", "channel", "intent", "handler")
 HISTOGRAM_DIMENSIONS = ("all", "agent", "channel", "intent", "handler")
 # The conversation's handler when neither a person nor the AI handled it (e.g. abandoned).
 NO_HANDLER = "NONE"
+# The actor of what the system did (jobs, the bot): not a person.
+SYSTEM_ACTOR = SYSTEM_CONTEXT.principal.actor_id
 
 _INDEX = {name: i for i, name in enumerate(COUNTERS)}
 
@@ -64,18 +67,53 @@ def response_times(
     return first, following
 
 
+def is_contact(c: DayConversation, messages: Sequence[DayMessage]) -> bool:
+    """Whether the conversation is a contact (counted in a report; one-time codes' are left
+    out by the query, as contact_center.outcomes leaves them out): a call, or a conversation
+    with a message of the customer's or a TEXT message (a person's or the bot's), or with no
+    message at all (nothing says the bank sent it on its own). A
+    conversation of automated messages only — a verification or onboarding link, a card
+    activation, a survey sent by SMS (kind CSAT, in a conversation of its own) — is the bank
+    notifying, not a contact."""
+    if c.channel == "CALL" or not messages:
+        return True
+    return any(m.direction == "INBOUND" or m.kind == "TEXT" for m in messages)
+
+
 def is_resolved(c: DayConversation) -> bool:
-    """COMPLETED with outcome RESOLVED, or a call the AI agent completed."""
-    return c.status == "COMPLETED" and (
-        c.outcome == "RESOLVED" or (c.channel == "CALL" and c.ai_handled)
-    )
+    """Resolved as contact_center.outcomes decides it (`outcomes.repository.resolved`, read by
+    the query): COMPLETED with outcome RESOLVED, or a call the AI agent completed that was
+    neither escalated nor transferred to a person."""
+    return c.resolved
 
 
-def handler_of(c: DayConversation) -> str:
-    """PERSON when someone is assigned, AI when the AI agent handled it alone, else NONE."""
-    if c.assigned_agent:
+def handler_of(c: DayConversation, messages: Sequence[DayMessage]) -> str:
+    """Who handled the conversation, by facts that do not change later (the same rule as
+    CSAT's attribution, contact_center.outcomes.service.attribution, where both look):
+
+    - a person resolved it (the actor of its latest `conversation.resolved` is a user): PERSON;
+    - a call: AI when the AI agent kept it (`ai_handled`; its `assigned_agent` names the voice
+      agent) unless it was escalated or transferred to a person (PERSON); PERSON when a person
+      took it; else NONE;
+    - WhatsApp or SMS: PERSON when a person replied or is assigned; AI when the AI agent handled
+      it and the bot was never paused (`ai_handled` alone turns true again when a person
+      resolves and the bot resumes); else NONE (e.g. abandoned in the queue).
+
+    Attribution does not look at replies or pauses: a conversation a person replied in, then
+    left unassigned and closed by no person, is PERSON here and AI on its survey (whose answer
+    is counted on the survey's handler)."""
+    if c.resolver is not None and c.resolver != SYSTEM_ACTOR:
         return "PERSON"
-    return "AI" if c.ai_handled else NO_HANDLER
+    if c.channel == "CALL":
+        if c.outcome in ("ESCALATED", "TRANSFERRED"):
+            return "PERSON"
+        if c.ai_handled:
+            return "AI"
+        return "PERSON" if c.assigned_agent else NO_HANDLER
+    replied = any(is_person_reply(m, c.csat_message_id) for m in messages)
+    if replied or c.assigned_agent:
+        return "PERSON"
+    return "AI" if c.ai_handled and not c.bot_paused else NO_HANDLER
 
 
 def _team(team_id: uuid.UUID | None) -> str:
@@ -145,11 +183,14 @@ def compute_day(
     by_conversation: dict[uuid.UUID, list[DayMessage]] = defaultdict(list)
     for message in messages:
         by_conversation[message.interaction_id].append(message)
-    result = DayRollup(day=day, conversations=len(conversations))
-    for c in conversations:
+    contacts = [c for c in conversations if is_contact(c, by_conversation.get(c.id, ()))]
+    result = DayRollup(day=day, conversations=len(contacts))
+    for c in contacts:
+        own = by_conversation.get(c.id, ())
         hour = f"{c.started_at.astimezone(zone).hour:02d}"
         common = [("all", ""), ("hour", hour), ("channel", c.channel), ("intent", c.intent or "")]
-        keys = [*common, ("agent", c.assigned_agent or ""), ("handler", handler_of(c))]
+        handler = handler_of(c, own)
+        keys = [*common, ("agent", c.assigned_agent or ""), ("handler", handler)]
         team = _team(c.team_id)
         resolved = is_resolved(c)
         completed_call = (
@@ -168,8 +209,8 @@ def compute_day(
             "resolution_total": int(c.resolution_state in ("MET", "BREACHED")),
             "resolved": int(resolved),
             "resolved_first_time": int(resolved and not c.repeat_contact),
-            "ai_handled": int(c.ai_handled),
-            "contained": int(c.ai_handled and resolved and not c.assigned_agent),
+            "ai_handled": int(handler == "AI"),
+            "contained": int(handler == "AI" and resolved),
         }
         result.add(keys, team, values)
         if c.csat_score is not None:
@@ -188,7 +229,7 @@ def compute_day(
                 },
             )
         if c.channel in ("WHATSAPP", "SMS"):
-            first, following = response_times(by_conversation.get(c.id, ()), c.csat_message_id)
+            first, following = response_times(own, c.csat_message_id)
             if first is not None:
                 result.count(keys, team, "first_response", first)
             for secs in following:

@@ -39,6 +39,8 @@ from contact_center.reports.schemas import (
 from contact_center.settings import Settings
 
 MAX_RANGE_DAYS = 400
+# The years a report's days may fall in (as service levels' days).
+MIN_YEAR, MAX_YEAR = 2000, 2100
 DEFAULT_RANGE_DAYS = 30
 WATERMARK = "rollup"
 # A source row committed late (its time taken before a slower transaction committed) is still
@@ -135,18 +137,26 @@ async def visible_teams(session: AsyncSession, viewer: Principal) -> list[str] |
 
 def parse_range(settings: Settings, raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
     """`from` and `to` (YYYY-MM-DD, APP_TIMEZONE, both included; default the last 30 days to
-    today): 422 when either is not a date, `from` is after `to` or the range is over 400 days."""
+    today): 422 when either is not a date or falls outside the years 2000–2100 (as service
+    levels' days), `from` is after `to` or the range is over 400 days."""
 
     def parse(raw: str | None, name: str) -> date | None:
         if raw is None or not raw.strip():
             return None
         try:
-            return date.fromisoformat(raw.strip())
+            day = date.fromisoformat(raw.strip())
         except ValueError:
             raise ValidationFailed(
                 f"{name} must be YYYY-MM-DD.",
                 details=[{"field": f"query.{name}", "message": "not a date (YYYY-MM-DD)"}],
             ) from None
+        # A day near the calendar's ends would overflow the default range around it.
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            raise ValidationFailed(
+                f"{name} must fall in the years {MIN_YEAR} to {MAX_YEAR}.",
+                details=[{"field": f"query.{name}", "message": f"not in {MIN_YEAR}–{MAX_YEAR}"}],
+            )
+        return day
 
     last = parse(raw_to, "to")
     first = parse(raw_from, "from")
