@@ -714,3 +714,13 @@ async def test_the_emulator_receives_one_sms_survey_for_a_call_and_one_whatsapp_
         path = "/csat/" + (LINK.search(texts[0]) or [""] * 3)[2]
         async with httpx.AsyncClient(base_url=live.base) as anonymous:
             assert (await anonymous.get(path)).status_code == 200
+        # The customer's WhatsApp holds a working link; the thread shows it without its token.
+        (sent,) = await whatsapp()
+        wa_link = LINK.search(str(sent.get("content")))
+        assert wa_link is not None
+        async with httpx.AsyncClient(base_url=live.base) as anonymous:
+            assert (await anonymous.get("/csat/" + wa_link.group(2))).status_code == 200
+        thread = await live.http.get(f"/api/interactions/{chat.id}")
+        assert thread.status_code == 200, thread.text
+        assert wa_link.group(2) not in thread.text
+        assert "/csat/••••••" in thread.text
