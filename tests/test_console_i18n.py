@@ -265,6 +265,19 @@ async def test_pages_speak_spanish_by_default_and_each_user_may_choose_english(
         await other.aclose()
 
 
+async def test_the_reports_date_range_reads_desde_hasta(app: FastAPI) -> None:
+    """The range's end is a date ("Hasta"), not the recipient "To" of a message ("Para")."""
+    http = await _signed_in(app, "sofia", Role.SUPERVISOR)
+    try:
+        page = await http.get("/reports")
+        assert page.status_code == 200, page.text
+        label = re.search(r"<label data-custom>([^<]*)<input[^>]*name=\"to\"", page.text)
+        assert label is not None
+        assert label.group(1).strip() == "Hasta"
+    finally:
+        await http.aclose()
+
+
 async def test_the_api_stays_english(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/interactions/" + "0" * 8 + "-0000-0000-0000-" + "0" * 12)
     body: dict[str, Any] = response.json()

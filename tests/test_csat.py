@@ -26,10 +26,12 @@ from contact_center.models.enums import (
     MessageKind,
     Outcome,
     Provider,
+    Role,
 )
 from contact_center.outcomes.tasks import OutcomeJobDeps, find_repeat_contacts, send_surveys
 from contact_center.worker.deps import outcome_deps
-from tests import factories
+from tests import auth, factories
+from tests.deliveries import incoming, post_builderbot
 from tests.test_logging import Capture
 
 PHONE = "+5491155550101"
@@ -190,6 +192,47 @@ async def test_whatsapp_inside_the_window_gets_whatsapp_text_in_the_same_convers
     assert after is not None
     assert after.status is InteractionStatus.COMPLETED
     assert after.outcome is Outcome.RESOLVED
+
+
+async def test_the_survey_links_token_is_shown_to_no_one_in_the_api_or_the_console(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """The link lets whoever holds it answer: the message keeps it (the customer's copy is sent
+    from it), but the thread shows the address with its token hidden, revealed or not."""
+    chat = await resolved_chat(session_factory, wrote_ago=timedelta(hours=2))
+    path = await survey_link(app, chat)
+    token = path.removeprefix("/csat/")
+    assert len(token) > 20
+
+    def csat_body(body: dict[str, Any]) -> str:
+        (shown,) = [m["body"] for m in body["messages"] if m["kind"] == "CSAT"]
+        return str(shown)
+
+    masked = await client.get(f"/api/interactions/{chat.id}")
+    assert masked.status_code == 200, masked.text
+    assert token not in masked.text
+    assert "/csat/••••••" in csat_body(masked.json())
+    revealed = await client.get(
+        f"/api/interactions/{chat.id}",
+        params={"includePII": "true"},
+        headers={"X-Reveal-Reason": "reclamo del cliente"},
+    )
+    assert revealed.status_code == 200, revealed.text
+    assert token not in revealed.text
+    assert "/csat/••••••" in csat_body(revealed.json())
+    page = await auth.session_client(app, "root", Role.ADMIN)
+    try:
+        for url in (f"/interactions/{chat.id}", f"/console/partials/interactions/{chat.id}"):
+            html = (await page.get(url)).text
+            assert "/csat/••••••" in html, url
+            assert token not in html, url
+    finally:
+        await page.aclose()
+    # The link itself still answers.
+    assert (await anonymous.get(path)).status_code == 200
 
 
 async def test_whatsapp_outside_the_window_gets_an_sms_with_a_signed_link(
@@ -494,6 +537,71 @@ async def test_a_call_3_days_after_a_resolved_whatsapp_is_a_repeat_8_days_is_not
     assert shown["repeatContact"]["repeatInteractionId"] == str(call.id)
 
 
+async def test_a_customer_writing_again_on_a_resolved_thread_is_a_repeat_contact_within_7_days(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """WhatsApp: the customer's new message reopens the resolved conversation (no new one): the
+    conversation is its own repeat contact when it came within 7 days of the resolution."""
+
+    async def conversation(phone: str) -> Interaction:
+        async with session_factory() as session:
+            return (
+                await session.scalars(
+                    select(Interaction).where(Interaction.customer_phone == phone)
+                )
+            ).one()
+
+    async def resolve(phone: str) -> Interaction:
+        await post_builderbot(client, incoming(phone.lstrip("+"), "hola, mi saldo"))
+        chat = await conversation(phone)
+        done = await client.post(
+            f"/api/interactions/{chat.id}/resolve", json={"resolutionCode": "answered"}
+        )
+        assert done.status_code == 200, done.text
+        return chat
+
+    back_phone, late_phone, agent_phone = "+5491155550401", "+5491155550402", "+5491155550403"
+    back = await resolve(back_phone)
+    late = await resolve(late_phone)
+    by_agent = await resolve(agent_phone)
+    # The second one was resolved 8 days ago.
+    async with session_factory() as session:
+        await session.execute(
+            update(InteractionEvent)
+            .where(
+                InteractionEvent.interaction_id == late.id,
+                InteractionEvent.type == "conversation.resolved",
+            )
+            .values(occurred_at=now() - timedelta(days=8))
+        )
+        await session.commit()
+    deps = deps_of(app)
+    assert await find_repeat_contacts(deps) == 0  # resolved, nobody came back yet
+    for phone in (back_phone, late_phone):
+        await post_builderbot(client, incoming(phone.lstrip("+"), "una cosa más"))
+    # A person reopening a conversation is no customer coming back.
+    reopened = await client.post(f"/api/interactions/{by_agent.id}/reopen")
+    assert reopened.status_code == 200, reopened.text
+    assert (await conversation(back_phone)).status is InteractionStatus.IN_PROGRESS
+    results = await asyncio.gather(find_repeat_contacts(deps), find_repeat_contacts(deps))
+    assert sum(results) == 1
+    async with session_factory() as session:
+        rows = list((await session.scalars(select(RepeatContact))).all())
+    assert [(r.interaction_id, r.repeat_interaction_id) for r in rows] == [(back.id, back.id)]
+    flagged = [
+        e for e in await events(session_factory, back.id) if e.type == "conversation.repeat_contact"
+    ]
+    assert len(flagged) == 1
+    assert (flagged[0].normalized or {})["repeatInteractionId"] == str(back.id)
+    assert (flagged[0].normalized or {})["reopened"] is True
+    assert await find_repeat_contacts(deps) == 0
+    shown = (await client.get(f"/api/interactions/{back.id}/csat")).json()
+    assert shown["firstContactResolution"] is False
+    assert shown["repeatContact"]["repeatInteractionId"] == str(back.id)
+
+
 async def test_otp_conversations_and_outbound_ones_are_not_contacts(
     app: FastAPI, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -606,3 +714,13 @@ async def test_the_emulator_receives_one_sms_survey_for_a_call_and_one_whatsapp_
         path = "/csat/" + (LINK.search(texts[0]) or [""] * 3)[2]
         async with httpx.AsyncClient(base_url=live.base) as anonymous:
             assert (await anonymous.get(path)).status_code == 200
+        # The customer's WhatsApp holds a working link; the thread shows it without its token.
+        (sent,) = await whatsapp()
+        wa_link = LINK.search(str(sent.get("content")))
+        assert wa_link is not None
+        async with httpx.AsyncClient(base_url=live.base) as anonymous:
+            assert (await anonymous.get("/csat/" + wa_link.group(2))).status_code == 200
+        thread = await live.http.get(f"/api/interactions/{chat.id}")
+        assert thread.status_code == 200, thread.text
+        assert wa_link.group(2) not in thread.text
+        assert "/csat/••••••" in thread.text

@@ -136,6 +136,7 @@ async def _generated(app: FastAPI, seed: int, count: int = 240) -> World:
             team_id=world.teams[team] if team else None,
             queued_at=queued,
             snoozed_until=snoozed,
+            waiting_since=rng.choice([None, now - timedelta(minutes=rng.randint(1, 90))]),
             ai_handled=False,
             started_at=now - timedelta(hours=3),
         )
@@ -206,10 +207,18 @@ def _expected(
             row["calls"] += (
                 item.channel is Channel.CALL and item.status is InteractionStatus.IN_PROGRESS
             )
-            if clock is not None and SlaState.BREACHED in (
-                clock.first_response_state,
-                clock.next_response_state,
-                clock.resolution_state,
+            # Overdue now: a late first response already sent, or a late reply already given
+            # (the customer no longer waits), is not.
+            if clock is not None and (
+                (
+                    clock.first_response_state is SlaState.BREACHED
+                    and clock.first_response_at is None
+                )
+                or (
+                    clock.next_response_state is SlaState.BREACHED
+                    and item.waiting_since is not None
+                )
+                or clock.resolution_state is SlaState.BREACHED
             ):
                 row["breaches"] += 1
         if clock is not None:
@@ -323,7 +332,7 @@ async def test_a_supervisor_sees_their_teams_only(
         html = (await page.get("/wallboard")).text
         assert "Tarjetas" in html
         assert "Préstamos" not in html
-        assert "bolsa común" not in html
+        assert "Bolsa común" not in html
     finally:
         await page.aclose()
     # A supervisor in no team has an empty board.
@@ -335,6 +344,82 @@ async def test_a_supervisor_sees_their_teams_only(
     assert body["agents"] == []
     assert body["totals"]["waiting"] == 0
     assert body["totals"]["breachesNow"] == 0
+
+
+async def test_breaches_now_are_the_targets_overdue_now_not_those_missed_once(
+    app: FastAPI, board: dict[str, httpx.AsyncClient]
+) -> None:
+    """A first response sent late and a reply given late stay BREACHED for the reports; they are
+    not overdue now. An unsent late first response, a late reply still awaited, and a late
+    resolution are."""
+    now = datetime.now(UTC)
+    team = (await _teams(app, "Tarjetas"))["Tarjetas"]
+    late = now - timedelta(minutes=30)
+
+    def open_one(waiting: bool) -> Interaction:
+        return f.interaction(
+            status=InteractionStatus.IN_PROGRESS,
+            assigned_agent="ana",
+            team_id=team,
+            waiting_since=now - timedelta(minutes=40) if waiting else None,
+            started_at=now - timedelta(hours=2),
+        )
+
+    answered_late, replied_late, unsent, awaited, unresolved = (
+        open_one(False),
+        open_one(False),
+        open_one(True),
+        open_one(True),
+        open_one(False),
+    )
+    met = SlaState.MET
+    breached = SlaState.BREACHED
+    clocks = [
+        ConversationSla(
+            interaction_id=answered_late.id,
+            first_response_state=breached,
+            first_response_due_at=late,
+            first_response_at=now - timedelta(minutes=5),
+        ),
+        ConversationSla(
+            interaction_id=replied_late.id,
+            first_response_state=met,
+            first_response_at=late,
+            next_response_state=breached,
+            next_response_due_at=late,
+        ),
+        ConversationSla(
+            interaction_id=unsent.id, first_response_state=breached, first_response_due_at=late
+        ),
+        ConversationSla(
+            interaction_id=awaited.id,
+            first_response_state=met,
+            first_response_at=late,
+            next_response_state=breached,
+            next_response_due_at=late,
+        ),
+        ConversationSla(
+            interaction_id=unresolved.id,
+            first_response_state=met,
+            first_response_at=late,
+            resolution_state=breached,
+            resolution_due_at=late,
+        ),
+    ]
+    async with app.state.session_factory() as session:
+        await f.save(session, answered_late, replied_late, unsent, awaited, unresolved)
+        await f.save(session, *clocks)
+    body = (await board["admin"].get("/api/metrics/wallboard")).json()
+    assert _by_name(body)["Tarjetas"]["breachesNow"] == 3
+    assert body["totals"]["breachesNow"] == 3
+    # The reply arrives: the awaited one is no longer overdue.
+    async with app.state.session_factory() as session:
+        await session.execute(
+            update(Interaction).where(Interaction.id == awaited.id).values(waiting_since=None)
+        )
+        await session.commit()
+    body = (await board["admin"].get("/api/metrics/wallboard")).json()
+    assert body["totals"]["breachesNow"] == 2
 
 
 async def test_agents_and_strangers_are_refused_on_the_api_and_the_page(
@@ -398,6 +483,9 @@ async def test_the_page_renders_the_figures_in_spanish(
         await admin.aclose()
     assert "Monitor en vivo" in html
     assert "En espera" in html
+    # The shared pool's label fits a large screen's team column (no "Sin equipo (bolsa com…").
+    assert "Bolsa común" in html
+    assert "Sin equipo" not in html
     for row in body["teams"]:
         key = row["teamId"] or "pool"
         assert f'data-team-waiting="{key}">{row["waiting"]}<' in html

@@ -61,6 +61,9 @@ async def seed(live: Live) -> dict[str | None, uuid.UUID | None]:
     are), conversations waiting and held, calls in progress, and clocks met and breached."""
     sessions = live.app.state.session_factory
     now = datetime.now(UTC)
+    # Changed before the service-level job's first look-back (a day): it leaves the seeded
+    # clocks as written (there is no policy here, it would clear them).
+    UNSEEN = now - timedelta(days=2)  # noqa: N806
     async with sessions() as session:
         teams = {name: Team(name=name) for name in ("Tarjetas", "Préstamos", "Inversiones")}
         session.add_all(teams.values())
@@ -95,6 +98,7 @@ async def seed(live: Live) -> dict[str | None, uuid.UUID | None]:
                 status=InteractionStatus.IN_PROGRESS,
                 ai_handled=False,
                 started_at=now - timedelta(minutes=20 + n),
+                updated_at=UNSEEN,
             )
             rows.append(item)
             if item.channel is Channel.CALL:
@@ -116,6 +120,7 @@ async def seed(live: Live) -> dict[str | None, uuid.UUID | None]:
                 queued_at=now - timedelta(minutes=2 + 3 * n, seconds=17),
                 ai_handled=False,
                 started_at=now - timedelta(minutes=2 + 3 * n, seconds=17),
+                updated_at=UNSEEN,
             )
             rows.append(item)
             if n == count - 1 and queue is not None:
@@ -210,8 +215,9 @@ async def test_the_board_follows_a_new_message_and_a_breach_without_a_reload(
     assert answer.status_code == 200, answer.text
     await expect(waiting).to_have_text("13", timeout=5_000)
     await expect(pool).to_have_text("3")
-    # One of Lucía's conversations breaches its first-response target: the service-level job
-    # moves its clock and records `sla.breached` (whose live notice refreshes the board).
+    # One of Lucía's conversations, whose customer waits for her reply, breaches its
+    # next-response target: the service-level job moves its clock and records `sla.breached`
+    # (whose live notice refreshes the board).
     sessions = wallboard.app.state.session_factory
     now = datetime.now(UTC)
     async with sessions() as session:
@@ -227,11 +233,16 @@ async def test_the_board_follows_a_new_message_and_a_breach_without_a_reload(
             )
         ).one()
         await session.execute(
+            update(Interaction)
+            .where(Interaction.id == item.id)
+            .values(waiting_since=now - timedelta(minutes=6))
+        )
+        await session.execute(
             update(ConversationSla)
             .where(ConversationSla.interaction_id == item.id)
             .values(
-                first_response_state=SlaState.BREACHED,
-                first_response_due_at=now - timedelta(seconds=1),
+                next_response_state=SlaState.BREACHED,
+                next_response_due_at=now - timedelta(seconds=1),
                 updated_at=now,
             )
         )
@@ -241,7 +252,7 @@ async def test_the_board_follows_a_new_message_and_a_breach_without_a_reload(
             Event(
                 EventType.SLA_BREACHED,
                 f"sla:test:{item.id}",
-                normalized={"target": "FIRST_RESPONSE", "dueAt": now.isoformat()},
+                normalized={"target": "NEXT_RESPONSE", "dueAt": now.isoformat()},
             ),
         )
         await session.commit()

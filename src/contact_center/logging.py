@@ -18,7 +18,7 @@ from urllib.parse import unquote_plus
 import structlog
 from structlog.types import EventDict, Processor
 
-from contact_center.pii import mask_number, mask_text
+from contact_center.pii import mask_link_tokens, mask_number, mask_text
 from contact_center.settings import LogFormat
 
 _SENSITIVE_KEY_RE = re.compile(
@@ -30,8 +30,6 @@ _SENSITIVE_KEY_RE = re.compile(
 _CODE_IN_TEXT_RE = re.compile(r"(?i)(c[oó]digo|code|otp|pin|clave)([^\d\n]{1,40}?)(\d{4,10})\b")
 _BEARER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 REDACTED = "[REDACTED]"
-# A token in a page's path is the customer's proof (a survey's, a signed link's landing page).
-_PATH_TOKEN_RE = re.compile(r"(/csat/|/l/verify/|/l/onboarding/)[^\s/?#\"']+")
 # PostgreSQL repeats a row's values in an error's DETAIL ("Key (phone)=(…) already exists",
 # "Failing row contains (…)"), which a chained exception's traceback prints: keep the columns.
 _DB_DETAIL_RE = re.compile(
@@ -46,8 +44,7 @@ def redact_text(text: str) -> str:
         text = unquote_plus(text)
     text = _CODE_IN_TEXT_RE.sub(lambda m: m.group(1) + m.group(2) + "*" * len(m.group(3)), text)
     text = _BEARER_RE.sub(lambda m: m.group(1) + " " + REDACTED, text)
-    if "/csat/" in text or "/l/" in text:
-        text = _PATH_TOKEN_RE.sub(rf"\g<1>{REDACTED}", text)
+    text = mask_link_tokens(text, REDACTED)
     if "Key (" in text or "Failing row" in text:
         text = _DB_DETAIL_RE.sub(rf"\g<1>{REDACTED}\g<2>", text)
         text = _FAILING_ROW_RE.sub(rf"\g<1>{REDACTED}\g<2>", text)

@@ -115,6 +115,21 @@ def _mask_digits(match: re.Match[str]) -> str:
     return (match.group("letters") or "") + masked
 
 
+# A token in a page's path is the customer's proof (a survey's, a signed link's landing page):
+# whoever holds the link answers or verifies as the customer.
+PATH_TOKEN_RE = re.compile(r"(/csat/|/l/verify/|/l/onboarding/)[^\s/?#\"'<>]+")
+LINK_PROOF_MASK = "••••••"
+
+
+def mask_link_tokens(text: str, replacement: str = LINK_PROOF_MASK) -> str:
+    """The token of every survey or signed link in `text` hidden, the rest of the address kept.
+    Applied to a message's text wherever it is shown, revealed or not: the token is no personal
+    data to reveal but a key (the customer's copy, sent as written, keeps it)."""
+    if "/csat/" not in text and "/l/" not in text:
+        return text
+    return PATH_TOKEN_RE.sub(lambda m: m.group(1) + replacement, text)
+
+
 def mask_text(text: str) -> str:
     """Mask every phone-number-like run (8+ digits) inside free text: written with spaces,
     hyphens, dots or parentheses, and glued to the letters before it ("Tel549…")."""

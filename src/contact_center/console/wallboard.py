@@ -41,7 +41,8 @@ async def _context(
 ) -> dict[str, Any]:
     board = await wallboard.wallboard(session, settings, principal)
     speaker = speaker_for(request)
-    pool = speaker.gettext("No team (shared pool)")
+    # Short: a large screen's team column and chart labels have room for a word or two.
+    pool = speaker.gettext("Shared pool")
     chart = {
         "teams": [t.name or pool for t in board.teams],
         "waiting": [t.waiting for t in board.teams],

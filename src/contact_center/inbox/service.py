@@ -26,7 +26,7 @@ from contact_center.interactions.service import agent_view, visible_interaction
 from contact_center.interactions.workflow import LABEL
 from contact_center.models.enums import Channel, Direction, InteractionStatus, Priority
 from contact_center.models.interaction import Interaction
-from contact_center.pii import mask_name, mask_phone, mask_text
+from contact_center.pii import mask_link_tokens, mask_name, mask_phone, mask_text
 from contact_center.principal import Principal
 
 PREVIEW_LENGTH = 120
@@ -208,7 +208,7 @@ def preview(row: dict[str, Any]) -> str:
     without text, its kind (`[image]`, `[otp]`)."""
     body = (row.get("body") or "").strip()
     if body:
-        text = " ".join(mask_text(body).split())
+        text = " ".join(mask_text(mask_link_tokens(body)).split())
         return text if len(text) <= PREVIEW_LENGTH else text[: PREVIEW_LENGTH - 1] + "…"
     media = row.get("media") or []
     if media and isinstance(media[0], dict):

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from contact_center.models.enums import (
     Channel,
@@ -18,6 +18,7 @@ from contact_center.models.enums import (
     Priority,
     Provider,
 )
+from contact_center.pii import mask_link_tokens
 from contact_center.schemas import ApiModel, RequestModel, Timestamp
 
 
@@ -56,6 +57,13 @@ class MessageOut(ApiModel):
     # WhatsApp: the provider's id of the message this one replies to, and when it was read.
     reply_to: str | None = None
     read_at: Timestamp | None = None
+
+    @field_validator("body")
+    @classmethod
+    def _no_link_tokens(cls, body: str | None) -> str | None:
+        """A survey's or signed link's token never leaves in a message's text (revealed or
+        not): the customer's copy was sent with it; whoever reads the thread needs no key."""
+        return mask_link_tokens(body) if body else body
 
     @model_validator(mode="after")
     def _media_urls(self) -> MessageOut:

@@ -201,6 +201,66 @@ async def resolved_before(
     return list((await session.scalars(stmt)).all())
 
 
+async def customer_reopens(
+    session: AsyncSession,
+    *,
+    since: datetime,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[tuple[InteractionEvent, Interaction]]:
+    """`conversation.reopened` events since `since` (after the key `after`), oldest first, on
+    conversations that name a customer, are no one-time code's and have no repeat contact yet;
+    who reopened (`normalized.by`) is the caller's to read (JSON differs by backend)."""
+    page = (
+        or_(
+            InteractionEvent.occurred_at > after[0],
+            and_(InteractionEvent.occurred_at == after[0], InteractionEvent.id > after[1]),
+        )
+        if after is not None
+        else InteractionEvent.occurred_at >= since
+    )
+    has_repeat = exists().where(RepeatContact.interaction_id == Interaction.id)
+    stmt = (
+        select(InteractionEvent, Interaction)
+        .join(Interaction, Interaction.id == InteractionEvent.interaction_id)
+        .where(
+            InteractionEvent.type == EventType.CONVERSATION_REOPENED.value,
+            InteractionEvent.occurred_at >= since,
+            page,
+            not_otp(),
+            or_(Interaction.customer_phone.is_not(None), Interaction.customer_ref.is_not(None)),
+            ~has_repeat,
+        )
+        .order_by(InteractionEvent.occurred_at, InteractionEvent.id)
+        .limit(limit)
+    )
+    return [(event, item) for event, item in (await session.execute(stmt)).all()]
+
+
+async def closing_before(session: AsyncSession, event: InteractionEvent) -> InteractionEvent | None:
+    """The conversation's last resolve or reopen before `event` (its own reopen)."""
+    stmt = (
+        select(InteractionEvent)
+        .where(
+            InteractionEvent.interaction_id == event.interaction_id,
+            InteractionEvent.type.in_(
+                [EventType.CONVERSATION_RESOLVED.value, EventType.CONVERSATION_REOPENED.value]
+            ),
+            InteractionEvent.id != event.id,
+            or_(
+                InteractionEvent.occurred_at < event.occurred_at,
+                and_(
+                    InteractionEvent.occurred_at == event.occurred_at,
+                    InteractionEvent.type == EventType.CONVERSATION_RESOLVED.value,
+                ),
+            ),
+        )
+        .order_by(InteractionEvent.occurred_at.desc(), InteractionEvent.id.desc())
+        .limit(1)
+    )
+    return (await session.scalars(stmt)).first()
+
+
 async def add_repeat(session: AsyncSession, values: dict[str, Any]) -> bool:
     """The resolved conversation's repeat contact, unless it has one (the first found wins)."""
     return await insert_ignore(session, RepeatContact, values, ["interaction_id"])

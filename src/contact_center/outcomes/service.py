@@ -367,6 +367,61 @@ async def find_repeats(
     return RepeatPage(marked, last, len(contacts) == limit)
 
 
+@dataclass(frozen=True)
+class ReopenPage:
+    marked: int
+    last: tuple[datetime, uuid.UUID] | None  # the last reopen looked at (occurred_at, id)
+    full: bool
+
+
+async def find_reopened_repeats(
+    session: AsyncSession,
+    *,
+    since: datetime,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    limit: int = REPEAT_BATCH,
+) -> ReopenPage:
+    """A customer who writes again on a resolved conversation's thread reopens it (WhatsApp
+    within 24 h, SMS): the same conversation is its own repeat contact when the customer's
+    message came within 7 days of the resolution it reopened (the last `conversation.resolved`
+    before it, with no reopen between)."""
+    reopens = await repository.customer_reopens(session, since=since, after=after, limit=limit)
+    marked = 0
+    for event, item in reopens:
+        normalized = event.normalized if isinstance(event.normalized, dict) else {}
+        if normalized.get("by") != "customer" or normalized.get("from") != "COMPLETED":
+            continue
+        before = await repository.closing_before(session, event)
+        if before is None or before.type != EventType.CONVERSATION_RESOLVED.value:
+            continue
+        after_secs = int((event.occurred_at - before.occurred_at).total_seconds())
+        if not 0 <= after_secs <= REPEAT_WINDOW.total_seconds():
+            continue
+        added = await repository.add_repeat(
+            session,
+            {"interaction_id": item.id, "repeat_interaction_id": item.id, "detected_at": utcnow()},
+        )
+        if not added:
+            continue
+        marked += 1
+        await record(
+            session,
+            item,
+            Event(
+                EventType.REPEAT_CONTACT,
+                f"repeat:{item.id}",
+                normalized={
+                    "repeatInteractionId": str(item.id),
+                    "channel": item.channel.value,
+                    "afterSecs": after_secs,
+                    "reopened": True,
+                },
+            ),
+        )
+    last = (reopens[-1][0].occurred_at, reopens[-1][0].id) if reopens else after
+    return ReopenPage(marked, last, len(reopens) == limit)
+
+
 def csat_out(found: Outcomes) -> CsatOut:
     """The wire form: the comment masked like any customer text."""
     survey = found.survey

@@ -21,6 +21,9 @@ log = structlog.get_logger(__name__)
 # transaction committed late (created_at earlier than a row seen before it) is still seen.
 WATERMARK_OVERLAP = timedelta(minutes=2)
 WATERMARK_KEY = "outcomes:repeat-contact:watermark"
+# Reopens by a customer's message are read by their `occurred_at` (the message's time, which a
+# late webhook may carry from before the watermark): this far before the watermark.
+REOPEN_LOOKBACK = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,8 @@ async def send_surveys(deps: OutcomeJobDeps) -> int:
 
 async def find_repeat_contacts(deps: OutcomeJobDeps) -> int:
     """New inbound conversations since the watermark (less the overlap), a page per
-    transaction; the watermark moves to the newest one looked at."""
+    transaction; then the conversations a customer's message reopened since the watermark (less
+    REOPEN_LOOKBACK). The watermark moves to the newest new conversation looked at."""
     now = utcnow()
     watermark = await deps.read_watermark()
     since = (watermark - WATERMARK_OVERLAP) if watermark else now - REPEAT_WINDOW
@@ -77,6 +81,19 @@ async def find_repeat_contacts(deps: OutcomeJobDeps) -> int:
         marked += page.marked
         after = page.last
         if not page.full:
+            break
+    # Customers who wrote again on a resolved conversation's own thread (it reopened).
+    reopened_since = (watermark - REOPEN_LOOKBACK) if watermark else now - REPEAT_WINDOW
+    reopen_after: tuple[datetime, uuid.UUID] | None = None
+    while True:
+        async with deps.sessions() as session:
+            reopens = await service.find_reopened_repeats(
+                session, since=reopened_since, after=reopen_after
+            )
+            await session.commit()
+        marked += reopens.marked
+        reopen_after = reopens.last
+        if not reopens.full:
             break
     if after is not None and (watermark is None or after[0] > watermark):
         await deps.write_watermark(after[0])

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.interactions.service import agent_view
 from contact_center.models.enums import Channel
-from contact_center.pii import mask_name, mask_phone, mask_text
+from contact_center.pii import mask_link_tokens, mask_name, mask_phone, mask_text
 from contact_center.principal import Principal
 from contact_center.search import repository
 from contact_center.search.repository import Hit
@@ -58,7 +58,7 @@ def snippet(text: str, words: list[str]) -> str:
     """About SNIPPET characters of `text` around the first hit, masked, cut at word boundaries,
     with an ellipsis where text was left out. Masked first, so a cut never leaves a part of a
     number readable."""
-    text = " ".join(mask_text(text).split())
+    text = " ".join(mask_text(mask_link_tokens(text)).split())
     if len(text) <= SNIPPET:
         return text
     at = _hit_at(text, words)

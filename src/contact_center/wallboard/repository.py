@@ -95,14 +95,24 @@ async def waiting(session: AsyncSession, now: datetime, scope: Scope) -> dict[Te
 class OpenFigures:
     assigned: int  # open and assigned to a person
     active_calls: int  # calls in progress
-    breached: int  # open conversations with a target breached now
+    breached: int  # open conversations overdue on a target now
 
 
+# Overdue now, not merely missed once: a first response answered late stays BREACHED (the
+# reports count it), as does the last next-response episode after the reply; neither is
+# overdue any more. The resolution target is overdue while the conversation is open (the
+# only rows read here).
 _BREACHED = exists().where(
     ConversationSla.interaction_id == Interaction.id,
     or_(
-        ConversationSla.first_response_state == SlaState.BREACHED,
-        ConversationSla.next_response_state == SlaState.BREACHED,
+        and_(
+            ConversationSla.first_response_state == SlaState.BREACHED,
+            ConversationSla.first_response_at.is_(None),
+        ),
+        and_(
+            ConversationSla.next_response_state == SlaState.BREACHED,
+            Interaction.waiting_since.is_not(None),
+        ),
         ConversationSla.resolution_state == SlaState.BREACHED,
     ),
 )
