@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -259,3 +259,69 @@ def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+async def person_api_tokens(
+    url: str, people: Sequence[tuple[str, str, Sequence[str]]]
+) -> dict[str, str]:
+    """API tokens for `people` — (username, role, the names of the teams they join) — made as
+    the service makes them; each person is created, with their teams, the first time."""
+    from sqlalchemy import select
+
+    from contact_center.auth import (  # type: ignore[import-untyped, unused-ignore]
+        credentials,
+        repository,
+    )
+    from contact_center.db.session import (  # type: ignore[import-untyped, unused-ignore]
+        create_engine,
+        create_session_factory,
+    )
+    from contact_center.hashing import HASHER  # type: ignore[import-untyped, unused-ignore]
+    from contact_center.models.enums import Role  # type: ignore[import-untyped, unused-ignore]
+    from contact_center.models.team import (  # type: ignore[import-untyped, unused-ignore]
+        Team,
+        TeamMember,
+    )
+    from contact_center.models.user_account import (  # type: ignore[import-untyped, unused-ignore]
+        ApiToken,
+        UserAccount,
+    )
+    from contact_center.settings import (  # type: ignore[import-untyped, unused-ignore]
+        load_settings,
+    )
+
+    engine = create_engine(load_settings(database_url=url))
+    sessions = create_session_factory(engine)
+    tokens: dict[str, str] = {}
+    try:
+        for username, role, teams in people:
+            async with sessions() as session:
+                account = await repository.user_by_username(session, username)
+                if account is None:
+                    account = UserAccount(
+                        username=username,
+                        role=Role(role),
+                        password_hash=HASHER.hash(f"{username}-bench-password"),
+                        active=True,
+                        must_change_password=False,
+                        failed_logins=0,
+                    )
+                    await repository.add_user(session, account)
+                    for team in teams:
+                        found = await session.scalar(select(Team.id).where(Team.name == team))
+                        session.add(TeamMember(team_id=found, user_id=account.id))
+                secret = credentials.new_api_token()
+                await repository.add_token(
+                    session,
+                    ApiToken(
+                        user_id=account.id,
+                        name="bench",
+                        prefix=credentials.display_prefix(secret),
+                        token_hash=credentials.digest(secret),
+                    ),
+                )
+                await session.commit()
+                tokens[username] = secret
+    finally:
+        await engine.dispose()
+    return tokens

@@ -49,6 +49,7 @@ from bench.common import (
     database_url,
     free_port,
     percentile,
+    person_api_tokens,
     start_contact_center,
     stop_all,
     wait_answering,
@@ -235,66 +236,9 @@ async def _shape(url: str, console: Console) -> None:
 async def accounts(url: str) -> dict[str, str]:
     """API tokens of `admin` and `supervisor` (member of SUPERVISED), made as the service makes
     them (the users are created the first time)."""
-    from sqlalchemy import select
-
-    from contact_center.auth import (  # type: ignore[import-untyped, unused-ignore]
-        credentials,
-        repository,
+    return await person_api_tokens(
+        url, [("admin", "admin", ()), ("supervisor", "supervisor", SUPERVISED)]
     )
-    from contact_center.db.session import (  # type: ignore[import-untyped, unused-ignore]
-        create_engine,
-        create_session_factory,
-    )
-    from contact_center.hashing import HASHER  # type: ignore[import-untyped, unused-ignore]
-    from contact_center.models.enums import Role  # type: ignore[import-untyped, unused-ignore]
-    from contact_center.models.team import (  # type: ignore[import-untyped, unused-ignore]
-        Team,
-        TeamMember,
-    )
-    from contact_center.models.user_account import (  # type: ignore[import-untyped, unused-ignore]
-        ApiToken,
-        UserAccount,
-    )
-    from contact_center.settings import (  # type: ignore[import-untyped, unused-ignore]
-        load_settings,
-    )
-
-    engine = create_engine(load_settings(database_url=url))
-    sessions = create_session_factory(engine)
-    tokens: dict[str, str] = {}
-    try:
-        for username, role in (("admin", Role.ADMIN), ("supervisor", Role.SUPERVISOR)):
-            async with sessions() as session:
-                account = await repository.user_by_username(session, username)
-                if account is None:
-                    account = UserAccount(
-                        username=username,
-                        role=role,
-                        password_hash=HASHER.hash(f"{username}-bench-password"),
-                        active=True,
-                        must_change_password=False,
-                        failed_logins=0,
-                    )
-                    await repository.add_user(session, account)
-                    if role is Role.SUPERVISOR:
-                        for team in SUPERVISED:
-                            found = await session.scalar(select(Team.id).where(Team.name == team))
-                            session.add(TeamMember(team_id=found, user_id=account.id))
-                secret = credentials.new_api_token()
-                await repository.add_token(
-                    session,
-                    ApiToken(
-                        user_id=account.id,
-                        name="bench",
-                        prefix=credentials.display_prefix(secret),
-                        token_hash=credentials.digest(secret),
-                    ),
-                )
-                await session.commit()
-                tokens[username] = secret
-    finally:
-        await engine.dispose()
-    return tokens
 
 
 async def measure_api(
