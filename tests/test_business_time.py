@@ -109,6 +109,49 @@ def test_naive_and_negative_inputs_are_refused() -> None:
         CAL.add_business_days(date(2026, 11, 30), -1)
 
 
+def test_a_day_whose_offset_changes_is_counted_on_the_time_line() -> None:
+    # A team in a zone with daylight saving time (as in some of the region's countries): on
+    # 8 March 2026 New York's clocks jump from 02:00 to 03:00, so Sunday's 00:00–12:00 lasts 11
+    # hours, and on 1 November 2026 (01:00 twice) 00:00–12:00 lasts 13.
+    ny = ZoneInfo("America/New_York")
+    cal = BusinessCalendar(ny, {6: ((time(0), time(12)),)}, country=None)
+    spring_open, spring_close = (
+        datetime(2026, 3, 8, 0, tzinfo=ny),
+        datetime(2026, 3, 8, 12, tzinfo=ny),
+    )
+    assert cal.elapsed(spring_open, spring_close) == timedelta(hours=11)
+    assert cal.add(spring_open, timedelta(hours=11)) == spring_close
+    assert cal.add(spring_open, timedelta(hours=4)) == datetime(2026, 3, 8, 5, tzinfo=ny)
+    fall_open, fall_close = (
+        datetime(2026, 11, 1, 0, tzinfo=ny),
+        datetime(2026, 11, 1, 12, tzinfo=ny),
+    )
+    assert cal.elapsed(fall_open, fall_close) == timedelta(hours=13)
+    assert cal.add(fall_open, timedelta(hours=13)) == fall_close
+    # What is left after Sunday's 11 hours goes on the next Sunday.
+    assert cal.add(spring_open, timedelta(hours=12)) == datetime(2026, 3, 15, 1, tzinfo=ny)
+
+
+DST_ZONE = BusinessCalendar(
+    ZoneInfo("America/Santiago"), {d: ((time(0), time(23, 30)),) for d in range(7)}, country=None
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.datetimes(
+        min_value=datetime(2026, 3, 25), max_value=datetime(2026, 4, 10), timezones=st.just(UTC)
+    ),
+    duration=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3)),
+)
+def test_add_then_elapsed_round_trips_across_an_offset_change(
+    start: datetime, duration: timedelta
+) -> None:
+    # Santiago leaves daylight saving time on the night of 4–5 April 2026.
+    due = DST_ZONE.add(start, duration)
+    assert DST_ZONE.elapsed(start, due) == duration
+
+
 moments = st.datetimes(
     min_value=datetime(2025, 1, 1),
     max_value=datetime(2028, 12, 31),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -158,9 +158,11 @@ class BusinessCalendar:
             return start
         remaining = duration
         for begin, end in self._intervals_from(start):
-            available = end - begin
+            available = _span(begin, end)
             if remaining <= available:
-                return begin + remaining
+                # On the time line (UTC), not on the wall clock: a day whose offset changes is
+                # an hour shorter or longer.
+                return (begin.astimezone(UTC) + remaining).astimezone(begin.tzinfo)
             remaining -= available
         raise AssertionError("unreachable: _intervals_from never ends")  # pragma: no cover
 
@@ -173,7 +175,7 @@ class BusinessCalendar:
         for begin, close in self._intervals_from(start):
             if begin >= end:
                 break
-            total += min(close, end) - begin
+            total += _span(begin, min(close, end))
             if close >= end:
                 break
         return total
@@ -205,6 +207,12 @@ class BusinessCalendar:
             if self.is_working_day(current):
                 days += 1
         return days
+
+
+def _span(start: datetime, end: datetime) -> timedelta:
+    """The time between two aware moments on the time line: Python subtracts two datetimes of
+    the same zone by their wall clocks, which is off by the change on a day the offset moves."""
+    return end.astimezone(UTC) - start.astimezone(UTC)
 
 
 def _require_aware(moment: datetime) -> None:
