@@ -70,7 +70,10 @@ async def _read(database_dsn: str) -> tuple[list[SyncRun], int]:
             "SELECT occurred_at, metadata FROM audit_log WHERE action = 'elevenlabs.sync' "
             "ORDER BY occurred_at"
         )
-        interactions = await connection.fetchval("SELECT count(*) FROM interaction")
+        # Calls only: the satisfaction survey job sends its SMS surveys after the imported calls.
+        interactions = await connection.fetchval(
+            "SELECT count(*) FROM interaction WHERE channel = 'CALL'"
+        )
     finally:
         await connection.close()
     import json

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import structlog
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -687,6 +688,9 @@ async def test_a_conversation_that_fails_is_skipped_logged_and_tried_again_on_th
 
     monkeypatch.setattr(keeper, "compute", failing)
     with capture_logs() as logs:
+        # A fresh logger: the module's own was cached by whichever test used it first, with the
+        # processors of that moment, and would write past the capture.
+        monkeypatch.setattr(tasks, "log", structlog.get_logger(tasks.__name__))
         first = await _run(sessions, TUESDAY + timedelta(minutes=20))
     assert first.failed == [bad.id]
     assert first.looked == 2

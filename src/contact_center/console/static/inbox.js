@@ -107,8 +107,13 @@
     } else if (String(counted) !== String(listAppends)) {
       event.detail.shouldSwap = false;
       soonRefreshList();
+      return;
     }
+    // A refresh must not take the keyboard away: the row that had focus gets it back.
+    var active = document.activeElement;
+    focusedRow = active && target.contains(active) && active.matches("a[data-open-link]") ? active.getAttribute("href") : null;
   });
+  var focusedRow = null;
   var listTimer = null;
   function soonRefreshList() {
     if (listTimer) { return; }
@@ -307,6 +312,11 @@
       readCounts();
     } else if (target.id === "inbox-items") {
       markSelected();
+      if (focusedRow) {
+        var again = $all("#inbox-items a[data-open-link]").filter(function (a) { return a.getAttribute("href") === focusedRow; })[0];
+        if (again) { again.focus({ preventScroll: true }); }
+        focusedRow = null;
+      }
     } else if (target.classList && target.classList.contains("conv-list")) {
       // "Load more" appended a page: j/k go on over it; the keyboard lands on its first row.
       listAppends += 1;
