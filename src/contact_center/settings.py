@@ -191,6 +191,13 @@ class Settings(BaseSettings):
     otp_length: int = Field(default=6, ge=4, le=10, alias="OTP_LENGTH")
     otp_pepper: SecretStr | None = Field(default=None, alias="OTP_PEPPER")
 
+    # Redaction of sensitive data at ingest (docs/redaction.md). The keyrings are
+    # "id:base64-of-32-bytes" entries separated by commas, the current key first; outside
+    # production missing ones are generated once and kept in the database.
+    redaction_enabled: bool = Field(default=True, alias="REDACTION_ENABLED")
+    redaction_vault_keys: SecretStr | None = Field(default=None, alias="REDACTION_VAULT_KEYS")
+    redaction_proof_keys: SecretStr | None = Field(default=None, alias="REDACTION_PROOF_KEYS")
+
     # Outbound
     link_signing_key: SecretStr | None = Field(default=None, alias="LINK_SIGNING_KEY")
     link_ttl_seconds: int = Field(default=86400, ge=60, alias="LINK_TTL_SECONDS")

@@ -129,6 +129,10 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     (
+        "Redaction",
+        ("redaction_enabled", "redaction_vault_keys", "redaction_proof_keys"),
+    ),
+    (
         "Outbound messages",
         (
             "link_signing_key",
@@ -257,6 +261,16 @@ DESCRIPTIONS: dict[str, str] = {
     "otp_pepper": "Secret mixed into every OTP hash (and the key of the limiter's hashed "
     "recipients). Required in production (32+ random characters); generated and kept in the "
     "database otherwise. Changing it invalidates open challenges.",
+    "redaction_enabled": "Remove card numbers, security codes and identifiers (DNI, CUIT/CUIL, "
+    "CBU/CVU, aliases, e-mail addresses, the customer's name) from transcripts, messages, "
+    "events and the webhook ledger before they are stored (docs/redaction.md).",
+    "redaction_vault_keys": "The vault's keyring: `id:base64-of-32-bytes` entries separated by "
+    "commas, the current key first (new seals use it; the others still open what they "
+    "sealed). Required in production when redaction is on; generated and kept in the database "
+    "otherwise. `contact-center redaction new-key` prints a key.",
+    "redaction_proof_keys": "The proofs' keyring (HMAC of each removed value), in the vault's "
+    "format and never the same keys. Required in production when redaction is on; generated "
+    "otherwise.",
     "link_signing_key": "Key that signs verification and onboarding links. Required in "
     "production (32+ random characters); generated otherwise. Changing it invalidates sent "
     "links.",

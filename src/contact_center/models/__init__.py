@@ -11,6 +11,7 @@ from contact_center.models.message import Message
 from contact_center.models.note import InteractionNote, Notification
 from contact_center.models.otp_challenge import OtpChallenge
 from contact_center.models.read_mark import ReadMark
+from contact_center.models.redaction import RedactionProof, RedactionRun, RedactionVault
 from contact_center.models.report import (
     ReportDay,
     ReportHistogram,
@@ -48,6 +49,9 @@ __all__ = [
     "Notification",
     "OtpChallenge",
     "ReadMark",
+    "RedactionProof",
+    "RedactionRun",
+    "RedactionVault",
     "RepeatContact",
     "ReportDay",
     "ReportHistogram",

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contact_center.db.base import Base, JsonType, new_id
@@ -25,6 +25,9 @@ class CallDetail(Base):
     call_successful: Mapped[str | None] = mapped_column(String(32))
     analysis: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     has_audio: Mapped[bool] = mapped_column(default=False)
+    # The transcript held a card number or a security code: the audio (which cannot be edited
+    # here) is played to admins only, with a reason, and retention may purge it early.
+    sensitive_audio: Mapped[bool] = mapped_column(default=False, server_default=false())
     fetched_at: Mapped[datetime | None]
 
     __table_args__ = (

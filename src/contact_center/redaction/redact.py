@@ -7,6 +7,8 @@ vault step turns into tokens whose originals it encrypts (docs/redaction.md).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from contact_center.redaction.detectors import Entity, Span, detect
@@ -23,10 +25,33 @@ PLACEHOLDERS = {
 }
 
 
-def placeholder(span: Span) -> str:
+# What a redaction leaves in a text: a placeholder, with the vault token where there is one.
+# A text is redacted again (the history command, a call fetched again) without finding anything
+# new in them: they are hidden from the detectors first.
+VAULT_REF = r"tok_[a-z2-7]{16}"
+PLACEHOLDER = re.compile(
+    r"\[(?:TARJETA \*{4}[0-9]{4}|CÓDIGO|(?:DNI|CUIT|CBU|CVU|ALIAS|EMAIL|NOMBRE)(?: "
+    + VAULT_REF
+    + r")?)\]"
+)
+
+
+def placeholder(span: Span, token: str | None = None) -> str:
     if span.entity is Entity.CARD:
         return f"[TARJETA ****{span.value[-4:]}]"
-    return PLACEHOLDERS[span.entity]
+    bare = PLACEHOLDERS[span.entity]
+    return bare if token is None else f"{bare[:-1]} {token}]"
+
+
+def _hide_placeholders(text: str) -> str:
+    """The text with each placeholder turned into a neutral word of its length (no digits, no
+    context word), so that "[TARJETA ****1234]" is no number and "[DNI]" no context."""
+    return PLACEHOLDER.sub(lambda m: " " + "x" * (len(m.group()) - 2) + " ", text)
+
+
+def count_placeholders(text: str | None) -> int:
+    """How many redactions a stored text shows ("3 datos sensibles ocultos")."""
+    return 0 if not text else len(PLACEHOLDER.findall(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,17 +75,30 @@ class Redaction:
     findings: tuple[Finding, ...]
 
 
-def redact(text: str, *, customer_name: str | None = None) -> Redaction:
-    """The text with every sensitive span replaced, and the findings in order of position."""
+def redact(
+    text: str,
+    *,
+    customer_name: str | None = None,
+    token: Callable[[Span], str | None] | None = None,
+) -> Redaction:
+    """The text with every sensitive span replaced, and the findings in order of position.
+
+    `token(span)` names the vault token of a span whose original is kept (None: a bare
+    placeholder). Placeholders already in the text are left as they are: redacting twice
+    changes nothing.
+    """
+    scanned = _hide_placeholders(text) if "[" in text else text
     pieces: list[str] = []
     findings: list[Finding] = []
     cursor = 0
     length = 0
-    for span in detect(text, customer_name=customer_name):
+    for span in detect(scanned, customer_name=customer_name):
+        original = text[span.start : span.end]
         before = text[cursor : span.start]
         pieces.append(before)
         length += len(before)
-        replacement = placeholder(span)
+        kept = span.entity not in (Entity.CARD, Entity.SECURITY_CODE)
+        replacement = placeholder(span, token(span) if token is not None and kept else None)
         pieces.append(replacement)
         findings.append(
             Finding(
@@ -71,7 +109,7 @@ def redact(text: str, *, customer_name: str | None = None) -> Redaction:
                 redacted_start=length,
                 redacted_end=length + len(replacement),
                 replacement=replacement,
-                original=span.original,
+                original=original,
             )
         )
         length += len(replacement)
