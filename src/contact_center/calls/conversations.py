@@ -36,6 +36,8 @@ from contact_center.providers.base import (
     RetryableProviderError,
 )
 from contact_center.providers.retry import INTERACTIVE, with_retries
+from contact_center.redaction import repository as redaction_repository
+from contact_center.redaction.service import RedactionKeys
 from contact_center.settings import Settings
 
 DEFAULT_RETRY_AFTER = 5
@@ -191,8 +193,13 @@ async def conversation_for(
     source: ConversationSource,
     conversation_id: str,
     ask: RevealAsk,
+    redaction: RedactionKeys | None = None,
 ) -> ConversationDetailOut:
-    """One conversation as the provider holds it, masked unless a reveal is allowed (audited)."""
+    """One conversation as the provider holds it, masked unless a reveal is allowed (audited).
+
+    Masked, it is also redacted as if it were stored (the provider keeps the words as said): a
+    card or a security code never shows, other identifiers show as vault tokens that the audited
+    reveal of a token opens (their sealed values are kept; no proof: nothing was stored)."""
     conversation, interaction_id = await get_conversation(session, source, conversation_id)
     reveal = await reveal_for(
         session,
@@ -203,6 +210,10 @@ async def conversation_for(
         entity_type="conversation",
         entity_id=conversation_id,
     )
+    if not reveal and redaction is not None:
+        redactor = redaction.redactor()
+        conversation = redactor.json(conversation, "conversation")
+        await redaction_repository.save_sealed(session, redactor)
     return ConversationDetailOut(
         conversation_id=conversation_id,
         interaction_id=interaction_id,

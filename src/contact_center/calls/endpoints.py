@@ -125,6 +125,7 @@ async def get_conversation(
         runtime.providers.conversations,
         conversation_id,
         RevealAsk(include_pii, reveal_reason),
+        runtime.keys.redaction,
     )
 
 

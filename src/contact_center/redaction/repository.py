@@ -55,12 +55,18 @@ def vault_rows(redactor: Redactor) -> list[dict[str, Any]]:
     ]
 
 
+async def save_sealed(session: AsyncSession, redactor: Redactor) -> None:
+    """Write the vault rows only (a token already there is kept): for a text shown but not
+    stored, whose tokens the audited reveal must still open."""
+    for row in vault_rows(redactor):
+        await insert_ignore(session, RedactionVault, row, ["token"])
+
+
 async def save(
     session: AsyncSession, redactor: Redactor, source: str, interaction_id: uuid.UUID | None
 ) -> int:
     """Write the vault rows (a token already there is kept) and the proofs; how many proofs."""
-    for row in vault_rows(redactor):
-        await insert_ignore(session, RedactionVault, row, ["token"])
+    await save_sealed(session, redactor)
     rows = proof_rows(redactor, source, interaction_id)
     if rows:
         await session.execute(insert(PROOFS), rows)
