@@ -615,11 +615,12 @@ def detect(text: str, *, customer_name: str | None = None) -> list[Span]:
     """Every sensitive span in `text`, without overlaps, in order of position."""
     if not may_hold(text, customer_name):
         return []
-    plain_number = text.isascii() and text.isdigit()
+    digits = text[1:] if text[:1] == "+" else text
+    plain_number = digits.isascii() and digits.isdigit()
     if plain_number:  # a phone number, a timestamp: one number, no words, no context
-        if len(text) < 11:
+        if len(digits) < 11:
             return []
-        runs = [NumberRun((NumberPhrase(0, len(text), text, False),))]
+        runs = [NumberRun((NumberPhrase(len(text) - len(digits), len(text), digits, False),))]
     else:
         runs = number_runs(text)
     lowered = text.lower()
