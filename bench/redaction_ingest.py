@@ -173,8 +173,12 @@ def elevenlabs(rng: random.Random, sensitive: bool) -> tuple[bytes, str]:
             turn | {"role": "agent", "message": "Perfecto, ¿me dicta el número de la tarjeta?"},
             turn | {"role": "user", "message": f"Sí, es {SPOKEN_CARD}."},
             turn | {"role": "agent", "message": "Gracias. ¿Y su número de documento?"},
-            turn | {"role": "user", "message": "Treinta y ocho millones ciento veintitrés mil "
-                                               "cuatrocientos cincuenta y seis."},
+            turn
+            | {
+                "role": "user",
+                "message": "Treinta y ocho millones ciento veintitrés mil "
+                "cuatrocientos cincuenta y seis.",
+            },
         ]
     body = {"type": "post_call_transcription", "event_timestamp": 1767350490, "data": conversation}
     return json.dumps(body).encode(), JSON

@@ -172,7 +172,7 @@ class Redactor:
             changed = False
             out: dict[Any, Any] = {}
             for key, item in value.items():
-                if isinstance(item, str) and self._quiet(item) or not isinstance(item, _WALKED):
+                if (isinstance(item, str) and self._quiet(item)) or not isinstance(item, _WALKED):
                     out[key] = item
                     continue
                 moved, out[key] = self._walk(item, f"{where}.{key}", depth + 1)
@@ -181,7 +181,7 @@ class Redactor:
         if isinstance(value, list):
             items = [
                 (False, item)
-                if isinstance(item, str) and self._quiet(item) or not isinstance(item, _WALKED)
+                if (isinstance(item, str) and self._quiet(item)) or not isinstance(item, _WALKED)
                 else self._walk(item, f"{where}[{i}]", depth + 1)
                 for i, item in enumerate(value)
             ]
@@ -201,7 +201,9 @@ class Redactor:
             return raw
         if kind == "application/x-www-form-urlencoded":
             pairs = parse_qsl(text, keep_blank_values=True)
-            redacted = [(k, v if self._quiet(v) else self.text(v, f"{where}.{k}")) for k, v in pairs]
+            redacted = [
+                (k, v if self._quiet(v) else self.text(v, f"{where}.{k}")) for k, v in pairs
+            ]
             if all(a[1] is b[1] for a, b in zip(pairs, redacted, strict=True)):
                 return raw
             return urlencode(redacted).encode("utf-8")
