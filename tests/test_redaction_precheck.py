@@ -130,6 +130,28 @@ def test_hostile_texts_give_what_every_detector_gives(pieces: list[str], name: s
     _check("".join(pieces), name)
 
 
+def test_a_plain_number_gives_what_every_detector_gives() -> None:
+    rng = random.Random(11)
+    numbers = ["", "+", "0", "+12", "5491155551234", "1767350000", "00000000000"]
+    for length in (11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22, 23):
+        for _ in range(40):
+            body = "".join(rng.choice("0123456789") for _ in range(length - 1))
+            numbers += [body + str(check) for check in range(10)]  # one of them passes Luhn
+    numbers += [
+        "4509953566233704",
+        "20381234563",
+        "2850590940090418135201",
+        "0000003100010000000001",
+    ]
+    found = set()
+    for number in numbers:
+        for text in (number, "+" + number, "++" + number, number + "+", "٤" + number):
+            spans = reference(text)
+            assert detect(text) == spans, text
+            found |= {s.entity for s in spans}
+    assert found >= {Entity.CARD, Entity.CUIT, Entity.CBU}
+
+
 def test_what_it_skips_and_what_it_keeps() -> None:
     skipped = [
         "",

@@ -25,7 +25,6 @@ from stdnum.ar import cbu, cuit, dni
 from contact_center.redaction.spoken import (
     NUMBER_WORDS,
     UNIT_WORDS,
-    NumberPhrase,
     NumberRun,
     Window,
     fold,
@@ -611,6 +610,22 @@ def may_hold(text: str, customer_name: str | None = None) -> bool:
     return _number_words(text)
 
 
+def _plain_number(text: str, digits: str) -> list[Span]:
+    """What the detectors find in a text of ASCII digits, or a "+" and digits: one run of one
+    number, tested whole (the lengths of a card, a CBU and a CUIT do not meet)."""
+    start, end, n = len(text) - len(digits), len(text), len(digits)
+    if 13 <= n <= 19:
+        if start == 0 and _card_prefix_ok(digits) and luhn.checksum(digits) == 0:
+            return [Span(start, end, Entity.CARD, "card.digits", text[start:], digits)]
+    elif n == 22:
+        if _cbu_valid(digits):
+            entity = Entity.CVU if digits.startswith("000") else Entity.CBU
+            return [Span(start, end, entity, f"{entity.value}.digits", text[start:], digits)]
+    elif n == 11 and _cuit_valid(digits):
+        return [Span(start, end, Entity.CUIT, "cuit.digits", text[start:], digits)]
+    return []
+
+
 def detect(text: str, *, customer_name: str | None = None) -> list[Span]:
     """Every sensitive span in `text`, without overlaps, in order of position."""
     if not may_hold(text, customer_name):
@@ -618,11 +633,8 @@ def detect(text: str, *, customer_name: str | None = None) -> list[Span]:
     digits = text[1:] if text[:1] == "+" else text
     plain_number = digits.isascii() and digits.isdigit()
     if plain_number:  # a phone number, a timestamp: one number, no words, no context
-        if len(digits) < 11:
-            return []
-        runs = [NumberRun((NumberPhrase(len(text) - len(digits), len(text), digits, False),))]
-    else:
-        runs = number_runs(text)
+        return _plain_number(text, digits)
+    runs = number_runs(text)
     lowered = text.lower()
     folded = FoldedText(text) if customer_name or "arroba" in lowered else None
     candidates: list[Span] = []
@@ -633,7 +645,7 @@ def detect(text: str, *, customer_name: str | None = None) -> list[Span]:
         candidates += detect_cbu(text, long_runs)
         candidates += detect_cards(text, long_runs)
         candidates += detect_cuit(text, long_runs)
-    if not plain_number and (longest >= 3 or _DOTTED_DNI.search(text)):
+    if longest >= 3 or _DOTTED_DNI.search(text):
         candidates += detect_dni(text, runs)
         candidates += detect_security_codes(text, runs)
     if _ALIAS_WORD.search(text):
