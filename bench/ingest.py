@@ -13,6 +13,14 @@ and runs two phases of the same length and concurrency:
 
 It reports events/s and p50/p95/p99 latency for both, and the memory of an API process idle and
 after the load.
+
+    .venv/bin/python -m bench.ingest --seconds 30 --redaction both --sensitive 0.1
+
+measures what redaction at ingest costs: two pairs of API processes on the same database and
+Redis, one with `REDACTION_ENABLED=false` and one with `=true`, and the ingest phase run against
+each in turn, `--repeats` times and in alternating order (off, on, on, off…), so both see the same
+machine state. A share `--sensitive` of the messages carries a card number or a DNI. It reports
+each phase, then the mean events/s of each setting and their ratio.
 """
 
 from __future__ import annotations
@@ -103,35 +111,39 @@ async def run_phase(
     }
 
 
-async def main(seconds: float, concurrency: int, customers: int) -> None:
-    url = await create_database()
-    own = await asyncpg.connect(url)
-    await own.execute("CREATE TABLE bench_insert (id uuid PRIMARY KEY, at timestamptz NOT NULL)")
-    await own.close()
-    workdir = tempfile.mkdtemp(prefix="cc-ingest-")
-    redis_port = free_port()
-    redis = subprocess.Popen(redis_server_command(redis_port, workdir), stdout=subprocess.DEVNULL)
+# Valid numbers (Luhn; a DNI's length) for the share of messages that carry one.
+SENSITIVE_TEXTS = (
+    "Hola, me robaron la tarjeta 4509 9535 6623 3704, la quiero dar de baja",
+    "Mi DNI es 38.123.456, necesito el resumen de la cuenta",
+)
+
+
+def sensitive_message(n: int, share: float) -> bool:
+    """Whether message n carries a sensitive datum: spread evenly, `share` of them."""
+    return share > 0 and int((n + 1) * share) > int(n * share)
+
+
+def start_servers(
+    base_env: dict[str, str], workdir: str, extra: dict[str, str]
+) -> tuple[list[int], list[subprocess.Popen[bytes]]]:
     ports = [free_port(), free_port()]
-    base_env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "LOG_LEVEL": "WARNING",
-        "RECORDINGS_DIR": workdir,
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "ELEVENLABS_SYNC_INTERVAL_MINUTES": "0",
-    }
     servers = [
         subprocess.Popen(
             [sys.executable, "-m", "bench.ingest_app", str(port)],
-            env={**base_env, "APP_PORT": str(port)},
+            env={**base_env, **extra, "APP_PORT": str(port)},
             stdout=Path(workdir, f"serve-{port}.log").open("wb"),
             stderr=subprocess.STDOUT,
         )
         for port in ports
     ]
-    clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) for port in ports]
-    try:
-        for client, server in zip(clients, servers, strict=True):
+    return ports, servers
+
+
+async def wait_ready(
+    ports: list[int], servers: list[subprocess.Popen[bytes]], workdir: str
+) -> None:
+    for port, server in zip(ports, servers, strict=True):
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
             deadline = time.monotonic() + 120
             while True:
                 try:
@@ -142,6 +154,43 @@ async def main(seconds: float, concurrency: int, customers: int) -> None:
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"an API process did not start; see {workdir}")
                 await asyncio.sleep(0.2)
+
+
+async def main(
+    seconds: float,
+    concurrency: int,
+    customers: int,
+    redaction: str = "default",
+    sensitive: float = 0.0,
+    repeats: int = 2,
+) -> None:
+    url = await create_database()
+    own = await asyncpg.connect(url)
+    await own.execute("CREATE TABLE bench_insert (id uuid PRIMARY KEY, at timestamptz NOT NULL)")
+    await own.close()
+    workdir = tempfile.mkdtemp(prefix="cc-ingest-")
+    redis_port = free_port()
+    redis = subprocess.Popen(redis_server_command(redis_port, workdir), stdout=subprocess.DEVNULL)
+    base_env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "LOG_LEVEL": "WARNING",
+        "RECORDINGS_DIR": workdir,
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "ELEVENLABS_SYNC_INTERVAL_MINUTES": "0",
+    }
+    both = redaction == "both"
+    # One pair of API processes, or (both) a pair with redaction off and a pair with it on,
+    # started one pair after the other (the first one migrates the database).
+    settings = {"off": {"REDACTION_ENABLED": "false"}, "on": {"REDACTION_ENABLED": "true"}}
+    pairs: dict[str, tuple[list[int], list[subprocess.Popen[bytes]]]] = {}
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        for name, extra in settings.items() if both else [("default", {})]:
+            pairs[name] = start_servers(base_env, workdir, extra)
+            servers += pairs[name][1]
+            await wait_ready(*pairs[name], workdir)
+        ports = next(iter(pairs.values()))[0]
         idle = [rss_kib(s.pid)[0] for s in servers]
 
         json_type = {"Content-Type": "application/json"}
@@ -154,10 +203,13 @@ async def main(seconds: float, concurrency: int, customers: int) -> None:
 
         async def ingest(client: RawHttp, n: int) -> tuple[int, bytes]:
             number = f"54911{40000000 + n % customers}"
+            text = f"Consulta {run_id}-{n}: quiero saber el saldo de mi cuenta"
+            if sensitive_message(n, sensitive):
+                text = f"{SENSITIVE_TEXTS[n % len(SENSITIVE_TEXTS)]} (consulta {run_id}-{n})"
             payload = {
                 "eventName": "message.incoming",
                 "data": {
-                    "body": f"Consulta {run_id}-{n}: quiero saber el saldo de mi cuenta",
+                    "body": text,
                     "name": "Cliente de prueba",
                     "from": number,
                     "attachment": [],
@@ -172,13 +224,19 @@ async def main(seconds: float, concurrency: int, customers: int) -> None:
 
         # A short warm-up of each, so connection pools and caches are filled.
         await run_phase(ports, 3, concurrency, ceiling)
-        await run_phase(ports, 3, concurrency, ingest)
+        for pair_ports, _ in pairs.values():
+            await run_phase(pair_ports, 3, concurrency, ingest)
         top = await run_phase(ports, seconds, concurrency, ceiling)
-        real = await run_phase(ports, seconds, concurrency, ingest)
+        phases: list[tuple[str, dict[str, Any]]] = []
+        if both:
+            for index in range(repeats):
+                for name in ("off", "on") if index % 2 == 0 else ("on", "off"):
+                    result = await run_phase(pairs[name][0], seconds, concurrency, ingest)
+                    phases.append((name, result))
+        else:
+            phases.append(("default", await run_phase(ports, seconds, concurrency, ingest)))
         loaded = [rss_kib(s.pid) for s in servers]
     finally:
-        for client in clients:
-            await client.aclose()
         for server in servers:
             server.terminate()
         for server in servers:
@@ -189,16 +247,30 @@ async def main(seconds: float, concurrency: int, customers: int) -> None:
 
     print(
         f"\n{seconds:.0f} s per phase, {concurrency} concurrent callers over 2 API processes, "
-        f"{customers} customers\n"
+        f"{customers} customers"
+        + (f", {sensitive:.0%} of the messages with a card number or a DNI" if sensitive else "")
+        + "\n"
     )
     print("| phase | events/s | p50 ms | p95 ms | p99 ms | errors |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for name, result in (("ceiling: one INSERT", top), ("BuilderBot webhook ingest", real)):
+    rows = [("ceiling: one INSERT", top)] + [
+        ("BuilderBot webhook ingest" + ("" if name == "default" else f", redaction {name}"), result)
+        for name, result in phases
+    ]
+    for name, result in rows:
         print(
             f"| {name} | {result['rate']:.0f} | {result['p50']:.1f} | {result['p95']:.1f} "
             f"| {result['p99']:.1f} | {result['errors']} |"
         )
+    real = phases[0][1]
     print(f"\ningest / ceiling: {real['rate'] / top['rate']:.2f}\n")
+    if both:
+        off = statistics.mean(r["rate"] for name, r in phases if name == "off")
+        on = statistics.mean(r["rate"] for name, r in phases if name == "on")
+        print(
+            f"redaction off: {off:.0f} events/s, on: {on:.0f} events/s (mean of {repeats}); "
+            f"on / off: {on / off:.3f}\n"
+        )
     print("| API process | RSS idle | RSS after load | peak RSS |")
     print("| --- | --- | --- | --- |")
     for i, (before, (after, peak)) in enumerate(zip(idle, loaded, strict=True), start=1):
@@ -213,5 +285,26 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument(
+        "--redaction",
+        choices=["default", "both"],
+        default="default",
+        help="both: the ingest phase with REDACTION_ENABLED=false and =true, alternating",
+    )
+    parser.add_argument(
+        "--sensitive", type=float, default=0.0, help="share of messages with a card or a DNI"
+    )
+    parser.add_argument("--repeats", type=int, default=2, help="ingest phases per setting")
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.concurrency, args.customers))
+    if not 0 <= args.sensitive <= 1:
+        parser.error("--sensitive is a share between 0 and 1")
+    asyncio.run(
+        main(
+            args.seconds,
+            args.concurrency,
+            args.customers,
+            args.redaction,
+            args.sensitive,
+            args.repeats,
+        )
+    )

@@ -13,14 +13,23 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from stdnum import luhn
 from stdnum.ar import cbu, cuit, dni
 
-from contact_center.redaction.spoken import NumberRun, Window, fold, number_runs
+from contact_center.redaction.spoken import (
+    NUMBER_WORDS,
+    UNIT_WORDS,
+    NumberRun,
+    Window,
+    fold,
+    number_runs,
+)
 
 
 class Entity(StrEnum):
@@ -523,20 +532,126 @@ def _resolve(candidates: list[Span]) -> list[Span]:
     return kept
 
 
+# --- the pre-check ------------------------------------------------------------------------------
+
+# Most strings of a webhook body (ids, event names, timestamps, a short chat line) hold nothing:
+# `may_hold` tells so in a few microseconds, from what every detector needs before it can find
+# anything. It never says False for a text where `detect` finds something (it reads the text the
+# way the detectors do: the same tokens, the same folding); a True only means "look".
+_ALIAS_WORD = re.compile("alias", re.IGNORECASE)  # what `_ALIAS` needs, as it reads it
+# The digit tokens of `spoken.number_runs` but those next to an ASCII letter or "_" (glued, as
+# "SM0123" or "conv_42", they are part of an identifier and no number).
+_MAYBE_LOOSE_DIGITS = re.compile(r"(?<![A-Za-z_\d])\d+(?![A-Za-z_\d])")
+_LETTER_RUN = re.compile(r"[^\W\d_]+")  # and its word tokens
+
+
+def _loose_digits(text: str) -> bool:
+    """A digit token not glued to a letter or "_" (`spoken._glued`)."""
+    for match in _MAYBE_LOOSE_DIGITS.finditer(text):
+        start, end = match.span()
+        before = text[start - 1] if start > 0 else " "
+        after = text[end] if end < len(text) else " "
+        if not (before == "_" or after == "_" or before.isalpha() or after.isalpha()):
+            return True
+    return False
+
+
+def _number_words(text: str) -> bool:
+    """A spoken number of three digits or more may be in the text: a number word other than a
+    unit ("cien", "mil", "doble", "treinta"…), or three units ("uno", "dos"…, one digit each)."""
+    if text.isascii():
+        words = _LETTER_RUN.findall(text.lower())
+    else:
+        words = list(map(fold, _LETTER_RUN.findall(text)))
+    present = NUMBER_WORDS.intersection(words)
+    if not present:
+        return False
+    if not present <= UNIT_WORDS:
+        return True
+    return sum(words.count(word) for word in present) >= 3
+
+
+@lru_cache(maxsize=256)
+def _name_parts(customer_name: str) -> tuple[str, ...] | None:
+    """The words `detect_name` looks for (each match holds one of them), or None when one is
+    not ASCII (the pre-check then always looks)."""
+    words = [fold(w) for w in re.findall(r"[^\W\d_]+", customer_name)]
+    parts = tuple({w for w in words if len(w) >= 3 and w not in _NAME_PARTICLES})
+    return parts if all(p.isascii() for p in parts) else None
+
+
+def _name_may_occur(text: str, customer_name: str) -> bool:
+    parts = _name_parts(customer_name)
+    if parts is None:
+        return True
+    if not parts:
+        return False
+    # `FoldedText(text).text` without its non-ASCII characters: a part found there is here too.
+    if text.isascii():
+        folded = text.lower()
+    else:
+        folded = unicodedata.normalize("NFD", text.casefold()).encode("ascii", "ignore").decode()
+    return any(part in folded for part in parts)
+
+
+def may_hold(text: str, customer_name: str | None = None) -> bool:
+    """False when `detect(text, customer_name=customer_name)` certainly finds nothing: no "@",
+    no "arroba", no "alias", no part of the customer's name, no digits except those glued into
+    identifiers and no dotted DNI, and no spoken number of three digits or more."""
+    lowered = text.lower()
+    if "@" in text or "arroba" in lowered or "alias" in lowered:
+        return True
+    if not text.isascii() and _ALIAS_WORD.search(text):  # "ALİAS": as `_ALIAS` reads it
+        return True
+    if customer_name and _name_may_occur(text, customer_name):
+        return True
+    if ("." in text and _DOTTED_DNI.search(text)) or _loose_digits(text):
+        return True
+    return _number_words(text)
+
+
+def _plain_number(text: str, digits: str) -> list[Span]:
+    """What the detectors find in a text of ASCII digits, or a "+" and digits: one run of one
+    number, tested whole (the lengths of a card, a CBU and a CUIT do not meet)."""
+    start, end, n = len(text) - len(digits), len(text), len(digits)
+    if 13 <= n <= 19:
+        if start == 0 and _card_prefix_ok(digits) and luhn.checksum(digits) == 0:
+            return [Span(start, end, Entity.CARD, "card.digits", text[start:], digits)]
+    elif n == 22:
+        if _cbu_valid(digits):
+            entity = Entity.CVU if digits.startswith("000") else Entity.CBU
+            return [Span(start, end, entity, f"{entity.value}.digits", text[start:], digits)]
+    elif n == 11 and _cuit_valid(digits):
+        return [Span(start, end, Entity.CUIT, "cuit.digits", text[start:], digits)]
+    return []
+
+
 def detect(text: str, *, customer_name: str | None = None) -> list[Span]:
     """Every sensitive span in `text`, without overlaps, in order of position."""
+    if not may_hold(text, customer_name):
+        return []
+    digits = text[1:] if text[:1] == "+" else text
+    plain_number = digits.isascii() and digits.isdigit()
+    if plain_number:  # a phone number, a timestamp: one number, no words, no context
+        return _plain_number(text, digits)
     runs = number_runs(text)
     lowered = text.lower()
     folded = FoldedText(text) if customer_name or "arroba" in lowered else None
-    candidates = [
-        *detect_cbu(text, runs),
-        *detect_cards(text, runs),
-        *detect_cuit(text, runs),
-        *detect_dni(text, runs),
-        *detect_security_codes(text, runs),
-        *detect_aliases(text),
-        *detect_emails(text, folded if "arroba" in lowered else None),
-    ]
+    candidates: list[Span] = []
+    # Each detector only where it can find something (the same result, without the calls).
+    longest = max((len(run.digits) for run in runs), default=0)
+    if longest >= 11:
+        long_runs = [run for run in runs if len(run.digits) >= 11]
+        candidates += detect_cbu(text, long_runs)
+        candidates += detect_cards(text, long_runs)
+        candidates += detect_cuit(text, long_runs)
+    if longest >= 3 or _DOTTED_DNI.search(text):
+        candidates += detect_dni(text, runs)
+        candidates += detect_security_codes(text, runs)
+    if _ALIAS_WORD.search(text):
+        candidates += detect_aliases(text)
+    if "@" in text or folded is not None:
+        candidates += detect_emails(text, folded if "arroba" in lowered else None)
     if customer_name and folded is not None:
         candidates += detect_name(text, folded, customer_name)
-    return _resolve(candidates)
+    return _resolve(candidates) if len(candidates) > 1 else candidates

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from contact_center.redaction.detectors import Entity, Span
+from contact_center.redaction.detectors import Entity, Span, may_hold
 from contact_center.redaction.proof import NOT_FINGERPRINTED, ProofKey, canonical, fingerprint
 from contact_center.redaction.redact import Redaction, redact
 from contact_center.redaction.vault import Keyring, Vault, bind
@@ -27,6 +27,13 @@ BLOB = 4096
 # The entities that are removed and never kept anywhere (the vault has no row for them).
 NEVER_KEPT = frozenset({Entity.CARD, Entity.SECURITY_CODE})
 TOKEN_LABEL = b"contact-center/redaction-token/v1"
+
+
+_WALKED = (str, dict, list)
+
+
+def _blob(value: str) -> bool:
+    return len(value) > BLOB and not any(c.isspace() for c in value[:BLOB])
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +140,13 @@ class Redactor:
                 )
             )
 
+    def _quiet(self, value: str) -> bool:
+        """Nothing to look at: empty, a blob, or a text where the detectors find nothing."""
+        return not value or _blob(value) or not may_hold(value, self.customer_name)
+
     def text(self, value: str, where: str, *, customer_name: str | None = None) -> str:
         """`value` with its sensitive data replaced; the proofs name `where` as the field."""
-        if not value or (len(value) > BLOB and not any(c.isspace() for c in value[:BLOB])):
+        if not value or _blob(value):
             return value
         result = redact(value, customer_name=customer_name or self.customer_name, token=self._token)
         if not result.findings:
@@ -155,15 +166,25 @@ class Redactor:
             return redacted is not value, redacted
         if depth > 200:  # parsers refuse deeper documents; nothing here to read
             return False, value
+        # Numbers, booleans, null and the strings with nothing in them are passed over without
+        # a call or a path (most of a webhook body: ids, timestamps, flags, event names).
         if isinstance(value, dict):
             changed = False
             out: dict[Any, Any] = {}
             for key, item in value.items():
+                if (isinstance(item, str) and self._quiet(item)) or not isinstance(item, _WALKED):
+                    out[key] = item
+                    continue
                 moved, out[key] = self._walk(item, f"{where}.{key}", depth + 1)
                 changed = changed or moved
             return changed, out if changed else value
         if isinstance(value, list):
-            items = [self._walk(item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value)]
+            items = [
+                (False, item)
+                if (isinstance(item, str) and self._quiet(item)) or not isinstance(item, _WALKED)
+                else self._walk(item, f"{where}[{i}]", depth + 1)
+                for i, item in enumerate(value)
+            ]
             if any(moved for moved, _ in items):
                 return True, [item for _, item in items]
             return False, value
@@ -180,7 +201,9 @@ class Redactor:
             return raw
         if kind == "application/x-www-form-urlencoded":
             pairs = parse_qsl(text, keep_blank_values=True)
-            redacted = [(k, self.text(v, f"{where}.{k}")) for k, v in pairs]
+            redacted = [
+                (k, v if self._quiet(v) else self.text(v, f"{where}.{k}")) for k, v in pairs
+            ]
             if all(a[1] is b[1] for a, b in zip(pairs, redacted, strict=True)):
                 return raw
             return urlencode(redacted).encode("utf-8")

@@ -93,6 +93,15 @@ _HUNDREDS = {
 _REPEAT = {"doble": 2, "triple": 3}
 _MILLION = frozenset({"millon", "millones"})
 _MULTIPLIERS = _MILLION | {"mil"}
+# The words a spoken number can start with (`_Parser.phrase` reads nothing from any other word).
+_STARTERS = frozenset(
+    {"cero", "cien", "mil", *_REPEAT, *_HUNDREDS, *_TEENS, *_TENS}
+    | {word for word, value in _UNITS.items() if value > 0}
+)
+# A unit alone is one digit; every other number word can make more ("cien", "doble cero",
+# "un millón"), so a text whose only number words are two units holds no number of 3 digits.
+UNIT_WORDS = frozenset(_UNITS)
+NUMBER_WORDS = _STARTERS | _MULTIPLIERS
 # Words people say between the groups of a number they dictate; they do not end the run.
 _FILLERS = frozenset(
     {
@@ -371,9 +380,10 @@ def number_runs(text: str) -> list[NumberRun]:
 
     i = 0
     while i < len(tokens):
-        parsed = parser.phrase(text, i)
+        token = tokens[i]
+        parsed = parser.phrase(text, i) if token.digits or token.word in _STARTERS else None
         if parsed is None:
-            if not (current and tokens[i].word in _FILLERS):
+            if not (current and token.word in _FILLERS):
                 flush()
             i += 1
             continue
