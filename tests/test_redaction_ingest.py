@@ -125,7 +125,7 @@ async def every_row(sessions: Sessions) -> dict[str, list[str]]:
 
 
 async def every_redis_value(url: str) -> list[str]:
-    client = Redis.from_url(url)
+    client: Any = Redis.from_url(url)
     found: list[str] = []
     try:
         async for raw_key in client.scan_iter(count=1000):

@@ -192,7 +192,7 @@ async def _apply_one(
         )
         redactor = _redactor(deps)
         if redactor is not None:
-            event = redact_call(redactor, event)
+            event = await asyncio.to_thread(redact_call, redactor, event)
         payload: object = event.raw
     else:
         if summary.event is None:
@@ -408,7 +408,7 @@ async def refresh(deps: SyncDeps, conversation_id: str, context: AuditContext) -
     )
     redactor = _redactor(deps)
     if redactor is not None:
-        event = redact_call(redactor, event)
+        event = await asyncio.to_thread(redact_call, redactor, event)
     async with deps.sessions() as session:
         result = await apply_call(
             session, deps.settings, event, payload=event.raw, source="refresh"
