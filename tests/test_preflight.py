@@ -9,6 +9,7 @@ import pytest
 
 from contact_center.preflight import EMULATOR_SECRETS, Finding, errors, static_findings
 from contact_center.providers import registry
+from contact_center.redaction.vault import new_key
 from contact_center.settings import load_settings
 
 SECRET_VARIABLES = (
@@ -56,6 +57,8 @@ def production(**changes: str) -> dict[str, str]:
         "BUILDERBOT_API_KEY": "bb-" + uuid.uuid4().hex,
         "BUILDERBOT_BOT_ID": str(uuid.uuid4()),
         "BUILDERBOT_WEBHOOK_TOKEN": uuid.uuid4().hex,
+        "REDACTION_VAULT_KEYS": f"k1:{new_key()}",
+        "REDACTION_PROOF_KEYS": f"p1:{new_key()}",
     }
     values.update(changes)
     return values

@@ -26,4 +26,5 @@ def webhook_deps(runtime: Runtime) -> WebhookDeps:
         settings=runtime.settings,
         sessions=runtime.sessions,
         handlers=webhook_handlers(runtime.recordings),
+        redaction=runtime.keys.redaction,
     )

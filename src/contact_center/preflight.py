@@ -36,6 +36,7 @@ from contact_center.providers.registry import (
     emulated_providers,
     secret_value,
 )
+from contact_center.redaction.vault import Keyring, KeyringError
 from contact_center.settings import PLACEHOLDER_SECRETS, DatabaseKind, Settings
 
 Level = Literal["error", "warning", "ok"]
@@ -135,6 +136,8 @@ def static_findings(settings: Settings) -> list[Finding]:
         if not secret_value(secret):
             found.append(Finding(severe, name, "is missing (generate 32+ random bytes)"))
 
+    found += _redaction_findings(settings, severe)
+
     credentials = {
         ProviderName.TWILIO: ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"),
         ProviderName.ELEVENLABS: ("ELEVENLABS_API_KEY",),
@@ -202,6 +205,47 @@ def static_findings(settings: Settings) -> list[Finding]:
         )
     if settings.emulator_url and production:
         found.append(Finding("error", "EMULATOR_URL", "must not be set in production"))
+    return found
+
+
+def _redaction_findings(settings: Settings, severe: Level) -> list[Finding]:
+    """With redaction on (docs/redaction.md), both keyrings set, readable, and without a key in
+    common (a vault key that is also a proof key makes one secret do two jobs). A finding
+    names the variable and the entry, never a key."""
+    if not settings.redaction_enabled:
+        return []
+    found: list[Finding] = []
+    keyrings: dict[str, Keyring] = {}
+    for name, secret in (
+        ("REDACTION_VAULT_KEYS", settings.redaction_vault_keys),
+        ("REDACTION_PROOF_KEYS", settings.redaction_proof_keys),
+    ):
+        value = secret_value(secret)
+        if not value or not value.strip():
+            found.append(
+                Finding(
+                    severe,
+                    name,
+                    "is missing while REDACTION_ENABLED is on (a keyring `k1:<base64 of 32 "
+                    "random bytes>`: `openssl rand -base64 32` makes a key)",
+                )
+            )
+            continue
+        try:
+            keyrings[name] = Keyring.parse(value)
+        except KeyringError as exc:  # its message names the entry, never the key
+            found.append(Finding("error", name, f"is not a keyring: {exc}"))
+    if len(keyrings) == 2:
+        vault, proofs = keyrings["REDACTION_VAULT_KEYS"], keyrings["REDACTION_PROOF_KEYS"]
+        shared = {vault.key(i) for i in vault.ids} & {proofs.key(i) for i in proofs.ids}
+        if shared:
+            found.append(
+                Finding(
+                    "error",
+                    "REDACTION_PROOF_KEYS",
+                    "shares a key with REDACTION_VAULT_KEYS: each keyring needs its own keys",
+                )
+            )
     return found
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,8 @@ from contact_center.models.interaction import Interaction
 from contact_center.phones import normalize_possible
 from contact_center.providers.base import CallAudioEvent, CallEvent, CallInitiationFailureEvent
 from contact_center.recordings import RecordingStore
+from contact_center.redaction.redact import PLACEHOLDER
+from contact_center.redaction.service import Redactor
 from contact_center.settings import Settings
 
 FINAL = {InteractionStatus.COMPLETED, InteractionStatus.ABANDONED, InteractionStatus.FAILED}
@@ -293,6 +296,71 @@ def call_events(
     return events
 
 
+# The placeholders of what a recording must not be heard for: a card number, a security code.
+_CARD_OR_CODE = ("[TARJETA ", "[CÓDIGO]")
+
+
+def holds_card_or_code(texts: Iterable[str | None]) -> bool:
+    """Whether a redacted text holds the placeholder of a card number or a security code."""
+    return any(
+        found.group(0).startswith(_CARD_OR_CODE)
+        for text in texts
+        if text
+        for found in PLACEHOLDER.finditer(text)
+    )
+
+
+def redact_call(redactor: Redactor, event: CallEvent, where: str = "conversation") -> CallEvent:
+    """A conversation fetched from the provider (not through a webhook) with its sensitive data
+    replaced: its JSON (`raw`) is redacted, and every text the event read from it is the
+    redacted one (the same strings, so each redaction is counted once)."""
+    raw = redactor.json(event.raw, where)
+    if raw is event.raw:
+        return event
+    strings: dict[str, str] = {}
+    objects: dict[int, Any] = {}
+    _pair(event.raw, raw, strings, objects)
+
+    def same(value: Any) -> Any:
+        if isinstance(value, str):
+            return strings.get(value, value)
+        if isinstance(value, dict | list):
+            found = objects.get(id(value))
+            if found is not None:
+                return found
+            if isinstance(value, dict):
+                return {key: same(item) for key, item in value.items()}
+            return [same(item) for item in value]
+        return value
+
+    return replace(
+        event,
+        raw=raw,
+        transcript=[replace(turn, message=same(turn.message)) for turn in event.transcript],
+        summary=same(event.summary),
+        analysis=same(event.analysis),
+        data_collection=same(event.data_collection),
+        evaluation=same(event.evaluation),
+        dynamic_variables=same(event.dynamic_variables),
+    )
+
+
+def _pair(before: Any, after: Any, strings: dict[str, str], objects: dict[int, Any]) -> None:
+    """What redaction turned each changed string and object of a JSON value into."""
+    if before is after:
+        return
+    if isinstance(before, str) and isinstance(after, str):
+        strings[before] = after
+    elif isinstance(before, dict) and isinstance(after, dict):
+        objects[id(before)] = after
+        for key, item in before.items():
+            _pair(item, after.get(key), strings, objects)
+    elif isinstance(before, list) and isinstance(after, list):
+        objects[id(before)] = after
+        for item, redacted in zip(before, after, strict=False):
+            _pair(item, redacted, strings, objects)
+
+
 def fill_detail(
     detail: CallDetail, event: CallEvent, *, metadata_only: bool, now: datetime
 ) -> bool:
@@ -315,6 +383,10 @@ def fill_detail(
         detail.call_successful = event.call_successful
         detail.analysis = event.analysis
     detail.has_audio = detail.has_audio or event.has_audio
+    # Whoever said a card number or a security code said it in the recording too.
+    detail.sensitive_audio = bool(detail.sensitive_audio) or holds_card_or_code(
+        [detail.summary, *(turn.get("message") for turn in detail.transcript or [])]
+    )
     detail.recording_url = (
         audio_url(event.conversation_id) if detail.has_audio else detail.recording_url
     )

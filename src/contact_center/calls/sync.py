@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.audit import service as audit
 from contact_center.calls import repository
-from contact_center.calls.service import FINAL, apply_call
+from contact_center.calls.service import FINAL, CallResult, apply_call, redact_call
 from contact_center.db.base import utcnow
 from contact_center.principal import AuditContext
 from contact_center.providers.base import (
@@ -35,6 +35,8 @@ from contact_center.providers.base import (
     UnparseablePayload,
 )
 from contact_center.providers.retry import BACKGROUND, INTERACTIVE, RetryPolicy, with_retries
+from contact_center.redaction import repository as redaction
+from contact_center.redaction.service import RedactionKeys, Redactor
 from contact_center.runtime import Runtime
 from contact_center.settings import Settings
 from contact_center.webhooks import service as webhooks
@@ -56,10 +58,18 @@ class SyncDeps:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     conversations: ConversationSource
+    # What redacts each conversation before it is applied (docs/redaction.md); None when
+    # redaction is off.
+    redaction: RedactionKeys | None = None
 
     @classmethod
     def of(cls, runtime: Runtime) -> SyncDeps:
-        return cls(runtime.settings, runtime.sessions, runtime.providers.conversations)
+        return cls(
+            runtime.settings,
+            runtime.sessions,
+            runtime.providers.conversations,
+            runtime.keys.redaction,
+        )
 
 
 @dataclass(frozen=True)
@@ -180,12 +190,18 @@ async def _apply_one(
             operation="get_conversation",
             sleep=sleep,
         )
+        redactor = _redactor(deps)
+        if redactor is not None:
+            event = await asyncio.to_thread(redact_call, redactor, event)
         payload: object = event.raw
     else:
         if summary.event is None:
             raise UnparseablePayload(f"list item {summary.conversation_id} cannot be applied")
-        event = summary.event
-        payload = summary.raw
+        redactor = _redactor(deps)
+        event, payload = summary.event, summary.raw
+        if redactor is not None:  # a list item's summary is the customer's words too
+            event = redact_call(redactor, event, "conversation")
+            payload = redactor.json(summary.raw, "list_item")
     async with deps.sessions() as session:
         result = await apply_call(
             session,
@@ -195,8 +211,36 @@ async def _apply_one(
             source="sync",
             metadata_only=not request.include_details,
         )
+        await _save_redactions(
+            session, redactor, event.conversation_id, result, whole=request.include_details
+        )
         await session.commit()
     return result.created, result.changed
+
+
+def _redactor(deps: SyncDeps) -> Redactor | None:
+    return deps.redaction.redactor() if deps.redaction is not None else None
+
+
+async def _save_redactions(
+    session: AsyncSession,
+    redactor: Redactor | None,
+    conversation_id: str,
+    result: CallResult,
+    *,
+    whole: bool = True,
+) -> None:
+    """The vault rows and proofs of a conversation's redaction, with the call they belong to,
+    in the transaction that applies it. The proofs describe the texts the call now keeps: those
+    of an earlier fetch give way when the texts changed; a fetch that changed nothing writes
+    nothing; a list item's (not `whole`) only adds to them."""
+    if redactor is None or not (result.created or result.changed):
+        return
+    source = f"call:{conversation_id}"
+    if whole:
+        await redaction.forget_proofs(session, source)
+    if redactor.count:
+        await redaction.save(session, redactor, source, result.interaction.id)
 
 
 async def _gap(deps: SyncDeps, summaries: list[ConversationSummary], now: datetime) -> list[str]:
@@ -362,10 +406,14 @@ async def refresh(deps: SyncDeps, conversation_id: str, context: AuditContext) -
         INTERACTIVE,
         operation="get_conversation",
     )
+    redactor = _redactor(deps)
+    if redactor is not None:
+        event = await asyncio.to_thread(redact_call, redactor, event)
     async with deps.sessions() as session:
         result = await apply_call(
             session, deps.settings, event, payload=event.raw, source="refresh"
         )
+        await _save_redactions(session, redactor, conversation_id, result)
         await audit.record(
             session,
             context,

@@ -116,10 +116,13 @@ def sync(
     console = Console(stderr=True)
 
     async def run(context: CommandContext) -> SyncResult:
+        from contact_center.keys.service import load_keys
+
         deps = SyncDeps(
             settings=settings,
             sessions=context.sessions,
             conversations=context.providers.conversations,
+            redaction=(await load_keys(context.engine, settings)).redaction,
         )
         with Progress(
             SpinnerColumn(),

@@ -108,7 +108,9 @@ async def answer_survey(
             error=invalid.field,
             score=score_raw if score_raw in {"1", "2", "3", "4", "5"} else None,
         )
-    result = await service.answer(session, key, token, score, comment)
+    result = await service.answer(
+        session, key, token, score, comment, redaction=runtime_of(request).keys.redaction
+    )
     if result is not SurveyState.OPEN:
         return _page(request, settings, result.value, STATUS[result])
     return _page(request, settings, "thanks", 200)

@@ -34,6 +34,8 @@ from contact_center.outcomes import repository
 from contact_center.outcomes.schemas import CsatOut, CsatSurveyOut, RepeatContactOut
 from contact_center.pii import mask_text
 from contact_center.principal import SYSTEM_CONTEXT, Principal
+from contact_center.redaction import repository as redaction_repository
+from contact_center.redaction.service import RedactionKeys
 from contact_center.settings import Settings
 
 # A conversation resolved longer ago than this gets no survey (the job's look-back: turning
@@ -252,15 +254,30 @@ def valid_comment(raw: str | None) -> str | None:
 
 
 async def answer(
-    session: AsyncSession, key: bytes, token: str, score: int, comment: str | None
+    session: AsyncSession,
+    key: bytes,
+    token: str,
+    score: int,
+    comment: str | None,
+    *,
+    redaction: RedactionKeys | None = None,
 ) -> SurveyState:
     """Record the customer's answer, once: OPEN when this call recorded it, else the state
-    that refused it (ANSWERED, EXPIRED). The row lock makes two answers at once one."""
+    that refused it (ANSWERED, EXPIRED). The row lock makes two answers at once one. With
+    `redaction`, the comment is redacted before it is stored (docs/redaction.md), its vault
+    rows and proofs (`csat:<survey id>`) written in the same transaction."""
     survey = await survey_by_token(session, key, token, for_update=True)
     now = utcnow()
     state = state_of(survey, now)
     if state is not SurveyState.OPEN:
         return state
+    if comment is not None and redaction is not None:
+        redactor = redaction.redactor()
+        comment = redactor.text(comment, "comment")
+        if redactor.count:
+            await redaction_repository.save(
+                session, redactor, f"csat:{survey.id}", survey.interaction_id
+            )
     survey.answered_at = now
     survey.score = score
     survey.comment = comment

@@ -9,9 +9,11 @@ the provider was told we have: it gets no 200 and delivers again.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,13 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from contact_center.audit import service as audit
 from contact_center.db import fast
 from contact_center.db.base import utcnow
-from contact_center.live.bus import bus_of, publish_pending
+from contact_center.live.bus import PENDING, bus_of, publish_pending
 from contact_center.logging import redact_text
 from contact_center.models.enums import ActorType, WebhookStatus
 from contact_center.models.webhook_delivery import WebhookDelivery
 from contact_center.principal import AuditContext, Principal, Role
 from contact_center.providers.base import InboundAdapter, ProviderName, UnparseablePayload
 from contact_center.providers.registry import build_inbound
+from contact_center.redaction import repository as redaction
+from contact_center.redaction.service import RedactionKeys, Redactor
 from contact_center.settings import Settings
 from contact_center.webhooks import repository, service
 from contact_center.webhooks.handlers import AppliedDelivery, FastHandler, WebhookHandlers
@@ -42,6 +46,10 @@ REPLAYABLE = {
     WebhookStatus.DEFERRED,
 }
 APPLIED = {WebhookStatus.PROCESSED, WebhookStatus.IGNORED}
+# A body longer than this is redacted in a worker thread, so that the event loop keeps serving
+# other requests meanwhile (a typical delivery takes about a millisecond; a hostile megabyte,
+# seconds).
+IN_LINE = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,9 @@ class WebhookDeps:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     handlers: WebhookHandlers
+    # What redacts each delivery before it is read or stored (docs/redaction.md); None when
+    # redaction is off.
+    redaction: RedactionKeys | None = None
     inbound: Mapping[ProviderName, InboundAdapter] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -192,8 +203,22 @@ async def _store_audited(
 async def ingest(
     deps: WebhookDeps, incoming: IncomingDelivery, *, ip: str | None, user_agent: str | None
 ) -> IngestResult:
-    """Store and apply in one transaction. The caller has authenticated the delivery."""
+    """Store and apply in one transaction. The caller has authenticated the delivery.
+
+    With redaction on, the body is redacted first: the ledger, the event and everything read
+    from it see only the redacted body, and the vault rows and proofs commit with the ledger
+    row (not for a repeat, which writes nothing)."""
     adapter = deps.adapter(incoming.provider)
+    redactor = deps.redaction.redactor() if deps.redaction is not None else None
+    if redactor is not None:
+        if len(incoming.raw) > IN_LINE:  # seconds for a hostile megabyte: not on the loop
+            redacted = await asyncio.to_thread(
+                redacted_body, redactor, incoming.raw, incoming.content_type
+            )
+        else:
+            redacted = redacted_body(redactor, incoming.raw, incoming.content_type)
+        if redacted is not incoming.raw:
+            incoming = replace(incoming, raw=redacted)
     event, error = service.read(adapter, incoming.raw)
     context = _provider_context(incoming.provider, ip, user_agent)
     failure: tuple[WebhookStatus, str] | None = None  # (status, error)
@@ -201,7 +226,9 @@ async def ingest(
     below_orm = deps.handlers.fast(event) if event is not None else None
     if below_orm is not None and event is not None:
         try:
-            result = await _ingest_fast(deps, adapter, incoming, event, below_orm, context)
+            result = await _ingest_fast(
+                deps, adapter, incoming, event, below_orm, context, redactor
+            )
         except _Repeat:
             result = None  # a repeat (or a body's later delivery): the general path knows
         except Exception as exc:  # rolled back: stored again, alone, as the general path does
@@ -211,7 +238,7 @@ async def ingest(
             _log(incoming, adapter, event, result)
             return result
     if failure is None:
-        general = await _store_and_apply(deps, adapter, incoming, event, error, context)
+        general = await _store_and_apply(deps, adapter, incoming, event, error, context, redactor)
         if isinstance(general, tuple):
             failure = general
         else:
@@ -223,6 +250,8 @@ async def ingest(
             delivery, duplicate = await _store_audited(
                 session, adapter, incoming, event, failure[1], context, failed=failure[0]
             )
+            if not duplicate:
+                await _save_redactions(session, redactor, delivery.id, None)
             await session.commit()
         result = IngestResult(
             delivery.id,
@@ -242,6 +271,7 @@ async def _store_and_apply(
     event: Event | None,
     error: str | None,
     context: AuditContext,
+    redactor: Redactor | None,
 ) -> IngestResult | tuple[WebhookStatus, str]:
     """The general path, on the ORM: the result, or (status, error) when applying failed and
     everything was rolled back."""
@@ -256,10 +286,13 @@ async def _store_and_apply(
                 duplicate,
                 error if event is None else None,
             )
+            if not duplicate:
+                await _save_redactions(session, redactor, delivery.id, None)
             await session.commit()
             return result
         try:
             status = await _process(session, deps, delivery, event)
+            await _save_redactions(session, redactor, delivery.id, _applied_to(session.info))
             await session.commit()
         except Exception as exc:  # kept with its error for the reconciler or a replay
             await session.rollback()
@@ -279,6 +312,7 @@ async def _ingest_fast(
     event: Event,
     handler: FastHandler[Any],
     context: AuditContext,
+    redactor: Redactor | None,
 ) -> IngestResult:
     """The hot path below the ORM, with the same rows as the general one: the ledger row
     (written as PROCESSED: it commits with the effects or not at all) and its audit row in one
@@ -314,8 +348,67 @@ async def _ingest_fast(
         outcome = await handler(tx, event, applied)
         if outcome.status is not WebhookStatus.PROCESSED:
             await repository.set_outcome_fast(tx, delivery_id, outcome.status, outcome.waiting_for)
+        if redactor is not None and redactor.count:
+            await redaction.save_fast(tx, redactor, _source(delivery_id), _applied_to(tx.info))
     publish_pending(tx.info, deps.bus)
     return IngestResult(delivery_id, outcome.status, duplicate=False)
+
+
+def redacted_body(redactor: Redactor, raw: bytes, content_type: str | None) -> bytes:
+    """The delivery's body with its sensitive data replaced (`Redactor.body`: a JSON document's
+    strings, a form's values). A body neither reads (invalid UTF-8, a NUL, broken or too deep
+    JSON) is kept INVALID exactly as it came, so it is redacted as one text instead: its
+    undecodable bytes are kept as they are (surrogate escapes), the numbers in it are not."""
+    redacted = redactor.body(raw, content_type)
+    if redacted is not raw or _readable(raw, content_type):
+        return redacted
+    text = raw.decode("utf-8", "surrogateescape")
+    cleaned = redactor.text(text, "raw_body")
+    return raw if cleaned is text else cleaned.encode("utf-8", "surrogateescape")
+
+
+def _readable(raw: bytes, content_type: str | None) -> bool:
+    """Whether `Redactor.body` read the body (so nothing it left is a sensitive datum)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind == "application/x-www-form-urlencoded":
+        return True
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _source(delivery_id: uuid.UUID) -> str:
+    return f"webhook:{delivery_id}"
+
+
+def _applied_to(info: dict[str, Any]) -> uuid.UUID | None:
+    """The conversation a delivery was applied to: the first one whose timeline got an event in
+    this transaction (each event leaves its live notice in the transaction's `info`); None when
+    none did (a status waiting for its message, an ignored event)."""
+    for notice in info.get(PENDING) or ():
+        found = notice.get("interactionId")
+        if found is not None:
+            try:
+                return uuid.UUID(str(found))
+            except ValueError:
+                continue
+    return None
+
+
+async def _save_redactions(
+    session: AsyncSession,
+    redactor: Redactor | None,
+    delivery_id: uuid.UUID,
+    interaction_id: uuid.UUID | None,
+) -> None:
+    if redactor is not None and redactor.count:
+        await redaction.save(session, redactor, _source(delivery_id), interaction_id)
 
 
 def _log(

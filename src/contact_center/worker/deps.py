@@ -59,6 +59,7 @@ def sync_deps(runtime: Runtime) -> SyncDeps:
         settings=runtime.settings,
         sessions=runtime.sessions,
         conversations=runtime.providers.conversations,
+        redaction=runtime.keys.redaction,
     )
 
 
