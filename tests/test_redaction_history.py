@@ -208,12 +208,43 @@ def no_leak_anywhere(state: dict[str, Any], *, except_ids: tuple[str, ...] = ())
             assert not leaks(value), (table, key, leaks(value))
 
 
+async def searchable(sessions: Sessions) -> tuple[int, int]:
+    """How many messages and calls the full-text search finds by the card's digits."""
+    async with sessions() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            found = await session.scalar(
+                text(
+                    "SELECT count(*) FROM message WHERE search_vector @@ "
+                    "plainto_tsquery('cc_spanish', :card)"
+                ),
+                {"card": CARD_GROUPS},
+            )
+            calls = await session.scalar(
+                text(
+                    "SELECT count(*) FROM call_detail WHERE summary_vector @@ "
+                    "plainto_tsquery('cc_spanish', :card)"
+                ),
+                {"card": CARD},
+            )
+        else:
+            found = await session.scalar(
+                text("SELECT count(*) FROM message_fts WHERE message_fts MATCH :q"),
+                {"q": '"4509"'},
+            )
+            calls = await session.scalar(
+                text("SELECT count(*) FROM call_detail_fts WHERE call_detail_fts MATCH :q"),
+                {"q": f'"{CARD}"'},
+            )
+    return int(found or 0), int(calls or 0)
+
+
 async def test_the_history_is_redacted_in_every_table_with_proofs_and_vault_rows(
     session_factory: Sessions,
 ) -> None:
     async with session_factory() as session:
         seeded = await seed_history(session)
     keys = keys_of()
+    assert await searchable(session_factory) == (1, 1)
 
     report = await redact_history(session_factory, keys, batch=2)
 
@@ -250,6 +281,9 @@ async def test_the_history_is_redacted_in_every_table_with_proofs_and_vault_rows
     comment = state["csat_survey"][str(seeded["survey"])]
     assert len(comment) <= 1000
     assert comment.startswith("DNI [DNI tok_")
+
+    # The full-text search follows what was written: the card is no longer found by it.
+    assert await searchable(session_factory) == (0, 0)
 
     # The proofs: one per redaction, in history:<table>:<id>, with the conversation.
     async with session_factory() as session:
