@@ -49,6 +49,34 @@ def _hide_placeholders(text: str) -> str:
     return PLACEHOLDER.sub(lambda m: " " + "x" * (len(m.group()) - 2) + " ", text)
 
 
+# A context detector takes the first number after its words ("DNI …", "código de seguridad …").
+# Once that number is a placeholder, the next number along is not what the words pointed at:
+# on a text redacted before, a context finding that follows a placeholder of its own entity
+# this closely is the same context seen twice, and is left alone.
+_CONTEXT_REACH = 60
+_PLACEHOLDER_ENTITY = {
+    "[TARJETA": Entity.CARD,
+    "[CÓDIGO": Entity.SECURITY_CODE,
+    **{bare[:-1]: entity for entity, bare in PLACEHOLDERS.items()},
+}
+
+
+def _already_taken(text: str, spans: list[Span]) -> list[Span]:
+    """`spans` without the context findings whose context's number is already a placeholder."""
+    ends: dict[Entity, list[int]] = {}
+    for match in PLACEHOLDER.finditer(text):
+        word = match.group().split(" ", 1)[0].rstrip("]")
+        ends.setdefault(_PLACEHOLDER_ENTITY[word], []).append(match.end())
+    if not ends:
+        return spans
+    return [
+        span
+        for span in spans
+        if ".context" not in span.detector
+        or not any(0 <= span.start - end <= _CONTEXT_REACH for end in ends.get(span.entity, ()))
+    ]
+
+
 def count_placeholders(text: str | None) -> int:
     """How many redactions a stored text shows ("3 datos sensibles ocultos")."""
     return 0 if not text else len(PLACEHOLDER.findall(text))
@@ -92,7 +120,10 @@ def redact(
     findings: list[Finding] = []
     cursor = 0
     length = 0
-    for span in detect(scanned, customer_name=customer_name):
+    spans = detect(scanned, customer_name=customer_name)
+    if scanned is not text:
+        spans = _already_taken(text, spans)
+    for span in spans:
         original = text[span.start : span.end]
         before = text[cursor : span.start]
         pieces.append(before)

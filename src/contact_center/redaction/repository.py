@@ -7,15 +7,28 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import ClauseElement, Table, bindparam, delete, insert, select
+from sqlalchemy import (
+    ClauseElement,
+    ColumnElement,
+    Row,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy import cast as cast_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contact_center.db.base import utcnow
+from contact_center.db.base import Base, utcnow
 from contact_center.db.fast import Sql, Transaction
 from contact_center.db.statements import insert_ignore
-from contact_center.models.redaction import RedactionProof, RedactionVault
+from contact_center.models.redaction import RedactionProof, RedactionRun, RedactionVault
 from contact_center.redaction.service import Redactor
 
 PROOFS = cast(Table, RedactionProof.__table__)
@@ -151,3 +164,169 @@ async def proofs_of(
             .limit(limit)
         )
     ).all()
+
+
+# The history command and the vault's rotation (docs/redaction.md, "Existing data", "Rotating
+# the keys"): batches in primary-key order, their writes, and the progress per table.
+
+
+async def run_state(session: AsyncSession, name: str) -> RedactionRun | None:
+    return await session.get(RedactionRun, name)
+
+
+async def start_run(session: AsyncSession, name: str, *, restart: bool) -> RedactionRun:
+    """The progress row of `name`: kept when a run stopped half-way (it goes on from its
+    cursor), started over when the last run finished or when `restart`."""
+    now = utcnow()
+    run = await session.get(RedactionRun, name, with_for_update=True)
+    if run is None:
+        run = RedactionRun(name=name, cursor=None, scanned=0, changed=0, findings=0)
+        run.started_at = run.updated_at = now
+        session.add(run)
+    elif restart or run.finished_at is not None:
+        run.cursor, run.scanned, run.changed, run.findings = None, 0, 0, 0
+        run.started_at = run.updated_at = now
+        run.finished_at = None
+    await session.flush()
+    return run
+
+
+async def advance_run(
+    session: AsyncSession,
+    name: str,
+    cursor: str | None,
+    *,
+    scanned: int,
+    changed: int,
+    findings: int,
+    finished: bool = False,
+) -> None:
+    """Move the progress of `name` past a batch, in the batch's transaction."""
+    now = utcnow()
+    values: dict[str, Any] = {
+        "scanned": RedactionRun.scanned + scanned,
+        "changed": RedactionRun.changed + changed,
+        "findings": RedactionRun.findings + findings,
+        "updated_at": now,
+    }
+    if cursor is not None:
+        values["cursor"] = cursor
+    if finished:
+        values["finished_at"] = now
+    await session.execute(update(RedactionRun).where(RedactionRun.name == name).values(values))
+
+
+def _after(model: type[Base], cursor: str | None) -> ColumnElement[bool]:
+    key: ColumnElement[uuid.UUID] = cast(Table, model.__table__).c.id
+    return key > uuid.UUID(cursor) if cursor is not None else key.is_not(None)
+
+
+async def count_after(
+    session: AsyncSession,
+    model: type[Base],
+    cursor: str | None,
+    where: ColumnElement[bool] | None = None,
+) -> int:
+    """How many rows a walk of `model` has left after `cursor`."""
+    query = select(func.count()).select_from(model).where(_after(model, cursor))
+    if where is not None:
+        query = query.where(where)
+    return int(await session.scalar(query) or 0)
+
+
+async def history_batch(
+    session: AsyncSession,
+    model: type[Base],
+    columns: Sequence[str],
+    cursor: str | None,
+    limit: int,
+    *,
+    json_columns: Sequence[str] = (),
+    where: ColumnElement[bool] | None = None,
+) -> Sequence[Row[Any]]:
+    """The next `limit` rows of `model` after `cursor`, in primary-key order: their id and
+    `columns`. JSON columns come as their stored text (a document too deep for the JSON
+    decoder is then the caller's to refuse, not the driver's to crash on)."""
+    table = cast(Table, model.__table__)
+    key = table.c.id
+    selected: list[ColumnElement[Any]] = [key]
+    for name in columns:
+        column = table.c[name]
+        selected.append(
+            cast_(column, Text).label(name) if name in json_columns else column.label(name)
+        )
+    # Locked until the batch commits (PostgreSQL): a row written meanwhile (a call fetched
+    # again) is not overwritten with what was read before it.
+    query = (
+        select(*selected)
+        .where(_after(model, cursor))
+        .order_by(key)
+        .limit(limit)
+        .with_for_update(of=table)
+    )
+    if where is not None:
+        query = query.where(where)
+    return (await session.execute(query)).all()
+
+
+async def write_back(
+    session: AsyncSession, model: type[Base], rows: Sequence[dict[str, Any]]
+) -> None:
+    """The redacted values of a batch, by primary key (one statement for the batch)."""
+    if rows:
+        await session.execute(update(model), list(rows))
+
+
+async def save_many(
+    session: AsyncSession, units: Sequence[tuple[Redactor, str, uuid.UUID | None]]
+) -> int:
+    """`save` for a whole batch: every vault row (a token already there is kept) and every
+    proof in two statements; how many proofs."""
+    vault: dict[str, dict[str, Any]] = {}
+    proofs: list[dict[str, Any]] = []
+    for redactor, source, interaction_id in units:
+        for row in vault_rows(redactor):
+            vault.setdefault(row["token"], row)
+        proofs += proof_rows(redactor, source, interaction_id)
+    if vault:
+        dialect = session.get_bind().dialect.name
+        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = make(VAULT).on_conflict_do_nothing(index_elements=["token"])
+        await session.execute(statement, list(vault.values()))
+    if proofs:
+        await session.execute(insert(PROOFS), proofs)
+    return len(proofs)
+
+
+async def vault_batch(
+    session: AsyncSession, current_key: str, cursor: str | None, limit: int
+) -> Sequence[RedactionVault]:
+    """The next vault rows after `cursor` (token order) not sealed with `current_key`."""
+    query = (
+        select(RedactionVault)
+        .where(RedactionVault.key_id != current_key)
+        .order_by(RedactionVault.token)
+        .limit(limit)
+    )
+    if cursor is not None:
+        query = query.where(RedactionVault.token > cursor)
+    return (await session.scalars(query)).all()
+
+
+async def count_to_reseal(session: AsyncSession, current_key: str) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(RedactionVault)
+            .where(RedactionVault.key_id != current_key)
+        )
+        or 0
+    )
+
+
+async def vault_key_counts(session: AsyncSession) -> dict[str, int]:
+    """How many vault rows each key sealed."""
+    rows = await session.execute(
+        select(RedactionVault.key_id, func.count()).group_by(RedactionVault.key_id)
+    )
+    return {key_id: int(n) for key_id, n in rows.all()}
