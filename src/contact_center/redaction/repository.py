@@ -82,3 +82,7 @@ async def proofs_of(
             .limit(limit)
         )
     ).all()
+
+
+async def proof(session: AsyncSession, proof_id: uuid.UUID) -> RedactionProof | None:
+    return await session.get(RedactionProof, proof_id)
