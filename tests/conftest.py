@@ -27,6 +27,7 @@ from contact_center.db.migrate import upgrade_database
 from contact_center.db.session import create_engine, create_session_factory
 from contact_center.logging import configure_logging
 from contact_center.models.enums import Role
+from contact_center.redaction.vault import new_key
 from contact_center.settings import Settings, load_settings
 from tests import auth
 
@@ -70,6 +71,8 @@ PRODUCTION_SETTINGS = {
     "APP_ENV": "production",
     "OTP_PEPPER": uuid.uuid4().hex * 2,
     "LINK_SIGNING_KEY": uuid.uuid4().hex * 2,
+    "REDACTION_VAULT_KEYS": f"v1:{new_key()}",
+    "REDACTION_PROOF_KEYS": f"p1:{new_key()}",
     "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
     "TWILIO_AUTH_TOKEN": uuid.uuid4().hex,
     "TWILIO_FROM_NUMBER": "+5491152500000",

@@ -25,6 +25,7 @@ from contact_center.db.migrate import upgrade_database
 from contact_center.db.session import create_engine
 from contact_center.health.service import check_migrations
 from contact_center.models import Message
+from contact_center.redaction.vault import new_key
 from tests import auth
 from tests.conftest import BACKENDS, PG_ADMIN_URL, Backend, _pg_admin, _pg_url
 from tests.live import PrivateRedis, free_port
@@ -98,6 +99,8 @@ def production_env(database_url: str, redis_url: str, **changes: str) -> dict[st
             "FRONTEND_URL": "https://www.banco.example",
             "OTP_PEPPER": SECRET,
             "LINK_SIGNING_KEY": SECRET[::-1],
+            "REDACTION_VAULT_KEYS": f"v1:{new_key()}",
+            "REDACTION_PROOF_KEYS": f"p1:{new_key()}",
             "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
             "TWILIO_AUTH_TOKEN": uuid.uuid4().hex,
             "TWILIO_FROM_NUMBER": "+5491152500000",

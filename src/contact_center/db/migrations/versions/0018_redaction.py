@@ -74,15 +74,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_redaction_proof_source", "redaction_proof", ["source"], unique=False)
     op.create_index("ix_redaction_proof_token", "redaction_proof", ["token"], unique=False)
-    with op.batch_alter_table("call_detail") as batch:
-        batch.add_column(
-            sa.Column("sensitive_audio", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ADD COLUMN on both databases: a batch copy on SQLite would drop the full-text
+    # triggers of call_detail.
+    op.add_column(
+        "call_detail",
+        sa.Column("sensitive_audio", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("call_detail") as batch:
-        batch.drop_column("sensitive_audio")
+    op.drop_column("call_detail", "sensitive_audio")
     op.drop_index("ix_redaction_proof_token", table_name="redaction_proof")
     op.drop_index("ix_redaction_proof_source", table_name="redaction_proof")
     op.drop_index("ix_redaction_proof_interaction", table_name="redaction_proof")
