@@ -46,7 +46,7 @@ class Arranged:
 
 
 def _keys(app: FastAPI) -> RedactionKeys:
-    keys = app.state.runtime.keys.redaction
+    keys: RedactionKeys | None = app.state.runtime.keys.redaction
     assert keys is not None
     return keys
 
@@ -202,7 +202,7 @@ async def test_an_altered_row_is_a_409_and_the_attempt_is_audited(
         assert "juan" not in answer.text
     failed = await _audit(app, "redaction.reveal_failed")
     assert len(failed) == 2
-    assert failed[0].metadata_["reason"] == REASON
+    assert (failed[0].metadata_ or {})["reason"] == REASON
     assert await _audit(app, "redaction.revealed") == []
 
 
@@ -252,7 +252,7 @@ async def test_hostile_bodies_are_refused_with_the_envelope(
         assert 400 <= answer.status_code < 500, (answer.status_code, answer.text[:200])
         assert answer.json()["error"]["code"]
     header = await client.post(
-        url, json={"reason": REASON}, headers={"x-note": "café ñandú".encode()}
+        url, json={"reason": REASON}, headers={b"x-note": "café ñandú".encode()}
     )
     assert header.status_code == 200
     # A non-ASCII reason is a reason.
@@ -359,16 +359,17 @@ async def test_confirm_proves_a_known_original(app: FastAPI, client: httpx.Async
         assert answer.json() == {"confirmed": expected}, (entity, candidate)
     rows = await _audit(app, "redaction.confirmed")
     assert len(rows) == 8
-    assert {r.metadata_["confirmed"] for r in rows} == {True, False}
+    assert {(r.metadata_ or {})["confirmed"] for r in rows} == {True, False}
     for row in rows:
-        assert set(row.metadata_) == {"entity", "confirmed"}
+        assert set(row.metadata_ or {}) == {"entity", "confirmed"}
 
     _envelope(await confirm("security_code", "123"), 422, "never_fingerprinted")
     missing = await client.post(
         "/api/redactions/confirm", json={"proofId": str(uuid.uuid4()), "candidate": DNI}
     )
     _envelope(missing, 404, "proof_not_found")
-    for candidate in ("", "a\x00b", "9" * 501, 38123456, None, ["38123456"]):
+    hostile: list[Any] = ["", "a\x00b", "9" * 501, 38123456, None, ["38123456"]]
+    for candidate in hostile:
         _envelope(await confirm("dni", candidate), 422)
     _envelope(
         await client.post("/api/redactions/confirm", json={"proofId": "x", "candidate": DNI}),

@@ -326,6 +326,8 @@ ENTITY_TYPES: dict[str, str] = {
     "user": N_("User"),
     "api_token": N_("API token"),
     "conversation": N_("Call"),
+    "redaction_token": N_("Redacted value"),
+    "redaction_proof": N_("Redaction proof"),
     "customer": N_("Customer"),
     "webhook_delivery": N_("Provider notification"),
     "sync": N_("Synchronization"),
