@@ -37,6 +37,7 @@ from tests.live import live_app
 ANA_PHONE = "+5491155550101"  # Ana's WhatsApp customer
 NEW_PHONE = "+5491155550202"  # nobody's customer yet
 CONVERSATION = "conv_scope_ana_0001"
+TOKEN = "tok_aaaaaaaaaaaaaaaa"  # a vault token (none is stored: the role refuses first)
 
 
 @dataclass
@@ -273,6 +274,16 @@ def _steps(w: World) -> list[Step]:
         ("GET", f"/api/links/{w.link_token}", {}, 404),
         ("POST", f"/api/links/{w.link_token}/use", {}, 404),
         ("GET", f"/api/elevenlabs/audio/{CONVERSATION}", {}, 404),
+        # Her conversation's redaction proofs; a reveal and a confirmation are not an agent's.
+        ("GET", f"/api/interactions/{wa}/redactions", {}, 404),
+        ("POST", f"/api/redactions/{TOKEN}/reveal", {"json": {"reason": "x" * 12}}, 403),
+        ("POST", "/api/redactions/confirm", {"json": {"proofId": str(wa), "candidate": "1"}}, 403),
+        (
+            "POST",
+            f"/console/redactions/{TOKEN}/reveal",
+            {"data": {"reason": "disputa 4411 del cliente"}},
+            403,
+        ),
         # Provider views, sync and refresh are not an agent's.
         ("GET", "/api/elevenlabs/conversations", {}, 403),
         ("GET", f"/api/elevenlabs/conversations/{CONVERSATION}", {}, 403),
@@ -354,6 +365,8 @@ NOT_ABOUT_INTERACTIONS = {
     ("GET", "/api/metrics/report"): "supervisors only (403 for agents; tests/test_reports.py)",
     ("GET", "/api/metrics/report/export"): "supervisors only (403 for agents)",
     ("GET", "/api/audit"): "admins only",
+    ("POST", "/api/redactions/{token}/reveal"): "supervisors only (403 for agents, walked)",
+    ("POST", "/console/redactions/{token}/reveal"): "supervisors only (403 for agents, walked)",
     ("GET", "/api/webhooks"): "admins only",
     ("POST", "/api/webhooks/{delivery_id}/replay"): "admins only",
     ("GET", "/api/users"): "admins only",

@@ -31,6 +31,7 @@ from contact_center.console.inbox import router as console_inbox_router
 from contact_center.console.notifications import router as console_notifications_router
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
 from contact_center.console.pages import router as console_router
+from contact_center.console.redactions import router as console_redactions_router
 from contact_center.console.reports import router as console_reports_router
 from contact_center.console.service_levels import router as console_service_levels_router
 from contact_center.console.teams import router as console_teams_router
@@ -66,6 +67,7 @@ from contact_center.reports.endpoints import router as reports_router
 from contact_center.runtime import start_runtime
 from contact_center.search.endpoints import router as search_router
 from contact_center.security_headers import edge
+from contact_center.sensitive.endpoints import router as redactions_router
 from contact_center.service_levels.endpoints import manage as service_levels_manage_router
 from contact_center.service_levels.endpoints import read as service_levels_read_router
 from contact_center.service_levels.endpoints import router as service_levels_router
@@ -236,6 +238,7 @@ def create_app(
     app.include_router(interactions_router)
     app.include_router(inbox_router)
     app.include_router(notes_router)
+    app.include_router(redactions_router)
     app.include_router(search_router)
     app.include_router(webhooks_router)
     app.include_router(messaging_router)
@@ -270,6 +273,7 @@ def create_app(
     app.include_router(console_whatsapp_templates_router)
     app.include_router(console_inbox_router)
     app.include_router(console_notifications_router)
+    app.include_router(console_redactions_router)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")
     if emulator_state is not None:
         # Stand-ins for the providers without credentials; never in production.

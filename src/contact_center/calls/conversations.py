@@ -21,9 +21,11 @@ from contact_center.errors import (
     AppError,
     BadGateway,
     DependencyUnavailable,
+    Forbidden,
     NotFound,
     ValidationFailed,
 )
+from contact_center.models.enums import Role
 from contact_center.pii import mask_json
 from contact_center.principal import AuditContext, Principal
 from contact_center.providers.base import (
@@ -39,6 +41,7 @@ from contact_center.providers.retry import INTERACTIVE, with_retries
 from contact_center.redaction import repository as redaction_repository
 from contact_center.redaction.service import RedactionKeys
 from contact_center.settings import Settings
+from contact_center.storable import storable
 
 DEFAULT_RETRY_AFTER = 5
 
@@ -134,18 +137,47 @@ async def get_conversation(
     return event.raw, known.get(conversation_id)
 
 
-async def require_recording_visible(
-    session: AsyncSession, conversation_id: str, viewer: Principal
-) -> None:
-    """An agent hears the calls they may see (their own and unassigned ones); any other
-    recording answers the same 404 as a missing one."""
-    if viewer.agent_scope is None:
-        return
-    call = await repository.by_conversation(session, conversation_id)
-    if call is None or not viewer.sees_assignment(call.assigned_agent, call.team_id):
+RECORDING_REASON_MIN = 10
+RECORDING_REASON_MAX = 500
+
+
+def may_hear_restricted(viewer: Principal) -> bool:
+    """A recording whose transcript held a card number or a security code: admins only."""
+    return viewer.allows(Role.ADMIN)
+
+
+async def recording_access(
+    session: AsyncSession, conversation_id: str, viewer: Principal, reason: str | None
+) -> str | None:
+    """Whether `viewer` may hear this recording; the reason to keep in the audit row.
+
+    An agent hears the calls they may see (their own and unassigned ones); any other recording
+    answers the same 404 as a missing one. A recording whose transcript held a card number or
+    a security code (`sensitive_audio`) is restricted: admins only (403
+    `recording_restricted` for anyone else), with a reason of 10 to 500 characters (422
+    `recording_reason_required`)."""
+    call = await repository.recording_of(session, conversation_id)
+    if viewer.agent_scope is not None and (call is None or not viewer.sees_assignment(*call[:2])):
         raise NotFound(
             f"No recording for conversation {conversation_id}.", code="recording_not_found"
         )
+    if call is None or not call[2]:
+        return None
+    if not may_hear_restricted(viewer):
+        raise Forbidden(
+            "This recording held card data (a card number or a security code): only an admin "
+            "may play it, with a reason.",
+            code="recording_restricted",
+        )
+    text = (reason or "").strip()
+    if not storable(text) or not RECORDING_REASON_MIN <= len(text) <= RECORDING_REASON_MAX:
+        raise ValidationFailed(
+            "This recording held card data: say why you play it in the `reason` query "
+            f"parameter ({RECORDING_REASON_MIN} to {RECORDING_REASON_MAX} characters).",
+            code="recording_reason_required",
+            details=[{"field": "query.reason", "message": "10 to 500 characters"}],
+        )
+    return text
 
 
 async def provider_audio(source: AudioSource, conversation_id: str) -> AsyncIterator[bytes]:

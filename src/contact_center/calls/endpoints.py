@@ -140,26 +140,45 @@ async def get_audio(
     runtime: RuntimeDep,
     session: SessionDep,
     context: AuditContextDep,
+    reason: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            description="Why a restricted recording (its transcript held card data) is "
+            "played: 10 to 500 characters, kept in the audit row. Admins only.",
+        ),
+    ] = None,
 ) -> Response:
-    """An agent hears the calls they may see (their own and unassigned ones)."""
-    await conversations.require_recording_visible(session, conversation_id, context.principal)
+    """An agent hears the calls they may see (their own and unassigned ones). A recording
+    whose transcript held a card number or a security code is for admins only, with a
+    `reason` (403 `recording_restricted`, 422 `recording_reason_required`)."""
+    kept_reason = await conversations.recording_access(
+        session, conversation_id, context.principal, reason
+    )
     path = runtime.recordings.path_for(conversation_id)
     stored = path is not None and path.is_file()
+    metadata: dict[str, Any] = {"source": "stored" if stored else "provider"}
+    if kept_reason is not None:
+        metadata |= {"restricted": True, "reason": kept_reason}
     await audit.record(
         session,
         context,
         "call.recording.accessed",
         entity_type="conversation",
         entity_id=conversation_id,
-        metadata={"source": "stored" if stored else "provider"},
+        metadata=metadata,
     )
+    # A restricted recording is not kept in any cache: each play is asked for, and audited.
+    private = {"Cache-Control": "no-store"} if kept_reason is not None else {}
     if stored and path is not None:
-        return FileResponse(path, media_type="audio/mpeg", filename=f"{conversation_id}.mp3")
+        return FileResponse(
+            path, media_type="audio/mpeg", filename=f"{conversation_id}.mp3", headers=private
+        )
     body = await conversations.provider_audio(runtime.providers.audio, conversation_id)
     return StreamingResponse(
         body,
         media_type="audio/mpeg",
-        headers={"Content-Disposition": f'inline; filename="{conversation_id}.mp3"'},
+        headers={"Content-Disposition": f'inline; filename="{conversation_id}.mp3"', **private},
     )
 
 

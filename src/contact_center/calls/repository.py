@@ -34,6 +34,23 @@ async def by_conversation(session: AsyncSession, conversation_id: str) -> Intera
     return (await session.scalars(stmt)).one_or_none()
 
 
+async def recording_of(
+    session: AsyncSession, conversation_id: str
+) -> tuple[str | None, uuid.UUID | None, bool] | None:
+    """Who may hear a call's recording: its assigned agent, its team, and whether its
+    transcript held a card number or a security code (no row lock: a read)."""
+    stmt = (
+        select(Interaction.assigned_agent, Interaction.team_id, CallDetail.sensitive_audio)
+        .outerjoin(CallDetail, CallDetail.interaction_id == Interaction.id)
+        .where(
+            Interaction.provider == Provider.ELEVENLABS,
+            Interaction.provider_conversation_id == conversation_id,
+        )
+    )
+    row = (await session.execute(stmt)).first()
+    return None if row is None else (row[0], row[1], bool(row[2]))
+
+
 async def by_conversations(
     session: AsyncSession, conversation_ids: list[str]
 ) -> dict[str, uuid.UUID]:

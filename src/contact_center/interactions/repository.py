@@ -309,6 +309,7 @@ CALL_COLUMNS = (
     "call_successful",
     "analysis",
     "has_audio",
+    "sensitive_audio",
     "fetched_at",
 )
 # The interaction and its call detail in one round trip (a call has one detail at most).

@@ -101,6 +101,8 @@ class CallDetailOut(ApiModel):
     call_successful: str | None
     analysis: dict[str, Any] | None
     has_audio: bool
+    # The transcript held a card number or a security code: admins only hear it, with a reason.
+    sensitive_audio: bool = False
     fetched_at: Timestamp | None
 
 

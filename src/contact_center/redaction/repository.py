@@ -330,3 +330,7 @@ async def vault_key_counts(session: AsyncSession) -> dict[str, int]:
         select(RedactionVault.key_id, func.count()).group_by(RedactionVault.key_id)
     )
     return {key_id: int(n) for key_id, n in rows.all()}
+
+
+async def proof(session: AsyncSession, proof_id: uuid.UUID) -> RedactionProof | None:
+    return await session.get(RedactionProof, proof_id)

@@ -82,9 +82,10 @@
       form.reset();
     }
     // A change made from a form (a reply…): the parts of the page that show it refresh now,
-    // live stream or not (they listen for cc:changed).
+    // live stream or not (they listen for cc:changed). A form marked data-changes-nothing (a
+    // redacted value's reveal) changes nothing shown, and its answer must stay on the page.
     var verb = event.detail.requestConfig && event.detail.requestConfig.verb;
-    if (event.detail.successful && form && form.matches && form.matches("form") && verb && verb !== "get") {
+    if (event.detail.successful && form && form.matches && form.matches("form:not([data-changes-nothing])") && verb && verb !== "get") {
       document.body.dispatchEvent(new Event("cc:changed"));
     }
   });
