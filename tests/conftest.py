@@ -70,6 +70,7 @@ PRODUCTION_SETTINGS = {
     "APP_ENV": "production",
     "OTP_PEPPER": uuid.uuid4().hex * 2,
     "LINK_SIGNING_KEY": uuid.uuid4().hex * 2,
+    "AUDIT_MAC_KEY": uuid.uuid4().hex * 2,
     "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
     "TWILIO_AUTH_TOKEN": uuid.uuid4().hex,
     "TWILIO_FROM_NUMBER": "+5491152500000",

@@ -98,6 +98,7 @@ def production_env(database_url: str, redis_url: str, **changes: str) -> dict[st
             "FRONTEND_URL": "https://www.banco.example",
             "OTP_PEPPER": SECRET,
             "LINK_SIGNING_KEY": SECRET[::-1],
+            "AUDIT_MAC_KEY": SECRET.upper(),
             "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
             "TWILIO_AUTH_TOKEN": uuid.uuid4().hex,
             "TWILIO_FROM_NUMBER": "+5491152500000",
