@@ -73,6 +73,7 @@ PRODUCTION_SETTINGS = {
     "LINK_SIGNING_KEY": uuid.uuid4().hex * 2,
     "REDACTION_VAULT_KEYS": f"v1:{new_key()}",
     "REDACTION_PROOF_KEYS": f"p1:{new_key()}",
+    "AUDIT_MAC_KEY": uuid.uuid4().hex * 2,
     "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
     "TWILIO_AUTH_TOKEN": uuid.uuid4().hex,
     "TWILIO_FROM_NUMBER": "+5491152500000",

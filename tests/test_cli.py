@@ -74,6 +74,10 @@ COMMANDS = [
     ("check-config",),
     ("reports", "rebuild"),
     ("reports", "rebuild", "--from", "2026-11-01", "--to", "2026-11-03"),
+    ("audit", "seal"),
+    ("audit", "verify"),
+    ("audit", "checkpoint"),
+    ("audit", "checkpoint", "--export", "-"),
 ]
 NOT_MIGRATING = {("check-config",)}
 

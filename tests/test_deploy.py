@@ -101,6 +101,7 @@ def production_env(database_url: str, redis_url: str, **changes: str) -> dict[st
             "LINK_SIGNING_KEY": SECRET[::-1],
             "REDACTION_VAULT_KEYS": f"v1:{new_key()}",
             "REDACTION_PROOF_KEYS": f"p1:{new_key()}",
+            "AUDIT_MAC_KEY": SECRET.upper(),
             "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
             "TWILIO_AUTH_TOKEN": uuid.uuid4().hex,
             "TWILIO_FROM_NUMBER": "+5491152500000",

@@ -15,6 +15,7 @@ from contact_center.settings import load_settings
 SECRET_VARIABLES = (
     "OTP_PEPPER",
     "LINK_SIGNING_KEY",
+    "AUDIT_MAC_KEY",
     "TWILIO_AUTH_TOKEN",
     "ELEVENLABS_API_KEY",
     "ELEVENLABS_WEBHOOK_SECRET",
@@ -47,6 +48,7 @@ def production(**changes: str) -> dict[str, str]:
         "FRONTEND_URL": "https://www.banco.example",
         "OTP_PEPPER": uuid.uuid4().hex + uuid.uuid4().hex,
         "LINK_SIGNING_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
+        "AUDIT_MAC_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
         "TWILIO_ACCOUNT_SID": "AC" + uuid.uuid4().hex,
         "TWILIO_AUTH_TOKEN": uuid.uuid4().hex,
         "TWILIO_FROM_NUMBER": "+5491152500000",

@@ -132,6 +132,7 @@ def static_findings(settings: Settings) -> list[Finding]:
     for name, secret in (
         ("OTP_PEPPER", settings.otp_pepper),
         ("LINK_SIGNING_KEY", settings.link_signing_key),
+        ("AUDIT_MAC_KEY", settings.audit_mac_key),
     ):
         if not secret_value(secret):
             found.append(Finding(severe, name, "is missing (generate 32+ random bytes)"))
@@ -326,6 +327,7 @@ def _secret_findings(settings: Settings, severe: Level) -> list[Finding]:
     for name, secret, minimum in (
         ("OTP_PEPPER", settings.otp_pepper, MIN_SECRET_LENGTH),
         ("LINK_SIGNING_KEY", settings.link_signing_key, MIN_SECRET_LENGTH),
+        ("AUDIT_MAC_KEY", settings.audit_mac_key, MIN_SECRET_LENGTH),
         ("BUILDERBOT_WEBHOOK_TOKEN", settings.builderbot_webhook_token, MIN_SECRET_LENGTH),
         ("ELEVENLABS_WEBHOOK_TOKEN", settings.elevenlabs_webhook_token, MIN_SECRET_LENGTH),
         ("TWILIO_WEBHOOK_TOKEN", settings.twilio_webhook_token, MIN_SECRET_LENGTH),

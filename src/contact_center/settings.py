@@ -198,6 +198,9 @@ class Settings(BaseSettings):
     redaction_vault_keys: SecretStr | None = Field(default=None, alias="REDACTION_VAULT_KEYS")
     redaction_proof_keys: SecretStr | None = Field(default=None, alias="REDACTION_PROOF_KEYS")
 
+    # The audit log's row authentication (docs/audit-chain.md): HMAC key of every audit row.
+    audit_mac_key: SecretStr | None = Field(default=None, alias="AUDIT_MAC_KEY")
+
     # Outbound
     link_signing_key: SecretStr | None = Field(default=None, alias="LINK_SIGNING_KEY")
     link_ttl_seconds: int = Field(default=86400, ge=60, alias="LINK_TTL_SECONDS")

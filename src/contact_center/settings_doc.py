@@ -132,6 +132,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "Redaction",
         ("redaction_enabled", "redaction_vault_keys", "redaction_proof_keys"),
     ),
+    ("Audit", ("audit_mac_key",)),
     (
         "Outbound messages",
         (
@@ -271,6 +272,10 @@ DESCRIPTIONS: dict[str, str] = {
     "redaction_proof_keys": "The proofs' keyring (HMAC of each removed value), in the vault's "
     "format and never the same keys. Required in production when redaction is on; generated "
     "otherwise.",
+    "audit_mac_key": "Key of the HMAC every audit row carries, so `contact-center audit verify` "
+    "tells a row the service wrote from one inserted behind its back (docs/audit-chain.md). "
+    "Required in production (32+ random characters); generated and kept in the database "
+    "otherwise. Changing it makes the rows written before look forged.",
     "link_signing_key": "Key that signs verification and onboarding links. Required in "
     "production (32+ random characters); generated otherwise. Changing it invalidates sent "
     "links.",

@@ -1,4 +1,5 @@
-"""`GET /api/audit`: the audit trail for admins, with filters."""
+"""`GET /api/audit`: the audit trail for admins, with filters; `GET /api/audit/checkpoints`:
+the hash chain's checkpoints, for anchoring outside the database (docs/audit-chain.md)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from contact_center.audit import service
+from contact_center.audit import chain, service
 from contact_center.audit.query import AuditFiltersDep
-from contact_center.audit.schemas import AuditEntryOut, AuditPage
+from contact_center.audit.schemas import (
+    AuditCheckpointOut,
+    AuditCheckpoints,
+    AuditEntryOut,
+    AuditPage,
+)
 from contact_center.dependencies import ADMIN_ONLY, SessionDep
 from contact_center.schemas import ERROR_RESPONSES
 
@@ -32,3 +38,16 @@ async def list_audit(
         skip=skip,
         has_more=len(rows) > limit,
     )
+
+
+@router.get(
+    "/checkpoints", response_model=AuditCheckpoints, summary="The audit chain's checkpoints"
+)
+async def list_checkpoints(
+    session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> AuditCheckpoints:
+    """Newest first: each checkpoint is the chain's head (seq and hash) on a day. Keep them
+    outside the database; `contact-center audit verify --anchors FILE` checks the chain against
+    them."""
+    made = await chain.checkpoints(session, limit)
+    return AuditCheckpoints(items=[AuditCheckpointOut.model_validate(c.__dict__) for c in made])

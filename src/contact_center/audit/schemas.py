@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from pydantic import Field
@@ -27,3 +28,16 @@ class AuditPage(ApiModel):
     limit: int
     skip: int
     has_more: bool
+
+
+class AuditCheckpointOut(ApiModel):
+    """A checkpoint of the audit chain's head (docs/audit-chain.md)."""
+
+    day: date
+    seq: int
+    hash: str
+    created_at: Timestamp
+
+
+class AuditCheckpoints(ApiModel):
+    items: list[AuditCheckpointOut]

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contact_center.audit import repository
+from contact_center.audit import chain, repository
 from contact_center.db.base import new_id, utcnow
+from contact_center.keys import audit_mac
 from contact_center.models.audit_log import AuditLog
 from contact_center.pii import mask_json
 from contact_center.principal import AuditContext
@@ -43,8 +44,12 @@ def row(
     Metadata is masked: the audit log records that a number was used, not the number. The
     actor's own id stays readable where the metadata repeats it (`{"username": "ana"}` on ana's
     sign-in): the row's actor column shows it anyway, so masking it would hide nothing.
+
+    `mac` authenticates the row (docs/audit-chain.md): HMAC-SHA256 under AUDIT_MAC_KEY of its
+    canonical form, so `contact-center audit verify` tells it from a row inserted behind the
+    service's back.
     """
-    return {
+    values = {
         "id": new_id(),
         "occurred_at": utcnow(),
         "actor_type": context.principal.actor_type,
@@ -56,6 +61,9 @@ def row(
         "user_agent": context.user_agent[:512] if context.user_agent else None,
         "metadata": _masked(metadata, context.principal.actor_id) if metadata else None,
     }
+    key = audit_mac.current()
+    values["mac"] = None if key is None else chain.mac(key, chain.canonical_of(values))
+    return values
 
 
 def _masked(metadata: dict[str, Any], actor_id: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from contact_center.cli import accounts, data, redaction, reports, serving
+from contact_center.cli import accounts, audit, data, redaction, reports, serving
 from contact_center.settings import ConfigError
 
 cli = typer.Typer(
@@ -34,6 +34,7 @@ cli.add_typer(data.webhooks_cli, name="webhooks")
 cli.add_typer(data.whatsapp_templates_cli, name="whatsapp-templates")
 cli.add_typer(reports.reports_cli, name="reports")
 cli.add_typer(redaction.redaction_cli, name="redaction")
+cli.add_typer(audit.audit_cli, name="audit")
 
 
 def main() -> None:

@@ -121,6 +121,7 @@ async def command_context(settings: Settings, *, migrate: bool) -> AsyncIterator
     try:
         if migrate:
             await migrations.upgrade_database(engine)
+            await _audit_mac_key(engine, settings)
         context = CommandContext(
             settings, engine, database.create_session_factory(engine), operator()
         )
@@ -130,6 +131,18 @@ async def command_context(settings: Settings, *, migrate: bool) -> AsyncIterator
             await context.close()
     finally:
         await engine.dispose()
+
+
+async def _audit_mac_key(engine: AsyncEngine, settings: Settings) -> None:
+    """The audit rows a command writes carry their mac (docs/audit-chain.md). Without
+    AUDIT_MAC_KEY in production they carry none, which `audit verify` reports; `serve` and
+    `worker` refuse to start without it."""
+    from contact_center.keys.service import load_audit_mac_key
+
+    try:
+        await load_audit_mac_key(engine, settings)
+    except ConfigError as exc:
+        typer.secho(f"{exc} (audit rows are written without a mac)", err=True, fg="yellow")
 
 
 def run_in_context(

@@ -12,7 +12,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contact_center.db.session import create_session_factory
-from contact_center.keys import repository
+from contact_center.keys import audit_mac, repository
 from contact_center.redaction.service import RedactionKeys
 from contact_center.redaction.vault import Keyring, KeyringError, new_key
 from contact_center.settings import ConfigError, Settings
@@ -28,6 +28,8 @@ class Keys:
     # (HMAC). Parsed once; their repr shows key ids only.
     vault_keyring: Keyring | None = field(default=None, repr=False)
     proof_keyring: Keyring | None = field(default=None, repr=False)
+    # The key of every audit row's HMAC (docs/audit-chain.md).
+    audit_mac_key: bytes | None = field(default=None, repr=False)
 
     @cached_property
     def redaction(self) -> RedactionKeys | None:
@@ -51,6 +53,7 @@ async def load_keys(engine: AsyncEngine, settings: Settings) -> Keys:
         "LINK_SIGNING_KEY": settings.link_signing_key,
         "REDACTION_VAULT_KEYS": settings.redaction_vault_keys,
         "REDACTION_PROOF_KEYS": settings.redaction_proof_keys,
+        "AUDIT_MAC_KEY": settings.audit_mac_key,
     }
     if not settings.redaction_enabled:
         # Nothing is redacted, sealed or fingerprinted: no keyring is needed (what was sealed
@@ -72,12 +75,34 @@ async def load_keys(engine: AsyncEngine, settings: Settings) -> Keys:
                 if created:
                     log.warning("secret_generated", variable=name, stored="database")
             await session.commit()
-    return Keys(
+    keys = Keys(
         otp_pepper=values["OTP_PEPPER"].encode(),
         link_signing_key=values["LINK_SIGNING_KEY"].encode(),
         vault_keyring=_keyring("REDACTION_VAULT_KEYS", values),
         proof_keyring=_keyring("REDACTION_PROOF_KEYS", values),
+        audit_mac_key=values["AUDIT_MAC_KEY"].encode(),
     )
+    audit_mac.install(keys.audit_mac_key)
+    return keys
+
+
+async def load_audit_mac_key(engine: AsyncEngine, settings: Settings) -> bytes:
+    """Only the audit MAC key (a command that writes or verifies audit rows needs no other
+    secret): configured, or generated and kept outside production. Installed for the process."""
+    if settings.audit_mac_key is not None:
+        key = settings.audit_mac_key.get_secret_value()
+    elif settings.is_production:
+        raise ConfigError("AUDIT_MAC_KEY: required in production")
+    else:
+        async with create_session_factory(engine)() as session:
+            key, created = await repository.get_or_create(
+                session, "AUDIT_MAC_KEY", secrets.token_urlsafe(48)
+            )
+            await session.commit()
+        if created:
+            log.warning("secret_generated", variable="AUDIT_MAC_KEY", stored="database")
+    audit_mac.install(key.encode())
+    return key.encode()
 
 
 def _keyring(name: str, values: dict[str, str]) -> Keyring | None:

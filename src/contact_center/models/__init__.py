@@ -1,6 +1,7 @@
 """ORM models, one file per table. Importing this package registers every table."""
 
 from contact_center.models.app_secret import AppSecret
+from contact_center.models.audit_chain import AuditCheckpoint, AuditSeal
 from contact_center.models.audit_log import AuditLog
 from contact_center.models.call_detail import CallDetail
 from contact_center.models.canned_reply import CannedReply
@@ -33,7 +34,9 @@ from contact_center.models.whatsapp_template import WhatsAppTemplate
 __all__ = [
     "ApiToken",
     "AppSecret",
+    "AuditCheckpoint",
     "AuditLog",
+    "AuditSeal",
     "BusinessHours",
     "CallDetail",
     "CannedReply",

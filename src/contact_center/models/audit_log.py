@@ -27,6 +27,10 @@ class AuditLog(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(512))
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JsonType)
+    # HMAC-SHA256 (AUDIT_MAC_KEY) of the row's canonical form, written with the row by the
+    # application (docs/audit-chain.md): a row inserted behind its back has none, or a wrong one.
+    # Rows from before the chain began have none.
+    mac: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_audit_log_occurred", "occurred_at", "id"),

@@ -8,6 +8,14 @@ from typing import Any
 import structlog
 from saq import CronJob, Queue, Worker
 
+from contact_center.audit.tasks import (
+    CHECKPOINT_CRON,
+    CHECKPOINT_TIMEOUT,
+    SEAL_CRON,
+    SEAL_TIMEOUT,
+    checkpoint_audit_log,
+    seal_audit_log,
+)
 from contact_center.calls.tasks import sync_period_seconds, sync_recent_calls
 from contact_center.messaging.tasks import (
     STATUS_CHECK_JOB_TIMEOUT,
@@ -125,6 +133,9 @@ def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
         # Satisfaction surveys of resolved conversations; repeat contacts (docs/service-levels.md).
         CronJob(send_csat_surveys, cron="* * * * * */15", timeout=120, retries=1),
         CronJob(detect_repeat_contacts, cron="* * * * * */30", timeout=240, retries=1),
+        # The audit log's hash chain and its daily checkpoint (docs/audit-chain.md).
+        CronJob(seal_audit_log, cron=SEAL_CRON, timeout=SEAL_TIMEOUT, retries=1),
+        CronJob(checkpoint_audit_log, cron=CHECKPOINT_CRON, timeout=CHECKPOINT_TIMEOUT, retries=1),
     ]
     period = sync_period_seconds(runtime.settings)
     if period:
@@ -181,6 +192,8 @@ def build_worker(
             refresh_report_rollups,
             send_csat_surveys,
             detect_repeat_contacts,
+            seal_audit_log,
+            checkpoint_audit_log,
         ],
         concurrency=runtime.settings.worker_concurrency,
         cron_jobs=cron_jobs(runtime),
