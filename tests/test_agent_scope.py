@@ -354,6 +354,7 @@ NOT_ABOUT_INTERACTIONS = {
     ("GET", "/api/metrics/report"): "supervisors only (403 for agents; tests/test_reports.py)",
     ("GET", "/api/metrics/report/export"): "supervisors only (403 for agents)",
     ("GET", "/api/audit"): "admins only",
+    ("GET", "/api/audit/checkpoints"): "admins only",
     ("GET", "/api/webhooks"): "admins only",
     ("POST", "/api/webhooks/{delivery_id}/replay"): "admins only",
     ("GET", "/api/users"): "admins only",
