@@ -367,6 +367,7 @@ NOT_ABOUT_INTERACTIONS = {
     ("GET", "/api/audit"): "admins only",
     ("POST", "/api/redactions/{token}/reveal"): "supervisors only (403 for agents, walked)",
     ("POST", "/console/redactions/{token}/reveal"): "supervisors only (403 for agents, walked)",
+    ("GET", "/api/audit/checkpoints"): "admins only",
     ("GET", "/api/webhooks"): "admins only",
     ("POST", "/api/webhooks/{delivery_id}/replay"): "admins only",
     ("GET", "/api/users"): "admins only",

@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from contact_center.audit import chain, repository
+from contact_center.audit import chain, repository, tasks
 from contact_center.audit import service as audit
 from contact_center.audit.tasks import checkpoint_audit_log, seal_audit_log
 from contact_center.db.base import utcnow
@@ -170,8 +170,8 @@ async def test_sealing_links_every_row_once_in_order(
 ) -> None:
     first = await write(session_factory, 7)
     second = await write(session_factory, 5)
-    assert await chain.seal(session_factory, batch=3) == 12
-    assert await chain.seal(session_factory) == 0
+    assert await tasks.seal(session_factory, batch=3) == 12
+    assert await tasks.seal(session_factory) == 0
     sealed = await seals(session_factory)
     assert [s for s, _ in sealed] == list(range(1, 13))
     assert [a for _, a in sealed] == first + second or sorted(a for _, a in sealed) == sorted(
@@ -192,11 +192,11 @@ async def test_a_row_committed_late_is_sealed_later_and_the_chain_stays_valid(
 ) -> None:
     early = audit.row(SOMEONE, "test.late")  # stamped now, committed after others were sealed
     await write(session_factory, 3)
-    await chain.seal(session_factory)
+    await tasks.seal(session_factory)
     async with session_factory() as session:
         await repository.add(session, early)
         await session.commit()
-    assert await chain.seal(session_factory) == 1
+    assert await tasks.seal(session_factory) == 1
     assert (await seals(session_factory))[-1] == (4, early["id"])
     assert (await verify(session_factory, key)).ok
 
@@ -214,13 +214,13 @@ async def test_writers_and_sealers_at_once_skip_nothing_and_seal_nothing_twice(
     async def sealer() -> int:
         total = 0
         for _ in range(10):
-            total += await chain.seal(session_factory, batch=4)
+            total += await tasks.seal(session_factory, batch=4)
             await asyncio.sleep(0)
         return total
 
     results = await asyncio.gather(writer(), writer(), sealer(), sealer(), sealer())
     written = results[0] + results[1]
-    total = sum(results[2:]) + await chain.seal(session_factory)
+    total = sum(results[2:]) + await tasks.seal(session_factory)
     sealed = await seals(session_factory)
     assert total == len(written) == len(sealed) == 60
     assert sorted(a for _, a in sealed) == sorted(written)
@@ -232,7 +232,7 @@ async def test_two_sealers_at_once_seal_a_row_once(
     session_factory: async_sessionmaker[AsyncSession], key: bytes
 ) -> None:
     await write(session_factory, 40)
-    counts = await asyncio.gather(*(chain.seal(session_factory, batch=7) for _ in range(3)))
+    counts = await asyncio.gather(*(tasks.seal(session_factory, batch=7) for _ in range(3)))
     assert sum(counts) == 40
     assert len(await seals(session_factory)) == 40
     assert (await verify(session_factory, key)).ok
@@ -242,7 +242,7 @@ async def test_a_seal_twice_is_refused_by_the_database(
     session_factory: async_sessionmaker[AsyncSession], key: bytes
 ) -> None:
     (audit_id,) = await write(session_factory, 1)
-    await chain.seal(session_factory)
+    await tasks.seal(session_factory)
     async with session_factory() as session:
         with pytest.raises(IntegrityError):
             await repository.add_seals(
@@ -254,7 +254,7 @@ async def test_seals_and_checkpoints_are_append_only(
     session_factory: async_sessionmaker[AsyncSession], key: bytes
 ) -> None:
     await write(session_factory, 2)
-    await chain.seal(session_factory)
+    await tasks.seal(session_factory)
     async with session_factory() as session:
         await chain.checkpoint(session, utcnow())
         await session.commit()
@@ -297,7 +297,7 @@ async def test_the_job_seals_within_a_minute_without_redis(
 @pytest.fixture
 async def sealed(session_factory: async_sessionmaker[AsyncSession], key: bytes) -> list[uuid.UUID]:
     ids = await write(session_factory, 6)
-    await chain.seal(session_factory)
+    await tasks.seal(session_factory)
     return ids
 
 
@@ -380,7 +380,7 @@ async def test_verify_names_an_insert_behind_the_apps_back(
     report = await verify(session_factory, key)
     assert [(f.what, f.audit_id) for f in report.findings] == [(chain.Broken.UNSEALED, str(forged))]
     # Sealed: it is in the chain, but the application did not write it (no mac).
-    assert await chain.seal(session_factory) == 1
+    assert await tasks.seal(session_factory) == 1
     report = await verify(session_factory, key)
     assert [(f.what, f.seq, f.audit_id) for f in report.findings] == [
         (chain.Broken.FORGED, 7, str(forged))
@@ -392,7 +392,7 @@ async def test_a_row_with_a_mac_under_another_key_is_not_the_applications(
 ) -> None:
     audit_mac.install(b"someone else's key")
     await write(session_factory, 1)
-    await chain.seal(session_factory)
+    await tasks.seal(session_factory)
     report = await verify(session_factory, key)
     assert [(f.what, f.seq, f.detail) for f in report.findings] == [
         (chain.Broken.FORGED, 7, "mac mismatch")
@@ -406,7 +406,7 @@ async def test_rows_from_before_sealing_began_are_not_tampering(
     await write(session_factory, 3)
     audit_mac.install(key)
     await write(session_factory, 2)
-    await chain.seal(session_factory)
+    await tasks.seal(session_factory)
     report = await verify(session_factory, key)
     assert report.ok
     assert report.before_sealing == 3
@@ -450,7 +450,7 @@ async def test_verify_from_the_latest_checkpoint(
         await chain.checkpoint(session, utcnow())
         await session.commit()
     await write(session_factory, 4)
-    await chain.seal(session_factory)
+    await tasks.seal(session_factory)
     report = await verify(session_factory, key, from_checkpoint=True)
     assert report.ok
     assert report.started_at_seq == 6
@@ -478,7 +478,7 @@ async def test_checkpoints_api_is_for_admins(
 ) -> None:
     sessions = app.state.session_factory
     await write(sessions, 2)
-    await chain.seal(sessions)
+    await tasks.seal(sessions)
     async with sessions() as session:
         made = await chain.checkpoint(session, utcnow())
         await session.commit()

@@ -158,18 +158,6 @@ async def seal_batch(session: AsyncSession, *, batch: int = SEAL_BATCH) -> int:
     return len(seals)
 
 
-async def seal(sessions: async_sessionmaker[AsyncSession], *, batch: int = SEAL_BATCH) -> int:
-    """Seal every unsealed row, one transaction per batch; how many were sealed."""
-    total = 0
-    while True:
-        async with sessions() as session:
-            sealed = await seal_batch(session, batch=batch)
-            await session.commit()
-        total += sealed
-        if sealed < batch:
-            return total
-
-
 # --- checkpoints --------------------------------------------------------------------------------
 
 

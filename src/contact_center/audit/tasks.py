@@ -19,10 +19,23 @@ CHECKPOINT_CRON = "5 0 * * *"
 CHECKPOINT_TIMEOUT = 300
 
 
+async def seal(sessions: async_sessionmaker[AsyncSession], *, batch: int = chain.SEAL_BATCH) -> int:
+    """Seal every unsealed row, one transaction per batch (`chain.seal_batch`); how many were
+    sealed."""
+    total = 0
+    while True:
+        async with sessions() as session:
+            sealed = await chain.seal_batch(session, batch=batch)
+            await session.commit()
+        total += sealed
+        if sealed < batch:
+            return total
+
+
 async def seal_audit_log(ctx: dict[str, Any]) -> int:
     """Seal the audit rows committed since the last run (the database only: no Redis)."""
     sessions: async_sessionmaker[AsyncSession] = ctx["sessions"]
-    sealed = await chain.seal(sessions)
+    sealed = await seal(sessions)
     if sealed:
         log.info("audit_sealed", rows=sealed)
     return sealed
@@ -31,7 +44,7 @@ async def seal_audit_log(ctx: dict[str, Any]) -> int:
 async def checkpoint_audit_log(ctx: dict[str, Any]) -> int | None:
     """Seal what is left, then record today's checkpoint of the head (its seq)."""
     sessions: async_sessionmaker[AsyncSession] = ctx["sessions"]
-    await chain.seal(sessions)
+    await seal(sessions)
     async with sessions() as session:
         made = await chain.daily_checkpoint(session, utcnow())
         await session.commit()

@@ -23,9 +23,9 @@ def seal() -> None:
     settings = command_settings()
 
     async def run(context: CommandContext) -> int:
-        from contact_center.audit import chain
+        from contact_center.audit import tasks
 
-        return await chain.seal(context.sessions)
+        return await tasks.seal(context.sessions)
 
     sealed = run_in_context(settings, run, migrate=True)
     typer.echo(f"{sealed} audit rows sealed")
@@ -152,11 +152,11 @@ def checkpoint(
     settings = command_settings()
 
     async def run(context: CommandContext) -> dict[str, Any]:
-        from contact_center.audit import chain
+        from contact_center.audit import chain, tasks
         from contact_center.db.base import utcnow
 
         if export is None:
-            await chain.seal(context.sessions)
+            await tasks.seal(context.sessions)
             async with context.transaction() as session:
                 made = await chain.checkpoint(session, utcnow())
             return {"made": None if made is None else {"seq": made.seq, "hash": made.hash}}
