@@ -490,8 +490,8 @@ async def test_media_is_fetched_stored_and_served_to_who_may_see_it(
             wamid="wamid.IN_DOC",
             id="300000000000002",
             mime_type="application/pdf",
-            filename="DNI 30123456 ñ.pdf",
-            caption="DNI",
+            filename="Recibo 30123456 ñ.pdf",  # a DNI said as one would be redacted
+            caption="recibo",
         ),
     )
     message, chat = await the_message(session_factory, provider_message_id="wamid.IN_DOC")
@@ -499,13 +499,13 @@ async def test_media_is_fetched_stored_and_served_to_who_may_see_it(
     # Not fetched yet: 404, and the detail shows where it will be.
     assert (await client.get(route)).status_code == 404
     thread = await client.get(f"/console/partials/inbox/conversation/{chat.id}/thread")
-    assert "DNI ******56" in thread.text
+    assert "Recibo ******56" in thread.text
     assert "30123456" not in thread.text
     assert f'href="{route}"' not in thread.text
     detail = (await client.get(f"/api/interactions/{chat.id}")).json()
     shown = detail["messages"][0]["media"][0]
     assert shown["url"] == route
-    assert shown["filename"] == "DNI ******56 ñ.pdf"  # masked unless revealed
+    assert shown["filename"] == "Recibo ******56 ñ.pdf"  # masked unless revealed
     revealed = (
         await client.get(
             f"/api/interactions/{chat.id}",
@@ -513,7 +513,7 @@ async def test_media_is_fetched_stored_and_served_to_who_may_see_it(
             headers={"X-Reveal-Reason": "reclamo 123"},
         )
     ).json()
-    assert revealed["messages"][0]["media"][0]["filename"] == "DNI 30123456 ñ.pdf"
+    assert revealed["messages"][0]["media"][0]["filename"] == "Recibo 30123456 ñ.pdf"
     assert shown["stored"] is False
     assert shown["mediaId"] == "300000000000002"
 
@@ -542,9 +542,10 @@ async def test_media_is_fetched_stored_and_served_to_who_may_see_it(
     assert served.headers["content-type"] == "application/pdf"
     assert served.headers["x-content-type-options"] == "nosniff"
     # The file's name is masked as the API masks it: a document number stays hidden.
-    assert served.headers["content-disposition"].startswith('inline; filename="DNI ______56 n.pdf"')
+    disposition = served.headers["content-disposition"]
+    assert disposition.startswith('inline; filename="Recibo ______56 n.pdf"')
     assert (
-        "filename*=UTF-8''DNI%20%2A%2A%2A%2A%2A%2A56%20%C3%B1.pdf"
+        "filename*=UTF-8''Recibo%20%2A%2A%2A%2A%2A%2A56%20%C3%B1.pdf"
         in served.headers["content-disposition"]
     )
     assert "30123456" not in served.headers["content-disposition"]
