@@ -9,6 +9,7 @@ them (hostile characters included).
 
 from __future__ import annotations
 
+import json
 import random
 
 from bench.redaction_accuracy import load_corpus
@@ -253,3 +254,26 @@ def test_the_walk_and_the_form_skip_quiet_values_and_redact_the_rest() -> None:
         b"AccountSid=AC00&Body=hola"
     )
     assert redact("hola").findings == ()
+
+
+def test_a_deep_document_and_a_long_word_are_redacted_all_the_same() -> None:
+    # Nested far below where the walk recurses: every string still goes through.
+    document: dict[str, object] = {"a": "hola"}
+    node = document
+    for _ in range(600):
+        child: dict[str, object] = {"t": "mi tarjeta 4509 9535 6623 3704"}
+        node["n"] = child
+        node = child
+    redactor = _keys().redactor()
+    body = redactor.body(json.dumps(document).encode(), "application/json")
+    assert b"4509" not in body
+    assert b"6623" not in body
+    assert body.count(b"[TARJETA ****3704]") == 600 == redactor.count
+    # A long string is a blob (left alone) only when it is base64 text: a card in a long
+    # string without spaces but with punctuation is found; digits alone are tested whole.
+    long_word = "x" * 5000 + ",tarjeta:4509-9535-6623-3704"
+    assert "4509" not in _keys().redactor().text(long_word, "f")
+    blob = "QUJD" * 2000
+    assert _keys().redactor().text(blob, "f") is blob
+    digits = "4509953566233704"
+    assert _keys().redactor().text(digits, "f") == "[TARJETA ****3704]"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hmac
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +23,13 @@ from contact_center.redaction.proof import NOT_FINGERPRINTED, ProofKey, canonica
 from contact_center.redaction.redact import Redaction, redact
 from contact_center.redaction.vault import Keyring, Vault, bind
 
-# Strings longer than this with no whitespace are blobs (base64 audio, media), not words.
+# Strings longer than this made of base64 characters only (audio, media) are blobs, not words;
+# a long string of digits alone is not one (it goes to the detectors, which test it whole).
 BLOB = 4096
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=_-]+")
+_DIGITS = re.compile(r"[0-9]+")
+# Below this depth a JSON value is walked with an explicit stack (no recursion limit).
+DEEP = 100
 # The entities that are removed and never kept anywhere (the vault has no row for them).
 NEVER_KEPT = frozenset({Entity.CARD, Entity.SECURITY_CODE})
 TOKEN_LABEL = b"contact-center/redaction-token/v1"
@@ -33,7 +39,11 @@ _WALKED = (str, dict, list)
 
 
 def _blob(value: str) -> bool:
-    return len(value) > BLOB and not any(c.isspace() for c in value[:BLOB])
+    return (
+        len(value) > BLOB
+        and _BASE64_TEXT.fullmatch(value) is not None
+        and _DIGITS.fullmatch(value) is None
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +174,8 @@ class Redactor:
         if isinstance(value, str):
             redacted = self.text(value, where)
             return redacted is not value, redacted
-        if depth > 200:  # parsers refuse deeper documents; nothing here to read
-            return False, value
+        if depth > DEEP:  # a hostile depth: every string below still goes through
+            return self._deep(value, where)
         # Numbers, booleans, null and the strings with nothing in them are passed over without
         # a call or a path (most of a webhook body: ids, timestamps, flags, event names).
         if isinstance(value, dict):
@@ -189,6 +199,28 @@ class Redactor:
                 return True, [item for _, item in items]
             return False, value
         return False, value
+
+    def _deep(self, value: Any, where: str) -> tuple[bool, Any]:
+        """The walk of a deeply nested value without recursion: its containers copied, its
+        strings redacted in the copies (the field is the path where the depth ran out)."""
+        root: list[Any] = [value]
+        stack: list[tuple[Any, Any]] = [(root, 0)]
+        changed = False
+        while stack:
+            parent, key = stack.pop()
+            item = parent[key]
+            if isinstance(item, str):
+                redacted = self.text(item, where)
+                if redacted is not item:
+                    parent[key] = redacted
+                    changed = True
+            elif isinstance(item, dict):
+                parent[key] = mapping = dict(item)
+                stack.extend((mapping, k) for k in mapping)
+            elif isinstance(item, list):
+                parent[key] = items = list(item)
+                stack.extend((items, i) for i in range(len(items)))
+        return changed, root[0] if changed else value
 
     def body(self, raw: bytes, content_type: str | None, where: str = "raw_body") -> bytes:
         """A request body with its sensitive data replaced: a JSON document's strings, or a
@@ -218,6 +250,24 @@ class Redactor:
             return json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate ("\\ud800") stays escaped
             return json.dumps(result, separators=(",", ":")).encode("ascii")
+        except RecursionError:  # read, but too deep to write back: the redacted strings only
+            return json.dumps(_flat(result)).encode("ascii")
 
     def sealed_values(self) -> Iterator[SealedValue]:
         return iter(self.sealed.values())
+
+
+def _flat(value: Any) -> list[str]:
+    """The strings of a value too deep to serialise, in document order (what the ledger keeps of
+    a hostile body that parsed but cannot be written back)."""
+    out: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return out
