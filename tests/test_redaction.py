@@ -516,3 +516,12 @@ def test_a_megabyte_of_hostile_text_finishes(text: str) -> None:
 def test_any_unicode_text_is_handled(text: str) -> None:
     assume(text)
     redact(text, customer_name=text[:20])
+
+
+def test_a_preview_shows_placeholders_without_their_tokens() -> None:
+    from contact_center.redaction.redact import without_tokens
+
+    text = "mi DNI es [DNI tok_abcdefghij234567] y la [TARJETA ****3704]"
+    assert without_tokens(text) == "mi DNI es [DNI] y la [TARJETA ****3704]"
+    assert without_tokens("un corte [DNI tok_abcd") == "un corte [DNI"
+    assert without_tokens("nada que ver tok_ab aquí") == "nada que ver tok_ab aquí"

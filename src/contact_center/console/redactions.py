@@ -15,7 +15,7 @@ from contact_center.calls.conversations import may_hear_restricted
 from contact_center.console.pages import page, runtime_of, templates
 from contact_center.dependencies import AuditContextDep, SessionDep
 from contact_center.errors import ValidationFailed
-from contact_center.redaction.redact import PLACEHOLDER, count_placeholders
+from contact_center.redaction.redact import PLACEHOLDER, count_placeholders, without_tokens
 from contact_center.sensitive import service
 from contact_center.sensitive.schemas import REASON_MAX, REASON_MIN
 from contact_center.storable import storable
@@ -53,6 +53,7 @@ def parts(text: str | None) -> list[Part]:
 
 templates.env.filters["redacted_parts"] = parts
 templates.env.filters["hidden_count"] = count_placeholders
+templates.env.filters["without_tokens"] = without_tokens
 templates.env.globals["may_reveal_redaction"] = service.may_reveal
 templates.env.globals["may_hear_restricted"] = may_hear_restricted
 

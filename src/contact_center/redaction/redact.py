@@ -77,6 +77,15 @@ def _already_taken(text: str, spans: list[Span]) -> list[Span]:
     ]
 
 
+_TOKEN_IN_PLACEHOLDER = re.compile(r" tok_[a-z2-7]{1,16}(?=\]|$)")
+
+
+def without_tokens(text: str) -> str:
+    """The text with its placeholders bare ("[DNI tok_…]" → "[DNI]"): for a one-line preview,
+    where a token is noise (a snippet cut inside a token loses what is left of it too)."""
+    return _TOKEN_IN_PLACEHOLDER.sub("", text) if " tok_" in text else text
+
+
 def count_placeholders(text: str | None) -> int:
     """How many redactions a stored text shows ("3 datos sensibles ocultos")."""
     return 0 if not text else len(PLACEHOLDER.findall(text))
