@@ -32,6 +32,7 @@ from contact_center.redaction import repository
 from contact_center.redaction.redact import PLACEHOLDER
 from contact_center.redaction.service import RedactionKeys, Redactor
 from contact_center.redaction.vault import VaultError, bind
+from contact_center.storable import BASE64, stored_body
 
 log = structlog.get_logger(__name__)
 
@@ -39,7 +40,6 @@ RESEAL = "vault_reseal"
 # How many keys of rows that could not be read a report lists (the counts are complete).
 LISTED = 20
 CSAT_COMMENT_CHARS = 1000  # csat_survey.comment is a VARCHAR(1000)
-BASE64 = "base64"  # webhook_delivery.raw_body_encoding (webhooks/service.py, BASE64)
 
 
 class Unreadable(Exception):
@@ -201,18 +201,6 @@ def received_body(raw_body: str, encoding: str | None) -> bytes:
         except (binascii.Error, ValueError):
             raise Unreadable("raw_body is not base64") from None
     raise Unreadable("raw_body has an unknown encoding")
-
-
-def stored_body(raw: bytes) -> tuple[str, str | None]:
-    """(raw_body, raw_body_encoding) for a body (webhooks/service.stored_body's rules: as it is
-    when it is UTF-8 text a text column takes, else base64 of the exact bytes)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    if text is not None and "\x00" not in text:
-        return text, None
-    return base64.b64encode(raw).decode("ascii"), BASE64
 
 
 def _delivery(redactor: Redactor, row: Row_, table: str, unreadable: list[str]) -> dict[str, Any]:

@@ -22,10 +22,18 @@ from contact_center.providers.base import (
     UnparseablePayload,
 )
 from contact_center.providers.inbound import body_digest
+from contact_center.storable import BASE64, stored_body
 from contact_center.webhooks import repository
 from contact_center.webhooks.handlers import AppliedDelivery, WebhookHandlers
 
-__all__ = ["AuthenticationFailed", "IncomingDelivery", "body_digest", "stored_keys"]
+__all__ = [
+    "BASE64",
+    "AuthenticationFailed",
+    "IncomingDelivery",
+    "body_digest",
+    "stored_body",
+    "stored_keys",
+]
 
 Event = InboundEvent
 AuthenticationFailed = InboundAuthFailed
@@ -50,22 +58,6 @@ def read(adapter: InboundAdapter, raw: bytes) -> tuple[Event | None, str | None]
     except Exception as exc:  # the backstop: kept INVALID, replayable once the parser is fixed
         log.error("webhook_parser_failed", provider=adapter.provider.value, exc_info=exc)
         return None, f"unreadable payload ({type(exc).__name__})"
-
-
-# How a stored body is written in `raw_body`: as received when it is UTF-8 text a text column
-# takes, else base64 of the exact bytes (NUL bytes, invalid UTF-8), so a replay reads what came.
-BASE64 = "base64"
-
-
-def stored_body(raw: bytes) -> tuple[str, str | None]:
-    """(raw_body, raw_body_encoding) for a received body."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    if text is not None and "\x00" not in text:
-        return text, None
-    return base64.b64encode(raw).decode("ascii"), BASE64
 
 
 def received_body(delivery: WebhookDelivery) -> bytes:
