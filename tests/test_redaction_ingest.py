@@ -646,6 +646,35 @@ async def test_a_synced_call_is_redacted_and_a_second_fetch_keeps_one_set_of_pro
     assert not leaks("events", payloads, FORBIDDEN + FORBIDDEN_DNI)
 
 
+async def test_the_providers_copy_shown_masked_is_redacted_and_shown_whole_when_revealed(
+    settings_factory: Callable[..., Settings], session_factory: Sessions
+) -> None:
+    async with live_app(settings_factory, with_worker=False) as live:
+        made = await live.http.post(
+            "/_emulator/elevenlabs/calls", json={"count": 1, "hours": 1, "webhook": False}
+        )
+        (conversation_id,) = made.json()["conversationIds"]
+        held = live.app.state.emulator.conversations[conversation_id]
+        held["transcript"] = [{"role": "user", "message": SAID, "time_in_call_secs": 3}]
+        path = f"/api/elevenlabs/conversations/{conversation_id}"
+        masked = await live.http.get(path)
+        assert masked.status_code == 200, masked.text
+        assert not leaks("masked view", [masked.text], FORBIDDEN + FORBIDDEN_DNI)
+        turn = masked.json()["conversation"]["transcript"][0]["message"]
+        assert "[TARJETA ****3704]" in turn
+        assert "[CÓDIGO]" in turn
+        token = re.search(r"\[DNI (tok_[a-z2-7]{16})\]", turn)
+        assert token is not None
+        revealed = await live.http.get(
+            path, params={"includePII": "true"}, headers={"X-Reveal-Reason": "reclamo 4411"}
+        )
+        assert revealed.status_code == 200, revealed.text
+        assert revealed.json()["conversation"]["transcript"][0]["message"] == SAID
+    # Nothing was stored but the sealed DNI (so the token's audited reveal opens it): no proof.
+    assert [row.token for row in await vault(session_factory)] == [token.group(1)]
+    assert await proofs(session_factory) == []
+
+
 # --- configuration ----------------------------------------------------------------------------
 
 
