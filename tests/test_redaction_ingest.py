@@ -613,6 +613,23 @@ async def test_a_survey_comment_is_redacted_before_it_is_stored(
     await assert_stored_nowhere(session_factory, logs=logs.stream.getvalue())
 
 
+async def test_a_comment_that_grows_past_its_column_when_redacted_is_cut_between_placeholders(
+    app: FastAPI, anonymous: httpx.AsyncClient, session_factory: Sessions
+) -> None:
+    chat = await resolved_chat(session_factory)
+    path = await survey_link(app, chat)
+    # 1,000 characters of e-mail addresses: each becomes a longer "[EMAIL tok_…]".
+    comment = " ".join(f"escribime a cliente{i:03d}@correo.com.ar" for i in range(27))[:1000]
+    done = await anonymous.post(path, data={"score": "3", "comment": comment})
+    assert done.status_code == 200, done.text
+    async with session_factory() as session:
+        (survey,) = (await session.scalars(select(CsatSurvey))).all()
+    assert survey.comment is not None
+    assert len(survey.comment) <= 1000
+    assert "@correo" not in survey.comment
+    assert re.search(r"\[[^\]]*$", survey.comment) is None  # no placeholder cut in two
+
+
 # --- the sync ---------------------------------------------------------------------------------
 
 

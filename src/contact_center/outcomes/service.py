@@ -35,6 +35,7 @@ from contact_center.outcomes.schemas import CsatOut, CsatSurveyOut, RepeatContac
 from contact_center.pii import mask_text
 from contact_center.principal import SYSTEM_CONTEXT, Principal
 from contact_center.redaction import repository as redaction_repository
+from contact_center.redaction.redact import cut
 from contact_center.redaction.service import RedactionKeys
 from contact_center.settings import Settings
 
@@ -273,7 +274,8 @@ async def answer(
         return state
     if comment is not None and redaction is not None:
         redactor = redaction.redactor()
-        comment = redactor.text(comment, "comment")
+        # Tokens are longer than what they stand for: cut, never inside a placeholder.
+        comment = cut(redactor.text(comment, "comment"), COMMENT_MAX)
         if redactor.count:
             await redaction_repository.save(
                 session, redactor, f"csat:{survey.id}", survey.interaction_id

@@ -29,7 +29,7 @@ from contact_center.models import CallDetail, InteractionEvent, Message, Webhook
 from contact_center.models.csat import CsatSurvey
 from contact_center.models.enums import Direction
 from contact_center.redaction import repository
-from contact_center.redaction.redact import PLACEHOLDER
+from contact_center.redaction.redact import PLACEHOLDER, cut
 from contact_center.redaction.service import RedactionKeys, Redactor
 from contact_center.redaction.vault import VaultError, bind
 from contact_center.storable import BASE64, stored_body
@@ -223,14 +223,8 @@ def _comment(redactor: Redactor, row: Row_, table: str, unreadable: list[str]) -
     redacted = redactor.text(comment, f"{table}.comment")
     if redacted is comment:
         return {}
-    if len(redacted) > CSAT_COMMENT_CHARS:
-        # Tokens are longer than what they stand for: cut, never inside a placeholder.
-        cut = CSAT_COMMENT_CHARS
-        for match in PLACEHOLDER.finditer(redacted):
-            if match.start() < cut < match.end():
-                cut = match.start()
-        redacted = redacted[:cut]
-    return {"comment": redacted}
+    # Tokens are longer than what they stand for: cut, never inside a placeholder.
+    return {"comment": cut(redacted, CSAT_COMMENT_CHARS)}
 
 
 WALKS: tuple[Walk, ...] = (

@@ -86,6 +86,18 @@ def without_tokens(text: str) -> str:
     return _TOKEN_IN_PLACEHOLDER.sub("", text) if " tok_" in text else text
 
 
+def cut(text: str, limit: int) -> str:
+    """`text` at most `limit` characters long, never cut inside a placeholder (a redacted text
+    is longer than what it came from: a column of a fixed width still takes it)."""
+    if len(text) <= limit:
+        return text
+    end = limit
+    for match in PLACEHOLDER.finditer(text, 0, limit + 64):
+        if match.start() < end < match.end():
+            end = match.start()
+    return text[:end]
+
+
 def count_placeholders(text: str | None) -> int:
     """How many redactions a stored text shows ("3 datos sensibles ocultos")."""
     return 0 if not text else len(PLACEHOLDER.findall(text))
