@@ -158,6 +158,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "holidayCountry": "AR",
     },
     "/api/business-calendar/closed-days": {"day": "2026-12-24", "name": "Nochebuena"},
+    "/api/redactions/{token}/reveal": {"reason": "reclamo del cliente 4411"},
+    "/api/redactions/confirm": {"proofId": str(uuid.uuid4()), "candidate": "38123456"},
 }
 SAMPLES["/api/sla-policies/{policy_id}"] = SAMPLES["/api/sla-policies"]
 SAMPLES["/api/teams/{team_id}/business-hours"] = SAMPLES["/api/business-calendar/default"]
