@@ -633,16 +633,24 @@ async def test_a_comment_that_grows_past_its_column_when_redacted_is_cut_between
 # --- the sync ---------------------------------------------------------------------------------
 
 
+async def emulated_call(live: Live, transcript: Callable[[str], list[dict[str, Any]]]) -> str:
+    """A finished call the emulated provider holds (no webhook), with the given transcript."""
+    made = await live.http.post(
+        "/_emulator/elevenlabs/calls", json={"count": 1, "hours": 1, "webhook": False}
+    )
+    (conversation_id,) = made.json()["conversationIds"]
+    held = live.app.state.emulator.conversations[conversation_id]
+    held["transcript"] = transcript(conversation_id)
+    return str(conversation_id)
+
+
 async def test_a_synced_call_is_redacted_and_a_second_fetch_keeps_one_set_of_proofs(
     settings_factory: Callable[..., Settings], session_factory: Sessions
 ) -> None:
     async with live_app(settings_factory, with_worker=False) as live:
-        made = await live.http.post(
-            "/_emulator/elevenlabs/calls", json={"count": 1, "hours": 1, "webhook": False}
+        conversation_id = await emulated_call(
+            live, lambda cid: copy.deepcopy(spoken_call(cid)["data"]["transcript"])
         )
-        (conversation_id,) = made.json()["conversationIds"]
-        held = live.app.state.emulator.conversations[conversation_id]
-        held["transcript"] = copy.deepcopy(spoken_call(conversation_id)["data"]["transcript"])
         for _ in range(2):
             fresh = await live.http.post(f"/api/elevenlabs/conversations/{conversation_id}/refresh")
             assert fresh.status_code == 200, fresh.text
@@ -667,12 +675,9 @@ async def test_the_providers_copy_shown_masked_is_redacted_and_shown_whole_when_
     settings_factory: Callable[..., Settings], session_factory: Sessions
 ) -> None:
     async with live_app(settings_factory, with_worker=False) as live:
-        made = await live.http.post(
-            "/_emulator/elevenlabs/calls", json={"count": 1, "hours": 1, "webhook": False}
+        conversation_id = await emulated_call(
+            live, lambda _: [{"role": "user", "message": SAID, "time_in_call_secs": 3}]
         )
-        (conversation_id,) = made.json()["conversationIds"]
-        held = live.app.state.emulator.conversations[conversation_id]
-        held["transcript"] = [{"role": "user", "message": SAID, "time_in_call_secs": 3}]
         path = f"/api/elevenlabs/conversations/{conversation_id}"
         masked = await live.http.get(path)
         assert masked.status_code == 200, masked.text
