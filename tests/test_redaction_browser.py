@@ -58,6 +58,11 @@ async def test_chips_counts_and_an_audited_reveal(
     value = message.locator("[data-revealed-value]")
     await expect(value).to_have_text(DNI)
     await page.screenshot(path=SHOTS / "redaction-revealed.png", full_page=True)
+    # On a phone: the chips and the count wrap inside the bubble.
+    await page.set_viewport_size({"width": 375, "height": 800})
+    await message.scroll_into_view_if_needed()
+    await message.screenshot(path=SHOTS / "redaction-revealed-375.png")
+    await page.set_viewport_size({"width": 1280, "height": 800})
     async with console.app.state.session_factory() as session:
         revealed = await session.scalar(
             select(func.count())
