@@ -19,7 +19,9 @@ __all__ = [
     "role_from_header",
 ]
 
-_RANK = {Role.AGENT: 0, Role.SUPERVISOR: 1, Role.ADMIN: 2}
+# Compliance sits outside the ladder: it passes no agent, supervisor or admin check (its own
+# routes ask for it by name, docs/data-lifecycle.md).
+_RANK = {Role.COMPLIANCE: -1, Role.AGENT: 0, Role.SUPERVISOR: 1, Role.ADMIN: 2}
 
 
 class Via(StrEnum):
@@ -56,8 +58,15 @@ class Principal:
         return self.trusted_network or self.role is Role.ADMIN
 
     def allows(self, role: Role) -> bool:
-        """At least `role` (admin > supervisor > agent); everything in trusted mode."""
+        """At least `role` (admin > supervisor > agent); everything in trusted mode. Not for
+        compliance's routes: those ask `handles_compliance`."""
         return self.trusted_network or _RANK[self.role] >= _RANK[role]
+
+    @property
+    def handles_compliance(self) -> bool:
+        """Legal holds, data-subject requests and the audit trail: compliance officers and
+        admins (docs/data-lifecycle.md)."""
+        return self.trusted_network or self.role in (Role.COMPLIANCE, Role.ADMIN)
 
     @property
     def agent_scope(self) -> str | None:

@@ -8,6 +8,7 @@ from contact_center.models.canned_reply import CannedReply
 from contact_center.models.csat import CsatSurvey, RepeatContact
 from contact_center.models.interaction import Interaction, InteractionLabel
 from contact_center.models.interaction_event import InteractionEvent
+from contact_center.models.lifecycle import DataSubjectRequest, LegalHold, PurgeRun
 from contact_center.models.message import Message
 from contact_center.models.note import InteractionNote, Notification
 from contact_center.models.otp_challenge import OtpChallenge
@@ -44,13 +45,16 @@ __all__ = [
     "ConsoleSession",
     "ConversationSla",
     "CsatSurvey",
+    "DataSubjectRequest",
     "Interaction",
     "InteractionEvent",
     "InteractionLabel",
     "InteractionNote",
+    "LegalHold",
     "Message",
     "Notification",
     "OtpChallenge",
+    "PurgeRun",
     "ReadMark",
     "RedactionProof",
     "RedactionRun",

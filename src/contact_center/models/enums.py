@@ -152,6 +152,9 @@ class Role(StrEnum):
     AGENT = "agent"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    # Manages legal holds and data-subject requests and reads the audit trail; does not work
+    # conversations (docs/data-lifecycle.md).
+    COMPLIANCE = "compliance"
 
 
 class WebhookStatus(StrEnum):
@@ -219,3 +222,32 @@ class Handler(StrEnum):
 
     AI = "AI"
     PERSON = "PERSON"
+
+
+class HoldScope(StrEnum):
+    """What a legal hold keeps (docs/data-lifecycle.md)."""
+
+    CUSTOMER = "CUSTOMER"  # every interaction of a phone number or a customer reference
+    INTERACTION = "INTERACTION"  # one interaction
+    DATE_RANGE = "DATE_RANGE"  # every interaction started in [range_start, range_end)
+
+
+class DsrKind(StrEnum):
+    """A data-subject request under Ley 25.326 (access art. 14, rectification/deletion art. 16)."""
+
+    ACCESS = "ACCESS"
+    RECTIFICATION = "RECTIFICATION"
+    DELETION = "DELETION"
+
+
+class DsrStatus(StrEnum):
+    RECEIVED = "RECEIVED"
+    UNDER_REVIEW = "UNDER_REVIEW"
+    COMPLETED = "COMPLETED"
+    REFUSED = "REFUSED"
+
+
+class PurgeStatus(StrEnum):
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
