@@ -5,6 +5,7 @@ from contact_center.models.audit_chain import AuditCheckpoint, AuditSeal
 from contact_center.models.audit_log import AuditLog
 from contact_center.models.call_detail import CallDetail
 from contact_center.models.canned_reply import CannedReply
+from contact_center.models.complaint import Complaint, ComplaintEvent, ComplaintInteraction
 from contact_center.models.csat import CsatSurvey, RepeatContact
 from contact_center.models.interaction import Interaction, InteractionLabel
 from contact_center.models.interaction_event import InteractionEvent
@@ -42,6 +43,9 @@ __all__ = [
     "CallDetail",
     "CannedReply",
     "ClosedDay",
+    "Complaint",
+    "ComplaintEvent",
+    "ComplaintInteraction",
     "ConsoleSession",
     "ConversationSla",
     "CsatSurvey",

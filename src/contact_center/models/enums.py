@@ -251,3 +251,22 @@ class PurgeStatus(StrEnum):
     RUNNING = "RUNNING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
+
+
+class ComplaintStatus(StrEnum):
+    """A complaint's (reclamo's) lifecycle (docs/complaints.md)."""
+
+    DRAFT = "DRAFT"  # opened automatically (a TICKETED call): a person confirms it
+    OPEN = "OPEN"  # confirmed: the claim number is issued and the clock runs
+    IN_PROGRESS = "IN_PROGRESS"
+    ANSWERED = "ANSWERED"  # the answer was sent to the customer
+    ESCALATED = "ESCALATED"  # to the bank's responsable de atención al usuario
+    REPORTED = "REPORTED"  # reported to the BCRA, with its reference
+    CLOSED = "CLOSED"
+    DISCARDED = "DISCARDED"  # a draft a person decided was not a complaint
+
+
+class ComplaintSource(StrEnum):
+    CALL_OUTCOME = "CALL_OUTCOME"  # a TICKETED call (a draft)
+    CONSOLE = "CONSOLE"
+    API = "API"
