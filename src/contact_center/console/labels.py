@@ -335,7 +335,7 @@ TEMPLATE_CATEGORIES: dict[str, str] = {
 HOLD_STATES: dict[str, str] = {
     "ACTIVE": N_("Active"),
     "RELEASED": N_("Released"),
-    "LAPSED": N_("Ended"),
+    "LAPSED": N_("Lapsed"),
 }
 
 # What an audit row is about.

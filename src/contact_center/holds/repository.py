@@ -200,7 +200,7 @@ async def covered_counts(
         .group_by(LegalHold.id)
     )
     counts = {hold_id: 0 for hold_id in ids}
-    counts.update({hold_id: count for hold_id, count in rows.tuples()})
+    counts.update({hold_id: count for hold_id, count in rows.all()})
     return counts
 
 
