@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contact_center.db.base import utcnow
 from contact_center.holds import repository as holds
 from contact_center.models import AuditLog
-from contact_center.models.enums import HoldScope, Role
+from contact_center.models.enums import Channel, HoldScope, Role
 from contact_center.models.interaction import Interaction
 from contact_center.models.lifecycle import LegalHold
 from tests import auth
@@ -65,7 +65,7 @@ async def test_place_list_read_and_release_a_customer_hold(
         await f.save(
             session,
             f.interaction(customer_phone=PHONE),
-            f.interaction(customer_phone=PHONE, channel=f.Channel.SMS),
+            f.interaction(customer_phone=PHONE, channel=Channel.SMS),
             f.interaction(customer_phone="+5491155559999"),
         )
     made = await _place(
