@@ -375,6 +375,7 @@ NOT_ABOUT_INTERACTIONS = {
     ("GET", "/api/legal-holds/{hold_id}"): "compliance officers and admins only",
     ("POST", "/api/legal-holds/{hold_id}/release"): "compliance officers and admins only",
     ("GET", "/compliance/holds"): "compliance officers and admins only",
+    ("GET", "/api/interactions/{interaction_id}/holds"): "compliance officers and admins only",
     ("GET", "/api/webhooks"): "admins only",
     ("POST", "/api/webhooks/{delivery_id}/replay"): "admins only",
     ("GET", "/api/users"): "admins only",

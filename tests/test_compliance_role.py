@@ -36,6 +36,7 @@ ALLOWED = {
     ("GET", "/api/legal-holds/{hold_id}"): 404,
     ("POST", "/api/legal-holds/{hold_id}/release"): 422,
     ("GET", "/compliance/holds"): 200,
+    ("GET", "/api/interactions/{interaction_id}/holds"): 404,
     ("GET", "/account/password"): 200,
     ("POST", "/account/password"): 422,
     ("POST", "/account/language"): 422,

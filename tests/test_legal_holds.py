@@ -158,6 +158,14 @@ async def test_interaction_and_date_range_holds_and_the_filters(
     async with sessions() as session:
         held = await holds.held_ids(session, [inside.id, outside.id], utcnow())
     assert held == {inside.id, outside.id}
+    # The holds on one interaction: the active ones that keep it.
+    on_outside = await client.get(f"/api/interactions/{outside.id}/holds")
+    assert on_outside.status_code == 200, on_outside.text
+    assert [h["id"] for h in on_outside.json()["items"]] == [one["id"]]
+    on_inside = (await client.get(f"/api/interactions/{inside.id}/holds")).json()["items"]
+    assert [h["id"] for h in on_inside] == [opened["id"]]  # the released range no longer
+    unknown = await client.get(f"/api/interactions/{uuid.uuid4()}/holds")
+    assert_envelope(unknown, 404, "interaction_not_found")
 
 
 @pytest.mark.parametrize(
@@ -384,19 +392,23 @@ HOLD_ROUTES = [
     ("GET", "/api/legal-holds/{id}", None),
     ("POST", "/api/legal-holds/{id}/release", {"reason": RELEASE}),
     ("GET", "/compliance/holds", None),
+    ("GET", "/api/interactions/{interaction}/holds", None),
 ]
 
 
 async def test_agents_and_supervisors_are_refused_on_every_holds_route(
     app: FastAPI, officer: httpx.AsyncClient, people: dict[str, httpx.AsyncClient]
 ) -> None:
+    mine = f.interaction(assigned_agent="ana", customer_ref="c-1")
+    async with app.state.session_factory() as session:
+        await f.save(session, mine)
     made = await _place(officer, scope="CUSTOMER", customerRef="c-1")
     for who in ("ana", "sup"):
         for method, path, body in HOLD_ROUTES:
-            url = path.replace("{id}", made["id"])
+            url = path.replace("{id}", made["id"]).replace("{interaction}", str(mine.id))
             response = await people[who].request(method, url, json=body)
             assert response.status_code == 403, (who, method, url, response.text)
-            assert "c-1" not in response.text
+            assert made["id"] not in response.text
     # The console page too, signed in as a person would be.
     for username, role in (("agente", Role.AGENT), ("super", Role.SUPERVISOR)):
         http = await auth.session_client(app, username, role)

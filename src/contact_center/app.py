@@ -51,6 +51,7 @@ from contact_center.errors import install_error_handlers
 from contact_center.handlers import webhook_deps
 from contact_center.health.endpoints import router as health_router
 from contact_center.health.schemas import CheckState
+from contact_center.holds.endpoints import on_interactions as holds_on_interactions_router
 from contact_center.holds.endpoints import router as holds_router
 from contact_center.inbox.endpoints import router as inbox_router
 from contact_center.interactions import repository as interactions_repository
@@ -263,6 +264,7 @@ def create_app(
     app.include_router(users_router)
     app.include_router(audit_router)
     app.include_router(holds_router)
+    app.include_router(holds_on_interactions_router)
     app.include_router(teams_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(teams_manage_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(service_levels_router, dependencies=WORKS_CONVERSATIONS)

@@ -82,3 +82,25 @@ async def release_hold(
     context: AuditContextDep,
 ) -> LegalHoldOut:
     return await service.release(session, context, hold_id, payload)
+
+
+# The holds on one interaction: under /api/interactions, for compliance officers and admins.
+on_interactions = APIRouter(
+    prefix="/api/interactions",
+    tags=["legal holds"],
+    responses=ERROR_RESPONSES,
+    dependencies=COMPLIANCE_ONLY,
+)
+
+
+@on_interactions.get(
+    "/{interaction_id}/holds",
+    response_model=LegalHoldPage,
+    summary="The legal holds that keep an interaction",
+)
+async def holds_on_interaction(
+    interaction_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> LegalHoldPage:
+    """The active holds covering it (by itself, its customer or a date range), oldest first;
+    404 for an unknown interaction."""
+    return await service.holds_on_interaction(session, principal, interaction_id)

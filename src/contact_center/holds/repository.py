@@ -224,3 +224,14 @@ async def release(
     if not cast(CursorResult[Any], result).rowcount:
         return None
     return await session.get(LegalHold, hold_id, populate_existing=True)
+
+
+async def holds_on(
+    session: AsyncSession, interaction_id: uuid.UUID, now: datetime
+) -> Sequence[LegalHold]:
+    """The active holds that cover this interaction (by itself, its customer or its start)."""
+    named = exists(select(Interaction.id).where(Interaction.id == interaction_id, _named_by()))
+    rows = await session.scalars(
+        select(LegalHold).where(active(now), named).order_by(LegalHold.created_at)
+    )
+    return rows.all()

@@ -238,3 +238,21 @@ async def release(
         metadata={**_audited(hold), "reason": payload.reason, "holdReason": hold.reason},
     )
     return _out(hold, now, 0)
+
+
+async def holds_on_interaction(
+    session: AsyncSession, principal: Principal, interaction_id: uuid.UUID
+) -> LegalHoldPage:
+    """The active holds that keep this interaction (404 for an unknown one)."""
+    require_compliance(principal)
+    if not await repository.interaction_exists(session, interaction_id):
+        raise NotFound(f"No interaction with id {interaction_id}.", code="interaction_not_found")
+    now = utcnow()
+    rows = await repository.holds_on(session, interaction_id, now)
+    counts = await repository.covered_counts(session, [h.id for h in rows], now)
+    return LegalHoldPage(
+        items=[_out(h, now, counts[h.id]) for h in rows],
+        limit=len(rows),
+        skip=0,
+        has_more=False,
+    )
