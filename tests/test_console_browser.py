@@ -138,9 +138,11 @@ async def open_page(
     role: Role = Role.ADMIN,
     password: str = auth.PASSWORD,
     language: str = "es-AR",
+    landing: str = "/",
 ) -> Watched:
     """A new browser signed in through the sign-in form as `username`, in `language` (chosen
-    on the account page, as a person does, when it is not the default)."""
+    on the account page, as a person does, when it is not the default); `landing`: the page
+    the sign-in ends on (a compliance officer's is their legal holds)."""
     if password == auth.PASSWORD:
         await auth.user(live.app.state.session_factory, username, role)
     context = await browser.new_context(viewport={"width": width, "height": 900}, locale=language)
@@ -150,7 +152,7 @@ async def open_page(
     await watched.page.fill("input[name=username]", username)
     await watched.page.fill("input[name=password]", password)
     await watched.page.click("form.signin-form button[type=submit]")
-    await watched.page.wait_for_url(live.base + "/")
+    await watched.page.wait_for_url(live.base + landing)
     current = await watched.page.get_attribute("html", "lang")
     if current != language:
         page = watched.page

@@ -160,6 +160,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "/api/business-calendar/closed-days": {"day": "2026-12-24", "name": "Nochebuena"},
     "/api/redactions/{token}/reveal": {"reason": "reclamo del cliente 4411"},
     "/api/redactions/confirm": {"proofId": str(uuid.uuid4()), "candidate": "38123456"},
+    "/api/legal-holds": {
+        "scope": "CUSTOMER",
+        "customerPhone": PHONE,
+        "customerRef": "c-1",
+        "reason": "Causa 1234/2026 del Juzgado Comercial 5",
+        "endsAt": "2099-01-01T00:00:00Z",
+    },
+    "/api/legal-holds/{hold_id}/release": {"reason": "La causa terminó con sentencia firme"},
 }
 SAMPLES["/api/sla-policies/{policy_id}"] = SAMPLES["/api/sla-policies"]
 SAMPLES["/api/teams/{team_id}/business-hours"] = SAMPLES["/api/business-calendar/default"]

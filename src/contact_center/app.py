@@ -27,6 +27,8 @@ from contact_center.console.account import router as account_router
 from contact_center.console.canned import router as console_canned_router
 from contact_center.console.csat import router as console_csat_router
 from contact_center.console.error_pages import error_page
+from contact_center.console.holds import router as console_holds_router
+from contact_center.console.inbox import home as console_home_router
 from contact_center.console.inbox import router as console_inbox_router
 from contact_center.console.notifications import router as console_notifications_router
 from contact_center.console.pages import STATIC_DIR as CONSOLE_STATIC
@@ -41,6 +43,7 @@ from contact_center.console.workflow import router as console_workflow_router
 from contact_center.db.base import utcnow
 from contact_center.db.migrate import upgrade_database
 from contact_center.db.session import create_engine
+from contact_center.dependencies import WORKS_CONVERSATIONS
 from contact_center.emulator.app import create_emulator_app
 from contact_center.emulator.state import EmulatorState
 from contact_center.emulator.traffic import SimulatedTraffic
@@ -48,6 +51,8 @@ from contact_center.errors import install_error_handlers
 from contact_center.handlers import webhook_deps
 from contact_center.health.endpoints import router as health_router
 from contact_center.health.schemas import CheckState
+from contact_center.holds.endpoints import on_interactions as holds_on_interactions_router
+from contact_center.holds.endpoints import router as holds_router
 from contact_center.inbox.endpoints import router as inbox_router
 from contact_center.interactions import repository as interactions_repository
 from contact_center.interactions import whatsapp_window
@@ -234,46 +239,52 @@ def create_app(
     app.add_middleware(AuthenticationMiddleware)
     app.add_middleware(RequestContextMiddleware)
 
+    # Conversation work is for agents and up (WORKS_CONVERSATIONS): a compliance officer is
+    # refused there and uses legal holds, data-subject requests and the audit trail.
     app.include_router(health_router)
-    app.include_router(interactions_router)
-    app.include_router(inbox_router)
-    app.include_router(notes_router)
-    app.include_router(redactions_router)
-    app.include_router(search_router)
+    app.include_router(interactions_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(inbox_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(notes_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(redactions_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(search_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(webhooks_router)
-    app.include_router(messaging_router)
-    app.include_router(whatsapp_templates_router)
-    app.include_router(link_sms_router)
-    app.include_router(links_router)
+    app.include_router(messaging_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(whatsapp_templates_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(link_sms_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(links_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(landing_router)
-    app.include_router(outcomes_router)
-    app.include_router(otp_router)
-    app.include_router(calls_router)
-    app.include_router(metrics_router)
-    app.include_router(wallboard_router)
-    app.include_router(reports_router)
-    app.include_router(canned_router)
+    app.include_router(outcomes_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(otp_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(calls_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(metrics_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(wallboard_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(reports_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(canned_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(auth_router)
     app.include_router(users_router)
     app.include_router(audit_router)
-    app.include_router(teams_router)
-    app.include_router(teams_manage_router)
-    app.include_router(service_levels_router)
-    app.include_router(service_levels_read_router)
-    app.include_router(service_levels_manage_router)
+    app.include_router(holds_router)
+    app.include_router(holds_on_interactions_router)
+    app.include_router(teams_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(teams_manage_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(service_levels_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(service_levels_read_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(service_levels_manage_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(account_router)
-    app.include_router(console_canned_router)
+    app.include_router(console_canned_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(console_csat_router)
-    app.include_router(console_router)
-    app.include_router(console_teams_router)
-    app.include_router(console_service_levels_router)
-    app.include_router(console_wallboard_router)
-    app.include_router(console_reports_router)
-    app.include_router(console_workflow_router)
-    app.include_router(console_whatsapp_templates_router)
-    app.include_router(console_inbox_router)
-    app.include_router(console_notifications_router)
-    app.include_router(console_redactions_router)
+    app.include_router(console_home_router)
+    app.include_router(console_holds_router)
+    app.include_router(console_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(console_teams_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(console_service_levels_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(console_wallboard_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(console_reports_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(console_workflow_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(console_whatsapp_templates_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(console_inbox_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(console_notifications_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(console_redactions_router, dependencies=WORKS_CONVERSATIONS)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")
     if emulator_state is not None:
         # Stand-ins for the providers without credentials; never in production.

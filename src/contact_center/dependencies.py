@@ -59,6 +59,15 @@ def require(role: Role) -> Callable[[Request], Awaitable[Principal]]:
     return check
 
 
+async def require_compliance(request: Request) -> Principal:
+    """Compliance officers and admins (every caller in trusted mode): legal holds, data-subject
+    requests and the audit trail (docs/data-lifecycle.md)."""
+    principal = principal_of(request)
+    if not principal.handles_compliance:
+        raise Forbidden("This needs the compliance or admin role.", code="forbidden")
+    return principal
+
+
 async def get_audit_context(
     request: Request, principal: Annotated[Principal, Depends(get_principal)]
 ) -> AuditContext:
@@ -77,3 +86,8 @@ SupervisorDep = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
 AdminDep = Annotated[Principal, Depends(require(Role.ADMIN))]
 SUPERVISOR_ONLY = [Depends(require(Role.SUPERVISOR))]
 ADMIN_ONLY = [Depends(require(Role.ADMIN))]
+ComplianceDep = Annotated[Principal, Depends(require_compliance)]
+COMPLIANCE_ONLY = [Depends(require_compliance)]
+# Conversation work (interactions, the inbox, sending, reports…): agents and up. A compliance
+# officer passes no agent check (docs/data-lifecycle.md), so these routes refuse them.
+WORKS_CONVERSATIONS = [Depends(require(Role.AGENT))]

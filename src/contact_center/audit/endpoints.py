@@ -1,5 +1,6 @@
-"""`GET /api/audit`: the audit trail for admins, with filters; `GET /api/audit/checkpoints`:
-the hash chain's checkpoints, for anchoring outside the database (docs/audit-chain.md)."""
+"""`GET /api/audit`: the audit trail for admins and compliance officers, with filters;
+`GET /api/audit/checkpoints`: the hash chain's checkpoints, for anchoring outside the database
+(docs/audit-chain.md)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ from contact_center.audit.schemas import (
     AuditEntryOut,
     AuditPage,
 )
-from contact_center.dependencies import ADMIN_ONLY, SessionDep
+from contact_center.dependencies import COMPLIANCE_ONLY, SessionDep
 from contact_center.schemas import ERROR_RESPONSES
 
 router = APIRouter(
-    prefix="/api/audit", tags=["audit"], responses=ERROR_RESPONSES, dependencies=ADMIN_ONLY
+    prefix="/api/audit", tags=["audit"], responses=ERROR_RESPONSES, dependencies=COMPLIANCE_ONLY
 )
 
 

@@ -72,7 +72,7 @@ async def first_admin(context: CommandContext, host: str, port: int | None) -> N
 
 
 users_cli = typer.Typer(help="Console users: create, list, change, reset.", no_args_is_help=True)
-RoleOption = Annotated[str, typer.Option(help="agent, supervisor or admin.")]
+RoleOption = Annotated[str, typer.Option(help="agent, supervisor, admin or compliance.")]
 
 
 def _role(value: str) -> Role:
@@ -81,7 +81,7 @@ def _role(value: str) -> Role:
     try:
         return Role(value.strip().lower())
     except ValueError:
-        typer.secho("the role is agent, supervisor or admin", err=True, fg="red")
+        typer.secho("the role is agent, supervisor, admin or compliance", err=True, fg="red")
         raise typer.Exit(code=2) from None
 
 
@@ -155,7 +155,9 @@ def users_list() -> None:
 @users_cli.command("set")
 def users_set(
     username: str,
-    role: Annotated[str | None, typer.Option(help="agent, supervisor or admin.")] = None,
+    role: Annotated[str | None, typer.Option(help="agent, supervisor, admin or compliance.")] = (
+        None
+    ),
     active: Annotated[bool | None, typer.Option("--enable/--disable")] = None,
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
 ) -> None:

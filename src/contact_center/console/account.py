@@ -1,4 +1,5 @@
-"""Console sign-in, sign-out, password change, and the admin pages (users, tokens, audit)."""
+"""Console sign-in, sign-out, password change, the admin pages (users, tokens) and the audit
+log (admins and compliance officers)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,13 @@ from contact_center.console.i18n import LANGUAGES, Speaker
 from contact_center.console.labels import N_
 from contact_center.console.pages import page, runtime_of, speaker_for
 from contact_center.db.base import utcnow
-from contact_center.dependencies import AuditContextDep, SessionDep, SettingsDep, require
+from contact_center.dependencies import (
+    AuditContextDep,
+    ComplianceDep,
+    SessionDep,
+    SettingsDep,
+    require,
+)
 from contact_center.errors import AppError
 from contact_center.models.enums import ActorType
 from contact_center.principal import AuditContext, Principal, Role
@@ -275,7 +282,7 @@ async def audit_page(
     request: Request,
     session: SessionDep,
     filters: AuditFiltersDep,
-    _: AdminPage,
+    _: ComplianceDep,
     skip: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> HTMLResponse:
     # People's actions by default; the service's and its providers' rows on request (or when

@@ -196,6 +196,14 @@ ERROR_MESSAGES: dict[str, str] = {
     "unknown_user": N_("Members must be existing, active users."),
     "unknown_team": N_("That team does not exist."),
     "templates_unavailable": N_("WhatsApp templates are not available with this provider."),
+    # Legal holds (docs/data-lifecycle.md).
+    "hold_field_not_used": N_("A field does not apply to this kind of hold."),
+    "hold_end_in_past": N_("The end of the hold must be in the future."),
+    "hold_needs_customer": N_("Give the customer's phone number or reference."),
+    "hold_range_order": N_("The range must end after it starts."),
+    "unknown_interaction": N_("That interaction does not exist."),
+    "already_released": N_("This hold was already released."),
+    "legal_hold_not_found": N_("That legal hold does not exist."),
 }
 
 

@@ -13,12 +13,13 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from contact_center.console.labels import N_
 from contact_center.console.pages import page, runtime_of, speaker_for
 from contact_center.db.base import utcnow
 from contact_center.dependencies import AuditContextDep, SessionDep
+from contact_center.errors import Forbidden
 from contact_center.inbox import presence
 from contact_center.inbox import service as inbox
 from contact_center.inbox.service import InboxCounts, InboxQuery
@@ -26,11 +27,14 @@ from contact_center.interactions import service as interactions
 from contact_center.interactions import workflow
 from contact_center.messaging import bot
 from contact_center.models.enums import Channel
-from contact_center.principal import Principal
+from contact_center.principal import Principal, Role
 from contact_center.search import service as search
 from contact_center.service_levels import service as service_levels
 
 router = APIRouter(include_in_schema=False)
+# `/` is everyone's first page: the inbox, or a compliance officer's legal holds (the inbox's
+# router is for conversation work, which they do not do).
+home = APIRouter(include_in_schema=False)
 
 ViewName = Literal["mine", "unassigned", "team", "all", "snoozed", "resolved", "label"]
 LIST_SIZE = 50
@@ -203,7 +207,6 @@ def _view_holding(item: Any, principal: Principal) -> ViewName:
     return "mine" if principal.agent_scope is not None else "all"
 
 
-@router.get("/", response_class=HTMLResponse)
 @router.get("/inbox", response_class=HTMLResponse)
 async def inbox_page(
     request: Request,
@@ -214,6 +217,20 @@ async def inbox_page(
     """The inbox: views, the list of one view (Mine by default), no conversation open."""
     data = await _list_context(request, session, context.principal, params)
     return page(request, "inbox.html", active="inbox", item=None, open_id=None, **data)
+
+
+@home.get("/", response_class=HTMLResponse)
+async def home_page(
+    request: Request,
+    session: SessionDep,
+    context: AuditContextDep,
+    params: Annotated[ListParams, Depends()],
+) -> Response:
+    if not context.principal.allows(Role.AGENT) and context.principal.handles_compliance:
+        return RedirectResponse("/compliance/holds", status_code=303)
+    if not context.principal.allows(Role.AGENT):
+        raise Forbidden("This needs the agent role.", code="forbidden")
+    return await inbox_page(request, session, context, params)
 
 
 @router.get("/inbox/{interaction_id}", response_class=HTMLResponse)

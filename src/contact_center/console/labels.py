@@ -17,6 +17,7 @@ from contact_center.models.enums import (
     Direction,
     EventType,
     Handler,
+    HoldScope,
     InteractionStatus,
     MessageKind,
     MessageStatus,
@@ -173,7 +174,18 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "HIGH": N_("High"),
         "URGENT": N_("Urgent"),
     },
-    Role: {"agent": N_("Agent"), "supervisor": N_("Supervisor"), "admin": N_("Administrator")},
+    Role: {
+        "agent": N_("Agent"),
+        "supervisor": N_("Supervisor"),
+        "admin": N_("Administrator"),
+        "compliance": N_("Compliance"),
+    },
+    # Legal holds (docs/data-lifecycle.md).
+    HoldScope: {
+        "CUSTOMER": N_("Customer"),
+        "INTERACTION": N_("Interaction"),
+        "DATE_RANGE": N_("Date range"),
+    },
     WebhookStatus: {
         "RECEIVED": N_("Received"),
         "PROCESSED": N_("Processed"),
@@ -199,6 +211,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     "routing_rule.delete": N_("Routing rule deleted"),
     "user.availability": N_("Availability changed"),
     "user.capacity": N_("Capacity changed"),
+    "legal_hold.placed": N_("Legal hold placed"),
+    "legal_hold.released": N_("Legal hold released"),
     "auth.login": N_("Signed in"),
     "auth.login_failed": N_("Failed sign-in"),
     "auth.login_locked": N_("Sign-in refused: account locked"),
@@ -317,6 +331,13 @@ TEMPLATE_CATEGORIES: dict[str, str] = {
     "AUTHENTICATION": N_("Authentication"),
 }
 
+# Whether a legal hold is in force (holds.schemas.HoldState).
+HOLD_STATES: dict[str, str] = {
+    "ACTIVE": N_("Active"),
+    "RELEASED": N_("Released"),
+    "LAPSED": N_("Lapsed"),
+}
+
 # What an audit row is about.
 ENTITY_TYPES: dict[str, str] = {
     "interaction": N_("Interaction"),
@@ -336,6 +357,7 @@ ENTITY_TYPES: dict[str, str] = {
     "sla_policy": N_("Service-level policy"),
     "business_hours": N_("Business hours"),
     "closed_day": N_("Closed day"),
+    "legal_hold": N_("Legal hold"),
 }
 
 # The voice assistant's own verdict on a call.
@@ -395,6 +417,8 @@ def label_id(value: object, kind: str | None = None) -> str | None:
         "sla_state": ENUM_LABELS[SlaState],
         "template_status": TEMPLATE_STATUSES,
         "template_category": TEMPLATE_CATEGORIES,
+        "hold_state": HOLD_STATES,
+        "hold_scope": ENUM_LABELS[HoldScope],
     }.get(kind or "")
     if table is None:
         return None

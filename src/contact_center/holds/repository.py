@@ -4,10 +4,22 @@ purge and the data-subject requests both ask here (docs/data-lifecycle.md)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.models.enums import HoldScope
@@ -23,40 +35,35 @@ def active(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def _named_by() -> ColumnElement[bool]:
+    """The interactions a hold names (the enclosing query's `Interaction`), active or not."""
+    return or_(
+        and_(LegalHold.scope == HoldScope.INTERACTION, LegalHold.interaction_id == Interaction.id),
+        and_(
+            LegalHold.scope == HoldScope.CUSTOMER,
+            or_(
+                and_(
+                    LegalHold.customer_phone.is_not(None),
+                    LegalHold.customer_phone == Interaction.customer_phone,
+                ),
+                and_(
+                    LegalHold.customer_ref.is_not(None),
+                    LegalHold.customer_ref == Interaction.customer_ref,
+                ),
+            ),
+        ),
+        and_(
+            LegalHold.scope == HoldScope.DATE_RANGE,
+            Interaction.started_at >= LegalHold.range_start,
+            or_(LegalHold.range_end.is_(None), Interaction.started_at < LegalHold.range_end),
+        ),
+    )
+
+
 def covers(now: datetime) -> ColumnElement[bool]:
     """An active hold covers the interaction `Interaction` of the enclosing query: it names
     the interaction, its customer (phone or reference), or a date range it started in."""
-    return exists(
-        select(LegalHold.id).where(
-            active(now),
-            or_(
-                and_(
-                    LegalHold.scope == HoldScope.INTERACTION,
-                    LegalHold.interaction_id == Interaction.id,
-                ),
-                and_(
-                    LegalHold.scope == HoldScope.CUSTOMER,
-                    or_(
-                        and_(
-                            LegalHold.customer_phone.is_not(None),
-                            LegalHold.customer_phone == Interaction.customer_phone,
-                        ),
-                        and_(
-                            LegalHold.customer_ref.is_not(None),
-                            LegalHold.customer_ref == Interaction.customer_ref,
-                        ),
-                    ),
-                ),
-                and_(
-                    LegalHold.scope == HoldScope.DATE_RANGE,
-                    Interaction.started_at >= LegalHold.range_start,
-                    or_(
-                        LegalHold.range_end.is_(None), Interaction.started_at < LegalHold.range_end
-                    ),
-                ),
-            ),
-        )
-    )
+    return exists(select(LegalHold.id).where(active(now), _named_by()))
 
 
 def not_held(now: datetime) -> ColumnElement[bool]:
@@ -121,3 +128,110 @@ async def holds_for_subject(
         .order_by(LegalHold.created_at)
     )
     return list(rows)
+
+
+# --- the holds themselves (the API and the console: holds.service) ---------------------------
+
+
+async def add(session: AsyncSession, hold: LegalHold) -> LegalHold:
+    session.add(hold)
+    await session.flush()
+    return hold
+
+
+async def get(session: AsyncSession, hold_id: uuid.UUID) -> LegalHold | None:
+    return await session.get(LegalHold, hold_id)
+
+
+async def interaction_exists(session: AsyncSession, interaction_id: uuid.UUID) -> bool:
+    found = await session.scalar(select(Interaction.id).where(Interaction.id == interaction_id))
+    return found is not None
+
+
+def _state(stmt: Select[LegalHold], state: str | None, now: datetime) -> Select[LegalHold]:
+    if state == "ACTIVE":
+        return stmt.where(active(now))
+    if state == "RELEASED":
+        return stmt.where(LegalHold.released_at.is_not(None))
+    if state == "LAPSED":
+        return stmt.where(
+            LegalHold.released_at.is_(None),
+            LegalHold.ends_at.is_not(None),
+            LegalHold.ends_at <= now,
+        )
+    return stmt
+
+
+async def listing(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    state: str | None,
+    scope: HoldScope | None,
+    limit: int,
+    skip: int,
+) -> Sequence[LegalHold]:
+    """Active holds first, then newest first; one row more than `limit` tells whether more
+    exist. `state`: ACTIVE, RELEASED, LAPSED (ended by itself) or None (all)."""
+    stmt = _state(select(LegalHold), state, now)
+    if scope is not None:
+        stmt = stmt.where(LegalHold.scope == scope)
+    stmt = (
+        stmt.order_by(
+            case((active(now), 0), else_=1), LegalHold.created_at.desc(), LegalHold.id.desc()
+        )
+        .limit(limit + 1)
+        .offset(skip)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def covered_counts(
+    session: AsyncSession, hold_ids: Iterable[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, int]:
+    """How many interactions each of these holds covers now (0 for a hold not active)."""
+    ids = list(hold_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(LegalHold.id, func.count(Interaction.id))
+        .join(Interaction, _named_by())
+        .where(LegalHold.id.in_(ids), active(now))
+        .group_by(LegalHold.id)
+    )
+    counts = {hold_id: 0 for hold_id in ids}
+    counts.update({hold_id: count for hold_id, count in rows.all()})
+    return counts
+
+
+async def release(
+    session: AsyncSession,
+    hold_id: uuid.UUID,
+    *,
+    at: datetime,
+    by: str,
+    reason: str,
+) -> LegalHold | None:
+    """Release a hold not released yet: one statement, so of two racing releases one wins
+    (the other's UPDATE finds it released and changes nothing). The hold as released, or None
+    when it already was."""
+    result = await session.execute(
+        update(LegalHold)
+        .where(LegalHold.id == hold_id, LegalHold.released_at.is_(None))
+        .values(released_at=at, released_by=by, release_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    if not cast(CursorResult[Any], result).rowcount:
+        return None
+    return await session.get(LegalHold, hold_id, populate_existing=True)
+
+
+async def holds_on(
+    session: AsyncSession, interaction_id: uuid.UUID, now: datetime
+) -> Sequence[LegalHold]:
+    """The active holds that cover this interaction (by itself, its customer or its start)."""
+    named = exists(select(Interaction.id).where(Interaction.id == interaction_id, _named_by()))
+    rows = await session.scalars(
+        select(LegalHold).where(active(now), named).order_by(LegalHold.created_at)
+    )
+    return rows.all()

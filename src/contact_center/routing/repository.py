@@ -22,7 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
 from contact_center.models.audit_log import AuditLog
-from contact_center.models.enums import Availability, Channel, InteractionStatus, Priority
+from contact_center.models.enums import (
+    Availability,
+    Channel,
+    InteractionStatus,
+    Priority,
+    Role,
+)
 from contact_center.models.interaction import Interaction
 from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.team import RoutingRule, Team, TeamMember
@@ -113,6 +119,8 @@ _ONLINE_MEMBERS = (
         TeamMember.team_id == bindparam("team_id"),
         UserAccount.availability == Availability.ONLINE,
         UserAccount.active.is_(True),
+        # A compliance officer works no conversations, whatever team they were put in.
+        UserAccount.role != Role.COMPLIANCE,
     )
     .order_by(UserAccount.id)
     .with_for_update(of=UserAccount)

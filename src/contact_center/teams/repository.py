@@ -11,7 +11,7 @@ from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.db.statements import lock_key
-from contact_center.models.enums import Channel, InteractionStatus
+from contact_center.models.enums import Channel, InteractionStatus, Role
 from contact_center.models.interaction import Interaction
 from contact_center.models.team import RoutingRule, Team, TeamMember
 from contact_center.models.user_account import UserAccount
@@ -146,12 +146,13 @@ def _load_by_agent() -> Any:
 
 
 async def people(session: AsyncSession) -> list[tuple[UserAccount, dict[str, int]]]:
-    """Active users with their load per channel: one statement."""
+    """Active users who work conversations (not compliance officers) with their load per
+    channel: one statement."""
     load = _load_by_agent()
     stmt = (
         select(UserAccount, load.c.call, load.c.whatsapp, load.c.sms)
         .outerjoin(load, load.c.agent == UserAccount.username)
-        .where(UserAccount.active.is_(True))
+        .where(UserAccount.active.is_(True), UserAccount.role != Role.COMPLIANCE)
         .order_by(UserAccount.username)
     )
     return [
