@@ -77,6 +77,15 @@ async def a_conversation(
     return {"call": call.id, "delivery": delivery.id, "message": message.id, "event": event.id}
 
 
+def recordings(settings: Settings) -> list[Path]:
+    return list(Path(settings.recordings_dir).glob("*.mp3"))
+
+
+async def detail_of(session: AsyncSession, interaction_id: uuid.UUID) -> CallDetail:
+    query = select(CallDetail).where(CallDetail.interaction_id == interaction_id)
+    return (await session.scalars(query)).one()
+
+
 async def test_erasing_a_conversation_keeps_its_rows_and_loses_its_data(
     session_factory: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
@@ -94,12 +103,11 @@ async def test_erasing_a_conversation_keeps_its_rows_and_loses_its_data(
         assert (message.body, message.media, message.purged_at) == (None, [], message.purged_at)
         assert message.purged_at is not None
         assert message.template == {"name": "otp", "language": "es_AR"}
-        detail = (
-            await session.scalars(select(CallDetail).where(CallDetail.interaction_id == ids["call"]))
-        ).one()
+        detail = await detail_of(session, ids["call"])
         assert (detail.transcript, detail.summary, detail.analysis) == ([], None, None)
         assert (detail.has_audio, detail.duration_secs) == (False, 95)
-        assert detail.transcript_purged_at and detail.recording_purged_at
+        assert detail.transcript_purged_at
+        assert detail.recording_purged_at
         event = await session.get_one(InteractionEvent, ids["event"])
         assert (event.payload, event.normalized) == (None, {"direction": "INBOUND"})
         delivery = await session.get_one(WebhookDelivery, ids["delivery"])
@@ -131,7 +139,7 @@ async def test_erasing_a_conversation_keeps_its_rows_and_loses_its_data(
     # The media file is kept while the other conversation's message names it.
     media = Path(settings.media_dir) / DIGEST[:2] / DIGEST
     assert media.is_file()
-    assert len(list(Path(settings.recordings_dir).glob("*.mp3"))) == 1
+    assert len(recordings(settings)) == 1
 
     # Twice: nothing more to erase.
     async with session_factory() as session:
@@ -145,7 +153,7 @@ async def test_erasing_a_conversation_keeps_its_rows_and_loses_its_data(
         await session.commit()
         assert await session.get(RedactionVault, "tok-erase-1") is None
     assert not media.exists()
-    assert not list(Path(settings.recordings_dir).glob("*.mp3"))
+    assert not recordings(settings)
 
 
 async def test_erasing_some_classes_leaves_the_others(
@@ -163,9 +171,7 @@ async def test_erasing_some_classes_leaves_the_others(
         await session.commit()
     assert counts == {classes.MESSAGE_BODIES: 1, classes.EVENT_PAYLOADS: 1}
     async with session_factory() as session:
-        detail = (
-            await session.scalars(select(CallDetail).where(CallDetail.interaction_id == ids["call"]))
-        ).one()
+        detail = await detail_of(session, ids["call"])
         assert detail.summary == "El cliente habló de su hipoteca"
         assert detail.has_audio
         delivery = await session.get_one(WebhookDelivery, ids["delivery"])

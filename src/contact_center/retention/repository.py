@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.holds.repository import active, covers, held_ids, not_held
 from contact_center.models.call_detail import CallDetail
-from contact_center.models.enums import HoldScope, OtpStatus
+from contact_center.models.enums import HoldScope, OtpStatus, PurgeStatus
 from contact_center.models.interaction import Interaction
 from contact_center.models.interaction_event import InteractionEvent
-from contact_center.models.lifecycle import LegalHold
+from contact_center.models.lifecycle import LegalHold, PurgeRun
 from contact_center.models.message import Message
 from contact_center.models.otp_challenge import OtpChallenge
 from contact_center.models.redaction import RedactionProof, RedactionVault
@@ -548,3 +548,95 @@ async def delete_sessions(session: AsyncSession, cutoff: datetime, limit: int) -
         .execution_options(synchronize_session=False)
     )
     return len(ids)
+
+
+async def delivery_page(
+    session: AsyncSession,
+    cutoff: datetime,
+    now: datetime,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[uuid.UUID]:
+    """The next page (by id) of expired ledger rows not held through their text."""
+    query = _deliveries(cutoff, now)
+    if after is not None:
+        query = query.where(WebhookDelivery.id > after)
+    return list(await session.scalars(query.order_by(WebhookDelivery.id).limit(limit)))
+
+
+_OWNER = {
+    "transcripts": (CallDetail.id, CallDetail.interaction_id),
+    "message_bodies": (Message.id, Message.interaction_id),
+    "event_payloads": (InteractionEvent.id, InteractionEvent.interaction_id),
+}
+
+
+async def owners(session: AsyncSession, name: str, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """The conversations of these rows of a class (whose redaction proofs may go now)."""
+    if name not in _OWNER:
+        return []
+    key, owner = _OWNER[name]
+    return list(set(await session.scalars(select(owner).where(key.in_(ids)))))
+
+
+# ---- purge_run ----
+
+
+async def unfinished_run(session: AsyncSession) -> PurgeRun | None:
+    """The newest run that did not finish (killed, or failed): the next run goes on with it."""
+    run = await session.scalar(
+        select(PurgeRun)
+        .where(PurgeRun.finished_at.is_(None))
+        .order_by(PurgeRun.started_at.desc())
+        .limit(1)
+    )
+    if run is not None:
+        run.status = PurgeStatus.RUNNING
+        run.error = None
+    return run
+
+
+async def new_run(
+    session: AsyncSession, trigger: str, progress: dict[str, Any], now: datetime
+) -> PurgeRun:
+    run = PurgeRun(
+        status=PurgeStatus.RUNNING, trigger=trigger, started_at=now, counts={}, progress=progress
+    )
+    session.add(run)
+    await session.flush()
+    return run
+
+
+async def save_progress(
+    session: AsyncSession, run_id: uuid.UUID, counts: dict[str, int], progress: dict[str, Any]
+) -> None:
+    await session.execute(
+        update(PurgeRun)
+        .where(PurgeRun.id == run_id)
+        .values(counts=dict(counts), progress={k: dict(v) for k, v in progress.items()})
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def fail_run(session: AsyncSession, run_id: uuid.UUID, error: str) -> None:
+    await session.execute(
+        update(PurgeRun)
+        .where(PurgeRun.id == run_id)
+        .values(status=PurgeStatus.FAILED, error=error[:2000])
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def finish_run(session: AsyncSession, run_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(
+        update(PurgeRun)
+        .where(PurgeRun.id == run_id)
+        .values(status=PurgeStatus.COMPLETED, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def latest_runs(session: AsyncSession, limit: int = 10) -> list[PurgeRun]:
+    return list(
+        await session.scalars(select(PurgeRun).order_by(PurgeRun.started_at.desc()).limit(limit))
+    )
