@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -178,3 +179,26 @@ async def test_erasing_some_classes_leaves_the_others(
         assert delivery.raw_body.startswith("{")
         # The transcript is still there: the redaction proofs stay.
         assert await session.get(RedactionVault, "tok-erase-1") is not None
+
+
+async def test_an_erased_recording_is_not_played_nor_fetched_from_the_provider(
+    session_factory: async_sessionmaker[AsyncSession], settings: Settings, client: httpx.AsyncClient
+) -> None:
+    async with session_factory() as session:
+        ids = await a_conversation(session, settings)
+        call = await session.get_one(Interaction, ids["call"])
+        conversation = call.provider_conversation_id
+    played = await client.get(f"/api/elevenlabs/audio/{conversation}")
+    assert played.status_code == 200, played.text
+    async with session_factory() as session:
+        await erase_interactions(
+            session,
+            [ids["call"]],
+            classes={classes.RECORDINGS},
+            now=utcnow(),
+            files=StoredFiles.of(settings),
+        )
+        await session.commit()
+    gone = await client.get(f"/api/elevenlabs/audio/{conversation}")
+    assert gone.status_code == 404
+    assert gone.json()["error"]["code"] == "recording_not_found"
