@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contact_center.db.base import utcnow
-from contact_center.models import AuditLog, CallDetail, Message, OtpChallenge
+from contact_center.models import AuditLog, Message, OtpChallenge
 from contact_center.models.enums import Channel, HoldScope, Provider, PurgeStatus
 from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.lifecycle import LegalHold, PurgeRun
@@ -24,6 +24,7 @@ from contact_center.principal import Role
 from contact_center.retention import classes, service
 from contact_center.settings import Settings
 from tests import factories
+from tests.test_retention_erase import detail_of
 
 OLD = timedelta(days=4000)
 HELD_PHONE = "+5491166660000"
@@ -68,11 +69,7 @@ async def erased(session: AsyncSession, interaction_id: uuid.UUID) -> dict[str, 
     message = (
         await session.scalars(select(Message).where(Message.interaction_id == interaction_id))
     ).one()
-    detail = (
-        await session.scalars(
-            select(CallDetail).where(CallDetail.interaction_id == interaction_id)
-        )
-    ).one()
+    detail = await detail_of(session, interaction_id)
     event = (
         await session.scalars(
             select(InteractionEvent).where(InteractionEvent.interaction_id == interaction_id)
@@ -175,6 +172,7 @@ async def test_expired_data_goes_fresh_data_stays_and_the_run_is_reported(
             await session.scalars(select(AuditLog).where(AuditLog.action == "retention.purged"))
         ).one()
         assert row.entity_id == str(report.id)
+        assert row.metadata_ is not None
         assert row.metadata_["counts"] == expected
     # Nothing left: the plan and a second run count 0.
     assert set((await service.plan(session_factory, settings)).values()) == {0}
@@ -188,13 +186,25 @@ async def test_a_held_customer_survives_until_the_hold_is_released(
     async with session_factory() as session:
         held = await customer(session, HELD_PHONE)
         other = await customer(session, OTHER_PHONE)
+        # A ledger row no conversation was made from, which names the held customer.
+        ignored = WebhookDelivery(
+            provider="builderbot",
+            event_key=uuid.uuid4().hex,
+            raw_body=f'{{"from": "{HELD_PHONE[1:]}", "type": "unknown"}}',
+            status="IGNORED",
+            received_at=utcnow() - OLD,
+        )
+        session.add(ignored)
+        await session.commit()
         by_phone = await hold(session, scope=HoldScope.CUSTOMER, customer_phone=HELD_PHONE)
 
     planned = await service.plan(session_factory, settings)
     report = await purge(session_factory, engine, settings)
     assert report.counts[classes.MESSAGE_BODIES] == planned[classes.MESSAGE_BODIES] == 1
+    assert report.counts[classes.WEBHOOK_BODIES] == planned[classes.WEBHOOK_BODIES] == 1
     async with session_factory() as session:
         assert await erased(session, held) == NONE
+        assert (await session.get_one(WebhookDelivery, ignored.id)).raw_body.startswith("{")
         assert await erased(session, other) == ALL
 
         row = await session.get_one(LegalHold, by_phone.id)
@@ -204,8 +214,10 @@ async def test_a_held_customer_survives_until_the_hold_is_released(
 
     report = await purge(session_factory, engine, settings)
     assert report.counts[classes.MESSAGE_BODIES] == 1
+    assert report.counts[classes.WEBHOOK_BODIES] == 2
     async with session_factory() as session:
         assert await erased(session, held) == ALL
+        assert (await session.get_one(WebhookDelivery, ignored.id)).raw_body == ""
 
 
 async def test_interaction_and_date_range_holds_keep_their_conversations(
@@ -277,9 +289,7 @@ async def test_a_failed_batch_is_rolled_back_and_resumed(
         await session.execute(select(1))
         raise RuntimeError("disk full")
 
-    service.register(
-        service.DataClass("broken", "retention_audit_rows_days", 365, _zero, broken)
-    )
+    service.register(service.DataClass("broken", "retention_audit_rows_days", 365, _zero, broken))
     try:
         try:
             await purge(session_factory, engine, settings)
@@ -318,9 +328,7 @@ async def test_two_purges_at_once_one_does_the_work(
 
     service.register(service.DataClass("slow", "retention_audit_rows_days", 365, _zero, slow))
     try:
-        first = asyncio.create_task(
-            service.run(session_factory, engine, settings, trigger="cron")
-        )
+        first = asyncio.create_task(service.run(session_factory, engine, settings, trigger="cron"))
         await asyncio.wait_for(entered.wait(), 30)
         second = await service.run(session_factory, engine, settings, trigger="cli")
         go_on.set()

@@ -280,9 +280,12 @@ async def run(
                     if erased == 0:
                         break
         except BaseException as exc:
-            async with sessions() as session:
-                await repository.fail_run(session, run_id, f"{type(exc).__name__}: {exc}")
-                await session.commit()
+            # Recorded when it can be (a cancelled job may not get that far): either way the
+            # run has no `finished_at`, and the next one goes on with it.
+            with contextlib.suppress(Exception):
+                async with sessions() as session:
+                    await repository.fail_run(session, run_id, f"{type(exc).__name__}: {exc}")
+                    await session.commit()
             raise
         async with sessions() as session:
             await repository.finish_run(session, run_id, utcnow())
