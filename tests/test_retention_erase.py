@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import contact_center.search.repository as search
 from contact_center.db.base import utcnow
 from contact_center.models import CallDetail, Interaction, InteractionEvent, Message, OtpChallenge
 from contact_center.models.enums import Channel, OtpStatus, Provider
@@ -18,7 +19,6 @@ from contact_center.models.redaction import RedactionProof, RedactionVault
 from contact_center.models.webhook_delivery import WebhookDelivery
 from contact_center.retention import classes
 from contact_center.retention.erase import StoredFiles, erase_interactions
-from contact_center.search import repository as search
 from contact_center.settings import Settings
 from tests import factories
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -15,14 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contact_center.db.base import utcnow
 from contact_center.models import AuditLog, Message, OtpChallenge
-from contact_center.models.enums import Channel, HoldScope, Provider, PurgeStatus
+from contact_center.models.enums import ActorType, Channel, HoldScope, Provider, PurgeStatus
 from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.lifecycle import LegalHold, PurgeRun
 from contact_center.models.user_account import ConsoleSession, UserAccount
 from contact_center.models.webhook_delivery import WebhookDelivery
 from contact_center.principal import Role
 from contact_center.retention import classes, service
+from contact_center.retention.tasks import PURGE_CRON, purge_expired_data
 from contact_center.settings import Settings
+from contact_center.worker.build import cron_jobs
 from tests import factories
 from tests.test_retention_erase import detail_of
 
@@ -340,3 +343,30 @@ async def test_two_purges_at_once_one_does_the_work(
     assert done.counts[classes.MESSAGE_BODIES] == 1
     async with session_factory() as session:
         assert len(list(await session.scalars(select(PurgeRun)))) == 1
+
+
+async def test_the_daily_job_purges_as_the_system(
+    session_factory: async_sessionmaker[AsyncSession], engine: AsyncEngine, settings: Settings
+) -> None:
+    runtime = SimpleNamespace(
+        settings=settings,
+        sessions=session_factory,
+        engine=engine,
+        providers=SimpleNamespace(whatsapp_template_source=None),
+    )
+    schedule = {job.function.__name__: job.cron for job in cron_jobs(runtime)}  # type: ignore[arg-type]
+    assert schedule["purge_expired_data"] == PURGE_CRON
+    async with session_factory() as session:
+        interaction_id = await customer(session, OTHER_PHONE)
+
+    counts = await purge_expired_data({"runtime": runtime})
+    assert counts is not None
+    assert counts[classes.MESSAGE_BODIES] == 1
+    async with session_factory() as session:
+        assert await erased(session, interaction_id) == ALL
+        run = (await session.scalars(select(PurgeRun))).one()
+        assert run.trigger == "cron"
+        row = (
+            await session.scalars(select(AuditLog).where(AuditLog.action == "retention.purged"))
+        ).one()
+        assert row.actor_type == ActorType.SYSTEM
