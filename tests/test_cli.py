@@ -78,6 +78,8 @@ COMMANDS = [
     ("audit", "verify"),
     ("audit", "checkpoint"),
     ("audit", "checkpoint", "--export", "-"),
+    ("retention", "plan"),
+    ("retention", "run"),
 ]
 NOT_MIGRATING = {("check-config",)}
 

@@ -9,7 +9,14 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import phonenumbers
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,6 +54,21 @@ def _base_url(value: str | None, name: str) -> str | None:
     if parts.path not in {"", "/"} or parts.query or parts.fragment:
         raise ValueError(f"{name} must be scheme://host[:port] with no path")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+# The least each retention setting may be, in days, and whether 0 ("keep forever") is allowed
+# (docs/data-lifecycle.md, "Retention", gives each floor's source).
+RETENTION_FLOORS: dict[str, tuple[int, bool]] = {
+    "retention_recordings_days": (180, True),
+    "retention_transcripts_days": (180, True),
+    "retention_message_bodies_days": (180, True),
+    "retention_event_payloads_days": (90, False),
+    "retention_webhook_bodies_days": (30, False),
+    "retention_otp_challenges_days": (90, False),
+    "retention_console_sessions_days": (1, False),
+    # PCI DSS v4.0 requirement 10.5.1: audit log history kept at least 12 months.
+    "retention_audit_rows_days": (365, True),
+}
 
 
 class Settings(BaseSettings):
@@ -201,6 +223,35 @@ class Settings(BaseSettings):
     # The audit log's row authentication (docs/audit-chain.md): HMAC key of every audit row.
     audit_mac_key: SecretStr | None = Field(default=None, alias="AUDIT_MAC_KEY")
 
+    # Retention (docs/data-lifecycle.md, "Retention"): days each data class is kept before the
+    # daily purge erases it; 0 keeps it forever where RETENTION_FLOORS allows. A value below
+    # its legal floor stops the service at start and fails `contact-center check-config`.
+    retention_recordings_days: int = Field(
+        default=1825, ge=0, le=36500, alias="RETENTION_RECORDINGS_DAYS"
+    )
+    retention_transcripts_days: int = Field(
+        default=1825, ge=0, le=36500, alias="RETENTION_TRANSCRIPTS_DAYS"
+    )
+    retention_message_bodies_days: int = Field(
+        default=1825, ge=0, le=36500, alias="RETENTION_MESSAGE_BODIES_DAYS"
+    )
+    retention_event_payloads_days: int = Field(
+        default=365, ge=0, le=36500, alias="RETENTION_EVENT_PAYLOADS_DAYS"
+    )
+    retention_webhook_bodies_days: int = Field(
+        default=90, ge=0, le=36500, alias="RETENTION_WEBHOOK_BODIES_DAYS"
+    )
+    retention_otp_challenges_days: int = Field(
+        default=180, ge=0, le=36500, alias="RETENTION_OTP_CHALLENGES_DAYS"
+    )
+    retention_console_sessions_days: int = Field(
+        default=30, ge=0, le=36500, alias="RETENTION_CONSOLE_SESSIONS_DAYS"
+    )
+    retention_audit_rows_days: int = Field(
+        default=1825, ge=0, le=36500, alias="RETENTION_AUDIT_ROWS_DAYS"
+    )
+    retention_batch_size: int = Field(default=1000, ge=1, le=50000, alias="RETENTION_BATCH_SIZE")
+
     # Outbound
     link_signing_key: SecretStr | None = Field(default=None, alias="LINK_SIGNING_KEY")
     link_ttl_seconds: int = Field(default=86400, ge=60, alias="LINK_TTL_SECONDS")
@@ -299,6 +350,17 @@ class Settings(BaseSettings):
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator(*RETENTION_FLOORS)
+    @classmethod
+    def _retention_floor(cls, value: int, info: ValidationInfo) -> int:
+        floor, forever = RETENTION_FLOORS[str(info.field_name)]
+        if value == 0 and forever:
+            return value
+        if value < floor:
+            allowed = " (or 0 to keep forever)" if forever else ""
+            raise ValueError(f"must be at least {floor} days, the legal floor{allowed}")
         return value
 
     @field_validator("default_phone_region")

@@ -134,6 +134,20 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("Audit", ("audit_mac_key",)),
     (
+        "Retention",
+        (
+            "retention_recordings_days",
+            "retention_transcripts_days",
+            "retention_message_bodies_days",
+            "retention_event_payloads_days",
+            "retention_webhook_bodies_days",
+            "retention_otp_challenges_days",
+            "retention_console_sessions_days",
+            "retention_audit_rows_days",
+            "retention_batch_size",
+        ),
+    ),
+    (
         "Outbound messages",
         (
             "link_signing_key",
@@ -165,6 +179,42 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 DESCRIPTIONS: dict[str, str] = {
+    "retention_recordings_days": (
+        "Days a call's recording is kept (from the call's start). At least 180; 0 keeps it "
+        'forever. docs/data-lifecycle.md, "Retention".'
+    ),
+    "retention_transcripts_days": (
+        "Days a call's transcript, summary and analysis are kept (from the call's start). At "
+        'least 180; 0 keeps them forever. docs/data-lifecycle.md, "Retention".'
+    ),
+    "retention_message_bodies_days": (
+        "Days a message's text and media are kept. At least 180; 0 keeps them forever. docs/data-"
+        'lifecycle.md, "Retention".'
+    ),
+    "retention_event_payloads_days": (
+        "Days the providers' raw payloads of the timeline's events are kept. At least 90. "
+        'docs/data-lifecycle.md, "Retention".'
+    ),
+    "retention_webhook_bodies_days": (
+        "Days the webhook ledger keeps a processed delivery's body and headers. At least 30. "
+        'docs/data-lifecycle.md, "Retention".'
+    ),
+    "retention_otp_challenges_days": (
+        "Days before a finished OTP challenge is anonymized (no code hash, the phone masked). At "
+        'least 90. docs/data-lifecycle.md, "Retention".'
+    ),
+    "retention_console_sessions_days": (
+        "Days an ended or expired console session is kept before it is deleted. At least 1. "
+        'docs/data-lifecycle.md, "Retention".'
+    ),
+    "retention_audit_rows_days": (
+        "Days audit rows are kept. At least 365 (PCI DSS 10.5.1: 12 months); 0 keeps them "
+        'forever. docs/data-lifecycle.md, "Retention".'
+    ),
+    "retention_batch_size": (
+        "Rows the retention purge erases per transaction (each batch commits alone, so locks stay"
+        " short)."
+    ),
     "app_env": "The environment. `production` refuses the emulator, placeholder secrets and "
     "`AUTH_DISABLED`, and runs the production checks before starting.",
     "app_host": "Bind address; unset means `127.0.0.1`, or `0.0.0.0` when `APP_ENV=production`.",

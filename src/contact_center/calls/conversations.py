@@ -161,6 +161,11 @@ async def recording_access(
         raise NotFound(
             f"No recording for conversation {conversation_id}.", code="recording_not_found"
         )
+    if call is not None and call[3]:
+        # Erased (docs/data-lifecycle.md, "Data classes"): not fetched from the provider either.
+        raise NotFound(
+            f"No recording for conversation {conversation_id}.", code="recording_not_found"
+        )
     if call is None or not call[2]:
         return None
     if not may_hear_restricted(viewer):

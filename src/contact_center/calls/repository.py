@@ -36,11 +36,17 @@ async def by_conversation(session: AsyncSession, conversation_id: str) -> Intera
 
 async def recording_of(
     session: AsyncSession, conversation_id: str
-) -> tuple[str | None, uuid.UUID | None, bool] | None:
-    """Who may hear a call's recording: its assigned agent, its team, and whether its
-    transcript held a card number or a security code (no row lock: a read)."""
+) -> tuple[str | None, uuid.UUID | None, bool, bool] | None:
+    """Who may hear a call's recording: its assigned agent, its team, whether its
+    transcript held a card number or a security code, and whether retention or a deletion
+    request erased it (no row lock: a read)."""
     stmt = (
-        select(Interaction.assigned_agent, Interaction.team_id, CallDetail.sensitive_audio)
+        select(
+            Interaction.assigned_agent,
+            Interaction.team_id,
+            CallDetail.sensitive_audio,
+            CallDetail.recording_purged_at,
+        )
         .outerjoin(CallDetail, CallDetail.interaction_id == Interaction.id)
         .where(
             Interaction.provider == Provider.ELEVENLABS,
@@ -48,7 +54,7 @@ async def recording_of(
         )
     )
     row = (await session.execute(stmt)).first()
-    return None if row is None else (row[0], row[1], bool(row[2]))
+    return None if row is None else (row[0], row[1], bool(row[2]), row[3] is not None)
 
 
 async def by_conversations(

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from contact_center.cli import accounts, audit, data, redaction, reports, serving
+from contact_center.cli import accounts, audit, data, redaction, reports, retention, serving
 from contact_center.settings import ConfigError
 
 cli = typer.Typer(
@@ -35,6 +35,7 @@ cli.add_typer(data.whatsapp_templates_cli, name="whatsapp-templates")
 cli.add_typer(reports.reports_cli, name="reports")
 cli.add_typer(redaction.redaction_cli, name="redaction")
 cli.add_typer(audit.audit_cli, name="audit")
+cli.add_typer(retention.retention_cli, name="retention")
 
 
 def main() -> None:

@@ -73,6 +73,8 @@ def event_values(
         "normalized": event.normalized,
         "provider_event_id": event.provider_event_id,
         "idempotency_key": event.key,
+        # Not erased (docs/data-lifecycle.md, "Data classes").
+        "purged_at": None,
     }
 
 

@@ -124,6 +124,8 @@ def _ledger_row(
         "status": status.value,
         "error": error,
         "attempts": attempts,
+        # Not erased (docs/data-lifecycle.md, "Data classes").
+        "purged_at": None,
     }
 
 

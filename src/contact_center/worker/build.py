@@ -30,6 +30,7 @@ from contact_center.messaging.tasks import (
 from contact_center.otp.tasks import expire_challenges, fall_back_failed
 from contact_center.outcomes.tasks import detect_repeat_contacts, send_csat_surveys
 from contact_center.reports.tasks import ROLLUP_CRON, ROLLUP_TIMEOUT, refresh_report_rollups
+from contact_center.retention.tasks import PURGE_CRON, PURGE_TIMEOUT, purge_expired_data
 from contact_center.routing.tasks import Router
 from contact_center.runtime import Runtime
 from contact_center.service_levels.tasks import keep_service_levels
@@ -136,6 +137,8 @@ def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
         # The audit log's hash chain and its daily checkpoint (docs/audit-chain.md).
         CronJob(seal_audit_log, cron=SEAL_CRON, timeout=SEAL_TIMEOUT, retries=1),
         CronJob(checkpoint_audit_log, cron=CHECKPOINT_CRON, timeout=CHECKPOINT_TIMEOUT, retries=1),
+        # The retention purge (docs/data-lifecycle.md, "Retention"); a killed run is resumed.
+        CronJob(purge_expired_data, cron=PURGE_CRON, timeout=PURGE_TIMEOUT, retries=1),
     ]
     period = sync_period_seconds(runtime.settings)
     if period:
