@@ -96,7 +96,7 @@ async def _count(app: FastAPI, model: Any) -> int:
 
 def test_due_dates_count_calendar_days_for_access_and_business_days_otherwise() -> None:
     calendar = BusinessCalendar.weekdays()
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     # Across a weekend: Mon 16 … Fri 20 are the five business days.
     assert service.due_at(DsrKind.DELETION, FRIDAY, calendar, settings) == datetime(
         2026, 11, 20, 23, 59, 59, tzinfo=BA
@@ -165,10 +165,12 @@ async def test_an_access_request_is_reviewed_completed_and_exported(
     assert document["request"]["number"] == created["number"]
     assert "Hola, quiero consultar mi saldo" in exported.text
     assert "Resumen de Hola" in exported.text
-    assert "otra persona" not in exported.text and OTHER not in exported.text
+    assert "otra persona" not in exported.text
+    assert OTHER not in exported.text
     chat = next(i for i in document["interactions"] if i["id"] == str(mine.id))
     assert chat["events"][0]["data"] == {"direction": "INBOUND"}
-    assert "code_hash" not in exported.text and "codeHash" not in exported.text
+    assert "code_hash" not in exported.text
+    assert "codeHash" not in exported.text
     page = await clara.get(f"{URL}/{rid}/export", params={"format": "html"})
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
@@ -212,9 +214,7 @@ async def test_a_rectification_blocks_while_reviewed_and_corrects_the_master_dat
 ) -> None:
     mine = await _customer(app, PHONE, "hola", customer_name="Jaun Peres", customer_ref="CLI-9")
     other = await _customer(app, OTHER, "hola", customer_name="Otra Persona")
-    created = await _create(
-        clara, "RECTIFICATION", phone=PHONE, details="Mi nombre es Juan Pérez"
-    )
+    created = await _create(clara, "RECTIFICATION", phone=PHONE, details="Mi nombre es Juan Pérez")
     rid = created["id"]
     reviewed = (await clara.post(f"{URL}/{rid}/review")).json()
     assert reviewed["blocked"] is True
@@ -226,7 +226,8 @@ async def test_a_rectification_blocks_while_reviewed_and_corrects_the_master_dat
     done = await clara.post(f"{URL}/{rid}/complete", json={"customerName": "Juan Pérez"})
     assert done.status_code == 200, done.text
     body = done.json()
-    assert body["status"] == "COMPLETED" and body["blocked"] is False
+    assert body["status"] == "COMPLETED"
+    assert body["blocked"] is False
     assert body["result"]["changed"] == 2
     # The call has no name; the chat's name and reference, masked.
     assert body["result"]["before"] == [
@@ -234,7 +235,8 @@ async def test_a_rectification_blocks_while_reviewed_and_corrects_the_master_dat
         {"customerName": "J*** P****", "customerRef": "CL*-9"},
     ]
     assert body["result"]["after"]["customerName"] == "J*** P****"
-    assert "Juan Pérez" not in str(body["result"]) and "Jaun" not in str(body["result"])
+    assert "Juan Pérez" not in str(body["result"])
+    assert "Jaun" not in str(body["result"])
     async with _sessions(app)() as session:
         assert (await session.get(Interaction, mine.id)).customer_name == "Juan Pérez"  # type: ignore[union-attr]
         assert (await session.get(Interaction, other.id)).customer_name == "Otra Persona"  # type: ignore[union-attr]
@@ -247,9 +249,7 @@ async def test_a_rectification_blocks_while_reviewed_and_corrects_the_master_dat
     assert wrong.status_code == 422
 
 
-async def test_a_request_is_refused_with_its_reason(
-    app: FastAPI, clara: httpx.AsyncClient
-) -> None:
+async def test_a_request_is_refused_with_its_reason(app: FastAPI, clara: httpx.AsyncClient) -> None:
     created = await _create(clara, "RECTIFICATION", customerRef="CLI-5")
     rid = created["id"]
     blank = await clara.post(f"{URL}/{rid}/refuse", json={"reason": "   "})
@@ -340,7 +340,7 @@ async def test_agents_and_supervisors_are_refused_on_every_route(
 ) -> None:
     created = await _create(client, "ACCESS", phone=PHONE)
     rid = created["id"]
-    routes = [
+    routes: list[tuple[str, str, dict[str, Any]]] = [
         ("POST", URL, {"json": {"kind": "ACCESS", "phone": PHONE}}),
         ("GET", URL, {}),
         ("GET", f"{URL}/{rid}", {}),
@@ -386,7 +386,7 @@ async def test_the_list_filters_and_sorts_by_due_date(
     deletion = await _create(client, "DELETION", phone=OTHER)
     access = await _create(client, "ACCESS", customerRef="CLI-3")
     listed = (await client.get(URL)).json()["items"]
-    assert [i["id"] for i in listed][0] == late["id"]
+    assert next(i["id"] for i in listed) == late["id"]
     assert [i["dueAt"] for i in listed] == sorted(i["dueAt"] for i in listed)
     assert listed[0]["clock"] == "overdue"
     overdue = (await client.get(URL, params={"overdue": "true"})).json()["items"]
@@ -401,9 +401,7 @@ async def test_the_list_filters_and_sorts_by_due_date(
 # --- races ------------------------------------------------------------------------------------
 
 
-async def test_racing_creates_get_distinct_numbers(
-    app: FastAPI, client: httpx.AsyncClient
-) -> None:
+async def test_racing_creates_get_distinct_numbers(app: FastAPI, client: httpx.AsyncClient) -> None:
     answers = await asyncio.gather(
         *(client.post(URL, json={"kind": "ACCESS", "phone": PHONE}) for _ in range(6))
     )
@@ -437,3 +435,57 @@ async def test_racing_completions_have_one_effect(
         )
     assert len(names) == 1
     assert winner["result"]["after"]["customerName"] in ("J***", "J****")
+
+
+# --- deletion ---------------------------------------------------------------------------------
+
+
+async def test_a_deletion_erases_pseudonymizes_and_certifies_what_went_and_what_stayed(
+    app: FastAPI, clara: httpx.AsyncClient
+) -> None:
+    chat = await _customer(app, PHONE, "borrame esto", customer_name="Juan", customer_ref="C-1")
+    other = await _customer(app, OTHER, "esto queda")
+    created = await _create(clara, "DELETION", phone=PHONE, details="Quiero que me borren")
+    rid = created["id"]
+    assert (await clara.post(f"{URL}/{rid}/review")).json()["blocked"] is True
+    assert (await clara.get(f"{URL}/{rid}/certificate")).status_code == 409
+    done = await clara.post(f"{URL}/{rid}/complete")
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "COMPLETED"
+    assert PHONE not in done.text
+    certificate = await clara.get(f"{URL}/{rid}/certificate")
+    assert certificate.status_code == 200
+    assert certificate.headers["cache-control"] == "no-store"
+    document = certificate.json()
+    assert document["number"] == created["number"]
+    assert document["subject"]["phone"] == "+54911******34"
+    assert document["interactions"] == 2
+    assert document["deleted"]["message_bodies"] == 1
+    assert document["deleted"]["transcripts"] == 1
+    assert document["pseudonymized"]["interactions"] == 2
+    assert document["completedBy"] == "clara"
+    kept = {k["dataClass"]: k for k in document["kept"]}
+    assert "PCI DSS 10.5.1" in kept["audit_log"]["reason"]
+    digest = document.pop("sha256")
+    assert digest == service.document_sha256(document)
+    assert PHONE not in certificate.text
+    page = await clara.get(f"{URL}/{rid}/certificate", params={"format": "html"})
+    assert "Certificado de supresión" in page.text
+    assert digest in page.text
+    async with _sessions(app)() as session:
+        erased = await session.get(Interaction, chat.id)
+        assert erased is not None
+        assert erased.customer_phone is not None
+        assert erased.customer_phone.startswith("anon-")
+        assert erased.customer_name is None
+        assert erased.customer_ref is None
+        assert erased.from_number == erased.customer_phone
+        bodies = set(await session.scalars(select(Message.body)))
+        assert bodies == {None, "esto queda"}
+        kept_other = await session.get(Interaction, other.id)
+        assert kept_other is not None
+        assert kept_other.customer_phone == OTHER
+    # Nothing is left to export about the number.
+    assert (await service_export(app, PHONE, None))["counts"]["interactions"] == 0
+    for row in await _audit(app, rid):
+        assert PHONE not in str(row.metadata_)

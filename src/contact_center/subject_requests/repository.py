@@ -184,10 +184,10 @@ async def held_about(session: AsyncSession, phone: str | None, customer_ref: str
     )
     if phone:
         # Challenges sent to the number outside any of its conversations.
-        stmt = select(OtpChallenge).where(
+        loose = select(OtpChallenge).where(
             OtpChallenge.phone == phone, OtpChallenge.interaction_id.is_(None)
         )
-        challenges.extend((await session.scalars(stmt)).all())
+        challenges.extend((await session.scalars(loose)).all())
     entities = {
         "interaction": [str(i) for i in ids],
         "message": [str(m.id) for m in messages],
@@ -321,3 +321,28 @@ async def audit_rows_about(session: AsyncSession, ids: Sequence[uuid.UUID]) -> i
         )
         total += int((await session.execute(stmt)).scalar_one())
     return total
+
+
+async def notes_and_comments(session: AsyncSession, ids: Sequence[uuid.UUID]) -> tuple[int, int]:
+    """How many notes and satisfaction comments these interactions hold."""
+    notes = comments = 0
+    for batch in _batches(ids):
+        notes += int(
+            (
+                await session.execute(
+                    select(func.count())
+                    .select_from(InteractionNote)
+                    .where(InteractionNote.interaction_id.in_(batch))
+                )
+            ).scalar_one()
+        )
+        comments += int(
+            (
+                await session.execute(
+                    select(func.count())
+                    .select_from(CsatSurvey)
+                    .where(CsatSurvey.interaction_id.in_(batch), CsatSurvey.comment.is_not(None))
+                )
+            ).scalar_one()
+        )
+    return notes, comments

@@ -32,6 +32,7 @@ from contact_center.models.lifecycle import DataSubjectRequest, LegalHold
 from contact_center.phones import normalize_valid
 from contact_center.pii import mask_name, mask_phone
 from contact_center.principal import AuditContext, Principal
+from contact_center.retention.erase import StoredFiles, erase_interactions
 from contact_center.schemas import format_timestamp
 from contact_center.service_levels.calendar import calendar_for
 from contact_center.settings import Settings
@@ -60,6 +61,11 @@ AUDIT_KEPT_REASON = (
 REQUEST_KEPT_REASON = (
     "Constancia de esta solicitud y de su resolución (Ley 25.326, art. 16): prueba de que se "
     "atendió."
+)
+# Classes the erasure does not cover yet: said in the certificate rather than hidden.
+NOT_ERASED_REASON = (
+    "Notas internas y comentarios de encuestas: la supresión automática aún no los alcanza; "
+    "el área de cumplimiento los revisa y suprime por separado."
 )
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -466,17 +472,24 @@ async def _delete(
     row: DataSubjectRequest,
     now: datetime,
 ) -> dict[str, Any]:
-    from contact_center.retention.erase import erase_interactions
-
     ids = await repository.subject_interaction_ids(session, row.subject_phone, row.subject_ref)
-    erased = await erase_interactions(session, ids, now=now)
+    erased = await erase_interactions(session, ids, now=now, files=StoredFiles.of(settings))
     pseudonym = "anon-" + secrets.token_hex(6)
     pseudonymized = await repository.pseudonymize(session, ids, row.subject_phone, pseudonym, now)
     kept_audit = await repository.audit_rows_about(session, ids)
+    notes, comments = await repository.notes_and_comments(session, ids)
+    unerased = [
+        {"dataClass": name, "count": count, "reason": NOT_ERASED_REASON}
+        for name, count in (("interaction_notes", notes), ("satisfaction_comments", comments))
+        if count
+    ]
     certificate = {
         "title": "Certificado de supresión de datos personales",
         "number": row.number,
-        "subject": {"phone": mask_phone(row.subject_phone), "customerRef": mask_ref(row.subject_ref)},
+        "subject": {
+            "phone": mask_phone(row.subject_phone),
+            "customerRef": mask_ref(row.subject_ref),
+        },
         "receivedAt": format_timestamp(row.received_at),
         "completedAt": format_timestamp(now),
         "completedBy": context.principal.actor_id,
@@ -492,6 +505,7 @@ async def _delete(
         "kept": [
             {"dataClass": "audit_log", "count": kept_audit, "reason": AUDIT_KEPT_REASON},
             {"dataClass": "data_subject_request", "count": 1, "reason": REQUEST_KEPT_REASON},
+            *unerased,
         ],
     }
     return {"certificate": certificate, "sha256": document_sha256(certificate)}
