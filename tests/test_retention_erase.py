@@ -95,7 +95,9 @@ async def test_erasing_a_conversation_keeps_its_rows_and_loses_its_data(
         assert message.purged_at is not None
         assert message.template == {"name": "otp", "language": "es_AR"}
         detail = (
-            await session.scalars(select(CallDetail).where(CallDetail.interaction_id == ids["call"]))
+            await session.scalars(
+                select(CallDetail).where(CallDetail.interaction_id == ids["call"])
+            )
         ).one()
         assert (detail.transcript, detail.summary, detail.analysis) == ([], None, None)
         assert (detail.has_audio, detail.duration_secs) == (False, 95)
@@ -164,7 +166,9 @@ async def test_erasing_some_classes_leaves_the_others(
     assert counts == {classes.MESSAGE_BODIES: 1, classes.EVENT_PAYLOADS: 1}
     async with session_factory() as session:
         detail = (
-            await session.scalars(select(CallDetail).where(CallDetail.interaction_id == ids["call"]))
+            await session.scalars(
+                select(CallDetail).where(CallDetail.interaction_id == ids["call"])
+            )
         ).one()
         assert detail.summary == "El cliente habló de su hipoteca"
         assert detail.has_audio

@@ -489,3 +489,47 @@ async def test_a_deletion_erases_pseudonymizes_and_certifies_what_went_and_what_
     assert (await service_export(app, PHONE, None))["counts"]["interactions"] == 0
     for row in await _audit(app, rid):
         assert PHONE not in str(row.metadata_)
+
+
+# --- the console --------------------------------------------------------------------------------
+
+
+async def test_the_console_pages_serve_compliance_and_refuse_agents_and_supervisors(
+    app: FastAPI, clara: httpx.AsyncClient
+) -> None:
+    chat = await _customer(app, PHONE, "hola")
+    created = await _create(clara, "DELETION", phone=PHONE)
+    await clara.post(f"{URL}/{created['id']}/review")
+    officer = await auth.session_client(app, "clara", Role.COMPLIANCE)
+    try:
+        listing = await officer.get("/compliance/requests")
+        assert listing.status_code == 200, listing.text
+        assert created["number"] in listing.text
+        assert "Solicitudes de titulares de datos" in listing.text
+        assert 'data-clock="on_time"' in listing.text
+        assert PHONE not in listing.text
+        one = await officer.get(f"/compliance/requests/{created['id']}")
+        assert one.status_code == 200
+        assert "Iniciar la revisión" not in one.text  # reviewed already
+        assert 'id="refuse"' in one.text and 'id="complete"' in one.text
+    finally:
+        await officer.aclose()
+    # The customer's conversation says their data is blocked, to whoever opens it.
+    admin = await auth.session_client(app, "root", Role.ADMIN)
+    try:
+        detail = await admin.get(f"/interactions/{chat.id}")
+        notice = f"Datos bloqueados: solicitud {created['number']} en revisión"
+        assert notice in detail.text
+        pane = await admin.get(f"/console/partials/inbox/conversation/{chat.id}")
+        assert notice in pane.text
+    finally:
+        await admin.aclose()
+    for name, role in (("ana", Role.AGENT), ("sup", Role.SUPERVISOR)):
+        other = await auth.session_client(app, name, role)
+        try:
+            for url in ("/compliance/requests", f"/compliance/requests/{created['id']}"):
+                refused = await other.get(url)
+                assert refused.status_code == 403, (name, url)
+                assert created["number"] not in refused.text
+        finally:
+            await other.aclose()

@@ -34,6 +34,7 @@ from contact_center.console.pages import router as console_router
 from contact_center.console.redactions import router as console_redactions_router
 from contact_center.console.reports import router as console_reports_router
 from contact_center.console.service_levels import router as console_service_levels_router
+from contact_center.console.subject_requests import router as console_subject_requests_router
 from contact_center.console.teams import router as console_teams_router
 from contact_center.console.wallboard import router as console_wallboard_router
 from contact_center.console.whatsapp_templates import router as console_whatsapp_templates_router
@@ -276,6 +277,7 @@ def create_app(
     app.include_router(console_inbox_router)
     app.include_router(console_notifications_router)
     app.include_router(console_redactions_router)
+    app.include_router(console_subject_requests_router)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")
     if emulator_state is not None:
         # Stand-ins for the providers without credentials; never in production.

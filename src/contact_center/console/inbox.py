@@ -29,6 +29,7 @@ from contact_center.models.enums import Channel
 from contact_center.principal import Principal
 from contact_center.search import service as search
 from contact_center.service_levels import service as service_levels
+from contact_center.subject_requests import service as subject_requests
 
 router = APIRouter(include_in_schema=False)
 
@@ -187,6 +188,7 @@ async def _conversation_context(
         "bot_paused": paused,
         "is_open": detail.status in workflow.OPEN,
         "me": _me(principal),
+        "blocked_by": await subject_requests.blocking_conversation(session, interaction_id),
     }
 
 

@@ -346,3 +346,14 @@ async def notes_and_comments(session: AsyncSession, ids: Sequence[uuid.UUID]) ->
             ).scalar_one()
         )
     return notes, comments
+
+
+async def customer_of(
+    session: AsyncSession, interaction_id: uuid.UUID
+) -> tuple[str | None, str | None]:
+    """An interaction's customer phone and reference (None, None when unknown)."""
+    stmt = select(Interaction.customer_phone, Interaction.customer_ref).where(
+        Interaction.id == interaction_id
+    )
+    found = (await session.execute(stmt)).one_or_none()
+    return (found[0], found[1]) if found else (None, None)

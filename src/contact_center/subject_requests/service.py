@@ -725,3 +725,10 @@ async def blocking_numbers(
 ) -> list[str]:
     """The requests under review that block this customer's data (the conversation's notice)."""
     return await repository.blocking_numbers(session, phone, customer_ref)
+
+
+async def blocking_conversation(session: AsyncSession, interaction_id: uuid.UUID) -> list[str]:
+    """The requests under review that block the customer of this conversation (its notice
+    "Datos bloqueados: solicitud SDP-… en revisión")."""
+    phone, ref = await repository.customer_of(session, interaction_id)
+    return await repository.blocking_numbers(session, phone, ref)
