@@ -511,7 +511,8 @@ async def test_the_console_pages_serve_compliance_and_refuse_agents_and_supervis
         one = await officer.get(f"/compliance/requests/{created['id']}")
         assert one.status_code == 200
         assert "Iniciar la revisión" not in one.text  # reviewed already
-        assert 'id="refuse"' in one.text and 'id="complete"' in one.text
+        assert 'id="refuse"' in one.text
+        assert 'id="complete"' in one.text
     finally:
         await officer.aclose()
     # The customer's conversation says their data is blocked, to whoever opens it.
