@@ -22,6 +22,7 @@ from contact_center.models.enums import DsrKind, HoldScope, Role
 from contact_center.models.interaction import Interaction
 from contact_center.models.lifecycle import LegalHold
 from contact_center.models.message import Message
+from contact_center.outcomes import service as outcomes
 from contact_center.settings import Settings
 from contact_center.subject_requests import service
 from tests import auth
@@ -534,3 +535,28 @@ async def test_the_console_pages_serve_compliance_and_refuse_agents_and_supervis
                 assert created["number"] not in refused.text
         finally:
             await other.aclose()
+
+
+async def test_a_blocked_customer_gets_no_satisfaction_survey_until_the_request_is_decided(
+    app: FastAPI, clara: httpx.AsyncClient
+) -> None:
+    now = datetime.now(UTC)
+    chat = await _customer(
+        app,
+        PHONE,
+        "gracias",
+        status="COMPLETED",
+        outcome="RESOLVED",
+        ended_at=now - timedelta(minutes=5),
+    )
+
+    async def due() -> list[uuid.UUID]:
+        async with _sessions(app)() as session:
+            return await outcomes.due_surveys(session, datetime.now(UTC))
+
+    assert chat.id in await due()
+    created = await _create(clara, "RECTIFICATION", phone=PHONE)
+    await clara.post(f"{URL}/{created['id']}/review")
+    assert chat.id not in await due()
+    await clara.post(f"{URL}/{created['id']}/refuse", json={"reason": "No acreditó identidad"})
+    assert chat.id in await due()

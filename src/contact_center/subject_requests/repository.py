@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -114,6 +114,27 @@ async def blocking_numbers(
         .order_by(DataSubjectRequest.number)
     )
     return list((await session.scalars(stmt)).all())
+
+
+def blocks_customer() -> ColumnElement[bool]:
+    """A request under review blocks the customer of the enclosing query's `Interaction` (its
+    phone or reference): their data is not used meanwhile (no satisfaction survey is sent)."""
+    return exists(
+        select(DataSubjectRequest.id).where(
+            DataSubjectRequest.blocked.is_(True),
+            DataSubjectRequest.status == DsrStatus.UNDER_REVIEW,
+            or_(
+                and_(
+                    DataSubjectRequest.subject_phone.is_not(None),
+                    DataSubjectRequest.subject_phone == Interaction.customer_phone,
+                ),
+                and_(
+                    DataSubjectRequest.subject_ref.is_not(None),
+                    DataSubjectRequest.subject_ref == Interaction.customer_ref,
+                ),
+            ),
+        )
+    )
 
 
 # --- what is held about a subject ----------------------------------------------------------
