@@ -382,6 +382,9 @@ NOT_ABOUT_INTERACTIONS = {
             ("GET", "/{request_id}/certificate"),
         )
     },
+    ("GET", "/compliance/requests"): "compliance and admins only (the forbidden page for agents "
+    "and supervisors, tests/test_subject_requests.py)",
+    ("GET", "/compliance/requests/{request_id}"): "compliance and admins only",
     ("GET", "/api/webhooks"): "admins only",
     ("POST", "/api/webhooks/{delivery_id}/replay"): "admins only",
     ("GET", "/api/users"): "admins only",
