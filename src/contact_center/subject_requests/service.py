@@ -53,10 +53,14 @@ NUMBER_DIGITS = 6
 NUMBER_ATTEMPTS = 20
 EXPORT_VERSION = 1
 # Data classes kept after a deletion, and why (until retention settings say otherwise).
-AUDIT_KEPT_REASON = (
+AUDIT_KEPT_ALWAYS = (
     "Registro de auditoría: se conserva por obligación legal (PCI DSS 10.5.1, al menos 12 meses; "
     "mientras no haya una política de retención configurada se conserva siempre). No contiene "
     "su número de teléfono completo."
+)
+AUDIT_KEPT_DAYS = (
+    "Registro de auditoría: se conserva por obligación legal (PCI DSS 10.5.1, al menos 12 meses) "
+    "durante {days} días y luego se elimina. No contiene su número de teléfono completo."
 )
 REQUEST_KEPT_REASON = (
     "Constancia de esta solicitud y de su resolución (Ley 25.326, art. 16): prueba de que se "
@@ -465,6 +469,13 @@ def document_sha256(document: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(document)).hexdigest()
 
 
+def audit_kept_reason(settings: Settings) -> str:
+    """Why audit rows stay: their retention setting (RETENTION_AUDIT_ROWS_DAYS, where the
+    retention settings exist and set a term), else kept always."""
+    days = getattr(settings, "retention_audit_rows_days", 0)
+    return AUDIT_KEPT_DAYS.format(days=days) if days else AUDIT_KEPT_ALWAYS
+
+
 async def _delete(
     session: AsyncSession,
     settings: Settings,
@@ -503,7 +514,7 @@ async def _delete(
             "referencia de cliente se borraron.",
         },
         "kept": [
-            {"dataClass": "audit_log", "count": kept_audit, "reason": AUDIT_KEPT_REASON},
+            {"dataClass": "audit_log", "count": kept_audit, "reason": audit_kept_reason(settings)},
             {"dataClass": "data_subject_request", "count": 1, "reason": REQUEST_KEPT_REASON},
             *unerased,
         ],
