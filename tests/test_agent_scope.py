@@ -376,6 +376,23 @@ NOT_ABOUT_INTERACTIONS = {
     ("POST", "/api/legal-holds/{hold_id}/release"): "compliance officers and admins only",
     ("GET", "/compliance/holds"): "compliance officers and admins only",
     ("GET", "/api/interactions/{interaction_id}/holds"): "compliance officers and admins only",
+    **{
+        (method, "/api/data-subject-requests" + path): "compliance and admins only (403 for "
+        "agents and supervisors, tests/test_subject_requests.py)"
+        for method, path in (
+            ("POST", ""),
+            ("GET", ""),
+            ("GET", "/{request_id}"),
+            ("POST", "/{request_id}/review"),
+            ("POST", "/{request_id}/complete"),
+            ("POST", "/{request_id}/refuse"),
+            ("GET", "/{request_id}/export"),
+            ("GET", "/{request_id}/certificate"),
+        )
+    },
+    ("GET", "/compliance/requests"): "compliance and admins only (the forbidden page for agents "
+    "and supervisors, tests/test_subject_requests.py)",
+    ("GET", "/compliance/requests/{request_id}"): "compliance and admins only",
     ("GET", "/api/webhooks"): "admins only",
     ("POST", "/api/webhooks/{delivery_id}/replay"): "admins only",
     ("GET", "/api/users"): "admins only",

@@ -36,6 +36,7 @@ from contact_center.console.pages import router as console_router
 from contact_center.console.redactions import router as console_redactions_router
 from contact_center.console.reports import router as console_reports_router
 from contact_center.console.service_levels import router as console_service_levels_router
+from contact_center.console.subject_requests import router as console_subject_requests_router
 from contact_center.console.teams import router as console_teams_router
 from contact_center.console.wallboard import router as console_wallboard_router
 from contact_center.console.whatsapp_templates import router as console_whatsapp_templates_router
@@ -77,6 +78,7 @@ from contact_center.service_levels.endpoints import manage as service_levels_man
 from contact_center.service_levels.endpoints import read as service_levels_read_router
 from contact_center.service_levels.endpoints import router as service_levels_router
 from contact_center.settings import Settings, load_settings
+from contact_center.subject_requests.endpoints import router as subject_requests_router
 from contact_center.teams.endpoints import manage as teams_manage_router
 from contact_center.teams.endpoints import router as teams_router
 from contact_center.wallboard.endpoints import router as wallboard_router
@@ -270,6 +272,7 @@ def create_app(
     app.include_router(service_levels_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(service_levels_read_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(service_levels_manage_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(subject_requests_router)
     app.include_router(account_router)
     app.include_router(console_canned_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(console_csat_router)
@@ -285,6 +288,7 @@ def create_app(
     app.include_router(console_inbox_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(console_notifications_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(console_redactions_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(console_subject_requests_router)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")
     if emulator_state is not None:
         # Stand-ins for the providers without credentials; never in production.

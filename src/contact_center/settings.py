@@ -251,6 +251,15 @@ class Settings(BaseSettings):
         default=1825, ge=0, le=36500, alias="RETENTION_AUDIT_ROWS_DAYS"
     )
     retention_batch_size: int = Field(default=1000, ge=1, le=50000, alias="RETENTION_BATCH_SIZE")
+    # Data-subject requests (docs/data-lifecycle.md): the legal terms of Ley 25.326, art. 14
+    # (access: 10 calendar days) and art. 16 (rectification, deletion: 5 business days).
+    dsr_access_days: int = Field(default=10, ge=1, le=365, alias="DSR_ACCESS_DAYS")
+    dsr_rectification_business_days: int = Field(
+        default=5, ge=1, le=365, alias="DSR_RECTIFICATION_BUSINESS_DAYS"
+    )
+    dsr_deletion_business_days: int = Field(
+        default=5, ge=1, le=365, alias="DSR_DELETION_BUSINESS_DAYS"
+    )
 
     # Outbound
     link_signing_key: SecretStr | None = Field(default=None, alias="LINK_SIGNING_KEY")

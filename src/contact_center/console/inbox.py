@@ -30,6 +30,7 @@ from contact_center.models.enums import Channel
 from contact_center.principal import Principal, Role
 from contact_center.search import service as search
 from contact_center.service_levels import service as service_levels
+from contact_center.subject_requests import service as subject_requests
 
 router = APIRouter(include_in_schema=False)
 # `/` is everyone's first page: the inbox, or a compliance officer's legal holds (the inbox's
@@ -191,6 +192,7 @@ async def _conversation_context(
         "bot_paused": paused,
         "is_open": detail.status in workflow.OPEN,
         "me": _me(principal),
+        "blocked_by": await subject_requests.blocking_conversation(session, interaction_id),
     }
 
 

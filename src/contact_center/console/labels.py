@@ -15,6 +15,8 @@ from contact_center.models.enums import (
     Availability,
     Channel,
     Direction,
+    DsrKind,
+    DsrStatus,
     EventType,
     Handler,
     HoldScope,
@@ -27,6 +29,7 @@ from contact_center.models.enums import (
     Outcome,
     Priority,
     Provider,
+    PurgeStatus,
     Role,
     RoutingMode,
     SlaAction,
@@ -277,6 +280,12 @@ AUDIT_ACTIONS: dict[str, str] = {
     "business_hours.delete": N_("Team back to the default business hours"),
     "closed_day.create": N_("Closed day added"),
     "closed_day.delete": N_("Closed day removed"),
+    # Data-subject requests (docs/data-lifecycle.md).
+    "subject_request.created": N_("Data-subject request received"),
+    "subject_request.reviewed": N_("Data-subject request under review"),
+    "subject_request.completed": N_("Data-subject request completed"),
+    "subject_request.refused": N_("Data-subject request refused"),
+    "subject_request.exported": N_("Access export downloaded"),
 }
 
 # How calls end (the voice provider's words and ours), shown on a call.
@@ -325,6 +334,23 @@ TEMPLATE_STATUSES: dict[str, str] = {
     "DISABLED": N_("Disabled"),
 }
 ENUM_LABELS[TemplateStatus] = TEMPLATE_STATUSES
+# The data lifecycle (docs/data-lifecycle.md).
+ENUM_LABELS[DsrKind] = {
+    "ACCESS": N_("Access"),
+    "RECTIFICATION": N_("Rectification"),
+    "DELETION": N_("Deletion"),
+}
+ENUM_LABELS[DsrStatus] = {
+    "RECEIVED": N_("Received"),
+    "UNDER_REVIEW": N_("Under review"),
+    "COMPLETED": N_("Completed"),
+    "REFUSED": N_("Refused"),
+}
+ENUM_LABELS[PurgeStatus] = {
+    "RUNNING": N_("Running"),
+    "COMPLETED": N_("Completed"),
+    "FAILED": N_("Failed"),
+}
 TEMPLATE_CATEGORIES: dict[str, str] = {
     "UTILITY": N_("Utility"),
     "MARKETING": N_("Marketing"),
@@ -358,6 +384,7 @@ ENTITY_TYPES: dict[str, str] = {
     "business_hours": N_("Business hours"),
     "closed_day": N_("Closed day"),
     "legal_hold": N_("Legal hold"),
+    "data_subject_request": N_("Data-subject request"),
 }
 
 # The voice assistant's own verdict on a call.

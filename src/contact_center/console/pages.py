@@ -43,6 +43,7 @@ from contact_center.models.enums import Channel, Direction, InteractionStatus
 from contact_center.phones import normalize_valid
 from contact_center.principal import AuditContext, Principal, Role
 from contact_center.runtime import Runtime
+from contact_center.subject_requests import service as subject_requests
 from contact_center.web import parse_day
 
 HERE = Path(__file__).parent
@@ -276,6 +277,7 @@ async def _detail_context(
         "revealed": revealed,
         "may_reveal": context.principal.may_reveal_pii and settings.pii_masking_enabled,
         "bot_paused": paused,
+        "blocked_by": await subject_requests.blocking_conversation(session, interaction_id),
     }
 
 

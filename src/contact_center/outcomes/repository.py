@@ -21,6 +21,7 @@ from contact_center.models.enums import (
 from contact_center.models.interaction import Interaction
 from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.message import Message
+from contact_center.subject_requests.repository import blocks_customer
 
 # A one-time code's conversation (`otp:<challenge>`) is not a contact.
 OTP_PREFIX = "otp:"
@@ -78,6 +79,8 @@ async def survey_candidates(
             ~has_survey,
             ~skipped,
             _customer_wrote(),
+            # A customer whose data a data-subject request blocks gets no survey meanwhile.
+            ~blocks_customer(),
         )
         .order_by(Interaction.ended_at, Interaction.id)
         .limit(limit)
