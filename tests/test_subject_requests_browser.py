@@ -39,7 +39,9 @@ async def test_a_compliance_officer_takes_a_deletion_from_receipt_to_certificate
     browser: Browser,  # noqa: F811 - the fixture imported above
     console: Live,
 ) -> None:
-    watched = await open_page(browser, console, 1280, username="clara", role=Role.COMPLIANCE)
+    watched = await open_page(
+        browser, console, 1280, username="clara", role=Role.COMPLIANCE, landing="/compliance/holds"
+    )
     page = watched.page
     page.on("dialog", lambda dialog: dialog.accept())
     await page.goto(f"{console.base}/compliance/requests", wait_until="networkidle")
@@ -77,7 +79,9 @@ async def test_a_compliance_officer_takes_a_deletion_from_receipt_to_certificate
         path=str(SHOTS / "subject-request-certificate.png"), full_page=True
     )
     # The list on a phone: the clock still readable, nothing wider than the screen.
-    narrow = await open_page(browser, console, 375, username="clara", role=Role.COMPLIANCE)
+    narrow = await open_page(
+        browser, console, 375, username="clara", role=Role.COMPLIANCE, landing="/compliance/holds"
+    )
     await narrow.page.goto(f"{console.base}/compliance/requests", wait_until="networkidle")
     await expect(narrow.page.locator("#requests")).to_contain_text("cerrado")
     width = await narrow.page.evaluate("document.documentElement.scrollWidth")
@@ -101,7 +105,9 @@ async def test_an_access_request_gives_the_customer_a_readable_document(
             f.message(chat, body="Con gusto, le enviamos el informe", direction="OUTBOUND"),
             f.call_detail(call),
         )
-    watched = await open_page(browser, console, 1280, username="clara", role=Role.COMPLIANCE)
+    watched = await open_page(
+        browser, console, 1280, username="clara", role=Role.COMPLIANCE, landing="/compliance/holds"
+    )
     page = watched.page
     await page.goto(f"{console.base}/compliance/requests", wait_until="networkidle")
     form = page.locator("#new-request")

@@ -215,6 +215,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "user.availability": N_("Availability changed"),
     "user.capacity": N_("Capacity changed"),
     "legal_hold.placed": N_("Legal hold placed"),
+    "retention.purged": N_("Expired data purged"),
     "legal_hold.released": N_("Legal hold released"),
     "auth.login": N_("Signed in"),
     "auth.login_failed": N_("Failed sign-in"),
@@ -384,6 +385,7 @@ ENTITY_TYPES: dict[str, str] = {
     "business_hours": N_("Business hours"),
     "closed_day": N_("Closed day"),
     "legal_hold": N_("Legal hold"),
+    "purge_run": N_("Retention purge"),
     "data_subject_request": N_("Data-subject request"),
 }
 
