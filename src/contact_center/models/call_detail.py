@@ -29,6 +29,10 @@ class CallDetail(Base):
     # here) is played to admins only, with a reason, and retention may purge it early.
     sensitive_audio: Mapped[bool] = mapped_column(default=False, server_default=false())
     fetched_at: Mapped[datetime | None]
+    # When retention or a deletion request erased the transcript (with summary and analysis),
+    # and the recording (docs/data-lifecycle.md, "Data classes").
+    transcript_purged_at: Mapped[datetime | None]
+    recording_purged_at: Mapped[datetime | None]
 
     __table_args__ = (
         # The dashboard's average handle time reads durations from this index alone (the rows

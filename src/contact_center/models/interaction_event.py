@@ -23,6 +23,8 @@ class InteractionEvent(Base):
     normalized: Mapped[Any | None] = mapped_column(JsonType)
     provider_event_id: Mapped[str | None] = mapped_column(String(256))
     idempotency_key: Mapped[str] = mapped_column(String(256), unique=True)
+    # When retention or a deletion request erased its payload (docs/data-lifecycle.md).
+    purged_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_interaction_event_interaction_occurred", "interaction_id", "occurred_at", "id"),

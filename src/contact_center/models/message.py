@@ -46,6 +46,8 @@ class Message(Base):
     reply_to: Mapped[str | None] = mapped_column(String(128))
     # When the customer read our message (WhatsApp's `read` status).
     read_at: Mapped[datetime | None]
+    # When retention or a deletion request erased its body and media (docs/data-lifecycle.md).
+    purged_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_message_interaction_created", "interaction_id", "created_at", "id"),

@@ -39,6 +39,8 @@ class OtpChallenge(Base):
         str_enum(OtpChannel, "otp_channel"), default=OtpChannel.SMS, server_default="SMS"
     )
     fallback_at: Mapped[datetime | None]
+    # When retention or a deletion request anonymized it (docs/data-lifecycle.md).
+    purged_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -36,6 +36,8 @@ class WebhookDelivery(Base):
     # Deliveries identified by their body (BuilderBot): the body's digest, shared by every
     # delivery of that body (their keys are `digest`, `digest:2`, …). Repeats are found by it.
     event_family: Mapped[str | None] = mapped_column(String(128))
+    # When retention or a deletion request erased its body and headers (docs/data-lifecycle.md).
+    purged_at: Mapped[datetime | None]
 
     __table_args__ = (
         UniqueConstraint("provider", "event_key"),
