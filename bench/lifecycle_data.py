@@ -10,7 +10,9 @@ On a fresh `bench_lifecycle_<random>` database migrated to head:
     taken at random over the two years, so an access export has real work (the rest keep
     `bench.generate`'s ~5 interactions per customer);
   * the webhook ledger: one delivery per inbound message (BuilderBot or Twilio, the raw body with
-    the phone and the text) and one ElevenLabs post-call delivery per call;
+    the phone and the text) and one ElevenLabs post-call delivery per call, each with the event
+    it left on its conversation (idempotency key `webhook:<delivery id>:1`, as the ingest keys
+    them: how the erasure finds a conversation's ledger rows);
   * one OTP challenge per OTP SMS (the customer's phone and reference, the interaction);
   * audit rows: one `interaction.update` for half the assigned interactions (unsealed);
   * one active legal hold on the first heavy customer (the purge must leave them).
@@ -41,6 +43,8 @@ DAYS = 730
 HEAVY = 20  # customers owning 100 + 10 k interactions, k = 0 … HEAVY - 1
 PREFIX = "bench_lifecycle"
 EXTRA_TABLES = ("webhook_delivery", "otp_challenge", "audit_log", "legal_hold")
+# Tables whose indexes and constraints are dropped while the extra rows load.
+DEFERRED_TABLES = (*EXTRA_TABLES, "interaction_event")
 
 
 def heavy_phone(k: int) -> str:
@@ -116,6 +120,26 @@ JOIN call_detail AS c ON c.interaction_id = i.id
 WHERE i.channel = 'CALL'
 """
 
+# The event each delivery left, keyed as the ingest keys it (`webhook:<delivery id>:…`): how
+# the erasure finds a conversation's ledger rows.
+LEDGER_EVENTS_SQL = """
+INSERT INTO interaction_event (
+    id, interaction_id, type, occurred_at, payload, normalized, provider_event_id,
+    idempotency_key
+)
+SELECT gen_random_uuid(), coalesce(m.interaction_id, i.id),
+       CASE WHEN w.provider = 'ELEVENLABS' THEN 'call.transcript' ELSE 'message.received' END,
+       w.received_at, jsonb_build_object('source', 'bench'),
+       jsonb_build_object('messageId', m.id), w.event_key,
+       'webhook:' || w.id::text || ':1'
+FROM webhook_delivery AS w
+LEFT JOIN message AS m ON w.provider <> 'ELEVENLABS' AND m.provider_message_id = w.event_key
+LEFT JOIN interaction AS i
+    ON w.provider = 'ELEVENLABS' AND i.provider = 'ELEVENLABS'
+   AND i.provider_conversation_id = w.event_key
+WHERE coalesce(m.interaction_id, i.id) IS NOT NULL
+"""
+
 OTP_SQL = """
 INSERT INTO otp_challenge (
     id, correlation_id, phone, purpose, code_hash, status, attempts, max_attempts, expires_at,
@@ -167,13 +191,14 @@ async def add_lifecycle_rows(url: str, console: Console) -> dict[str, float]:
         status = await connection.execute(HEAVY_SQL, HEAVY)
         phases["heavy customers"] = time.perf_counter() - started
         console.print(f"heavy customers: {status}")
-        deferred = await connection.fetch(DEFERRABLE_SQL, list(EXTRA_TABLES))
+        deferred = await connection.fetch(DEFERRABLE_SQL, list(DEFERRED_TABLES))
         for index in deferred:
             await connection.execute(index["drop_sql"])
         try:
             for label, sql in (
                 ("ledger: inbound messages", WEBHOOK_MESSAGES_SQL),
                 ("ledger: calls", WEBHOOK_CALLS_SQL),
+                ("events of the ledger", LEDGER_EVENTS_SQL),
                 ("OTP challenges", OTP_SQL),
                 ("audit rows", AUDIT_SQL),
             ):
@@ -188,7 +213,7 @@ async def add_lifecycle_rows(url: str, console: Console) -> dict[str, float]:
                 await connection.execute(index["create_sql"])
             phases["extra indexes"] = time.perf_counter() - started
         started = time.perf_counter()
-        for table in ("interaction", *EXTRA_TABLES):
+        for table in ("interaction", *DEFERRED_TABLES):
             await connection.execute(f"VACUUM (ANALYZE) {table}")
         phases["extra vacuum analyze"] = time.perf_counter() - started
     finally:
