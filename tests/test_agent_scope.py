@@ -368,6 +368,20 @@ NOT_ABOUT_INTERACTIONS = {
     ("POST", "/api/redactions/{token}/reveal"): "supervisors only (403 for agents, walked)",
     ("POST", "/console/redactions/{token}/reveal"): "supervisors only (403 for agents, walked)",
     ("GET", "/api/audit/checkpoints"): "admins only",
+    **{
+        (method, "/api/data-subject-requests" + path): "compliance and admins only (403 for "
+        "agents and supervisors, tests/test_subject_requests.py)"
+        for method, path in (
+            ("POST", ""),
+            ("GET", ""),
+            ("GET", "/{request_id}"),
+            ("POST", "/{request_id}/review"),
+            ("POST", "/{request_id}/complete"),
+            ("POST", "/{request_id}/refuse"),
+            ("GET", "/{request_id}/export"),
+            ("GET", "/{request_id}/certificate"),
+        )
+    },
     ("GET", "/api/webhooks"): "admins only",
     ("POST", "/api/webhooks/{delivery_id}/replay"): "admins only",
     ("GET", "/api/users"): "admins only",

@@ -161,6 +161,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "/api/redactions/{token}/reveal": {"reason": "reclamo del cliente 4411"},
     "/api/redactions/confirm": {"proofId": str(uuid.uuid4()), "candidate": "38123456"},
 }
+SAMPLES["/api/data-subject-requests"] = {
+    "kind": "ACCESS",
+    "phone": PHONE,
+    "customerRef": "CLI-000123",
+    "details": "Quiero saber qué datos míos tienen",
+}
+SAMPLES["/api/data-subject-requests/{request_id}/complete"] = {
+    "customerName": "Juan Pérez",
+    "customerRef": "CLI-000124",
+}
+SAMPLES["/api/data-subject-requests/{request_id}/refuse"] = {"reason": "No acreditó identidad"}
 SAMPLES["/api/sla-policies/{policy_id}"] = SAMPLES["/api/sla-policies"]
 SAMPLES["/api/teams/{team_id}/business-hours"] = SAMPLES["/api/business-calendar/default"]
 SAMPLES["/api/sms/otp"] = SAMPLES["/api/otp"]

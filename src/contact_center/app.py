@@ -72,6 +72,7 @@ from contact_center.service_levels.endpoints import manage as service_levels_man
 from contact_center.service_levels.endpoints import read as service_levels_read_router
 from contact_center.service_levels.endpoints import router as service_levels_router
 from contact_center.settings import Settings, load_settings
+from contact_center.subject_requests.endpoints import router as subject_requests_router
 from contact_center.teams.endpoints import manage as teams_manage_router
 from contact_center.teams.endpoints import router as teams_router
 from contact_center.wallboard.endpoints import router as wallboard_router
@@ -256,6 +257,7 @@ def create_app(
     app.include_router(auth_router)
     app.include_router(users_router)
     app.include_router(audit_router)
+    app.include_router(subject_requests_router)
     app.include_router(teams_router)
     app.include_router(teams_manage_router)
     app.include_router(service_levels_router)

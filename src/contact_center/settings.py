@@ -201,6 +201,16 @@ class Settings(BaseSettings):
     # The audit log's row authentication (docs/audit-chain.md): HMAC key of every audit row.
     audit_mac_key: SecretStr | None = Field(default=None, alias="AUDIT_MAC_KEY")
 
+    # Data-subject requests (docs/data-lifecycle.md): the legal terms of Ley 25.326, art. 14
+    # (access: 10 calendar days) and art. 16 (rectification, deletion: 5 business days).
+    dsr_access_days: int = Field(default=10, ge=1, le=365, alias="DSR_ACCESS_DAYS")
+    dsr_rectification_business_days: int = Field(
+        default=5, ge=1, le=365, alias="DSR_RECTIFICATION_BUSINESS_DAYS"
+    )
+    dsr_deletion_business_days: int = Field(
+        default=5, ge=1, le=365, alias="DSR_DELETION_BUSINESS_DAYS"
+    )
+
     # Outbound
     link_signing_key: SecretStr | None = Field(default=None, alias="LINK_SIGNING_KEY")
     link_ttl_seconds: int = Field(default=86400, ge=60, alias="LINK_TTL_SECONDS")

@@ -134,6 +134,10 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("Audit", ("audit_mac_key",)),
     (
+        "Data-subject requests",
+        ("dsr_access_days", "dsr_rectification_business_days", "dsr_deletion_business_days"),
+    ),
+    (
         "Outbound messages",
         (
             "link_signing_key",
@@ -283,6 +287,11 @@ DESCRIPTIONS: dict[str, str] = {
     "csat_enabled": (
         "Send a satisfaction survey after each resolved conversation (docs/service-levels.md)."
     ),
+    "dsr_access_days": "Calendar days to answer an access request (Ley 25.326 art. 14: 10).",
+    "dsr_rectification_business_days": "Business days (on the business calendar) to rectify "
+    "a customer's data (Ley 25.326 art. 16: 5).",
+    "dsr_deletion_business_days": "Business days (on the business calendar) to delete a "
+    "customer's data (Ley 25.326 art. 16: 5).",
     "csat_expiry_days": "Days a survey can be answered after it was sent.",
     "outbound_rate_limit_max": "Anti-spam: SMS + WhatsApp sends accepted per recipient per window.",
     "outbound_rate_limit_window_seconds": "The window of `OUTBOUND_RATE_LIMIT_MAX`.",
