@@ -449,10 +449,15 @@ def fmt(result: dict[str, Any]) -> str:
     )
 
 
-def report(results: dict[str, Any], console: Console) -> None:
-    commit = subprocess.run(
+def short_commit() -> str:
+    """The commit measured."""
+    return subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
+
+
+def report(results: dict[str, Any], console: Console) -> None:
+    commit = short_commit()
     base = [results[k] for k in ("(a) baseline before", "(a) baseline after")]
     p99 = statistics.mean(r["p99"] for r in base)
     p50 = statistics.mean(r["p50"] for r in base)
