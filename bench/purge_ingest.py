@@ -94,18 +94,19 @@ SELECT (SELECT count(*) FROM i) AS interaction,
 """
 
 
-def month_bounds(oldest: datetime) -> tuple[datetime, datetime]:
-    """The first full calendar month after `oldest` (UTC)."""
-    first = oldest.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    start = (first + timedelta(days=32)).replace(day=1)
+def month_bounds(oldest: datetime, offset: int = 0) -> tuple[datetime, datetime]:
+    """The first full calendar month after `oldest` (UTC), or `offset` months after it."""
+    start = oldest.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    for _ in range(1 + offset):
+        start = (start + timedelta(days=32)).replace(day=1)
     return start, (start + timedelta(days=32)).replace(day=1)
 
 
-async def month_to_purge(url: str) -> tuple[datetime, datetime, dict[str, int]]:
+async def month_to_purge(url: str, offset: int) -> tuple[datetime, datetime, dict[str, int]]:
     connection = await asyncpg.connect(asyncpg_url(url))
     try:
         oldest = await connection.fetchval("SELECT min(started_at) FROM interaction")
-        start, end = month_bounds(oldest)
+        start, end = month_bounds(oldest, offset)
         row = await connection.fetchrow(MONTH_SQL, start, end)
     finally:
         await connection.close()
@@ -137,11 +138,14 @@ class Purge:
         self.batch, self.pause = batch, pause
         self.done: dict[str, int] = {}
         self.batches: list[float] = []
+        self.gate = asyncio.Event()  # cleared: the purge waits before its next batch
+        self.gate.set()
 
     async def erase(self) -> None:
         now = datetime.now(self.start.tzinfo)
         after: tuple[datetime, uuid.UUID] = (self.start, uuid.UUID(int=0))
         while True:
+            await self.gate.wait()
             started = time.perf_counter()
             async with self.sessions() as session:
                 rows = (
@@ -193,6 +197,7 @@ class Purge:
 
     async def _loop(self, table: str, pick: Any, remove: Callable[[list[Any]], Any]) -> None:
         while True:
+            await self.gate.wait()
             started = time.perf_counter()
             async with self.sessions() as session:
                 ids = list(await session.scalars(pick.limit(self.batch)))
@@ -356,7 +361,7 @@ async def drop_partition(url: str, month: datetime) -> dict[str, float]:
 
 async def measure(args: argparse.Namespace, url: str, console: Console) -> dict[str, Any]:
     results: dict[str, Any] = {"load": uptime()}
-    start, end, month = await month_to_purge(url)
+    start, end, month = await month_to_purge(url, args.month_offset)
     results["month"] = (start.date().isoformat(), month)
     console.print(f"month to purge: {start:%Y-%m}: {month}")
     if args.partitioned:
@@ -387,16 +392,35 @@ async def measure(args: argparse.Namespace, url: str, console: Console) -> dict[
             results[label] = result
             console.print(f"{label}: {fmt(result)}")
 
-        await phase("(a) baseline before")
         purge = Purge(sessions, settings, start, end, args.batch, args.pause)
+        if args.alternate:
+            purge.gate.clear()
+        else:
+            await phase("(a) baseline before")
         purging = asyncio.create_task(purge.erase() if args.mode == "erase" else purge.delete())
         began = time.perf_counter()
-        await phase("(b) during the purge", stop=purging.done, seconds=args.max_purge_seconds)
+        purging_seconds = 0.0
+        if args.alternate:
+            # Windows with the purge paused and running, in alternating order (off, on, on,
+            # off…): both see the same machine, whatever else it runs meanwhile.
+            for index in range(args.alternate):
+                for state in ("off", "on") if index % 2 == 0 else ("on", "off"):
+                    if state == "on":
+                        purge.gate.set()
+                    else:
+                        purge.gate.clear()
+                    window = time.perf_counter()
+                    await phase(f"round {index + 1}, purge {state}", stop=purging.done)
+                    if state == "on":
+                        purging_seconds += time.perf_counter() - window
+            purge.gate.clear()
+        else:
+            await phase("(b) during the purge", stop=purging.done, seconds=args.max_purge_seconds)
+            purging_seconds = time.perf_counter() - began
         finished = purging.done()
         if not finished:
             purging.cancel()
         await asyncio.gather(purging, return_exceptions=not finished)
-        elapsed = time.perf_counter() - began
         rows = sum(purge.done.values())
         if args.mode == "delete":  # the interactions' children went by cascade: estimated
             rows += round(
@@ -404,18 +428,22 @@ async def measure(args: argparse.Namespace, url: str, console: Console) -> dict[
                 * purge.done.get("interaction", 0)
                 / max(1, month["interaction"])
             )
+        share = purge.done.get("interaction", 0) / max(1, month["interaction"])
         results["purge"] = {
             "mode": args.mode,
             "finished": finished,
-            "seconds": elapsed,
+            "seconds running": purging_seconds,
             "rows": purge.done,
-            "rows/s": rows / elapsed,
+            "rows/s": rows / purging_seconds,
+            "month's conversations done": share,
+            "whole month, s (extrapolated)": purging_seconds / max(share, 1e-9),
             "batches": len(purge.batches),
             "batch p50 ms": statistics.median(purge.batches) * 1000 if purge.batches else 0,
             "batch max ms": max(purge.batches, default=0) * 1000,
         }
         console.print(results["purge"])
-        await phase("(a) baseline after")
+        if not args.alternate:
+            await phase("(a) baseline after")
         if args.partitioned:
             dropping = asyncio.create_task(drop_partition(url, start))
             await phase("(c) during the partition drop", stop=dropping.done, seconds=60)
@@ -457,22 +485,24 @@ def short_commit() -> str:
 
 
 def report(results: dict[str, Any], console: Console) -> None:
-    commit = short_commit()
-    base = [results[k] for k in ("(a) baseline before", "(a) baseline after")]
-    p99 = statistics.mean(r["p99"] for r in base)
-    p50 = statistics.mean(r["p50"] for r in base)
-    console.print(f"\ncommit {commit}; month {results['month']}")
+    phases = {k: v for k, v in results.items() if isinstance(v, dict) and "p99" in v}
+    off = [v for k, v in phases.items() if k.startswith("(a)") or k.endswith("purge off")]
+    on = [v for k, v in phases.items() if k.startswith("(b)") or k.endswith("purge on")]
+    p99 = statistics.mean(r["p99"] for r in off)
+    console.print(f"\ncommit {short_commit()}; month {results['month']}")
     console.print("| phase | events/s | p50 ms | p99 ms | p99 vs baseline | max ms | load |")
     console.print("| --- | --- | --- | --- | --- | --- | --- |")
-    for key in ("(a) baseline before", "(b) during the purge", "(a) baseline after",
-                "(c) during the partition drop"):  # fmt: skip
-        if key in results:
-            r = results[key]
-            console.print(
-                f"| {key} | {r['rate']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} "
-                f"| {(r['p99'] / p99 - 1):+.0%} | {r['max']:.0f} | {r['load']} |"
-            )
-    console.print(f"baseline p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    for key, r in phases.items():
+        console.print(
+            f"| {key} | {r['rate']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} "
+            f"| {(r['p99'] / p99 - 1):+.0%} | {r['max']:.0f} | {r['load']} |"
+        )
+    on_p99 = statistics.mean(r["p99"] for r in on)
+    console.print(
+        f"purge off: p50 {statistics.mean(r['p50'] for r in off):.1f} ms, p99 {p99:.1f} ms; "
+        f"purge on: p50 {statistics.mean(r['p50'] for r in on):.1f} ms, p99 {on_p99:.1f} ms "
+        f"({on_p99 / p99 - 1:+.0%})"
+    )
     for key in ("purge", "partition drop", "tables", "partitioned build seconds"):
         if key in results:
             console.print(f"{key}: {results[key]}")
@@ -510,6 +540,16 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=0.05, help="seconds between batches")
     parser.add_argument("--max-purge-seconds", type=float, default=480)
     parser.add_argument("--partitioned", action="store_true", help="also phase (c)")
+    parser.add_argument(
+        "--alternate",
+        type=int,
+        default=0,
+        help="instead of (a)/(b)/(a): this many rounds of a window with the purge paused and "
+        "one with it running (--seconds each), in alternating order",
+    )
+    parser.add_argument(
+        "--month-offset", type=int, default=0, help="purge the n-th full month (0: the oldest)"
+    )
     parser.add_argument("--samples", type=int, default=500, help="rows for the table compare")
     asyncio.run(run(parser.parse_args()))
 
