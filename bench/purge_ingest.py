@@ -384,7 +384,9 @@ async def measure(args: argparse.Namespace, url: str, console: Console) -> dict[
         results["offered events/s"] = rate
         console.print(f"closed-loop ingest {ceiling['rate']:.0f} events/s; offering {rate}/s")
 
-        async def phase(label: str, stop: Callable[[], bool] | None = None, seconds: float = 0):
+        async def phase(
+            label: str, stop: Callable[[], bool] | None = None, seconds: float = 0
+        ) -> None:
             result = await run_phase(
                 ports, seconds or args.seconds, args.concurrency, ingest, stop=stop, rate=rate
             )
