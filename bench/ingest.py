@@ -133,11 +133,12 @@ def sensitive_message(n: int, share: float) -> bool:
 
 
 def inbound_whatsapp(
-    customers: int, sensitive: float = 0.0
+    customers: int, sensitive: float = 0.0, tag: str | None = None
 ) -> Callable[[RawHttp, int], Awaitable[tuple[int, bytes]]]:
     """The ingest load's request n: a BuilderBot inbound WhatsApp webhook from one of
-    `customers` numbers, a share `sensitive` of them with a card number or a DNI."""
-    run_id = uuid.uuid4().hex[:6]
+    `customers` numbers, a share `sensitive` of them with a card number or a DNI; bodies are
+    unique by `tag` (random by default) and n."""
+    run_id = tag or uuid.uuid4().hex[:6]
     json_type = {"Content-Type": "application/json"}
 
     async def ingest(client: RawHttp, n: int) -> tuple[int, bytes]:
