@@ -36,9 +36,9 @@ def database_url(admin: str, database: str) -> str:
     return admin.rsplit("/", 1)[0] + f"/{database}"
 
 
-async def create_database(admin_url: str = ADMIN) -> str:
-    """Create a fresh `cc_bench_<random>` database beside `admin_url`'s; return its URL."""
-    database = f"cc_bench_{uuid.uuid4().hex[:8]}"
+async def create_database(admin_url: str = ADMIN, prefix: str = "cc_bench") -> str:
+    """Create a fresh `<prefix>_<random>` database beside `admin_url`'s; return its URL."""
+    database = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(asyncpg_url(admin_url))
     try:
         await admin.execute(f'CREATE DATABASE "{database}"')

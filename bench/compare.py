@@ -73,10 +73,9 @@ from bench.common import (
     wait_answering,
 )
 from bench.cpu_sampler import breakdown
-from bench.ingest import WEBHOOK_TOKEN, run_phase
+from bench.ingest import inbound_whatsapp, run_phase
 
 WARM_UP_SECONDS = 3.0
-INGEST_PATH = "/webhooks/builderbot/whatsapp"
 
 
 @dataclass
@@ -180,21 +179,10 @@ def this_checkout() -> Checkout:
 
 def ingest_request(tag: str, customers: int) -> Any:
     """BuilderBot's inbound text message number n (customer n mod `customers`), unique bodies."""
-    headers = {"X-Webhook-Token": WEBHOOK_TOKEN, "Content-Type": "application/json"}
+    request = inbound_whatsapp(customers, tag=tag)
 
     async def send(client: RawHttp, n: int) -> tuple[int, bytes]:
-        payload = {
-            "eventName": "message.incoming",
-            "data": {
-                "body": f"Consulta {tag}-{n}: quiero saber el saldo de mi cuenta",
-                "name": "Cliente de prueba",
-                "from": f"54911{40000000 + n % customers}",
-                "attachment": [],
-            },
-        }
-        status, answer = await client.request(
-            "POST", INGEST_PATH, json.dumps(payload).encode(), headers
-        )
+        status, answer = await request(client, n)
         if status == 200:
             ack = json.loads(answer)
             if ack.get("duplicate") or ack.get("status") != "PROCESSED":

@@ -70,22 +70,30 @@ async def run_phase(
     concurrency: int,
     request: Callable[[RawHttp, int], Awaitable[tuple[int, bytes]]],
     count: int | None = None,
+    stop: Callable[[], bool] | None = None,
+    rate: float | None = None,
 ) -> dict[str, Any]:
     """Closed loop: `concurrency` callers, each on its own keep-alive connection to one of the
     API processes, sending its next request when the last was answered; requests are numbered
-    from 0, up to `count` if given (the phase then ends early when they are all answered)."""
+    from 0, up to `count` if given (the phase then ends early when they are all answered), and
+    the phase ends early too once `stop()` is true. With `rate`, request n is not sent before
+    n / rate seconds into the phase (a steady offered load below the ceiling; its latency is
+    counted from when it is sent)."""
     latencies: list[float] = []
     errors = 0
     counter = iter(range(10**9 if count is None else count))
-    deadline = time.monotonic() + seconds
+    began = time.monotonic()
+    deadline = began + seconds
 
     async def caller(index: int) -> None:
         nonlocal errors
         client = RawHttp("127.0.0.1", ports[index % len(ports)])
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (stop is not None and stop()):
             n = next(counter, None)
             if n is None:
                 break
+            if rate is not None and (wait := began + n / rate - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
             started = time.perf_counter()
             try:
                 status, _ = await request(client, n)
@@ -98,16 +106,17 @@ async def run_phase(
                 errors += 1
         await client.close()
 
-    began = time.monotonic()
     await asyncio.gather(*(caller(i) for i in range(concurrency)))
     elapsed = time.monotonic() - began
     return {
         "events": len(latencies),
         "errors": errors,
+        "seconds": elapsed,
         "rate": len(latencies) / elapsed,
         "p50": statistics.median(latencies) if latencies else float("nan"),
         "p95": percentile(latencies, 95) if latencies else float("nan"),
         "p99": percentile(latencies, 99) if latencies else float("nan"),
+        "max": max(latencies) if latencies else float("nan"),
     }
 
 
@@ -121,6 +130,46 @@ SENSITIVE_TEXTS = (
 def sensitive_message(n: int, share: float) -> bool:
     """Whether message n carries a sensitive datum: spread evenly, `share` of them."""
     return share > 0 and int((n + 1) * share) > int(n * share)
+
+
+def inbound_whatsapp(
+    customers: int, sensitive: float = 0.0, tag: str | None = None
+) -> Callable[[RawHttp, int], Awaitable[tuple[int, bytes]]]:
+    """The ingest load's request n: a BuilderBot inbound WhatsApp webhook from one of
+    `customers` numbers, a share `sensitive` of them with a card number or a DNI; bodies are
+    unique by `tag` (random by default) and n."""
+    run_id = tag or uuid.uuid4().hex[:6]
+    json_type = {"Content-Type": "application/json"}
+
+    async def ingest(client: RawHttp, n: int) -> tuple[int, bytes]:
+        number = f"54911{40000000 + n % customers}"
+        text = f"Consulta {run_id}-{n}: quiero saber el saldo de mi cuenta"
+        if sensitive_message(n, sensitive):
+            text = f"{SENSITIVE_TEXTS[n % len(SENSITIVE_TEXTS)]} (consulta {run_id}-{n})"
+        payload = {
+            "eventName": "message.incoming",
+            "data": {"body": text, "name": "Cliente de prueba", "from": number, "attachment": []},
+        }
+        return await client.request(
+            "POST",
+            "/webhooks/builderbot/whatsapp",
+            json.dumps(payload).encode(),
+            {"X-Webhook-Token": WEBHOOK_TOKEN, **json_type},
+        )
+
+    return ingest
+
+
+def server_environment(url: str, workdir: str, redis_port: int) -> dict[str, str]:
+    """The API processes' environment: the database, the private Redis, quiet logs."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "LOG_LEVEL": "WARNING",
+        "RECORDINGS_DIR": workdir,
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "ELEVENLABS_SYNC_INTERVAL_MINUTES": "0",
+    }
 
 
 def start_servers(
@@ -172,14 +221,7 @@ async def main(
     workdir = tempfile.mkdtemp(prefix="cc-ingest-")
     redis_port = free_port()
     redis = subprocess.Popen(redis_server_command(redis_port, workdir), stdout=subprocess.DEVNULL)
-    base_env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "LOG_LEVEL": "WARNING",
-        "RECORDINGS_DIR": workdir,
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "ELEVENLABS_SYNC_INTERVAL_MINUTES": "0",
-    }
+    base_env = server_environment(url, workdir, redis_port)
     both = redaction == "both"
     # One pair of API processes, or (both) a pair with redaction off and a pair with it on,
     # started one pair after the other (the first one migrates the database).
@@ -200,28 +242,7 @@ async def main(
             body = json.dumps({"n": n}).encode()
             return await client.request("POST", "/webhooks/bench-insert", body, json_type)
 
-        run_id = uuid.uuid4().hex[:6]
-
-        async def ingest(client: RawHttp, n: int) -> tuple[int, bytes]:
-            number = f"54911{40000000 + n % customers}"
-            text = f"Consulta {run_id}-{n}: quiero saber el saldo de mi cuenta"
-            if sensitive_message(n, sensitive):
-                text = f"{SENSITIVE_TEXTS[n % len(SENSITIVE_TEXTS)]} (consulta {run_id}-{n})"
-            payload = {
-                "eventName": "message.incoming",
-                "data": {
-                    "body": text,
-                    "name": "Cliente de prueba",
-                    "from": number,
-                    "attachment": [],
-                },
-            }
-            return await client.request(
-                "POST",
-                "/webhooks/builderbot/whatsapp",
-                json.dumps(payload).encode(),
-                {"X-Webhook-Token": WEBHOOK_TOKEN, **json_type},
-            )
+        ingest = inbound_whatsapp(customers, sensitive)
 
         # A warm-up of each, so connection pools and caches are filled (and, with --warmup, the
         # tables past their first rows: the first seconds on an empty database run faster).
