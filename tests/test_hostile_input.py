@@ -160,6 +160,33 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "/api/business-calendar/closed-days": {"day": "2026-12-24", "name": "Nochebuena"},
     "/api/redactions/{token}/reveal": {"reason": "reclamo del cliente 4411"},
     "/api/redactions/confirm": {"proofId": str(uuid.uuid4()), "candidate": "38123456"},
+    "/api/complaints": {
+        "interactionIds": [str(uuid.uuid4())],
+        "type": "cargo no reconocido",
+        "product": "tarjeta de crédito",
+        "description": "Desconoce un consumo",
+        "amountDisputed": "15000.00",
+        "currency": "ARS",
+        "priority": "HIGH",
+        "owner": "ana",
+        "teamId": str(uuid.uuid4()),
+    },
+    "/api/complaints/{complaint_id}/confirm": {
+        "type": "cobro indebido",
+        "product": "cuenta",
+        "description": "Cobro de mantenimiento",
+        "amountDisputed": "1200.50",
+        "currency": "ARS",
+    },
+    "/api/complaints/{complaint_id}/discard": {"reason": "Era una consulta"},
+    "/api/complaints/{complaint_id}/link": {"interactionId": str(uuid.uuid4())},
+    "/api/complaints/{complaint_id}/answer": {"text": "Reintegramos el consumo."},
+    "/api/complaints/{complaint_id}/escalate": {"reason": "El cliente insiste"},
+    "/api/complaints/{complaint_id}/report": {
+        "regulatorReference": "BCRA-2026-77",
+        "reason": "Denuncia",
+    },
+    "/api/complaints/{complaint_id}/close": {"reason": "Resuelto"},
 }
 SAMPLES["/api/sla-policies/{policy_id}"] = SAMPLES["/api/sla-policies"]
 SAMPLES["/api/teams/{team_id}/business-hours"] = SAMPLES["/api/business-calendar/default"]
