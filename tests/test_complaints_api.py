@@ -348,3 +348,46 @@ async def test_the_claim_number_reaches_the_emulators_outbox_once(settings_facto
             return bool(detail["notice"]["status"] in ("SENT", "DELIVERED"))
 
         assert await _wait_for(delivered)
+
+
+async def test_each_step_is_a_live_notice_on_the_complaints_conversation(
+    app: FastAPI, people_in: dict[str, httpx.AsyncClient]
+) -> None:
+    w = await world(app)
+    ana = people_in["ana"]
+    with app.state.runtime.events.subscribe() as notices:
+        made = await opened(ana, w.call)
+        await ana.post(f"/api/complaints/{made['id']}/start")
+        seen = []
+        while not notices.empty():
+            seen.append(notices.get_nowait())
+    mine = [n for n in seen if n and n.get("complaintId") == made["id"]]
+    assert [n["type"] for n in mine] == [
+        "complaint.opened",
+        "complaint.notice_queued",
+        "complaint.started",
+    ]
+    assert {n["interactionId"] for n in mine} == {str(w.call)}
+    assert all(PHONE not in str(n) for n in seen)
+
+
+async def test_racing_confirmations_open_a_draft_once(
+    app: FastAPI, settings: Settings, people_in: dict[str, httpx.AsyncClient]
+) -> None:
+    w = await world(app)
+    async with app.state.session_factory() as session:
+        call = await session.get(Interaction, w.call)
+        assert call is not None
+        draft = await draft_from_call(session, settings, call, summary="Cobro", ticket=None)
+        await session.commit()
+    assert draft is not None
+    sup = people_in["sup"]
+    answers = await asyncio.gather(
+        *(sup.post(f"/api/complaints/{draft.id}/confirm", json={}) for _ in range(4))
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
+    async with app.state.session_factory() as session:
+        notices = await session.scalar(
+            select(func.count()).where(Message.kind == MessageKind.COMPLAINT)
+        )
+    assert notices == 1
