@@ -391,3 +391,20 @@ async def test_racing_confirmations_open_a_draft_once(
             select(func.count()).where(Message.kind == MessageKind.COMPLAINT)
         )
     assert notices == 1
+
+
+async def test_phones_typed_into_a_complaint_are_masked_in_answers(
+    app: FastAPI, people_in: dict[str, httpx.AsyncClient]
+) -> None:
+    w = await world(app)
+    sup = people_in["sup"]
+    text = "Llamar al +54 9 11 5555-9876 por el consumo"
+    made = await opened(sup, w.call, description=text)
+    assert "5555-9876" not in made["description"]
+    detail = await sup.get(f"/api/complaints/{made['id']}")
+    assert "5555-9876" not in detail.text
+    assert PHONE not in detail.text
+    async with app.state.session_factory() as session:
+        stored = await session.get(Complaint, uuid.UUID(made["id"]))
+        assert stored is not None
+        assert stored.description == text

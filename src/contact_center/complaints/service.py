@@ -40,7 +40,7 @@ from contact_center.models.enums import (
 )
 from contact_center.models.interaction import Interaction
 from contact_center.outcomes.service import survey_channel
-from contact_center.pii import mask_phone
+from contact_center.pii import mask_json, mask_phone, mask_text
 from contact_center.principal import SYSTEM_CONTEXT, AuditContext, Principal
 from contact_center.service_levels.calendar import calendar_for
 from contact_center.settings import Settings
@@ -587,7 +587,10 @@ def present(complaint: Complaint, *, unmasked: bool, now: datetime | None = None
         }
     )
     if not unmasked:
+        # Phone numbers (and card-like digits) a person typed into the texts are masked too.
         out.customer_phone = mask_phone(out.customer_phone)
+        out.description = mask_text(out.description)
+        out.answer_text = mask_text(out.answer_text) if out.answer_text else None
     return out
 
 
@@ -657,7 +660,16 @@ async def detail(
             )
             for i in items
         ],
-        events=[ComplaintEventOut.model_validate(e) for e in events],
+        events=[
+            ComplaintEventOut(
+                id=e.id,
+                type=e.type,
+                actor=e.actor,
+                occurred_at=e.occurred_at,
+                data=e.data if unmasked else mask_json(e.data),
+            )
+            for e in events
+        ],
         notice=await _notice(session, complaint.notice_message_id),
         answer=await _notice(session, complaint.answer_message_id),
     )
