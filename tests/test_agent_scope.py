@@ -50,6 +50,7 @@ class World:
     correlation: str
     ids: set[str] = field(default_factory=set[str])
     photo: uuid.UUID | None = None  # a WhatsApp message of Ana's with a stored image
+    complaint: uuid.UUID | None = None  # a complaint Ana opened from her WhatsApp conversation
 
 
 async def _snapshot(
@@ -153,6 +154,17 @@ async def _world(app: FastAPI, ana: httpx.AsyncClient) -> World:
     )
     world.ids = {str(whatsapp.id), str(call.id), str(sms.id)}
     world.photo = photo_id
+    complaint = await ana.post(
+        "/api/complaints",
+        json={
+            "interactionIds": [str(whatsapp.id)],
+            "type": "cargo no reconocido",
+            "product": "tarjeta de crédito",
+            "description": "Desconoce un consumo",
+        },
+    )
+    assert complaint.status_code == 201, complaint.text
+    world.complaint = uuid.UUID(complaint.json()["id"])
     return world
 
 
@@ -198,6 +210,35 @@ def _steps(w: World) -> list[Step]:
         ("GET", f"/api/interactions/{wa}/presence", {}, 404),
         ("PUT", f"/api/interactions/{wa}/presence", {"json": {"typing": True}}, 404),
         ("DELETE", f"/api/interactions/{wa}/presence", {}, 404),
+        # Her complaint and her conversation's complaints (docs/complaints.md).
+        ("GET", f"/api/complaints/{w.complaint}", {}, 404),
+        ("GET", f"/api/interactions/{wa}/complaints", {}, 404),
+        (
+            "POST",
+            "/api/complaints",
+            {
+                "json": {
+                    "interactionIds": [str(wa)],
+                    "type": "cargo no reconocido",
+                    "product": "cuenta",
+                    "description": "x",
+                }
+            },
+            404,
+        ),
+        ("POST", f"/api/complaints/{w.complaint}/confirm", {"json": {}}, 404),
+        ("POST", f"/api/complaints/{w.complaint}/discard", {"json": {"reason": "x"}}, 404),
+        ("POST", f"/api/complaints/{w.complaint}/link", {"json": {"interactionId": str(wa)}}, 404),
+        ("POST", f"/api/complaints/{w.complaint}/start", {}, 404),
+        ("POST", f"/api/complaints/{w.complaint}/answer", {"json": {"text": "x"}}, 404),
+        ("POST", f"/api/complaints/{w.complaint}/escalate", {"json": {"reason": "x"}}, 404),
+        (
+            "POST",
+            f"/api/complaints/{w.complaint}/report",
+            {"json": {"regulatorReference": "BCRA-1"}},
+            403,
+        ),
+        ("POST", f"/api/complaints/{w.complaint}/close", {"json": {}}, 404),
         # Service levels (docs/service-levels.md): her conversation's clocks.
         ("GET", f"/api/interactions/{wa}/sla", {}, 404),
         # A customer's media in her conversation (docs/whatsapp-cloud.md).
@@ -341,6 +382,8 @@ LISTINGS: list[tuple[str, dict[str, Any]]] = [
     ("/api/search", {"params": {"q": "ayudarle"}}),
     ("/api/search", {"params": {"q": "consultó su saldo"}}),
     ("/api/search", {"params": {"q": "55550101"}}),
+    ("/api/complaints", {}),
+    ("/api/complaints", {"params": {"owner": "ana", "status": "OPEN"}}),
 ]
 
 # Routes that hold nothing of anyone's interactions, with why.
@@ -473,6 +516,7 @@ def _template(url: str, world: World) -> str:
         (CONVERSATION, "{conversationId}"),
         (ANA_PHONE, "{phone}"),
         (str(world.photo), "{message_id}"),
+        (str(world.complaint), "{complaint_id}"),
     ):
         path = path.replace(value, name)
     if "/media/" in path:

@@ -168,6 +168,33 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "endsAt": "2099-01-01T00:00:00Z",
     },
     "/api/legal-holds/{hold_id}/release": {"reason": "La causa terminó con sentencia firme"},
+    "/api/complaints": {
+        "interactionIds": [str(uuid.uuid4())],
+        "type": "cargo no reconocido",
+        "product": "tarjeta de crédito",
+        "description": "Desconoce un consumo",
+        "amountDisputed": "15000.00",
+        "currency": "ARS",
+        "priority": "HIGH",
+        "owner": "ana",
+        "teamId": str(uuid.uuid4()),
+    },
+    "/api/complaints/{complaint_id}/confirm": {
+        "type": "cobro indebido",
+        "product": "cuenta",
+        "description": "Cobro de mantenimiento",
+        "amountDisputed": "1200.50",
+        "currency": "ARS",
+    },
+    "/api/complaints/{complaint_id}/discard": {"reason": "Era una consulta"},
+    "/api/complaints/{complaint_id}/link": {"interactionId": str(uuid.uuid4())},
+    "/api/complaints/{complaint_id}/answer": {"text": "Reintegramos el consumo."},
+    "/api/complaints/{complaint_id}/escalate": {"reason": "El cliente insiste"},
+    "/api/complaints/{complaint_id}/report": {
+        "regulatorReference": "BCRA-2026-77",
+        "reason": "Denuncia",
+    },
+    "/api/complaints/{complaint_id}/close": {"reason": "Resuelto"},
 }
 SAMPLES["/api/data-subject-requests"] = {
     "kind": "ACCESS",

@@ -23,6 +23,7 @@ from contact_center.auth.endpoints import router as auth_router
 from contact_center.auth.middleware import AuthenticationMiddleware, is_public
 from contact_center.calls.endpoints import router as calls_router
 from contact_center.canned.endpoints import router as canned_router
+from contact_center.complaints.endpoints import router as complaints_router
 from contact_center.console.account import router as account_router
 from contact_center.console.canned import router as console_canned_router
 from contact_center.console.csat import router as console_csat_router
@@ -249,6 +250,7 @@ def create_app(
     app.include_router(notes_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(redactions_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(search_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(complaints_router)
     app.include_router(webhooks_router)
     app.include_router(messaging_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(whatsapp_templates_router, dependencies=WORKS_CONVERSATIONS)

@@ -14,6 +14,8 @@ from contact_center.models.enums import (
     ActorType,
     Availability,
     Channel,
+    ComplaintSource,
+    ComplaintStatus,
     Direction,
     DsrKind,
     DsrStatus,
@@ -93,6 +95,7 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "ONBOARDING_LINK": N_("Onboarding link"),
         "CARD_ACTIVATION": N_("Card activation"),
         "CSAT": N_("Satisfaction survey"),
+        "COMPLAINT": N_("Complaint"),
     },
     OtpPurpose: {
         "PASSWORD_RESET": N_("Password reset"),
@@ -189,6 +192,21 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "INTERACTION": N_("Interaction"),
         "DATE_RANGE": N_("Date range"),
     },
+    ComplaintStatus: {
+        "DRAFT": N_("Draft"),
+        "OPEN": N_("Open"),
+        "IN_PROGRESS": N_("In progress"),
+        "ANSWERED": N_("Answered"),
+        "ESCALATED": N_("Escalated"),
+        "REPORTED": N_("Reported to the BCRA"),
+        "CLOSED": N_("Closed"),
+        "DISCARDED": N_("Discarded"),
+    },
+    ComplaintSource: {
+        "CALL_OUTCOME": N_("Call outcome"),
+        "CONSOLE": N_("Console"),
+        "API": N_("API"),
+    },
     WebhookStatus: {
         "RECEIVED": N_("Received"),
         "PROCESSED": N_("Processed"),
@@ -201,6 +219,20 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
 
 # Every action the audit log records (a test checks each `audit.record` call has one here).
 AUDIT_ACTIONS: dict[str, str] = {
+    # Complaints (docs/complaints.md).
+    "complaint.opened": N_("Complaint opened"),
+    "complaint.drafted": N_("Complaint drafted from a call"),
+    "complaint.confirmed": N_("Complaint confirmed"),
+    "complaint.discarded": N_("Complaint discarded"),
+    "complaint.linked": N_("Conversation linked to a complaint"),
+    "complaint.started": N_("Complaint in progress"),
+    "complaint.answered": N_("Complaint answered"),
+    "complaint.escalated": N_("Complaint escalated"),
+    "complaint.reported": N_("Complaint reported to the BCRA"),
+    "complaint.closed": N_("Complaint closed"),
+    "complaint.notice_queued": N_("Claim number sent to the customer"),
+    "complaint.answer_queued": N_("Complaint answer sent to the customer"),
+    "complaint.notice_skipped": N_("Complaint message not sent (no phone)"),
     # The router (docs/workflow.md, "Routing").
     "interaction.routed": N_("Conversation assigned by routing"),
     "interaction.woke": N_("Snoozed conversation woke"),
@@ -367,6 +399,7 @@ HOLD_STATES: dict[str, str] = {
 
 # What an audit row is about.
 ENTITY_TYPES: dict[str, str] = {
+    "complaint": N_("Complaint"),
     "interaction": N_("Interaction"),
     "message": N_("Message"),
     "canned_reply": N_("Canned reply"),
