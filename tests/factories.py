@@ -122,8 +122,8 @@ def business_day_end(opened_at: datetime, days: int) -> datetime:
     return datetime.combine(day, time(18), tzinfo=BANK_CALENDAR.zone).astimezone(UTC)
 
 
-def complaint(opened_at: datetime, **overrides: Any) -> Complaint:
-    """An OPEN complaint opened at `opened_at`, its clock on the bank's calendar: due at the end
+def complaint(at: datetime, **overrides: Any) -> Complaint:
+    """An OPEN complaint opened at `at`, its clock on the bank's calendar: due at the end
     of the 10th business day, warned on the 8th, escalated on the 9th."""
     n = next(_counter)
     values: dict[str, Any] = {
@@ -136,12 +136,12 @@ def complaint(opened_at: datetime, **overrides: Any) -> Complaint:
         "product": "CARD",
         "description": "Un cargo que no reconozco",
         "created_by": "ana",
-        "created_at": opened_at.astimezone(UTC),
-        "updated_at": opened_at.astimezone(UTC),
-        "opened_at": opened_at.astimezone(UTC),
-        "due_at": business_day_end(opened_at, 10),
-        "warn_at": business_day_end(opened_at, 8),
-        "escalate_at": business_day_end(opened_at, 9),
+        "created_at": at.astimezone(UTC),
+        "updated_at": at.astimezone(UTC),
+        "opened_at": at.astimezone(UTC),
+        "due_at": business_day_end(at, 10),
+        "warn_at": business_day_end(at, 8),
+        "escalate_at": business_day_end(at, 9),
     }
     values.update(overrides)
     return Complaint(**values)

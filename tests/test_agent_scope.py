@@ -364,6 +364,9 @@ NOT_ABOUT_INTERACTIONS = {
     ("GET", "/reports"): "supervisors only (tests/test_reports_console.py)",
     ("GET", "/api/metrics/report"): "supervisors only (403 for agents; tests/test_reports.py)",
     ("GET", "/api/metrics/report/export"): "supervisors only (403 for agents)",
+    ("GET", "/api/complaints/report"): (
+        "supervisors and compliance: counts, no case (403 for agents; test_complaint_report.py)"
+    ),
     ("GET", "/api/audit"): "admins only",
     ("POST", "/api/redactions/{token}/reveal"): "supervisors only (403 for agents, walked)",
     ("POST", "/console/redactions/{token}/reveal"): "supervisors only (403 for agents, walked)",
