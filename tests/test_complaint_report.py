@@ -50,8 +50,8 @@ def _sessions(app: FastAPI) -> Sessions:
     return sessions
 
 
-def _local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BA)  # type: ignore[misc]
+def _local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BA)
 
 
 async def _save(sessions: Sessions, *rows: Any) -> None:
