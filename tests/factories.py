@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.business_time import BusinessCalendar
 from contact_center.models import CallDetail, Interaction, InteractionEvent, Message, OtpChallenge
+from contact_center.models.complaint import Complaint
 from contact_center.models.enums import (
     Channel,
+    ComplaintSource,
+    ComplaintStatus,
     Direction,
     InteractionStatus,
     MessageStatus,
@@ -105,6 +109,42 @@ def otp(parent: Interaction | None, **overrides: Any) -> OtpChallenge:
     }
     values.update(overrides)
     return OtpChallenge(**values)
+
+
+# The bank's default calendar: Monday to Friday 09:00-18:00 in Buenos Aires, closed on
+# Argentina's national holidays.
+BANK_CALENDAR = BusinessCalendar.weekdays()
+
+
+def business_day_end(opened_at: datetime, days: int) -> datetime:
+    """18:00 of the `days`-th business day after the day of `opened_at` (in the bank's zone)."""
+    day = BANK_CALENDAR.add_business_days(opened_at.astimezone(BANK_CALENDAR.zone).date(), days)
+    return datetime.combine(day, time(18), tzinfo=BANK_CALENDAR.zone).astimezone(UTC)
+
+
+def complaint(at: datetime, **overrides: Any) -> Complaint:
+    """An OPEN complaint opened at `at`, its clock on the bank's calendar: due at the end
+    of the 10th business day, warned on the 8th, escalated on the 9th."""
+    n = next(_counter)
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "number": f"R-TEST-{n:06d}",
+        "status": ComplaintStatus.OPEN,
+        "source": ComplaintSource.CONSOLE,
+        "customer_phone": "+5491155551234",
+        "type": "CHARGE",
+        "product": "CARD",
+        "description": "Un cargo que no reconozco",
+        "created_by": "ana",
+        "created_at": at.astimezone(UTC),
+        "updated_at": at.astimezone(UTC),
+        "opened_at": at.astimezone(UTC),
+        "due_at": business_day_end(at, 10),
+        "warn_at": business_day_end(at, 8),
+        "escalate_at": business_day_end(at, 9),
+    }
+    values.update(overrides)
+    return Complaint(**values)
 
 
 async def save(session: AsyncSession, *rows: Any) -> None:

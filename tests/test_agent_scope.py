@@ -408,6 +408,9 @@ NOT_ABOUT_INTERACTIONS = {
     ("GET", "/api/metrics/report"): "supervisors only (403 for agents; tests/test_reports.py)",
     ("GET", "/api/metrics/report/export"): "supervisors only (403 for agents)",
     ("GET", "/api/audit"): "admins and compliance officers (tests/test_compliance_role.py)",
+    ("GET", "/api/complaints/report"): (
+        "supervisors and compliance: counts, no case (403 for agents; test_complaint_report.py)"
+    ),
     ("POST", "/api/redactions/{token}/reveal"): "supervisors only (403 for agents, walked)",
     ("POST", "/console/redactions/{token}/reveal"): "supervisors only (403 for agents, walked)",
     ("GET", "/api/audit/checkpoints"): "admins and compliance officers",

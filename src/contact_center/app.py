@@ -23,6 +23,7 @@ from contact_center.auth.endpoints import router as auth_router
 from contact_center.auth.middleware import AuthenticationMiddleware, is_public
 from contact_center.calls.endpoints import router as calls_router
 from contact_center.canned.endpoints import router as canned_router
+from contact_center.complaint_reports.endpoints import router as complaint_reports_router
 from contact_center.complaints.endpoints import router as complaints_router
 from contact_center.console.account import router as account_router
 from contact_center.console.canned import router as console_canned_router
@@ -250,6 +251,8 @@ def create_app(
     app.include_router(notes_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(redactions_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(search_router, dependencies=WORKS_CONVERSATIONS)
+    # Before the complaints' own routes: `report` is not a complaint's id.
+    app.include_router(complaint_reports_router)
     app.include_router(complaints_router)
     app.include_router(webhooks_router)
     app.include_router(messaging_router, dependencies=WORKS_CONVERSATIONS)

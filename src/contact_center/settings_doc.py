@@ -359,7 +359,7 @@ DESCRIPTIONS: dict[str, str] = {
     "complaint_types": "The complaint types offered and accepted (comma-separated).",
     "complaint_products": "The products a complaint can concern (comma-separated).",
     "complaint_responsable": "Who escalated complaints go to: the responsable de atención al "
-    "usuario (a username or a label).",
+    "usuario (a username, notified when it is an active user's, or a label).",
     "outbound_rate_limit_max": "Anti-spam: SMS + WhatsApp sends accepted per recipient per window.",
     "outbound_rate_limit_window_seconds": "The window of `OUTBOUND_RATE_LIMIT_MAX`.",
     "send_max_attempts": "Attempts of a send whose provider errors are transient.",

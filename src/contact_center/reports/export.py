@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 import xlsxwriter
@@ -116,13 +116,21 @@ def safe_text(value: str) -> str:
 
 
 def to_csv(report: Report) -> bytes:
+    return csv_table(COLUMNS, rows(report), TEXT_COLUMNS)
+
+
+def csv_table(
+    columns: Sequence[str], table: Iterable[Sequence[Any]], text_columns: Collection[str]
+) -> bytes:
+    """A CSV file of `table` under the header `columns`: the cells of `text_columns` (free
+    text) are made formula-safe, empty values are empty cells."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in rows(report):
+    writer.writerow(columns)
+    for row in table:
         writer.writerow(
             [
-                safe_text(v) if isinstance(v, str) and COLUMNS[i] in TEXT_COLUMNS else _plain(v)
+                safe_text(v) if isinstance(v, str) and columns[i] in text_columns else _plain(v)
                 for i, v in enumerate(row)
             ]
         )
