@@ -23,6 +23,7 @@ from contact_center.auth.endpoints import router as auth_router
 from contact_center.auth.middleware import AuthenticationMiddleware, is_public
 from contact_center.calls.endpoints import router as calls_router
 from contact_center.canned.endpoints import router as canned_router
+from contact_center.complaint_evidence.endpoints import router as complaint_evidence_router
 from contact_center.console.account import router as account_router
 from contact_center.console.canned import router as console_canned_router
 from contact_center.console.csat import router as console_csat_router
@@ -252,6 +253,7 @@ def create_app(
     app.include_router(metrics_router)
     app.include_router(wallboard_router)
     app.include_router(reports_router)
+    app.include_router(complaint_evidence_router)
     app.include_router(canned_router)
     app.include_router(auth_router)
     app.include_router(users_router)

@@ -1,0 +1,98 @@
+"""Who may see a complaint, and its evidence bundle as a file (docs/complaints.md).
+
+An agent sees the complaints of their teams and those they own; supervisors, admins and
+compliance officers see every complaint. A complaint the caller may not see answers the same 404
+as an unknown id."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from dataclasses import dataclass
+from typing import IO
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contact_center.audit import service as audit
+from contact_center.complaints import evidence
+from contact_center.complaints import evidence_repository as repository
+from contact_center.db.base import utcnow
+from contact_center.errors import NotFound
+from contact_center.models.complaint import Complaint
+from contact_center.principal import AuditContext, Principal, Role
+
+# A bundle is built in memory up to this size, then in a temporary file (a case with many long
+# conversations).
+IN_MEMORY_BYTES = 8 * 1024 * 1024
+
+
+def sees_all(viewer: Principal) -> bool:
+    """Supervisors, admins and compliance officers see every complaint."""
+    return viewer.allows(Role.SUPERVISOR) or viewer.handles_compliance
+
+
+def sees(viewer: Principal, complaint: Complaint) -> bool:
+    """An agent: a complaint of one of their teams, or one they own."""
+    if sees_all(viewer):
+        return True
+    return complaint.owner == viewer.actor_id or (
+        complaint.team_id is not None and complaint.team_id in viewer.team_ids
+    )
+
+
+def not_found(complaint_id: uuid.UUID) -> NotFound:
+    return NotFound(f"No complaint with id {complaint_id}.", code="complaint_not_found")
+
+
+async def visible_complaint(
+    session: AsyncSession, complaint_id: uuid.UUID, viewer: Principal
+) -> Complaint:
+    found = await repository.complaint(session, complaint_id)
+    if found is None or not sees(viewer, found):
+        raise not_found(complaint_id)
+    return found
+
+
+@dataclass
+class EvidenceFile:
+    """The zip, rewound, to be streamed; the caller closes it."""
+
+    file: IO[bytes]
+    filename: str
+    manifest_sha256: str
+
+
+async def evidence_bundle(
+    session: AsyncSession, context: AuditContext, complaint_id: uuid.UUID
+) -> EvidenceFile:
+    """The complaint's evidence bundle, with one `complaint.evidence_exported` audit row naming
+    the manifest's SHA-256 (so a bundle shown later can be matched with this export)."""
+    complaint = await visible_complaint(session, complaint_id, context.principal)
+    files = await evidence.gather(session, complaint)
+    out = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_BYTES)  # noqa: SIM115 - streamed, then closed
+    try:
+        bundle = evidence.write(
+            out,
+            files,
+            complaint=complaint,
+            generated_at=utcnow(),
+            generated_by=context.principal.actor_id,
+        )
+    except BaseException:
+        out.close()
+        raise
+    await audit.record(
+        session,
+        context,
+        "complaint.evidence_exported",
+        entity_type="complaint",
+        entity_id=complaint.id,
+        metadata={
+            "number": complaint.number,
+            "manifestSha256": bundle.manifest_sha256,
+            "files": len(bundle.manifest.files),
+        },
+    )
+    out.seek(0)
+    name = (complaint.number or f"borrador-{complaint.id}").replace("/", "-")
+    return EvidenceFile(out, f"reclamo-{name}-evidencia.zip", bundle.manifest_sha256)
