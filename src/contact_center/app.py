@@ -24,6 +24,7 @@ from contact_center.auth.middleware import AuthenticationMiddleware, is_public
 from contact_center.calls.endpoints import router as calls_router
 from contact_center.canned.endpoints import router as canned_router
 from contact_center.complaint_evidence.endpoints import router as complaint_evidence_router
+from contact_center.complaints.endpoints import router as complaints_router
 from contact_center.console.account import router as account_router
 from contact_center.console.canned import router as console_canned_router
 from contact_center.console.csat import router as console_csat_router
@@ -239,6 +240,7 @@ def create_app(
     app.include_router(interactions_router)
     app.include_router(inbox_router)
     app.include_router(notes_router)
+    app.include_router(complaints_router)
     app.include_router(redactions_router)
     app.include_router(search_router)
     app.include_router(webhooks_router)

@@ -26,6 +26,11 @@ DEFAULT_TEMPLATES = {
         "{bank}: ¿cómo te atendimos? Calificá la atención de 1 a 5 en {url} . "
         "Tenés {days} días para responder."
     ),
+    "COMPLAINT_NOTICE": (
+        "{bank}: registramos tu reclamo con el número {number}. Te responderemos a más tardar "
+        "el {due}. Guardá este número para consultarlo."
+    ),
+    "COMPLAINT_ANSWER": "{bank}: respuesta a tu reclamo {number}: {text}",
     "OTP": (
         "{bank}: tu código de verificación es {code}. Vence en {minutes} minutos. "
         "No lo compartas con nadie."
@@ -40,6 +45,8 @@ PLACEHOLDERS = {
     "ONBOARDING_LINK": {"bank", "url", "hours", "name_part"},
     "CARD_ACTIVATION": {"bank", "card_part"},
     "CSAT": {"bank", "url", "days"},
+    "COMPLAINT_NOTICE": {"bank", "number", "due"},
+    "COMPLAINT_ANSWER": {"bank", "number", "text"},
     "OTP": {"bank", "code", "minutes"},
     "OTP_TX": {"bank", "code", "minutes", "currency", "amount", "payee"},
 }
@@ -65,6 +72,13 @@ class Templates:
     def csat(self, *, url: str, days: int) -> str:
         """The satisfaction survey's message (SMS, or WhatsApp text inside the window)."""
         return self.render(MessageKind.CSAT, url=url, days=str(days))
+
+    def complaint_notice(self, *, number: str, due: str) -> str:
+        """The claim number's message (SMS, or WhatsApp text inside the window)."""
+        return self.render("COMPLAINT_NOTICE", number=number, due=due)
+
+    def complaint_answer(self, *, number: str, text: str) -> str:
+        return self.render("COMPLAINT_ANSWER", number=number, text=text)
 
     def card_activation(self, card_last4: str | None) -> str:
         card_part = f" terminada en {card_last4}" if card_last4 else ""

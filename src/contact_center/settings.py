@@ -38,6 +38,10 @@ class ConfigError(Exception):
     """Invalid configuration; the message names the variable(s) to fix."""
 
 
+def _comma_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 def _base_url(value: str | None, name: str) -> str | None:
     if value is None or value == "":
         return None
@@ -207,6 +211,36 @@ class Settings(BaseSettings):
     # Satisfaction surveys after a resolution (docs/service-levels.md, "CSAT").
     csat_enabled: bool = Field(default=True, alias="CSAT_ENABLED")
     csat_expiry_days: int = Field(default=7, ge=1, le=90, alias="CSAT_EXPIRY_DAYS")
+    # Complaints (docs/complaints.md, "Deadlines (settings)"): today's BCRA rule by default.
+    complaint_answer_business_days: int = Field(
+        default=10, ge=1, le=90, alias="COMPLAINT_ANSWER_BUSINESS_DAYS"
+    )
+    complaint_warn_business_days: int = Field(
+        default=2, ge=0, le=90, alias="COMPLAINT_WARN_BUSINESS_DAYS"
+    )
+    complaint_escalate_after_business_days: int = Field(
+        default=7, ge=0, le=90, alias="COMPLAINT_ESCALATE_AFTER_BUSINESS_DAYS"
+    )
+    complaint_types: str = Field(
+        default=(
+            "cobro indebido,cargo no reconocido,operación no reconocida,demora en la atención,"
+            "información incorrecta,producto no solicitado,baja no procesada,fraude,otro"
+        ),
+        alias="COMPLAINT_TYPES",
+    )
+    complaint_products: str = Field(
+        default=(
+            "tarjeta de crédito,tarjeta de débito,cuenta,préstamo,transferencias,home banking,"
+            "plazo fijo,seguros,inversiones,otro"
+        ),
+        alias="COMPLAINT_PRODUCTS",
+    )
+    complaint_responsable: str = Field(
+        default="responsable de atención al usuario",
+        min_length=1,
+        max_length=128,
+        alias="COMPLAINT_RESPONSABLE",
+    )
     outbound_rate_limit_max: int = Field(default=10, ge=1, alias="OUTBOUND_RATE_LIMIT_MAX")
     outbound_rate_limit_window_seconds: int = Field(
         default=3600, ge=1, alias="OUTBOUND_RATE_LIMIT_WINDOW_SECONDS"
@@ -346,6 +380,16 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.app_env is AppEnv.PRODUCTION
+
+    @property
+    def complaint_type_list(self) -> list[str]:
+        """COMPLAINT_TYPES as a list (trimmed, empty entries dropped)."""
+        return _comma_list(self.complaint_types)
+
+    @property
+    def complaint_product_list(self) -> list[str]:
+        """COMPLAINT_PRODUCTS as a list (trimmed, empty entries dropped)."""
+        return _comma_list(self.complaint_products)
 
     @property
     def trusted_proxy_list(self) -> list[str]:

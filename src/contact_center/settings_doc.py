@@ -140,6 +140,12 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "link_ttl_seconds",
             "csat_enabled",
             "csat_expiry_days",
+            "complaint_answer_business_days",
+            "complaint_warn_business_days",
+            "complaint_escalate_after_business_days",
+            "complaint_types",
+            "complaint_products",
+            "complaint_responsable",
             "outbound_rate_limit_max",
             "outbound_rate_limit_window_seconds",
             "send_max_attempts",
@@ -284,6 +290,17 @@ DESCRIPTIONS: dict[str, str] = {
         "Send a satisfaction survey after each resolved conversation (docs/service-levels.md)."
     ),
     "csat_expiry_days": "Days a survey can be answered after it was sent.",
+    "complaint_answer_business_days": "Business days to answer a complaint, counted from the day "
+    "after it was opened, on the business calendar (the BCRA's rule today: 10; "
+    "docs/complaints.md).",
+    "complaint_warn_business_days": "Business days before a complaint's due date when its owner "
+    "is warned (0: on the due day).",
+    "complaint_escalate_after_business_days": "Business days after opening when an unanswered "
+    "complaint escalates to the responsable de atención al usuario (0: never automatically).",
+    "complaint_types": "The complaint types offered and accepted (comma-separated).",
+    "complaint_products": "The products a complaint can concern (comma-separated).",
+    "complaint_responsable": "Who escalated complaints go to: the responsable de atención al "
+    "usuario (a username or a label).",
     "outbound_rate_limit_max": "Anti-spam: SMS + WhatsApp sends accepted per recipient per window.",
     "outbound_rate_limit_window_seconds": "The window of `OUTBOUND_RATE_LIMIT_MAX`.",
     "send_max_attempts": "Attempts of a send whose provider errors are transient.",

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.calls import repository
+from contact_center.complaints.service import draft_from_call
 from contact_center.db.base import utcnow
 from contact_center.interactions.queue import enter_queue
 from contact_center.interactions.service import Event, record, record_all
@@ -430,6 +431,16 @@ async def apply_call(
     )
     await record_all(session, interaction, events)
     await session.flush()
+    if interaction.outcome is Outcome.TICKETED:
+        # The AI agent opened a ticket: a complaint draft a person confirms (once per call).
+        ticket = event.data_collection.get("ticket_id")
+        await draft_from_call(
+            session,
+            settings,
+            interaction,
+            summary=detail.summary,
+            ticket=None if ticket in (None, "", False) else _label(ticket),
+        )
     return CallResult(interaction=interaction, created=created, changed=changed)
 
 

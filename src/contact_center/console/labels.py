@@ -89,6 +89,7 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "ONBOARDING_LINK": N_("Onboarding link"),
         "CARD_ACTIVATION": N_("Card activation"),
         "CSAT": N_("Satisfaction survey"),
+        "COMPLAINT": N_("Complaint"),
     },
     OtpPurpose: {
         "PASSWORD_RESET": N_("Password reset"),

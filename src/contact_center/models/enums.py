@@ -58,6 +58,8 @@ class MessageKind(StrEnum):
     # The satisfaction survey sent after a resolution (docs/service-levels.md): automated, so
     # never a person's reply.
     CSAT = "CSAT"
+    # A complaint's claim number, or its answer, sent to the customer (docs/complaints.md).
+    COMPLAINT = "COMPLAINT"
 
 
 class OtpChannel(StrEnum):
