@@ -17,6 +17,7 @@ from contact_center.audit.tasks import (
     seal_audit_log,
 )
 from contact_center.calls.tasks import sync_period_seconds, sync_recent_calls
+from contact_center.complaints.tasks import CLOCK_CRON, CLOCK_TIMEOUT, keep_complaint_clocks
 from contact_center.messaging.tasks import (
     STATUS_CHECK_JOB_TIMEOUT,
     MediaWatcher,
@@ -128,6 +129,8 @@ def cron_jobs(runtime: Runtime) -> list[CronJob[Any]]:
         CronJob(sweep_whatsapp_media, cron="* * * * * */10", timeout=60, retries=1),
         # Service-level clocks: warnings and breaches (docs/service-levels.md).
         CronJob(keep_service_levels, cron="* * * * * */10", timeout=120, retries=1),
+        # Complaints' clocks: warnings, escalations, overdue (docs/complaints.md).
+        CronJob(keep_complaint_clocks, cron=CLOCK_CRON, timeout=CLOCK_TIMEOUT, retries=1),
         # Report rollups: the days changed since the last run (docs/service-levels.md).
         CronJob(refresh_report_rollups, cron=ROLLUP_CRON, timeout=ROLLUP_TIMEOUT, retries=1),
         # Satisfaction surveys of resolved conversations; repeat contacts (docs/service-levels.md).
@@ -189,6 +192,7 @@ def build_worker(
             fetch_whatsapp_media,
             sweep_whatsapp_media,
             keep_service_levels,
+            keep_complaint_clocks,
             refresh_report_rollups,
             send_csat_surveys,
             detect_repeat_contacts,

@@ -14,6 +14,7 @@ import structlog
 
 from contact_center.calls.sync import SyncDeps
 from contact_center.calls.tasks import CallJobDeps
+from contact_center.complaints.tasks import ComplaintJobDeps
 from contact_center.media import MediaStore
 from contact_center.messaging.tasks import (
     MediaDeps,
@@ -180,6 +181,7 @@ def job_context(runtime: Runtime, webhooks: WebhookDeps) -> dict[str, Any]:
             settings=runtime.settings, sessions=runtime.sessions, queue=runtime.queue
         ),
         "outcomes": outcome_deps(runtime),
+        "complaints": ComplaintJobDeps(settings=runtime.settings, sessions=runtime.sessions),
         "whatsapp_templates": TemplateJobDeps(
             settings=runtime.settings,
             sessions=runtime.sessions,
