@@ -248,12 +248,6 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(default=6, ge=1, le=50, alias="SEND_MAX_ATTEMPTS")
     send_retry_base_seconds: float = Field(default=2, gt=0, le=300, alias="SEND_RETRY_BASE_SECONDS")
 
-    # Complaints (docs/complaints.md): the username of the bank's responsable de atención al
-    # usuario, to whom the clock escalates a complaint.
-    complaint_responsable: str = Field(
-        default="responsable", min_length=1, max_length=128, alias="COMPLAINT_RESPONSABLE"
-    )
-
     # The console's language when a user has not chosen one (the API always speaks English)
     console_language: Literal["es-AR", "en"] = Field(default="es-AR", alias="CONSOLE_LANGUAGE")
 

@@ -152,7 +152,6 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "send_retry_base_seconds",
         ),
     ),
-    ("Complaints", ("complaint_responsable",)),
     ("Wording", ("console_language", "bank_name", "sms_templates_file")),
     (
         "Job queue",
@@ -307,8 +306,6 @@ DESCRIPTIONS: dict[str, str] = {
     "send_max_attempts": "Attempts of a send whose provider errors are transient.",
     "send_retry_base_seconds": "First retry delay of a transient send error; it doubles each "
     "time (±10 %, capped at 5 min, or the provider's `Retry-After`).",
-    "complaint_responsable": "Username of the bank's responsable de atención al usuario: the "
-    "complaints' clock escalates a complaint to them at its escalation time (docs/complaints.md).",
     "console_language": "The console's language for users who have not chosen one; the API is "
     "always English.",
     "bank_name": "The bank's name in outbound texts (and a word a password may not lean on).",
