@@ -1,8 +1,7 @@
-"""Who may see a complaint, and its evidence bundle as a file (docs/complaints.md).
-
-An agent sees the complaints of their teams and those they own; supervisors, admins and
-compliance officers see every complaint. A complaint the caller may not see answers the same 404
-as an unknown id."""
+"""A complaint's evidence bundle as a file (docs/complaints.md, "Evidence bundle"): for whoever
+sees the complaint (`complaints.service.visible`: an agent the complaints of their teams and
+those they own; supervisors, admins and compliance officers every one), else the same 404 as an
+unknown id."""
 
 from __future__ import annotations
 
@@ -15,42 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
 from contact_center.complaints import evidence
-from contact_center.complaints import evidence_repository as repository
+from contact_center.complaints import service as complaints
 from contact_center.db.base import utcnow
-from contact_center.errors import NotFound
-from contact_center.models.complaint import Complaint
-from contact_center.principal import AuditContext, Principal, Role
+from contact_center.principal import AuditContext
 
 # A bundle is built in memory up to this size, then in a temporary file (a case with many long
 # conversations).
 IN_MEMORY_BYTES = 8 * 1024 * 1024
-
-
-def sees_all(viewer: Principal) -> bool:
-    """Supervisors, admins and compliance officers see every complaint."""
-    return viewer.allows(Role.SUPERVISOR) or viewer.handles_compliance
-
-
-def sees(viewer: Principal, complaint: Complaint) -> bool:
-    """An agent: a complaint of one of their teams, or one they own."""
-    if sees_all(viewer):
-        return True
-    return complaint.owner == viewer.actor_id or (
-        complaint.team_id is not None and complaint.team_id in viewer.team_ids
-    )
-
-
-def not_found(complaint_id: uuid.UUID) -> NotFound:
-    return NotFound(f"No complaint with id {complaint_id}.", code="complaint_not_found")
-
-
-async def visible_complaint(
-    session: AsyncSession, complaint_id: uuid.UUID, viewer: Principal
-) -> Complaint:
-    found = await repository.complaint(session, complaint_id)
-    if found is None or not sees(viewer, found):
-        raise not_found(complaint_id)
-    return found
 
 
 @dataclass
@@ -67,7 +37,7 @@ async def evidence_bundle(
 ) -> EvidenceFile:
     """The complaint's evidence bundle, with one `complaint.evidence_exported` audit row naming
     the manifest's SHA-256 (so a bundle shown later can be matched with this export)."""
-    complaint = await visible_complaint(session, complaint_id, context.principal)
+    complaint = await complaints.visible(session, context.principal, complaint_id)
     files = await evidence.gather(session, complaint)
     out = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_BYTES)  # noqa: SIM115 - streamed, then closed
     try:

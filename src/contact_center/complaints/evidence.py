@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit.schemas import AuditEntryOut
 from contact_center.complaints import evidence_repository as repository
+from contact_center.complaints import repository as complaints
 from contact_center.interactions import service as interactions
 from contact_center.interactions.schemas import InteractionDetailOut
 from contact_center.models.complaint import Complaint
@@ -179,7 +180,7 @@ async def gather(session: AsyncSession, complaint: Complaint) -> list[tuple[str,
     """Every file of the bundle but the manifest and the README, masked, in a fixed order."""
     links = await repository.links(session, complaint.id)
     ids = [link.interaction_id for link in links]
-    notice = await repository.notice_status(session, complaint.notice_message_id)
+    notice = await complaints.message(session, complaint.notice_message_id)
     record = ComplaintRecord.model_validate(
         {
             **{
@@ -230,7 +231,7 @@ async def gather(session: AsyncSession, complaint: Complaint) -> list[tuple[str,
         TimelineEntry(
             id=e.id, type=e.type, actor=e.actor, occurred_at=e.occurred_at, data=mask_json(e.data)
         )
-        for e in await repository.timeline(session, complaint.id)
+        for e in await complaints.events(session, complaint.id)
     ]
     files.append(("timeline.json", _json(_dump(timeline))))
     audit = [

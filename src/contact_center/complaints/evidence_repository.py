@@ -11,14 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.models.audit_log import AuditLog
 from contact_center.models.call_detail import CallDetail
-from contact_center.models.complaint import Complaint, ComplaintEvent, ComplaintInteraction
+from contact_center.models.complaint import ComplaintInteraction
 from contact_center.models.enums import EventType
 from contact_center.models.interaction_event import InteractionEvent
-from contact_center.models.message import Message
-
-
-async def complaint(session: AsyncSession, complaint_id: uuid.UUID) -> Complaint | None:
-    return await session.get(Complaint, complaint_id)
 
 
 async def links(session: AsyncSession, complaint_id: uuid.UUID) -> Sequence[ComplaintInteraction]:
@@ -27,15 +22,6 @@ async def links(session: AsyncSession, complaint_id: uuid.UUID) -> Sequence[Comp
         select(ComplaintInteraction)
         .where(ComplaintInteraction.complaint_id == complaint_id)
         .order_by(ComplaintInteraction.linked_at, ComplaintInteraction.interaction_id)
-    )
-    return found.all()
-
-
-async def timeline(session: AsyncSession, complaint_id: uuid.UUID) -> Sequence[ComplaintEvent]:
-    found = await session.scalars(
-        select(ComplaintEvent)
-        .where(ComplaintEvent.complaint_id == complaint_id)
-        .order_by(ComplaintEvent.occurred_at, ComplaintEvent.id)
     )
     return found.all()
 
@@ -86,8 +72,3 @@ async def audit_rows(
         select(AuditLog).where(or_(*about)).order_by(AuditLog.occurred_at, AuditLog.id)
     )
     return found.all()
-
-
-async def notice_status(session: AsyncSession, message_id: uuid.UUID | None) -> Message | None:
-    """The claim number's notice (its delivery status is the message's)."""
-    return None if message_id is None else await session.get(Message, message_id)
