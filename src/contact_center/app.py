@@ -27,6 +27,7 @@ from contact_center.complaint_evidence.endpoints import router as complaint_evid
 from contact_center.complaints.endpoints import router as complaints_router
 from contact_center.console.account import router as account_router
 from contact_center.console.canned import router as console_canned_router
+from contact_center.console.complaints import router as console_complaints_router
 from contact_center.console.csat import router as console_csat_router
 from contact_center.console.error_pages import error_page
 from contact_center.console.inbox import router as console_inbox_router
@@ -278,6 +279,7 @@ def create_app(
     app.include_router(console_inbox_router)
     app.include_router(console_notifications_router)
     app.include_router(console_redactions_router)
+    app.include_router(console_complaints_router)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")
     if emulator_state is not None:
         # Stand-ins for the providers without credentials; never in production.
