@@ -14,6 +14,7 @@ from contact_center.models.enums import (
     ActorType,
     Availability,
     Channel,
+    ComplaintSource,
     ComplaintStatus,
     Direction,
     EventType,
@@ -60,6 +61,11 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "REPORTED": N_("Reported to the BCRA"),
         "CLOSED": N_("Closed"),
         "DISCARDED": N_("Discarded"),
+    },
+    ComplaintSource: {
+        "CALL_OUTCOME": N_("A call's outcome"),
+        "CONSOLE": N_("Console"),
+        "API": N_("API"),
     },
     Direction: {"INBOUND": N_("Inbound"), "OUTBOUND": N_("Outbound")},
     InteractionStatus: {
@@ -333,6 +339,7 @@ TEMPLATE_CATEGORIES: dict[str, str] = {
 # What an audit row is about.
 ENTITY_TYPES: dict[str, str] = {
     "interaction": N_("Interaction"),
+    "complaint": N_("Complaint"),
     "message": N_("Message"),
     "canned_reply": N_("Canned reply"),
     "otp_challenge": N_("One-time code"),
