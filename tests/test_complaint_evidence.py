@@ -123,7 +123,7 @@ async def seed_case(app: FastAPI, *, number: str = "R-2026-000123") -> Case:
             ComplaintInteraction(
                 complaint_id=complaint.id, interaction_id=call.id, linked_by="ana"
             ),
-            ComplaintEvent(complaint_id=complaint.id, type="complaint.opened", actor="ana"),
+            ComplaintEvent(complaint_id=complaint.id, type="opened", actor="ana"),
         )
         await audit.record(
             session,
@@ -235,7 +235,7 @@ async def test_a_complaint_with_two_conversations_holds_both_masked_and_without_
         }
     ]
     timeline = json.loads(bundle.read("timeline.json"))
-    assert [e["type"] for e in timeline] == ["complaint.opened"]
+    assert [e["type"] for e in timeline] == ["opened"]
     actions = [row["action"] for row in json.loads(bundle.read("audit.json"))]
     assert actions == ["complaint.opened", "interaction.assigned"]
     # Masked everywhere; no provider URL or secret anywhere.

@@ -10,7 +10,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -146,7 +145,6 @@ async def complaints_page(
         products=settings.complaint_product_list,
         query=query,
         filtered=any(query.values()),
-        clear_overdue=f"?{urlencode({k: v for k, v in query.items() if v and k != 'overdue'})}",
     )
 
 
