@@ -5,6 +5,7 @@ to artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -86,4 +87,26 @@ async def test_an_agent_starts_work_on_a_case_from_its_page(
         await page.get_by_role("button", name="Empezar a trabajarlo").click()
     await expect(page.locator(".complaint-head .badge")).to_have_text("En curso")
     await expect(page.locator("[data-timeline]")).to_contain_text("Trabajo iniciado")
+    assert watched.errors == []
+
+
+async def test_an_agent_opens_a_complaint_from_a_conversation(
+    browser: Browser,  # noqa: F811
+    console: Live,
+) -> None:
+    case = await seed_case(console.app)
+    watched = await open_page(browser, console, 375, username="ana", role=Role.AGENT)
+    page = watched.page
+    await page.goto(f"{console.base}/interactions/{case.whatsapp}", wait_until="networkidle")
+    opener = page.locator("[data-open-complaint]")
+    await opener.locator("summary").click()
+    await opener.locator("textarea[name=description]").fill("Le debitaron dos veces la cuota")
+    await opener.get_by_role("button", name="Abrir reclamo").click()
+    link = opener.locator(".result a")
+    await expect(link).to_have_attribute("href", re.compile(r"^/complaints/[0-9a-f-]{36}$"))
+    await _fits(page)
+    await page.screenshot(path=str(SHOTS / "open-complaint-375.png"), full_page=True)
+    await link.click()
+    await expect(page.locator("[data-linked] li")).to_have_count(1)
+    await expect(page.locator("[data-number]")).to_contain_text("R-")
     assert watched.errors == []
