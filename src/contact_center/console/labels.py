@@ -52,21 +52,6 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
     },
     RoutingMode: {"ROUND_ROBIN": N_("Round robin"), "LEAST_BUSY": N_("Least busy")},
     Channel: {"CALL": N_("Call"), "WHATSAPP": N_("WhatsApp"), "SMS": N_("SMS")},
-    ComplaintStatus: {
-        "DRAFT": N_("Draft"),
-        "OPEN": N_("Open"),
-        "IN_PROGRESS": N_("In progress"),
-        "ANSWERED": N_("Answered"),
-        "ESCALATED": N_("Escalated"),
-        "REPORTED": N_("Reported to the BCRA"),
-        "CLOSED": N_("Closed"),
-        "DISCARDED": N_("Discarded"),
-    },
-    ComplaintSource: {
-        "CALL_OUTCOME": N_("A call's outcome"),
-        "CONSOLE": N_("Console"),
-        "API": N_("API"),
-    },
     Direction: {"INBOUND": N_("Inbound"), "OUTBOUND": N_("Outbound")},
     InteractionStatus: {
         "NEW": N_("New"),
@@ -192,6 +177,21 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         "URGENT": N_("Urgent"),
     },
     Role: {"agent": N_("Agent"), "supervisor": N_("Supervisor"), "admin": N_("Administrator")},
+    ComplaintStatus: {
+        "DRAFT": N_("Draft"),
+        "OPEN": N_("Open"),
+        "IN_PROGRESS": N_("In progress"),
+        "ANSWERED": N_("Answered"),
+        "ESCALATED": N_("Escalated"),
+        "REPORTED": N_("Reported to the BCRA"),
+        "CLOSED": N_("Closed"),
+        "DISCARDED": N_("Discarded"),
+    },
+    ComplaintSource: {
+        "CALL_OUTCOME": N_("Call outcome"),
+        "CONSOLE": N_("Console"),
+        "API": N_("API"),
+    },
     WebhookStatus: {
         "RECEIVED": N_("Received"),
         "PROCESSED": N_("Processed"),
@@ -204,6 +204,20 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
 
 # Every action the audit log records (a test checks each `audit.record` call has one here).
 AUDIT_ACTIONS: dict[str, str] = {
+    # Complaints (docs/complaints.md).
+    "complaint.opened": N_("Complaint opened"),
+    "complaint.drafted": N_("Complaint drafted from a call"),
+    "complaint.confirmed": N_("Complaint confirmed"),
+    "complaint.discarded": N_("Complaint discarded"),
+    "complaint.linked": N_("Conversation linked to a complaint"),
+    "complaint.started": N_("Complaint in progress"),
+    "complaint.answered": N_("Complaint answered"),
+    "complaint.escalated": N_("Complaint escalated"),
+    "complaint.reported": N_("Complaint reported to the BCRA"),
+    "complaint.closed": N_("Complaint closed"),
+    "complaint.notice_queued": N_("Claim number sent to the customer"),
+    "complaint.answer_queued": N_("Complaint answer sent to the customer"),
+    "complaint.notice_skipped": N_("Complaint message not sent (no phone)"),
     # The router (docs/workflow.md, "Routing").
     "interaction.routed": N_("Conversation assigned by routing"),
     "interaction.woke": N_("Snoozed conversation woke"),
@@ -338,8 +352,8 @@ TEMPLATE_CATEGORIES: dict[str, str] = {
 
 # What an audit row is about.
 ENTITY_TYPES: dict[str, str] = {
-    "interaction": N_("Interaction"),
     "complaint": N_("Complaint"),
+    "interaction": N_("Interaction"),
     "message": N_("Message"),
     "canned_reply": N_("Canned reply"),
     "otp_challenge": N_("One-time code"),
