@@ -37,21 +37,20 @@ STEPS = complaints.FROM
 # The timeline's steps in words (the clock's own events too); others are shown as recorded.
 EVENT_WORDS = {
     "opened": N_("Opened: claim number issued"),
-    "confirmed": N_("Draft confirmed: claim number issued"),
     "drafted": N_("Draft opened from a call"),
+    "confirmed": N_("Draft confirmed: claim number issued"),
     "discarded": N_("Draft discarded"),
+    "linked": N_("Conversation linked"),
     "started": N_("Work started"),
     "answered": N_("Answer sent to the customer"),
     "escalated": N_("Escalated to the responsable"),
     "reported": N_("Reported to the BCRA"),
     "closed": N_("Closed"),
-    "linked": N_("Conversation linked"),
-    "notice_sent": N_("Claim number sent to the customer"),
+    "notice_queued": N_("Claim number sent to the customer"),
+    "answer_queued": N_("Answer queued for the customer"),
     "notice_skipped": N_("Claim number not sent"),
-    "warning": N_("Due date near"),
-    "complaint.warning": N_("Due date near"),
-    "complaint.escalated": N_("Escalated automatically"),
-    "complaint.overdue": N_("Overdue"),
+    "warned": N_("Due date near"),
+    "overdue": N_("Overdue"),
 }
 
 
