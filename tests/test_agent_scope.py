@@ -504,6 +504,12 @@ NOT_ABOUT_INTERACTIONS = {
     ("POST", "/api/sla-policies"): "admins only",
     ("PATCH", "/api/sla-policies/{policy_id}"): "admins only",
     ("DELETE", "/api/sla-policies/{policy_id}"): "admins only",
+    # Complaints are scoped by their own team and owner, not by a conversation's assignee:
+    # another team's agent is refused (tests/test_complaint_evidence.py,
+    # tests/test_complaints_console.py).
+    ("GET", "/api/complaints/{complaint_id}/evidence"): "a complaint's team or owner (tested)",
+    ("GET", "/complaints"): "a complaint's team or owner (tested)",
+    ("GET", "/complaints/{complaint_id}"): "a complaint's team or owner (tested)",
 }
 WEBHOOKS_AND_EMULATOR = ("/webhooks/", "/_emulator/")
 

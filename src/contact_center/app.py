@@ -23,10 +23,12 @@ from contact_center.auth.endpoints import router as auth_router
 from contact_center.auth.middleware import AuthenticationMiddleware, is_public
 from contact_center.calls.endpoints import router as calls_router
 from contact_center.canned.endpoints import router as canned_router
+from contact_center.complaint_evidence.endpoints import router as complaint_evidence_router
 from contact_center.complaint_reports.endpoints import router as complaint_reports_router
 from contact_center.complaints.endpoints import router as complaints_router
 from contact_center.console.account import router as account_router
 from contact_center.console.canned import router as console_canned_router
+from contact_center.console.complaints import router as console_complaints_router
 from contact_center.console.csat import router as console_csat_router
 from contact_center.console.error_pages import error_page
 from contact_center.console.holds import router as console_holds_router
@@ -267,6 +269,7 @@ def create_app(
     app.include_router(wallboard_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(reports_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(canned_router, dependencies=WORKS_CONVERSATIONS)
+    app.include_router(complaint_evidence_router)
     app.include_router(auth_router)
     app.include_router(users_router)
     app.include_router(audit_router)
@@ -294,6 +297,7 @@ def create_app(
     app.include_router(console_notifications_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(console_redactions_router, dependencies=WORKS_CONVERSATIONS)
     app.include_router(console_subject_requests_router)
+    app.include_router(console_complaints_router)
     app.mount("/static", StaticFiles(directory=CONSOLE_STATIC), name="static")
     if emulator_state is not None:
         # Stand-ins for the providers without credentials; never in production.

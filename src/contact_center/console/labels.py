@@ -283,6 +283,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "redaction.revealed": N_("Redacted value revealed"),
     "redaction.reveal_failed": N_("Redacted value did not open"),
     "redaction.confirmed": N_("Redacted value checked against its proof"),
+    "complaint.evidence_exported": N_("Complaint evidence downloaded"),
     "sms.send": N_("SMS sent"),
     "canned_reply.create": N_("Canned reply created"),
     "canned_reply.update": N_("Canned reply changed"),

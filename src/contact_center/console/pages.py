@@ -27,6 +27,7 @@ from markupsafe import escape
 from contact_center.auth import credentials
 from contact_center.auth.middleware import SESSION_COOKIE
 from contact_center.auth.reveal import resolve_reveal
+from contact_center.complaint_evidence import service as complaint_counts
 from contact_center.console.i18n import Speaker, supported
 from contact_center.console.i18n import install as install_i18n
 from contact_center.console.labels import N_
@@ -132,6 +133,7 @@ async def _dashboard_context(
     )
     return {
         "summary": summary,
+        "complaints": await complaint_counts.open_and_overdue(session, principal),
         "recent": recent.items,
         "day": day,
         "is_today": day == metrics.today(settings),
@@ -278,6 +280,9 @@ async def _detail_context(
         "may_reveal": context.principal.may_reveal_pii and settings.pii_masking_enabled,
         "bot_paused": paused,
         "blocked_by": await subject_requests.blocking_conversation(session, interaction_id),
+        # "Open a complaint" from this conversation (docs/complaints.md, "Console").
+        "complaint_types": settings.complaint_type_list,
+        "complaint_products": settings.complaint_product_list,
     }
 
 

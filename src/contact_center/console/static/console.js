@@ -135,6 +135,7 @@
     if (!body) { return null; }
     if (body.interactionId) { return { href: "/interactions/" + encodeURIComponent(body.interactionId), text: say("open") }; }
     var kind = form.getAttribute("data-created");
+    if (kind === "complaint" && body.id) { return { href: "/complaints/" + encodeURIComponent(body.id), text: say("open") }; }
     var key = kind === "token" ? body.prefix : kind === "user" ? body.username : null;
     return key ? { href: "#" + kind + "-" + key, text: say("show") } : null;
   }
