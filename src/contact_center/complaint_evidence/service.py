@@ -13,12 +13,10 @@ from typing import IO
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit import service as audit
-from contact_center.complaint_evidence import repository
 from contact_center.complaints import evidence
-from contact_center.complaints import repository as complaints_repository
 from contact_center.complaints import service as complaints
 from contact_center.db.base import utcnow
-from contact_center.principal import AuditContext, Principal
+from contact_center.principal import AuditContext
 
 # A bundle is built in memory up to this size, then in a temporary file (a case with many long
 # conversations).
@@ -68,22 +66,3 @@ async def evidence_bundle(
     out.seek(0)
     name = (complaint.number or f"borrador-{complaint.id}").replace("/", "-")
     return EvidenceFile(out, f"reclamo-{name}-evidencia.zip", bundle.manifest_sha256)
-
-
-@dataclass(frozen=True)
-class ComplaintCounts:
-    """The dashboard's complaint figures, within the viewer's scope."""
-
-    open: int
-    overdue: int
-    drafts: int
-
-
-async def open_and_overdue(session: AsyncSession, viewer: Principal) -> ComplaintCounts:
-    """How many complaints the viewer sees owe an answer, how many of those are overdue, and
-    how many drafts wait for a person to confirm them."""
-    visible = complaints_repository.scope(viewer.agent_scope, sorted(viewer.team_ids))
-    opened, overdue, drafts = await repository.open_and_overdue(
-        session, visible=visible, running=complaints_repository.UNANSWERED, now=utcnow()
-    )
-    return ComplaintCounts(opened, overdue, drafts)

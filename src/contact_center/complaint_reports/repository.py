@@ -3,19 +3,15 @@ each (docs/complaints.md, "Regulator's report")."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.complaints.repository import UNANSWERED
 from contact_center.models.complaint import Complaint
 from contact_center.models.enums import ComplaintStatus
-
-# Not answered and still the bank's to answer (the clock's UNANSWERED).
-UNANSWERED = (ComplaintStatus.OPEN, ComplaintStatus.IN_PROGRESS, ComplaintStatus.ESCALATED)
 
 
 @dataclass(frozen=True)
@@ -68,20 +64,17 @@ async def by_product(
 
 
 async def open_and_overdue(
-    session: AsyncSession,
-    now: datetime,
-    *,
-    owner: str | None = None,
-    team_ids: Collection[uuid.UUID] | None = None,
-) -> tuple[int, int]:
-    """Unanswered complaints, and those of them past their due time. With `owner` (an
-    agent's view): only the agent's own and those of `team_ids`."""
-    past_due = and_(Complaint.due_at.is_not(None), Complaint.due_at <= now)
-    stmt = select(func.count(), _count(past_due)).where(Complaint.status.in_(UNANSWERED))
-    if owner is not None:
-        mine = Complaint.owner == owner
-        if team_ids:
-            mine = or_(mine, Complaint.team_id.in_(list(team_ids)))
-        stmt = stmt.where(mine)
-    row = (await session.execute(stmt)).one()
-    return int(row[0]), int(row[1])
+    session: AsyncSession, *, visible: ColumnElement[bool] | None, now: datetime
+) -> tuple[int, int, int]:
+    """(open, overdue, drafts) among the complaints `visible` selects (None: all): open ones
+    owe an answer (their clock runs), overdue ones are open past their due time."""
+    is_running = Complaint.status.in_(list(UNANSWERED))
+    stmt = select(
+        func.count().filter(is_running),
+        func.count().filter(is_running, Complaint.due_at.is_not(None), Complaint.due_at <= now),
+        func.count().filter(Complaint.status == ComplaintStatus.DRAFT),
+    ).select_from(Complaint)
+    if visible is not None:
+        stmt = stmt.where(visible)
+    opened, overdue, drafts = (await session.execute(stmt)).one()
+    return int(opened or 0), int(overdue or 0), int(drafts or 0)

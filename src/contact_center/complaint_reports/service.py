@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from contact_center.complaint_reports.schemas import (
     ComplaintReport,
     ProductFigures,
 )
+from contact_center.complaints import repository as complaints_repository
 from contact_center.db.base import utcnow
 from contact_center.errors import Forbidden
 from contact_center.models.enums import Role
@@ -117,14 +119,23 @@ def csv_name(found: ComplaintReport) -> str:
     return f"complaints-{found.from_.isoformat()}-{found.to.isoformat()}.csv"
 
 
+@dataclass(frozen=True)
+class ComplaintCounts:
+    """The dashboard's complaint figures, within the viewer's scope."""
+
+    open: int
+    overdue: int
+    drafts: int
+
+
 async def open_and_overdue(
     session: AsyncSession, principal: Principal, *, now: datetime | None = None
-) -> tuple[int, int]:
-    """The dashboard's figures: unanswered complaints the caller sees (an agent: their own and
-    their teams'; everyone else: all), and how many of them are past their due time."""
-    return await repository.open_and_overdue(
-        session,
-        now or utcnow(),
-        owner=principal.agent_scope,
-        team_ids=principal.team_ids,
+) -> ComplaintCounts:
+    """The dashboard's figures among the complaints the caller sees (an agent: their own and
+    their teams'; everyone else: all): how many owe an answer, how many of those are past
+    their due time, and how many drafts wait for a person to confirm them."""
+    visible = complaints_repository.scope(principal.agent_scope, sorted(principal.team_ids))
+    opened, overdue, drafts = await repository.open_and_overdue(
+        session, visible=visible, now=now or utcnow()
     )
+    return ComplaintCounts(opened, overdue, drafts)

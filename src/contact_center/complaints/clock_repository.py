@@ -12,6 +12,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.db.statements import insert_ignore
+from contact_center.complaints.repository import UNANSWERED
 from contact_center.models.complaint import Complaint, ComplaintEvent, ComplaintInteraction
 from contact_center.models.enums import ComplaintStatus
 from contact_center.models.user_account import UserAccount
@@ -19,7 +20,6 @@ from contact_center.models.user_account import UserAccount
 # The statuses whose clock runs: a warning and the escalation only before the case was
 # escalated (by a person or by the clock); overdue also after, until it is answered.
 RUNNING = (ComplaintStatus.OPEN, ComplaintStatus.IN_PROGRESS)
-UNANSWERED = (*RUNNING, ComplaintStatus.ESCALATED)
 
 
 def _due_warning(now: datetime) -> object:

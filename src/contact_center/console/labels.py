@@ -228,6 +228,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     "complaint.started": N_("Complaint in progress"),
     "complaint.answered": N_("Complaint answered"),
     "complaint.escalated": N_("Complaint escalated"),
+    "complaint.warned": N_("Complaint deadline approaching"),
+    "complaint.overdue": N_("Complaint overdue"),
     "complaint.reported": N_("Complaint reported to the BCRA"),
     "complaint.closed": N_("Complaint closed"),
     "complaint.notice_queued": N_("Claim number sent to the customer"),

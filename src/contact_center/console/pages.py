@@ -27,7 +27,7 @@ from markupsafe import escape
 from contact_center.auth import credentials
 from contact_center.auth.middleware import SESSION_COOKIE
 from contact_center.auth.reveal import resolve_reveal
-from contact_center.complaint_evidence import service as complaint_counts
+from contact_center.complaint_reports import service as complaint_counts
 from contact_center.console.i18n import Speaker, supported
 from contact_center.console.i18n import install as install_i18n
 from contact_center.console.labels import N_
