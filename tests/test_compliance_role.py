@@ -47,6 +47,22 @@ ALLOWED = {
     ("GET", "/api/data-subject-requests/{request_id}/certificate"): 404,
     ("GET", "/compliance/requests"): 200,
     ("GET", "/compliance/requests/{request_id}"): 404,
+    # Complaints: compliance reads them (cases, evidence, the regulator's report); an action
+    # with a valid body is refused by the service (tests/test_complaints_api.py), an empty one
+    # is refused as invalid first.
+    ("GET", "/api/complaints"): 200,
+    ("GET", "/api/complaints/report"): 200,
+    ("GET", "/api/complaints/{complaint_id}"): 404,
+    ("GET", "/api/complaints/{complaint_id}/evidence"): 404,
+    ("GET", "/api/interactions/{interaction_id}/complaints"): 404,
+    ("GET", "/complaints"): 200,
+    ("GET", "/complaints/{complaint_id}"): 404,
+    ("POST", "/api/complaints"): 422,
+    ("POST", "/api/complaints/{complaint_id}/answer"): 422,
+    ("POST", "/api/complaints/{complaint_id}/discard"): 422,
+    ("POST", "/api/complaints/{complaint_id}/escalate"): 422,
+    ("POST", "/api/complaints/{complaint_id}/link"): 422,
+    ("POST", "/api/complaints/{complaint_id}/report"): 422,
     ("GET", "/account/password"): 200,
     ("POST", "/account/password"): 422,
     ("POST", "/account/language"): 422,

@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contact_center.db.statements import insert_ignore
 from contact_center.complaints.repository import UNANSWERED
+from contact_center.db.statements import insert_ignore
 from contact_center.models.complaint import Complaint, ComplaintEvent, ComplaintInteraction
 from contact_center.models.enums import ComplaintStatus
 from contact_center.models.user_account import UserAccount
