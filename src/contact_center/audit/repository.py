@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, exists, func, insert, select
+from sqlalchemy import Table, exists, func, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.db.statements import insert_ignore, insert_row, lock_key
@@ -107,13 +108,21 @@ async def head(session: AsyncSession) -> Head | None:
     return None if found is None else Head(found.seq, found.hash, found.occurred_at)
 
 
-async def unsealed(session: AsyncSession, since: datetime | None, limit: int) -> Sequence[Any]:
-    """Audit rows without a seal, oldest first (ties by id), from `since` on (all when None)."""
+async def unsealed(
+    session: AsyncSession,
+    since: datetime | None,
+    limit: int,
+    past: tuple[datetime, uuid.UUID] | None = None,
+) -> Sequence[Any]:
+    """Audit rows without a seal, oldest first (ties by id), from `since` on (all when None)
+    and after `past` (occurred_at, id) when given."""
     stmt = select(*ROW_COLUMNS).where(
         ~exists().where(SEAL.c.audit_id == LOG.c.id)  # the unique index on audit_id answers it
     )
     if since is not None:
         stmt = stmt.where(LOG.c.occurred_at >= since)
+    if past is not None:
+        stmt = stmt.where(tuple_(LOG.c.occurred_at, LOG.c.id) > tuple_(*past))
     stmt = stmt.order_by(LOG.c.occurred_at, LOG.c.id).limit(limit)
     return (await session.execute(stmt)).all()
 
@@ -123,9 +132,11 @@ async def add_seals(session: AsyncSession, seals: list[dict[str, Any]]) -> None:
         await session.execute(insert(SEAL), seals)
 
 
-async def links(session: AsyncSession, after: int, limit: int) -> Sequence[Any]:
-    """Links after `after` in seq order, each with its audit row (the row's columns None when
-    the row is gone): seq, hash, audit_id, then ROW_COLUMNS."""
+async def links(
+    session: AsyncSession, after: int, limit: int, *, upto: int | None = None
+) -> Sequence[Any]:
+    """Links after `after` (up to `upto`) in seq order, each with its audit row (the row's
+    columns None when the row is gone): seq, hash, audit_id, then ROW_COLUMNS."""
     stmt = (
         select(SEAL.c.seq, SEAL.c.hash, SEAL.c.audit_id, *ROW_COLUMNS)
         .select_from(SEAL.outerjoin(LOG, LOG.c.id == SEAL.c.audit_id))
@@ -133,6 +144,8 @@ async def links(session: AsyncSession, after: int, limit: int) -> Sequence[Any]:
         .order_by(SEAL.c.seq)
         .limit(limit)
     )
+    if upto is not None:
+        stmt = stmt.where(SEAL.c.seq <= upto)
     return (await session.execute(stmt)).all()
 
 
@@ -184,3 +197,107 @@ async def checkpoint_on(session: AsyncSession, day: date) -> AuditCheckpoint | N
         .limit(1)
     )
     return (await session.scalars(stmt)).first()
+
+
+# --- PostgreSQL's fast path (docs/audit-chain.md, "How fast") -----------------------------------
+# PostgreSQL writes each field of the canonical form but the metadata (presence byte, UTF-8
+# length as 8 bytes big-endian, bytes) in C, and the metadata comes as jsonb's text: Python only
+# re-encodes the metadata (chain.metadata_part), hashes and compares. Rows come as the driver's
+# records, without the ORM's row objects.
+
+
+def _field(expr: str) -> str:
+    raw = f"convert_to({expr}, 'UTF8')"
+    return rf"coalesce('\x01'::bytea || int8send(length({raw})::bigint) || {raw}, '\x00'::bytea)"
+
+
+_WHEN = "to_char(l.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00'"
+# The canonical form up to the metadata ($1: its version line), from audit_log `l`.
+PG_PREFIX = " || ".join(
+    [
+        "$1::bytea",
+        *(
+            _field(expr)
+            for expr in (
+                "l.id::text",
+                _WHEN,
+                "l.actor_type",
+                "l.actor_id",
+                "l.action",
+                "l.entity_type",
+                "l.entity_id",
+                "l.ip",
+                "l.user_agent",
+            )
+        ),
+    ]
+)
+PG_UNSEALED = f"""
+SELECT l.id, {PG_PREFIX} AS prefix, l.metadata::text AS metadata, l.mac, l.occurred_at
+FROM audit_log l
+WHERE NOT EXISTS (SELECT 1 FROM audit_seal s WHERE s.audit_id = l.id)
+  AND ($2::timestamptz IS NULL OR l.occurred_at >= $2::timestamptz)
+  AND ($3::timestamptz IS NULL OR (l.occurred_at, l.id) > ($3::timestamptz, $4::uuid))
+ORDER BY l.occurred_at, l.id
+LIMIT $5
+"""  # noqa: S608 - constant SQL: no value is written into it
+PG_ADD_SEALS = """
+INSERT INTO audit_seal (seq, audit_id, hash, sealed_at)
+SELECT seq, audit_id, hash, $4::timestamptz
+FROM unnest($1::bigint[], $2::uuid[], $3::varchar[]) AS t(seq, audit_id, hash)
+"""
+# seq, the stored hash, the sealed row's id; then (NULL when the row is gone) the prefix, the
+# metadata's text and the mac.
+PG_LINKS = f"""
+SELECT s.seq, s.hash, s.audit_id::text AS audit_id,
+       CASE WHEN l.id IS NULL THEN NULL ELSE {PG_PREFIX} END AS prefix,
+       l.metadata::text AS metadata, l.mac
+FROM audit_seal s LEFT JOIN audit_log l ON l.id = s.audit_id
+WHERE s.seq > $2 AND s.seq <= $3
+ORDER BY s.seq
+LIMIT $4
+"""  # noqa: S608 - constant SQL: no value is written into it
+PG_HASH_AT = "SELECT hash FROM audit_seal WHERE seq = $1"
+
+
+async def driver(session: AsyncSession) -> Any:
+    """The session's asyncpg connection, in the session's transaction."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
+async def pg_unsealed(
+    session: AsyncSession,
+    version: bytes,
+    since: datetime | None,
+    past: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Any]:
+    """`unsealed` on PostgreSQL: id, prefix, metadata (jsonb's text), mac; after `past`
+    (occurred_at, id) when given."""
+    at, after_id = past if past is not None else (None, None)
+    return list(
+        await (await driver(session)).fetch(PG_UNSEALED, version, since, at, after_id, limit)
+    )
+
+
+async def pg_add_seals(
+    session: AsyncSession, seqs: list[int], ids: list[Any], hashes: list[str], at: datetime
+) -> None:
+    if seqs:
+        await (await driver(session)).execute(PG_ADD_SEALS, seqs, ids, hashes, at)
+
+
+async def pg_links(connection: Any, version: bytes, after: int, upto: int, limit: int) -> list[Any]:
+    """Links `after` < seq ≤ `upto` on an asyncpg connection (see PG_LINKS)."""
+    return list(await connection.fetch(PG_LINKS, version, after, upto, limit))
+
+
+async def pg_hash_at(connection: Any, seq: int) -> str | None:
+    found: str | None = await connection.fetchval(PG_HASH_AT, seq)
+    return found
+
+
+async def hash_at(session: AsyncSession, seq: int) -> str | None:
+    return (await session.execute(select(SEAL.c.hash).where(SEAL.c.seq == seq))).scalar()
