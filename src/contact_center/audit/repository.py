@@ -258,6 +258,14 @@ ORDER BY s.seq
 LIMIT $4
 """  # noqa: S608 - constant SQL: no value is written into it
 PG_HASH_AT = "SELECT hash FROM audit_seal WHERE seq = $1"
+# A range of links joins its rows by index: a hash join would read all of audit_log per range.
+# Verify runs its own processes: no parallel workers of PostgreSQL's on top.
+PG_WALK_SETTINGS = (
+    ("enable_hashjoin", "off"),
+    ("enable_mergejoin", "off"),
+    ("jit", "off"),
+    ("max_parallel_workers_per_gather", "0"),
+)
 
 
 async def driver(session: AsyncSession) -> Any:
@@ -292,6 +300,12 @@ async def pg_add_seals(
 async def pg_links(connection: Any, version: bytes, after: int, upto: int, limit: int) -> list[Any]:
     """Links `after` < seq ≤ `upto` on an asyncpg connection (see PG_LINKS)."""
     return list(await connection.fetch(PG_LINKS, version, after, upto, limit))
+
+
+async def pg_prepare_walk(connection: Any, *, local: bool) -> None:
+    """Plan the walk's joins by index (`local`: for the current transaction only)."""
+    for name, value in PG_WALK_SETTINGS:
+        await connection.execute(f"SET {'LOCAL ' if local else ''}{name} = {value}")
 
 
 async def pg_hash_at(connection: Any, seq: int) -> str | None:
