@@ -66,7 +66,7 @@ def canonical(
     parts = [VERSION]
     for value in (
         str(id),
-        _when(occurred_at),
+        when(occurred_at),
         str(getattr(actor_type, "value", actor_type)),
         actor_id,
         action,
@@ -100,10 +100,14 @@ def canonical_of(values: Mapping[str, Any]) -> bytes:
     )
 
 
-def _when(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+def utc(value: datetime) -> datetime:
+    """An aware UTC datetime (SQLite gives naive UTC ones back)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def when(value: datetime) -> str:
+    """A moment as the canonical form writes it: UTC, ISO 8601 with microseconds."""
+    return utc(value).isoformat(timespec="microseconds")
 
 
 def _json(value: Any) -> str:
@@ -182,6 +186,23 @@ def metadata_part(text: str | None) -> bytes:
 
 def mac(key: bytes, row: bytes) -> str:
     return hmac.digest(key, row, "sha256").hex()
+
+
+PRUNE_VERSION = b"contact-center audit prune point v1\n"
+
+
+def prune_point_mac(key: bytes, seq: int, hash_: str, rows: int, cutoff: datetime) -> str:
+    """A prune point's HMAC (audit.prune): only the application, holding the key, makes one."""
+    body = b"".join(
+        (
+            PRUNE_VERSION,
+            seq.to_bytes(8, "big"),
+            hash_.encode("ascii", "replace"),
+            rows.to_bytes(8, "big"),
+            when(cutoff).encode("ascii"),
+        )
+    )
+    return mac(key, body)
 
 
 def _mac_with(keyed: hmac.HMAC, row: bytes) -> str:
@@ -287,6 +308,7 @@ class Broken(StrEnum):
     FORGED = "row not written by the application"
     UNSEALED = "unsealed for more than 60 s"
     CHECKPOINT = "checkpoint mismatch"
+    PRUNE = "prune point not made by the application"
 
 
 @dataclass(frozen=True)
@@ -313,6 +335,8 @@ class Report:
     head_seq: int = 0
     head_hash: str = GENESIS
     started_at_seq: int = 0
+    # The chain was pruned up to this link (audit.prune): verify starts after it.
+    pruned_to: int = 0
     checkpoints_checked: int = 0
     unsealed: int = 0
     findings: list[Finding] = field(default_factory=list)
@@ -335,6 +359,7 @@ class Report:
             "checked": self.checked,
             "beforeSealing": self.before_sealing,
             "startedAtSeq": self.started_at_seq,
+            "prunedTo": self.pruned_to,
             "head": {"seq": self.head_seq, "hash": self.head_hash},
             "checkpointsChecked": self.checkpoints_checked,
             "unsealed": self.unsealed,
@@ -458,7 +483,7 @@ def _pg_links(rows: Iterable[Any]) -> Iterator[Link]:
 
 async def _walk_pg(connection: Any, walk: Walk, batch: int, *, local: bool) -> Walk:
     await repository.pg_prepare_walk(connection, local=local)
-    if walk.after > 0:
+    if walk.after > 0 and walk.previous is None:
         walk.previous = await repository.pg_hash_at(connection, walk.after)
     while True:
         rows = await repository.pg_links(connection, VERSION, walk.after, walk.upto, batch)
@@ -552,7 +577,22 @@ async def verify(
             if expected[seq][0] != hash_:
                 report.add(Finding(Broken.CHECKPOINT, seq, None, "stored and exported differ"))
         after, previous, began = 0, GENESIS, False
-        if from_checkpoint and stored:
+        points = await repository.prune_points(session)
+        for point in points:
+            made = prune_point_mac(key, point.seq, point.hash, point.rows, point.cutoff)
+            if not hmac.compare_digest(point.mac, made):
+                report.add(Finding(Broken.PRUNE, point.seq, None, "prune point mac mismatch"))
+        if points:  # the links up to the latest prune point are gone on purpose
+            after, previous = points[0].seq, points[0].hash
+            report.started_at_seq = report.pruned_to = after
+            hashes = {point.seq: point.hash for point in points}
+            for seq in [seq for seq in expected if seq <= after]:
+                hash_, what = expected.pop(seq)
+                if seq in hashes:  # a checkpoint at a prune point (earlier ones are gone)
+                    report.checkpoints_checked += 1
+                    if hash_ != hashes[seq]:
+                        report.add(Finding(Broken.CHECKPOINT, seq, None, f"{what} (pruned)"))
+        if from_checkpoint and stored and stored[0].seq > after:
             latest = stored[0]
             start = await repository.link_at(session, latest.seq)
             after, previous = latest.seq, latest.hash
@@ -598,7 +638,7 @@ async def verify(
         unsealed, lonely = await repository.unsealed_before(session, now - SEAL_WITHIN, 10)
     report.unsealed = unsealed
     for audit_id, occurred_at in lonely:
-        report.add(Finding(Broken.UNSEALED, None, str(audit_id), f"occurred {_when(occurred_at)}"))
+        report.add(Finding(Broken.UNSEALED, None, str(audit_id), f"occurred {when(occurred_at)}"))
     log.info(
         "audit_verified",
         checked=report.checked,

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, exists, func, insert, select, tuple_
+from sqlalchemy import Table, delete, exists, func, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.db.statements import insert_ignore, insert_row, lock_key
-from contact_center.models.audit_chain import AuditCheckpoint, AuditSeal
+from contact_center.models.audit_chain import AuditCheckpoint, AuditPrune, AuditSeal
 from contact_center.models.audit_log import AuditLog
 from contact_center.models.enums import ActorType
 
@@ -64,6 +64,7 @@ async def listing(
 # --- the hash chain (docs/audit-chain.md) ------------------------------------------------------
 
 SEAL = cast(Table, AuditSeal.__table__)
+PRUNE = cast(Table, AuditPrune.__table__)
 CHECKPOINT = cast(Table, AuditCheckpoint.__table__)
 LOG = cast(Table, AuditLog.__table__)
 # An audit row's columns in canonical order (audit.chain.canonical), then its mac.
@@ -105,7 +106,10 @@ async def head(session: AsyncSession) -> Head | None:
         .limit(1)
     )
     found = (await session.execute(stmt)).first()
-    return None if found is None else Head(found.seq, found.hash, found.occurred_at)
+    if found is not None:
+        return Head(found.seq, found.hash, found.occurred_at)
+    point = await prune_point(session)  # every link pruned: the chain goes on from the point
+    return None if point is None else Head(point.seq, point.hash, None)
 
 
 async def unsealed(
@@ -315,3 +319,57 @@ async def pg_hash_at(connection: Any, seq: int) -> str | None:
 
 async def hash_at(session: AsyncSession, seq: int) -> str | None:
     return (await session.execute(select(SEAL.c.hash).where(SEAL.c.seq == seq))).scalar()
+
+
+# --- pruning (audit.prune) ----------------------------------------------------------------------
+
+
+async def prune_point(session: AsyncSession) -> AuditPrune | None:
+    """The latest prune point: the chain's links up to its seq are gone on purpose."""
+    stmt = select(AuditPrune).order_by(AuditPrune.seq.desc()).limit(1)
+    return (await session.scalars(stmt)).first()
+
+
+async def prune_points(session: AsyncSession) -> Sequence[AuditPrune]:
+    """Newest first."""
+    return (await session.scalars(select(AuditPrune).order_by(AuditPrune.seq.desc()))).all()
+
+
+async def add_prune_point(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(insert(PRUNE), values)
+
+
+async def first_young(session: AsyncSession, after: int, cutoff: datetime) -> int | None:
+    """The first link after `after` whose row is not older than `cutoff` (or is gone): where a
+    prunable prefix ends."""
+    stmt = (
+        select(SEAL.c.seq)
+        .select_from(SEAL.outerjoin(LOG, LOG.c.id == SEAL.c.audit_id))
+        .where(SEAL.c.seq > after, (LOG.c.id.is_(None)) | (LOG.c.occurred_at >= cutoff))
+        .order_by(SEAL.c.seq)
+        .limit(1)
+    )
+    found: int | None = (await session.execute(stmt)).scalar()
+    return found
+
+
+async def count_links(session: AsyncSession, after: int, before: int | None) -> int:
+    stmt = select(func.count()).select_from(SEAL).where(SEAL.c.seq > after)
+    if before is not None:
+        stmt = stmt.where(SEAL.c.seq < before)
+    return int((await session.execute(stmt)).scalar() or 0)
+
+
+async def delete_pruned(session: AsyncSession, after: int, upto: int) -> int:
+    """Remove links `after` < seq ≤ `upto` and their rows (the guards allow it once a prune
+    point at `upto` is recorded). The link → row foreign key is checked at commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET CONSTRAINTS fk_audit_seal_audit_id_audit_log DEFERRED"))
+    else:
+        await session.execute(text("PRAGMA defer_foreign_keys = ON"))
+    in_range = (SEAL.c.seq > after) & (SEAL.c.seq <= upto)
+    result = await session.execute(
+        delete(LOG).where(LOG.c.id.in_(select(SEAL.c.audit_id).where(in_range)))
+    )
+    await session.execute(delete(SEAL).where(in_range))
+    return int(cast(Any, result).rowcount or 0)
