@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -83,6 +84,56 @@ def _row(n: int, start: datetime) -> dict[str, Any]:
     return values
 
 
+def _part(text: str) -> bytes:
+    raw = text.encode()
+    return b"\x01" + len(raw).to_bytes(8, "big") + raw
+
+
+# `_row`'s canonical form around its varying fields (id, occurred_at, entity_id, metadata),
+# so that millions of rows are made fast; `_fast_row` checks itself against `_row`.
+_MIDDLE = b"".join(_part(text) for text in ("USER", "ana", "interaction.update", "interaction"))
+_TAIL = _part(str(CONTEXT.ip)) + _part(str(CONTEXT.user_agent))
+_METADATA = '{"field":"status","from":"NEW","n":%r,"to":"IN_PROGRESS"}'
+
+
+def _fast_row(n: int, start: datetime) -> tuple[tuple[Any, ...], bytes]:
+    """`_row(n)` as a COPY record, and its canonical bytes, without the generic encoding."""
+    row_id = uuid.uuid4()
+    occurred_at = start + STEP * n
+    entity_id = f"7f1c2a90-0000-4000-8000-{n:012d}"
+    metadata = _METADATA % float(n)
+    body = b"".join(
+        (
+            chain.VERSION,
+            _part(str(row_id)),
+            _part(occurred_at.isoformat(timespec="microseconds")),
+            _MIDDLE,
+            _part(entity_id),
+            _TAIL,
+            _part(metadata),
+        )
+    )
+    row_mac = chain.mac(chain_key, body)
+    record = (
+        row_id,
+        occurred_at,
+        "USER",
+        "ana",
+        "interaction.update",
+        "interaction",
+        entity_id,
+        CONTEXT.ip,
+        CONTEXT.user_agent,
+        metadata,
+        row_mac,
+    )
+    if n == 0:  # the template is `_row`'s canonical form
+        values = dict(zip(COLUMNS, record, strict=True))
+        values["metadata"] = json.loads(metadata)
+        assert chain.canonical_of(values) == body
+    return record, body
+
+
 def _record(values: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(
         json.dumps(values[c])
@@ -111,10 +162,10 @@ async def fill(
             step = min(100_000, sealed - done)
             rows, seals = [], []
             for n in range(done, done + step):
-                values = _row(n, start)
-                head = chain.link(head, chain.canonical_of(values), values["mac"], n + 1)
-                rows.append(_record(values))
-                seals.append((n + 1, values["id"], head, at))
+                record, body = _fast_row(n, start)
+                head = chain.link(head, body, record[-1], n + 1)
+                rows.append(record)
+                seals.append((n + 1, record[0], head, at))
             await connection.copy_records_to_table("audit_log", records=rows, columns=COLUMNS)
             await connection.copy_records_to_table(
                 "audit_seal", records=seals, columns=("seq", "audit_id", "hash", "sealed_at")
