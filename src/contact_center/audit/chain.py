@@ -148,15 +148,17 @@ def _as_number_float(text: str) -> float:
     return 0.0 if number == 0 else number
 
 
-# `json.loads` and `json.dumps` build a decoder and an encoder per call; verify reuses these
-# (the C scanner and encoder `_json` gives: the same output as `_json`, numbers made doubles
-# while parsing instead of by a second walk, `_numbers`).
-_scan = json.JSONDecoder(parse_int=_as_number_int, parse_float=_as_number_float).scan_once
+# `json.loads` and `json.dumps` build a decoder and an encoder per call; verify reuses one C
+# scanner and one C encoder set as `_json` sets them (same output), the numbers made doubles
+# while parsing instead of by a second walk (`_numbers`).
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(  # type: ignore[attr-defined]
+    parse_int=_as_number_int, parse_float=_as_number_float
+).scan_once
 _encode = (
     json.encoder.c_make_encoder(  # type: ignore[attr-defined]
         None,  # no circular check: a parsed document has no cycle
         None,
-        json.encoder.encode_basestring_ascii,  # type: ignore[attr-defined]
+        json.encoder.encode_basestring_ascii,
         None,
         ":",
         ",",
