@@ -494,6 +494,17 @@ async def _walk_pg(connection: Any, walk: Walk, batch: int, *, local: bool) -> W
             return walk.finish()
 
 
+async def links(session: AsyncSession, after: int, upto: int, limit: int) -> list[Link]:
+    """Links `after` < seq ≤ `upto` (at most `limit`) as the walk reads them, on the session's
+    connection (PostgreSQL's fast path, or the generic one)."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = await repository.pg_links(
+            await repository.driver(session), VERSION, after, upto, limit
+        )
+        return list(_pg_links(rows))
+    return list(_generic_links(await repository.links(session, after, limit, upto=upto)))
+
+
 async def _walk_in(session: AsyncSession, walk: Walk, batch: int) -> Walk:
     """One range on the session's connection (SQLite, or PostgreSQL in one process)."""
     if session.get_bind().dialect.name == "postgresql":

@@ -6,7 +6,7 @@ and hash, authenticated with AUDIT_MAC_KEY) from which `verify` goes on."""
 from __future__ import annotations
 
 import hmac
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,17 +40,19 @@ async def purge_batch(session: AsyncSession, cutoff: datetime, now: datetime, li
     point = await repository.prune_point(session)
     start = after = 0 if point is None else point.seq
     previous = chain.GENESIS if point is None else point.hash
-    keyed = cutoff.astimezone(UTC)
-    for row in await repository.links(session, after, limit):
-        seq, stored_hash = row[0], row[1]
-        if seq != after + 1 or row[3] is None or chain.utc(row[4]) >= keyed:
+    young = await repository.first_young(session, after, cutoff)
+    upto = after + limit if young is None else min(young - 1, after + limit)
+    keyed = hmac.new(key, digestmod="sha256")
+    for seq, stored_hash, _, body, row_mac in await chain.links(session, after, upto, limit):
+        if seq != after + 1 or body is None:
             break
-        body = chain.canonical(*row[3:13])
-        row_mac = row[13]
         if chain.link(previous, body, row_mac, seq) != stored_hash:
             break
-        if row_mac is not None and not hmac.compare_digest(row_mac, chain.mac(key, body)):
-            break
+        if row_mac is not None:
+            digest = keyed.copy()
+            digest.update(body)
+            if not hmac.compare_digest(row_mac, digest.hexdigest()):
+                break
         previous, after = stored_hash, seq
     pruned = after - start
     if not pruned:
