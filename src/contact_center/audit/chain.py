@@ -246,6 +246,8 @@ async def seal_batch(
     seq, previous = (0, GENESIS) if head is None else (head.seq, head.hash)
     at = utcnow()
     if session.get_bind().dialect.name == "postgresql":
+        # The lookback window by its index, each row's seal by its own (not a hash of them all).
+        await repository.pg_prepare_walk(await repository.driver(session), local=True, sealing=True)
         rows = await repository.pg_unsealed(session, VERSION, since, past, batch)
         seqs, ids, hashes = [], [], []
         for row in rows:

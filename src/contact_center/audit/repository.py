@@ -236,15 +236,28 @@ PG_PREFIX = " || ".join(
         ),
     ]
 )
-PG_UNSEALED = f"""
-SELECT l.id, {PG_PREFIX} AS prefix, l.metadata::text AS metadata, l.mac, l.occurred_at
-FROM audit_log l
-WHERE NOT EXISTS (SELECT 1 FROM audit_seal s WHERE s.audit_id = l.id)
-  AND ($2::timestamptz IS NULL OR l.occurred_at >= $2::timestamptz)
-  AND ($3::timestamptz IS NULL OR (l.occurred_at, l.id) > ($3::timestamptz, $4::uuid))
-ORDER BY l.occurred_at, l.id
-LIMIT $5
-"""  # noqa: S608 - constant SQL: no value is written into it
+
+
+def _pg_unsealed(since: bool, past: bool) -> str:
+    """`unsealed`'s query for one case ($1 the version, then since, past's occurred_at and id
+    when given, then the limit): each case is planned on the (occurred_at, id) index, where an
+    `$n IS NULL OR …` condition would make the generic plan read the whole table."""
+    where = ["NOT EXISTS (SELECT 1 FROM audit_seal s WHERE s.audit_id = l.id)"]
+    n = 1
+    if since:
+        n += 1
+        where.append(f"l.occurred_at >= ${n}")
+    if past:
+        where.append(f"(l.occurred_at, l.id) > (${n + 1}::timestamptz, ${n + 2}::uuid)")
+        n += 2
+    return (
+        f"SELECT l.id, {PG_PREFIX} AS prefix, l.metadata::text AS metadata, l.mac, "  # noqa: S608 - constant SQL: no value is written into it
+        f"l.occurred_at FROM audit_log l WHERE {' AND '.join(where)} "
+        f"ORDER BY l.occurred_at, l.id LIMIT ${n + 1}"
+    )
+
+
+PG_UNSEALED = {(a, b): _pg_unsealed(a, b) for a in (False, True) for b in (False, True)}
 PG_ADD_SEALS = """
 INSERT INTO audit_seal (seq, audit_id, hash, sealed_at)
 SELECT seq, audit_id, hash, $4::timestamptz
@@ -288,10 +301,13 @@ async def pg_unsealed(
 ) -> list[Any]:
     """`unsealed` on PostgreSQL: id, prefix, metadata (jsonb's text), mac; after `past`
     (occurred_at, id) when given."""
-    at, after_id = past if past is not None else (None, None)
-    return list(
-        await (await driver(session)).fetch(PG_UNSEALED, version, since, at, after_id, limit)
-    )
+    args: list[Any] = [version]
+    if since is not None:
+        args.append(since)
+    if past is not None:
+        args.extend(past)
+    sql = PG_UNSEALED[since is not None, past is not None]
+    return list(await (await driver(session)).fetch(sql, *args, limit))
 
 
 async def pg_add_seals(
@@ -306,9 +322,11 @@ async def pg_links(connection: Any, version: bytes, after: int, upto: int, limit
     return list(await connection.fetch(PG_LINKS, version, after, upto, limit))
 
 
-async def pg_prepare_walk(connection: Any, *, local: bool) -> None:
-    """Plan the walk's joins by index (`local`: for the current transaction only)."""
-    for name, value in PG_WALK_SETTINGS:
+async def pg_prepare_walk(connection: Any, *, local: bool, sealing: bool = False) -> None:
+    """Plan the walk's joins by index (`local`: for the current transaction only). `sealing`:
+    the lookback window read by its (occurred_at, id) index too, never the whole table."""
+    settings = (*PG_WALK_SETTINGS, ("enable_seqscan", "off")) if sealing else PG_WALK_SETTINGS
+    for name, value in settings:
         await connection.execute(f"SET {'LOCAL ' if local else ''}{name} = {value}")
 
 
