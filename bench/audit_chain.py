@@ -224,6 +224,28 @@ async def measure(url: str, args: argparse.Namespace, console: Console) -> dict[
     return results
 
 
+async def steady(engine: Any, args: argparse.Namespace, console: Console) -> dict[str, Any]:
+    """On a kept database: --steady new rows after its newest, then one sealing run timed."""
+    global chain_key
+    url = engine.url.render_as_string(hide_password=False)
+    chain_key = await load_audit_mac_key(engine, load_settings(database_url=url))
+    connection = await asyncpg.connect(asyncpg_url(url))
+    try:
+        newest = await connection.fetchval("SELECT max(occurred_at) FROM audit_log")
+    finally:
+        await connection.close()
+    await fill(url, args.steady, newest + STEP, console)
+    started = time.perf_counter()
+    sealed = await tasks.seal(create_session_factory(engine))
+    elapsed = time.perf_counter() - started
+    assert sealed == args.steady, sealed
+    return {
+        f"seal: one run of {args.steady:,} new rows": (
+            f"{elapsed:.2f} s ({args.steady / elapsed:,.0f} rows/s)"
+        )
+    }
+
+
 def _cpu() -> float:
     """CPU seconds of this process and its finished children (verify's worker processes)."""
     own, children = (
@@ -265,7 +287,8 @@ async def run(args: argparse.Namespace) -> None:
         settings = load_settings(database_url=args.database)
         engine = create_engine(settings)
         try:
-            results = await verify_only(engine, args, console)
+            results = await steady(engine, args, console) if args.steady else {}
+            results.update(await verify_only(engine, args, console))
         finally:
             await engine.dispose()
         for key, value in results.items():
