@@ -13,17 +13,17 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from contact_center.audit import chain, repository, tasks
+from contact_center.audit import chain, prune, repository, tasks
 from contact_center.audit import service as audit
 from contact_center.audit.tasks import checkpoint_audit_log, seal_audit_log
 from contact_center.db.base import utcnow
 from contact_center.keys import audit_mac
 from contact_center.keys.service import load_audit_mac_key
-from contact_center.models import AuditLog, AuditSeal
+from contact_center.models import AuditLog, AuditPrune, AuditSeal
 from contact_center.models.enums import ActorType
 from contact_center.principal import AuditContext, Principal, Role
 from contact_center.settings import Settings
@@ -137,6 +137,12 @@ async def test_the_mac_survives_the_round_trip_through_the_database(
     assert row[10] == values["mac"]
     assert chain.mac(key, chain.canonical(*row[:10])) == values["mac"]
     assert chain.canonical(*row[:10]) == chain.canonical_of(values)
+    if session_factory.kw["bind"].dialect.name == "postgresql":
+        # PostgreSQL's fast path: the fields but the metadata written by SQL, the metadata
+        # re-encoded from jsonb's text.
+        async with session_factory() as session:
+            (fast,) = await repository.pg_unsealed(session, chain.VERSION, None, None, 10)
+        assert fast[1] + chain.metadata_part(fast[2]) == chain.canonical_of(values)
 
 
 def test_the_canonical_form_is_length_prefixed_and_versioned() -> None:
@@ -494,3 +500,231 @@ async def test_checkpoints_api_is_for_admins(
     for bad in ("0", "abc", "1001", "1%00"):
         wrong = await client.get(f"/api/audit/checkpoints?limit={bad}")
         assert wrong.status_code == 422, bad
+
+
+# --- verify in ranges -------------------------------------------------------------------------
+
+
+async def test_verify_in_ranges_names_the_lowest_broken_link_first(
+    engine: AsyncEngine,
+    database_url: str,
+    session_factory: async_sessionmaker[AsyncSession],
+    key: bytes,
+    sealed: list[uuid.UUID],
+) -> None:
+    # Ranges of 2 links: (0, 2], (2, 4], (4, 6]; on PostgreSQL each in a process of its own.
+    await behind_the_back(
+        engine,
+        database_url,
+        "UPDATE audit_log SET actor_id = 'mallory' WHERE id = :id",
+        id=_uuid_param(engine, sealed[5]),
+    )
+    await behind_the_back(
+        engine,
+        database_url,
+        "UPDATE audit_log SET ip = '6.6.6.6' WHERE id = :id",
+        id=_uuid_param(engine, sealed[1]),
+    )
+    await behind_the_back(engine, database_url, "DELETE FROM audit_seal WHERE seq = 4")
+    whole = await verify(session_factory, key, workers=0)
+    ranged = await verify(session_factory, key, span=2)
+    found = [(f.what, f.seq) for f in ranged.findings]
+    assert found == [
+        (chain.Broken.CHANGED, 2),
+        (chain.Broken.MISSING, 4),  # the end of the second range: reported once
+        (chain.Broken.CHANGED, 6),
+    ]
+    assert found == [(f.what, f.seq) for f in whole.findings]
+    assert ranged.checked == whole.checked == 5
+
+
+async def test_verify_in_ranges_counts_rows_from_before_sealing_across_ranges(
+    session_factory: async_sessionmaker[AsyncSession], key: bytes
+) -> None:
+    audit_mac.install(None)
+    await write(session_factory, 3)
+    audit_mac.install(key)
+    await write(session_factory, 2)
+    audit_mac.install(None)  # a row without a mac after the chain began: not the application's
+    await write(session_factory, 1)
+    audit_mac.install(key)
+    await tasks.seal(session_factory)
+    report = await verify(session_factory, key, span=2)
+    assert report.before_sealing == 3
+    assert [(f.what, f.seq) for f in report.findings] == [(chain.Broken.FORGED, 6)]
+
+
+# --- pruning ----------------------------------------------------------------------------------
+
+
+async def purge(
+    sessions: async_sessionmaker[AsyncSession], cutoff: datetime, limit: int = 1000
+) -> int:
+    async with sessions() as session:
+        pruned = await prune.purge_batch(session, cutoff, utcnow(), limit)
+        await session.commit()
+    return pruned
+
+
+async def expired(sessions: async_sessionmaker[AsyncSession], cutoff: datetime) -> int:
+    async with sessions() as session:
+        return await prune.count_expired(session, cutoff, utcnow())
+
+
+async def test_pruning_removes_the_expired_prefix_and_verify_goes_on_from_it(
+    session_factory: async_sessionmaker[AsyncSession], key: bytes, sealed: list[uuid.UUID]
+) -> None:
+    cutoff = utcnow()
+    await write(session_factory, 3)
+    await tasks.seal(session_factory)
+    assert await expired(session_factory, cutoff) == 6
+    assert await purge(session_factory, cutoff, limit=4) == 4
+    assert await expired(session_factory, cutoff) == 2
+    assert await purge(session_factory, cutoff) == 2
+    assert await purge(session_factory, cutoff) == 0
+    assert [s for s, _ in await seals(session_factory)] == [7, 8, 9]
+    async with session_factory() as session:
+        left = (await session.execute(select(func.count()).select_from(AuditLog))).scalar()
+    assert left == 3
+    report = await verify(session_factory, key)
+    assert report.ok, report.findings
+    assert (report.pruned_to, report.checked, report.head_seq) == (6, 3, 9)
+    # The chain goes on after the prune point, even once every link is pruned.
+    assert await purge(session_factory, utcnow()) == 3
+    await write(session_factory, 2)
+    assert await tasks.seal(session_factory) == 2
+    assert [s for s, _ in await seals(session_factory)] == [10, 11]
+    report = await verify(session_factory, key, span=1)
+    assert report.ok, report.findings
+    assert (report.pruned_to, report.checked) == (9, 2)
+
+
+async def test_pruning_never_removes_unsealed_or_young_rows(
+    session_factory: async_sessionmaker[AsyncSession], key: bytes, sealed: list[uuid.UUID]
+) -> None:
+    late = audit.row(SOMEONE, "test.late")  # old, but committed (and sealed) after young rows
+    cutoff = utcnow()
+    await write(session_factory, 2)
+    await tasks.seal(session_factory)
+    async with session_factory() as session:
+        await repository.add(session, late)
+        await session.commit()
+    await tasks.seal(session_factory)
+    unsealed = await write(session_factory, 2)
+    assert await expired(session_factory, cutoff) == 6
+    assert await purge(session_factory, cutoff) == 6
+    assert await purge(session_factory, cutoff) == 0  # the late row is behind young ones
+    async with session_factory() as session:
+        ids = set((await session.scalars(select(AuditLog.id))).all())
+    assert ids >= {late["id"], *unsealed}
+    assert len(ids) == 5
+    # Even with a cutoff after every row, the unsealed ones stay.
+    assert await purge(session_factory, utcnow() + LATER) == 3
+    async with session_factory() as session:
+        assert set((await session.scalars(select(AuditLog.id))).all()) == set(unsealed)
+
+
+async def test_the_database_refuses_to_delete_an_unpruned_row_or_link(
+    session_factory: async_sessionmaker[AsyncSession], key: bytes, sealed: list[uuid.UUID]
+) -> None:
+    assert await purge(session_factory, utcnow(), limit=3) == 3
+    for statement in (
+        delete(AuditLog).where(AuditLog.id == sealed[3]),
+        delete(AuditSeal).where(AuditSeal.seq == 4),
+        delete(AuditPrune),
+    ):
+        async with session_factory() as session:
+            with pytest.raises(DBAPIError, match="append-only"):
+                await session.execute(statement)
+
+
+async def test_verify_after_a_prune_names_an_update_a_delete_and_an_insert(
+    engine: AsyncEngine,
+    database_url: str,
+    session_factory: async_sessionmaker[AsyncSession],
+    key: bytes,
+    sealed: list[uuid.UUID],
+) -> None:
+    assert await purge(session_factory, utcnow(), limit=3) == 3
+    await behind_the_back(
+        engine,
+        database_url,
+        "UPDATE audit_log SET actor_id = 'mallory' WHERE id = :id",
+        id=_uuid_param(engine, sealed[3]),
+    )
+    await behind_the_back(
+        engine,
+        database_url,
+        "DELETE FROM audit_log WHERE id = :id",
+        id=_uuid_param(engine, sealed[5]),
+    )
+    forged = uuid.uuid4()
+    at = utcnow() - timedelta(minutes=3)
+    await behind_the_back(
+        engine,
+        database_url,
+        "INSERT INTO audit_log (id, occurred_at, actor_type, actor_id, action) "
+        "VALUES (:id, :at, 'USER', 'mallory', 'auth.login')",
+        id=_uuid_param(engine, forged),
+        at=at if engine.dialect.name == "postgresql" else at.replace(tzinfo=None).isoformat(" "),
+    )
+    await tasks.seal(session_factory)
+    report = await verify(session_factory, key)
+    assert [(f.what, f.seq) for f in report.findings] == [
+        (chain.Broken.CHANGED, 4),
+        (chain.Broken.MISSING, 6),
+        (chain.Broken.FORGED, 7),
+    ]
+    # A deleted link right after the prune point, as well.
+    await behind_the_back(engine, database_url, "DELETE FROM audit_seal WHERE seq = 4")
+    report = await verify(session_factory, key)
+    assert (report.findings[0].what, report.findings[0].seq) == (chain.Broken.MISSING, 4)
+
+
+async def test_verify_names_a_forged_or_removed_prune_point(
+    engine: AsyncEngine,
+    database_url: str,
+    session_factory: async_sessionmaker[AsyncSession],
+    key: bytes,
+    sealed: list[uuid.UUID],
+) -> None:
+    assert await purge(session_factory, utcnow(), limit=2) == 2
+    async with session_factory() as session:
+        (anchor,) = [(c.seq, c.hash) for c in await repository.prune_points(session)]
+    # Someone removes links 3–4 and their rows and records a prune point without the key.
+    link_4 = (await seals(session_factory))[1][1]
+    async with session_factory() as session:
+        hash_4 = await repository.hash_at(session, 4)
+    await behind_the_back(
+        engine,
+        database_url,
+        "DELETE FROM audit_seal WHERE seq IN (3, 4)",
+    )
+    await behind_the_back(
+        engine,
+        database_url,
+        "DELETE FROM audit_log WHERE id IN (:a, :b)",
+        a=_uuid_param(engine, sealed[2]),
+        b=_uuid_param(engine, link_4),
+    )
+    at = utcnow() if engine.dialect.name == "postgresql" else utcnow().replace(tzinfo=None)
+    await behind_the_back(
+        engine,
+        database_url,
+        "INSERT INTO audit_prune (seq, hash, rows, cutoff, pruned_at, mac) "
+        "VALUES (4, :hash, 2, :at, :at, :mac)",
+        hash=hash_4,
+        at=at if engine.dialect.name == "postgresql" else at.isoformat(" "),
+        mac="00" * 32,
+    )
+    report = await verify(session_factory, key)
+    assert [(f.what, f.seq) for f in report.findings] == [(chain.Broken.PRUNE, 4)]
+    # An exported checkpoint at the genuine prune point must match it.
+    report = await verify(session_factory, key, anchors={anchor[0]: "ab" * 32})
+    assert (chain.Broken.CHECKPOINT, 2) in [(f.what, f.seq) for f in report.findings]
+    report = await verify(session_factory, key, anchors={anchor[0]: anchor[1]})
+    assert [(f.what, f.seq) for f in report.findings] == [(chain.Broken.PRUNE, 4)]
+    # The forged point removed: the chain has a hole after the genuine one.
+    await behind_the_back(engine, database_url, "DELETE FROM audit_prune WHERE seq = 4")
+    report = await verify(session_factory, key)
+    assert [(f.what, f.seq) for f in report.findings] == [(chain.Broken.MISSING, 3)]

@@ -14,14 +14,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from contact_center.audit import chain
+from contact_center.audit import repository as audit_repository
+from contact_center.audit import service as audit
+from contact_center.audit import tasks as audit_tasks
 from contact_center.db.base import utcnow
+from contact_center.keys import audit_mac
+from contact_center.keys.service import load_audit_mac_key
 from contact_center.models import AuditLog, Message, OtpChallenge
 from contact_center.models.enums import ActorType, Channel, HoldScope, Provider, PurgeStatus
 from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.lifecycle import LegalHold, PurgeRun
 from contact_center.models.user_account import ConsoleSession, UserAccount
 from contact_center.models.webhook_delivery import WebhookDelivery
-from contact_center.principal import Role
+from contact_center.principal import SYSTEM_CONTEXT, Role
 from contact_center.retention import classes, service
 from contact_center.retention.tasks import PURGE_CRON, purge_expired_data
 from contact_center.settings import Settings
@@ -157,6 +163,7 @@ async def test_expired_data_goes_fresh_data_stays_and_the_run_is_reported(
         classes.WEBHOOK_BODIES: 1,
         classes.OTP_CHALLENGES: 1,
         classes.CONSOLE_SESSIONS: 1,
+        classes.AUDIT_ROWS: 0,  # none is older than its five years
     }
     assert planned == expected
     report = await purge(session_factory, engine, settings)
@@ -370,3 +377,56 @@ async def test_the_daily_job_purges_as_the_system(
             await session.scalars(select(AuditLog).where(AuditLog.action == "retention.purged"))
         ).one()
         assert row.actor_type == ActorType.SYSTEM
+
+
+async def test_audit_rows_go_as_a_prefix_that_stops_before_what_a_hold_keeps(
+    session_factory: async_sessionmaker[AsyncSession], engine: AsyncEngine, settings: Settings
+) -> None:
+    """Expired audit rows are pruned as the chain's sealed prefix (docs/audit-chain.md); a
+    legal hold keeps the audit rows from its oldest held conversation on, and once it is
+    released they go too. Verify holds before and after."""
+    key = await load_audit_mac_key(engine, settings)
+    try:
+        now = utcnow()
+        async with session_factory() as session:
+            other = await customer(session, OTHER_PHONE, ago=timedelta(days=3000))
+            held = await customer(session, HELD_PHONE, ago=timedelta(days=2000))
+            for ago, about in ((3000, other), (2500, other), (1999, held), (1900, held)):
+                values = audit.row(
+                    SYSTEM_CONTEXT, "test.old", entity_type="interaction", entity_id=about
+                )
+                values["occurred_at"] = now - timedelta(days=ago)
+                values["mac"] = chain.mac(key, chain.canonical_of(values))
+                await audit_repository.add(session, values)
+            await session.commit()
+            by_phone = await hold(session, scope=HoldScope.CUSTOMER, customer_phone=HELD_PHONE)
+        await audit_tasks.seal(session_factory)
+
+        report = await purge(session_factory, engine, settings)
+        assert report.counts[classes.AUDIT_ROWS] == 2
+        async with session_factory() as session:
+            left = set(
+                (
+                    await session.scalars(
+                        select(AuditLog.occurred_at).where(AuditLog.action == "test.old")
+                    )
+                ).all()
+            )
+            assert len(left) == 2
+        verified = await chain.verify(session_factory, key, utcnow())
+        assert verified.ok, verified.findings
+        async with session_factory() as session:
+            row = await session.get_one(LegalHold, by_phone.id)
+            row.released_at = utcnow()
+            row.released_by = "compliance"
+            await session.commit()
+
+        report = await purge(session_factory, engine, settings)
+        assert report.counts[classes.AUDIT_ROWS] == 2
+        async with session_factory() as session:
+            gone = await session.scalars(select(AuditLog).where(AuditLog.action == "test.old"))
+            assert list(gone) == []
+        verified = await chain.verify(session_factory, key, utcnow())
+        assert verified.ok, verified.findings
+    finally:
+        audit_mac.install(None)

@@ -22,10 +22,10 @@ CHECKPOINT_TIMEOUT = 300
 async def seal(sessions: async_sessionmaker[AsyncSession], *, batch: int = chain.SEAL_BATCH) -> int:
     """Seal every unsealed row, one transaction per batch (`chain.seal_batch`); how many were
     sealed."""
-    total = 0
+    total, past = 0, None
     while True:
         async with sessions() as session:
-            sealed = await chain.seal_batch(session, batch=batch)
+            sealed, past = await chain.seal_batch(session, batch=batch, past=past)
             await session.commit()
         total += sealed
         if sealed < batch:

@@ -50,6 +50,15 @@ def verify(
             dir_okay=False,
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Processes checking ranges of the chain at once on PostgreSQL (default: one "
+            "per CPU; 0: none besides this one).",
+        ),
+    ] = None,
 ) -> None:
     """Recompute every link and every row's mac; exit 1 naming the first broken link."""
     settings = command_settings()
@@ -85,6 +94,7 @@ def verify(
                 from_checkpoint=from_checkpoint,
                 anchors=anchored,
                 progress=show,
+                workers=workers,
             )
         return report.as_dict()
 
@@ -103,6 +113,7 @@ def _print(report: dict[str, Any]) -> None:
         f"seq {report['head']['seq']} {report['head']['hash']}; "
         f"{report['checkpointsChecked']} checkpoints matched or checked; "
         f"{report['beforeSealing']} rows from before sealing began"
+        + (f"; pruned up to seq {report['prunedTo']}" if report["prunedTo"] else "")
     )
     findings = report["findings"]
     if not findings:

@@ -235,3 +235,17 @@ async def holds_on(
         select(LegalHold).where(active(now), named).order_by(LegalHold.created_at)
     )
     return rows.all()
+
+
+async def earliest_held(session: AsyncSession, now: datetime) -> datetime | None:
+    """The earliest moment an active hold keeps: the start of the oldest interaction it covers,
+    or of a held date range. Audit rows from then on are kept (the chain is pruned only as a
+    prefix, so the prefix stops there)."""
+    started = await session.scalar(select(func.min(Interaction.started_at)).where(covers(now)))
+    ranged = await session.scalar(
+        select(func.min(LegalHold.range_start)).where(
+            active(now), LegalHold.scope == HoldScope.DATE_RANGE
+        )
+    )
+    found = [moment for moment in (started, ranged) if moment is not None]
+    return min(found) if found else None

@@ -1,7 +1,7 @@
 """ORM models, one file per table. Importing this package registers every table."""
 
 from contact_center.models.app_secret import AppSecret
-from contact_center.models.audit_chain import AuditCheckpoint, AuditSeal
+from contact_center.models.audit_chain import AuditCheckpoint, AuditPrune, AuditSeal
 from contact_center.models.audit_log import AuditLog
 from contact_center.models.call_detail import CallDetail
 from contact_center.models.canned_reply import CannedReply
@@ -38,6 +38,7 @@ __all__ = [
     "AppSecret",
     "AuditCheckpoint",
     "AuditLog",
+    "AuditPrune",
     "AuditSeal",
     "BusinessHours",
     "CallDetail",

@@ -20,7 +20,10 @@ class AuditSeal(Base):
     __tablename__ = "audit_seal"
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    audit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("audit_log.id"), unique=True)
+    # Deferrable: pruning (audit.prune) deletes a prefix's rows and links in one transaction.
+    audit_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("audit_log.id", deferrable=True, initially="IMMEDIATE"), unique=True
+    )
     hash: Mapped[str] = mapped_column(String(64))
     sealed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -36,3 +39,19 @@ class AuditCheckpoint(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ix_audit_checkpoint_day", "day"),)
+
+
+class AuditPrune(Base):
+    """A prune point: the chain's links up to `seq` (and their audit rows, all older than
+    `cutoff`) were removed by the retention purge; `hash` is link `seq`'s, so verify starts
+    from it. `mac`: HMAC (AUDIT_MAC_KEY) of the point, made by the application. Append-only;
+    the latest (highest seq) is the one that counts."""
+
+    __tablename__ = "audit_prune"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(BigInteger)
+    cutoff: Mapped[datetime]
+    pruned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    mac: Mapped[str] = mapped_column(String(64))

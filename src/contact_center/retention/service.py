@@ -19,8 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from contact_center.audit import prune
 from contact_center.audit import service as audit
 from contact_center.db.base import utcnow
+from contact_center.holds import repository as holds
 from contact_center.principal import SYSTEM_CONTEXT, AuditContext
 from contact_center.retention import classes as names
 from contact_center.retention import repository
@@ -129,6 +131,29 @@ def _sessions_class() -> DataClass:
     )
 
 
+def _audit_class() -> DataClass:
+    """Audit rows go as a whole sealed prefix of the chain, with a prune point that verify
+    starts from (docs/audit-chain.md, "Pruning")."""
+
+    async def held_back(session: AsyncSession, cutoff: datetime, now: datetime) -> datetime:
+        # A legal hold keeps the audit rows of what it holds: the prefix ends before them.
+        held = await holds.earliest_held(session, now)
+        return cutoff if held is None else min(cutoff, held)
+
+    async def count_expired(session: AsyncSession, cutoff: datetime, now: datetime) -> int:
+        return await prune.count_expired(session, await held_back(session, cutoff, now), now)
+
+    async def purge_batch(
+        session: AsyncSession, cutoff: datetime, now: datetime, limit: int
+    ) -> int:
+        return await prune.purge_batch(session, await held_back(session, cutoff, now), now, limit)
+
+    setting = "retention_audit_rows_days"
+    return DataClass(
+        names.AUDIT_ROWS, setting, RETENTION_FLOORS[setting][0], count_expired, purge_batch
+    )
+
+
 def data_classes(settings: Settings) -> list[DataClass]:
     """Every class the purge goes through, in order."""
     files = StoredFiles.of(settings)
@@ -140,6 +165,7 @@ def data_classes(settings: Settings) -> list[DataClass]:
         _webhook_class(),
         _interaction_class(names.OTP_CHALLENGES, files),
         _sessions_class(),
+        _audit_class(),
     ]
     return [*own, *REGISTERED]
 
