@@ -8,8 +8,20 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, delete, exists, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from contact_center.holds.repository import active, covers, held_ids, not_held
 from contact_center.models.call_detail import CallDetail
@@ -640,3 +652,12 @@ async def latest_runs(session: AsyncSession, limit: int = 10) -> list[PurgeRun]:
     return list(
         await session.scalars(select(PurgeRun).order_by(PurgeRun.started_at.desc()).limit(limit))
     )
+
+
+async def try_session_lock(connection: AsyncConnection, key: int) -> bool:
+    """PostgreSQL's session advisory lock `key`, if free (held until `session_unlock`)."""
+    return bool(await connection.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
+
+
+async def session_unlock(connection: AsyncConnection, key: int) -> None:
+    await connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})

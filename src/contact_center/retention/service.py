@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -187,14 +186,12 @@ async def exclusive(engine: AsyncEngine, settings: Settings) -> AsyncIterator[bo
     """Whether this process got the purge's lock (held until the block ends)."""
     if engine.dialect.name == "postgresql":
         async with engine.connect() as connection:
-            got = bool(
-                await connection.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY})
-            )
+            got = await repository.try_session_lock(connection, LOCK_KEY)
             try:
                 yield got
             finally:
                 if got:
-                    await connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+                    await repository.session_unlock(connection, LOCK_KEY)
                 await connection.commit()
         return
     database = make_url(settings.async_database_url).database or ""
