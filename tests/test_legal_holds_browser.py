@@ -65,7 +65,7 @@ async def test_a_compliance_officer_places_and_releases_holds(
     await expect(page.locator("p.empty")).to_contain_text("Todavía no hay retenciones legales")
     nav = page.get_by_role("navigation", name="Principal")
     await expect(nav.get_by_role("link")).to_have_text(
-        ["Retenciones legales", "Solicitudes de titulares de datos", "Auditoría"]
+        ["Retenciones legales", "Solicitudes de titulares de datos", "Reclamos", "Auditoría"]
     )
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / "legal-holds-empty.png"), full_page=True)
