@@ -288,6 +288,13 @@ async def test_the_list_filters_and_sorts_by_due_date(
     assert by_owner.json() == []
     by_team = await sup.get("/api/complaints", params={"teamId": str(w.team_b)})
     assert by_team.json() == []
+    async with app.state.session_factory() as session:
+        await session.execute(
+            update(Complaint).where(Complaint.id == uuid.UUID(first["id"])).values(product="cuenta")
+        )
+        await session.commit()
+    by_product = (await sup.get("/api/complaints", params={"product": "cuenta"})).json()
+    assert [c["id"] for c in by_product] == [first["id"]]
 
 
 async def test_linking_takes_the_same_customers_conversations_only(

@@ -72,6 +72,7 @@ async def list_complaints(
     overdue: bool = False,
     team_id: Annotated[uuid.UUID | None, Query(alias="teamId")] = None,
     owner: Annotated[str | None, Query(max_length=128)] = None,
+    product: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=service.LIST_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> list[ComplaintOut]:
@@ -87,6 +88,7 @@ async def list_complaints(
         limit=limit,
         offset=offset,
         unmasked=_unmasked(settings),
+        product=product,
     )
 
 

@@ -150,6 +150,7 @@ async def search(
     owner: str | None,
     limit: int,
     offset: int,
+    product: str | None = None,
 ) -> list[Complaint]:
     """Complaints by due date (soonest first; drafts, with none, last)."""
     conditions: list[ColumnElement[bool]] = []
@@ -169,6 +170,8 @@ async def search(
         conditions.append(Complaint.team_id == team_id)
     if owner is not None:
         conditions.append(Complaint.owner == owner)
+    if product is not None:
+        conditions.append(Complaint.product == product)
     stmt = (
         select(Complaint)
         .where(*conditions)

@@ -611,6 +611,7 @@ async def list_complaints(
     limit: int,
     offset: int,
     unmasked: bool,
+    product: str | None = None,
 ) -> list[ComplaintOut]:
     scope = viewer.agent_scope
     visible_rows = repository.scope(scope, sorted(viewer.team_ids))
@@ -624,6 +625,7 @@ async def list_complaints(
         owner=owner,
         limit=min(limit, LIST_LIMIT),
         offset=offset,
+        product=product,
     )
     return [present(c, unmasked=unmasked, now=now) for c in found]
 

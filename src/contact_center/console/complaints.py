@@ -28,8 +28,7 @@ from contact_center.teams import service as teams
 
 router = APIRouter(include_in_schema=False)
 
-# The list shows at most this many cases (the API's own limit); the product filter applies to
-# them (the complaints service filters by status, team and due date).
+# The list shows at most this many cases (the API's own limit), filtered by the service.
 LIST_SIZE = complaints.LIST_LIMIT
 RUNNING = complaints.UNANSWERED
 # Which steps a status allows (the service decides again when the form is sent).
@@ -123,9 +122,8 @@ async def complaints_page(
         limit=LIST_SIZE,
         offset=0,
         unmasked=False,
+        product=product or None,
     )
-    if product:
-        found = [c for c in found if c.product == product]
     calendars = Calendars(session, settings.app_timezone)
     rows = [(c, await clock_of(c, calendars, now)) for c in found]
     query = {
