@@ -258,7 +258,7 @@ class Settings(BaseSettings):
     # The purge's pace (docs/benchmarks.md, "Data lifecycle"): a pause after every batch that
     # erased something keeps the ingest's p99 within 20 % while it runs.
     retention_batch_pause_ms: int = Field(
-        default=500, ge=0, le=60000, alias="RETENTION_BATCH_PAUSE_MS"
+        default=1000, ge=0, le=60000, alias="RETENTION_BATCH_PAUSE_MS"
     )
     # Data-subject requests (docs/data-lifecycle.md): the legal terms of Ley 25.326, art. 14
     # (access: 10 calendar days) and art. 16 (rectification, deletion: 5 business days).
