@@ -7,10 +7,14 @@ WhatsApp webhooks (`bench.ingest`'s load generator, paced at a steady `--rate` b
 ceiling) while:
 
   (a) nothing else runs (before and after the purge: the baseline is their mean);
-  (b) the purge removes the oldest full month of expired data in its batches: the month's
-      interactions not under a legal hold (their messages, events, call details and the rest
-      go by ON DELETE CASCADE), then the month's webhook-ledger rows and OTP challenges, each
-      batch in its own short transaction;
+  (b) the purge removes the oldest full month of expired data in its batches, each batch in
+      its own short transaction, `--pause` seconds apart. `--mode service` (the product's
+      purge): `contact_center.retention.service.run` itself, every class's retention set so
+      that its cutoff is the month's end (the older partial month goes too), in batches of
+      `--batch` rows (RETENTION_BATCH_SIZE) and `--pause` (RETENTION_BATCH_PAUSE_MS); `erase`:
+      the erase primitive called directly on the month's conversations; `delete`: the month's
+      interactions not under a legal hold deleted (their messages, events, call details and
+      the rest by ON DELETE CASCADE), then the month's webhook-ledger rows and OTP challenges;
   (c) with `--partitioned`: a copy of `message` partitioned by month (`bench_message_part`,
       built before the load) loses the same month by DETACH PARTITION + DROP TABLE while a
       side connection keeps inserting into it (its insert latencies are reported too).
@@ -21,14 +25,21 @@ insert into and to read a conversation from, against `message`.
 
     .venv/bin/python -m bench.purge_ingest --partitioned
     .venv/bin/python -m bench.purge_ingest --url postgresql://…/bench_lifecycle_x --batch 500
+    .venv/bin/python -m bench.purge_ingest --url … --mode service --batch 1000 --pause 0.5 \
+        --alternate 2
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import math
+import os
+import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -69,6 +80,9 @@ from contact_center.models.otp_challenge import (  # type: ignore[import-untyped
 )
 from contact_center.models.webhook_delivery import (  # type: ignore[import-untyped, unused-ignore]
     WebhookDelivery,
+)
+from contact_center.retention import (  # type: ignore[import-untyped, unused-ignore]
+    service as retention,
 )
 from contact_center.retention.erase import (  # type: ignore[import-untyped, unused-ignore]
     StoredFiles,
@@ -140,6 +154,82 @@ class Purge:
         self.batches: list[float] = []
         self.gate = asyncio.Event()  # cleared: the purge waits before its next batch
         self.gate.set()
+        self.settings = settings
+        self.planned = 0  # --mode service: the rows its run has to erase
+        self.process: asyncio.subprocess.Process | None = None
+        self.ready = asyncio.Event()
+
+    def service_settings(self) -> Any:
+        """The product's settings with every class's cutoff at (just before) the month's end,
+        the audit rows kept, and the benchmark's batch size and pause."""
+        days = math.ceil((datetime.now(self.end.tzinfo) - self.end) / timedelta(days=1))
+        values: dict[str, Any] = {
+            c.setting: days
+            for c in retention.data_classes(self.settings)
+            if c.setting not in {"retention_console_sessions_days", "retention_audit_rows_days"}
+        }
+        return self.settings.model_copy(
+            update={
+                **values,
+                "retention_audit_rows_days": 0,
+                "retention_batch_size": self.batch,
+                "retention_batch_pause_ms": round(self.pause * 1000),
+            }
+        )
+
+    async def plan(self, sessions: Any) -> dict[str, int | None]:
+        counts = await retention.plan(sessions, self.service_settings())
+        self.planned = sum(c or 0 for c in counts.values())
+        return counts
+
+    async def service(self, url: str) -> None:
+        """`retention.service.run` as the daily job runs it, in a process of its own (as the
+        worker is: the load generator's loop here is not slowed by it); SIGUSR1/SIGUSR2 open
+        and close its gate (checked after each batch's pause), each batch reported on its
+        stdout."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.purge_ingest",
+            "--purge-worker",
+            "--url",
+            url,
+            "--batch",
+            str(self.batch),
+            "--pause",
+            str(self.pause),
+            "--month-end",
+            self.end.isoformat(),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert process.stdout is not None
+        self.process = process
+        try:
+            async for line in process.stdout:
+                if line.startswith(b"READY"):
+                    self.ready.set()
+                if not line.startswith(b"BATCH "):
+                    continue
+                batch = json.loads(line[6:])
+                self.done[batch["name"]] = self.done.get(batch["name"], 0) + batch["erased"]
+                self.batches.append(batch["seconds"])
+            if await process.wait() != 0:
+                raise RuntimeError(f"the purge process ended with {process.returncode}")
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                await process.wait()
+
+    async def switch(self, on: bool) -> None:
+        """Open or close the gate (of the purge process with --mode service)."""
+        if on:
+            self.gate.set()
+        else:
+            self.gate.clear()
+        if self.process is not None:
+            await self.ready.wait()
+            if self.process.returncode is None:
+                self.process.send_signal(signal.SIGUSR1 if on else signal.SIGUSR2)
 
     async def erase(self) -> None:
         now = datetime.now(self.start.tzinfo)
@@ -395,11 +485,24 @@ async def measure(args: argparse.Namespace, url: str, console: Console) -> dict[
             console.print(f"{label}: {fmt(result)}")
 
         purge = Purge(sessions, settings, start, end, args.batch, args.pause)
+        if args.mode == "service":
+            results["planned"] = await purge.plan(sessions)
+            console.print(f"the service's purge will erase: {results['planned']}")
         if args.alternate:
-            purge.gate.clear()
+            await purge.switch(False)
         else:
             await phase("(a) baseline before")
-        purging = asyncio.create_task(purge.erase() if args.mode == "erase" else purge.delete())
+        work = {
+            "service": lambda: purge.service(url),
+            "erase": purge.erase,
+            "delete": purge.delete,
+        }[args.mode]
+        purging = asyncio.create_task(work())
+        if args.mode == "service":  # its process up, and told whether to start
+            ready = asyncio.create_task(purge.ready.wait())
+            await asyncio.wait([ready, purging], return_when=asyncio.FIRST_COMPLETED)
+            ready.cancel()
+            await purge.switch(purge.gate.is_set())
         began = time.perf_counter()
         purging_seconds = 0.0
         if args.alternate:
@@ -407,15 +510,12 @@ async def measure(args: argparse.Namespace, url: str, console: Console) -> dict[
             # off…): both see the same machine, whatever else it runs meanwhile.
             for index in range(args.alternate):
                 for state in ("off", "on") if index % 2 == 0 else ("on", "off"):
-                    if state == "on":
-                        purge.gate.set()
-                    else:
-                        purge.gate.clear()
+                    await purge.switch(state == "on")
                     window = time.perf_counter()
                     await phase(f"round {index + 1}, purge {state}", stop=purging.done)
                     if state == "on":
                         purging_seconds += time.perf_counter() - window
-            purge.gate.clear()
+            await purge.switch(False)
         else:
             await phase("(b) during the purge", stop=purging.done, seconds=args.max_purge_seconds)
             purging_seconds = time.perf_counter() - began
@@ -430,14 +530,17 @@ async def measure(args: argparse.Namespace, url: str, console: Console) -> dict[
                 * purge.done.get("interaction", 0)
                 / max(1, month["interaction"])
             )
-        share = purge.done.get("interaction", 0) / max(1, month["interaction"])
+        if args.mode == "service":
+            share = rows / max(1, purge.planned)
+        else:
+            share = purge.done.get("interaction", 0) / max(1, month["interaction"])
         results["purge"] = {
             "mode": args.mode,
             "finished": finished,
             "seconds running": purging_seconds,
             "rows": purge.done,
             "rows/s": rows / purging_seconds,
-            "month's conversations done": share,
+            "share done": share,
             "whole month, s (extrapolated)": purging_seconds / max(share, 1e-9),
             "batches": len(purge.batches),
             "batch p50 ms": statistics.median(purge.batches) * 1000 if purge.batches else 0,
@@ -464,6 +567,43 @@ async def measure(args: argparse.Namespace, url: str, console: Console) -> dict[
             await connection.execute("DROP TABLE IF EXISTS bench_message_part")
             await connection.close()
     return results
+
+
+async def purge_worker(args: argparse.Namespace) -> None:
+    """--purge-worker: the product's purge (`retention.service.run`) with the month's cutoffs,
+    gated by SIGUSR1 (go on) / SIGUSR2 (wait after the current batch); one BATCH line each."""
+    settings = load_settings(database_url=args.url)
+    engine = create_engine(settings)
+    sessions = create_session_factory(engine)
+    end = datetime.fromisoformat(args.month_end)
+    purge = Purge(sessions, settings, end, end, args.batch, args.pause)
+    gate = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGUSR1, gate.set)
+    loop.add_signal_handler(signal.SIGUSR2, gate.clear)
+    print("READY", flush=True)
+    await gate.wait()
+    mark = time.perf_counter()
+
+    async def paced(pause: float) -> None:
+        nonlocal mark
+        await asyncio.sleep(pause)
+        await gate.wait()
+        mark = time.perf_counter()
+
+    def shown(name: str, _done: int, erased: int) -> None:
+        line = {"name": name, "erased": erased, "seconds": time.perf_counter() - mark}
+        print("BATCH " + json.dumps(line), flush=True)
+
+    try:
+        report = await retention.run(
+            sessions, engine, purge.service_settings(), trigger="cli", shown=shown, sleep=paced
+        )
+    finally:
+        await engine.dispose()
+    if report is None:
+        print("another retention purge holds the lock", file=sys.stderr)
+        os._exit(4)
 
 
 def uptime() -> str:
@@ -534,11 +674,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, help="offered events/s (default: half the ceiling)")
     parser.add_argument(
         "--mode",
-        choices=["erase", "delete"],
+        choices=["service", "erase", "delete"],
         default="erase",
-        help="erase: the product's erasure (rows kept); delete: the rows deleted",
+        help="service: the product's purge (retention.service.run); erase: its erasure called "
+        "directly on the month's conversations (rows kept); delete: the rows deleted",
     )
-    parser.add_argument("--batch", type=int, default=500, help="rows per purge transaction")
+    parser.add_argument(
+        "--batch", type=int, default=500, help="rows (erase: conversations) per purge transaction"
+    )
     parser.add_argument("--pause", type=float, default=0.05, help="seconds between batches")
     parser.add_argument("--max-purge-seconds", type=float, default=480)
     parser.add_argument("--partitioned", action="store_true", help="also phase (c)")
@@ -553,7 +696,10 @@ def main() -> None:
         "--month-offset", type=int, default=0, help="purge the n-th full month (0: the oldest)"
     )
     parser.add_argument("--samples", type=int, default=500, help="rows for the table compare")
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--purge-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--month-end", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    asyncio.run(purge_worker(args) if args.purge_worker else run(args))
 
 
 if __name__ == "__main__":

@@ -60,6 +60,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "ELEVENLABS_SYNC_INTERVAL_MINUTES": "0",
         "SMS_STATUS_RECONCILE_INTERVAL_MINUTES": "0",
         "WHATSAPP_TEMPLATE_SYNC_MINUTES": "0",
+        # The retention purge's pace between batches: tests that look at it set it.
+        "RETENTION_BATCH_PAUSE_MS": "0",
     }
     values.update(overrides)
     return load_settings(**values)

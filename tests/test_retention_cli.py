@@ -120,7 +120,9 @@ async def test_plan_writes_nothing_and_run_does_what_it_planned(
     async with session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(PurgeRun)) == 0
 
-    ran = await invoke(env, "retention", "run", "--json")
+    refused = await invoke(env, "retention", "run", "--pause-ms", "-1")
+    assert refused.exit_code == 2
+    ran = await invoke(env, "retention", "run", "--json", "--pause-ms", "0")
     assert ran.exit_code == 0, ran.output
     assert printed(ran.stdout)["counts"] == counts
     assert await unerased(session_factory) == 0
@@ -143,6 +145,7 @@ async def test_a_killed_run_is_resumed_by_the_next(
         "MEDIA_DIR": str(tmp_path / "media"),
         "RECORDINGS_DIR": str(tmp_path / "recordings"),
         "RETENTION_BATCH_SIZE": "1",
+        "RETENTION_BATCH_PAUSE_MS": "0",
     }
     command = [str(BIN / "contact-center"), "retention", "run", "--json"]
     process = subprocess.Popen(  # noqa: ASYNC220 - killed from this test on purpose

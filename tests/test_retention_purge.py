@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contact_center.audit import chain
@@ -287,6 +287,58 @@ async def test_an_interrupted_run_is_resumed_by_the_next(
             assert await erased(session, interaction_id) == ALL
         runs = list(await session.scalars(select(PurgeRun)))
         assert [r.status for r in runs] == [PurgeStatus.COMPLETED]
+
+
+# Other connections of the test's database inside a transaction (PostgreSQL).
+IN_TRANSACTION_SQL = """
+SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()
+  AND (state LIKE 'idle in transaction%' OR (state = 'active' AND xact_start IS NOT NULL))
+"""
+
+
+async def test_the_purge_pauses_between_batches_with_no_transaction_open(
+    session_factory: async_sessionmaker[AsyncSession], engine: AsyncEngine, settings_factory: Any
+) -> None:
+    settings = settings_factory(RETENTION_BATCH_SIZE="2", RETENTION_BATCH_PAUSE_MS="250")
+    async with session_factory() as session:
+        for _ in range(3):
+            await customer(session, OTHER_PHONE)
+    # Checked out while the run goes: the advisory lock's connection on PostgreSQL (its
+    # transaction committed), nothing on SQLite (a lock file).
+    lock_connections = 1 if engine.dialect.name == "postgresql" else 0
+    pauses: list[float] = []
+    batches: list[int] = []
+
+    async def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        # Every batch's session is back in the pool, no transaction open anywhere.
+        assert engine.pool.checkedout() == lock_connections  # type: ignore[attr-defined]
+        if engine.dialect.name == "postgresql":
+            async with engine.connect() as connection:
+                assert await connection.scalar(text(IN_TRANSACTION_SQL)) == 0
+
+    report = await purge(
+        session_factory,
+        engine,
+        settings,
+        shown=lambda _name, _done, erased: batches.append(erased),
+        sleep=sleep,
+    )
+    assert report.counts[classes.TRANSCRIPTS] == 3
+    # One pause after each batch that erased something (2 + 1 per class of three rows); a
+    # class's last batch, empty, goes straight on to the next class.
+    worked = [b for b in batches if b]
+    assert len(worked) >= 10
+    assert pauses == [0.25] * len(worked)
+
+    # The command's --pause-ms (the argument) overrides the setting; 0 still yields.
+    async with session_factory() as session:
+        await customer(session, OTHER_PHONE)
+    pauses.clear()
+    await purge(session_factory, engine, settings, pause_ms=0, sleep=sleep)
+    assert pauses
+    assert set(pauses) == {0.0}
 
 
 async def test_a_failed_batch_is_rolled_back_and_resumed(

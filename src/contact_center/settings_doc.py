@@ -145,6 +145,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "retention_console_sessions_days",
             "retention_audit_rows_days",
             "retention_batch_size",
+            "retention_batch_pause_ms",
         ),
     ),
     (
@@ -224,6 +225,11 @@ DESCRIPTIONS: dict[str, str] = {
     "retention_batch_size": (
         "Rows the retention purge erases per transaction (each batch commits alone, so locks stay"
         " short)."
+    ),
+    "retention_batch_pause_ms": (
+        "Milliseconds the retention purge waits after each batch, outside any transaction, so "
+        "ingest keeps its latency while it runs; 0 = no pause. `contact-center retention run "
+        '--pause-ms` overrides it. docs/data-lifecycle.md, "Retention".'
     ),
     "app_env": "The environment. `production` refuses the emulator, placeholder secrets and "
     "`AUTH_DISABLED`, and runs the production checks before starting.",

@@ -54,10 +54,21 @@ def plan(as_json: AsJson = False) -> None:
 
 
 @retention_cli.command("run")
-def run(as_json: AsJson = False) -> None:
+def run(
+    as_json: AsJson = False,
+    pause_ms: Annotated[
+        int | None,
+        typer.Option(
+            "--pause-ms",
+            min=0,
+            max=60000,
+            help="Milliseconds between batches (default: RETENTION_BATCH_PAUSE_MS; 0: none).",
+        ),
+    ] = None,
+) -> None:
     """Run the purge now: each class's expired data not under a legal hold, in batches of
-    RETENTION_BATCH_SIZE (one transaction each). A run that was killed is resumed. Exit 3 when
-    another purge is running."""
+    RETENTION_BATCH_SIZE (one transaction each), RETENTION_BATCH_PAUSE_MS apart. A run that was
+    killed is resumed. Exit 3 when another purge is running."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
@@ -92,6 +103,7 @@ def run(as_json: AsJson = False) -> None:
                 trigger="cli",
                 context=context.audit,
                 shown=shown,
+                pause_ms=pause_ms,
             )
 
     report = run_in_context(settings, work, migrate=True)

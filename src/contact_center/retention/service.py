@@ -5,6 +5,7 @@ a run killed midway is resumed by the next. One run at a time."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import os
@@ -187,6 +188,8 @@ async def exclusive(engine: AsyncEngine, settings: Settings) -> AsyncIterator[bo
     if engine.dialect.name == "postgresql":
         async with engine.connect() as connection:
             got = await repository.try_session_lock(connection, LOCK_KEY)
+            # The lock is the session's: no transaction stays open beside the run's batches.
+            await connection.commit()
             try:
                 yield got
             finally:
@@ -232,6 +235,8 @@ async def plan(
 
 
 Progress = Callable[[str, int, int], None]
+# Waits between batches (asyncio.sleep; a test or a benchmark passes its own).
+Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass
@@ -270,9 +275,14 @@ async def run(
     context: AuditContext = SYSTEM_CONTEXT,
     shown: Progress | None = None,
     stop_after: int | None = None,
+    pause_ms: int | None = None,
+    sleep: Sleep = asyncio.sleep,
 ) -> RunReport | None:
     """Run the purge (resuming a killed run); None when another purge holds the lock.
-    `stop_after` batches: end early as a kill would (the run stays RUNNING)."""
+    `stop_after` batches: end early as a kill would (the run stays RUNNING). Between two
+    batches it waits `pause_ms` (default RETENTION_BATCH_PAUSE_MS; 0: only yields), outside any
+    transaction, so the ingest it shares the database with keeps its latency."""
+    pause = (settings.retention_batch_pause_ms if pause_ms is None else pause_ms) / 1000
     async with exclusive(engine, settings) as got:
         if not got:
             return None
@@ -302,6 +312,8 @@ async def run(
                         shown(data_class.name, counts[data_class.name], erased)
                     if erased == 0:
                         break
+                    # The batch's session is closed: nothing is held while waiting.
+                    await sleep(pause)
         except BaseException as exc:
             # Recorded when it can be (a cancelled job may not get that far): either way the
             # run has no `finished_at`, and the next one goes on with it.
