@@ -13,12 +13,12 @@ from playwright.async_api import Browser, expect
 
 from contact_center.models.enums import Role
 from contact_center.settings import Settings
-from tests.live import Live, live_app
+from tests.live import Live
 from tests.test_complaint_evidence import seed_case
 from tests.test_complaints_console import seed_clocks
 from tests.test_console_browser import (
-    CONTEXTS,
     SHOTS,
+    browsed_app,
     browser,  # noqa: F401 - the module's browser fixture
     open_page,
 )
@@ -28,12 +28,8 @@ pytestmark = pytest.mark.slow  # Chromium against a live app
 
 @pytest.fixture
 async def console(settings_factory: Callable[..., Settings]) -> AsyncIterator[Live]:
-    async with live_app(settings_factory) as live:
-        try:
-            yield live
-        finally:
-            while CONTEXTS:
-                await CONTEXTS.pop().close()
+    async with browsed_app(settings_factory) as live:
+        yield live
 
 
 async def _fits(page: object) -> None:

@@ -11,6 +11,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -75,7 +76,7 @@ async def console(
 ) -> AsyncIterator[Live]:
     # No satisfaction surveys here: the survey job would add SMS conversations for the demo's
     # resolved ones while a test compares counts (tests/test_csat*.py cover the surveys).
-    async with live_app(settings_factory, CSAT_ENABLED="false") as live:
+    async with browsed_app(settings_factory, CSAT_ENABLED="false") as live:
         live.demo = await write_demo_data(  # type: ignore[attr-defined]
             live.app.state.engine,
             live.app.state.settings,
@@ -85,10 +86,18 @@ async def console(
             progress=False,
         )
         live.backend = backend.name  # type: ignore[attr-defined]
+        yield live
+
+
+@asynccontextmanager
+async def browsed_app(
+    settings_factory: Callable[..., Settings], *, with_worker: bool = True, **overrides: str
+) -> AsyncIterator[Live]:
+    """A live app whose pages (and their live streams) are closed before the server stops."""
+    async with live_app(settings_factory, with_worker=with_worker, **overrides) as live:
         try:
             yield live
         finally:
-            # Close the pages (and their live streams) before the server stops.
             while CONTEXTS:
                 await CONTEXTS.pop().close()
 

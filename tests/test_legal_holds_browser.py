@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contact_center.models.enums import Role
 from contact_center.models.lifecycle import LegalHold
 from contact_center.settings import Settings
-from tests.live import Live, live_app
+from tests.live import Live
 from tests.test_console_browser import (
-    CONTEXTS,
     SHOTS,
+    browsed_app,
     browser,  # noqa: F401 - the module's browser fixture
     open_page,
 )
@@ -31,12 +31,8 @@ RELEASE = "Sentencia firme: la causa terminó"
 
 @pytest.fixture
 async def console(settings_factory: Callable[..., Settings]) -> AsyncIterator[Live]:
-    async with live_app(settings_factory, with_worker=False) as live:
-        try:
-            yield live
-        finally:
-            while CONTEXTS:
-                await CONTEXTS.pop().close()
+    async with browsed_app(settings_factory, with_worker=False) as live:
+        yield live
 
 
 async def _fits(page: Page) -> None:

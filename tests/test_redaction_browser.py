@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from contact_center.models import AuditLog
 from contact_center.models.enums import Role
 from contact_center.settings import Settings
-from tests.live import Live, live_app
+from tests.live import Live
 from tests.test_console_browser import (
-    CONTEXTS,
     SHOTS,
+    browsed_app,
     browser,  # noqa: F401 - the module's browser fixture
     open_page,
 )
@@ -28,12 +28,8 @@ pytestmark = pytest.mark.slow  # Chromium against a live app
 
 @pytest.fixture
 async def console(settings_factory: Callable[..., Settings]) -> AsyncIterator[Live]:
-    async with live_app(settings_factory, CSAT_ENABLED="false") as live:
-        try:
-            yield live
-        finally:
-            while CONTEXTS:
-                await CONTEXTS.pop().close()
+    async with browsed_app(settings_factory, CSAT_ENABLED="false") as live:
+        yield live
 
 
 async def test_chips_counts_and_an_audited_reveal(

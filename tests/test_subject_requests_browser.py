@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contact_center.models.enums import Role
 from contact_center.settings import Settings
 from tests import factories as f
-from tests.live import Live, live_app
+from tests.live import Live
 from tests.test_console_browser import (
-    CONTEXTS,
     SHOTS,
+    browsed_app,
     browser,  # noqa: F401 - the module's browser fixture
     open_page,
 )
@@ -27,12 +27,8 @@ pytestmark = pytest.mark.slow  # Chromium against a live app
 
 @pytest.fixture
 async def console(settings_factory: Callable[..., Settings]) -> AsyncIterator[Live]:
-    async with live_app(settings_factory) as live:
-        try:
-            yield live
-        finally:
-            while CONTEXTS:
-                await CONTEXTS.pop().close()
+    async with browsed_app(settings_factory) as live:
+        yield live
 
 
 async def test_a_compliance_officer_takes_a_deletion_from_receipt_to_certificate(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,45 +61,41 @@ async def complaint(session: AsyncSession, complaint_id: uuid.UUID) -> Complaint
     return await session.get(Complaint, complaint_id, populate_existing=True)
 
 
-async def mark_warned(session: AsyncSession, complaint_id: uuid.UUID, now: datetime) -> bool:
-    """warned_at = now, if its warning is due and has not fired. True when this moved it."""
+async def _mark(session: AsyncSession, complaint_id: uuid.UUID, due: Any, **values: object) -> bool:
+    """Set `values` on the complaint if `due` still holds for it. True when this moved it."""
     result = await session.execute(
         update(Complaint)
-        .where(Complaint.id == complaint_id, _due_warning(now))  # type: ignore[arg-type]
-        .values(warned_at=now, updated_at=now)
+        .where(Complaint.id == complaint_id, due)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def mark_warned(session: AsyncSession, complaint_id: uuid.UUID, now: datetime) -> bool:
+    """warned_at = now, if its warning is due and has not fired. True when this moved it."""
+    return await _mark(session, complaint_id, _due_warning(now), warned_at=now, updated_at=now)
 
 
 async def mark_escalated(
     session: AsyncSession, complaint_id: uuid.UUID, now: datetime, to: str
 ) -> bool:
     """The automatic escalation to `to`, if due and not fired. True when this moved it."""
-    result = await session.execute(
-        update(Complaint)
-        .where(Complaint.id == complaint_id, _due_escalation(now))  # type: ignore[arg-type]
-        .values(
-            status=ComplaintStatus.ESCALATED,
-            auto_escalated_at=now,
-            escalated_at=now,
-            escalated_to=to,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    return await _mark(
+        session,
+        complaint_id,
+        _due_escalation(now),
+        status=ComplaintStatus.ESCALATED,
+        auto_escalated_at=now,
+        escalated_at=now,
+        escalated_to=to,
+        updated_at=now,
     )
-    return bool(getattr(result, "rowcount", 0) == 1)
 
 
 async def mark_overdue(session: AsyncSession, complaint_id: uuid.UUID, now: datetime) -> bool:
     """overdue_at = now (the status stays), if past due unanswered and not flagged yet."""
-    result = await session.execute(
-        update(Complaint)
-        .where(Complaint.id == complaint_id, _due_overdue(now))  # type: ignore[arg-type]
-        .values(overdue_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(getattr(result, "rowcount", 0) == 1)
+    return await _mark(session, complaint_id, _due_overdue(now), overdue_at=now, updated_at=now)
 
 
 async def add_event(session: AsyncSession, values: dict[str, object]) -> bool:

@@ -17,19 +17,20 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import IO, Any
 
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.audit.schemas import AuditEntryOut
 from contact_center.complaints import evidence_repository as repository
 from contact_center.complaints import repository as complaints
+from contact_center.complaints import service
+from contact_center.complaints.schemas import ComplaintOut
 from contact_center.interactions import service as interactions
 from contact_center.interactions.schemas import InteractionDetailOut
 from contact_center.models.complaint import Complaint
-from contact_center.models.enums import ComplaintSource, ComplaintStatus, Priority
-from contact_center.pii import mask_json, mask_phone, mask_text
+from contact_center.pii import mask_json
 from contact_center.principal import SYSTEM
 from contact_center.schemas import ApiModel, Timestamp, format_timestamp
 
@@ -38,43 +39,13 @@ MANIFEST = "manifest.json"
 MANIFEST_DIGEST = "manifest.sha256"
 
 
-class ComplaintRecord(ApiModel):
-    """complaint.json: the case as it stands when the bundle is made (customer masked)."""
+class ComplaintRecord(ComplaintOut):
+    """complaint.json: the case as the API shows it masked when the bundle is made, with its
+    notice's delivery status and its conversations (the overdue flag is a reading of the moment,
+    not part of the record: its dates are)."""
 
-    id: uuid.UUID
-    number: str | None
-    status: ComplaintStatus
-    source: ComplaintSource
-    customer_phone: str | None
-    customer_ref: str | None
-    type: str
-    product: str
-    description: str
-    amount_disputed: Decimal | None
-    currency: str | None
-    priority: Priority
-    owner: str | None
-    team_id: uuid.UUID | None
-    created_by: str
-    created_at: Timestamp
-    updated_at: Timestamp
-    opened_at: Timestamp | None
-    due_at: Timestamp | None
-    warn_at: Timestamp | None
-    escalate_at: Timestamp | None
-    warned_at: Timestamp | None
-    auto_escalated_at: Timestamp | None
-    overdue_at: Timestamp | None
-    notice_message_id: uuid.UUID | None
+    overdue: bool = Field(default=False, exclude=True)
     notice_status: str | None = None
-    answered_at: Timestamp | None
-    answer_text: str | None
-    answer_message_id: uuid.UUID | None
-    escalated_at: Timestamp | None
-    escalated_to: str | None
-    reported_at: Timestamp | None
-    regulator_reference: str | None
-    closed_at: Timestamp | None
     conversations: list[uuid.UUID]
 
 
@@ -183,14 +154,7 @@ async def gather(session: AsyncSession, complaint: Complaint) -> list[tuple[str,
     notice = await complaints.message(session, complaint.notice_message_id)
     record = ComplaintRecord.model_validate(
         {
-            **{
-                c: getattr(complaint, c)
-                for c in ComplaintRecord.model_fields
-                if c != "conversations" and c != "notice_status"
-            },
-            "customer_phone": mask_phone(complaint.customer_phone),
-            "description": mask_text(complaint.description),
-            "answer_text": mask_text(complaint.answer_text) if complaint.answer_text else None,
+            **service.present(complaint, unmasked=False).model_dump(),
             "notice_status": notice.status.value if notice is not None else None,
             "conversations": ids,
         }

@@ -259,21 +259,18 @@ async def send_to_customer(
         await step(session, context, complaint, "notice_skipped", {"purpose": purpose})
         return None
     interaction, channel = await _channel_for(session, complaint)
-    if channel is Channel.WHATSAPP:
-        queued = await outbound.queue_automated_whatsapp(
-            session, interaction, body=body, kind=MessageKind.COMPLAINT
-        )
-    else:
-        queued = await outbound.queue_sms(
-            session,
-            context,
-            to=phone,
-            body=body,
-            kind=MessageKind.COMPLAINT,
-            from_number=sending.from_number,
-            customer_ref=complaint.customer_ref,
-            audit_metadata={"complaintId": str(complaint.id), "purpose": purpose},
-        )
+    queued = await outbound.queue_automated(
+        session,
+        context,
+        interaction,
+        channel,
+        to=phone,
+        body=body,
+        kind=MessageKind.COMPLAINT,
+        from_number=sending.from_number,
+        customer_ref=complaint.customer_ref,
+        audit_metadata={"complaintId": str(complaint.id), "purpose": purpose},
+    )
     await step(
         session,
         context,

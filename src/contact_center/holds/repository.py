@@ -21,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from contact_center.models.enums import HoldScope
 from contact_center.models.interaction import Interaction
@@ -35,22 +36,24 @@ def active(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def customer_of_interaction(
+    phone: InstrumentedAttribute[str | None], ref: InstrumentedAttribute[str | None]
+) -> ColumnElement[bool]:
+    """These phone and reference columns name the customer of the enclosing query's
+    `Interaction` (a missing one names nobody)."""
+    return or_(
+        and_(phone.is_not(None), phone == Interaction.customer_phone),
+        and_(ref.is_not(None), ref == Interaction.customer_ref),
+    )
+
+
 def _named_by() -> ColumnElement[bool]:
     """The interactions a hold names (the enclosing query's `Interaction`), active or not."""
     return or_(
         and_(LegalHold.scope == HoldScope.INTERACTION, LegalHold.interaction_id == Interaction.id),
         and_(
             LegalHold.scope == HoldScope.CUSTOMER,
-            or_(
-                and_(
-                    LegalHold.customer_phone.is_not(None),
-                    LegalHold.customer_phone == Interaction.customer_phone,
-                ),
-                and_(
-                    LegalHold.customer_ref.is_not(None),
-                    LegalHold.customer_ref == Interaction.customer_ref,
-                ),
-            ),
+            customer_of_interaction(LegalHold.customer_phone, LegalHold.customer_ref),
         ),
         and_(
             LegalHold.scope == HoldScope.DATE_RANGE,

@@ -747,3 +747,32 @@ async def queue_whatsapp_template(
             "category": template_row.category,
         },
     )
+
+
+async def queue_automated(
+    session: AsyncSession,
+    context: AuditContext,
+    interaction: Interaction,
+    channel: Channel,
+    *,
+    to: str,
+    body: str,
+    kind: MessageKind,
+    from_number: str,
+    customer_ref: str | None,
+    audit_metadata: dict[str, Any],
+) -> Queued:
+    """An automated message to a customer: into `interaction` when `channel` is WhatsApp (the
+    caller checked the 24-hour window), else a new SMS to `to`."""
+    if channel is Channel.WHATSAPP:
+        return await queue_automated_whatsapp(session, interaction, body=body, kind=kind)
+    return await queue_sms(
+        session,
+        context,
+        to=to,
+        body=body,
+        kind=kind,
+        from_number=from_number,
+        customer_ref=customer_ref,
+        audit_metadata=audit_metadata,
+    )

@@ -150,21 +150,18 @@ async def send_survey(
     if not await repository.add_survey(session, values):
         return None  # another job wrote it first: one survey, one message
     body = deps.templates.csat(url=survey_url(deps.settings, deps.key, survey), days=days)
-    if channel is Channel.WHATSAPP:
-        queued = await outbound.queue_automated_whatsapp(
-            session, interaction, body=body, kind=MessageKind.CSAT
-        )
-    else:
-        queued = await outbound.queue_sms(
-            session,
-            SYSTEM_CONTEXT,
-            to=phone,
-            body=body,
-            kind=MessageKind.CSAT,
-            from_number=deps.from_number,
-            customer_ref=interaction.customer_ref,
-            audit_metadata={"surveyOf": str(interaction.id)},
-        )
+    queued = await outbound.queue_automated(
+        session,
+        SYSTEM_CONTEXT,
+        interaction,
+        channel,
+        to=phone,
+        body=body,
+        kind=MessageKind.CSAT,
+        from_number=deps.from_number,
+        customer_ref=interaction.customer_ref,
+        audit_metadata={"surveyOf": str(interaction.id)},
+    )
     await repository.set_message(session, survey.id, queued.message_id)
     await record(
         session,

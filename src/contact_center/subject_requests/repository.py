@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contact_center.holds.repository import customer_of_interaction
 from contact_center.models.audit_log import AuditLog
 from contact_center.models.call_detail import CallDetail
 from contact_center.models.csat import CsatSurvey
@@ -123,15 +124,8 @@ def blocks_customer() -> ColumnElement[bool]:
         select(DataSubjectRequest.id).where(
             DataSubjectRequest.blocked.is_(True),
             DataSubjectRequest.status == DsrStatus.UNDER_REVIEW,
-            or_(
-                and_(
-                    DataSubjectRequest.subject_phone.is_not(None),
-                    DataSubjectRequest.subject_phone == Interaction.customer_phone,
-                ),
-                and_(
-                    DataSubjectRequest.subject_ref.is_not(None),
-                    DataSubjectRequest.subject_ref == Interaction.customer_ref,
-                ),
+            customer_of_interaction(
+                DataSubjectRequest.subject_phone, DataSubjectRequest.subject_ref
             ),
         )
     )
