@@ -168,6 +168,9 @@ async def test_a_killed_run_is_resumed_by_the_next(
         assert run.status is PurgeStatus.RUNNING
         assert run.counts[classes.MESSAGE_BODIES] == total - left
 
+    # The next run resumes the same run, in batches of any size (large ones here: a slow
+    # machine need not commit hundreds of one-row batches again).
+    env["RETENTION_BATCH_SIZE"] = "1000"
     resumed = await asyncio.to_thread(
         subprocess.run, command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
     )
