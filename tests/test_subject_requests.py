@@ -563,11 +563,8 @@ async def test_a_blocked_customer_gets_no_satisfaction_survey_until_the_request_
 
 
 def test_the_certificate_says_how_long_audit_rows_stay() -> None:
-    # Without a term (no retention settings, or 0: keep forever) they stay always.
-    always = Settings(_env_file=None)
-    object.__setattr__(always, "retention_audit_rows_days", 0)
-    assert "se conserva siempre" in service.audit_kept_reason(always)
-    # With a term, the certificate says it.
-    termed = Settings(_env_file=None)
-    object.__setattr__(termed, "retention_audit_rows_days", 400)
+    # RETENTION_AUDIT_ROWS_DAYS=0 keeps them always; a term is said in days.
+    always = Settings(_env_file=None, RETENTION_AUDIT_ROWS_DAYS=0)
+    assert "lo conserva siempre" in service.audit_kept_reason(always)
+    termed = Settings(_env_file=None, RETENTION_AUDIT_ROWS_DAYS=400)
     assert "durante 400 días" in service.audit_kept_reason(termed)

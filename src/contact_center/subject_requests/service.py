@@ -52,11 +52,11 @@ NUMBER_DIGITS = 6
 # Attempts at a number before giving up (each lost race takes the next number).
 NUMBER_ATTEMPTS = 20
 EXPORT_VERSION = 1
-# Data classes kept after a deletion, and why (until retention settings say otherwise).
+# Data classes kept after a deletion, and why (RETENTION_AUDIT_ROWS_DAYS: 0 keeps them always).
 AUDIT_KEPT_ALWAYS = (
     "Registro de auditoría: se conserva por obligación legal (PCI DSS 10.5.1, al menos 12 meses; "
-    "mientras no haya una política de retención configurada se conserva siempre). No contiene "
-    "su número de teléfono completo."
+    "la política de retención del banco lo conserva siempre). No contiene su número de teléfono "
+    "completo."
 )
 AUDIT_KEPT_DAYS = (
     "Registro de auditoría: se conserva por obligación legal (PCI DSS 10.5.1, al menos 12 meses) "
@@ -470,9 +470,8 @@ def document_sha256(document: dict[str, Any]) -> str:
 
 
 def audit_kept_reason(settings: Settings) -> str:
-    """Why audit rows stay: their retention setting (RETENTION_AUDIT_ROWS_DAYS, where the
-    retention settings exist and set a term), else kept always."""
-    days = getattr(settings, "retention_audit_rows_days", 0)
+    """Why audit rows stay: their term (RETENTION_AUDIT_ROWS_DAYS; 0 keeps them always)."""
+    days = settings.retention_audit_rows_days
     return AUDIT_KEPT_DAYS.format(days=days) if days else AUDIT_KEPT_ALWAYS
 
 
