@@ -17,11 +17,23 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contact_center.business_time import BusinessCalendar
+from contact_center.db.base import utcnow
 from contact_center.models.audit_log import AuditLog
-from contact_center.models.enums import DsrKind, HoldScope, Role
+from contact_center.models.complaint import Complaint
+from contact_center.models.csat import CsatSurvey
+from contact_center.models.enums import (
+    Channel,
+    ComplaintSource,
+    ComplaintStatus,
+    DsrKind,
+    Handler,
+    HoldScope,
+    Role,
+)
 from contact_center.models.interaction import Interaction
 from contact_center.models.lifecycle import LegalHold
 from contact_center.models.message import Message
+from contact_center.models.note import InteractionNote
 from contact_center.outcomes import service as outcomes
 from contact_center.settings import Settings
 from contact_center.subject_requests import service
@@ -446,6 +458,33 @@ async def test_a_deletion_erases_pseudonymizes_and_certifies_what_went_and_what_
 ) -> None:
     chat = await _customer(app, PHONE, "borrame esto", customer_name="Juan", customer_ref="C-1")
     other = await _customer(app, OTHER, "esto queda")
+    async with _sessions(app)() as session:
+        # An internal note about them and their survey comment go too (the score stays).
+        session.add_all(
+            [
+                InteractionNote(interaction_id=chat.id, author="ana", body="Juan llama seguido"),
+                InteractionNote(interaction_id=other.id, author="ana", body="Otra persona"),
+                CsatSurvey(
+                    interaction_id=chat.id,
+                    channel=Channel.WHATSAPP,
+                    handler=Handler.PERSON,
+                    expires_at=utcnow() + timedelta(days=7),
+                    score=2,
+                    comment="Juan Pérez, muy mala atención",
+                ),
+                # A complaint of theirs is kept: the regulator's rules ask for its record.
+                Complaint(
+                    status=ComplaintStatus.CLOSED,
+                    source=ComplaintSource.CONSOLE,
+                    customer_phone=PHONE,
+                    type="cobro indebido",
+                    product="cuenta",
+                    description="Cobro no reconocido",
+                    created_by="ana",
+                ),
+            ]
+        )
+        await session.commit()
     created = await _create(clara, "DELETION", phone=PHONE, details="Quiero que me borren")
     rid = created["id"]
     assert (await clara.post(f"{URL}/{rid}/review")).json()["blocked"] is True
@@ -463,10 +502,14 @@ async def test_a_deletion_erases_pseudonymizes_and_certifies_what_went_and_what_
     assert document["interactions"] == 2
     assert document["deleted"]["message_bodies"] == 1
     assert document["deleted"]["transcripts"] == 1
+    assert document["deleted"]["interaction_notes"] == 1
+    assert document["deleted"]["satisfaction_comments"] == 1
     assert document["pseudonymized"]["interactions"] == 2
     assert document["completedBy"] == "clara"
     kept = {k["dataClass"]: k for k in document["kept"]}
     assert "PCI DSS 10.5.1" in kept["audit_log"]["reason"]
+    assert kept["complaint"]["count"] == 1
+    assert "BCRA" in kept["complaint"]["reason"]
     digest = document.pop("sha256")
     assert digest == service.document_sha256(document)
     assert PHONE not in certificate.text
@@ -483,6 +526,10 @@ async def test_a_deletion_erases_pseudonymizes_and_certifies_what_went_and_what_
         assert erased.from_number == erased.customer_phone
         bodies = set(await session.scalars(select(Message.body)))
         assert bodies == {None, "esto queda"}
+        notes = set(await session.scalars(select(InteractionNote.body)))
+        assert notes == {"Otra persona"}
+        survey = (await session.scalars(select(CsatSurvey))).one()
+        assert (survey.score, survey.comment) == (2, None)
         kept_other = await session.get(Interaction, other.id)
         assert kept_other is not None
         assert kept_other.customer_phone == OTHER

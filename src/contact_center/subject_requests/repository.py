@@ -9,20 +9,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contact_center.holds.repository import customer_of_interaction
 from contact_center.models.audit_log import AuditLog
 from contact_center.models.call_detail import CallDetail
+from contact_center.models.complaint import Complaint
 from contact_center.models.csat import CsatSurvey
 from contact_center.models.enums import DsrKind, DsrStatus
 from contact_center.models.interaction import Interaction, InteractionLabel
 from contact_center.models.interaction_event import InteractionEvent
 from contact_center.models.lifecycle import DataSubjectRequest
 from contact_center.models.message import Message
-from contact_center.models.note import InteractionNote
+from contact_center.models.note import InteractionNote, Notification
 from contact_center.models.otp_challenge import OtpChallenge
 
 # Ids per IN (…) list: well under every driver's limit on bound parameters.
@@ -325,6 +326,19 @@ async def pseudonymize(
     return counts
 
 
+async def complaints_of(session: AsyncSession, phone: str | None, customer_ref: str | None) -> int:
+    """How many complaints the subject made (kept: the BCRA's rules ask for their record)."""
+    who: list[ColumnElement[bool]] = []
+    if phone:
+        who.append(Complaint.customer_phone == phone)
+    if customer_ref:
+        who.append(Complaint.customer_ref == customer_ref)
+    if not who:
+        return 0
+    stmt = select(func.count()).select_from(Complaint).where(or_(*who))
+    return int((await session.execute(stmt)).scalar_one())
+
+
 async def audit_rows_about(session: AsyncSession, ids: Sequence[uuid.UUID]) -> int:
     """How many audit rows name these interactions (kept: a legal minimum retention)."""
     total = 0
@@ -338,28 +352,26 @@ async def audit_rows_about(session: AsyncSession, ids: Sequence[uuid.UUID]) -> i
     return total
 
 
-async def notes_and_comments(session: AsyncSession, ids: Sequence[uuid.UUID]) -> tuple[int, int]:
-    """How many notes and satisfaction comments these interactions hold."""
+async def erase_notes_and_comments(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> tuple[int, int]:
+    """Delete these interactions' internal notes (and the notifications of their mentions) and
+    clear their satisfaction comments (the score stays: it says nothing of the person); how
+    many of each."""
     notes = comments = 0
     for batch in _batches(ids):
-        notes += int(
-            (
-                await session.execute(
-                    select(func.count())
-                    .select_from(InteractionNote)
-                    .where(InteractionNote.interaction_id.in_(batch))
-                )
-            ).scalar_one()
+        note_ids = select(InteractionNote.id).where(InteractionNote.interaction_id.in_(batch))
+        await session.execute(delete(Notification).where(Notification.note_id.in_(note_ids)))
+        gone = await session.execute(
+            delete(InteractionNote).where(InteractionNote.interaction_id.in_(batch))
         )
-        comments += int(
-            (
-                await session.execute(
-                    select(func.count())
-                    .select_from(CsatSurvey)
-                    .where(CsatSurvey.interaction_id.in_(batch), CsatSurvey.comment.is_not(None))
-                )
-            ).scalar_one()
+        notes += int(getattr(gone, "rowcount", 0) or 0)
+        cleared = await session.execute(
+            update(CsatSurvey)
+            .where(CsatSurvey.interaction_id.in_(batch), CsatSurvey.comment.is_not(None))
+            .values(comment=None)
         )
+        comments += int(getattr(cleared, "rowcount", 0) or 0)
     return notes, comments
 
 

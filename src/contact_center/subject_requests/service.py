@@ -66,10 +66,9 @@ REQUEST_KEPT_REASON = (
     "Constancia de esta solicitud y de su resolución (Ley 25.326, art. 16): prueba de que se "
     "atendió."
 )
-# Classes the erasure does not cover yet: said in the certificate rather than hidden.
-NOT_ERASED_REASON = (
-    "Notas internas y comentarios de encuestas: la supresión automática aún no los alcanza; "
-    "el área de cumplimiento los revisa y suprime por separado."
+COMPLAINTS_KEPT_REASON = (
+    "Reclamos presentados: se conservan por obligación regulatoria (normas del BCRA sobre "
+    "protección de los usuarios de servicios financieros) como constancia de su atención."
 )
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -487,12 +486,9 @@ async def _delete(
     pseudonym = "anon-" + secrets.token_hex(6)
     pseudonymized = await repository.pseudonymize(session, ids, row.subject_phone, pseudonym, now)
     kept_audit = await repository.audit_rows_about(session, ids)
-    notes, comments = await repository.notes_and_comments(session, ids)
-    unerased = [
-        {"dataClass": name, "count": count, "reason": NOT_ERASED_REASON}
-        for name, count in (("interaction_notes", notes), ("satisfaction_comments", comments))
-        if count
-    ]
+    kept_complaints = await repository.complaints_of(session, row.subject_phone, row.subject_ref)
+    notes, comments = await repository.erase_notes_and_comments(session, ids)
+    erased = {**erased, "interaction_notes": notes, "satisfaction_comments": comments}
     certificate = {
         "title": "Certificado de supresión de datos personales",
         "number": row.number,
@@ -515,7 +511,17 @@ async def _delete(
         "kept": [
             {"dataClass": "audit_log", "count": kept_audit, "reason": audit_kept_reason(settings)},
             {"dataClass": "data_subject_request", "count": 1, "reason": REQUEST_KEPT_REASON},
-            *unerased,
+            *(
+                [
+                    {
+                        "dataClass": "complaint",
+                        "count": kept_complaints,
+                        "reason": COMPLAINTS_KEPT_REASON,
+                    }
+                ]
+                if kept_complaints
+                else []
+            ),
         ],
     }
     return {"certificate": certificate, "sha256": document_sha256(certificate)}
