@@ -943,7 +943,7 @@ async def test_the_administration_menu_keeps_the_bar_one_line_and_works_from_the
     assert bar is not None
     assert bar["height"] <= 64  # one line
     summary = page.locator("nav details[data-more-menu] summary")
-    await expect(summary).to_have_text(spanish.gettext("Administration"))
+    await expect(summary).to_have_text(spanish.gettext("More"))
     audit = page.locator("nav a[href='/admin/audit']")
     await expect(audit).to_be_hidden()
     await summary.focus()
