@@ -827,7 +827,7 @@ async def test_a_supervisor_builds_a_team_on_the_teams_page_and_errors_read_in_s
     page = watched.page
     if width == 375:
         await page.click(".menu-toggle")
-    await page.click(f"nav summary:has-text('{spanish.gettext('Administration')}')")
+    await page.click(f"nav summary:has-text('{spanish.gettext('More')}')")
     await page.click(f"nav a:has-text('{spanish.gettext('Teams')}')")
     await page.wait_for_url(console.base + "/teams")
     await expect(page.locator("main h1")).to_have_text(spanish.gettext("Teams"))
