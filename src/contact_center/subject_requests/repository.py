@@ -135,12 +135,18 @@ def blocks_customer() -> ColumnElement[bool]:
 # --- what is held about a subject ----------------------------------------------------------
 
 
-def _subject(phone: str | None, customer_ref: str | None) -> ColumnElement[bool] | None:
+def _subject(
+    phone: str | None,
+    customer_ref: str | None,
+    phone_column: Any = Interaction.customer_phone,
+    ref_column: Any = Interaction.customer_ref,
+) -> ColumnElement[bool] | None:
+    """Rows of the subject: their phone or their reference in these columns (None: nobody)."""
     who: list[ColumnElement[bool]] = []
     if phone:
-        who.append(Interaction.customer_phone == phone)
+        who.append(phone_column == phone)
     if customer_ref:
-        who.append(Interaction.customer_ref == customer_ref)
+        who.append(ref_column == customer_ref)
     return or_(*who) if who else None
 
 
@@ -328,14 +334,10 @@ async def pseudonymize(
 
 async def complaints_of(session: AsyncSession, phone: str | None, customer_ref: str | None) -> int:
     """How many complaints the subject made (kept: the BCRA's rules ask for their record)."""
-    who: list[ColumnElement[bool]] = []
-    if phone:
-        who.append(Complaint.customer_phone == phone)
-    if customer_ref:
-        who.append(Complaint.customer_ref == customer_ref)
-    if not who:
+    who = _subject(phone, customer_ref, Complaint.customer_phone, Complaint.customer_ref)
+    if who is None:
         return 0
-    stmt = select(func.count()).select_from(Complaint).where(or_(*who))
+    stmt = select(func.count()).select_from(Complaint).where(who)
     return int((await session.execute(stmt)).scalar_one())
 
 
