@@ -240,14 +240,16 @@ async def holds_on(
     return rows.all()
 
 
-async def earliest_held(session: AsyncSession, now: datetime) -> datetime | None:
-    """The earliest moment an active hold keeps: the start of the oldest interaction it covers,
-    or of a held date range. Audit rows from then on are kept (the chain is pruned only as a
-    prefix, so the prefix stops there)."""
-    started = await session.scalar(select(func.min(Interaction.started_at)).where(covers(now)))
+async def earliest_held(session: AsyncSession, now: datetime, before: datetime) -> datetime | None:
+    """The earliest moment before `before` that an active hold keeps: the start of the oldest
+    interaction it covers, or of a held date range (None: nothing held before then). Audit rows
+    from then on are kept (the chain is pruned only as a prefix, so the prefix stops there)."""
+    started = await session.scalar(
+        select(func.min(Interaction.started_at)).where(Interaction.started_at < before, covers(now))
+    )
     ranged = await session.scalar(
         select(func.min(LegalHold.range_start)).where(
-            active(now), LegalHold.scope == HoldScope.DATE_RANGE
+            active(now), LegalHold.scope == HoldScope.DATE_RANGE, LegalHold.range_start < before
         )
     )
     found = [moment for moment in (started, ranged) if moment is not None]

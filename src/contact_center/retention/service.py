@@ -137,8 +137,8 @@ def _audit_class() -> DataClass:
 
     async def held_back(session: AsyncSession, cutoff: datetime, now: datetime) -> datetime:
         # A legal hold keeps the audit rows of what it holds: the prefix ends before them.
-        held = await holds.earliest_held(session, now)
-        return cutoff if held is None else min(cutoff, held)
+        held = await holds.earliest_held(session, now, before=cutoff)
+        return cutoff if held is None else held
 
     async def count_expired(session: AsyncSession, cutoff: datetime, now: datetime) -> int:
         return await prune.count_expired(session, await held_back(session, cutoff, now), now)
